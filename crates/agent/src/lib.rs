@@ -1,0 +1,1 @@
+//! The seller-side agent: token broker, SP-API proxy, rotation.

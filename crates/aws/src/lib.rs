@@ -1,0 +1,1 @@
+//! The AWS-compatible services: IAM, STS, KMS, SSM, EventBridge, SNS, SQS.

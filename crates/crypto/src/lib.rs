@@ -1,0 +1,1 @@
+//! Master key, envelope encryption and KMS key material.

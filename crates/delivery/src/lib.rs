@@ -1,0 +1,1 @@
+//! Outbound delivery: SMTP, SMS, HTTPS and SQS, with retries.

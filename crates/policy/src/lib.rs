@@ -1,0 +1,1 @@
+//! IAM policy grammar, validation and evaluation (pure).

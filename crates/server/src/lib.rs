@@ -1,0 +1,1 @@
+//! Composition root of spcred serve: config, storage, services, router, workers.

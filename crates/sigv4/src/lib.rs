@@ -1,0 +1,1 @@
+//! SigV4: canonical requests, signing and constant-time verification (pure).

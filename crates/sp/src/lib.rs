@@ -1,0 +1,1 @@
+//! The SP-API sandbox: LWA, apps, consent, application management, notifications, tokens.

@@ -1,0 +1,1 @@
+//! Persistence: SQLite (WAL) through sqlx, migrations and repositories.

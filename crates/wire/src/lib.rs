@@ -1,0 +1,1 @@
+//! AWS wire protocols: classify, decode and encode awsQuery and awsJson.
