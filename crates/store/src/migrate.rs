@@ -1,0 +1,37 @@
+//! A small, explicit migration runner: numbered SQL files embedded in the binary, each applied
+//! once in its own transaction, and a refusal to touch a store written by a newer version.
+
+use crate::StoreError;
+use sqlx::SqlitePool;
+
+/// (version, name, SQL), in order.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", include_str!("../migrations/0001_foundation.sql"))];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(pool).await?;
+    let found = found.unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+    }
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)")
+            .bind(version)
+            .bind(name)
+            .bind(crate::clock::wall_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(version, name, "applied store migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! The store against a real SQLite file.
+
+use spcred_store::{Store, StoreError, audit, jobs, meta};
+
+async fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_rerun_migrations() {
+    let (dir, store) = open().await;
+    let mut tx = store.begin().await.unwrap();
+    meta::put(&mut tx, "k", b"v").await.unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+    let mut conn = store.reader().acquire().await.unwrap();
+    assert_eq!(meta::get(&mut conn, "k").await.unwrap().as_deref(), Some(&b"v"[..]));
+}
+
+#[tokio::test]
+async fn a_store_from_a_newer_version_is_refused() {
+    let (dir, store) = open().await;
+    let mut tx = store.begin().await.unwrap();
+    sqlx::query("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (9999, 'future', 0)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    let err = Store::open(&dir.path().join("spcred.db")).await.unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { found: 9999, .. }), "{err}");
+    assert!(err.to_string().contains("upgrade spcred"));
+}
+
+#[tokio::test]
+async fn the_database_is_in_wal_mode() {
+    let (_dir, store) = open().await;
+    let mut conn = store.reader().acquire().await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn jobs_are_claimed_once_until_their_lease_lapses() {
+    let (_dir, store) = open().await;
+    let mut tx = store.begin().await.unwrap();
+    let due = jobs::enqueue(&mut tx, "t.due", 100, "{}", 0).await.unwrap();
+    jobs::enqueue(&mut tx, "t.later", 10_000, "{}", 0).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let claimed = jobs::claim_due(&mut tx, 1_000, 50_000, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.id).collect::<Vec<_>>(), vec![due]);
+    // Under lease: nobody else gets it.
+    assert!(jobs::claim_due(&mut tx, 1_000, 50_001, 10).await.unwrap().is_empty());
+    // The lease lapses (the worker died): it comes back.
+    let again = jobs::claim_due(&mut tx, 1_000, 50_000 + jobs::LEASE_MS + 1, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    jobs::retry(&mut tx, due, 5_000, "smtp down").await.unwrap();
+    assert!(jobs::claim_due(&mut tx, 1_000, 200_000, 10).await.unwrap().is_empty());
+    let retried = jobs::claim_due(&mut tx, 5_000, 200_000, 10).await.unwrap();
+    assert_eq!(retried[0].attempts, 1);
+    jobs::complete(&mut tx, due).await.unwrap();
+    assert_eq!(jobs::count(&mut tx).await.unwrap(), 1);
+    assert_eq!(jobs::next_due(&mut tx, 200_000).await.unwrap(), Some(10_000));
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_filters_by_principal_operation_and_time() {
+    let (_dir, store) = open().await;
+    let rec = |t: i64, who: &str, op: &str| audit::Record {
+        time_ms: t,
+        request_id: format!("r{t}"),
+        principal_arn: Some(who.into()),
+        source_ip: "127.0.0.1".into(),
+        service: "sts".into(),
+        operation: op.into(),
+        outcome: "Allowed".into(),
+        error_code: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    audit::append(&mut tx, &[rec(1, "a", "X"), rec(2, "b", "X"), rec(3, "a", "Y")]).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = store.reader().acquire().await.unwrap();
+    let f = audit::Filter { principal_arn: Some("a".into()), limit: 100, ..Default::default() };
+    assert_eq!(audit::list(&mut conn, &f).await.unwrap().iter().map(|r| r.time_ms).collect::<Vec<_>>(), vec![1, 3]);
+    let f = audit::Filter { operation: Some("X".into()), since_ms: Some(2), limit: 100, ..Default::default() };
+    assert_eq!(audit::list(&mut conn, &f).await.unwrap().iter().map(|r| r.time_ms).collect::<Vec<_>>(), vec![2]);
+    let f = audit::Filter { limit: 2, ..Default::default() };
+    assert_eq!(audit::list(&mut conn, &f).await.unwrap().iter().map(|r| r.time_ms).collect::<Vec<_>>(), vec![2, 3]);
+}
