@@ -1,1 +1,62 @@
 //! AWS wire protocols: classify, decode and encode awsQuery and awsJson.
+//!
+//! Everything is driven by botocore service models (`service-2.json`), so the protocol code is
+//! generic and services only see typed input and output. Nothing here knows HTTP types: requests
+//! and responses are plain strings, slices and header pairs.
+//!
+//! One request, end to end:
+//!
+//! ```
+//! use serde_json::json;
+//! use spcred_wire::{
+//!     Detected, ErrorBody, RequestParts, ServiceModel, decode_query, detect, encode_query,
+//!     encode_query_error, validate, validation_message,
+//! };
+//!
+//! let model = ServiceModel::from_json(r#"{
+//!   "metadata": {"protocol": "query", "apiVersion": "2010-05-08",
+//!                "xmlNamespace": "https://iam.amazonaws.com/doc/2010-05-08/"},
+//!   "operations": {"GetUser": {"name": "GetUser", "input": {"shape": "GetUserRequest"},
+//!                  "output": {"shape": "GetUserResponse", "resultWrapper": "GetUserResult"}}},
+//!   "shapes": {
+//!     "GetUserRequest": {"type": "structure", "members": {"UserName": {"shape": "userNameType"}}},
+//!     "GetUserResponse": {"type": "structure", "members": {"UserName": {"shape": "userNameType"}}},
+//!     "userNameType": {"type": "string", "min": 1, "max": 64, "pattern": "[\\w+=,.@-]+"}}
+//! }"#).unwrap();
+//!
+//! let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
+//! let req = RequestParts {
+//!     method: "POST",
+//!     query: "",
+//!     headers: &headers,
+//!     body: b"Action=GetUser&Version=2010-05-08&UserName=",
+//! };
+//! let Detected::Query { action: Some(action), params, .. } = detect(&req) else { panic!() };
+//! let input = decode_query(&model, &action, &params).unwrap();
+//! assert_eq!(input, json!({"UserName": ""}));
+//!
+//! if let Some(message) = validation_message(&validate(&model, &action, &input)) {
+//!     let xml = encode_query_error(&model, &ErrorBody::new("ValidationError", &message, true, "rid"));
+//!     assert!(xml.contains("<Code>ValidationError</Code>"));
+//! }
+//!
+//! let xml = encode_query(&model, &action, &json!({"UserName": "bob"}), "rid").unwrap();
+//! assert!(xml.contains("<GetUserResult>\n    <UserName>bob</UserName>"));
+//! ```
+
+mod decode;
+mod detect;
+mod encode;
+mod model;
+mod path;
+mod timestamp;
+mod validate;
+
+pub use decode::{DecodeError, MAX_KEY_LENGTH, MAX_KEY_SEGMENTS, decode_json, decode_query};
+pub use detect::{Detected, MAX_QUERY_PARAMS, Malformed, RequestParts, detect};
+pub use encode::{
+    EncodeError, ErrorBody, JsonError, encode_json, encode_json_error, encode_query,
+    encode_query_error,
+};
+pub use model::{ErrorShape, JsonVersion, Metadata, ModelError, Operation, Protocol, ServiceModel};
+pub use validate::{ShownValue, Violation, validate, validation_message};
