@@ -11,6 +11,9 @@ pub const MAX_QUERY_PARAMS: usize = 5_000;
 pub struct RequestParts<'a> {
     /// The method, e.g. `POST`.
     pub method: &'a str,
+    /// The path. Classification does not depend on it: awsQuery and awsJson route on parameters
+    /// and headers alone, and SQS's legacy awsQuery API posts to queue-URL paths.
+    pub path: &'a str,
     /// The raw query string, without the `?`.
     pub query: &'a str,
     /// The headers, names in any case.
@@ -31,10 +34,11 @@ pub enum Detected {
         /// From the media type.
         version: JsonVersion,
     },
-    /// awsQuery: a form-encoded POST body or the query string of a GET.
+    /// awsQuery: a form-encoded POST body (and its query string) or the query string of a
+    /// GET, with an `Action` parameter.
     Query {
-        /// The `Action` parameter; `None` when the request has none.
-        action: Option<String>,
+        /// The `Action` parameter.
+        action: String,
         /// The `Version` parameter.
         version: Option<String>,
         /// The other parameters in order, without `Action`, `Version` and the `X-Amz-*`
@@ -43,7 +47,7 @@ pub enum Detected {
     },
     /// The request is shaped like awsQuery or awsJson but cannot be accepted.
     Malformed(Malformed),
-    /// Neither awsQuery nor awsJson.
+    /// Neither awsQuery nor awsJson, or awsQuery without `Action`.
     Unknown,
 }
 
@@ -102,14 +106,13 @@ pub fn detect(req: &RequestParts<'_>) -> Detected {
             params.push((name.into_owned(), value.into_owned()));
         }
     }
-    if action.is_none() && !form {
-        // A GET without `Action` is not an awsQuery call (a health check, a browser).
-        return Detected::Unknown;
-    }
-    Detected::Query {
-        action,
-        version,
-        params,
+    match action {
+        Some(action) => Detected::Query {
+            action,
+            version,
+            params,
+        },
+        None => Detected::Unknown,
     }
 }
 
@@ -148,6 +151,7 @@ mod tests {
     ) -> RequestParts<'a> {
         RequestParts {
             method,
+            path: "/",
             query,
             headers,
             body,
@@ -207,7 +211,7 @@ mod tests {
         assert_eq!(
             detect(&parts("POST", "", &h, body)),
             Detected::Query {
-                action: Some("CreateUser".into()),
+                action: "CreateUser".into(),
                 version: Some("2010-05-08".into()),
                 params: vec![
                     ("UserName".into(), "a b".into()),
@@ -221,7 +225,7 @@ mod tests {
     fn first_action_wins() {
         let h = [("Content-Type", "application/x-www-form-urlencoded")];
         let got = detect(&parts("POST", "Action=A", &h, b"Action=B"));
-        assert!(matches!(got, Detected::Query { action: Some(a), .. } if a == "A"));
+        assert!(matches!(got, Detected::Query { action, .. } if action == "A"));
     }
 
     #[test]
@@ -233,7 +237,7 @@ mod tests {
         assert_eq!(
             detect(&parts("GET", q, &[], b"")),
             Detected::Query {
-                action: Some("GetCallerIdentity".into()),
+                action: "GetCallerIdentity".into(),
                 version: Some("2011-06-15".into()),
                 params: vec![],
             }
@@ -263,15 +267,11 @@ mod tests {
     }
 
     #[test]
-    fn a_form_post_without_action_is_still_query() {
+    fn a_form_post_without_action_is_unknown() {
         let h = [("Content-Type", "application/x-www-form-urlencoded")];
         assert_eq!(
             detect(&parts("POST", "", &h, b"UserName=x")),
-            Detected::Query {
-                action: None,
-                version: None,
-                params: vec![("UserName".into(), "x".into())]
-            }
+            Detected::Unknown
         );
     }
 
@@ -283,7 +283,7 @@ mod tests {
             detect(&parts("POST", "", &h, body.as_bytes())),
             Detected::Malformed(Malformed::TooManyParameters)
         );
-        let ok = "a=1&".repeat(MAX_QUERY_PARAMS - 1);
+        let ok = format!("Action=X&{}", "a=1&".repeat(MAX_QUERY_PARAMS - 1));
         assert!(matches!(
             detect(&parts("POST", "", &h, ok.as_bytes())),
             Detected::Query { .. }

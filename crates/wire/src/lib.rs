@@ -27,11 +27,12 @@
 //! let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
 //! let req = RequestParts {
 //!     method: "POST",
+//!     path: "/",
 //!     query: "",
 //!     headers: &headers,
 //!     body: b"Action=GetUser&Version=2010-05-08&UserName=",
 //! };
-//! let Detected::Query { action: Some(action), params, .. } = detect(&req) else { panic!() };
+//! let Detected::Query { action, params, .. } = detect(&req) else { panic!() };
 //! let input = decode_query(&model, &action, &params).unwrap();
 //! assert_eq!(input, json!({"UserName": ""}));
 //!
@@ -40,7 +41,7 @@
 //!     assert!(xml.contains("<Code>ValidationError</Code>"));
 //! }
 //!
-//! let xml = encode_query(&model, &action, &json!({"UserName": "bob"}), "rid").unwrap();
+//! let xml = encode_query(&model, &action, &json!({"UserName": "bob"}), "rid");
 //! assert!(xml.contains("<GetUserResult>\n    <UserName>bob</UserName>"));
 //! ```
 
@@ -55,8 +56,7 @@ mod validate;
 pub use decode::{DecodeError, MAX_KEY_LENGTH, MAX_KEY_SEGMENTS, decode_json, decode_query};
 pub use detect::{Detected, MAX_QUERY_PARAMS, Malformed, RequestParts, detect};
 pub use encode::{
-    EncodeError, ErrorBody, JsonError, encode_json, encode_json_error, encode_query,
-    encode_query_error,
+    ErrorBody, JsonError, encode_json, encode_json_error, encode_query, encode_query_error,
 };
 pub use model::{ErrorShape, JsonVersion, Metadata, ModelError, Operation, Protocol, ServiceModel};
 pub use validate::{ShownValue, Violation, validate, validation_message};

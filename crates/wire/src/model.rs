@@ -52,8 +52,21 @@ pub enum ModelError {
 pub enum Protocol {
     /// awsQuery: form-encoded parameters in, XML out.
     Query,
-    /// awsJson 1.0 or 1.1: JSON in and out, operation named by `X-Amz-Target`.
-    Json(JsonVersion),
+    /// awsJson 1.0: JSON in and out, operation named by `X-Amz-Target`.
+    Json1_0,
+    /// awsJson 1.1: as 1.0 but for the media type.
+    Json1_1,
+}
+
+impl Protocol {
+    /// The media type of responses.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::Query => "text/xml",
+            Protocol::Json1_0 => JsonVersion::V1_0.content_type(),
+            Protocol::Json1_1 => JsonVersion::V1_1.content_type(),
+        }
+    }
 }
 
 /// The awsJson protocol version, which only changes the media type.
@@ -259,8 +272,8 @@ fn metadata(raw: RawMetadata) -> Result<Metadata, ModelError> {
     let protocol = match raw.protocol.as_str() {
         "query" => Protocol::Query,
         "json" => match raw.json_version.as_deref() {
-            None | Some("1.0") => Protocol::Json(JsonVersion::V1_0),
-            Some("1.1") => Protocol::Json(JsonVersion::V1_1),
+            None | Some("1.0") => Protocol::Json1_0,
+            Some("1.1") => Protocol::Json1_1,
             Some(other) => return Err(ModelError::UnsupportedJsonVersion(other.to_owned())),
         },
         other => return Err(ModelError::UnsupportedProtocol(other.to_owned())),
@@ -709,9 +722,14 @@ mod tests {
         let q = model(r#""protocol": "query""#, s).unwrap();
         assert_eq!(q.metadata().protocol, Protocol::Query);
         let j = model(r#""protocol": "json", "jsonVersion": "1.1""#, s).unwrap();
-        assert_eq!(j.metadata().protocol, Protocol::Json(JsonVersion::V1_1));
+        assert_eq!(j.metadata().protocol, Protocol::Json1_1);
+        assert_eq!(
+            j.metadata().protocol.content_type(),
+            "application/x-amz-json-1.1"
+        );
         let j0 = model(r#""protocol": "json""#, s).unwrap();
-        assert_eq!(j0.metadata().protocol, Protocol::Json(JsonVersion::V1_0));
+        assert_eq!(j0.metadata().protocol, Protocol::Json1_0);
+        assert_eq!(q.metadata().protocol.content_type(), "text/xml");
         assert!(matches!(
             model(r#""protocol": "rest-xml""#, s),
             Err(ModelError::UnsupportedProtocol(p)) if p == "rest-xml"

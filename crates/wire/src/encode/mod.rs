@@ -13,14 +13,6 @@ pub use xml::{encode_query, encode_query_error};
 /// without bound.
 const MAX_DEPTH: usize = 64;
 
-/// Why an output could not be encoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EncodeError {
-    /// The model has no operation of that name.
-    #[error("unknown operation {0:?}")]
-    UnknownOperation(String),
-}
-
 /// An error response, for either protocol.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorBody<'a> {
