@@ -127,6 +127,19 @@ mod tests {
     }
 
     #[test]
+    fn doubles_decode_exactly() {
+        let m = ServiceModel::from_json(
+            r#"{"metadata": {"protocol": "json"},
+                "operations": {"Op": {"name": "Op", "input": {"shape": "In"}}},
+                "shapes": {"In": {"type": "structure", "members": {"D": {"shape": "D"}}},
+                           "D": {"type": "double"}}}"#,
+        )
+        .unwrap();
+        let v = decode_json(&m, "Op", br#"{"D": 123456789.12345679}"#).unwrap();
+        assert_eq!(v["D"].as_f64(), Some(123_456_789.123_456_79));
+    }
+
+    #[test]
     fn empty_body_is_empty_input() {
         assert_eq!(decode_json(&model(), "Op", b"").unwrap(), json!({}));
         assert_eq!(decode_json(&model(), "Op", b" \n").unwrap(), json!({}));
