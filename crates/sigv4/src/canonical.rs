@@ -2,13 +2,16 @@
 
 use std::cmp::Ordering;
 
-use percent_encoding::{percent_decode_str, percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode};
 
 use crate::{AuthKind, Request};
 
 /// SigV4's URI encoding: everything but the unreserved characters of RFC 3986.
-pub(crate) const URI_ENCODE: &AsciiSet =
-    &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+pub(crate) const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// The same, keeping `/` as the path separator.
 const PATH_ENCODE: &AsciiSet = &URI_ENCODE.remove(b'/');
@@ -30,7 +33,7 @@ pub fn canonical_request<S: AsRef<str>>(
     req: &Request<'_>,
     signed_headers: &[S],
     payload_hash: &str,
-    kind: &AuthKind,
+    kind: AuthKind,
 ) -> String {
     let mut out = canonical_prefix(req, signed_headers, kind);
     out.push_str(payload_hash);
@@ -42,7 +45,7 @@ pub fn canonical_request<S: AsRef<str>>(
 pub(crate) fn canonical_prefix<S: AsRef<str>>(
     req: &Request<'_>,
     signed_headers: &[S],
-    kind: &AuthKind,
+    kind: AuthKind,
 ) -> String {
     let presigned = matches!(kind, AuthKind::Presigned { .. });
     let mut out = String::with_capacity(256 + req.path.len() + req.query.len());
@@ -202,8 +205,14 @@ mod tests {
         assert_eq!(query("k=%7e%2d", false), "k=~-");
         assert_eq!(query("k=%zz%4", false), "k=%25zz%254");
         assert_eq!(query("k=%FF", false), "k=%FF");
-        assert_eq!(query("%E1%88%B4=Value1&Param=Value2", false), "%E1%88%B4=Value1&Param=Value2");
-        assert_eq!(query("X-Amz-Signature=ab&a=1", false), "X-Amz-Signature=ab&a=1");
+        assert_eq!(
+            query("%E1%88%B4=Value1&Param=Value2", false),
+            "%E1%88%B4=Value1&Param=Value2"
+        );
+        assert_eq!(
+            query("X-Amz-Signature=ab&a=1", false),
+            "X-Amz-Signature=ab&a=1"
+        );
         assert_eq!(query("X-Amz-Signature=ab&a=1", true), "a=1");
         assert_eq!(query("X%2DAmz-Signature=ab&a=1", true), "a=1");
     }

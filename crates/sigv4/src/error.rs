@@ -290,16 +290,25 @@ impl fmt::Display for ScopeProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Region { region } => {
-                write!(f, "Credential should be scoped to a valid region, not '{region}'. ")
+                write!(
+                    f,
+                    "Credential should be scoped to a valid region, not '{region}'. "
+                )
             }
             Self::Service { expected } => {
-                write!(f, "Credential should be scoped to correct service: '{expected}'. ")
+                write!(
+                    f,
+                    "Credential should be scoped to correct service: '{expected}'. "
+                )
             }
             Self::Terminator { found } => write!(
                 f,
                 "Credential should be scoped with a valid terminator: 'aws4_request', not '{found}'. "
             ),
-            Self::Date { scope_date, signed_at } => {
+            Self::Date {
+                scope_date,
+                signed_at,
+            } => {
                 let amz = format_amz_date(*signed_at);
                 let day = amz.get(..8).unwrap_or_default();
                 write!(

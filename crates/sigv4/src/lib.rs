@@ -32,11 +32,11 @@ mod sign;
 mod time;
 mod verify;
 
-pub use auth::{parse, Auth, AuthKind, Scope};
+pub use auth::{Auth, AuthKind, Scope, parse};
 pub use canonical::canonical_request;
 pub use error::{Error, ErrorKind, ExpiresProblem, ScopeProblem};
 pub use secret::{Credentials, SecretKey, SigningKey};
-pub use sign::{presign, sign, signature, signing_key, string_to_sign, SignedHeaders};
+pub use sign::{SignedHeaders, presign, sign, signature, signing_key, string_to_sign};
 pub use verify::verify;
 
 /// The only signing algorithm SigV4 defines.

@@ -9,10 +9,10 @@ use percent_encoding::utf8_percent_encode;
 use zeroize::Zeroizing;
 
 use crate::auth::TERMINATOR;
-use crate::canonical::{canonical_request, query_pairs, URI_ENCODE};
+use crate::canonical::{URI_ENCODE, canonical_request, query_pairs};
 use crate::secret::{Credentials, SecretKey, SigningKey};
 use crate::time::format_amz_date;
-use crate::{AuthKind, Request, Scope, ALGORITHM, UNSIGNED_PAYLOAD};
+use crate::{ALGORITHM, AuthKind, Request, Scope, UNSIGNED_PAYLOAD};
 
 /// Headers never signed, because proxies and HTTP stacks add, drop or rewrite them (botocore's
 /// list), plus the ones the signer itself sets.
@@ -107,7 +107,11 @@ fn names_to_sign(req: &Request<'_>, extra: &[&str]) -> Vec<String> {
 fn scope_for(time: Timestamp, region: &str, service: &str) -> (String, Scope) {
     let amz_date = format_amz_date(time);
     let date = amz_date.get(..8).unwrap_or_default().to_owned();
-    let scope = Scope { date, region: region.to_owned(), service: service.to_owned() };
+    let scope = Scope {
+        date,
+        region: region.to_owned(),
+        service: service.to_owned(),
+    };
     (amz_date, scope)
 }
 
@@ -124,10 +128,12 @@ pub struct SignedHeaders {
 
 impl SignedHeaders {
     /// The headers as `(name, value)` pairs, ready to append to the request.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         [
             Some(("X-Amz-Date", self.x_amz_date.as_str())),
-            self.x_amz_security_token.as_deref().map(|t| ("X-Amz-Security-Token", t)),
+            self.x_amz_security_token
+                .as_deref()
+                .map(|t| ("X-Amz-Security-Token", t)),
             Some(("Authorization", self.authorization.as_str())),
         ]
         .into_iter()
@@ -140,7 +146,10 @@ impl fmt::Debug for SignedHeaders {
         f.debug_struct("SignedHeaders")
             .field("authorization", &self.authorization)
             .field("x_amz_date", &self.x_amz_date)
-            .field("x_amz_security_token", &self.x_amz_security_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "x_amz_security_token",
+                &self.x_amz_security_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -163,17 +172,25 @@ pub fn sign(
         .headers
         .iter()
         .filter(|(name, _)| {
-            !["x-amz-date", "x-amz-security-token"].iter().any(|n| name.eq_ignore_ascii_case(n))
+            !["x-amz-date", "x-amz-security-token"]
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n))
         })
         .copied()
         .chain([("x-amz-date", amz_date.as_str())])
         .chain(token.map(|t| ("x-amz-security-token", t)))
         .collect();
-    let extra: &[&str] =
-        if token.is_some() { &["x-amz-date", "x-amz-security-token"] } else { &["x-amz-date"] };
-    let signed = Request { headers: &own, ..*req };
+    let extra: &[&str] = if token.is_some() {
+        &["x-amz-date", "x-amz-security-token"]
+    } else {
+        &["x-amz-date"]
+    };
+    let signed = Request {
+        headers: &own,
+        ..*req
+    };
     let names = names_to_sign(&signed, extra);
-    let creq = canonical_request(&signed, &names, &payload_hash(&signed), &AuthKind::Header);
+    let creq = canonical_request(&signed, &names, &payload_hash(&signed), AuthKind::Header);
     let key = signing_key(&creds.secret_access_key, &scope.date, region, service);
     let sig = signature(&key, &string_to_sign(time, &scope, &creq));
     SignedHeaders {
@@ -239,10 +256,17 @@ pub fn presign(
         let _ = write!(query, "&X-Amz-Security-Token={}", enc(token));
     }
     let kind = AuthKind::Presigned { expires_secs };
-    let signed = Request { query: &query, ..*req };
-    let creq = canonical_request(&signed, &names, &payload_hash(&signed), &kind);
+    let signed = Request {
+        query: &query,
+        ..*req
+    };
+    let creq = canonical_request(&signed, &names, &payload_hash(&signed), kind);
     let key = signing_key(&creds.secret_access_key, &scope.date, region, service);
-    let _ = write!(query, "&X-Amz-Signature={}", signature(&key, &string_to_sign(time, &scope, &creq)));
+    let _ = write!(
+        query,
+        "&X-Amz-Signature={}",
+        signature(&key, &string_to_sign(time, &scope, &creq))
+    );
     query
 }
 
@@ -267,8 +291,22 @@ mod tests {
 
     #[test]
     fn unsignable_headers_are_left_out() {
-        let headers = [("Host", "h"), ("User-Agent", "ua"), ("X-Foo", "1"), ("x-foo", "2")];
-        let req = Request { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
-        assert_eq!(names_to_sign(&req, &["x-amz-date"]), ["host", "x-amz-date", "x-foo"]);
+        let headers = [
+            ("Host", "h"),
+            ("User-Agent", "ua"),
+            ("X-Foo", "1"),
+            ("x-foo", "2"),
+        ];
+        let req = Request {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        assert_eq!(
+            names_to_sign(&req, &["x-amz-date"]),
+            ["host", "x-amz-date", "x-foo"]
+        );
     }
 }

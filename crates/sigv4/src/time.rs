@@ -56,7 +56,8 @@ pub(crate) fn format_amz_date(ts: Timestamp) -> String {
 /// `ts` moved by `secs`, or `ts` itself at the edges of the representable range (only used to
 /// word error messages, so saturating silently is enough).
 pub(crate) fn shifted(ts: Timestamp, secs: i64) -> Timestamp {
-    ts.checked_add(SignedDuration::from_secs(secs)).unwrap_or(ts)
+    ts.checked_add(SignedDuration::from_secs(secs))
+        .unwrap_or(ts)
 }
 
 #[cfg(test)]

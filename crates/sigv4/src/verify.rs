@@ -7,7 +7,7 @@ use crate::canonical::canonical_prefix;
 use crate::error::Error;
 use crate::secret::SecretKey;
 use crate::sign::{payload_hash, signature_bytes, signing_key, string_to_sign};
-use crate::{Auth, AuthKind, Request, MAX_CLOCK_SKEW_SECS, UNSIGNED_PAYLOAD};
+use crate::{Auth, AuthKind, MAX_CLOCK_SKEW_SECS, Request, UNSIGNED_PAYLOAD};
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
@@ -20,12 +20,16 @@ impl Auth {
         let skew = i128::from(MAX_CLOCK_SKEW_SECS) * NANOS_PER_SEC;
         let (signed, current) = (self.amz_date.as_nanosecond(), now.as_nanosecond());
         if signed > current + skew {
-            return Err(Error::SignatureNotYetCurrent { signed_at: self.amz_date, now });
+            return Err(Error::SignatureNotYetCurrent {
+                signed_at: self.amz_date,
+                now,
+            });
         }
         match self.kind {
-            AuthKind::Header if signed < current - skew => {
-                Err(Error::SignatureExpired { signed_at: self.amz_date, now })
-            }
+            AuthKind::Header if signed < current - skew => Err(Error::SignatureExpired {
+                signed_at: self.amz_date,
+                now,
+            }),
             AuthKind::Presigned { expires_secs }
                 if current > signed + i128::from(expires_secs) * NANOS_PER_SEC =>
             {
@@ -45,15 +49,25 @@ impl Auth {
 /// either way (botocore and the AWS SDKs hash the empty body except for S3, other presigners
 /// use `UNSIGNED-PAYLOAD`), so both are accepted. The scope's region and service are not
 /// checked here (see [`Scope::check`](crate::Scope::check)).
-pub fn verify(req: &Request<'_>, auth: &Auth, secret: &SecretKey, now: Timestamp) -> Result<(), Error> {
+pub fn verify(
+    req: &Request<'_>,
+    auth: &Auth,
+    secret: &SecretKey,
+    now: Timestamp,
+) -> Result<(), Error> {
     auth.check_time(now)?;
-    let key = signing_key(secret, &auth.scope.date, &auth.scope.region, &auth.scope.service);
+    let key = signing_key(
+        secret,
+        &auth.scope.date,
+        &auth.scope.region,
+        &auth.scope.service,
+    );
     // A signature that is not 64 hex digits matches nothing; it is still compared so the
     // failure takes the same path.
     let mut provided = [0u8; 32];
     let well_formed = hex::decode_to_slice(&auth.signature, &mut provided).is_ok();
 
-    let prefix = canonical_prefix(req, &auth.signed_headers, &auth.kind);
+    let prefix = canonical_prefix(req, &auth.signed_headers, auth.kind);
     let attempt = |hash: &str| {
         let canonical_request = format!("{prefix}{hash}");
         let string_to_sign = string_to_sign(auth.amz_date, &auth.scope, &canonical_request);
@@ -67,5 +81,8 @@ pub fn verify(req: &Request<'_>, auth: &Auth, secret: &SecretKey, now: Timestamp
     if matches || (unsigned_too && attempt(UNSIGNED_PAYLOAD).0) {
         return Ok(());
     }
-    Err(Error::SignatureDoesNotMatch { canonical_request, string_to_sign })
+    Err(Error::SignatureDoesNotMatch {
+        canonical_request,
+        string_to_sign,
+    })
 }
