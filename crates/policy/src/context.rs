@@ -201,10 +201,11 @@ impl Context {
         self.entries.get(lower).map(|e| e.values.as_slice()).filter(|v| !v.is_empty())
     }
 
-    /// The value of a single-valued, already lower-cased key.
+    /// The value of a single-valued, already lower-cased key; keys of a list type never
+    /// qualify, whatever their number of values.
     pub(crate) fn single(&self, lower: &str) -> Option<&str> {
-        match self.values(lower) {
-            Some([one]) => Some(one),
+        match self.entries.get(lower) {
+            Some(Entry { ty, values }) if !ty.is_list() && values.len() == 1 => Some(&values[0]),
             _ => None,
         }
     }

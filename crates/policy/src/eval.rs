@@ -177,6 +177,14 @@ pub fn decide(input: &Input<'_>, req: &Request<'_>) -> Decision {
     run(input, req, &mut Quiet)
 }
 
+/// Whether AWS authorizes the action at all. `sts:GetCallerIdentity` needs no permission: "If
+/// an administrator attaches a policy to your identity that explicitly denies access to the
+/// `sts:GetCallerIdentity` action, you can still perform this operation." Services call this
+/// before [`decide`]; the simulator evaluates every action as written.
+pub fn requires_authorization(action: &str) -> bool {
+    !action.eq_ignore_ascii_case("sts:GetCallerIdentity")
+}
+
 /// What evaluation reports as it goes.
 trait Recorder<'a> {
     /// Whether to look at everything (`true`) or stop as soon as the decision is known.

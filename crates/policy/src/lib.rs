@@ -64,7 +64,7 @@ mod values;
 pub use context::{Context, ContextError, ContextKeyType};
 pub use error::PolicyError;
 pub use eval::{
-    decide, evaluate, Decision, Evaluation, Input, MatchedStatement, Request, ResourceMode, ResourcePolicy, Source, SourceType,
+    decide, evaluate, requires_authorization, Decision, Evaluation, Input, MatchedStatement, Request, ResourceMode, ResourcePolicy, Source, SourceType,
 };
 pub use model::{Effect, Policy, PolicyKind, Position, Statement};
 pub use principal::{Principal, PrincipalKind, PrincipalType};
