@@ -78,7 +78,7 @@ fn size_limits_ignore_white_space() {
         Policy::parse_with_limit(&compact, PolicyKind::Identity, limits::MANAGED_POLICY),
         Err(PolicyError::TooLarge { size: policy_size(&compact), limit: limits::MANAGED_POLICY })
     );
-    let small = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, vec![statement; 10].join(","));
+    let small = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, [statement; 10].join(","));
     let padded = small.replace(',', ",\n                ");
     assert_eq!(policy_size(&padded), policy_size(&small));
     assert!(Policy::parse_with_limit(&padded, PolicyKind::Identity, limits::MANAGED_POLICY).is_ok());

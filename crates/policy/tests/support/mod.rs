@@ -1,7 +1,5 @@
 //! Shared fixtures: the principals the case tables refer to by name, and a runner for cases.
 
-#![allow(dead_code)] // each test binary uses a different part of this module
-
 use serde_json::Value;
 use spcred_policy::{
     evaluate, Context, Decision, Evaluation, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode,
