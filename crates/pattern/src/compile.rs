@@ -445,7 +445,7 @@ impl<'a> Compiler<'a> {
             (Tok::StartArray, None) => self.plain_list()?,
             (Tok::StartArray, Some(kind)) => {
                 let values = self.nested_list(kind)?;
-                self.nested_exclusion(kind, values)?
+                self.nested_exclusion(kind, &values)?
             }
             (Tok::Number, None) => {
                 // Not a parse error in event-ruler: no location, no retry.
@@ -456,7 +456,7 @@ impl<'a> Compiler<'a> {
             (_, None) => Exclusion::Strings(vec![self.lexer.text()?.into()]),
             (_, Some(kind)) => {
                 let value = self.nested_value(tok, kind)?;
-                self.nested_exclusion(kind, vec![value])?
+                self.nested_exclusion(kind, &[value])?
             }
         };
         self.expect_end(TOO_MANY_ELEMENTS)?;
@@ -528,7 +528,7 @@ impl<'a> Compiler<'a> {
         Ok(text)
     }
 
-    fn nested_exclusion(&self, kind: Nested, values: Vec<String>) -> Result<Exclusion, Failure> {
+    fn nested_exclusion(&self, kind: Nested, values: &[String]) -> Result<Exclusion, Failure> {
         let boxed = || values.iter().map(|v| Box::from(v.as_str())).collect();
         Ok(match kind {
             Nested::IgnoreCase => Exclusion::IgnoringCase(values.iter().map(|v| Folded::new(v)).collect()),
@@ -558,13 +558,10 @@ fn check_complexity(branches: &[Branch]) -> Result<(), PatternError> {
     for field in branches.iter().flatten() {
         for matcher in &field.matchers {
             let Matcher::Wildcard(w) = matcher else { continue };
-            let index = match by_path.iter().position(|(p, _)| *p == &*field.path) {
-                Some(i) => i,
-                None => {
-                    by_path.push((&field.path, Vec::new()));
-                    by_path.len() - 1
-                }
-            };
+            let index = by_path.iter().position(|(p, _)| *p == &*field.path).unwrap_or_else(|| {
+                by_path.push((&field.path, Vec::new()));
+                by_path.len() - 1
+            });
             if !by_path[index].1.contains(&w) {
                 by_path[index].1.push(w);
             }

@@ -1,5 +1,7 @@
 //! Errors, with the exact texts EventBridge returns.
 
+use std::fmt::Write;
+
 use crate::lex::utf16_len;
 
 /// The AWS error code a [`PatternError`] maps to.
@@ -108,7 +110,7 @@ pub(crate) fn location(src: &str, line: u32, column: usize) -> String {
         }
         units += len;
         if ch.is_control() && ch != '\r' && ch != '\n' {
-            snippet.push_str(&format!("\\u{:04X}", u32::from(ch)));
+            let _ = write!(snippet, "\\u{:04X}", u32::from(ch));
         } else {
             snippet.push(ch);
         }

@@ -190,10 +190,10 @@ impl Builder {
             let span = self.store(key);
             self.top_keys.push(span);
         }
-        self.key_depth += 1;
-        if mark > 0 {
+        if self.key_depth > 0 {
             self.path.push('.');
         }
+        self.key_depth += 1;
         self.path.push_str(key);
         self.path_id = None;
         mark
@@ -242,13 +242,12 @@ impl Builder {
             l.chain_len as usize == self.membership.len()
                 && self.chains[l.chain_start as usize..(l.chain_start + l.chain_len) as usize] == self.membership[..]
         });
-        let (chain_start, chain_len) = match reuse {
-            Some(l) => (l.chain_start, l.chain_len),
-            None => {
-                let start = to_u32(self.chains.len());
-                self.chains.extend_from_slice(&self.membership);
-                (start, to_u32(self.membership.len()))
-            }
+        let (chain_start, chain_len) = if let Some(l) = reuse {
+            (l.chain_start, l.chain_len)
+        } else {
+            let start = to_u32(self.chains.len());
+            self.chains.extend_from_slice(&self.membership);
+            (start, to_u32(self.membership.len()))
         };
         self.raw.push((path, Leaf { kind, start, len, micros, chain_start, chain_len }));
     }

@@ -10,9 +10,6 @@
 use crate::error::{PatternError, location};
 use crate::lex::{self, NumError, StrError, utf16_len};
 
-/// The deepest nesting accepted, as in Jackson's default stream constraints.
-const MAX_DEPTH: usize = 1000;
-
 const VALUE_LIST: &str = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
 
 /// A token.
@@ -154,8 +151,8 @@ impl<'a> Lexer<'a> {
     fn advance(&mut self) -> Result<Tok, PatternError> {
         if let Some(tok) = self.pending.take() {
             match tok {
-                Tok::StartObject => self.push(Kind::Object, self.pos - 1)?,
-                Tok::StartArray => self.push(Kind::Array, self.pos - 1)?,
+                Tok::StartObject => self.push(Kind::Object, self.pos - 1),
+                Tok::StartArray => self.push(Kind::Array, self.pos - 1),
                 _ => {}
             }
             return Ok(tok);
@@ -205,24 +202,17 @@ impl<'a> Lexer<'a> {
         }
         let value = self.value_start(ch)?;
         match value {
-            Tok::StartObject => self.push(Kind::Object, self.pos - 1)?,
-            Tok::StartArray => self.push(Kind::Array, self.pos - 1)?,
+            Tok::StartObject => self.push(Kind::Object, self.pos - 1),
+            Tok::StartArray => self.push(Kind::Array, self.pos - 1),
             Tok::Number if self.stack.is_empty() => self.verify_root_space()?,
             _ => {}
         }
         Ok(value)
     }
 
-    fn push(&mut self, kind: Kind, at: usize) -> Result<(), PatternError> {
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(self.error(format!(
-                "Document nesting depth ({}) exceeds the maximum allowed ({MAX_DEPTH}, from `StreamReadConstraints.getMaxNestingDepth()`)",
-                self.stack.len() + 1
-            )));
-        }
+    fn push(&mut self, kind: Kind, at: usize) {
         let column = utf16_len(&self.src[self.line_start..at]) + 1;
         self.stack.push(Context { kind, entries: 0, line: self.line, column });
-        Ok(())
     }
 
     fn close(&mut self, ch: u8) -> Result<Tok, PatternError> {
@@ -292,16 +282,14 @@ impl<'a> Lexer<'a> {
 
     /// Skips whitespace inside an object or array, where the input may not end.
     fn skip_whitespace_in_entries(&mut self) -> Result<u8, PatternError> {
-        match self.skip_whitespace()? {
-            Some(b) => Ok(b),
-            None => {
-                let kind = match self.stack.last() {
-                    Some(c) if c.kind == Kind::Array => "Array",
-                    _ => "Object",
-                };
-                Err(self.error(format!("Unexpected end-of-input within/between {kind} entries")))
-            }
+        if let Some(b) = self.skip_whitespace()? {
+            return Ok(b);
         }
+        let kind = match self.stack.last() {
+            Some(c) if c.kind == Kind::Array => "Array",
+            _ => "Object",
+        };
+        Err(self.error(format!("Unexpected end-of-input within/between {kind} entries")))
     }
 
     fn new_line(&mut self) {
@@ -393,8 +381,8 @@ impl<'a> Lexer<'a> {
                 let next = self.src[self.pos..].chars().next();
                 match next {
                     None => Err(self.error("Unexpected end-of-input in a Number value")),
-                    Some(_) => {
-                        self.pos += 1;
+                    Some(after) => {
+                        self.pos += after.len_utf8();
                         Err(self.error(
                             "Unexpected character ('+' (code 43)) in numeric value: JSON spec does not allow numbers to have plus signs: enable `JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS` to allow",
                         ))

@@ -54,8 +54,9 @@
 //!
 //! # Bounds
 //!
-//! Patterns are limited to [`MAX_PATTERN_LEN`] characters (the API's limit),
-//! 1000 levels of nesting and 1000 `$or` alternatives; events to
+//! Patterns are limited to [`MAX_PATTERN_LEN`] characters (the API's limit,
+//! which also bounds their nesting to about 800 levels) and 1000 `$or`
+//! alternatives; events to
 //! [`MAX_EVENT_DEPTH`] levels of nesting. Wildcards whose matching would be too
 //! non-deterministic are refused, as EventBridge does. Matching work is
 //! bounded by memoization, and no input makes any function panic.

@@ -66,9 +66,10 @@ impl Matcher {
     /// Whether a leaf value satisfies this alternative.
     pub(crate) fn matches(&self, value: Value<'_>) -> bool {
         match (self, value) {
-            (Self::Exists, _) => true,
+            (Self::Exists, _) | (Self::True, Value::True) | (Self::False, Value::False) | (Self::Null, Value::Null) => {
+                true
+            }
             (Self::AnythingBut(exclusion), value) => !exclusion.excludes(value),
-            (Self::True, Value::True) | (Self::False, Value::False) | (Self::Null, Value::Null) => true,
             (Self::Number { text, micros }, Value::Num { text: v_text, micros: v_micros }) => {
                 **text == *v_text || (micros.is_some() && *micros == v_micros)
             }

@@ -127,10 +127,10 @@ impl Search<'_, '_> {
             projected.sort_unstable();
             (k, projected)
         });
-        if let (Some(memo), Some(key)) = (&self.memo, &key) {
-            if memo.failed.contains(key) {
-                return false;
-            }
+        if let (Some(memo), Some(key)) = (&self.memo, &key)
+            && memo.failed.contains(key)
+        {
+            return false;
         }
         if self.try_field(k) {
             return true;

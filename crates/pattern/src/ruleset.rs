@@ -98,13 +98,10 @@ impl<K: Eq + Hash + Clone> RuleSet<K> {
 
     /// Registers `pattern` under `key`.
     pub fn add(&mut self, key: K, pattern: Pattern) {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                self.rules.push(None);
-                u32::try_from(self.rules.len() - 1).unwrap_or(u32::MAX)
-            }
-        };
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.rules.push(None);
+            u32::try_from(self.rules.len() - 1).unwrap_or(u32::MAX)
+        });
         self.index.add(slot, &pattern);
         self.by_key.entry(key.clone()).or_default().push(slot);
         self.rules[slot as usize] = Some(Rule { key, pattern });
@@ -161,10 +158,10 @@ impl<K: Eq + Hash + Clone> RuleSet<K> {
             };
             for leaf in path.leaves {
                 let value = event.value(leaf);
-                if let (Value::Str(s), false) = (value, matchers.exact.is_empty()) {
-                    if let Some(targets) = matchers.exact.get(hash(s.as_bytes()), s) {
-                        scratch.hits.extend(targets.iter().map(|t| t.packed()));
-                    }
+                if let (Value::Str(s), false) = (value, matchers.exact.is_empty())
+                    && let Some(targets) = matchers.exact.get(hash(s.as_bytes()), s)
+                {
+                    scratch.hits.extend(targets.iter().map(|t| t.packed()));
                 }
                 for (matcher, target) in &matchers.others {
                     if matcher.matches(value) {

@@ -107,15 +107,14 @@ impl<V> StrMap<V> {
             let (eh, ek, _) = &self.entries[id as usize];
             *eh == h && **ek == *key
         });
-        let id = match found {
-            Some(id) => id as usize,
-            None => {
-                let id = self.entries.len();
-                self.entries.push((h, key.into(), make()));
-                let entries = &self.entries;
-                self.index.insert(h, u32::try_from(id).unwrap_or(u32::MAX), id + 1, |i| entries[i as usize].0);
-                id
-            }
+        let id = if let Some(id) = found {
+            id as usize
+        } else {
+            let id = self.entries.len();
+            self.entries.push((h, key.into(), make()));
+            let entries = &self.entries;
+            self.index.insert(h, u32::try_from(id).unwrap_or(u32::MAX), id + 1, |i| entries[i as usize].0);
+            id
         };
         &mut self.entries[id].2
     }
