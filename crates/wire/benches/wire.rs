@@ -11,7 +11,10 @@ use spcred_wire::{
 
 fn iam_create_user(c: &mut Criterion) {
     let iam = support::excerpt("iam");
-    let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
+    let headers = [(
+        "Content-Type",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    )];
     let body = "Action=CreateUser&Version=2010-05-08&UserName=alice&Path=%2Fteam%2F\
                 &Tags.member.1.Key=env&Tags.member.1.Value=prod\
                 &Tags.member.2.Key=owner&Tags.member.2.Value=ops";

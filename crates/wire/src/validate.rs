@@ -126,7 +126,7 @@ impl Validator<'_, '_> {
 
     fn value(&mut self, shape: &Shape, value: &Value, at: &str, depth: usize) {
         for constraint in failed_constraints(shape, value) {
-            self.push(shape, value, at, constraint);
+            self.push(shape.sensitive, value, at, constraint);
         }
         match (&shape.kind, value) {
             (Kind::Structure(s), Value::Object(obj)) => self.structure(s, obj, at, depth),
@@ -144,7 +144,7 @@ impl Validator<'_, '_> {
                 {
                     let all = all_constraints(item_shape).join(", ");
                     self.push(
-                        shape,
+                        shape.sensitive || item_shape.sensitive,
                         value,
                         at,
                         format!("Member must satisfy constraint: [{all}]"),
@@ -159,7 +159,7 @@ impl Validator<'_, '_> {
                     if keys_fail {
                         let all = all_constraints(key_shape).join(", ");
                         self.push(
-                            shape,
+                            shape.sensitive || key_shape.sensitive,
                             value,
                             at,
                             format!("Map keys must satisfy constraint: [{all}]"),
@@ -179,7 +179,7 @@ impl Validator<'_, '_> {
                 {
                     let all = all_constraints(entry_shape).join(", ");
                     self.push(
-                        shape,
+                        shape.sensitive || entry_shape.sensitive,
                         value,
                         at,
                         format!("Map value must satisfy constraint: [{all}]"),
@@ -190,8 +190,9 @@ impl Validator<'_, '_> {
         }
     }
 
-    fn push(&mut self, shape: &Shape, value: &Value, at: &str, constraint: String) {
-        let value = if shape.sensitive {
+    /// Record a violation; a sensitive value (or a collection of them) is left out.
+    fn push(&mut self, sensitive: bool, value: &Value, at: &str, constraint: String) {
+        let value = if sensitive {
             ShownValue::Redacted
         } else {
             ShownValue::Text(render(value))
@@ -442,7 +443,9 @@ mod tests {
                     "Tags": {"shape": "tagListType"},
                     "Names": {"shape": "nameListType"},
                     "Attrs": {"shape": "attrMap"},
-                    "Data": {"shape": "blobType"}}},
+                    "Data": {"shape": "blobType"},
+                    "Secrets": {"shape": "secretListType"}}},
+                  "secretListType": {"type": "list", "member": {"shape": "passwordType"}},
                   "userNameType": {"type": "string", "min": 1, "max": 64, "pattern": "[\\w+=,.@-]+"},
                   "maxItemsType": {"type": "integer", "min": 1, "max": 1000},
                   "weightType": {"type": "double", "min": 0, "max": 1},
@@ -539,6 +542,22 @@ mod tests {
                 "Value '[abc, toolong]' at 'names' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 4, Member must have length greater than or equal to 1]",
                 "Value '{=x, k=}' at 'attrs' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]",
                 "Value '{=x, k=}' at 'attrs' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 4, Member must have length greater than or equal to 1]",
+            ]
+        );
+    }
+
+    #[test]
+    fn collections_of_sensitive_values_are_redacted() {
+        let v = validate(
+            &model(),
+            "Op",
+            &json!({"UserName": "ok", "Secrets": ["long enough", "short"]}),
+        );
+        assert_eq!(
+            v.iter().map(Violation::message).collect::<Vec<_>>(),
+            vec![
+                "Value at 'secrets' failed to satisfy constraint: Member must satisfy constraint: \
+                  [Member must have length greater than or equal to 8]"
             ]
         );
     }
