@@ -4,6 +4,24 @@
 //! generic and services only see typed input and output. Nothing here knows HTTP types: requests
 //! and responses are plain strings, slices and header pairs.
 //!
+//! # Normalised values
+//!
+//! Decoders produce, encoders take, and [`validate`] checks one form of `serde_json::Value`,
+//! the same for every protocol, so services (de)serialise typed structs from it without knowing
+//! the protocol:
+//!
+//! - structures are objects keyed by member name (not by the wire name), maps are objects,
+//!   lists are arrays; absent and `null` members, entries and elements are left out;
+//! - integers and longs are integer numbers, floats and doubles are numbers, except the
+//!   non-finite values, which are the strings `"NaN"`, `"Infinity"` and `"-Infinity"`;
+//! - timestamps are epoch seconds: an integer, or a fractional number below the second;
+//! - blobs are canonical base64 strings (standard alphabet, padded);
+//! - booleans and strings are themselves; documents pass through untouched.
+//!
+//! Members the model does not know are ignored on input, as AWS does, and left out on output.
+//!
+//! # Example
+//!
 //! One request, end to end:
 //!
 //! ```

@@ -1,18 +1,5 @@
-//! Decoding: from the wire to a normalised [`serde_json::Value`] that follows the operation's
-//! input shape.
-//!
-//! The normalised form is the same for every protocol, so services deserialise their typed
-//! input from it without knowing the protocol:
-//!
-//! - structures are objects keyed by member name (not by the wire name), maps are objects,
-//!   lists are arrays; members, entries and elements that are absent or `null` are left out;
-//! - integers and longs are integer numbers, floats and doubles are numbers, except the
-//!   non-finite values, which are the strings `"NaN"`, `"Infinity"` and `"-Infinity"`;
-//! - timestamps are epoch seconds: an integer, or a fractional number for sub-second values;
-//! - blobs are canonical base64 strings (standard alphabet, padded);
-//! - booleans and strings are themselves; documents pass through untouched.
-//!
-//! Members the model does not know are ignored, as AWS does.
+//! Decoding: from the wire to the normalised value (see the crate documentation) that follows
+//! the operation's input shape. Members the model does not know are ignored, as AWS does.
 
 mod json;
 mod query;

@@ -1,5 +1,5 @@
-//! Encoding: from a normalised [`serde_json::Value`] (the form the decoders produce; see
-//! [`crate::decode_json`]) to awsQuery XML or awsJson, and the error bodies of both protocols.
+//! Encoding: from a normalised value (see the crate documentation) to awsQuery XML or awsJson,
+//! and the error bodies of both protocols.
 
 mod json;
 mod xml;
