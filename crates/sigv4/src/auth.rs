@@ -233,6 +233,9 @@ fn parse_header(req: &Request<'_>, authorization: &str) -> Result<Auth, Error> {
     })
 }
 
+/// The parameters a presigned URL must carry. AWS's Coral services do not require
+/// `X-Amz-Expires` (they ignore it and allow 15 minutes); every SDK sends it, and without it a
+/// URL would have no lifetime, so it is required here, reported in AWS's words for the others.
 const QUERY_PARAMS: [&str; 6] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",

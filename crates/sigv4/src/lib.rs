@@ -24,6 +24,8 @@
 //! verify(&received, &auth, &creds.secret_access_key, time).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 mod auth;
 mod canonical;
 mod error;
