@@ -1,1 +1,27 @@
-//! The AWS-compatible services: IAM, STS, KMS, SSM, EventBridge, SNS, SQS.
+//! The AWS-compatible services, one module each, behind one request pipeline.
+//!
+//! ```text
+//! AwsRequest -> wire::detect -> service + operation -> sigv4 (secret from the store) -> Caller
+//!            -> decode + validate input -> the operation declares (action, resource, context)
+//!            -> policy::evaluate -> the typed operation -> encode -> audit -> AwsResponse
+//! ```
+//! Services never see HTTP: they get a [`Ctx`] and a typed input, and return a typed output or
+//! their own error enum.
+
+mod auth;
+mod authz;
+mod caller;
+mod env;
+mod error;
+mod ids;
+mod models;
+mod pipeline;
+mod service;
+pub mod sts;
+
+pub use caller::{Caller, CallerKind};
+pub use env::Env;
+pub use error::{CommonError, ServiceError};
+pub use ids::Ids;
+pub use pipeline::{AwsRequest, AwsResponse, Dispatcher};
+pub use service::{Authorization, Check, Ctx, Operation, Service};

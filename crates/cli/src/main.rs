@@ -1,1 +1,143 @@
-fn main() {}
+//! `spcred`: the credential platform for Selling Partner API apps.
+
+mod admin;
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "spcred", version, about = "The credential platform for Selling Partner API apps")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the credential platform: AWS-compatible IAM, STS, KMS, SSM, EventBridge, SNS, SQS and
+    /// the SP-API sandbox on one port.
+    Serve(ServeArgs),
+    /// Print the audit log of a running server.
+    Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:4566].
+    #[arg(long, env = "SPCRED_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory: store, master key, credentials [default: ./spcred-data].
+    #[arg(long, env = "SPCRED_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Default region [default: us-east-1].
+    #[arg(long, env = "SPCRED_REGION")]
+    region: Option<String>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "SPCRED_LOG_FORMAT")]
+    log_format: Option<server::LogFormat>,
+    /// Virtual clock and the test admin API (POST /_spcred/clock).
+    #[arg(long, env = "SPCRED_TEST_MODE", num_args = 0..=1, default_missing_value = "true")]
+    test_mode: Option<bool>,
+    /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode).
+    #[arg(long, env = "SPCRED_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// How the CLI reaches a running server's admin API.
+#[derive(Args)]
+struct AdminArgs {
+    /// The server's URL.
+    #[arg(long, env = "SPCRED_ENDPOINT", default_value = "http://127.0.0.1:4566")]
+    endpoint: String,
+    /// The admin token [default: read from <data-dir>/admin-token].
+    #[arg(long, env = "SPCRED_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// The server's data directory, to find the admin token.
+    #[arg(long, env = "SPCRED_DATA_DIR", default_value = "spcred-data")]
+    data_dir: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// Only requests by this principal ARN.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only this operation (e.g. GetCallerIdentity).
+    #[arg(long)]
+    operation: Option<String>,
+    /// Only records at or after this RFC 3339 time.
+    #[arg(long)]
+    since: Option<String>,
+    /// At most this many records (the newest).
+    #[arg(long, default_value_t = 1000)]
+    limit: u32,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+fn env_secret(name: &str) -> Option<crypto::Secret> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).map(crypto::Secret::new)
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let given = server::Settings {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        region: args.region,
+        log_format: args.log_format,
+        test_mode: args.test_mode,
+    };
+    let from_file = match &args.config {
+        Some(path) => server::Settings::from_file(path).map_err(|e| e.to_string())?,
+        None => server::Settings::default(),
+    };
+    let config = given.or(from_file).resolve();
+    server::init_logging(config.log_format);
+    let boot = server::Bootstrap {
+        master_key_file: std::env::var_os("SPCRED_MASTER_KEY_FILE").map(PathBuf::from),
+        account_id: std::env::var("SPCRED_ACCOUNT_ID").ok().filter(|v| !v.is_empty()),
+        root_access_key_id: std::env::var("SPCRED_ROOT_ACCESS_KEY_ID").ok().filter(|v| !v.is_empty()),
+        root_secret_access_key: env_secret("SPCRED_ROOT_SECRET_ACCESS_KEY"),
+    };
+    let server = server::Server::bind(&config, boot).await.map_err(|e| e.to_string())?;
+    let data = &server.data;
+    println!("spcred {} listening on http://{}", env!("CARGO_PKG_VERSION"), server.local_addr);
+    println!("  account:       {}{}", data.account_id, if data.created { " (created)" } else { "" });
+    println!("  access key id: {}", data.root_access_key_id);
+    println!("  credentials:   {} (profile spcred)", data.credentials_path.display());
+    println!("  aws config:    {}", data.config_path.display());
+    println!("  admin token:   {}", data.admin_token_path.display());
+    if config.test_mode {
+        println!("  test mode:     virtual clock at POST /_spcred/clock");
+    }
+    server.run(server::shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Audit(args) => admin::audit(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

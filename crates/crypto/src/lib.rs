@@ -7,8 +7,8 @@
 //! cannot be replayed as another.
 
 mod random;
-mod secret;
 mod seal;
+mod secret;
 
 pub use random::{Random, SystemRandom};
 pub use seal::{DataKey, Error, KEY_LEN, MasterKey, Purpose};

@@ -73,9 +73,7 @@ impl MasterKey {
         let salt = aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, b"spcred master key");
         let prk = salt.extract(self.0.expose_bytes());
         let info = [purpose.label()];
-        let okm = prk
-            .expand(&info, aws_lc_rs::hkdf::HKDF_SHA256)
-            .expect("HKDF-SHA256 can always expand to 32 bytes");
+        let okm = prk.expand(&info, aws_lc_rs::hkdf::HKDF_SHA256).expect("HKDF-SHA256 can always expand to 32 bytes");
         let mut out = Zeroizing::new([0u8; KEY_LEN]);
         okm.fill(out.as_mut()).expect("output length equals the key type's length");
         DataKey(out)
@@ -144,11 +142,7 @@ impl DataKey {
         let (nonce, sealed) = rest.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Error::Open)?;
         let mut body = Zeroizing::new(sealed.to_vec());
-        let len = self
-            .aead()
-            .open_in_place(nonce, Aad::from(aad), body.as_mut_slice())
-            .map_err(|_| Error::Open)?
-            .len();
+        let len = self.aead().open_in_place(nonce, Aad::from(aad), body.as_mut_slice()).map_err(|_| Error::Open)?.len();
         body.truncate(len);
         Ok(body)
     }

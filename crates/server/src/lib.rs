@@ -1,1 +1,152 @@
-//! Composition root of spcred serve: config, storage, services, router, workers.
+//! The composition root of `spcred serve`: configuration, the data directory, the services, the
+//! HTTP router, background workers, and graceful shutdown.
+
+pub mod config;
+pub mod http;
+pub mod init;
+pub mod scheduler;
+
+use crypto::{Random, SystemRandom};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::{Clock, SystemClock, VirtualClock};
+
+pub use config::{LogFormat, ServeConfig, Settings};
+pub use init::Bootstrap;
+
+/// Why `spcred serve` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory could not be opened or initialised.
+    #[error(transparent)]
+    Init(#[from] init::InitError),
+    /// The listening address is taken or not ours to bind.
+    #[error("cannot listen on {addr}: {source}{hint}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Sets up logging to stderr. `RUST_LOG` refines the level (default `info`).
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second initialisation (tests start several servers in one process) keeps the first.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+fn metrics_handle() -> PrometheusHandle {
+    let buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+    let builder = PrometheusBuilder::new().set_buckets(&buckets).expect("the bucket list is not empty");
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    // Only the first server in a process owns the global recorder; a later one (in tests) still
+    // answers /metrics, from its own empty registry.
+    let _ = metrics::set_global_recorder(recorder);
+    handle
+}
+
+/// A server that is bound and initialised but not yet serving.
+#[derive(Debug)]
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: http::AppState,
+    /// Where it listens (useful when the port was 0).
+    pub local_addr: SocketAddr,
+    /// What the data directory holds.
+    pub data: init::DataDir,
+}
+
+impl Server {
+    /// Initialises the data directory and binds the listener.
+    pub async fn bind(config: &ServeConfig, boot: Bootstrap) -> Result<Self, ServeError> {
+        let rng: Arc<dyn Random> = Arc::new(SystemRandom);
+        let virtual_clock = config.test_mode.then(|| Arc::new(VirtualClock::new()));
+        let clock: Arc<dyn Clock> = match &virtual_clock {
+            Some(c) => c.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let ids = aws::Ids::new(rng.clone());
+        let data = init::open(&config.data_dir, &config.region, boot, rng.as_ref(), &ids, clock.now_ms()).await?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            hint: if source.kind() == std::io::ErrorKind::AddrInUse {
+                " (another process uses this port: stop it or pick another with --listen)"
+            } else {
+                ""
+            },
+            source,
+        })?;
+        let local_addr = listener.local_addr()?;
+
+        let env = Arc::new(aws::Env::new(data.store.clone(), clock.clone(), rng, &data.master, config.region.clone()));
+        let mut dispatcher = aws::Dispatcher::new(env);
+        dispatcher.register(aws::sts::Sts);
+        let scheduler = scheduler::Scheduler::new(data.store.clone(), clock);
+        let state = http::AppState {
+            dispatcher: Arc::new(dispatcher),
+            admin_token: Arc::new(data.admin_token.clone()),
+            virtual_clock,
+            scheduler: Arc::new(scheduler),
+            metrics: metrics_handle(),
+            store: data.store.clone(),
+        };
+        Ok(Self { listener, state, local_addr, data })
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests and
+    /// closes the store.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(self.state.scheduler.clone().run(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            }))
+        };
+        let upkeep = {
+            let handle = self.state.metrics.clone();
+            let mut stop = stop_rx;
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => return,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(5)) => handle.run_upkeep(),
+                    }
+                }
+            })
+        };
+        let store = self.state.store.clone();
+        let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        let _ = upkeep.await;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(served?)
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

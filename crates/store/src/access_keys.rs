@@ -72,13 +72,21 @@ pub async fn root_key(conn: &mut Conn, account_id: &str) -> Result<Option<Access
 }
 
 /// Records where and when a key was last used (GetAccessKeyLastUsed).
-pub async fn touch(conn: &mut Conn, access_key_id: &str, now_ms: i64, service: &str, region: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE access_keys SET last_used_ms = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?")
-        .bind(now_ms)
-        .bind(service)
-        .bind(region)
-        .bind(access_key_id)
-        .execute(conn)
-        .await?;
+pub async fn touch(
+    conn: &mut Conn,
+    access_key_id: &str,
+    now_ms: i64,
+    service: &str,
+    region: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE access_keys SET last_used_ms = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
+    )
+    .bind(now_ms)
+    .bind(service)
+    .bind(region)
+    .bind(access_key_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }

@@ -73,3 +73,51 @@ pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Record>, Store
     .await?;
     Ok(rows.into_iter().rev().collect())
 }
+
+/// Appends audit records with group commit: callers wait until their record is durable, while
+/// concurrent records share one transaction. A request is acknowledged only after its record is
+/// committed, so a crash never loses the record of an acknowledged request, and the single SQLite
+/// writer is not hammered with one transaction per request.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    tx: tokio::sync::mpsc::Sender<(Record, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+}
+
+/// How many records one commit takes at most.
+const BATCH: usize = 512;
+
+impl AuditLog {
+    /// Starts the writer task on `store`.
+    pub fn start(store: crate::Store) -> Self {
+        let (tx, mut rx) =
+            tokio::sync::mpsc::channel::<(Record, tokio::sync::oneshot::Sender<Result<(), String>>)>(4096);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                let records: Vec<Record> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let result = async {
+                    let mut t = store.begin().await?;
+                    append(&mut t, &records).await?;
+                    t.commit().await?;
+                    Ok::<_, StoreError>(())
+                }
+                .await
+                .map_err(|e| e.to_string());
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, records = records.len(), "audit write failed");
+                }
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(result.clone());
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    /// Appends `record` and waits until it is committed.
+    pub async fn record(&self, record: Record) -> Result<(), StoreError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.tx.send((record, done)).await.map_err(|_| StoreError::Unavailable("audit writer stopped".into()))?;
+        wait.await.map_err(|_| StoreError::Unavailable("audit writer stopped".into()))?.map_err(StoreError::Unavailable)
+    }
+}

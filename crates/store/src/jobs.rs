@@ -73,7 +73,12 @@ pub async fn retry(conn: &mut Conn, id: i64, due_ms: i64, error: &str) -> Result
 /// Removes the jobs of `kind` whose payload equals `payload` (e.g. a parameter's pending policy
 /// timers when it changes). Returns how many were removed.
 pub async fn cancel(conn: &mut Conn, kind: &str, payload: &str) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM jobs WHERE kind = ? AND payload = ?").bind(kind).bind(payload).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM jobs WHERE kind = ? AND payload = ?")
+        .bind(kind)
+        .bind(payload)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// The earliest due time of any job not under a live lease, for the worker's sleep.
@@ -87,4 +92,26 @@ pub async fn next_due(conn: &mut Conn, wall_ms: i64) -> Result<Option<i64>, Stor
 /// How many jobs are queued (for metrics and tests).
 pub async fn count(conn: &mut Conn) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(conn).await?)
+}
+
+/// What a job handler reports about one attempt.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Done: the job is removed.
+    Done,
+    /// Try again at `due_ms` (server clock); the error is kept on the job.
+    RetryAt {
+        /// When to try again.
+        due_ms: i64,
+        /// Why this attempt failed.
+        error: String,
+    },
+}
+
+/// Runs the jobs of one kind. Handlers must be idempotent: a job may run more than once.
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync {
+    /// Runs one attempt of `job`. An `Err` is a failure of our own (the store); the job stays
+    /// queued and runs again after its lease lapses.
+    async fn run(&self, job: &Job) -> Result<Outcome, StoreError>;
 }

@@ -29,7 +29,9 @@ pub type Conn = sqlx::SqliteConnection;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database was written by a newer spcred.
-    #[error("the store at {path} has schema version {found}, newer than this spcred supports ({supported}); upgrade spcred")]
+    #[error(
+        "the store at {path} has schema version {found}, newer than this spcred supports ({supported}); upgrade spcred"
+    )]
     NewerSchema {
         /// Where the database is.
         path: String,
@@ -41,6 +43,9 @@ pub enum StoreError {
     /// Anything the database reported.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// A background writer has stopped (the server is shutting down) or failed to commit.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     /// A stored JSON value did not parse (only after tampering or a bug).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),

@@ -81,9 +81,13 @@ pub fn detect(req: &RequestParts<'_>) -> Detected {
         };
     }
     let form = content_type.as_deref() == Some("application/x-www-form-urlencoded");
-    let sources: &[&[u8]] = if req.method.eq_ignore_ascii_case("POST") && form {
+    let post = req.method.eq_ignore_ascii_case("POST");
+    // A POST may carry its parameters in the query string alone: a presigned URL signed for POST
+    // (botocore's default for awsQuery operations) is sent with an empty body.
+    let query_only = req.method.eq_ignore_ascii_case("GET") || (post && req.body.is_empty());
+    let sources: &[&[u8]] = if post && form {
         &[req.query.as_bytes(), req.body]
-    } else if req.method.eq_ignore_ascii_case("GET") && !req.query.is_empty() {
+    } else if query_only && !req.query.is_empty() {
         &[req.query.as_bytes()]
     } else {
         return Detected::Unknown;
@@ -241,6 +245,20 @@ mod tests {
                 version: Some("2011-06-15".into()),
                 params: vec![],
             }
+        );
+    }
+
+    #[test]
+    fn a_post_with_an_empty_body_takes_the_query_string() {
+        // botocore presigns awsQuery operations for POST; the URL is then sent with no body.
+        let q = "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Signature=abc";
+        assert!(matches!(
+            detect(&parts("POST", q, &[], b"")),
+            Detected::Query { action, .. } if action == "GetCallerIdentity"
+        ));
+        assert_eq!(
+            detect(&parts("POST", q, &[("Content-Type", "text/plain")], b"x")),
+            Detected::Unknown
         );
     }
 

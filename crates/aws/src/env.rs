@@ -1,0 +1,74 @@
+//! What every service shares: the store, time, randomness, the key that seals secrets at rest.
+
+use crate::auth::KeyCache;
+use crate::ids::Ids;
+use crypto::{DataKey, MasterKey, Purpose, Random};
+use std::sync::Arc;
+use store::audit::AuditLog;
+use store::{Clock, Store};
+
+/// The services' shared environment, built once by the server.
+#[derive(Debug)]
+pub struct Env {
+    /// The database.
+    pub store: Store,
+    /// The server's clock (virtual in test mode); SigV4 windows use the wall clock instead.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness for ids, keys and nonces.
+    pub rng: Arc<dyn Random>,
+    /// Identifier generation in AWS's shapes.
+    pub ids: Ids,
+    /// Seals secrets at rest (IAM secret keys, KMS key material).
+    pub at_rest: DataKey,
+    /// Keyed hashes of bearer secrets.
+    pub verifier: DataKey,
+    /// The audit log writer.
+    pub audit: AuditLog,
+    /// The region used when a request does not name one.
+    pub default_region: String,
+    pub(crate) keys: KeyCache,
+}
+
+impl Env {
+    /// Assembles the environment.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        master: &MasterKey,
+        default_region: String,
+    ) -> Self {
+        let audit = AuditLog::start(store.clone());
+        Self {
+            ids: Ids::new(rng.clone()),
+            store,
+            clock,
+            rng,
+            at_rest: master.subkey(Purpose::AtRest),
+            verifier: master.subkey(Purpose::Verifier),
+            audit,
+            default_region,
+            keys: KeyCache::default(),
+        }
+    }
+
+    /// Now, on the server's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Seals a secret for the row named by `aad`.
+    pub fn seal(&self, plaintext: &[u8], aad: &str) -> Vec<u8> {
+        self.at_rest.seal(self.rng.as_ref(), plaintext, aad.as_bytes())
+    }
+
+    /// Opens a secret sealed by [`Env::seal`] for the same row.
+    pub fn open(&self, blob: &[u8], aad: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, crypto::Error> {
+        self.at_rest.open(blob, aad.as_bytes())
+    }
+
+    /// Forgets cached credentials (after a key is deactivated or deleted).
+    pub fn forget_credentials(&self, access_key_id: &str) {
+        self.keys.forget(access_key_id);
+    }
+}

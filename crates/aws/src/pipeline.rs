@@ -1,0 +1,367 @@
+//! The request pipeline shared by every AWS-compatible service.
+
+use crate::auth::{self, Authenticated};
+use crate::authz;
+use crate::env::Env;
+use crate::error::{CommonError, Flavor, ServiceError};
+use crate::service::{Ctx, Operation, Service};
+use serde_json::Value;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// An HTTP request, reduced to what the AWS protocols use.
+#[derive(Debug, Clone)]
+pub struct AwsRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The raw path, as sent.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Header names and values as sent (values that are not UTF-8 are dropped by the server).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The peer address.
+    pub source_ip: IpAddr,
+    /// Whether the connection was TLS.
+    pub secure: bool,
+}
+
+/// The response to write back.
+#[derive(Debug, Clone)]
+pub struct AwsResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, `x-amzn-RequestId` always among them.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A failure ready for the protocol encoder.
+#[derive(Debug)]
+struct Failure {
+    code: String,
+    message: String,
+    status: u16,
+    sender_fault: bool,
+    query_code: Option<String>,
+}
+
+impl Failure {
+    fn common(e: &CommonError, flavor: Flavor) -> Self {
+        let (code, status, message) = e.render(flavor);
+        Self { code: code.to_owned(), message, status, sender_fault: status < 500, query_code: None }
+    }
+
+    fn service(e: &dyn ServiceError) -> Self {
+        Self {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+            status: e.status(),
+            sender_fault: e.sender_fault(),
+            query_code: e.query_code().map(str::to_owned),
+        }
+    }
+}
+
+/// One incoming call, after detection.
+struct Call<'a> {
+    operation: &'a str,
+    query_params: Option<&'a [(String, String)]>,
+    body: &'a [u8],
+}
+
+/// The object-safe face of a [`Service`], so the dispatcher can hold them all.
+#[async_trait::async_trait]
+trait Endpoint: Send + Sync {
+    fn signing_name(&self) -> &'static str;
+    fn model(&self) -> &'static wire::ServiceModel;
+    fn flavor(&self) -> Flavor;
+    fn knows(&self, operation: &str) -> bool;
+    async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure>;
+}
+
+#[async_trait::async_trait]
+impl<S: Service> Endpoint for S {
+    fn signing_name(&self) -> &'static str {
+        Service::signing_name(self)
+    }
+
+    fn model(&self) -> &'static wire::ServiceModel {
+        Service::model(self)
+    }
+
+    fn flavor(&self) -> Flavor {
+        Service::flavor(self)
+    }
+
+    fn knows(&self, operation: &str) -> bool {
+        S::Op::from_name(operation).is_some()
+    }
+
+    async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure> {
+        let flavor = Service::flavor(self);
+        let common = |e: CommonError| Failure::common(&e, flavor);
+        let op = S::Op::from_name(call.operation)
+            .ok_or_else(|| common(CommonError::UnknownOperation(call.operation.into())))?;
+        let model = Service::model(self);
+        let input = match call.query_params {
+            Some(params) => wire::decode_query(model, op.name(), params),
+            None => wire::decode_json(model, op.name(), call.body),
+        }
+        .map_err(|e| common(CommonError::MalformedInput(e.to_string())))?;
+        let violations = wire::validate(model, op.name(), &input);
+        if let Some(message) = wire::validation_message(&violations) {
+            return Err(common(CommonError::Validation(message)));
+        }
+        let authorization = self.authorize(ctx, op, &input).await.map_err(|e| Failure::service(&e))?;
+        authz::authorize(ctx, &authorization).await.map_err(common)?;
+        self.execute(ctx, op, input).await.map_err(|e| Failure::service(&e))
+    }
+}
+
+/// Routes AWS requests to the registered services and runs the pipeline.
+pub struct Dispatcher {
+    env: Arc<Env>,
+    endpoints: Vec<Arc<dyn Endpoint>>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("services", &self.endpoints.iter().map(|e| e.signing_name()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// What the router found before authentication.
+enum Route<'a> {
+    Json { endpoint: &'a Arc<dyn Endpoint>, operation: String },
+    Query { endpoint: &'a Arc<dyn Endpoint>, operation: String, params: Vec<(String, String)> },
+    Fail(Flavor, CommonError),
+}
+
+impl Dispatcher {
+    /// A dispatcher with no services.
+    pub fn new(env: Arc<Env>) -> Self {
+        Self { env, endpoints: Vec::new() }
+    }
+
+    /// Adds a service.
+    pub fn register<S: Service>(&mut self, service: S) {
+        self.endpoints.push(Arc::new(service));
+    }
+
+    /// The shared environment.
+    pub fn env(&self) -> &Arc<Env> {
+        &self.env
+    }
+
+    fn route(&self, detected: wire::Detected, scope_service: Option<&str>) -> Route<'_> {
+        match detected {
+            wire::Detected::Json { target_prefix, operation, .. } => {
+                let Some(endpoint) = self
+                    .endpoints
+                    .iter()
+                    .find(|e| e.model().metadata().target_prefix.as_deref() == Some(target_prefix.as_str()))
+                else {
+                    return Route::Fail(
+                        Flavor::Json,
+                        CommonError::UnknownOperation(format!("{target_prefix}.{operation}")),
+                    );
+                };
+                if !endpoint.knows(&operation) {
+                    return Route::Fail(endpoint.flavor(), CommonError::UnknownOperation(String::new()));
+                }
+                Route::Json { endpoint, operation }
+            }
+            wire::Detected::Query { action, version, params } => {
+                // The signature's scope names the service; unsigned requests are placed by the
+                // API version, or failing that by which service has the action.
+                let endpoint = scope_service
+                    .and_then(|s| self.endpoints.iter().find(|e| e.signing_name() == s))
+                    .or_else(|| {
+                        version
+                            .as_deref()
+                            .and_then(|v| self.endpoints.iter().find(|e| e.model().metadata().api_version == v))
+                    })
+                    .or_else(|| self.endpoints.iter().find(|e| e.knows(&action)));
+                let Some(endpoint) = endpoint else {
+                    return Route::Fail(Flavor::Query, unknown_action(&action, version.as_deref()));
+                };
+                if !endpoint.knows(&action) {
+                    return Route::Fail(endpoint.flavor(), unknown_action(&action, version.as_deref()));
+                }
+                Route::Query { endpoint, operation: action, params }
+            }
+            wire::Detected::Malformed(e) => Route::Fail(Flavor::Query, CommonError::MalformedInput(e.to_string())),
+            wire::Detected::Unknown => Route::Fail(Flavor::Query, CommonError::MissingAction),
+        }
+    }
+
+    /// Handles one request, start to finish. Never fails: every outcome is an AWS response.
+    pub async fn handle(&self, request: AwsRequest) -> AwsResponse {
+        let request_id = self.env.ids.uuid();
+        let span = tracing::info_span!("aws", request_id = %request_id, service = tracing::field::Empty, operation = tracing::field::Empty);
+        self.handle_in_span(request, request_id).instrument(span).await
+    }
+
+    async fn handle_in_span(&self, request: AwsRequest, request_id: String) -> AwsResponse {
+        let started = Instant::now();
+        let headers: Vec<(&str, &str)> = request.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let parts = wire::RequestParts {
+            method: &request.method,
+            path: &request.path,
+            query: &request.query,
+            headers: &headers,
+            body: &request.body,
+        };
+        let sig_request = sigv4::Request {
+            method: &request.method,
+            path: &request.path,
+            query: &request.query,
+            headers: &headers,
+            body: &request.body,
+        };
+        let parsed = sigv4::parse(&sig_request);
+        let scope_service = parsed.as_ref().ok().map(|a| a.scope.service.clone());
+        let (endpoint, operation, params) = match self.route(wire::detect(&parts), scope_service.as_deref()) {
+            Route::Json { endpoint, operation } => (endpoint, operation, None),
+            Route::Query { endpoint, operation, params } => (endpoint, operation, Some(params)),
+            Route::Fail(flavor, e) => {
+                return encode_failure(None, flavor, &Failure::common(&e, flavor), &request_id);
+            }
+        };
+        let service = endpoint.signing_name();
+        tracing::Span::current().record("service", service).record("operation", operation.as_str());
+        let flavor = endpoint.flavor();
+        let now_ms = self.env.now_ms();
+
+        let authenticated = auth::authenticate(&self.env, &sig_request, parsed, service).await;
+        let (result, principal) = match authenticated {
+            Err(e) => (Err(Failure::common(&e, flavor)), None),
+            Ok(Authenticated { caller, region }) => {
+                let host = request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+                    .map_or("", |(_, v)| v.as_str());
+                let ctx = Ctx {
+                    env: &self.env,
+                    request_id: &request_id,
+                    caller: &caller,
+                    region: &region,
+                    source_ip: request.source_ip,
+                    host,
+                    secure: request.secure,
+                    now_ms,
+                };
+                let call = Call { operation: &operation, query_params: params.as_deref(), body: &request.body };
+                (endpoint.run(&ctx, &call).await, Some(caller.arn.clone()))
+            }
+        };
+
+        let (outcome, error_code) = match &result {
+            Ok(_) => ("Allowed", None),
+            Err(f) if f.status == 403 || f.code.starts_with("AccessDenied") => ("Denied", Some(f.code.clone())),
+            Err(f) => ("Error", Some(f.code.clone())),
+        };
+        let record = store::audit::Record {
+            time_ms: now_ms,
+            request_id: request_id.clone(),
+            principal_arn: principal,
+            source_ip: request.source_ip.to_string(),
+            service: service.to_owned(),
+            operation: operation.clone(),
+            outcome: outcome.to_owned(),
+            error_code,
+        };
+        // The record must be durable before the caller hears back: an acknowledged request is
+        // never missing from the audit log.
+        let audit_failed = self.env.audit.record(record).await.is_err();
+        let response = if audit_failed {
+            encode_failure(
+                Some(endpoint.as_ref()),
+                flavor,
+                &Failure::common(&CommonError::Internal, flavor),
+                &request_id,
+            )
+        } else {
+            match result {
+                Ok(output) => encode_success(endpoint.as_ref(), &operation, &output, &request_id),
+                Err(failure) => {
+                    if failure.status >= 500 {
+                        tracing::error!(code = %failure.code, "request failed on the server side");
+                    }
+                    encode_failure(Some(endpoint.as_ref()), flavor, &failure, &request_id)
+                }
+            }
+        };
+        let status = response.status.to_string();
+        metrics::counter!("spcred_requests_total", "service" => service, "operation" => operation.clone(), "status" => status.clone())
+            .increment(1);
+        metrics::histogram!("spcred_request_duration_seconds", "service" => service, "operation" => operation, "status" => status)
+            .record(started.elapsed().as_secs_f64());
+        response
+    }
+}
+
+fn unknown_action(action: &str, version: Option<&str>) -> CommonError {
+    CommonError::UnknownOperation(match version {
+        Some(v) => format!("Could not find operation {action} for version {v}"),
+        None => format!("Could not find operation {action}"),
+    })
+}
+
+fn encode_success(endpoint: &dyn Endpoint, operation: &str, output: &Value, request_id: &str) -> AwsResponse {
+    let model = endpoint.model();
+    let body = match model.metadata().protocol {
+        wire::Protocol::Query => wire::encode_query(model, operation, output, request_id).into_bytes(),
+        wire::Protocol::Json1_0 | wire::Protocol::Json1_1 => wire::encode_json(model, operation, output),
+    };
+    AwsResponse {
+        status: 200,
+        headers: vec![
+            ("x-amzn-RequestId".into(), request_id.into()),
+            ("content-type".into(), model.metadata().protocol.content_type().into()),
+        ],
+        body,
+    }
+}
+
+/// Models for failures that happen before a service is known: only their protocol matters.
+static GENERIC_QUERY: std::sync::LazyLock<wire::ServiceModel> = std::sync::LazyLock::new(|| generic_model("query"));
+static GENERIC_JSON: std::sync::LazyLock<wire::ServiceModel> = std::sync::LazyLock::new(|| generic_model("json"));
+
+fn generic_model(protocol: &str) -> wire::ServiceModel {
+    let json = serde_json::json!({
+        "metadata": {"protocol": protocol, "jsonVersion": "1.1", "apiVersion": "", "endpointPrefix": "", "signatureVersion": "v4"},
+        "operations": {},
+        "shapes": {},
+    });
+    wire::ServiceModel::from_json(&json.to_string()).expect("a model with no operations is valid")
+}
+
+fn encode_failure(endpoint: Option<&dyn Endpoint>, flavor: Flavor, failure: &Failure, request_id: &str) -> AwsResponse {
+    let model = match (endpoint, flavor) {
+        (Some(endpoint), _) => endpoint.model(),
+        (None, Flavor::Query) => &GENERIC_QUERY,
+        (None, Flavor::Json) => &GENERIC_JSON,
+    };
+    let body = wire::ErrorBody::new(&failure.code, &failure.message, failure.sender_fault, request_id);
+    let mut headers = vec![("x-amzn-RequestId".to_owned(), request_id.to_owned())];
+    let bytes = if model.metadata().protocol == wire::Protocol::Query {
+        headers.push(("content-type".into(), "text/xml".into()));
+        wire::encode_query_error(model, &body).into_bytes()
+    } else {
+        let encoded = wire::encode_json_error(model, &body, failure.query_code.as_deref());
+        headers.push(("content-type".into(), model.metadata().protocol.content_type().into()));
+        headers.extend(encoded.headers);
+        encoded.body
+    };
+    AwsResponse { status: failure.status, headers, body: bytes }
+}

@@ -1,0 +1,139 @@
+//! The contract between the pipeline and a service.
+
+use crate::caller::Caller;
+use crate::env::Env;
+use crate::error::{CommonError, Flavor, ServiceError};
+use serde_json::Value;
+use std::net::IpAddr;
+
+/// A service's operation table: an enum with one variant per implemented operation.
+pub trait Operation: Sized + Copy + Send + Sync + std::fmt::Debug + 'static {
+    /// The operation named `name` (as in `Action=` or `X-Amz-Target`), if implemented.
+    fn from_name(name: &str) -> Option<Self>;
+    /// The operation's name.
+    fn name(self) -> &'static str;
+}
+
+/// Everything an operation may know about its request, and nothing about HTTP.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// The shared environment.
+    pub env: &'a Env,
+    /// The request id returned to the caller.
+    pub request_id: &'a str,
+    /// Who is calling.
+    pub caller: &'a Caller,
+    /// The region from the signature's credential scope.
+    pub region: &'a str,
+    /// The peer address (aws:SourceIp).
+    pub source_ip: IpAddr,
+    /// The `Host` the request was sent to (for URLs the service hands back, e.g. SQS queue URLs).
+    pub host: &'a str,
+    /// Whether the request came over TLS (aws:SecureTransport).
+    pub secure: bool,
+    /// Now, on the server's clock.
+    pub now_ms: i64,
+}
+
+/// The principal's account-scoped ARN prefix helpers.
+impl Ctx<'_> {
+    /// The caller's account.
+    pub fn account(&self) -> &str {
+        &self.caller.account_id
+    }
+}
+
+/// A resource-based policy that takes part in a decision.
+#[derive(Debug, Clone)]
+pub struct ResourcePolicy {
+    /// The policy document as stored.
+    pub document: String,
+    /// How it combines with the caller's identity policies.
+    pub mode: policy::ResourceMode,
+}
+
+/// One permission an operation needs: an IAM action on a resource, with the request's condition keys.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// `service:Action`, e.g. `iam:CreateUser`.
+    pub action: String,
+    /// The resource ARN, or `*` for actions without a resource.
+    pub resource: String,
+    /// Service-specific condition keys with their values (e.g. `kms:EncryptionContext:k`).
+    pub conditions: Vec<(String, Vec<String>)>,
+    /// The resource's own policy, for topics, queues, keys and roles.
+    pub resource_policy: Option<ResourcePolicy>,
+}
+
+impl Check {
+    /// A check of `action` on `resource` with no extra condition keys and no resource policy.
+    pub fn new(action: impl Into<String>, resource: impl Into<String>) -> Self {
+        Self { action: action.into(), resource: resource.into(), conditions: Vec::new(), resource_policy: None }
+    }
+
+    /// Adds a condition key.
+    #[must_use]
+    pub fn with_condition(mut self, key: impl Into<String>, values: Vec<String>) -> Self {
+        self.conditions.push((key.into(), values));
+        self
+    }
+
+    /// Adds the resource's policy.
+    #[must_use]
+    pub fn with_resource_policy(mut self, document: String, mode: policy::ResourceMode) -> Self {
+        self.resource_policy = Some(ResourcePolicy { document, mode });
+        self
+    }
+}
+
+/// What an operation needs to be allowed. Every operation declares one, even when AWS requires
+/// no permission (GetCallerIdentity), so that nothing runs unauthorized by omission.
+#[derive(Debug, Clone)]
+pub enum Authorization {
+    /// AWS documents that no permission is needed (any authenticated caller may call it).
+    NotRequired,
+    /// All of these must be allowed.
+    All(Vec<Check>),
+}
+
+impl Authorization {
+    /// A single check.
+    pub fn one(check: Check) -> Self {
+        Authorization::All(vec![check])
+    }
+}
+
+/// An AWS-compatible service. Services are typed and never see HTTP.
+#[async_trait::async_trait]
+pub trait Service: Send + Sync + 'static {
+    /// The operation table.
+    type Op: Operation;
+    /// The service's error enum.
+    type Error: ServiceError + From<CommonError>;
+
+    /// The SigV4 signing name (`sts`, `iam`, `kms`, ...), which must match the credential scope.
+    fn signing_name(&self) -> &'static str;
+    /// The AWS service model the wire layer uses.
+    fn model(&self) -> &'static wire::ServiceModel;
+    /// How common errors are spelled for this service.
+    fn flavor(&self) -> Flavor;
+
+    /// Declares what `op` with `input` needs to be allowed.
+    async fn authorize(&self, ctx: &Ctx<'_>, op: Self::Op, input: &Value) -> Result<Authorization, Self::Error>;
+    /// Runs `op`, already authorized.
+    async fn execute(&self, ctx: &Ctx<'_>, op: Self::Op, input: Value) -> Result<Value, Self::Error>;
+}
+
+/// Deserialises an operation's input into its typed struct. The wire layer already checked the
+/// model's constraints, so a failure here is a shape the model allows but the type does not.
+pub fn input<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, CommonError> {
+    serde_json::from_value(value).map_err(|e| CommonError::Validation(format!("Invalid input: {e}")))
+}
+
+/// Serialises an operation's typed output.
+pub fn output<T: serde::Serialize>(value: &T) -> Result<Value, CommonError> {
+    serde_json::to_value(value).map_err(|e| {
+        tracing::error!(error = %e, "output did not serialise");
+        CommonError::Internal
+    })
+}

@@ -1,0 +1,144 @@
+//! `spcred serve` configuration: flags beat `SPCRED_*` environment variables beat the TOML file
+//! beat the defaults. The CLI resolves flags and environment (clap does both); this module adds
+//! the file and the defaults.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("log format must be text or json, not {other:?}")),
+        }
+    }
+}
+
+/// The settings as given on the command line or in the environment; `None` means "not given".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: Option<SocketAddr>,
+    /// The data directory.
+    pub data_dir: Option<PathBuf>,
+    /// The default region.
+    pub region: Option<String>,
+    /// Log format.
+    pub log_format: Option<LogFormat>,
+    /// Virtual clock and the test admin API.
+    pub test_mode: Option<bool>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on (default `127.0.0.1:4566`).
+    pub listen: SocketAddr,
+    /// The data directory (default `./spcred-data`).
+    pub data_dir: PathBuf,
+    /// The default region (default `us-east-1`).
+    pub region: String,
+    /// Log format (default text).
+    pub log_format: LogFormat,
+    /// Virtual clock and the test admin API.
+    pub test_mode: bool,
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not readable.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML for these keys.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation.
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `region`,
+    /// `log-format`, `test-mode`).
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+    }
+
+    /// `self` where given, else `fallback`.
+    #[must_use]
+    pub fn or(self, fallback: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(fallback.listen),
+            data_dir: self.data_dir.or(fallback.data_dir),
+            region: self.region.or(fallback.region),
+            log_format: self.log_format.or(fallback.log_format),
+            test_mode: self.test_mode.or(fallback.test_mode),
+        }
+    }
+
+    /// Fills what is still missing with the defaults.
+    pub fn resolve(self) -> ServeConfig {
+        ServeConfig {
+            listen: self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 4566))),
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("spcred-data")),
+            region: self.region.unwrap_or_else(|| "us-east-1".to_owned()),
+            log_format: self.log_format.unwrap_or_default(),
+            test_mode: self.test_mode.unwrap_or(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("spcred.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nregion = \"eu-west-1\"\ntest-mode = true\n").unwrap();
+        let given = Settings { region: Some("us-west-2".into()), ..Default::default() };
+        let config = given.or(Settings::from_file(&file).unwrap()).resolve();
+        assert_eq!(config.region, "us-west-2");
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert!(config.test_mode);
+        assert_eq!(config.data_dir, PathBuf::from("spcred-data"));
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("spcred.toml");
+        std::fs::write(&file, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Settings::from_file(&file).unwrap_err().to_string();
+        assert!(err.contains("unknown field `lisen`"), "{err}");
+        std::fs::write(&file, "log-format = \"xml\"\n").unwrap();
+        assert!(Settings::from_file(&file).is_err());
+    }
+}

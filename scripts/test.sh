@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace, then the compat suite (AWS CLI, boto3, curl) against real
+# `spcred serve` processes. Installs what it needs into .venv first. CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r compat/requirements.txt
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+cargo build --locked --workspace --bins
+cargo test --locked --workspace
+
+export SPCRED_BIN="$target_dir/debug/spcred"
+export SPCRED_VENV_BIN="$PWD/$venv/bin"
+shopt -s nullglob
+crate_py_tests=(crates/*/tests/test_*.py)
+"$venv/bin/python" -m pytest -q -p no:cacheprovider compat "${crate_py_tests[@]}" "$@"
