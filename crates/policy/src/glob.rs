@@ -152,8 +152,14 @@ fn greedy(toks: &[Tok], text: &str, fold: bool) -> bool {
         if let Some(current) = toks.get(tok) {
             let step = match *current {
                 Tok::Star | Tok::SegmentStar => {
-                    star = Some((tok, at));
+                    // A final star takes whatever is left (only crossing stars end a pattern).
+                    if tok + 1 == toks.len() {
+                        return true;
+                    }
+                    let Some(next) = landing(toks, tok, bytes, at, fold) else { return false };
+                    star = Some((tok, next));
                     tok += 1;
+                    at = next;
                     continue;
                 }
                 _ if at >= bytes.len() => None,
@@ -174,13 +180,33 @@ fn greedy(toks: &[Tok], text: &str, fold: bool) -> bool {
         }
         match star {
             Some((star_tok, star_end)) if star_end < bytes.len() => {
-                let next = star_end + char_len(bytes[star_end]);
+                let Some(next) = landing(toks, star_tok, bytes, star_end + char_len(bytes[star_end]), fold) else {
+                    return false;
+                };
                 star = Some((star_tok, next));
                 tok = star_tok + 1;
                 at = next;
             }
             _ => return false,
         }
+    }
+}
+
+/// Where the star at `star` can next stop, from `from` on: when an ASCII literal follows the
+/// star, only at an occurrence of it (ASCII bytes are always character boundaries).
+fn landing(toks: &[Tok], star: usize, bytes: &[u8], from: usize, fold: bool) -> Option<usize> {
+    match toks.get(star + 1) {
+        Some(Tok::Lit(c)) if c.is_ascii() => {
+            let want = u8::try_from(u32::from(*c)).ok()?;
+            let rest = bytes.get(from..)?;
+            let offset = if fold {
+                rest.iter().position(|b| b.to_ascii_lowercase() == want)
+            } else {
+                rest.iter().position(|b| *b == want)
+            };
+            offset.map(|o| from + o)
+        }
+        _ => (from <= bytes.len()).then_some(from),
     }
 }
 
