@@ -16,7 +16,14 @@ use crate::table::{Index, hash};
 /// The deepest nesting of objects and arrays an event may have.
 pub const MAX_EVENT_DEPTH: usize = 1000;
 
+/// The parent of top-level paths.
+const ROOT: u32 = u32::MAX;
+
 /// A flattened event.
+///
+/// An `Event` can be refilled with [`Event::parse_into`], which reuses its
+/// buffers: matching a stream of events then allocates nothing per event once
+/// the buffers have grown.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
     /// Unescaped strings, number texts and path names.
@@ -24,11 +31,37 @@ pub struct Event {
     /// Leaves, grouped by path.
     leaves: Vec<Leaf>,
     paths: Vec<PathInfo>,
-    index: Index,
+    /// Paths by full dotted name.
+    by_name: Index,
+    /// Paths by (parent path, last key), for reading.
+    by_key: Index,
     /// Array memberships: (array number, element index), outermost first.
     chains: Vec<(u32, u32)>,
-    /// Spans of the top-level keys in the arena.
-    top_keys: Vec<(u32, u32)>,
+    /// The paths of the top-level keys.
+    top_keys: Vec<u32>,
+    work: Work,
+}
+
+/// State used while reading, kept to be reused.
+#[derive(Debug, Clone, Default)]
+struct Work {
+    /// Leaves in document order, with their path number.
+    raw: Vec<(u32, Leaf)>,
+    /// The path numbers of the keys being read, outermost first.
+    keys: Vec<u32>,
+    /// The arrays enclosing the value being read.
+    membership: Vec<(u32, u32)>,
+    /// Whether `membership` changed since the last leaf.
+    membership_changed: bool,
+    /// The key path just left (to guess the next sibling), or `ROOT`.
+    left: u32,
+    /// The first top-level path.
+    root_first_child: u32,
+    /// The chain span of the last leaf.
+    chain: (u32, u16),
+    arrays: u32,
+    key: String,
+    cursor: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,14 +77,16 @@ enum Kind {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Leaf {
     kind: Kind,
+    chain_len: u16,
     /// Span of the string or number text in the arena.
     start: u32,
     len: u32,
-    /// The number's value in millionths, if comparable.
-    micros: Option<i64>,
-    /// Span of the array membership chain in `chains`.
+    /// Span start of the array membership chain in `chains`.
     chain_start: u32,
-    chain_len: u32,
+}
+
+impl Leaf {
+    const EMPTY: Self = Self { kind: Kind::Null, chain_len: 0, start: 0, len: 0, chain_start: 0 };
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -59,45 +94,87 @@ struct PathInfo {
     hash: u64,
     name_start: u32,
     name_len: u32,
+    parent: u32,
+    /// The last key is the last `key_len` bytes of the name.
+    key_len: u32,
+    key_hash: u64,
     first_leaf: u32,
     leaf_count: u32,
+    /// The child path read first the last time this path held an object, and
+    /// the sibling read after this path: arrays of objects repeat their keys,
+    /// so these usually name the next path without a lookup.
+    first_child: u32,
+    next_sibling: u32,
 }
 
-/// A path of an event and its leaves, as seen by the matchers.
+/// A path of an event, as seen by the matchers.
 pub(crate) struct PathView<'e> {
-    pub(crate) hash: u64,
-    pub(crate) name: &'e str,
-    pub(crate) leaves: &'e [Leaf],
+    event: &'e Event,
+    info: &'e PathInfo,
+}
+
+impl<'e> PathView<'e> {
+    /// The hash of the dotted name.
+    pub(crate) fn hash(&self) -> u64 {
+        self.info.hash
+    }
+
+    /// The dotted name.
+    pub(crate) fn name(&self) -> &'e str {
+        self.event.name(self.info)
+    }
+
+    /// The leaves.
+    pub(crate) fn leaves(&self) -> &'e [Leaf] {
+        self.event.leaves_of(self.info)
+    }
 }
 
 impl Event {
     /// Parses and flattens a JSON event. The event must be a JSON object.
     pub fn parse(json: &str) -> Result<Self, EventError> {
-        let mut builder = Builder::default();
-        let mut parser = Parser { src: json, pos: 0, builder: &mut builder, key: String::new() };
+        let mut event = Self::default();
+        event.parse_into(json)?;
+        Ok(event)
+    }
+
+    /// Like [`Event::parse`], replacing this event's content and reusing its
+    /// buffers. On error the event is left empty.
+    pub fn parse_into(&mut self, json: &str) -> Result<(), EventError> {
+        self.reset(json.len());
+        let mut parser = Parser { src: json, pos: 0, event: self };
         parser.skip_whitespace();
-        if parser.peek() != Some(b'{') {
-            // Tell a non-object apart from broken JSON.
-            parser.value()?;
-            parser.skip_whitespace();
-            return Err(if parser.pos == json.len() { EventError::NotAnObject } else { EventError::InvalidJson });
-        }
-        parser.value()?;
+        let object = parser.peek() == Some(b'{');
+        let mut result = parser.value();
         parser.skip_whitespace();
-        if parser.pos != json.len() {
-            return Err(EventError::InvalidJson);
+        if result.is_ok() && parser.pos != json.len() {
+            result = Err(EventError::InvalidJson);
         }
-        Ok(builder.finish())
+        if result.is_ok() && !object {
+            result = Err(EventError::NotAnObject);
+        }
+        match result {
+            Ok(()) => {
+                self.finish();
+                Ok(())
+            }
+            Err(e) => {
+                self.reset(0);
+                Err(e)
+            }
+        }
     }
 
     /// Flattens an already parsed JSON value. A value that is not an object
     /// has no fields.
     pub fn from_value(value: &Json) -> Self {
-        let mut builder = Builder::default();
+        let mut event = Self::default();
+        event.reset(0);
         if value.is_object() {
-            builder.walk(value);
+            event.walk(value);
         }
-        builder.finish()
+        event.finish();
+        event
     }
 
     /// The number of leaf values.
@@ -113,38 +190,32 @@ impl Event {
     /// Whether the event has a top-level field with this name (with any value,
     /// even an empty object or array), for `TestEventPattern`'s envelope check.
     pub(crate) fn has_top_level(&self, name: &str) -> bool {
-        self.top_keys.iter().any(|&(start, len)| self.text(start, len) == name)
+        self.top_keys.iter().any(|&id| self.name(&self.paths[id as usize]) == name)
     }
 
     /// The leaves at `path` (hashed as `h`).
     pub(crate) fn leaves(&self, h: u64, path: &str) -> &[Leaf] {
-        let found = self.index.find(h, |id| {
+        let found = self.by_name.find(h, |id| {
             let p = &self.paths[id as usize];
-            p.hash == h && self.text(p.name_start, p.name_len) == path
+            p.hash == h && self.name(p) == path
         });
-        match found {
-            Some(id) => {
-                let p = &self.paths[id as usize];
-                &self.leaves[p.first_leaf as usize..(p.first_leaf + p.leaf_count) as usize]
-            }
-            None => &[],
-        }
+        found.map_or(&[], |id| self.leaves_of(&self.paths[id as usize]))
     }
 
     /// Every path with its leaves.
     pub(crate) fn paths(&self) -> impl Iterator<Item = PathView<'_>> {
-        self.paths.iter().map(|p| PathView {
-            hash: p.hash,
-            name: self.text(p.name_start, p.name_len),
-            leaves: &self.leaves[p.first_leaf as usize..(p.first_leaf + p.leaf_count) as usize],
-        })
+        self.paths.iter().filter(|p| p.leaf_count > 0).map(|info| PathView { event: self, info })
     }
 
-    /// The value of a leaf.
+    /// The value of a leaf. A number's comparable value is worked out here,
+    /// when a pattern looks at it, rather than for every number read.
     pub(crate) fn value(&self, leaf: &Leaf) -> Value<'_> {
         match leaf.kind {
             Kind::Str => Value::Str(self.text(leaf.start, leaf.len)),
-            Kind::Num => Value::Num { text: self.text(leaf.start, leaf.len), micros: leaf.micros },
+            Kind::Num => {
+                let text = self.text(leaf.start, leaf.len);
+                Value::Num { text, micros: micros(text) }
+            }
             Kind::True => Value::True,
             Kind::False => Value::False,
             Kind::Null => Value::Null,
@@ -153,137 +224,194 @@ impl Event {
 
     /// The array membership of a leaf: (array, element index), outermost first.
     pub(crate) fn chain(&self, leaf: &Leaf) -> &[(u32, u32)] {
-        &self.chains[leaf.chain_start as usize..(leaf.chain_start + leaf.chain_len) as usize]
+        let start = leaf.chain_start as usize;
+        &self.chains[start..start + usize::from(leaf.chain_len)]
+    }
+
+    fn leaves_of(&self, p: &PathInfo) -> &[Leaf] {
+        &self.leaves[p.first_leaf as usize..(p.first_leaf + p.leaf_count) as usize]
+    }
+
+    fn name(&self, p: &PathInfo) -> &str {
+        self.text(p.name_start, p.name_len)
     }
 
     fn text(&self, start: u32, len: u32) -> &str {
         &self.arena[start as usize..(start + len) as usize]
     }
-}
 
-/// Collects leaves while an event is being read.
-#[derive(Default)]
-struct Builder {
-    arena: String,
-    /// Leaves in document order, with their path number.
-    raw: Vec<(u32, Leaf)>,
-    paths: Vec<PathInfo>,
-    index: Index,
-    chains: Vec<(u32, u32)>,
-    /// The path being read.
-    path: String,
-    /// The path number of `path`, once looked up.
-    path_id: Option<u32>,
-    /// The arrays enclosing the value being read.
-    membership: Vec<(u32, u32)>,
-    arrays: u32,
-    /// How many keys `path` is made of.
-    key_depth: usize,
-    /// Spans of the top-level keys in the arena.
-    top_keys: Vec<(u32, u32)>,
-}
-
-impl Builder {
-    fn push_key(&mut self, key: &str) -> usize {
-        let mark = self.path.len();
-        if self.key_depth == 0 {
-            let span = self.store(key);
-            self.top_keys.push(span);
-        }
-        if self.key_depth > 0 {
-            self.path.push('.');
-        }
-        self.key_depth += 1;
-        self.path.push_str(key);
-        self.path_id = None;
-        mark
+    /// Empties the event, keeping its buffers, sized for `len` bytes of JSON.
+    fn reset(&mut self, len: usize) {
+        self.arena.clear();
+        self.arena.reserve(len);
+        self.leaves.clear();
+        self.paths.clear();
+        self.by_name.clear();
+        self.by_key.clear();
+        self.chains.clear();
+        self.top_keys.clear();
+        let work = &mut self.work;
+        work.raw.clear();
+        work.raw.reserve(len / 12);
+        work.keys.clear();
+        work.membership.clear();
+        work.membership_changed = false;
+        work.left = ROOT;
+        work.root_first_child = ROOT;
+        work.chain = (0, 0);
+        work.arrays = 0;
     }
 
-    fn pop_key(&mut self, mark: usize) {
-        self.key_depth -= 1;
-        self.path.truncate(mark);
-        self.path_id = None;
+    /// Enters `key` below the current path; `first` if it is the first key of
+    /// its object.
+    fn push_key(&mut self, key: &str, first: bool) {
+        let parent = self.work.keys.last().copied().unwrap_or(ROOT);
+        let guess = match (first, parent) {
+            (true, ROOT) => self.work.root_first_child,
+            (true, _) => self.paths[parent as usize].first_child,
+            (false, _) if self.work.left != ROOT => self.paths[self.work.left as usize].next_sibling,
+            _ => ROOT,
+        };
+        let id = if guess != ROOT && self.is_child(guess, parent, key) { guess } else { self.lookup(parent, key) };
+        match (first, parent) {
+            (true, ROOT) => self.work.root_first_child = id,
+            (true, _) => self.paths[parent as usize].first_child = id,
+            (false, _) if self.work.left != ROOT => self.paths[self.work.left as usize].next_sibling = id,
+            _ => {}
+        }
+        if parent == ROOT {
+            self.top_keys.push(id);
+        }
+        self.work.keys.push(id);
     }
 
-    fn current_path(&mut self) -> u32 {
-        if let Some(id) = self.path_id {
+    /// Whether path `id` is `key` below `parent`.
+    fn is_child(&self, id: u32, parent: u32, key: &str) -> bool {
+        let p = &self.paths[id as usize];
+        let end = (p.name_start + p.name_len) as usize;
+        p.parent == parent && p.key_len as usize == key.len() && self.arena[end - key.len()..end] == *key
+    }
+
+    /// The path for `key` below `parent`, found by hash or created.
+    fn lookup(&mut self, parent: u32, key: &str) -> u32 {
+        let key_hash = hash(key.as_bytes());
+        let h = key_hash ^ u64::from(parent).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let (paths, arena) = (&self.paths, &self.arena);
+        let found = self.by_key.find(h, |id| {
+            let p = &paths[id as usize];
+            let end = (p.name_start + p.name_len) as usize;
+            p.parent == parent && p.key_hash == key_hash && arena[end - p.key_len as usize..end] == *key
+        });
+        found.unwrap_or_else(|| self.new_path(parent, key, key_hash, h))
+    }
+
+    fn pop_key(&mut self) {
+        self.work.left = self.work.keys.pop().unwrap_or(ROOT);
+    }
+
+    /// The path for `key` below `parent`, created if this is its first use.
+    fn new_path(&mut self, parent: u32, key: &str, key_hash: u64, by_key_hash: u64) -> u32 {
+        let name_start = to_u32(self.arena.len());
+        if parent != ROOT {
+            let p = self.paths[parent as usize];
+            self.arena.extend_from_within(p.name_start as usize..(p.name_start + p.name_len) as usize);
+            self.arena.push('.');
+        }
+        self.arena.push_str(key);
+        let name_len = to_u32(self.arena.len()) - name_start;
+        let name_hash = hash(self.text(name_start, name_len).as_bytes());
+        // A dotted key can name a path already reached through nested keys.
+        let (paths, arena) = (&self.paths, &self.arena);
+        let name = &arena[name_start as usize..(name_start + name_len) as usize];
+        let existing = self.by_name.find(name_hash, |id| {
+            let p = &paths[id as usize];
+            p.hash == name_hash && &arena[p.name_start as usize..(p.name_start + p.name_len) as usize] == name
+        });
+        if let Some(id) = existing {
+            self.arena.truncate(name_start as usize);
             return id;
         }
-        let h = hash(self.path.as_bytes());
-        let (arena, paths, path) = (&self.arena, &self.paths, &self.path);
-        let found = self.index.find(h, |id| {
-            let p = &paths[id as usize];
-            p.hash == h && arena[p.name_start as usize..(p.name_start + p.name_len) as usize] == **path
+        let id = to_u32(self.paths.len());
+        self.paths.push(PathInfo {
+            hash: name_hash,
+            name_start,
+            name_len,
+            parent,
+            key_len: to_u32(key.len()),
+            key_hash,
+            first_leaf: 0,
+            leaf_count: 0,
+            first_child: ROOT,
+            next_sibling: ROOT,
         });
-        let id = found.unwrap_or_else(|| {
-            let id = to_u32(self.paths.len());
-            let name_start = to_u32(self.arena.len());
-            self.arena.push_str(&self.path);
-            let name_len = to_u32(self.path.len());
-            self.paths.push(PathInfo { hash: h, name_start, name_len, first_leaf: 0, leaf_count: 0 });
-            let paths = &self.paths;
-            self.index.insert(h, id, paths.len(), |i| paths[i as usize].hash);
-            id
+        let paths = &self.paths;
+        self.by_name.insert(name_hash, id, paths.len(), |i| paths[i as usize].hash);
+        self.by_key.insert(by_key_hash, id, paths.len(), |i| {
+            let p = &paths[i as usize];
+            p.key_hash ^ u64::from(p.parent).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         });
-        self.path_id = Some(id);
         id
     }
 
-    fn store(&mut self, text: &str) -> (u32, u32) {
-        let start = to_u32(self.arena.len());
-        self.arena.push_str(text);
-        (start, to_u32(text.len()))
-    }
-
-    fn leaf(&mut self, kind: Kind, start: u32, len: u32, micros: Option<i64>) {
-        let path = self.current_path();
-        // Consecutive leaves in the same array element share one chain.
-        let reuse = self.raw.last().map(|(_, l)| l).filter(|l| {
-            l.chain_len as usize == self.membership.len()
-                && self.chains[l.chain_start as usize..(l.chain_start + l.chain_len) as usize] == self.membership[..]
-        });
-        let (chain_start, chain_len) = if let Some(l) = reuse {
-            (l.chain_start, l.chain_len)
-        } else {
-            let start = to_u32(self.chains.len());
-            self.chains.extend_from_slice(&self.membership);
-            (start, to_u32(self.membership.len()))
+    fn leaf(&mut self, kind: Kind, start: u32, len: u32) {
+        let work = &mut self.work;
+        let Some(&path) = work.keys.last() else {
+            // A value outside any object (only when reading a non-object).
+            return;
         };
-        self.raw.push((path, Leaf { kind, start, len, micros, chain_start, chain_len }));
+        if work.membership_changed {
+            work.membership_changed = false;
+            work.chain = if work.membership.is_empty() {
+                (0, 0)
+            } else {
+                let start = to_u32(self.chains.len());
+                self.chains.extend_from_slice(&work.membership);
+                (start, u16::try_from(work.membership.len()).unwrap_or(u16::MAX))
+            };
+        }
+        let (chain_start, chain_len) = work.chain;
+        work.raw.push((path, Leaf { kind, chain_len, start, len, chain_start }));
     }
 
     fn string_leaf(&mut self, text: &str) {
-        let (start, len) = self.store(text);
-        self.leaf(Kind::Str, start, len, None);
+        let start = to_u32(self.arena.len());
+        self.arena.push_str(text);
+        self.leaf(Kind::Str, start, to_u32(text.len()));
     }
 
     fn number_leaf(&mut self, text: &str) {
-        let (start, len) = self.store(text);
-        self.leaf(Kind::Num, start, len, micros(text));
+        let start = to_u32(self.arena.len());
+        self.arena.push_str(text);
+        self.leaf(Kind::Num, start, to_u32(text.len()));
     }
 
     fn open_array(&mut self) {
-        self.membership.push((self.arrays, 0));
-        self.arrays += 1;
+        let work = &mut self.work;
+        work.membership.push((work.arrays, 0));
+        work.arrays += 1;
+        work.membership_changed = true;
     }
 
     fn next_element(&mut self, index: u32) {
-        if let Some(last) = self.membership.last_mut() {
+        let work = &mut self.work;
+        if let Some(last) = work.membership.last_mut() {
             last.1 = index;
         }
+        work.membership_changed = true;
     }
 
     fn close_array(&mut self) {
-        self.membership.pop();
+        self.work.membership.pop();
+        self.work.membership_changed = true;
     }
 
     fn walk(&mut self, value: &Json) {
         match value {
             Json::Object(map) => {
-                for (key, child) in map {
-                    let mark = self.push_key(key);
+                for (i, (key, child)) in map.iter().enumerate() {
+                    self.push_key(key, i == 0);
                     self.walk(child);
-                    self.pop_key(mark);
+                    self.pop_key();
                 }
             }
             Json::Array(items) => {
@@ -296,39 +424,31 @@ impl Builder {
             }
             Json::String(s) => self.string_leaf(s),
             Json::Number(n) => self.number_leaf(&n.to_string()),
-            Json::Bool(true) => self.leaf(Kind::True, 0, 0, None),
-            Json::Bool(false) => self.leaf(Kind::False, 0, 0, None),
-            Json::Null => self.leaf(Kind::Null, 0, 0, None),
+            Json::Bool(true) => self.leaf(Kind::True, 0, 0),
+            Json::Bool(false) => self.leaf(Kind::False, 0, 0),
+            Json::Null => self.leaf(Kind::Null, 0, 0),
         }
     }
 
     /// Groups the leaves by path, keeping document order within a path.
-    fn finish(mut self) -> Event {
-        for (path, _) in &self.raw {
+    fn finish(&mut self) {
+        let work = &mut self.work;
+        for (path, _) in &work.raw {
             self.paths[*path as usize].leaf_count += 1;
         }
         let mut next = 0u32;
+        work.cursor.clear();
         for p in &mut self.paths {
             p.first_leaf = next;
+            work.cursor.push(next);
             next += p.leaf_count;
         }
-        let mut cursor: Vec<u32> = self.paths.iter().map(|p| p.first_leaf).collect();
-        let mut leaves = vec![
-            Leaf { kind: Kind::Null, start: 0, len: 0, micros: None, chain_start: 0, chain_len: 0 };
-            self.raw.len()
-        ];
-        for (path, leaf) in self.raw {
-            let slot = &mut cursor[path as usize];
-            leaves[*slot as usize] = leaf;
+        self.leaves.clear();
+        self.leaves.resize(work.raw.len(), Leaf::EMPTY);
+        for (path, leaf) in work.raw.drain(..) {
+            let slot = &mut work.cursor[path as usize];
+            self.leaves[*slot as usize] = leaf;
             *slot += 1;
-        }
-        Event {
-            arena: self.arena,
-            leaves,
-            paths: self.paths,
-            index: self.index,
-            chains: self.chains,
-            top_keys: self.top_keys,
         }
     }
 }
@@ -340,17 +460,15 @@ fn to_u32(n: usize) -> u32 {
 
 /// A strict JSON reader that flattens as it goes. It keeps its own stack
 /// instead of recursing, so no input can exhaust the thread's stack.
-struct Parser<'s, 'b> {
+struct Parser<'s, 'e> {
     src: &'s str,
     pos: usize,
-    builder: &'b mut Builder,
-    key: String,
+    event: &'e mut Event,
 }
 
-/// An open object (with the path mark of its current key) or array (with the
-/// index of its current element).
+/// An open object or array (with the index of its current element).
 enum Frame {
-    Object(usize),
+    Object,
     Array(u32),
 }
 
@@ -393,14 +511,14 @@ impl Parser<'_, '_> {
                         if self.eat(b'}') {
                             false
                         } else {
-                            let mark = self.key()?;
-                            stack.push(Frame::Object(mark));
+                            self.key(true)?;
+                            stack.push(Frame::Object);
                             true
                         }
                     } else {
-                        self.builder.open_array();
+                        self.event.open_array();
                         if self.eat(b']') {
-                            self.builder.close_array();
+                            self.event.close_array();
                             false
                         } else {
                             stack.push(Frame::Array(0));
@@ -420,10 +538,10 @@ impl Parser<'_, '_> {
             loop {
                 match stack.last_mut() {
                     None => return Ok(()),
-                    Some(Frame::Object(mark)) => {
-                        self.builder.pop_key(*mark);
+                    Some(Frame::Object) => {
+                        self.event.pop_key();
                         if self.eat(b',') {
-                            *mark = self.key()?;
+                            self.key(false)?;
                             break;
                         }
                         if !self.eat(b'}') {
@@ -433,13 +551,13 @@ impl Parser<'_, '_> {
                     Some(Frame::Array(index)) => {
                         if self.eat(b',') {
                             *index += 1;
-                            self.builder.next_element(*index);
+                            self.event.next_element(*index);
                             break;
                         }
                         if !self.eat(b']') {
                             return Err(EventError::InvalidJson);
                         }
-                        self.builder.close_array();
+                        self.event.close_array();
                     }
                 }
                 stack.pop();
@@ -447,35 +565,56 @@ impl Parser<'_, '_> {
         }
     }
 
-    /// Reads `"key":` and enters the key's path; returns the path mark.
-    fn key(&mut self) -> Result<usize, EventError> {
+    /// Reads `"key":` and enters the key's path (`first` in its object).
+    fn key(&mut self, first: bool) -> Result<(), EventError> {
         if !self.eat(b'"') {
             return Err(EventError::InvalidJson);
         }
-        self.key.clear();
-        self.pos = lex::decode_string(self.src, self.pos, &mut self.key).map_err(|_| EventError::InvalidJson)?;
-        if !self.eat(b':') {
-            return Err(EventError::InvalidJson);
+        if let Some(end) = lex::plain_string_end(self.src.as_bytes(), self.pos) {
+            // No escapes: use the key in place.
+            let key = &self.src[self.pos..end];
+            self.pos = end + 1;
+            if !self.eat(b':') {
+                return Err(EventError::InvalidJson);
+            }
+            self.event.push_key(key, first);
+            return Ok(());
         }
-        Ok(self.builder.push_key(&self.key))
+        let mut key = std::mem::take(&mut self.event.work.key);
+        key.clear();
+        let decoded = lex::decode_string(self.src, self.pos, &mut key);
+        let result = match decoded {
+            Ok(end) => {
+                self.pos = end;
+                if self.eat(b':') {
+                    self.event.push_key(&key, first);
+                    Ok(())
+                } else {
+                    Err(EventError::InvalidJson)
+                }
+            }
+            Err(_) => Err(EventError::InvalidJson),
+        };
+        self.event.work.key = key;
+        result
     }
 
     fn scalar(&mut self, byte: u8) -> Result<(), EventError> {
         match byte {
             b'"' => {
                 self.pos += 1;
-                let start = to_u32(self.builder.arena.len());
-                self.pos = lex::decode_string(self.src, self.pos, &mut self.builder.arena)
+                let start = to_u32(self.event.arena.len());
+                self.pos = lex::decode_string(self.src, self.pos, &mut self.event.arena)
                     .map_err(|_| EventError::InvalidJson)?;
-                let len = to_u32(self.builder.arena.len()) - start;
-                self.builder.leaf(Kind::Str, start, len, None);
+                let len = to_u32(self.event.arena.len()) - start;
+                self.event.leaf(Kind::Str, start, len);
             }
             b'-' | b'0'..=b'9' => {
                 let (end, _) =
                     lex::scan_number(self.src.as_bytes(), self.pos).map_err(|_| EventError::InvalidJson)?;
                 let text = &self.src[self.pos..end];
                 self.pos = end;
-                self.builder.number_leaf(text);
+                self.event.number_leaf(text);
             }
             b't' => self.literal("true", Kind::True)?,
             b'f' => self.literal("false", Kind::False)?,
@@ -490,7 +629,7 @@ impl Parser<'_, '_> {
             return Err(EventError::InvalidJson);
         }
         self.pos += word.len();
-        self.builder.leaf(kind, 0, 0, None);
+        self.event.leaf(kind, 0, 0);
         Ok(())
     }
 }
@@ -538,6 +677,27 @@ mod tests {
             assert_eq!(values(&parsed, path), values(&built, path));
         }
         assert!(Event::from_value(&Json::Null).is_empty());
+    }
+
+    #[test]
+    fn parse_into_replaces_the_content() {
+        let mut event = Event::parse(r#"{"a": [1, 2], "b": {"c": "x"}}"#).unwrap();
+        event.parse_into(r#"{"b": {"c": "y"}, "d": true}"#).unwrap();
+        assert!(values(&event, "a").is_empty());
+        assert_eq!(values(&event, "b.c"), ["Str(\"y\")@[]"]);
+        assert_eq!(values(&event, "d"), ["True@[]"]);
+        assert!(event.has_top_level("d") && !event.has_top_level("a"));
+        assert_eq!(event.parse_into("{\"a\": x}"), Err(EventError::InvalidJson));
+        assert!(event.is_empty());
+        assert!(!event.has_top_level("d"));
+    }
+
+    #[test]
+    fn dotted_keys_share_the_nested_path() {
+        let event = Event::parse(r#"{"a": {"b": 1}, "a.b": 2, "x": [{"a.b": 3}]}"#).unwrap();
+        assert_eq!(values(&event, "a.b").len(), 2);
+        assert_eq!(values(&event, "x.a.b").len(), 1);
+        assert!(event.has_top_level("a.b"));
     }
 
     #[test]

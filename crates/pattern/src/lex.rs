@@ -117,6 +117,15 @@ fn hex4(src: &str, pos: usize) -> Result<(u32, usize), (StrError, usize)> {
     Ok((value, at))
 }
 
+/// The offset of the closing quote of the string literal whose content
+/// starts at `start`, if the literal has no escapes or control characters
+/// (so its content can be used as it is).
+pub(crate) fn plain_string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let rest = bytes.get(start..)?;
+    let end = rest.iter().position(|&b| matches!(b, b'"' | b'\\' | 0..=0x1f))?;
+    (rest[end] == b'"').then_some(start + end)
+}
+
 /// Why a JSON number could not be scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NumError {
@@ -220,10 +229,51 @@ pub(crate) fn micros(text: &str) -> Option<i64> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
-    let mantissa_end = body
-        .iter()
-        .position(|b| matches!(b, b'e' | b'E'))
-        .unwrap_or(body.len());
+    let value = if body.iter().any(|b| matches!(b, b'e' | b'E')) { scaled(body)? } else { plain(body)? };
+    Some(if negative { -value } else { value })
+}
+
+/// Millionths of a number without an exponent (the common case, done in one
+/// pass).
+fn plain(body: &[u8]) -> Option<i64> {
+    const WHOLE_MAX: i64 = MAX_MICROS / 1_000_000;
+    let mut whole: i64 = 0;
+    let mut i = 0;
+    while let Some(&b) = body.get(i).filter(|b| b.is_ascii_digit()) {
+        whole = whole * 10 + i64::from(b - b'0');
+        if whole > WHOLE_MAX {
+            return None;
+        }
+        i += 1;
+    }
+    let mut fraction: i64 = 0;
+    let mut places = 0;
+    let mut dropped_nonzero = false;
+    if body.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&b) = body.get(i).filter(|b| b.is_ascii_digit()) {
+            if places < 6 {
+                fraction = fraction * 10 + i64::from(b - b'0');
+                places += 1;
+            } else {
+                dropped_nonzero |= b != b'0';
+            }
+            i += 1;
+        }
+    }
+    if i != body.len() {
+        return None;
+    }
+    for _ in places..6 {
+        fraction *= 10;
+    }
+    let value = whole * 1_000_000 + fraction;
+    (value < MAX_MICROS || (value == MAX_MICROS && !dropped_nonzero)).then_some(value)
+}
+
+/// Millionths of a number with an exponent.
+fn scaled(body: &[u8]) -> Option<i64> {
+    let mantissa_end = body.iter().position(|b| matches!(b, b'e' | b'E')).unwrap_or(body.len());
     let mantissa = &body[..mantissa_end];
     let exponent = parse_exponent(&body[mantissa_end..])?;
     let int_len = mantissa.iter().position(|&b| b == b'.').unwrap_or(mantissa.len());
@@ -257,10 +307,7 @@ pub(crate) fn micros(text: &str) -> Option<i64> {
             }
         }
     }
-    if value == MAX_MICROS && dropped_nonzero {
-        return None;
-    }
-    Some(if negative { -value } else { value })
+    (value < MAX_MICROS || !dropped_nonzero).then_some(value)
 }
 
 fn parse_exponent(part: &[u8]) -> Option<i64> {
@@ -311,6 +358,10 @@ mod tests {
         assert_eq!(micros("1e-400"), Some(0));
         assert_eq!(micros("123456789012345678901234567890"), None);
         assert_eq!(micros("0.000000000000000000000000001e30"), Some(1_000_000_000));
+        assert_eq!(micros("-122.42485025893909"), Some(-122_424_850));
+        assert_eq!(micros("5000000000.0000000"), Some(MAX_MICROS));
+        assert_eq!(micros("0005.5"), Some(5_500_000));
+        assert_eq!(micros("1.5x"), None);
     }
 
     #[test]

@@ -153,10 +153,11 @@ impl<K: Eq + Hash + Clone> RuleSet<K> {
         scratch.hits.clear();
         scratch.matched.clear();
         for path in event.paths() {
-            let Some(matchers) = index.paths.get(path.hash, path.name) else {
+            // The name is only compared once a hash matches.
+            let Some(matchers) = index.paths.find(path.hash(), |name| name == path.name()) else {
                 continue;
             };
-            for leaf in path.leaves {
+            for leaf in path.leaves() {
                 let value = event.value(leaf);
                 if let (Value::Str(s), false) = (value, matchers.exact.is_empty())
                     && let Some(targets) = matchers.exact.get(hash(s.as_bytes()), s)

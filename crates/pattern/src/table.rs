@@ -30,6 +30,11 @@ pub(crate) struct Index {
 }
 
 impl Index {
+    /// Removes every entry, keeping the allocation.
+    pub(crate) fn clear(&mut self) {
+        self.slots.fill(0);
+    }
+
     /// Finds the entry with `hash` for which `is_key` holds.
     pub(crate) fn find(&self, hash: u64, mut is_key: impl FnMut(u32) -> bool) -> Option<u32> {
         if self.slots.is_empty() {
@@ -93,9 +98,14 @@ impl<V> Default for StrMap<V> {
 impl<V> StrMap<V> {
     /// The value for `key`, whose hash is `h`.
     pub(crate) fn get(&self, h: u64, key: &str) -> Option<&V> {
+        self.find(h, |k| k == key)
+    }
+
+    /// The value whose key has hash `h` and satisfies `is_key`.
+    pub(crate) fn find(&self, h: u64, is_key: impl Fn(&str) -> bool) -> Option<&V> {
         let id = self.index.find(h, |id| {
             let (eh, ek, _) = &self.entries[id as usize];
-            *eh == h && **ek == *key
+            *eh == h && is_key(ek)
         })?;
         Some(&self.entries[id as usize].2)
     }
