@@ -1,15 +1,17 @@
 //! Decisions per second for the SP-API seller guide's policy set, alone and among 10 and 100
 //! attached policies.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use spcred_policy::{decide, evaluate, Context, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, Source, SourceType};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use spcred_policy::{
+    Context, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, Source, SourceType, decide, evaluate,
+};
 use std::hint::black_box;
 
-/// The guide's SellingPartnerAPI policy.
+/// The guide's `SellingPartnerAPI` policy.
 const SP_API: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:*:*:*"}]}"#;
 /// The guide's inline STS policy letting the user assume the SP-API role.
 const ASSUME_ROLE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/SellingPartnerRole"}]}"#;
-/// Read-only IAM access, as in the IAMReadOnlyAccess managed policy.
+/// Read-only IAM access, as in the `IAMReadOnlyAccess` managed policy.
 const IAM_READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#;
 
 /// A policy for other resources: the kind of noise an account accumulates.
@@ -43,7 +45,11 @@ fn bench(c: &mut Criterion) {
     context.set("aws:SecureTransport", "true");
     context.set("aws:RequestedRegion", "us-east-1");
     let requests = [
-        ("invoke", "execute-api:Invoke", "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/orders/v0/orders"),
+        (
+            "invoke",
+            "execute-api:Invoke",
+            "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/orders/v0/orders",
+        ),
         ("assume-role", "sts:AssumeRole", "arn:aws:iam::111122223333:role/SellingPartnerRole"),
         ("iam-list", "iam:ListUsers", "*"),
         ("denied", "sqs:DeleteQueue", "arn:aws:sqs:us-east-1:111122223333:queue-1"),
@@ -57,7 +63,9 @@ fn bench(c: &mut Criterion) {
         let input = Input { identity: &sources, boundary: None, resource: None, session: None, identity_applies: true };
         for (name, action, resource) in requests {
             let request = Request { principal: &user, action, resource, context: &context };
-            group.bench_with_input(BenchmarkId::new(name, total), &request, |b, r| b.iter(|| decide(black_box(&input), black_box(r))));
+            group.bench_with_input(BenchmarkId::new(name, total), &request, |b, r| {
+                b.iter(|| decide(black_box(&input), black_box(r)))
+            });
         }
     }
     group.finish();
@@ -71,12 +79,16 @@ fn bench(c: &mut Criterion) {
         let input = Input { identity: &sources, boundary: None, resource: None, session: None, identity_applies: true };
         let (_, action, resource) = requests[0];
         let request = Request { principal: &user, action, resource, context: &context };
-        group.bench_with_input(BenchmarkId::new("invoke", total), &request, |b, r| b.iter(|| evaluate(black_box(&input), black_box(r))));
+        group.bench_with_input(BenchmarkId::new("invoke", total), &request, |b, r| {
+            b.iter(|| evaluate(black_box(&input), black_box(r)))
+        });
     }
     group.finish();
 
     let mut group = c.benchmark_group("parse");
-    for (name, doc) in [("sp-api", SP_API.to_string()), ("iam-read-only", IAM_READ_ONLY.to_string()), ("filler", filler(7))] {
+    for (name, doc) in
+        [("sp-api", SP_API.to_string()), ("iam-read-only", IAM_READ_ONLY.to_string()), ("filler", filler(7))]
+    {
         group.throughput(Throughput::Bytes(doc.len() as u64));
         group.bench_function(name, |b| b.iter(|| Policy::parse(black_box(&doc), PolicyKind::Identity)));
     }

@@ -13,8 +13,8 @@
 
 use crate::context::Context;
 use crate::glob::{Flavor, Glob, Piece};
-use crate::template::{join, Template};
-use crate::values::{parse_base64, parse_bool, parse_ip, Cidr, Decimal, Instant};
+use crate::template::{Template, join};
+use crate::values::{Cidr, Decimal, Instant, parse_base64, parse_bool, parse_ip};
 
 /// How request values relate to policy values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -343,7 +343,11 @@ mod tests {
         assert!(p.matches("arn:aws:someservice:us-east-2:111122223333:finance/a:b"));
         assert!(!p.matches("arn:aws:someservice:us-east-2"));
         assert!(arn("*").matches("anything:at:all"));
-        let with_var = ArnPattern::new(&[Piece::Pattern("arn:aws:sns:*:"), Piece::Literal("111122223333"), Piece::Pattern(":topic")]);
+        let with_var = ArnPattern::new(&[
+            Piece::Pattern("arn:aws:sns:*:"),
+            Piece::Literal("111122223333"),
+            Piece::Pattern(":topic"),
+        ]);
         assert!(with_var.matches("arn:aws:sns:us-east-1:111122223333:topic"));
         assert!(!with_var.matches("arn:aws:sns:us-east-1:111122223333:topic2"));
     }

@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::principal::{Principal, PrincipalKind};
-use crate::values::{parse_base64, parse_bool, parse_ip, Decimal, Instant};
+use crate::values::{Decimal, Instant, parse_base64, parse_bool, parse_ip};
 
 /// The value types of IAM's `ContextEntry.ContextKeyType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -218,13 +218,20 @@ impl Context {
     }
 
     /// Fills the global keys that follow from who is calling, per IAM's "principal key values":
-    /// `aws:PrincipalArn` (the role ARN for role sessions, the IAM user ARN... of the caller),
+    /// `aws:PrincipalArn` (the caller's ARN, but the role's ARN for role sessions),
     /// `aws:PrincipalAccount`, `aws:PrincipalType` (`Account`, `User`, `AssumedRole`,
     /// `FederatedUser`, `Anonymous`), `aws:userid`, `aws:username` (IAM users only),
     /// `aws:PrincipalTag/<key>` for each tag, `aws:PrincipalIsAWSService` and, for service
     /// principals, `aws:PrincipalServiceName`. Keys that do not apply are removed.
     pub fn fill_principal(&mut self, p: &Principal) {
-        for key in ["aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:userid", "aws:username", "aws:PrincipalServiceName"] {
+        for key in [
+            "aws:PrincipalArn",
+            "aws:PrincipalAccount",
+            "aws:PrincipalType",
+            "aws:userid",
+            "aws:username",
+            "aws:PrincipalServiceName",
+        ] {
             self.remove(key);
         }
         self.entries.retain(|k, _| !k.starts_with("aws:principaltag/"));

@@ -55,7 +55,9 @@ pub enum PolicyError {
     #[error("Has prohibited field Resource")]
     ResourceNotAllowed,
     /// A role trust policy statement without a principal (IAM's message, verbatim).
-    #[error("Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!")]
+    #[error(
+        "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"
+    )]
     NoPrincipals,
     /// A resource-based policy statement without a principal.
     #[error("Missing required field Principal")]
@@ -79,7 +81,10 @@ mod tests {
 
     #[test]
     fn messages_are_verbatim() {
-        assert_eq!(PolicyError::TooLarge { size: 7000, limit: 6144 }.to_string(), "Cannot exceed quota for PolicySize: 6144");
+        assert_eq!(
+            PolicyError::TooLarge { size: 7000, limit: 6144 }.to_string(),
+            "Cannot exceed quota for PolicySize: 6144"
+        );
         assert_eq!(PolicyError::InvalidVendor("a a".into()).to_string(), "Vendor a a is not valid");
         let p = PolicyError::InvalidPrincipal { principal_type: "AWS".into(), value: "arn:aws:iam::1:role/x".into() };
         assert_eq!(p.to_string(), "Invalid principal in policy: \"AWS\":\"arn:aws:iam::1:role/x\"");

@@ -3,7 +3,7 @@
 use crate::context::Context;
 use crate::glob::{Flavor, Glob};
 use crate::model::{Effect, Policy, Position, ResourcePattern, Statement};
-use crate::principal::{identity_chain, Grant, Named, Principal, PrincipalKind};
+use crate::principal::{Grant, Named, Principal, PrincipalKind, identity_chain};
 
 /// The request being authorized.
 #[derive(Debug, Clone, Copy)]

@@ -89,7 +89,11 @@ impl Glob {
         match &self.kind {
             Kind::Any => true,
             Kind::Exact(e) => {
-                if self.fold { e.as_bytes().eq_ignore_ascii_case(s.as_bytes()) } else { **e == *s }
+                if self.fold {
+                    e.as_bytes().eq_ignore_ascii_case(s.as_bytes())
+                } else {
+                    **e == *s
+                }
             }
             Kind::Prefix(p) => {
                 s.len() >= p.len()
@@ -320,9 +324,17 @@ mod tests {
         // The documented ArnLike/Resource example: a mid-segment star stays in its segment.
         let p = "arn:aws:someservice:*:111122223333:finance/*";
         assert!(m(p, Flavor::Resource, "arn:aws:someservice:us-east-2:111122223333:finance/x.txt"));
-        assert!(m(p, Flavor::Plain, "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"));
+        assert!(m(
+            p,
+            Flavor::Plain,
+            "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"
+        ));
         // The region star ends its segment, so for Resource it may cross colons.
-        assert!(m(p, Flavor::Resource, "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"));
+        assert!(m(
+            p,
+            Flavor::Resource,
+            "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"
+        ));
         assert!(!m("arn:aws:s3:::bu*t", Flavor::Resource, "arn:aws:s3:::bu:x:t"));
         assert!(m("arn:aws:s3:::bu*t", Flavor::Resource, "arn:aws:s3:::bucket"));
         assert!(m("arn:aws:s3:::bucket/*", Flavor::Resource, "arn:aws:s3:::bucket/a:b"));
@@ -339,7 +351,8 @@ mod tests {
 
     #[test]
     fn literal_pieces_are_not_wildcards() {
-        let g = Glob::from_pieces(&[Piece::Pattern("home/"), Piece::Literal("a*b"), Piece::Pattern("/*")], Flavor::Plain);
+        let g =
+            Glob::from_pieces(&[Piece::Pattern("home/"), Piece::Literal("a*b"), Piece::Pattern("/*")], Flavor::Plain);
         assert!(g.matches("home/a*b/x"));
         assert!(!g.matches("home/aXb/x"));
     }

@@ -30,7 +30,8 @@ const TOP_LEVEL: [&str; 4] = ["Version", "Id", "Statement", "Conditions"];
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal", "NotPrincipal"];
 const VERSION_2012: &str = "2012-10-17";
-const PARTITIONS: [&str; 9] = ["*", "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+const PARTITIONS: [&str; 9] =
+    ["*", "aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
 const IAM_PATHS: [&str; 13] = [
     "user/",
     "federated-user/",
@@ -78,7 +79,8 @@ pub(crate) fn parse(doc: &str, kind: PolicyKind) -> Result<Policy, PolicyError> 
     if doc.len() > MAX_DOCUMENT_BYTES {
         return Err(PolicyError::TooLarge { size: doc.len(), limit: MAX_DOCUMENT_BYTES });
     }
-    let root = json::parse(doc).map_err(|_| if kind == PolicyKind::Trust { PolicyError::InvalidJson } else { PolicyError::Syntax })?;
+    let root = json::parse(doc)
+        .map_err(|_| if kind == PolicyKind::Trust { PolicyError::InvalidJson } else { PolicyError::Syntax })?;
     let (version, id, raws) = shape(&root).ok_or(PolicyError::Syntax)?;
     if kind.is_identity() {
         if raws.iter().any(|r| r.principal.is_some()) {
@@ -483,7 +485,8 @@ fn compile(doc: &str, kind: PolicyKind, version: Option<&str>, id: Option<&str>,
             let (line, column) = lines.after(raw.node.end.saturating_sub(1));
             let end = Position { line, column };
             let (not, actions) = raw.action.as_ref().map_or((false, &[][..]), |(n, a)| (*n, a.items.as_slice()));
-            let action = ActionElement { not, patterns: actions.iter().map(|a| Glob::new(a, Flavor::FoldCase)).collect() };
+            let action =
+                ActionElement { not, patterns: actions.iter().map(|a| Glob::new(a, Flavor::FoldCase)).collect() };
             let resource = raw.resource.as_ref().map(|(not, r)| ResourceElement {
                 not: *not,
                 patterns: r
@@ -519,19 +522,45 @@ mod tests {
 
     #[test]
     fn legacy_dates_follow_iam() {
-        for ok in ["2019-07-01T13:20:15Z", "2016-12-13T21:20:37.593194+00:00", "2016-12-13t2:00:00.593194+23", "-292275054", "01T", "1500000000", " 15 "] {
+        for ok in [
+            "2019-07-01T13:20:15Z",
+            "2016-12-13T21:20:37.593194+00:00",
+            "2016-12-13t2:00:00.593194+23",
+            "-292275054",
+            "01T",
+            "1500000000",
+            " 15 ",
+        ] {
             assert!(legacy_date(ok), "{ok:?}");
         }
-        for bad in ["sdfdsf", "234-13", "2016-12-13t2:00:00.593194+1", "2016-12-13t2:00:00.1999999999+10:59", "9223372036854775808", "2016-1-1-1", "2016-12-13T10:00:00-05:00x", "1_"] {
+        for bad in [
+            "sdfdsf",
+            "234-13",
+            "2016-12-13t2:00:00.593194+1",
+            "2016-12-13t2:00:00.1999999999+10:59",
+            "9223372036854775808",
+            "2016-1-1-1",
+            "2016-12-13T10:00:00-05:00x",
+            "1_",
+        ] {
             assert!(!legacy_date(bad), "{bad:?}");
         }
     }
 
     #[test]
     fn resource_format_messages() {
-        assert_eq!(resource_format("a:b:c:d:e:f:g:h").unwrap(), "Partition \"b\" is not valid for resource \"arn:b:c:d:e:f:g:h\".");
-        assert_eq!(resource_format("aws:s3:::example_bucket").unwrap(), "Partition \"s3\" is not valid for resource \"arn:s3:::example_bucket:*\".");
-        assert_eq!(resource_format("arn:aws").unwrap(), "Resource vendor must be fully qualified and cannot contain regexes.");
+        assert_eq!(
+            resource_format("a:b:c:d:e:f:g:h").unwrap(),
+            "Partition \"b\" is not valid for resource \"arn:b:c:d:e:f:g:h\"."
+        );
+        assert_eq!(
+            resource_format("aws:s3:::example_bucket").unwrap(),
+            "Partition \"s3\" is not valid for resource \"arn:s3:::example_bucket:*\"."
+        );
+        assert_eq!(
+            resource_format("arn:aws").unwrap(),
+            "Resource vendor must be fully qualified and cannot contain regexes."
+        );
         assert_eq!(resource_format("arn:aws:s3:us-west-2:123456789012:accesspoint/ap"), None);
         assert_eq!(resource_format("arn:*:sqs:*:*:q"), None);
     }

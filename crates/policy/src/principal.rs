@@ -201,7 +201,9 @@ pub(crate) fn is_valid(ty: PrincipalType, value: &str) -> bool {
         PrincipalType::Service => {
             value.contains('.') && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
         }
-        PrincipalType::Federated => !value.is_empty() && !value.contains(['*', '?']) && !value.chars().any(char::is_whitespace),
+        PrincipalType::Federated => {
+            !value.is_empty() && !value.contains(['*', '?']) && !value.chars().any(char::is_whitespace)
+        }
         PrincipalType::CanonicalUser => value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()),
     }
 }
@@ -218,9 +220,9 @@ fn is_principal_arn(value: &str) -> bool {
         return false;
     }
     let named = |prefix: &str, min_slashes: usize| {
-        resource.strip_prefix(prefix).is_some_and(|rest| {
-            !rest.is_empty() && !rest.ends_with('/') && rest.matches('/').count() >= min_slashes
-        })
+        resource
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.ends_with('/') && rest.matches('/').count() >= min_slashes)
     };
     match *service {
         "iam" => named("user/", 0) || named("role/", 0),
@@ -295,6 +297,13 @@ mod tests {
     fn chains() {
         let s = session();
         let ids: Vec<&str> = identity_chain(&s).collect();
-        assert_eq!(ids, ["111122223333", "arn:aws:iam::111122223333:role/team/app", "arn:aws:sts::111122223333:assumed-role/app/s1"]);
+        assert_eq!(
+            ids,
+            [
+                "111122223333",
+                "arn:aws:iam::111122223333:role/team/app",
+                "arn:aws:sts::111122223333:assumed-role/app/s1"
+            ]
+        );
     }
 }

@@ -16,7 +16,11 @@ enum Part {
     Text(Box<str>),
     /// `${*}`, `${?}` or `${$}`: the character itself, never a wildcard.
     Escaped(&'static str),
-    Var { key: Box<str>, lower: Box<str>, default: Option<Box<str>> },
+    Var {
+        key: Box<str>,
+        lower: Box<str>,
+        default: Option<Box<str>>,
+    },
 }
 
 /// Text with at least one `${...}` in it.
@@ -124,9 +128,12 @@ fn variable(inner: &str) -> Option<Part> {
 
 /// Joins resolved pieces into plain text (for comparisons that have no wildcards).
 pub(crate) fn join(pieces: &[Piece<'_>]) -> String {
-    pieces.iter().map(|p| match p {
-        Piece::Pattern(t) | Piece::Literal(t) => *t,
-    }).collect()
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Pattern(t) | Piece::Literal(t) => *t,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 
 use serde_json::Value;
 use spcred_policy::{
-    decide, requires_authorization, Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, Source,
-    SourceType,
+    Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, Source, SourceType, decide,
+    requires_authorization,
 };
 
-const DATA: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/iam/moto/identity-evaluation-cases.json"));
+const DATA: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/iam/moto/identity-evaluation-cases.json"
+));
 
 #[test]
 fn moto_identity_cases() {
@@ -37,7 +39,12 @@ fn moto_identity_cases() {
             policies.iter().map(|policy| Source { policy, id: "moto", source_type: SourceType::UserManaged }).collect();
         let input = Input { identity: &sources, boundary: None, resource: None, session: None, identity_applies: true };
         let action = case["request"]["action"].as_str().unwrap();
-        let request = Request { principal: &user, action, resource: case["request"]["resource"].as_str().unwrap(), context: &context };
+        let request = Request {
+            principal: &user,
+            action,
+            resource: case["request"]["resource"].as_str().unwrap(),
+            context: &context,
+        };
         let allowed = !requires_authorization(action) || decide(&input, &request) == Decision::Allowed;
         let want = case["expected"].as_str().unwrap() == "Allow";
         assert_eq!(allowed, want, "{}", case["name"]);

@@ -4,7 +4,10 @@
 use serde_json::Value;
 use spcred_policy::{Policy, PolicyKind};
 
-const DATA: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/iam/moto/policy-document-validation.json"));
+const DATA: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/iam/moto/policy-document-validation.json"
+));
 
 fn document(v: &Value) -> String {
     match v {
@@ -28,7 +31,9 @@ fn every_invalid_document_gets_iams_message() {
         let want = case["error_message"].as_str().unwrap();
         match Policy::parse(&doc, PolicyKind::Identity) {
             Ok(_) => failures.push(format!("#{i}: accepted, want {want:?}\n  {doc}")),
-            Err(e) if e.to_string() != want => failures.push(format!("#{i}: got {:?}, want {want:?}\n  {doc}", e.to_string())),
+            Err(e) if e.to_string() != want => {
+                failures.push(format!("#{i}: got {:?}, want {want:?}\n  {doc}", e.to_string()))
+            }
             Err(_) => {}
         }
     }

@@ -1,10 +1,10 @@
 //! Properties that must hold for every input.
 
 use proptest::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use spcred_policy::{
-    decide, evaluate, Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode, ResourcePolicy,
-    Source, SourceType,
+    Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode, ResourcePolicy,
+    Source, SourceType, decide, evaluate,
 };
 
 const KINDS: [PolicyKind; 5] =
@@ -30,7 +30,10 @@ fn principals() -> Vec<Principal> {
             "arn:aws:sts::111122223333:federated-user/f",
             PrincipalKind::FederatedUser { user_arn: "arn:aws:iam::111122223333:user/f".into() },
         ),
-        Principal { account: String::new(), ..base("sns.amazonaws.com", PrincipalKind::Service("sns.amazonaws.com".into())) },
+        Principal {
+            account: String::new(),
+            ..base("sns.amazonaws.com", PrincipalKind::Service("sns.amazonaws.com".into()))
+        },
     ]
 }
 
@@ -49,22 +52,60 @@ fn resource() -> impl Strategy<Value = String> {
 
 fn condition() -> impl Strategy<Value = (String, String, Vec<String>)> {
     let ops = prop::sample::select(vec![
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringLike", "StringNotLike", "NumericLessThan",
-        "NumericNotEquals", "DateGreaterThan", "DateNotEquals", "Bool", "BinaryEquals", "IpAddress", "NotIpAddress",
-        "ArnLike", "ArnNotEquals", "Null",
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericLessThan",
+        "NumericNotEquals",
+        "DateGreaterThan",
+        "DateNotEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnLike",
+        "ArnNotEquals",
+        "Null",
     ]);
     let prefix = prop::sample::select(vec!["", "ForAnyValue:", "ForAllValues:"]);
     let suffix = prop::sample::select(vec!["", "IfExists"]);
     let key = prop::sample::select(vec![
-        "aws:SourceIp", "aws:PrincipalTag/team", "aws:TagKeys", "aws:CurrentTime", "s3:max-keys", "aws:SourceArn",
-        "aws:SecureTransport", "aws:username", "k",
+        "aws:SourceIp",
+        "aws:PrincipalTag/team",
+        "aws:TagKeys",
+        "aws:CurrentTime",
+        "s3:max-keys",
+        "aws:SourceArn",
+        "aws:SecureTransport",
+        "aws:username",
+        "k",
     ]);
     let value = prop::sample::select(vec![
-        "blue", "b*", "10", "-1.5", "203.0.113.0/24", "::1/128", "2019-01-01T00:00:00Z", "1500000000", "true", "false",
-        "arn:aws:sns:*:*:t", "${aws:username}", "${aws:x, 'd'}", "QQ==", "",
+        "blue",
+        "b*",
+        "10",
+        "-1.5",
+        "203.0.113.0/24",
+        "::1/128",
+        "2019-01-01T00:00:00Z",
+        "1500000000",
+        "true",
+        "false",
+        "arn:aws:sns:*:*:t",
+        "${aws:username}",
+        "${aws:x, 'd'}",
+        "QQ==",
+        "",
     ]);
-    (prefix, ops, suffix, key, prop::collection::vec(value, 0..3))
-        .prop_map(|(p, o, s, k, v)| (format!("{p}{o}{}", if o == "Null" { "" } else { s }), k.to_string(), v.into_iter().map(String::from).collect()))
+    (prefix, ops, suffix, key, prop::collection::vec(value, 0..3)).prop_map(|(p, o, s, k, v)| {
+        (
+            format!("{p}{o}{}", if o == "Null" { "" } else { s }),
+            k.to_string(),
+            v.into_iter().map(String::from).collect(),
+        )
+    })
 }
 
 fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
@@ -75,26 +116,33 @@ fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
         any::<bool>(),
         prop::collection::vec(resource(), 1..3),
         prop::collection::vec(condition(), 0..3),
-        prop::sample::select(vec!["*", "111122223333", "arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:role/r"]),
+        prop::sample::select(vec![
+            "*",
+            "111122223333",
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:role/r",
+        ]),
         any::<bool>(),
     )
-        .prop_map(move |(allow, not_action, actions, not_resource, resources, conditions, principal, not_principal)| {
-            let mut s = json!({ "Effect": if allow { "Allow" } else { "Deny" } });
-            s[if not_action { "NotAction" } else { "Action" }] = json!(actions);
-            s[if not_resource { "NotResource" } else { "Resource" }] = json!(resources);
-            if with_principal {
-                s[if not_principal { "NotPrincipal" } else { "Principal" }] = json!({ "AWS": principal });
-            }
-            let mut block = serde_json::Map::new();
-            for (op, key, values) in conditions {
-                let entry = block.entry(op).or_insert_with(|| json!({}));
-                entry[key] = json!(values);
-            }
-            if !block.is_empty() {
-                s["Condition"] = Value::Object(block);
-            }
-            s
-        })
+        .prop_map(
+            move |(allow, not_action, actions, not_resource, resources, conditions, principal, not_principal)| {
+                let mut s = json!({ "Effect": if allow { "Allow" } else { "Deny" } });
+                s[if not_action { "NotAction" } else { "Action" }] = json!(actions);
+                s[if not_resource { "NotResource" } else { "Resource" }] = json!(resources);
+                if with_principal {
+                    s[if not_principal { "NotPrincipal" } else { "Principal" }] = json!({ "AWS": principal });
+                }
+                let mut block = serde_json::Map::new();
+                for (op, key, values) in conditions {
+                    let entry = block.entry(op).or_insert_with(|| json!({}));
+                    entry[key] = json!(values);
+                }
+                if !block.is_empty() {
+                    s["Condition"] = Value::Object(block);
+                }
+                s
+            },
+        )
 }
 
 fn document(with_principal: bool) -> impl Strategy<Value = String> {
@@ -103,10 +151,29 @@ fn document(with_principal: bool) -> impl Strategy<Value = String> {
 }
 
 fn context() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
-    let key = prop::sample::select(vec!["aws:SourceIp", "aws:TagKeys", "aws:CurrentTime", "s3:max-keys", "aws:SourceArn", "aws:SecureTransport", "k"]);
-    let value = prop::sample::select(vec!["203.0.113.9", "2001:db8::1", "blue", "2020-02-02T00:00:00Z", "7", "arn:aws:sns:us-east-1:1:t", "true", "QQ==", "x:y"]);
-    prop::collection::vec((key, prop::collection::vec(value, 0..3)), 0..5)
-        .prop_map(|entries| entries.into_iter().map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect())).collect())
+    let key = prop::sample::select(vec![
+        "aws:SourceIp",
+        "aws:TagKeys",
+        "aws:CurrentTime",
+        "s3:max-keys",
+        "aws:SourceArn",
+        "aws:SecureTransport",
+        "k",
+    ]);
+    let value = prop::sample::select(vec![
+        "203.0.113.9",
+        "2001:db8::1",
+        "blue",
+        "2020-02-02T00:00:00Z",
+        "7",
+        "arn:aws:sns:us-east-1:1:t",
+        "true",
+        "QQ==",
+        "x:y",
+    ]);
+    prop::collection::vec((key, prop::collection::vec(value, 0..3)), 0..5).prop_map(|entries| {
+        entries.into_iter().map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect())).collect()
+    })
 }
 
 fn request_parts() -> impl Strategy<Value = (String, String, usize)> {
@@ -131,11 +198,15 @@ fn build_context(p: &Principal, entries: &[(String, Vec<String>)]) -> Context {
 }
 
 fn run(identity: &[Policy], resource: Option<(&Policy, ResourceMode)>, req: &Request<'_>, applies: bool) -> Decision {
-    let sources: Vec<Source<'_>> = identity.iter().map(|policy| Source { policy, id: "p", source_type: SourceType::None }).collect();
+    let sources: Vec<Source<'_>> =
+        identity.iter().map(|policy| Source { policy, id: "p", source_type: SourceType::None }).collect();
     let input = Input {
         identity: &sources,
         boundary: None,
-        resource: resource.map(|(policy, mode)| ResourcePolicy { source: Source { policy, id: "r", source_type: SourceType::Resource }, mode }),
+        resource: resource.map(|(policy, mode)| ResourcePolicy {
+            source: Source { policy, id: "r", source_type: SourceType::Resource },
+            mode,
+        }),
         session: None,
         identity_applies: applies,
     };

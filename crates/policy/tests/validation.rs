@@ -1,7 +1,7 @@
 //! Validation beyond moto's identity-policy suite: the other policy kinds, size limits,
 //! nesting, statement positions and introspection.
 
-use spcred_policy::{limits, policy_size, Effect, Policy, PolicyError, PolicyKind, Position, PrincipalType};
+use spcred_policy::{Effect, Policy, PolicyError, PolicyKind, Position, PrincipalType, limits, policy_size};
 
 fn message(doc: &str, kind: PolicyKind) -> String {
     match Policy::parse(doc, kind) {
@@ -26,14 +26,20 @@ fn trust_policies() {
         "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!"
     );
     let bad_arn = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/*"},"Action":"sts:AssumeRole"}]}"#;
-    assert_eq!(message(bad_arn, PolicyKind::Trust), r#"Invalid principal in policy: "AWS":"arn:aws:iam::111122223333:role/*""#);
+    assert_eq!(
+        message(bad_arn, PolicyKind::Trust),
+        r#"Invalid principal in policy: "AWS":"arn:aws:iam::111122223333:role/*""#
+    );
     let bad_service = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2"},"Action":"sts:AssumeRole"}]}"#;
     assert_eq!(message(bad_service, PolicyKind::Trust), r#"Invalid principal in policy: "SERVICE":"ec2""#);
     let s3_action = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["sts:AssumeRole","s3:GetObject"]}]}"#;
     assert_eq!(message(s3_action, PolicyKind::Trust), "AssumeRole policy may only specify STS AssumeRole actions.");
     let tagging = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}"#;
     assert_eq!(message(tagging, PolicyKind::Trust), "accepted");
-    assert_eq!(message(r#"{"Version":"2012-10-17","Statement":[}"#, PolicyKind::Trust), "This policy contains invalid Json");
+    assert_eq!(
+        message(r#"{"Version":"2012-10-17","Statement":[}"#, PolicyKind::Trust),
+        "This policy contains invalid Json"
+    );
     // The shared checks still apply, with their messages.
     let lower_effect = r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}"#;
     assert_eq!(message(lower_effect, PolicyKind::Trust), "The policy failed legacy parsing");
@@ -41,7 +47,8 @@ fn trust_policies() {
 
 #[test]
 fn identity_and_session_policies_refuse_principals() {
-    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
+    let doc =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#;
     assert_eq!(message(doc, PolicyKind::Identity), "Policy document should not specify a principal.");
     assert_eq!(message(doc, PolicyKind::Session), "Policy document should not specify a principal.");
     let not = doc.replace("\"Principal\"", "\"NotPrincipal\"");
@@ -60,7 +67,8 @@ fn resource_and_key_policies() {
     let no_principal = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}"#;
     assert_eq!(message(no_principal, PolicyKind::Resource), "Missing required field Principal");
     assert_eq!(message(no_principal, PolicyKind::KeyPolicy), "Missing required field Principal");
-    let bad_type = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Users":"x"},"Action":"sqs:*"}]}"#;
+    let bad_type =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Users":"x"},"Action":"sqs:*"}]}"#;
     assert_eq!(message(bad_type, PolicyKind::Resource), "Syntax errors in policy.");
     let empty = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[]},"Action":"sqs:*"}]}"#;
     assert_eq!(message(empty, PolicyKind::Resource), "Missing required field Principal");

@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 use spcred_policy::{
-    evaluate, Context, Decision, Evaluation, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode,
-    ResourcePolicy, Source, SourceType,
+    Context, Decision, Evaluation, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode,
+    ResourcePolicy, Source, SourceType, evaluate,
 };
 
 pub const ACCOUNT: &str = "111122223333";
@@ -22,7 +22,12 @@ pub fn named_principal(name: &str) -> Principal {
         },
         "bob" => Principal {
             username: Some("bob".into()),
-            ..principal("arn:aws:iam::111122223333:user/division/bob", ACCOUNT, PrincipalKind::User, "AIDABOBEXAMPLE0000002")
+            ..principal(
+                "arn:aws:iam::111122223333:user/division/bob",
+                ACCOUNT,
+                PrincipalKind::User,
+                "AIDABOBEXAMPLE0000002",
+            )
         },
         "root" => principal("arn:aws:iam::111122223333:root", ACCOUNT, PrincipalKind::Root, ACCOUNT),
         "session" => Principal {
@@ -46,7 +51,12 @@ pub fn named_principal(name: &str) -> Principal {
         "anonymous" => principal("", "", PrincipalKind::Anonymous, "anonymous"),
         "outsider" => Principal {
             username: Some("mallory".into()),
-            ..principal("arn:aws:iam::444455556666:user/mallory", "444455556666", PrincipalKind::User, "AIDAMALLORYEXAMPLE003")
+            ..principal(
+                "arn:aws:iam::444455556666:user/mallory",
+                "444455556666",
+                PrincipalKind::User,
+                "AIDAMALLORYEXAMPLE003",
+            )
         },
         other => panic!("unknown principal {other}"),
     }
@@ -107,9 +117,10 @@ pub fn run_case(case: &Value) -> Result<(), String> {
         identity_docs.push(wrap(&serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])));
     }
     let identity: Vec<Policy> = identity_docs.iter().map(|d| parse(d, PolicyKind::Identity)).collect();
-    let session: Option<Vec<Policy>> = case.get("session_statements").map(|s| vec![parse(&wrap(s), PolicyKind::Session)]).or_else(|| {
-        case.get("session").map(|s| s.as_array().unwrap().iter().map(|d| parse(d, PolicyKind::Session)).collect())
-    });
+    let session: Option<Vec<Policy>> =
+        case.get("session_statements").map(|s| vec![parse(&wrap(s), PolicyKind::Session)]).or_else(|| {
+            case.get("session").map(|s| s.as_array().unwrap().iter().map(|d| parse(d, PolicyKind::Session)).collect())
+        });
     let boundary = case
         .get("boundary_statements")
         .map(wrap)
@@ -130,11 +141,8 @@ pub fn run_case(case: &Value) -> Result<(), String> {
         .or_else(|| case.get("resource_policy").cloned())
         .map(|d| parse(&d, resource_kind));
     let ids: Vec<String> = (0..identity.len()).map(|i| format!("identity.{}", i + 1)).collect();
-    let identity_sources: Vec<Source<'_>> = identity
-        .iter()
-        .zip(&ids)
-        .map(|(policy, id)| Source { policy, id, source_type: SourceType::None })
-        .collect();
+    let identity_sources: Vec<Source<'_>> =
+        identity.iter().zip(&ids).map(|(policy, id)| Source { policy, id, source_type: SourceType::None }).collect();
     let session_sources: Option<Vec<Source<'_>>> = session
         .as_ref()
         .map(|s| s.iter().map(|policy| Source { policy, id: "session", source_type: SourceType::None }).collect());
