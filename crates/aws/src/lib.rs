@@ -13,6 +13,7 @@ mod authz;
 mod caller;
 mod env;
 mod error;
+pub mod events;
 mod ids;
 mod models;
 mod pipeline;

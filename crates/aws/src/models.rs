@@ -8,13 +8,27 @@ fn load(name: &str, json: &str) -> ServiceModel {
     ServiceModel::from_json(json).unwrap_or_else(|e| panic!("the embedded {name} model does not parse: {e}"))
 }
 
+/// IAM.
+pub static IAM: LazyLock<ServiceModel> = LazyLock::new(|| load("iam", include_str!("../models/iam.json")));
 /// STS.
 pub static STS: LazyLock<ServiceModel> = LazyLock::new(|| load("sts", include_str!("../models/sts.json")));
+/// KMS.
+pub static KMS: LazyLock<ServiceModel> = LazyLock::new(|| load("kms", include_str!("../models/kms.json")));
+/// SSM.
+pub static SSM: LazyLock<ServiceModel> = LazyLock::new(|| load("ssm", include_str!("../models/ssm.json")));
+/// EventBridge.
+pub static EVENTS: LazyLock<ServiceModel> = LazyLock::new(|| load("events", include_str!("../models/events.json")));
+/// SNS.
+pub static SNS: LazyLock<ServiceModel> = LazyLock::new(|| load("sns", include_str!("../models/sns.json")));
+/// SQS.
+pub static SQS: LazyLock<ServiceModel> = LazyLock::new(|| load("sqs", include_str!("../models/sqs.json")));
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_embedded_model_parses() {
-        let _ = &*super::STS;
+        for model in [&super::IAM, &super::STS, &super::KMS, &super::SSM, &super::EVENTS, &super::SNS, &super::SQS] {
+            assert!(model.operation_names().next().is_some());
+        }
     }
 }

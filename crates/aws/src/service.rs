@@ -35,11 +35,16 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
 }
 
-/// The principal's account-scoped ARN prefix helpers.
 impl Ctx<'_> {
     /// The caller's account.
     pub fn account(&self) -> &str {
         &self.caller.account_id
+    }
+
+    /// Decides a further permission inside an operation (e.g. SSM's GetParameter WithDecryption
+    /// needs `kms:Decrypt` on the parameter's key), exactly as the declared checks are decided.
+    pub async fn authorize(&self, check: Check) -> Result<(), CommonError> {
+        crate::authz::authorize(self, &Authorization::one(check)).await
     }
 }
 

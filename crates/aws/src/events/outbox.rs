@@ -1,0 +1,82 @@
+//! Service events, written to the job queue in the same transaction as the change that causes
+//! them, so that an acknowledged change never loses its event. The EventBridge router consumes
+//! jobs of kind [`ROUTE_JOB`].
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The job kind that carries one event to a bus's rules.
+pub const ROUTE_JOB: &str = "events.route";
+
+/// An event in EventBridge's envelope, as rules match it and targets receive it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// Always "0".
+    pub version: String,
+    /// A UUID.
+    pub id: String,
+    /// e.g. "Parameter Store Policy Action".
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    /// e.g. "aws.ssm".
+    pub source: String,
+    /// The account whose bus receives it.
+    pub account: String,
+    /// RFC 3339, seconds precision, `Z` (as EventBridge writes it).
+    pub time: String,
+    /// The region of the bus.
+    pub region: String,
+    /// ARNs of the resources involved.
+    pub resources: Vec<String>,
+    /// The service-specific payload.
+    pub detail: Value,
+}
+
+/// The payload of a [`ROUTE_JOB`]: an event and the bus it was put on.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct RouteJob {
+    /// The bus name (`default` for service events).
+    pub bus: String,
+    /// The event, as JSON text exactly as it will be matched and delivered.
+    pub event: String,
+}
+
+impl Event {
+    /// An AWS service's event for the default bus of `account` in `region`, at `now_ms`.
+    pub fn from_service(
+        ids: &crate::Ids,
+        source: &str,
+        detail_type: &str,
+        account: &str,
+        region: &str,
+        now_ms: i64,
+        resources: Vec<String>,
+        detail: Value,
+    ) -> Self {
+        let time = jiff::Timestamp::from_second(now_ms.div_euclid(1000))
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default();
+        Self {
+            version: "0".into(),
+            id: ids.uuid(),
+            detail_type: detail_type.into(),
+            source: source.into(),
+            account: account.into(),
+            time,
+            region: region.into(),
+            resources,
+            detail,
+        }
+    }
+}
+
+/// Queues `event` for the default bus, inside the caller's transaction.
+pub async fn emit(conn: &mut store::Conn, event: &Event, now_ms: i64) -> Result<(), store::StoreError> {
+    let job = RouteJob {
+        bus: "default".into(),
+        event: serde_json::to_string(event).map_err(|e| store::StoreError::Corrupt(e.to_string()))?,
+    };
+    let payload = serde_json::to_string(&job).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
+    store::jobs::enqueue(conn, ROUTE_JOB, now_ms, &payload, now_ms).await?;
+    Ok(())
+}
