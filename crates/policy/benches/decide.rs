@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
         for (name, action, resource) in requests {
             let request = Request { principal: &user, action, resource, context: &context };
             group.bench_with_input(BenchmarkId::new(name, total), &request, |b, r| {
-                b.iter(|| decide(black_box(&input), black_box(r)))
+                b.iter(|| decide(black_box(&input), black_box(r)));
             });
         }
     }
@@ -80,7 +80,7 @@ fn bench(c: &mut Criterion) {
         let (_, action, resource) = requests[0];
         let request = Request { principal: &user, action, resource, context: &context };
         group.bench_with_input(BenchmarkId::new("invoke", total), &request, |b, r| {
-            b.iter(|| evaluate(black_box(&input), black_box(r)))
+            b.iter(|| evaluate(black_box(&input), black_box(r)));
         });
     }
     group.finish();

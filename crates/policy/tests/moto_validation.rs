@@ -32,7 +32,7 @@ fn every_invalid_document_gets_iams_message() {
         match Policy::parse(&doc, PolicyKind::Identity) {
             Ok(_) => failures.push(format!("#{i}: accepted, want {want:?}\n  {doc}")),
             Err(e) if e.to_string() != want => {
-                failures.push(format!("#{i}: got {:?}, want {want:?}\n  {doc}", e.to_string()))
+                failures.push(format!("#{i}: got {:?}, want {want:?}\n  {doc}", e.to_string()));
             }
             Err(_) => {}
         }
