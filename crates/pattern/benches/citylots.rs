@@ -179,7 +179,7 @@ fn lot(rng: &mut Rng, sample: &Value) -> Value {
     let polygon = event["geometry"]["coordinates"][0].as_array().unwrap().clone();
     let (shift_x, shift_y) = (rng.unit() * 0.1 - 0.05, rng.unit() * 0.08 - 0.04);
     let points = 4 + usize::try_from(rng.below(24)).unwrap();
-    let ring: Vec<Value> = (0..points)
+    let outline: Vec<Value> = (0..points)
         .map(|i| {
             let base = &polygon[i % polygon.len()];
             json!({
@@ -192,8 +192,8 @@ fn lot(rng: &mut Rng, sample: &Value) -> Value {
     let multi = rng.below(100) == 0;
     event["geometry"] = json!({
         "type": if multi { "MultiPolygon" } else { "Polygon" },
-        "coordinates": if multi { json!([[ring.clone()]]) } else { json!([ring.clone()]) },
-        "firstCoordinates": ring[0].clone(),
+        "coordinates": if multi { json!([[outline.clone()]]) } else { json!([outline.clone()]) },
+        "firstCoordinates": outline[0].clone(),
     });
     event
 }

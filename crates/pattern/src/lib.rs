@@ -15,6 +15,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! An [`Event`] is flattened once and can be matched against any number of
+//! patterns; [`Event::parse_into`] refills an existing one without allocating,
+//! and [`RuleSet::matching_into`] matches without allocating, for streams of
+//! events.
+//!
 //! # Semantics
 //!
 //! EventBridge's matcher is AWS's event-ruler; this crate follows it.

@@ -187,3 +187,32 @@ impl Search<'_, '_> {
 fn consistent(membership: &[(u32, u32)], chain: &[(u32, u32)]) -> bool {
     chain.iter().all(|(array, index)| membership.iter().all(|(a, i)| a != array || i == index))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An event where `a.y` and `b.x` each have `n` candidates and `b.z`
+    /// (checked last) sits only in an element of `b` without an `x` unless
+    /// `z_with_x`: without remembering dead ends the search would try every
+    /// combination.
+    fn crossed(n: usize, z_with_x: bool) -> Event {
+        let a: Vec<&str> = (0..n).map(|_| r#"{"y": 1}"#).collect();
+        let mut b: Vec<&str> = (0..n).map(|_| r#"{"x": 1}"#).collect();
+        b.push(if z_with_x { r#"{"x": 1, "z": 1}"# } else { r#"{"z": 1}"# });
+        Event::parse(&format!(r#"{{"a": [{}], "b": [{}]}}"#, a.join(","), b.join(","))).unwrap()
+    }
+
+    #[test]
+    fn large_searches_stay_correct_with_memoization() {
+        let pattern = Pattern::parse(r#"{"b": {"x": [1], "z": [1]}, "a": {"y": [1]}}"#).unwrap();
+        assert!(!pattern.matches(&crossed(300, false)));
+        assert!(pattern.matches(&crossed(300, true)));
+    }
+
+    #[test]
+    fn keeps_its_source() {
+        let text = r#"{"source": ["aws.ec2"]}"#;
+        assert_eq!(Pattern::parse(text).unwrap().as_str(), text);
+    }
+}
