@@ -158,7 +158,7 @@ fn time_of_day(time: &str) -> Option<i128> {
             let body = &offset[1..];
             let (h, m) = match body.split_once(':') {
                 Some((h, m)) => (number(h, 2, 2)?, number(m, 2, 2)?),
-                None if body.len() == 4 => (number(&body[..2], 2, 2)?, number(&body[2..], 2, 2)?),
+                None if body.len() == 4 && body.is_ascii() => (number(&body[..2], 2, 2)?, number(&body[2..], 2, 2)?),
                 None => (number(body, 2, 2)?, 0),
             };
             if h > 23 || m > 59 {
@@ -337,6 +337,26 @@ mod tests {
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
         assert_eq!(Cidr::parse("nope"), None);
         assert_eq!(parse_ip("10.1.2.3/32"), Some("10.1.2.3".parse().unwrap()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn readers_never_panic(text in "\\PC{0,40}", tail in "[0-9+:.TZ-]{0,12}") {
+            for t in [text.as_str(), &format!("2020-01-01T{tail}"), &format!("2020-01-01T10:00{text}")] {
+                let _ = Instant::parse(t);
+                let _ = Decimal::parse(t);
+                let _ = Cidr::parse(t);
+                let _ = parse_ip(t);
+                let _ = parse_base64(t);
+                let _ = parse_bool(t);
+            }
+        }
+    }
+
+    #[test]
+    fn offsets_need_ascii_digits() {
+        assert_eq!(Instant::parse("2020-01-01T10:00+1\u{e9}1"), None);
+        assert_eq!(Instant::parse("2020-01-01T10:00+0130"), Instant::parse("2020-01-01T08:30Z"));
     }
 
     #[test]

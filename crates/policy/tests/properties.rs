@@ -160,7 +160,7 @@ fn context() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
         "aws:SecureTransport",
         "k",
     ]);
-    let value = prop::sample::select(vec![
+    let typical = prop::sample::select(vec![
         "203.0.113.9",
         "2001:db8::1",
         "blue",
@@ -170,10 +170,12 @@ fn context() -> impl Strategy<Value = Vec<(String, Vec<String>)>> {
         "true",
         "QQ==",
         "x:y",
-    ]);
-    prop::collection::vec((key, prop::collection::vec(value, 0..3)), 0..5).prop_map(|entries| {
-        entries.into_iter().map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect())).collect()
-    })
+    ])
+    .prop_map(String::from);
+    // Callers pass request data through; any text must be survivable.
+    let value = prop_oneof![4 => typical, 1 => "\\PC{0,16}", 1 => "20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.+Zé-]{0,10}"];
+    prop::collection::vec((key, prop::collection::vec(value, 0..3)), 0..5)
+        .prop_map(|entries| entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 fn request_parts() -> impl Strategy<Value = (String, String, usize)> {
