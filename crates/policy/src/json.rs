@@ -6,8 +6,13 @@
 //! of the first occurrence: IAM (Jackson's tree model) and moto (Python's `dict`) both behave so.
 //! Nesting deeper than [`MAX_DEPTH`] is refused instead of recursing without bound.
 
+use std::collections::HashMap;
+
 /// Deepest nesting of arrays and objects accepted. Real policies nest about six levels.
 pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Objects with this many members look up duplicates in a hash map instead of scanning.
+const INDEX_FROM: usize = 16;
 
 /// A parsed value with the byte offsets of its first character and of the character after it.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +112,8 @@ impl Reader<'_> {
         }
         self.eat(b'{')?;
         let mut members: Vec<(String, Node)> = Vec::new();
+        // Large objects get an index so duplicate detection stays linear.
+        let mut index: HashMap<String, usize> = HashMap::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -122,9 +129,21 @@ impl Reader<'_> {
             self.eat(b':')?;
             self.skip_ws();
             let value = self.value(depth)?;
-            match members.iter_mut().find(|(k, _)| *k == key) {
-                Some(slot) => slot.1 = value,
-                None => members.push((key, value)),
+            let existing = if members.len() < INDEX_FROM {
+                members.iter().position(|(k, _)| *k == key)
+            } else {
+                if index.is_empty() {
+                    index.extend(members.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)));
+                }
+                index.get(&key).copied()
+            };
+            if let Some(i) = existing {
+                members[i].1 = value;
+            } else {
+                if !index.is_empty() {
+                    index.insert(key.clone(), members.len());
+                }
+                members.push((key, value));
             }
             self.skip_ws();
             match self.peek() {
@@ -369,6 +388,28 @@ mod tests {
         assert_eq!(members[0].0, "a");
         assert_eq!(members[0].1.value, Json::Number("3".into()));
         assert_eq!(members.len(), 2);
+    }
+
+    #[test]
+    fn large_objects_deduplicate_too() {
+        let members: Vec<String> = (0..40).map(|i| format!("\"k{}\":{i}", i % 30)).collect();
+        let Json::Object(members) = ok(&format!("{{{}}}", members.join(","))) else { panic!() };
+        assert_eq!(members.len(), 30);
+        assert_eq!(
+            members[3],
+            (
+                "k3".to_string(),
+                Node { start: members[3].1.start, end: members[3].1.end, value: Json::Number("33".into()) }
+            )
+        );
+        let mut flat = String::from("{");
+        for i in 0..20_000 {
+            flat.push_str("\"k");
+            flat.push_str(&i.to_string());
+            flat.push_str("\":0,");
+        }
+        flat.push_str("\"end\":0}");
+        assert!(parse(&flat).is_ok());
     }
 
     #[test]

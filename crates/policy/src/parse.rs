@@ -12,6 +12,8 @@
 //! 7. action vendors; 8. identity policies need resources;
 //! 9. principals and trust-policy rules for policies attached to resources.
 
+use std::collections::HashSet;
+
 use crate::condition::{Condition, Operator};
 use crate::error::PolicyError;
 use crate::glob::{Flavor, Glob};
@@ -420,14 +422,12 @@ fn loose_int(s: &str) -> Option<i128> {
 }
 
 fn unique_sids(raws: &[Raw<'_>]) -> Result<(), PolicyError> {
-    let mut seen: Vec<&str> = Vec::new();
-    for sid in raws.iter().filter_map(|r| r.sid).filter(|s| !s.is_empty()) {
-        if seen.contains(&sid) {
-            return Err(PolicyError::DuplicateSid);
-        }
-        seen.push(sid);
+    let mut seen = HashSet::new();
+    if raws.iter().filter_map(|r| r.sid).filter(|s| !s.is_empty()).all(|sid| seen.insert(sid)) {
+        Ok(())
+    } else {
+        Err(PolicyError::DuplicateSid)
     }
-    Ok(())
 }
 
 fn action_vendor(action: &str) -> Result<(), PolicyError> {
@@ -473,7 +473,7 @@ fn principals(raws: &[Raw<'_>], missing: PolicyError) -> Result<(), PolicyError>
     Ok(())
 }
 
-/// Step 10: builds the evaluable form.
+/// Builds the evaluable form of a document that passed every check.
 fn compile(doc: &str, kind: PolicyKind, version: Option<&str>, id: Option<&str>, raws: &[Raw<'_>]) -> Policy {
     let variables = version == Some(VERSION_2012);
     let mut lines = LineCounter::new(doc);
