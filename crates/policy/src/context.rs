@@ -217,6 +217,24 @@ impl Context {
         self.put("aws:EpochTime", ContextKeyType::Date, vec![unix_seconds.to_string()]);
     }
 
+    /// Sets the tags passed in a request: `aws:RequestTag/<key>` for each, and `aws:TagKeys`
+    /// (multivalued) listing their keys.
+    pub fn set_request_tags<'t>(&mut self, tags: impl IntoIterator<Item = (&'t str, &'t str)>) {
+        let mut keys = Vec::new();
+        for (k, v) in tags {
+            self.set(&format!("aws:RequestTag/{k}"), v);
+            keys.push(k.to_string());
+        }
+        self.put("aws:TagKeys", ContextKeyType::StringList, keys);
+    }
+
+    /// Sets `aws:ResourceTag/<key>` for each tag of the requested resource.
+    pub fn set_resource_tags<'t>(&mut self, tags: impl IntoIterator<Item = (&'t str, &'t str)>) {
+        for (k, v) in tags {
+            self.set(&format!("aws:ResourceTag/{k}"), v);
+        }
+    }
+
     /// Fills the global keys that follow from who is calling, per IAM's "principal key values":
     /// `aws:PrincipalArn` (the caller's ARN, but the role's ARN for role sessions),
     /// `aws:PrincipalAccount`, `aws:PrincipalType` (`Account`, `User`, `AssumedRole`,
@@ -300,6 +318,17 @@ mod tests {
         assert_eq!("ipList".parse::<ContextKeyType>(), Ok(ContextKeyType::IpList));
         assert!("IPLIST".parse::<ContextKeyType>().is_err());
         assert_eq!(ContextKeyType::DateList.to_string(), "dateList");
+    }
+
+    #[test]
+    fn tag_keys() {
+        let mut ctx = Context::new();
+        ctx.set_request_tags([("CostCenter", "A-123"), ("env", "prod")]);
+        ctx.set_resource_tags([("owner", "alice")]);
+        assert_eq!(ctx.get("aws:RequestTag/costcenter").unwrap(), ["A-123"]);
+        assert_eq!(ctx.get("aws:TagKeys").unwrap(), ["CostCenter", "env"]);
+        assert_eq!(ctx.key_type("aws:TagKeys"), Some(ContextKeyType::StringList));
+        assert_eq!(ctx.get("aws:ResourceTag/owner").unwrap(), ["alice"]);
     }
 
     #[test]

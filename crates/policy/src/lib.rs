@@ -19,7 +19,8 @@
 //! `aws:EpochTime`. The request handler sets the rest when they apply: `aws:SourceIp`,
 //! `aws:SecureTransport`, `aws:RequestedRegion`, `aws:MultiFactorAuthPresent` and
 //! `aws:TokenIssueTime` (temporary credentials only), `aws:RequestTag/*` and `aws:TagKeys`
-//! (tags in the request), `aws:ResourceTag/*` (tags of the resource), `aws:SourceArn` and
+//! (tags in the request, see [`Context::set_request_tags`]), `aws:ResourceTag/*` (tags of the
+//! resource, [`Context::set_resource_tags`]), `aws:SourceArn` and
 //! `aws:SourceAccount` (a service acting for a resource), and service-specific keys.
 //!
 //! # Example
