@@ -13,20 +13,19 @@ pub struct Admin {
 
 impl Admin {
     pub fn new(args: &AdminArgs) -> Result<Self, String> {
-        let token = match &args.admin_token {
-            Some(t) => t.clone(),
-            None => {
-                let path = args.data_dir.join("admin-token");
-                std::fs::read_to_string(&path)
-                    .map_err(|e| {
-                        format!(
-                            "no admin token: give --admin-token or SPCRED_ADMIN_TOKEN, or make {} readable ({e})",
-                            path.display()
-                        )
-                    })?
-                    .trim()
-                    .to_owned()
-            }
+        let token = if let Some(t) = &args.admin_token {
+            t.clone()
+        } else {
+            let path = args.data_dir.join("admin-token");
+            std::fs::read_to_string(&path)
+                .map_err(|e| {
+                    format!(
+                        "no admin token: give --admin-token or SPCRED_ADMIN_TOKEN, or make {} readable ({e})",
+                        path.display()
+                    )
+                })?
+                .trim()
+                .to_owned()
         };
         Ok(Self {
             http: reqwest::Client::new(),

@@ -145,6 +145,88 @@ fn check_root_key(id: &str, secret: &Secret) -> Result<(), InitError> {
     Ok(())
 }
 
+/// The master key: the named file, `<data-dir>/master.key`, or a new one on a first start.
+fn master_key(
+    data_dir: &Path,
+    named: Option<&Path>,
+    store_existed: bool,
+    rng: &dyn Random,
+) -> Result<(MasterKey, PathBuf), InitError> {
+    let key_path = named.map_or_else(|| data_dir.join(KEY_FILE), Path::to_path_buf);
+    if key_path.exists() {
+        return Ok((load_master_key(&key_path)?, key_path));
+    }
+    if named.is_some() {
+        return Err(InitError::MasterKeyFile { path: key_path, problem: "does not exist".into() });
+    }
+    if store_existed {
+        return Err(InitError::MasterKeyFile {
+            path: key_path,
+            problem: "is missing, but the store exists: without its master key the store's secrets cannot be opened"
+                .into(),
+        });
+    }
+    let key = MasterKey::generate(rng);
+    write_private(&key_path, format!("{}\n", hex::encode(key.expose_bytes())).as_bytes())
+        .map_err(unwritable(data_dir))?;
+    Ok((key, key_path))
+}
+
+/// Proves that `master` is this store's key (or records that it is, in a new store).
+async fn check_master_key(tx: &mut store::Tx, master: &MasterKey, rng: &dyn Random) -> Result<bool, StoreError> {
+    let check_key = master.subkey(Purpose::KeyCheck);
+    if let Some(blob) = meta::get(tx, KEY_CHECK).await? {
+        return Ok(check_key.open(&blob, KEY_CHECK.as_bytes()).is_ok_and(|p| p.as_slice() == KEY_CHECK_PLAINTEXT));
+    }
+    meta::put(tx, KEY_CHECK, &check_key.seal(rng, KEY_CHECK_PLAINTEXT, KEY_CHECK.as_bytes())).await?;
+    Ok(true)
+}
+
+/// The store's account, created with its root key on a first start. Returns the account id and
+/// whether it was created now.
+async fn ensure_account(
+    tx: &mut store::Tx,
+    boot: &Bootstrap,
+    at_rest: &crypto::DataKey,
+    rng: &dyn Random,
+    ids: &aws::Ids,
+    now_ms: i64,
+) -> Result<(String, bool), InitError> {
+    if let Some(existing) = access_keys::accounts(tx).await?.into_iter().next() {
+        if let Some(wanted) = &boot.account_id
+            && *wanted != existing
+        {
+            return Err(InitError::Bootstrap(format!(
+                "SPCRED_ACCOUNT_ID is {wanted} but this store's account is {existing}; the account is chosen at first start"
+            )));
+        }
+        return Ok((existing, false));
+    }
+    let account_id = boot.account_id.clone().unwrap_or_else(|| ids.account_id());
+    check_account_id(&account_id)?;
+    let (key_id, secret) = match (&boot.root_access_key_id, &boot.root_secret_access_key) {
+        (Some(id), Some(secret)) => (id.clone(), secret.clone()),
+        (None, None) => (ids.access_key_id(), Secret::new(ids.secret_access_key())),
+        _ => {
+            return Err(InitError::Bootstrap(
+                "set both SPCRED_ROOT_ACCESS_KEY_ID and SPCRED_ROOT_SECRET_ACCESS_KEY, or neither".into(),
+            ));
+        }
+    };
+    check_root_key(&key_id, &secret)?;
+    access_keys::create_account(tx, &account_id, now_ms).await?;
+    let key = access_keys::AccessKey {
+        secret_sealed: at_rest.seal(rng, secret.expose().as_bytes(), format!("access-key:{key_id}").as_bytes()),
+        access_key_id: key_id,
+        account_id: account_id.clone(),
+        user_name: None,
+        status: "Active".into(),
+        created_ms: now_ms,
+    };
+    access_keys::insert(tx, &key).await?;
+    Ok((account_id, true))
+}
+
 /// Opens the data directory, creating everything on first start.
 pub async fn open(
     data_dir: &Path,
@@ -159,83 +241,16 @@ pub async fn open(
     fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(unwritable(data_dir))?;
 
     let db_path = data_dir.join(DB_FILE);
-    let store_existed = db_path.exists();
-    let key_path = boot.master_key_file.clone().unwrap_or_else(|| data_dir.join(KEY_FILE));
-    let master = if key_path.exists() {
-        load_master_key(&key_path)?
-    } else if boot.master_key_file.is_some() {
-        return Err(InitError::MasterKeyFile { path: key_path, problem: "does not exist".into() });
-    } else if store_existed {
-        return Err(InitError::MasterKeyFile {
-            path: key_path,
-            problem: "is missing, but the store exists: without its master key the store's secrets cannot be opened"
-                .into(),
-        });
-    } else {
-        let key = MasterKey::generate(rng);
-        write_private(&key_path, format!("{}\n", hex::encode(key.expose_bytes())).as_bytes())
-            .map_err(unwritable(data_dir))?;
-        key
-    };
+    let (master, key_path) = master_key(data_dir, boot.master_key_file.as_deref(), db_path.exists(), rng)?;
+    let wrong_key = || InitError::WrongMasterKey { path: key_path.clone(), data_dir: data_dir.to_owned() };
 
     let store = Store::open(&db_path).await?;
-    let check_key = master.subkey(Purpose::KeyCheck);
     let mut tx = store.begin().await?;
-    match meta::get(&mut tx, KEY_CHECK).await? {
-        Some(blob) => {
-            if check_key.open(&blob, KEY_CHECK.as_bytes()).map(|p| p.as_slice() == KEY_CHECK_PLAINTEXT) != Ok(true) {
-                return Err(InitError::WrongMasterKey { path: key_path, data_dir: data_dir.to_owned() });
-            }
-        }
-        None => meta::put(&mut tx, KEY_CHECK, &check_key.seal(rng, KEY_CHECK_PLAINTEXT, KEY_CHECK.as_bytes())).await?,
+    if !check_master_key(&mut tx, &master, rng).await? {
+        return Err(wrong_key());
     }
-
     let at_rest = master.subkey(Purpose::AtRest);
-    let accounts = access_keys::accounts(&mut tx).await?;
-    let (account_id, created) = match accounts.first() {
-        Some(existing) => {
-            if let Some(wanted) = &boot.account_id
-                && wanted != existing
-            {
-                return Err(InitError::Bootstrap(format!(
-                    "SPCRED_ACCOUNT_ID is {wanted} but this store's account is {existing}; the account is chosen at first start"
-                )));
-            }
-            (existing.clone(), false)
-        }
-        None => {
-            let account_id = boot.account_id.clone().unwrap_or_else(|| ids.account_id());
-            check_account_id(&account_id)?;
-            let (key_id, secret) = match (&boot.root_access_key_id, &boot.root_secret_access_key) {
-                (Some(id), Some(secret)) => (id.clone(), secret.clone()),
-                (None, None) => (ids.access_key_id(), Secret::new(ids.secret_access_key())),
-                _ => {
-                    return Err(InitError::Bootstrap(
-                        "set both SPCRED_ROOT_ACCESS_KEY_ID and SPCRED_ROOT_SECRET_ACCESS_KEY, or neither".into(),
-                    ));
-                }
-            };
-            check_root_key(&key_id, &secret)?;
-            access_keys::create_account(&mut tx, &account_id, now_ms).await?;
-            access_keys::insert(
-                &mut tx,
-                &access_keys::AccessKey {
-                    secret_sealed: at_rest.seal(
-                        rng,
-                        secret.expose().as_bytes(),
-                        format!("access-key:{key_id}").as_bytes(),
-                    ),
-                    access_key_id: key_id,
-                    account_id: account_id.clone(),
-                    user_name: None,
-                    status: "Active".into(),
-                    created_ms: now_ms,
-                },
-            )
-            .await?;
-            (account_id, true)
-        }
-    };
+    let (account_id, created) = ensure_account(&mut tx, &boot, &at_rest, rng, ids, now_ms).await?;
     let root = access_keys::root_key(&mut tx, &account_id)
         .await?
         .ok_or_else(|| InitError::Bootstrap(format!("the store's account {account_id} has no root access key")))?;
@@ -250,7 +265,7 @@ pub async fn open(
     }
     let secret = at_rest
         .open(&root.secret_sealed, format!("access-key:{}", root.access_key_id).as_bytes())
-        .map_err(|_| InitError::WrongMasterKey { path: key_path.clone(), data_dir: data_dir.to_owned() })?;
+        .map_err(|_| wrong_key())?;
     let secret = Secret::new(String::from_utf8_lossy(&secret).into_owned());
 
     // The credentials and config files are rewritten at every start, so deleting them is harmless.

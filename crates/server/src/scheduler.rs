@@ -55,15 +55,11 @@ impl Scheduler {
         let claimed = jobs::claim_due(&mut tx, self.clock.now_ms(), wall_ms(), BATCH).await?;
         tx.commit().await?;
         for job in &claimed {
-            let outcome = match self.handlers.get(job.kind.as_str()) {
-                Some(handler) => handler.run(job).await,
-                None => {
-                    tracing::error!(kind = %job.kind, id = job.id, "no handler for this job kind; keeping it");
-                    Ok(Outcome::RetryAt {
-                        due_ms: self.clock.now_ms() + UNKNOWN_KIND_RETRY_MS,
-                        error: "no handler".into(),
-                    })
-                }
+            let outcome = if let Some(handler) = self.handlers.get(job.kind.as_str()) {
+                handler.run(job).await
+            } else {
+                tracing::error!(kind = %job.kind, id = job.id, "no handler for this job kind; keeping it");
+                Ok(Outcome::RetryAt { due_ms: self.clock.now_ms() + UNKNOWN_KIND_RETRY_MS, error: "no handler".into() })
             };
             let mut tx = self.store.begin().await?;
             match outcome {
