@@ -1,6 +1,7 @@
 //! What every service shares: the store, time, randomness, the key that seals secrets at rest.
 
-use crate::auth::KeyCache;
+use crate::auth::{KeyCache, KeyUsage};
+use crate::authz::PolicyCache;
 use crate::ids::Ids;
 use crypto::{DataKey, MasterKey, Purpose, Random};
 use std::sync::Arc;
@@ -27,6 +28,9 @@ pub struct Env {
     /// The region used when a request does not name one.
     pub default_region: String,
     pub(crate) keys: KeyCache,
+    /// When access keys were last used, noted in memory and flushed in batches.
+    pub(crate) key_usage: Arc<KeyUsage>,
+    pub(crate) policies: PolicyCache,
 }
 
 impl Env {
@@ -39,6 +43,8 @@ impl Env {
         default_region: String,
     ) -> Self {
         let audit = AuditLog::start(store.clone());
+        let key_usage = Arc::new(KeyUsage::default());
+        KeyUsage::start_flushing(&key_usage, store.clone());
         Self {
             ids: Ids::new(rng.clone()),
             store,
@@ -49,6 +55,8 @@ impl Env {
             audit,
             default_region,
             keys: KeyCache::default(),
+            key_usage,
+            policies: PolicyCache::default(),
         }
     }
 
@@ -70,5 +78,15 @@ impl Env {
     /// Forgets cached credentials (after a key is deactivated or deleted).
     pub fn forget_credentials(&self, access_key_id: &str) {
         self.keys.forget(access_key_id);
+    }
+
+    /// Drops every cached principal's policies, after IAM changed any of them.
+    pub(crate) fn iam_changed(&self) {
+        self.policies.invalidate();
+    }
+
+    /// Writes the access keys' last uses noted since the last flush (on shutdown).
+    pub async fn flush_key_usage(&self) {
+        self.key_usage.flush(&self.store).await;
     }
 }

@@ -14,6 +14,7 @@ mod caller;
 mod env;
 mod error;
 pub mod events;
+pub mod iam;
 mod ids;
 mod models;
 mod pipeline;

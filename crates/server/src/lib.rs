@@ -94,6 +94,7 @@ impl Server {
         let env = Arc::new(aws::Env::new(data.store.clone(), clock.clone(), rng, &data.master, config.region.clone()));
         let mut dispatcher = aws::Dispatcher::new(env);
         dispatcher.register(aws::sts::Sts);
+        dispatcher.register(aws::iam::Iam);
         let scheduler = scheduler::Scheduler::new(data.store.clone(), clock);
         let state = http::AppState {
             dispatcher: Arc::new(dispatcher),
@@ -129,11 +130,13 @@ impl Server {
             })
         };
         let store = self.state.store.clone();
+        let dispatcher = self.state.dispatcher.clone();
         let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = upkeep.await;
+        dispatcher.env().flush_key_usage().await;
         store.close().await;
         tracing::info!("stopped");
         Ok(served?)

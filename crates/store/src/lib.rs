@@ -7,6 +7,7 @@
 
 pub mod access_keys;
 pub mod audit;
+pub mod iam;
 pub mod clock;
 pub mod jobs;
 pub mod meta;
