@@ -183,11 +183,17 @@ async fn resource(ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<(String, Optio
             let path = field(input, "Path").unwrap_or("/");
             (names::arn(account, kind.word(), path, field(input, kind.member()).unwrap_or_default()), None)
         }
-        Scope::OwnUser => (users::scope_user(ctx, &mut conn, field(input, "UserName")).await?, None),
+        Scope::OwnUser => {
+            let (arn, id) = users::scope_user(ctx, &mut conn, field(input, "UserName")).await?;
+            (arn, id.map(|id| (Owner::User, id)))
+        }
         Scope::KeyOwner => {
             let key = db::key_metadata(&mut conn, field(input, "AccessKeyId").unwrap_or_default()).await?;
             match key.filter(|k| k.account_id == account) {
-                Some(k) => (users::scope_user(ctx, &mut conn, k.user_name.as_deref()).await?, None),
+                Some(k) => {
+                    let (arn, id) = users::scope_user(ctx, &mut conn, k.user_name.as_deref()).await?;
+                    (arn, id.map(|id| (Owner::User, id)))
+                }
                 None => ("*".to_owned(), None),
             }
         }

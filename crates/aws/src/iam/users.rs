@@ -405,20 +405,21 @@ pub(crate) async fn key_last_used(ctx: &Ctx<'_>, input: Value) -> Result<Value, 
     Ok(service::output(&LastUsedResponse { user_name: key.user_name, access_key_last_used: used })?)
 }
 
-/// The user an operation names, or the calling user when it names none (GetUser, keys).
+/// The user an operation names, or the calling user when it names none (GetUser, keys): its
+/// ARN and, when it exists, its unique id.
 pub(crate) async fn scope_user(
     ctx: &Ctx<'_>,
     conn: &mut store::Conn,
     name: Option<&str>,
-) -> Result<String, IamError> {
+) -> Result<(String, Option<String>), IamError> {
     let name = match (name, &ctx.caller.kind) {
         (Some(name), _) => name.to_owned(),
         (None, CallerKind::User { name }) => name.clone(),
-        (None, CallerKind::Root) => return Ok(ctx.caller.arn.clone()),
+        (None, CallerKind::Root) => return Ok((ctx.caller.arn.clone(), None)),
         (None, _) => return Err(non_user_credentials()),
     };
     Ok(match entity::find(conn, ctx.account(), Kind::User, &name).await? {
-        Some(e) => e.arn,
-        None => names::arn(ctx.account(), "user", "/", &name),
+        Some(e) => (e.arn, Some(e.id)),
+        None => (names::arn(ctx.account(), "user", "/", &name), None),
     })
 }
