@@ -311,6 +311,9 @@ fn decide(ctx: &Ctx<'_>, subject: &Subject, principal: &Principal, base: &Contex
 }
 
 #[cfg(test)]
+mod decisions;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

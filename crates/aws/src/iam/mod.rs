@@ -358,7 +358,7 @@ mod tests {
             assert_eq!(Op::from_name(op.name()), Some(*op));
             assert!(names.contains(&op.name()), "{} is not an IAM operation", op.name());
         }
-        assert_eq!(Op::ALL.len(), 76);
+        assert_eq!(Op::ALL.len(), 72);
         assert!(Op::from_name("CreateLoginProfile").is_none());
     }
 
