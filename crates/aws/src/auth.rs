@@ -1,4 +1,4 @@
-//! Authentication: SigV4 against the secret of the access key that signed the request.
+//! Authentication: `SigV4` against the secret of the access key that signed the request.
 //!
 //! Three kinds of key sign requests: the root user's and IAM users' long-term keys (`AKIA...`,
 //! refused while `Inactive`), and STS's temporary credentials (`ASIA...`), which must come with
@@ -63,7 +63,7 @@ impl KeyCache {
     }
 }
 
-/// When each access key was last used (GetAccessKeyLastUsed), noted in memory on every request
+/// When each access key was last used (`GetAccessKeyLastUsed`), noted in memory on every request
 /// and written to the store in batches, so that authentication never waits for a write.
 #[derive(Debug, Default)]
 pub(crate) struct KeyUsage {
@@ -157,7 +157,7 @@ pub(crate) struct Authenticated {
     pub region: String,
 }
 
-/// Maps a SigV4 failure onto the common error it is reported as.
+/// Maps a `SigV4` failure onto the common error it is reported as.
 fn signature_error(e: &sigv4::Error) -> CommonError {
     match e.kind() {
         sigv4::ErrorKind::MissingAuthenticationToken => CommonError::MissingAuthenticationToken,
@@ -176,7 +176,11 @@ fn open_secret(env: &Env, sealed: &[u8], aad: &str, access_key_id: &str) -> Resu
 }
 
 /// A long-term key: the root user's or an IAM user's.
-async fn resolve_key(env: &Env, conn: &mut store::Conn, access_key_id: &str) -> Result<Option<Credential>, CommonError> {
+async fn resolve_key(
+    env: &Env,
+    conn: &mut store::Conn,
+    access_key_id: &str,
+) -> Result<Option<Credential>, CommonError> {
     let Some(key) = store::access_keys::get(conn, access_key_id).await? else {
         return Ok(None);
     };

@@ -3,7 +3,7 @@
 //!
 //! - Identity-based policies: an IAM user's inline and attached policies and those of its
 //!   groups; for a role session, the role's, intersected with the session policies passed to
-//!   AssumeRole.
+//!   `AssumeRole`.
 //! - The resource's policy comes with the [`Check`]: SNS topic and SQS queue policies allow on
 //!   their own ([`policy::ResourceMode::Optional`]); role trust policies and KMS key policies
 //!   must allow ([`policy::ResourceMode::Required`]), and when they name only the account the
@@ -61,7 +61,7 @@ impl Compiled {
 #[derive(Debug, Default)]
 struct Subject {
     identity: Vec<Compiled>,
-    /// `Some` when session policies were passed to AssumeRole.
+    /// `Some` when session policies were passed to `AssumeRole`.
     session: Option<Vec<Compiled>>,
     /// The user's or role's tags (`aws:PrincipalTag/*`).
     tags: Vec<(String, String)>,
@@ -166,7 +166,11 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
                 Some(s) if s.session_policy.is_some() || s.policy_arns.is_some() => {
                     let mut docs = Vec::new();
                     if let Some(doc) = s.session_policy {
-                        docs.push(iam::Doc { id: "SessionPolicy".into(), source_type: SourceType::None, document: doc });
+                        docs.push(iam::Doc {
+                            id: "SessionPolicy".into(),
+                            source_type: SourceType::None,
+                            document: doc,
+                        });
                     }
                     let arns: Vec<String> =
                         s.policy_arns.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
@@ -224,7 +228,7 @@ fn base_context(ctx: &Ctx<'_>, principal: &Principal) -> Context {
 
 /// The account in an ARN's fifth field, when it is a 12-digit account.
 fn resource_account(resource: &str) -> Option<&str> {
-    let account = resource.strip_prefix("arn:")?.splitn(5, ':').nth(3)?;
+    let account = resource.strip_prefix("arn:")?.split(':').nth(3)?;
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 

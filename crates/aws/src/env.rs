@@ -13,7 +13,7 @@ use store::{Clock, Store};
 pub struct Env {
     /// The database.
     pub store: Store,
-    /// The server's clock (virtual in test mode); SigV4 windows use the wall clock instead.
+    /// The server's clock (virtual in test mode); `SigV4` windows use the wall clock instead.
     pub clock: Arc<dyn Clock>,
     /// Randomness for ids, keys and nonces.
     pub rng: Arc<dyn Random>,

@@ -64,7 +64,7 @@ pub struct Role {
     pub trust_policy: String,
     /// The description, if any.
     pub description: Option<String>,
-    /// The longest session AssumeRole grants, in seconds.
+    /// The longest session `AssumeRole` grants, in seconds.
     pub max_session_secs: i64,
     /// When it was created.
     pub created_ms: i64,
@@ -194,7 +194,7 @@ pub struct Session {
     pub arn: String,
     /// The caller's unique id (`AROA...:session` for role sessions).
     pub user_id: String,
-    /// The IAM user (GetSessionToken of a user).
+    /// The IAM user (`GetSessionToken` of a user).
     pub user_name: Option<String>,
     /// The role's unique id (role sessions).
     pub role_id: Option<String>,
@@ -261,7 +261,10 @@ pub async fn list_users(conn: &mut Conn, account_id: &str, path_prefix: &str) ->
 
 /// How many users the account has.
 pub async fn count_users(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_users WHERE account_id = ?").bind(account_id).fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_users WHERE account_id = ?")
+        .bind(account_id)
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Renames and/or moves a user; its access keys follow the new name.
@@ -336,7 +339,10 @@ pub async fn list_groups(conn: &mut Conn, account_id: &str, path_prefix: &str) -
 
 /// How many groups the account has.
 pub async fn count_groups(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_groups WHERE account_id = ?").bind(account_id).fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_groups WHERE account_id = ?")
+        .bind(account_id)
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Renames and/or moves a group.
@@ -452,7 +458,10 @@ pub async fn list_roles(conn: &mut Conn, account_id: &str, path_prefix: &str) ->
 
 /// How many roles the account has.
 pub async fn count_roles(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_roles WHERE account_id = ?").bind(account_id).fetch_one(conn).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_roles WHERE account_id = ?")
+        .bind(account_id)
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Changes a role's description and maximum session duration.
@@ -548,7 +557,11 @@ pub async fn policy_by_arn(conn: &mut Conn, arn: &str) -> Result<Option<ManagedP
 }
 
 /// The customer managed policy named `name` (any letter case, any path).
-pub async fn policy_by_name(conn: &mut Conn, account_id: &str, name: &str) -> Result<Option<ManagedPolicy>, StoreError> {
+pub async fn policy_by_name(
+    conn: &mut Conn,
+    account_id: &str,
+    name: &str,
+) -> Result<Option<ManagedPolicy>, StoreError> {
     Ok(sqlx::query_as(&format!("SELECT {POLICY_COLUMNS} FROM iam_policies WHERE account_id = ? AND policy_name = ?"))
         .bind(account_id)
         .bind(name)
@@ -844,7 +857,11 @@ const KEY_COLUMNS: &str =
     "access_key_id, account_id, user_name, status, created_ms, last_used_ms, last_used_service, last_used_region";
 
 /// The keys of a user (`None`: the root user), oldest first.
-pub async fn keys_of(conn: &mut Conn, account_id: &str, user_name: Option<&str>) -> Result<Vec<KeyMetadata>, StoreError> {
+pub async fn keys_of(
+    conn: &mut Conn,
+    account_id: &str,
+    user_name: Option<&str>,
+) -> Result<Vec<KeyMetadata>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = ? AND user_name IS ? ORDER BY created_ms, access_key_id"
     ))

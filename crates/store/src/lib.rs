@@ -7,8 +7,8 @@
 
 pub mod access_keys;
 pub mod audit;
-pub mod iam;
 pub mod clock;
+pub mod iam;
 pub mod jobs;
 pub mod meta;
 mod migrate;

@@ -30,7 +30,9 @@ async fn world() -> World {
 }
 
 fn allow(action: &str, resource: &str) -> String {
-    format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#)
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+    )
 }
 
 fn deny(action: &str) -> String {
@@ -68,39 +70,45 @@ impl World {
         let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{role}");
         let key = format!("ASIA{}", role.to_ascii_uppercase());
         let mut tx = self.env.store.begin().await.unwrap();
-        db::insert_role(&mut tx, &db::Role {
-            role_id: role_id.clone(),
-            account_id: ACCOUNT.into(),
-            role_name: role.into(),
-            path: "/".into(),
-            trust_policy: "{}".into(),
-            description: None,
-            max_session_secs: 3600,
-            created_ms: 0,
-            last_used_ms: None,
-            last_used_region: None,
-        })
+        db::insert_role(
+            &mut tx,
+            &db::Role {
+                role_id: role_id.clone(),
+                account_id: ACCOUNT.into(),
+                role_name: role.into(),
+                path: "/".into(),
+                trust_policy: "{}".into(),
+                description: None,
+                max_session_secs: 3600,
+                created_ms: 0,
+                last_used_ms: None,
+                last_used_region: None,
+            },
+        )
         .await
         .unwrap();
         db::put_inline(&mut tx, Owner::Role, &role_id, "p", inline, 0).await.unwrap();
-        db::insert_session(&mut tx, &db::Session {
-            access_key_id: key.clone(),
-            account_id: ACCOUNT.into(),
-            secret_sealed: vec![],
-            token_mac: vec![],
-            kind: "role".into(),
-            arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/s"),
-            user_id: format!("{role_id}:s"),
-            user_name: None,
-            role_id: Some(role_id.clone()),
-            role_name: Some(role.into()),
-            role_arn: Some(role_arn.clone()),
-            session_name: Some("s".into()),
-            session_policy: session_policy.map(str::to_owned),
-            policy_arns: None,
-            issued_ms: NOW_MS,
-            expires_ms: NOW_MS + 3_600_000,
-        })
+        db::insert_session(
+            &mut tx,
+            &db::Session {
+                access_key_id: key.clone(),
+                account_id: ACCOUNT.into(),
+                secret_sealed: vec![],
+                token_mac: vec![],
+                kind: "role".into(),
+                arn: format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/s"),
+                user_id: format!("{role_id}:s"),
+                user_name: None,
+                role_id: Some(role_id.clone()),
+                role_name: Some(role.into()),
+                role_arn: Some(role_arn.clone()),
+                session_name: Some("s".into()),
+                session_policy: session_policy.map(str::to_owned),
+                policy_arns: None,
+                issued_ms: NOW_MS,
+                expires_ms: NOW_MS + 3_600_000,
+            },
+        )
         .await
         .unwrap();
         db::commit(tx).await.unwrap();
@@ -279,9 +287,6 @@ async fn get_caller_identity_is_never_denied_and_session_tokens_cannot_call_iam(
     let mut token_user = w.user("tokened", &[allow("*", "*")]).await;
     token_user.access_key_id = Some("ASIATOKENED".into());
     token_user.token_issued_ms = Some(NOW_MS);
-    assert_eq!(
-        w.decide(&token_user, Check::new("iam:ListUsers", "*")).await,
-        Err(CommonError::InvalidClientTokenId)
-    );
+    assert_eq!(w.decide(&token_user, Check::new("iam:ListUsers", "*")).await, Err(CommonError::InvalidClientTokenId));
     assert!(w.decide(&token_user, Check::new("sqs:ListQueues", "*")).await.is_ok());
 }

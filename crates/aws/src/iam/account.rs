@@ -1,4 +1,4 @@
-//! Account-wide views: GetAccountAuthorizationDetails and the credential report.
+//! Account-wide views: `GetAccountAuthorizationDetails` and the credential report.
 
 use super::attached::{AttachedOut, PolicyDetail, attached_policies, inline_details};
 use super::entity::Kind;
@@ -102,6 +102,96 @@ async fn tags_out(conn: &mut store::Conn, owner: Owner, id: &str) -> Result<Vec<
     Ok(db::tags(conn, owner, id).await?.iter().map(TagOut::from).collect())
 }
 
+async fn user_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detail>) -> Result<(), IamError> {
+    for u in db::list_users(conn, account, "/").await? {
+        out.push(Detail::User(UserDetail {
+            arn: names::arn(account, "user", &u.path, &u.user_name),
+            user_policy_list: inline_details(conn, Kind::User, &u.user_id).await?,
+            group_list: db::groups_for_user(conn, &u.user_id).await?.into_iter().map(|g| g.group_name).collect(),
+            attached_managed_policies: attached_policies(conn, Kind::User, &u.user_id).await?,
+            tags: tags_out(conn, Owner::User, &u.user_id).await?,
+            create_date: names::secs(u.created_ms),
+            path: u.path,
+            user_name: u.user_name,
+            user_id: u.user_id,
+        }));
+    }
+    Ok(())
+}
+
+async fn group_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detail>) -> Result<(), IamError> {
+    for g in db::list_groups(conn, account, "/").await? {
+        out.push(Detail::Group(GroupDetail {
+            arn: names::arn(account, "group", &g.path, &g.group_name),
+            group_policy_list: inline_details(conn, Kind::Group, &g.group_id).await?,
+            attached_managed_policies: attached_policies(conn, Kind::Group, &g.group_id).await?,
+            create_date: names::secs(g.created_ms),
+            path: g.path,
+            group_name: g.group_name,
+            group_id: g.group_id,
+        }));
+    }
+    Ok(())
+}
+
+async fn role_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detail>) -> Result<(), IamError> {
+    for r in db::list_roles(conn, account, "/").await? {
+        let mut last_used = serde_json::Map::new();
+        if let (Some(ms), Some(region)) = (r.last_used_ms, &r.last_used_region) {
+            last_used.insert("LastUsedDate".into(), Value::from(names::secs(ms)));
+            last_used.insert("Region".into(), Value::String(region.clone()));
+        }
+        out.push(Detail::Role(RoleDetail {
+            arn: role_arn(&r),
+            assume_role_policy_document: names::encode_document(&r.trust_policy),
+            instance_profile_list: Vec::new(),
+            role_policy_list: inline_details(conn, Kind::Role, &r.role_id).await?,
+            attached_managed_policies: attached_policies(conn, Kind::Role, &r.role_id).await?,
+            tags: tags_out(conn, Owner::Role, &r.role_id).await?,
+            role_last_used: Value::Object(last_used),
+            create_date: names::secs(r.created_ms),
+            path: r.path,
+            role_name: r.role_name,
+            role_id: r.role_id,
+        }));
+    }
+    Ok(())
+}
+
+/// Managed policies: the customer's (`local`) and the AWS managed ones in use (`aws`), as IAM
+/// reports them.
+async fn policy_details(
+    conn: &mut store::Conn,
+    account: &str,
+    aws: bool,
+    local: bool,
+    out: &mut Vec<Detail>,
+) -> Result<(), IamError> {
+    let counts = policies::attachment_counts(conn, account).await?;
+    let mut managed_policies = Vec::new();
+    if aws {
+        managed_policies.extend(
+            managed::AWS_MANAGED.iter().filter(|p| counts.get(&p.arn()).is_some_and(|c| *c > 0)).map(AnyPolicy::Aws),
+        );
+    }
+    if local {
+        managed_policies.extend(db::list_policies(conn, account, "/").await?.into_iter().map(AnyPolicy::Customer));
+    }
+    for p in managed_policies {
+        let arn = match &p {
+            AnyPolicy::Aws(a) => a.arn(),
+            AnyPolicy::Customer(c) => c.arn.clone(),
+        };
+        let count = counts.get(&arn).copied().unwrap_or(0);
+        let policy_version_list = policies::versions(conn, &p, true).await?;
+        out.push(Detail::Policy(ManagedPolicyDetail {
+            policy: PolicyOut::new(&p, count, false, Vec::new()),
+            policy_version_list,
+        }));
+    }
+    Ok(())
+}
+
 pub(crate) async fn authorization_details(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
@@ -117,78 +207,15 @@ pub(crate) async fn authorization_details(ctx: &Ctx<'_>, input: Value) -> Result
     let mut conn = db::reader(&ctx.env.store).await?;
     let mut all = Vec::new();
     if wants("User") {
-        for u in db::list_users(&mut conn, account, "/").await? {
-            all.push(Detail::User(UserDetail {
-                arn: names::arn(account, "user", &u.path, &u.user_name),
-                user_policy_list: inline_details(&mut conn, Kind::User, &u.user_id).await?,
-                group_list: db::groups_for_user(&mut conn, &u.user_id).await?.into_iter().map(|g| g.group_name).collect(),
-                attached_managed_policies: attached_policies(&mut conn, Kind::User, &u.user_id).await?,
-                tags: tags_out(&mut conn, Owner::User, &u.user_id).await?,
-                create_date: names::secs(u.created_ms),
-                path: u.path,
-                user_name: u.user_name,
-                user_id: u.user_id,
-            }));
-        }
+        user_details(&mut conn, account, &mut all).await?;
     }
     if wants("Group") {
-        for g in db::list_groups(&mut conn, account, "/").await? {
-            all.push(Detail::Group(GroupDetail {
-                arn: names::arn(account, "group", &g.path, &g.group_name),
-                group_policy_list: inline_details(&mut conn, Kind::Group, &g.group_id).await?,
-                attached_managed_policies: attached_policies(&mut conn, Kind::Group, &g.group_id).await?,
-                create_date: names::secs(g.created_ms),
-                path: g.path,
-                group_name: g.group_name,
-                group_id: g.group_id,
-            }));
-        }
+        group_details(&mut conn, account, &mut all).await?;
     }
     if wants("Role") {
-        for r in db::list_roles(&mut conn, account, "/").await? {
-            let mut last_used = serde_json::Map::new();
-            if let (Some(ms), Some(region)) = (r.last_used_ms, &r.last_used_region) {
-                last_used.insert("LastUsedDate".into(), Value::from(names::secs(ms)));
-                last_used.insert("Region".into(), Value::String(region.clone()));
-            }
-            all.push(Detail::Role(RoleDetail {
-                arn: role_arn(&r),
-                assume_role_policy_document: names::encode_document(&r.trust_policy),
-                instance_profile_list: Vec::new(),
-                role_policy_list: inline_details(&mut conn, Kind::Role, &r.role_id).await?,
-                attached_managed_policies: attached_policies(&mut conn, Kind::Role, &r.role_id).await?,
-                tags: tags_out(&mut conn, Owner::Role, &r.role_id).await?,
-                role_last_used: Value::Object(last_used),
-                create_date: names::secs(r.created_ms),
-                path: r.path,
-                role_name: r.role_name,
-                role_id: r.role_id,
-            }));
-        }
+        role_details(&mut conn, account, &mut all).await?;
     }
-    let counts = policies::attachment_counts(&mut conn, account).await?;
-    let mut managed_policies = Vec::new();
-    if wants("AWSManagedPolicy") {
-        // Only the AWS managed policies in use, as IAM reports them.
-        managed_policies.extend(
-            managed::AWS_MANAGED.iter().filter(|p| counts.get(&p.arn()).is_some_and(|c| *c > 0)).map(AnyPolicy::Aws),
-        );
-    }
-    if wants("LocalManagedPolicy") {
-        managed_policies.extend(db::list_policies(&mut conn, account, "/").await?.into_iter().map(AnyPolicy::Customer));
-    }
-    for p in managed_policies {
-        let arn = match &p {
-            AnyPolicy::Aws(a) => a.arn(),
-            AnyPolicy::Customer(c) => c.arn.clone(),
-        };
-        let count = counts.get(&arn).copied().unwrap_or(0);
-        let policy_version_list = policies::versions(&mut conn, &p, true).await?;
-        all.push(Detail::Policy(ManagedPolicyDetail {
-            policy: PolicyOut::new(&p, count, false, Vec::new()),
-            policy_version_list,
-        }));
-    }
+    policy_details(&mut conn, account, wants("AWSManagedPolicy"), wants("LocalManagedPolicy"), &mut all).await?;
     let (page, truncation) = paginate(all, Detail::key, &input.paging)?;
     let mut out = DetailsResponse {
         user_detail_list: Vec::new(),

@@ -196,7 +196,7 @@ pub(crate) async fn delete_inline(ctx: &Ctx<'_>, kind: Kind, input: Value) -> Re
     Ok(empty())
 }
 
-/// An inline policy as GetAccountAuthorizationDetails lists it.
+/// An inline policy as `GetAccountAuthorizationDetails` lists it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct PolicyDetail {
@@ -205,7 +205,11 @@ pub(crate) struct PolicyDetail {
 }
 
 /// An entity's inline policies with their documents URL-encoded.
-pub(crate) async fn inline_details(conn: &mut store::Conn, kind: Kind, id: &str) -> Result<Vec<PolicyDetail>, IamError> {
+pub(crate) async fn inline_details(
+    conn: &mut store::Conn,
+    kind: Kind,
+    id: &str,
+) -> Result<Vec<PolicyDetail>, IamError> {
     Ok(db::inline_policies(conn, kind.owner(), id)
         .await?
         .into_iter()

@@ -46,7 +46,7 @@ impl Kind {
         IamError::NoSuchEntity(format!("The {} with name {name} cannot be found.", self.word()))
     }
 
-    /// The quota name of attached managed policies ("PoliciesPerUser").
+    /// The quota name of attached managed policies ("`PoliciesPerUser`").
     pub fn attach_quota(self) -> &'static str {
         match self {
             Kind::User => "PoliciesPerUser",
@@ -89,12 +89,7 @@ pub(crate) async fn find(
 }
 
 /// As [`find`], failing with IAM's `NoSuchEntity` when there is none.
-pub(crate) async fn require(
-    conn: &mut store::Conn,
-    account: &str,
-    kind: Kind,
-    name: &str,
-) -> Result<Entity, IamError> {
+pub(crate) async fn require(conn: &mut store::Conn, account: &str, kind: Kind, name: &str) -> Result<Entity, IamError> {
     find(conn, account, kind, name).await?.ok_or_else(|| kind.not_found(name))
 }
 

@@ -12,7 +12,7 @@ pub enum IamError {
     EntityAlreadyExists(String),
     /// `DeleteConflict` (409): the entity still has keys, policies, members or versions.
     DeleteConflict(String),
-    /// `LimitExceeded` (409): "Cannot exceed quota for AccessKeysPerUser: 2".
+    /// `LimitExceeded` (409): "Cannot exceed quota for `AccessKeysPerUser`: 2".
     LimitExceeded(String),
     /// `MalformedPolicyDocument` (400), with the policy grammar's message.
     MalformedPolicyDocument(String),

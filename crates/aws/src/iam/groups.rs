@@ -157,7 +157,7 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     Ok(Value::Object(serde_json::Map::new()))
 }
 
-/// AddUserToGroup (`add`) and RemoveUserFromGroup.
+/// `AddUserToGroup` (`add`) and `RemoveUserFromGroup`.
 pub(crate) async fn membership(ctx: &Ctx<'_>, input: Value, add: bool) -> Result<Value, IamError> {
     let input: GroupInput = service::input(input)?;
     let user_name = input.user_name.unwrap_or_default();

@@ -1,8 +1,8 @@
 //! A handful of AWS managed policies, built in: they exist in every account under
 //! `arn:aws:iam::aws:policy/` and can be attached, read and simulated, never changed.
 //!
-//! The documents are AWS's where AWS's are short (AdministratorAccess, IAMReadOnlyAccess,
-//! PowerUserAccess, ...); the broad read-only policies are cut down to the services spcred
+//! The documents are AWS's where AWS's are short (`AdministratorAccess`, `IAMReadOnlyAccess`,
+//! `PowerUserAccess`, ...); the broad read-only policies are cut down to the services spcred
 //! speaks.
 
 /// An AWS managed policy.
@@ -24,7 +24,7 @@ impl AwsManaged {
 
 /// 2015-02-06T18:39:46Z, when IAM's first managed policies appeared.
 const LAUNCH: i64 = 1_423_247_986;
-/// 2019-07-11T00:00:00Z, when EventBridge launched.
+/// 2019-07-11T00:00:00Z, when `EventBridge` launched.
 const EVENTBRIDGE: i64 = 1_562_803_200;
 
 /// The built-in AWS managed policies, by name.

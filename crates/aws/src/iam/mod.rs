@@ -6,6 +6,7 @@ mod account;
 mod attached;
 mod entity;
 mod error;
+mod groups;
 mod managed;
 mod names;
 mod page;
@@ -14,10 +15,9 @@ mod roles;
 mod simulate;
 mod tags;
 mod users;
-mod groups;
 
-pub use error::IamError;
 pub(crate) use entity::{Doc, Kind, documents, managed_document};
+pub use error::IamError;
 pub(crate) use roles::{DEFAULT_SESSION_SECS, role_arn};
 
 use crate::error::Flavor;
@@ -102,7 +102,7 @@ enum Scope {
     NewPolicy,
     /// Listing an entity kind under `PathPrefix`: `arn:aws:iam::ACCOUNT:user/`.
     List(Kind),
-    /// ListPolicies, which IAM authorizes against "policy path /".
+    /// `ListPolicies`, which IAM authorizes against "policy path /".
     PolicyPath,
     /// `PolicySourceArn`.
     Source,
@@ -112,32 +112,88 @@ enum Scope {
 
 impl Op {
     fn scope(self) -> Scope {
-        use Op::*;
+        use Op::{
+            AddUserToGroup, AttachGroupPolicy, AttachRolePolicy, AttachUserPolicy, CreateAccessKey, CreateGroup,
+            CreatePolicy, CreatePolicyVersion, CreateRole, CreateUser, DeleteAccessKey, DeleteGroup, DeleteGroupPolicy,
+            DeletePolicy, DeletePolicyVersion, DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPolicy,
+            DetachGroupPolicy, DetachRolePolicy, DetachUserPolicy, GenerateCredentialReport, GetAccessKeyLastUsed,
+            GetAccountAuthorizationDetails, GetContextKeysForCustomPolicy, GetContextKeysForPrincipalPolicy,
+            GetCredentialReport, GetGroup, GetGroupPolicy, GetPolicy, GetPolicyVersion, GetRole, GetRolePolicy,
+            GetUser, GetUserPolicy, ListAccessKeys, ListAttachedGroupPolicies, ListAttachedRolePolicies,
+            ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroupPolicies, ListGroups, ListGroupsForUser,
+            ListPolicies, ListPolicyTags, ListPolicyVersions, ListRolePolicies, ListRoleTags, ListRoles,
+            ListUserPolicies, ListUserTags, ListUsers, PutGroupPolicy, PutRolePolicy, PutUserPolicy,
+            RemoveUserFromGroup, SetDefaultPolicyVersion, SimulateCustomPolicy, SimulatePrincipalPolicy, TagPolicy,
+            TagRole, TagUser, UntagPolicy, UntagRole, UntagUser, UpdateAccessKey, UpdateAssumeRolePolicy, UpdateGroup,
+            UpdateRole, UpdateRoleDescription, UpdateUser,
+        };
         match self {
             CreateUser => Scope::New(Kind::User),
             CreateRole => Scope::New(Kind::Role),
             CreateGroup => Scope::New(Kind::Group),
-            UpdateUser | DeleteUser | TagUser | UntagUser | ListUserTags | ListGroupsForUser | AttachUserPolicy
-            | DetachUserPolicy | ListAttachedUserPolicies | PutUserPolicy | GetUserPolicy | ListUserPolicies
+            UpdateUser
+            | DeleteUser
+            | TagUser
+            | UntagUser
+            | ListUserTags
+            | ListGroupsForUser
+            | AttachUserPolicy
+            | DetachUserPolicy
+            | ListAttachedUserPolicies
+            | PutUserPolicy
+            | GetUserPolicy
+            | ListUserPolicies
             | DeleteUserPolicy => Scope::Named(Kind::User),
             GetUser | CreateAccessKey | ListAccessKeys | UpdateAccessKey | DeleteAccessKey => Scope::OwnUser,
             GetAccessKeyLastUsed => Scope::KeyOwner,
-            GetGroup | UpdateGroup | DeleteGroup | AddUserToGroup | RemoveUserFromGroup | AttachGroupPolicy
-            | DetachGroupPolicy | ListAttachedGroupPolicies | PutGroupPolicy | GetGroupPolicy | ListGroupPolicies
+            GetGroup
+            | UpdateGroup
+            | DeleteGroup
+            | AddUserToGroup
+            | RemoveUserFromGroup
+            | AttachGroupPolicy
+            | DetachGroupPolicy
+            | ListAttachedGroupPolicies
+            | PutGroupPolicy
+            | GetGroupPolicy
+            | ListGroupPolicies
             | DeleteGroupPolicy => Scope::Named(Kind::Group),
-            GetRole | UpdateRole | UpdateRoleDescription | UpdateAssumeRolePolicy | DeleteRole | TagRole | UntagRole
-            | ListRoleTags | AttachRolePolicy | DetachRolePolicy | ListAttachedRolePolicies | PutRolePolicy
-            | GetRolePolicy | ListRolePolicies | DeleteRolePolicy => Scope::Named(Kind::Role),
+            GetRole
+            | UpdateRole
+            | UpdateRoleDescription
+            | UpdateAssumeRolePolicy
+            | DeleteRole
+            | TagRole
+            | UntagRole
+            | ListRoleTags
+            | AttachRolePolicy
+            | DetachRolePolicy
+            | ListAttachedRolePolicies
+            | PutRolePolicy
+            | GetRolePolicy
+            | ListRolePolicies
+            | DeleteRolePolicy => Scope::Named(Kind::Role),
             CreatePolicy => Scope::NewPolicy,
-            GetPolicy | DeletePolicy | CreatePolicyVersion | GetPolicyVersion | ListPolicyVersions
-            | DeletePolicyVersion | SetDefaultPolicyVersion | ListEntitiesForPolicy | TagPolicy | UntagPolicy
+            GetPolicy
+            | DeletePolicy
+            | CreatePolicyVersion
+            | GetPolicyVersion
+            | ListPolicyVersions
+            | DeletePolicyVersion
+            | SetDefaultPolicyVersion
+            | ListEntitiesForPolicy
+            | TagPolicy
+            | UntagPolicy
             | ListPolicyTags => Scope::Policy,
             ListUsers => Scope::List(Kind::User),
             ListRoles => Scope::List(Kind::Role),
             ListGroups => Scope::List(Kind::Group),
             ListPolicies => Scope::PolicyPath,
             SimulatePrincipalPolicy | GetContextKeysForPrincipalPolicy => Scope::Source,
-            GetAccountAuthorizationDetails | GenerateCredentialReport | GetCredentialReport | SimulateCustomPolicy
+            GetAccountAuthorizationDetails
+            | GenerateCredentialReport
+            | GetCredentialReport
+            | SimulateCustomPolicy
             | GetContextKeysForCustomPolicy => Scope::Star,
         }
     }
@@ -341,7 +397,7 @@ async fn run(ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, IamError> {
         Op::GenerateCredentialReport => account::generate_report(ctx).await,
         Op::GetCredentialReport => account::get_report(ctx).await,
         Op::SimulatePrincipalPolicy => simulate::principal_policy(ctx, input).await,
-        Op::SimulateCustomPolicy => simulate::custom_policy(ctx, input).await,
+        Op::SimulateCustomPolicy => simulate::custom_policy(ctx, input),
         Op::GetContextKeysForPrincipalPolicy => simulate::context_keys_principal(ctx, input).await,
         Op::GetContextKeysForCustomPolicy => simulate::context_keys_custom(input),
     }

@@ -1,5 +1,7 @@
 //! IAM's naming: ARNs with paths, policy documents as IAM returns them, timestamps.
 
+use std::fmt::Write;
+
 /// `arn:aws:iam::ACCOUNT:KIND/PATH/NAME`, where `path` is `/` or `/a/b/`.
 pub(crate) fn arn(account: &str, kind: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account}:{kind}{path}{name}")
@@ -37,7 +39,7 @@ pub(crate) fn encode_document(doc: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -92,7 +92,8 @@ mod tests {
     #[test]
     fn order_is_case_insensitive_and_bad_markers_are_refused() {
         let (page, t) =
-            paginate(vec!["b".to_string(), "A".to_string(), "c".to_string()], Clone::clone, &Paging::default()).unwrap();
+            paginate(vec!["b".to_string(), "A".to_string(), "c".to_string()], Clone::clone, &Paging::default())
+                .unwrap();
         assert_eq!(page, ["A", "b", "c"]);
         assert!(!t.is_truncated);
         let bad = Paging { marker: Some("!!".into()), max_items: None };

@@ -8,8 +8,8 @@ use crate::service::{self, Ctx};
 use policy::{Policy, PolicyKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::iam::{self as db, Owner};
 use std::collections::HashMap;
+use store::iam::{self as db, Owner};
 
 const POLICIES_PER_ACCOUNT: i64 = 1_500;
 const VERSIONS_PER_POLICY: usize = 5;
@@ -74,7 +74,7 @@ pub(crate) struct PolicyOut {
 }
 
 impl PolicyOut {
-    /// The policy's summary; `with_description` for GetPolicy (ListPolicies leaves it out).
+    /// The policy's summary; `with_description` for `GetPolicy` (`ListPolicies` leaves it out).
     pub fn new(p: &AnyPolicy, attachment_count: i64, with_description: bool, tags: Vec<TagOut>) -> Self {
         match p {
             AnyPolicy::Aws(p) => Self {
@@ -225,7 +225,9 @@ pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> 
     let p = find(&mut conn, &input.policy_arn).await?;
     let count = attachment_counts(&mut conn, ctx.account()).await?.get(&input.policy_arn).copied().unwrap_or(0);
     let tags = match &p {
-        AnyPolicy::Customer(c) => db::tags(&mut conn, Owner::Policy, &c.policy_id).await?.iter().map(TagOut::from).collect(),
+        AnyPolicy::Customer(c) => {
+            db::tags(&mut conn, Owner::Policy, &c.policy_id).await?.iter().map(TagOut::from).collect()
+        }
         AnyPolicy::Aws(_) => Vec::new(),
     };
     Ok(service::output(&PolicyResponse { policy: PolicyOut::new(&p, count, true, tags) })?)
@@ -357,7 +359,7 @@ pub(crate) async fn list_versions(ctx: &Ctx<'_>, input: Value) -> Result<Value, 
     Ok(service::output(&VersionsResponse { versions: page, truncation })?)
 }
 
-/// DeletePolicyVersion (`delete`) and SetDefaultPolicyVersion.
+/// `DeletePolicyVersion` (`delete`) and `SetDefaultPolicyVersion`.
 pub(crate) async fn change_version(ctx: &Ctx<'_>, input: Value, delete: bool) -> Result<Value, IamError> {
     let input: PolicyInput = service::input(input)?;
     let wanted = input.version_id.unwrap_or_default();
@@ -422,7 +424,8 @@ pub(crate) async fn entities(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamEr
         _ => 2,
     };
     let (page, truncation) = paginate(found, |(o, _, n)| format!("{}{n}", kind_order(*o)), &input.paging)?;
-    let mut out = EntitiesResponse { policy_groups: Vec::new(), policy_users: Vec::new(), policy_roles: Vec::new(), truncation };
+    let mut out =
+        EntitiesResponse { policy_groups: Vec::new(), policy_users: Vec::new(), policy_roles: Vec::new(), truncation };
     for (owner, id, name) in page {
         match owner {
             Owner::Group => out.policy_groups.push(serde_json::json!({ "GroupName": name, "GroupId": id })),

@@ -11,7 +11,7 @@ use serde_json::Value;
 use store::iam::{self as db, Owner};
 
 const ROLES_PER_ACCOUNT: i64 = 1_000;
-/// AssumeRole's default session, and the default MaxSessionDuration.
+/// `AssumeRole`'s default session, and the default `MaxSessionDuration`.
 pub(crate) const DEFAULT_SESSION_SECS: i64 = 3_600;
 
 #[derive(Debug, Serialize)]
@@ -185,7 +185,7 @@ pub(crate) async fn list(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError>
     Ok(service::output(&ListRolesResponse { roles, truncation })?)
 }
 
-/// UpdateRole (`returns_role` false) and UpdateRoleDescription (which returns the role).
+/// `UpdateRole` (`returns_role` false) and `UpdateRoleDescription` (which returns the role).
 pub(crate) async fn update(ctx: &Ctx<'_>, input: Value, returns_role: bool) -> Result<Value, IamError> {
     let input: RoleInput = service::input(input)?;
     let mut tx = ctx.env.store.begin().await?;

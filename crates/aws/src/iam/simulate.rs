@@ -1,4 +1,4 @@
-//! The policy simulator: SimulatePrincipalPolicy, SimulateCustomPolicy and the context-key
+//! The policy simulator: `SimulatePrincipalPolicy`, `SimulateCustomPolicy` and the context-key
 //! listings. The simulator evaluates exactly what it is given: context keys come only from
 //! `ContextEntries`, and the keys a decision needed but lacked are reported as missing.
 
@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::iam as db;
 
+// The member names are IAM's.
+#[allow(clippy::struct_field_names)]
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ContextEntry {
@@ -148,7 +150,7 @@ fn statements(ev: &Evaluation<'_>) -> Vec<StatementOut> {
         .collect()
 }
 
-async fn simulate(input: SimulateInput, mut principal: Principal, docs: Vec<Doc>) -> Result<Value, IamError> {
+fn simulate(input: &SimulateInput, mut principal: Principal, docs: Vec<Doc>) -> Result<Value, IamError> {
     let mut identity = Vec::new();
     for d in docs {
         identity.push(parse(&d.document, PolicyKind::Identity, d.id, d.source_type)?);
@@ -157,7 +159,9 @@ async fn simulate(input: SimulateInput, mut principal: Principal, docs: Vec<Doc>
         identity.push(parse(doc, PolicyKind::Identity, format!("PolicyInputList.{}", i + 1), SourceType::None)?);
     }
     let boundary = match input.permissions_boundary_policy_input_list.first() {
-        Some(doc) => Some(parse(doc, PolicyKind::Identity, "PermissionsBoundaryPolicyInputList.1".into(), SourceType::None)?),
+        Some(doc) => {
+            Some(parse(doc, PolicyKind::Identity, "PermissionsBoundaryPolicyInputList.1".into(), SourceType::None)?)
+        }
         None => None,
     };
     let resource_policy = match &input.resource_policy {
@@ -205,10 +209,10 @@ pub(crate) async fn principal_policy(ctx: &Ctx<'_>, input: Value) -> Result<Valu
     let mut conn = db::reader(&ctx.env.store).await?;
     let (principal, docs) = principal_documents(ctx, &mut conn, &arn).await?;
     drop(conn);
-    simulate(input, principal, docs).await
+    simulate(&input, principal, docs)
 }
 
-pub(crate) async fn custom_policy(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
+pub(crate) fn custom_policy(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
     let input: SimulateInput = service::input(input)?;
     let principal = Principal {
         arn: String::new(),
@@ -218,12 +222,11 @@ pub(crate) async fn custom_policy(ctx: &Ctx<'_>, input: Value) -> Result<Value, 
         username: None,
         tags: Vec::new(),
     };
-    simulate(input, principal, Vec::new()).await
+    simulate(&input, principal, Vec::new())
 }
 
 fn context_keys(docs: &[String]) -> Result<Value, IamError> {
-    let parsed: Vec<Policy> =
-        docs.iter().map(|d| Policy::parse(d, PolicyKind::Identity)).collect::<Result<_, _>>()?;
+    let parsed: Vec<Policy> = docs.iter().map(|d| Policy::parse(d, PolicyKind::Identity)).collect::<Result<_, _>>()?;
     let mut keys: Vec<&str> = Vec::new();
     for k in parsed.iter().flat_map(Policy::context_keys) {
         if !keys.iter().any(|seen| seen.eq_ignore_ascii_case(k)) {

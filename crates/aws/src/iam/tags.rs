@@ -84,7 +84,10 @@ pub(crate) async fn tag(ctx: &Ctx<'_>, owner: Owner, input: Value) -> Result<Val
     let existing = db::tags(&mut tx, owner, &id).await?;
     let added = input.tags.iter().filter(|t| !existing.iter().any(|e| e.tag_key.eq_ignore_ascii_case(&t.key))).count();
     if existing.len() + added > TAGS_PER_ENTITY {
-        return Err(IamError::LimitExceeded(format!("Cannot exceed quota for {}: {TAGS_PER_ENTITY}", quota_name(owner))));
+        return Err(IamError::LimitExceeded(format!(
+            "Cannot exceed quota for {}: {TAGS_PER_ENTITY}",
+            quota_name(owner)
+        )));
     }
     let tags: Vec<db::Tag> = input.tags.iter().map(TagIn::to_db).collect();
     db::put_tags(&mut tx, owner, &id, &tags).await?;

@@ -83,7 +83,7 @@ struct GetUser {
     user_name: Option<String>,
 }
 
-/// The response of GetUser for the root user: IAM reports the account, not a user.
+/// The response of `GetUser` for the root user: IAM reports the account, not a user.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RootUser {
@@ -116,7 +116,9 @@ pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> 
 
 /// IAM's answer when a user-scoped operation without `UserName` comes from a role session.
 pub(crate) fn non_user_credentials() -> IamError {
-    IamError::Common(crate::CommonError::Validation("Must specify userName when calling with non-User credentials".into()))
+    IamError::Common(crate::CommonError::Validation(
+        "Must specify userName when calling with non-User credentials".into(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -159,7 +161,8 @@ pub(crate) async fn update(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
         .await?
         .ok_or_else(|| Kind::User.not_found(&input.user_name))?;
     let new_name = input.new_user_name.unwrap_or_else(|| user.user_name.clone());
-    if !new_name.eq_ignore_ascii_case(&user.user_name) && db::user_by_name(&mut tx, ctx.account(), &new_name).await?.is_some()
+    if !new_name.eq_ignore_ascii_case(&user.user_name)
+        && db::user_by_name(&mut tx, ctx.account(), &new_name).await?.is_some()
     {
         return Err(IamError::EntityAlreadyExists(format!("User with name {new_name} already exists.")));
     }
@@ -298,8 +301,7 @@ pub(crate) async fn list_keys(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamE
     let mut conn = db::reader(&ctx.env.store).await?;
     let owner = key_owner(ctx, &mut conn, input.user_name).await?;
     let keys = db::keys_of(&mut conn, ctx.account(), owner.as_deref()).await?;
-    let (page, truncation) =
-        paginate(keys, |k| format!("{:020}{}", k.created_ms, k.access_key_id), &input.paging)?;
+    let (page, truncation) = paginate(keys, |k| format!("{:020}{}", k.created_ms, k.access_key_id), &input.paging)?;
     let access_key_metadata = page
         .into_iter()
         .map(|k| KeyMetadataOut {
@@ -326,7 +328,9 @@ async fn owned_key(ctx: &Ctx<'_>, conn: &mut store::Conn, input: &KeyInput) -> R
     db::key_metadata(conn, &input.access_key_id)
         .await?
         .filter(|k| k.account_id == ctx.account() && k.user_name == owner)
-        .ok_or_else(|| IamError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", input.access_key_id)))
+        .ok_or_else(|| {
+            IamError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", input.access_key_id))
+        })
 }
 
 pub(crate) async fn update_key(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
@@ -393,10 +397,10 @@ pub(crate) async fn key_last_used(ctx: &Ctx<'_>, input: Value) -> Result<Value, 
     }
     let input: Input = service::input(input)?;
     let mut conn = db::reader(&ctx.env.store).await?;
-    let key = db::key_metadata(&mut conn, &input.access_key_id)
-        .await?
-        .filter(|k| k.account_id == ctx.account())
-        .ok_or_else(|| IamError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", input.access_key_id)))?;
+    let key =
+        db::key_metadata(&mut conn, &input.access_key_id).await?.filter(|k| k.account_id == ctx.account()).ok_or_else(
+            || IamError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", input.access_key_id)),
+        )?;
     // "N/A" until the key is used, as IAM reports it.
     let used = last_use(ctx, &key).map_or_else(
         || LastUsedOut { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
@@ -405,7 +409,7 @@ pub(crate) async fn key_last_used(ctx: &Ctx<'_>, input: Value) -> Result<Value, 
     Ok(service::output(&LastUsedResponse { user_name: key.user_name, access_key_last_used: used })?)
 }
 
-/// The user an operation names, or the calling user when it names none (GetUser, keys): its
+/// The user an operation names, or the calling user when it names none (`GetUser`, keys): its
 /// ARN and, when it exists, its unique id.
 pub(crate) async fn scope_user(
     ctx: &Ctx<'_>,

@@ -1,5 +1,5 @@
 //! AWS Security Token Service (awsQuery, global): who am I, temporary credentials for role
-//! sessions (AssumeRole) and for users (GetSessionToken), and which account a key belongs to.
+//! sessions (`AssumeRole`) and for users (`GetSessionToken`), and which account a key belongs to.
 
 use crate::authz::denied;
 use crate::caller::CallerKind;
@@ -158,7 +158,7 @@ struct AssumeRoleResponse {
     source_identity: Option<String>,
 }
 
-/// Longest sessions: role chaining is limited to one hour; GetSessionToken to 36 hours for
+/// Longest sessions: role chaining is limited to one hour; `GetSessionToken` to 36 hours for
 /// users, one hour for root.
 const CHAINED_MAX_SECS: i64 = 3_600;
 const USER_SESSION_DEFAULT_SECS: i64 = 43_200;
@@ -220,7 +220,7 @@ impl Service for Sts {
     }
 }
 
-/// AssumeRole needs the role's trust policy to let the caller in and, unless it names the
+/// `AssumeRole` needs the role's trust policy to let the caller in and, unless it names the
 /// caller, the caller's own `sts:AssumeRole` permission on the role.
 async fn assume_role_check(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Check, StsError> {
     if ctx.caller.is_root() {
@@ -407,9 +407,9 @@ async fn access_key_info(ctx: &Ctx<'_>, input: &Value) -> Result<Value, StsError
         None => store::iam::session(&mut conn, id).await?.map(|s| s.account_id),
     };
     // Like AWS, read the account out of the key id itself when the key is not ours.
-    let account = known.or_else(|| crate::ids::account_of_key(id)).ok_or_else(|| {
-        validation(&format!("The access key ID {id} is not valid."))
-    })?;
+    let account = known
+        .or_else(|| crate::ids::account_of_key(id))
+        .ok_or_else(|| validation(&format!("The access key ID {id} is not valid.")))?;
     Ok(serde_json::json!({ "Account": account }))
 }
 
