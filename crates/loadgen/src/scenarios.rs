@@ -17,13 +17,14 @@ pub trait Scenario: Send + Sync {
 }
 
 /// The scenario names, for the command line.
-pub const NAMES: &[&str] = &["noop", "gci"];
+pub const NAMES: &[&str] = &["noop", "gci", "iam-get-user"];
 
 /// The scenario called `name`.
 pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
     Some(match name {
         "noop" => Arc::new(Noop),
         "gci" => Arc::new(GetCallerIdentity),
+        "iam-get-user" => Arc::new(IamGetUser),
         _ => return None,
     })
 }
@@ -46,5 +47,16 @@ struct GetCallerIdentity;
 impl Scenario for GetCallerIdentity {
     async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
         conn.query("sts", "Action=GetCallerIdentity&Version=2011-06-15").await.map(drop)
+    }
+}
+
+/// IAM GetUser of the caller itself: SigV4, a store read for the user's ARN, IAM policy
+/// evaluation (the caller's policies come from the per-principal cache), audit, XML.
+struct IamGetUser;
+
+#[async_trait::async_trait]
+impl Scenario for IamGetUser {
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        conn.query("iam", "Action=GetUser&Version=2010-05-08").await.map(drop)
     }
 }
