@@ -47,15 +47,97 @@ def load(service, version):
     sys.exit(f"no botocore model for {service} {version}")
 
 
+# SQS also speaks its original awsQuery protocol: form posts (often to the queue URL) answered in
+# XML. botocore's SQS model is JSON-only now, so the awsQuery model is derived from it: the same
+# operations, shapes and constraints, plus the wire names of SQS's Query API (its API reference and
+# the 2012-11-05 WSDL): shape -> {part: name}, where a part is a structure member, "member", "key"
+# or "value" of a list or map, or "" for every reference to the shape.
+SQS_QUERY_NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
+SQS_QUERY_NAMES = {
+    "AWSAccountIdList": {"member": "AWSAccountId"},
+    "ActionNameList": {"member": "ActionName"},
+    "AttributeNameList": {"member": "AttributeName"},
+    "BatchResultErrorEntryList": {"member": "BatchResultErrorEntry"},
+    "BinaryList": {"member": "BinaryListValue"},
+    "ChangeMessageVisibilityBatchRequestEntryList": {"member": "ChangeMessageVisibilityBatchRequestEntry"},
+    "ChangeMessageVisibilityBatchResultEntryList": {"member": "ChangeMessageVisibilityBatchResultEntry"},
+    "DeleteMessageBatchRequestEntryList": {"member": "DeleteMessageBatchRequestEntry"},
+    "DeleteMessageBatchResultEntryList": {"member": "DeleteMessageBatchResultEntry"},
+    "ListMessageMoveTasksResultEntryList": {"member": "ListMessageMoveTasksResultEntry"},
+    "Message": {"Attributes": "Attribute", "MessageAttributes": "MessageAttribute"},
+    "MessageAttributeNameList": {"member": "MessageAttributeName"},
+    "MessageAttributeValue": {"StringListValues": "StringListValue", "BinaryListValues": "BinaryListValue"},
+    "MessageBodyAttributeMap": {"key": "Name", "value": "Value"},
+    "MessageBodySystemAttributeMap": {"key": "Name", "value": "Value"},
+    "MessageList": {"member": "Message"},
+    "MessageSystemAttributeList": {"member": "MessageSystemAttributeName"},
+    "MessageSystemAttributeMap": {"": "Attribute", "key": "Name", "value": "Value"},
+    "MessageSystemAttributeValue": {"StringListValues": "StringListValue", "BinaryListValues": "BinaryListValue"},
+    "QueueAttributeMap": {"": "Attribute", "key": "Name", "value": "Value"},
+    "QueueUrlList": {"member": "QueueUrl"},
+    "SendMessageBatchRequestEntry": {"MessageAttributes": "MessageAttribute",
+                                     "MessageSystemAttributes": "MessageSystemAttribute"},
+    "SendMessageBatchRequestEntryList": {"member": "SendMessageBatchRequestEntry"},
+    "SendMessageBatchResultEntryList": {"member": "SendMessageBatchResultEntry"},
+    "SendMessageRequest": {"MessageAttributes": "MessageAttribute", "MessageSystemAttributes": "MessageSystemAttribute"},
+    "StringList": {"member": "StringListValue"},
+    "TagKeyList": {"member": "TagKey"},
+    "TagMap": {"": "Tag", "key": "Key", "value": "Value"},
+}
+
+
+def sqs_query(model):
+    """The awsQuery twin of SQS's JSON model (see SQS_QUERY_NAMES)."""
+    model = json.loads(json.dumps(model))
+    meta = model["metadata"]
+    for key in ("jsonVersion", "targetPrefix", "awsQueryCompatible"):
+        meta.pop(key, None)
+    meta["protocol"] = "query"
+    meta["protocols"] = ["query"]
+    meta["xmlNamespace"] = SQS_QUERY_NAMESPACE
+    shapes = model["shapes"]
+    for shape_name, names in SQS_QUERY_NAMES.items():
+        shape = shapes[shape_name]
+        for part, name in names.items():
+            if part in ("member", "key", "value"):
+                shape[part]["locationName"] = name
+            elif part:
+                shape["members"][part]["locationName"] = name
+    shape_names = {name: names[""] for name, names in SQS_QUERY_NAMES.items() if "" in names}
+    for shape in shapes.values():
+        for ref in shape.get("members", {}).values():
+            target = shapes[ref["shape"]]
+            if "locationName" in ref:
+                continue
+            if ref["shape"] in shape_names:
+                ref["locationName"] = shape_names[ref["shape"]]
+            elif target["type"] == "list" and (target.get("flattened") or ref.get("flattened")):
+                # botocore names a flattened list after its member's wire name; putting that name on
+                # the reference says the same thing in the form both encoders and decoders read.
+                member_name = target["member"].get("locationName")
+                if member_name:
+                    ref["locationName"] = member_name
+    for name, op in model["operations"].items():
+        if "output" in op:
+            op["output"]["resultWrapper"] = f"{name}Result"
+    return model
+
+
+def write(out_dir, file_name, model):
+    with open(os.path.join(out_dir, f"{file_name}.json"), "w", encoding="utf-8") as f:
+        json.dump(model, f, separators=(",", ":"), sort_keys=True)
+        f.write("\n")
+
+
 def main():
     out_dir = os.path.join(os.path.dirname(__file__), "..", "crates", "aws", "models")
     os.makedirs(out_dir, exist_ok=True)
     for file_name, (service, version) in SERVICES.items():
         model = strip(load(service, version))
         model["metadata"]["generatedBy"] = f"tools/gen-models.py from botocore {botocore.__version__}; do not edit"
-        with open(os.path.join(out_dir, f"{file_name}.json"), "w", encoding="utf-8") as f:
-            json.dump(model, f, separators=(",", ":"), sort_keys=True)
-            f.write("\n")
+        write(out_dir, file_name, model)
+        if file_name == "sqs":
+            write(out_dir, "sqs-query", sqs_query(model))
 
 
 if __name__ == "__main__":

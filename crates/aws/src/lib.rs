@@ -19,6 +19,7 @@ mod ids;
 mod models;
 mod pipeline;
 mod service;
+pub mod sqs;
 pub mod sts;
 
 pub use caller::{Caller, CallerKind};

@@ -22,12 +22,24 @@ pub static EVENTS: LazyLock<ServiceModel> = LazyLock::new(|| load("events", incl
 pub static SNS: LazyLock<ServiceModel> = LazyLock::new(|| load("sns", include_str!("../models/sns.json")));
 /// SQS.
 pub static SQS: LazyLock<ServiceModel> = LazyLock::new(|| load("sqs", include_str!("../models/sqs.json")));
+/// SQS's Query API: the same model with the awsQuery wire names (derived by tools/gen-models.py).
+pub static SQS_QUERY: LazyLock<ServiceModel> =
+    LazyLock::new(|| load("sqs-query", include_str!("../models/sqs-query.json")));
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn every_embedded_model_parses() {
-        for model in [&super::IAM, &super::STS, &super::KMS, &super::SSM, &super::EVENTS, &super::SNS, &super::SQS] {
+        for model in [
+            &super::IAM,
+            &super::STS,
+            &super::KMS,
+            &super::SSM,
+            &super::EVENTS,
+            &super::SNS,
+            &super::SQS,
+            &super::SQS_QUERY,
+        ] {
             assert!(model.operation_names().next().is_some());
         }
     }

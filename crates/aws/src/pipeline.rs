@@ -54,7 +54,9 @@ struct Failure {
 impl Failure {
     fn common(e: &CommonError, flavor: Flavor) -> Self {
         let (code, status, message) = e.render(flavor);
-        Self { code: code.to_owned(), message, status, sender_fault: status < 500, query_code: None }
+        // awsQueryCompatible JSON services (SQS) tell their clients the awsQuery spelling too.
+        let query_code = Some(e.render(Flavor::Query).0.to_owned());
+        Self { code: code.to_owned(), message, status, sender_fault: status < 500, query_code }
     }
 
     fn service(e: &dyn ServiceError) -> Self {
@@ -72,7 +74,11 @@ impl Failure {
 struct Call<'a> {
     operation: &'a str,
     query_params: Option<&'a [(String, String)]>,
+    path: &'a str,
     body: &'a [u8],
+    /// The model the call is decoded and answered with.
+    model: &'static wire::ServiceModel,
+    flavor: Flavor,
 }
 
 /// The object-safe face of a [`Service`], so the dispatcher can hold them all.
@@ -81,6 +87,7 @@ trait Endpoint: Send + Sync {
     fn signing_name(&self) -> &'static str;
     fn model(&self) -> &'static wire::ServiceModel;
     fn flavor(&self) -> Flavor;
+    fn query_model(&self) -> Option<&'static wire::ServiceModel>;
     fn knows(&self, operation: &str) -> bool;
     async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure>;
 }
@@ -99,24 +106,40 @@ impl<S: Service> Endpoint for S {
         Service::flavor(self)
     }
 
+    fn query_model(&self) -> Option<&'static wire::ServiceModel> {
+        Service::query_model(self)
+    }
+
     fn knows(&self, operation: &str) -> bool {
         S::Op::from_name(operation).is_some()
     }
 
     async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure> {
-        let flavor = Service::flavor(self);
+        let flavor = call.flavor;
         let common = |e: CommonError| Failure::common(&e, flavor);
         let op = S::Op::from_name(call.operation)
             .ok_or_else(|| common(CommonError::UnknownOperation(call.operation.into())))?;
-        let model = Service::model(self);
+        let model = call.model;
         let input = match call.query_params {
-            Some(params) => wire::decode_query(model, op.name(), params),
+            Some(params) => {
+                let from_path = self.path_parameters(ctx, op, call.path).map_err(|e| Failure::service(&e))?;
+                if from_path.is_empty() {
+                    wire::decode_query(model, op.name(), params)
+                } else {
+                    let all: Vec<(String, String)> = params.iter().cloned().chain(from_path).collect();
+                    wire::decode_query(model, op.name(), &all)
+                }
+            }
             None => wire::decode_json(model, op.name(), call.body),
         }
         .map_err(|e| common(CommonError::MalformedInput(e.to_string())))?;
         let violations = wire::validate(model, op.name(), &input);
         if let Some(message) = wire::validation_message(&violations) {
-            return Err(common(CommonError::Validation(message)));
+            match self.invalid_input(op, &input, &violations) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Err(Failure::service(&e)),
+                None => return Err(common(CommonError::Validation(message))),
+            }
         }
         let authorization = self.authorize(ctx, op, &input).await.map_err(|e| Failure::service(&e))?;
         authz::authorize(ctx, &authorization).await.map_err(common)?;
@@ -238,7 +261,8 @@ impl Dispatcher {
         };
         let service = endpoint.signing_name();
         tracing::Span::current().record("service", service).record("operation", operation.as_str());
-        let flavor = endpoint.flavor();
+        let (model, flavor) = call_model(endpoint.as_ref(), params.is_some());
+        let protocol = model.metadata().protocol;
         let now_ms = self.env.now_ms();
 
         let authenticated = auth::authenticate(&self.env, &sig_request, parsed, service).await;
@@ -258,9 +282,17 @@ impl Dispatcher {
                     source_ip: request.source_ip,
                     host,
                     secure: request.secure,
+                    protocol,
                     now_ms,
                 };
-                let call = Call { operation: &operation, query_params: params.as_deref(), body: &request.body };
+                let call = Call {
+                    operation: &operation,
+                    query_params: params.as_deref(),
+                    path: &request.path,
+                    body: &request.body,
+                    model,
+                    flavor,
+                };
                 (endpoint.run(&ctx, &call).await, Some(caller.arn.clone()))
             }
         };
@@ -284,20 +316,15 @@ impl Dispatcher {
         // never missing from the audit log.
         let audit_failed = self.env.audit.record(record).await.is_err();
         let response = if audit_failed {
-            encode_failure(
-                Some(endpoint.as_ref()),
-                flavor,
-                &Failure::common(&CommonError::Internal, flavor),
-                &request_id,
-            )
+            encode_failure(Some(model), flavor, &Failure::common(&CommonError::Internal, flavor), &request_id)
         } else {
             match result {
-                Ok(output) => encode_success(endpoint.as_ref(), &operation, &output, &request_id),
+                Ok(output) => encode_success(model, &operation, &output, &request_id),
                 Err(failure) => {
                     if failure.status >= 500 {
                         tracing::error!(code = %failure.code, "request failed on the server side");
                     }
-                    encode_failure(Some(endpoint.as_ref()), flavor, &failure, &request_id)
+                    encode_failure(Some(model), flavor, &failure, &request_id)
                 }
             }
         };
@@ -310,6 +337,15 @@ impl Dispatcher {
     }
 }
 
+/// The model a call is decoded and answered with, and how its common errors are spelled: a JSON
+/// service that also takes awsQuery (SQS) answers awsQuery calls from its awsQuery model.
+fn call_model(endpoint: &dyn Endpoint, query: bool) -> (&'static wire::ServiceModel, Flavor) {
+    match endpoint.query_model().filter(|_| query) {
+        Some(model) => (model, Flavor::Query),
+        None => (endpoint.model(), endpoint.flavor()),
+    }
+}
+
 fn unknown_action(action: &str, version: Option<&str>) -> CommonError {
     CommonError::UnknownOperation(match version {
         Some(v) => format!("Could not find operation {action} for version {v}"),
@@ -317,8 +353,7 @@ fn unknown_action(action: &str, version: Option<&str>) -> CommonError {
     })
 }
 
-fn encode_success(endpoint: &dyn Endpoint, operation: &str, output: &Value, request_id: &str) -> AwsResponse {
-    let model = endpoint.model();
+fn encode_success(model: &wire::ServiceModel, operation: &str, output: &Value, request_id: &str) -> AwsResponse {
     let body = match model.metadata().protocol {
         wire::Protocol::Query => wire::encode_query(model, operation, output, request_id).into_bytes(),
         wire::Protocol::Json1_0 | wire::Protocol::Json1_1 => wire::encode_json(model, operation, output),
@@ -346,18 +381,26 @@ fn generic_model(protocol: &str) -> wire::ServiceModel {
     wire::ServiceModel::from_json(&json.to_string()).expect("a model with no operations is valid")
 }
 
-fn encode_failure(endpoint: Option<&dyn Endpoint>, flavor: Flavor, failure: &Failure, request_id: &str) -> AwsResponse {
-    let model = match (endpoint, flavor) {
-        (Some(endpoint), _) => endpoint.model(),
+fn encode_failure(
+    model: Option<&wire::ServiceModel>,
+    flavor: Flavor,
+    failure: &Failure,
+    request_id: &str,
+) -> AwsResponse {
+    let model = match (model, flavor) {
+        (Some(model), _) => model,
         (None, Flavor::Query) => &GENERIC_QUERY,
         (None, Flavor::Json) => &GENERIC_JSON,
     };
-    let body = wire::ErrorBody::new(&failure.code, &failure.message, failure.sender_fault, request_id);
     let mut headers = vec![("x-amzn-RequestId".to_owned(), request_id.to_owned())];
     let bytes = if model.metadata().protocol == wire::Protocol::Query {
+        // A service whose JSON codes differ from its awsQuery ones (SQS) answers awsQuery with the latter.
+        let code = failure.query_code.as_deref().unwrap_or(&failure.code);
+        let body = wire::ErrorBody::new(code, &failure.message, failure.sender_fault, request_id);
         headers.push(("content-type".into(), "text/xml".into()));
         wire::encode_query_error(model, &body).into_bytes()
     } else {
+        let body = wire::ErrorBody::new(&failure.code, &failure.message, failure.sender_fault, request_id);
         let encoded = wire::encode_json_error(model, &body, failure.query_code.as_deref());
         headers.push(("content-type".into(), model.metadata().protocol.content_type().into()));
         headers.extend(encoded.headers);

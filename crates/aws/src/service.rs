@@ -31,6 +31,9 @@ pub struct Ctx<'a> {
     pub host: &'a str,
     /// Whether the request came over TLS (aws:SecureTransport).
     pub secure: bool,
+    /// The protocol the request speaks (SQS answers both awsJson and awsQuery, with a few
+    /// messages that differ between them).
+    pub protocol: wire::Protocol,
     /// Now, on the server's clock.
     pub now_ms: i64,
 }
@@ -122,6 +125,36 @@ pub trait Service: Send + Sync + 'static {
     fn model(&self) -> &'static wire::ServiceModel;
     /// How common errors are spelled for this service.
     fn flavor(&self) -> Flavor;
+
+    /// The awsQuery twin of [`Service::model`], for a JSON service that also takes awsQuery
+    /// requests (SQS's Query API). Requests in awsQuery are then decoded and answered with it.
+    fn query_model(&self) -> Option<&'static wire::ServiceModel> {
+        None
+    }
+
+    /// Parameters an awsQuery request carries in its path rather than in its form (SQS's Query
+    /// API posts to the queue URL). They are added after the form's own, which win.
+    fn path_parameters(
+        &self,
+        _ctx: &Ctx<'_>,
+        _op: Self::Op,
+        _path: &str,
+    ) -> Result<Vec<(String, String)>, Self::Error> {
+        Ok(Vec::new())
+    }
+
+    /// Input that breaks the model's constraints fails with the common validation error unless
+    /// the service decides otherwise here: `Some(Err(e))` fails with the service's own error
+    /// (SQS's `MissingParameter`), `Some(Ok(()))` accepts the input (SQS's receive does not hold
+    /// its attribute names to the model's enum).
+    fn invalid_input(
+        &self,
+        _op: Self::Op,
+        _input: &Value,
+        _violations: &[wire::Violation],
+    ) -> Option<Result<(), Self::Error>> {
+        None
+    }
 
     /// Declares what `op` with `input` needs to be allowed.
     async fn authorize(&self, ctx: &Ctx<'_>, op: Self::Op, input: &Value) -> Result<Authorization, Self::Error>;

@@ -95,6 +95,7 @@ impl Server {
         let mut dispatcher = aws::Dispatcher::new(env);
         dispatcher.register(aws::sts::Sts);
         dispatcher.register(aws::iam::Iam);
+        dispatcher.register(aws::sqs::Sqs);
         let scheduler = scheduler::Scheduler::new(data.store.clone(), clock);
         let state = http::AppState {
             dispatcher: Arc::new(dispatcher),

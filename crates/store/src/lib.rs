@@ -12,6 +12,7 @@ pub mod iam;
 pub mod jobs;
 pub mod meta;
 mod migrate;
+pub mod sqs;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};

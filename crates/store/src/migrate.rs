@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "iam", include_str!("../migrations/0002_iam.sql")),
+    (5, "sqs", include_str!("../migrations/0005_sqs.sql")),
 ];
 
 /// The schema version this build writes.
