@@ -3,7 +3,8 @@
 
 use crate::conn::{Conn, expect_ok};
 use bytes::Bytes;
-use std::sync::Arc;
+use serde_json::{Value, json};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 /// A load scenario.
 #[async_trait::async_trait]
@@ -17,7 +18,7 @@ pub trait Scenario: Send + Sync {
 }
 
 /// The scenario names, for the command line.
-pub const NAMES: &[&str] = &["noop", "gci", "iam-get-user"];
+pub const NAMES: &[&str] = &["noop", "gci", "iam-get-user", "sqs-send", "sqs-send-batch", "sqs-receive", "sqs-delete"];
 
 /// The scenario called `name`.
 pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
@@ -25,6 +26,10 @@ pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
         "noop" => Arc::new(Noop),
         "gci" => Arc::new(GetCallerIdentity),
         "iam-get-user" => Arc::new(IamGetUser),
+        "sqs-send" => Arc::new(SqsSend),
+        "sqs-send-batch" => Arc::new(SqsSendBatch),
+        "sqs-receive" => Arc::new(SqsReceive),
+        "sqs-delete" => Arc::new(SqsDelete),
         _ => return None,
     })
 }
@@ -58,5 +63,130 @@ struct IamGetUser;
 impl Scenario for IamGetUser {
     async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
         conn.query("iam", "Action=GetUser&Version=2010-05-08").await.map(drop)
+    }
+}
+
+/// The queue the SQS scenarios share in one run, and the receipt handles `sqs-receive` leaves
+/// for `sqs-delete`: run them in the order send, receive, delete.
+struct SqsRun {
+    url: OnceLock<String>,
+    handles: Mutex<Vec<String>>,
+}
+
+static SQS: LazyLock<SqsRun> = LazyLock::new(|| SqsRun { url: OnceLock::new(), handles: Mutex::new(Vec::new()) });
+
+/// A message body of a realistic size (an SP-API notification is a few hundred bytes).
+const SQS_BODY: &str = concat!(
+    r#"{"notificationVersion":"1.0","notificationType":"APPLICATION_OAUTH_CLIENT_NEW_SECRET","payload":"#,
+    r#"{"applicationOAuthClientNewSecret":{"clientId":"amzn1.application-oa2-client.0123456789abcdef","#,
+    r#""newClientSecret":"amzn1.oa2-cs.v1.0123456789abcdef","oldClientSecretExpiryTime":"2025-01-01T00:00:00Z"}}}"#
+);
+
+async fn sqs(conn: &mut Conn, operation: &str, body: &Value) -> Result<Value, String> {
+    let target = format!("AmazonSQS.{operation}");
+    let bytes = conn.json("sqs", "application/x-amz-json-1.0", &target, &body.to_string()).await?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{operation}: {e}"))
+}
+
+/// Creates the run's queue once (a fresh name per run, so earlier runs leave nothing in it).
+async fn sqs_setup(conn: &mut Conn) -> Result<(), String> {
+    if SQS.url.get().is_some() {
+        return Ok(());
+    }
+    let name = format!("spcred-loadgen-{}", jiff::Timestamp::now().as_millisecond());
+    let out = sqs(conn, "CreateQueue", &json!({"QueueName": name})).await?;
+    let url = out["QueueUrl"].as_str().ok_or("CreateQueue returned no QueueUrl")?;
+    let _ = SQS.url.set(url.to_owned());
+    Ok(())
+}
+
+fn sqs_url() -> Result<&'static str, String> {
+    SQS.url.get().map(String::as_str).ok_or_else(|| "the SQS queue was not set up".to_owned())
+}
+
+/// SQS SendMessage: one message per operation.
+struct SqsSend;
+
+#[async_trait::async_trait]
+impl Scenario for SqsSend {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        sqs_setup(conn).await
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        sqs(conn, "SendMessage", &json!({"QueueUrl": sqs_url()?, "MessageBody": SQS_BODY})).await.map(drop)
+    }
+}
+
+/// SQS SendMessageBatch: ten messages per operation.
+struct SqsSendBatch;
+
+#[async_trait::async_trait]
+impl Scenario for SqsSendBatch {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        sqs_setup(conn).await
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        let entries: Vec<Value> = (0..10).map(|i| json!({"Id": i.to_string(), "MessageBody": SQS_BODY})).collect();
+        let out = sqs(conn, "SendMessageBatch", &json!({"QueueUrl": sqs_url()?, "Entries": entries})).await?;
+        match out["Failed"].as_array().map(Vec::len) {
+            Some(0) | None => Ok(()),
+            Some(n) => Err(format!("{n} entries failed")),
+        }
+    }
+}
+
+/// SQS ReceiveMessage of up to ten messages per operation, kept invisible for the delete run.
+struct SqsReceive;
+
+#[async_trait::async_trait]
+impl Scenario for SqsReceive {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        sqs_setup(conn).await
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        let request = json!({"QueueUrl": sqs_url()?, "MaxNumberOfMessages": 10, "VisibilityTimeout": 900});
+        let out = sqs(conn, "ReceiveMessage", &request).await?;
+        let handles: Vec<String> = out["Messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["ReceiptHandle"].as_str().map(str::to_owned))
+            .collect();
+        if handles.len() < 10 {
+            return Err(format!("received {} of 10: run more sends before sqs-receive", handles.len()));
+        }
+        SQS.handles.lock().unwrap_or_else(PoisonError::into_inner).extend(handles);
+        Ok(())
+    }
+}
+
+/// SQS DeleteMessageBatch of ten received messages per operation.
+struct SqsDelete;
+
+#[async_trait::async_trait]
+impl Scenario for SqsDelete {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        sqs_setup(conn).await
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        let handles: Vec<String> = {
+            let mut pool = SQS.handles.lock().unwrap_or_else(PoisonError::into_inner);
+            let keep = pool.len().saturating_sub(10);
+            pool.split_off(keep)
+        };
+        if handles.len() < 10 {
+            return Err("out of receipt handles: run sqs-receive before sqs-delete".to_owned());
+        }
+        let entries: Vec<Value> =
+            handles.iter().enumerate().map(|(i, h)| json!({"Id": i.to_string(), "ReceiptHandle": h})).collect();
+        let out = sqs(conn, "DeleteMessageBatch", &json!({"QueueUrl": sqs_url()?, "Entries": entries})).await?;
+        match out["Failed"].as_array().map(Vec::len) {
+            Some(0) | None => Ok(()),
+            Some(n) => Err(format!("{n} deletes failed")),
+        }
     }
 }

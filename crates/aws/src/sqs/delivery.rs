@@ -133,3 +133,141 @@ pub async fn deliver(
         sequence_number: sent.sequence_number,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Operation as _;
+    use crate::sqs::{Op, Sqs};
+    use crate::{Service, caller::Caller};
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+
+    const ACCOUNT: &str = "123456789012";
+
+    async fn env() -> (tempfile::TempDir, Arc<Env>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store::Store::open(&dir.path().join("spcred.db")).await.unwrap();
+        let rng: Arc<dyn crypto::Random> = Arc::new(crypto::SystemRandom);
+        let master = crypto::MasterKey::generate(rng.as_ref());
+        let clock: Arc<dyn store::Clock> = Arc::new(store::SystemClock);
+        (dir, Arc::new(Env::new(store, clock, rng, &master, "us-east-1".into())))
+    }
+
+    async fn call(env: &Env, op: Op, input: Value) -> Result<Value, crate::sqs::SqsError> {
+        let root = Caller::root(ACCOUNT, None);
+        let ctx = Ctx {
+            env,
+            request_id: "r",
+            caller: &root,
+            region: "us-east-1",
+            source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            host: "localhost",
+            secure: false,
+            protocol: wire::Protocol::Json1_0,
+            now_ms: env.now_ms(),
+        };
+        Sqs.execute(&ctx, op, input).await
+    }
+
+    async fn create(env: &Env, name: &str, attributes: Value) -> (String, String) {
+        let out = call(env, Op::CreateQueue, json!({"QueueName": name, "Attributes": attributes})).await.unwrap();
+        let url = out["QueueUrl"].as_str().unwrap().to_owned();
+        (url, names::arn("us-east-1", ACCOUNT, name))
+    }
+
+    fn incoming(body: &str) -> Incoming {
+        Incoming { body: body.into(), ..Incoming::default() }
+    }
+
+    #[tokio::test]
+    async fn the_queue_owner_delivers_and_the_message_is_received_as_sent() {
+        let (_dir, env) = env().await;
+        let (url, arn) = create(&env, "notifications", json!({})).await;
+        let attributes = BTreeMap::from([(
+            "type".to_owned(),
+            MessageAttribute { data_type: "String".into(), string_value: Some("rotation".into()), binary_value: None },
+        )]);
+        let sent =
+            deliver(&env, &arn, Incoming { attributes, ..incoming("new secret") }, &Caller::root(ACCOUNT, None), None)
+                .await
+                .unwrap();
+        assert_eq!(sent.md5_of_body, crate::sqs::message::md5_of_body("new secret"));
+        assert!(sent.md5_of_attributes.is_some() && sent.sequence_number.is_none());
+        let got = call(
+            &env,
+            Op::ReceiveMessage,
+            json!({"QueueUrl": url, "AttributeNames": ["All"], "MessageAttributeNames": ["All"]}),
+        )
+        .await
+        .unwrap();
+        let m = &got["Messages"][0];
+        assert_eq!(m["Body"], "new secret");
+        assert_eq!(m["MessageId"], sent.message_id.as_str());
+        assert_eq!(m["Attributes"]["SenderId"], ACCOUNT);
+        assert_eq!(m["MessageAttributes"]["type"]["StringValue"], "rotation");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_receive_wakes_for_a_delivery() {
+        let (_dir, env) = env().await;
+        let (url, arn) = create(&env, "waiting", json!({})).await;
+        let receiver = {
+            let env = env.clone();
+            tokio::spawn(async move {
+                call(&env, Op::ReceiveMessage, json!({"QueueUrl": url, "WaitTimeSeconds": 20})).await.unwrap()
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        deliver(&env, &arn, incoming("ping"), &Caller::root(ACCOUNT, None), None).await.unwrap();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(10), receiver).await.unwrap().unwrap();
+        assert_eq!(got["Messages"][0]["Body"], "ping");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn deliveries_that_cannot_happen_say_why() {
+        let (_dir, env) = env().await;
+        let (_, arn) = create(&env, "plain", json!({})).await;
+        let root = Caller::root(ACCOUNT, None);
+        let missing = names::arn("us-east-1", ACCOUNT, "absent");
+        assert_eq!(deliver(&env, &missing, incoming("x"), &root, None).await, Err(DeliveryError::NoSuchQueue(missing)));
+        assert_eq!(
+            deliver(&env, "not an arn", incoming("x"), &root, None).await,
+            Err(DeliveryError::NoSuchQueue("not an arn".into()))
+        );
+        let empty = deliver(&env, &arn, incoming(""), &root, None).await.unwrap_err();
+        assert_eq!(
+            empty,
+            DeliveryError::Rejected {
+                code: "MissingParameter".into(),
+                message: "The request must contain the parameter MessageBody.".into()
+            }
+        );
+        // A service principal that no policy names is refused.
+        let sns = Caller::service("sns.amazonaws.com", ACCOUNT);
+        let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:alerts");
+        let denied = deliver(&env, &arn, incoming("x"), &sns, Some(&topic)).await.unwrap_err();
+        assert!(
+            matches!(&denied, DeliveryError::AccessDenied(m) if m.contains("sqs:SendMessage") && m.contains(&arn)),
+            "{denied:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn fifo_deliveries_need_a_group_and_deduplicate() {
+        let (_dir, env) = env().await;
+        let attrs = json!({"FifoQueue": "true", "ContentBasedDeduplication": "true"});
+        let (_, arn) = create(&env, "events.fifo", attrs).await;
+        let root = Caller::root(ACCOUNT, None);
+        let no_group = deliver(&env, &arn, incoming("e"), &root, None).await.unwrap_err();
+        assert!(matches!(no_group, DeliveryError::Rejected { ref code, .. } if code == "MissingParameter"));
+        let grouped = || Incoming { group_id: Some("g".into()), ..incoming("e") };
+        let first = deliver(&env, &arn, grouped(), &root, None).await.unwrap();
+        let again = deliver(&env, &arn, grouped(), &root, None).await.unwrap();
+        assert_eq!(first, again);
+        assert!(first.sequence_number.is_some());
+        assert_eq!(Op::from_name("SendMessageBatch").map(Op::action), Some("sqs:SendMessage"));
+    }
+}
