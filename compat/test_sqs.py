@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import uuid
+from urllib.parse import quote
 import xml.etree.ElementTree as ET
 
 import botocore.config
@@ -720,12 +721,17 @@ def test_the_query_api_on_the_queue_url(server, sqs):
     assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"] == \
         {"VisibilityTimeout": "17"}
     handle = m.find(f"{QUERY_NS}ReceiptHandle").text
-    from urllib.parse import quote
     _xml(sign_and_send(server, f"Action=DeleteMessage&ReceiptHandle={quote(handle, safe='')}", service="sqs", path=path))
     attrs = _xml(sign_and_send(server, "Action=GetQueueAttributes&AttributeName.1=All", service="sqs", path=path))
     shown = {a.find(f"{QUERY_NS}Name").text: a.find(f"{QUERY_NS}Value").text
              for a in attrs.findall(f"{QUERY_NS}GetQueueAttributesResult/{QUERY_NS}Attribute")}
     assert shown["VisibilityTimeout"] == "17" and shown["ApproximateNumberOfMessagesNotVisible"] == "0"
+    # Posted to "/", the same operations name their queue with QueueUrl.
+    found = _xml(sign_and_send(server, f"Action=GetQueueUrl&QueueName={name}", service="sqs"))
+    assert found.find(f"{QUERY_NS}GetQueueUrlResult/{QUERY_NS}QueueUrl").text == url
+    _xml(sign_and_send(server, f"Action=SendMessage&QueueUrl={quote(url, safe='')}&MessageBody=via%20root",
+                       service="sqs"))
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "via root"
     listed = _xml(sign_and_send(server, f"Action=ListQueues&QueueNamePrefix={name}", service="sqs"))
     assert [u.text for u in listed.findall(f"{QUERY_NS}ListQueuesResult/{QUERY_NS}QueueUrl")] == [url]
     batch = _xml(sign_and_send(server, "Action=SendMessageBatch&SendMessageBatchRequestEntry.1.Id=a"
