@@ -31,8 +31,8 @@ pub struct Env {
     /// When access keys were last used, noted in memory and flushed in batches.
     pub(crate) key_usage: Arc<KeyUsage>,
     pub(crate) policies: PolicyCache,
-    /// Wakes SQS long polls when their queue gets a message.
-    pub(crate) queue_waiters: crate::sqs::Waiters,
+    /// SQS's in-memory state: long-poll notifiers and recently loaded queues.
+    pub(crate) sqs: crate::sqs::Shared,
 }
 
 impl Env {
@@ -59,7 +59,7 @@ impl Env {
             keys: KeyCache::default(),
             key_usage,
             policies: PolicyCache::default(),
-            queue_waiters: crate::sqs::Waiters::default(),
+            sqs: crate::sqs::Shared::default(),
         }
     }
 

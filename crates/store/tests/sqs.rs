@@ -81,7 +81,10 @@ async fn claimed_messages_stay_invisible_until_their_timeout() {
     let mut tx = store.begin().await.unwrap();
     let again = sqs::claim(&mut tx, &claim_at(q, false, 30_010, 10)).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(again.iter().map(|m| (m.message_id.as_str(), m.receive_count)).collect::<Vec<_>>(), [("a", 2), ("b", 2)]);
+    assert_eq!(
+        again.iter().map(|m| (m.message_id.as_str(), m.receive_count)).collect::<Vec<_>>(),
+        [("a", 2), ("b", 2)]
+    );
     assert_eq!(again[0].first_receive_ms, Some(10));
 }
 
@@ -249,4 +252,41 @@ async fn queues_by_prefix_and_dead_letter_target() {
     sqs::delete_queue(&mut tx, &source, 9).await.unwrap();
     assert_eq!(sqs::deleted_at(&mut tx, "123456789012", "us-east-1", "b").await.unwrap(), Some(9));
     tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn single_statement_sends_and_deletes() {
+    let (_dir, store) = open().await;
+    let q = queue(&store, "q", false).await;
+    let bodies = ["a", "b", "c"];
+    let rows: Vec<NewMessage<'_>> = bodies
+        .iter()
+        .map(|b| NewMessage {
+            queue_id: q,
+            message_id: b,
+            body: b.as_bytes(),
+            sealed: false,
+            md5_body: "",
+            attributes: Some("{}"),
+            system: "{}",
+            sent_ms: 0,
+            visible_ms: 0,
+            group_id: None,
+            dedup_id: None,
+            sequence_number: None,
+        })
+        .collect();
+    let mut conn = sqs::writer(&store).await.unwrap();
+    sqs::insert_messages(&mut conn, &rows).await.unwrap();
+    sqs::insert_messages(&mut conn, &[]).await.unwrap();
+    let claimed = sqs::claim(&mut conn, &claim_at(q, false, 1, 10)).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.message_id.as_str()).collect::<Vec<_>>(), bodies);
+    let receipts: Vec<(i64, i64)> = claimed.iter().map(|m| (m.id, m.receive_count)).collect();
+    // A stale receive count deletes nothing; the current one deletes.
+    assert_eq!(sqs::delete_received(&mut conn, q, &[(receipts[0].0, 7)]).await.unwrap(), 0);
+    assert_eq!(sqs::delete_received(&mut conn, q, &receipts[..2]).await.unwrap(), 2);
+    assert_eq!(sqs::delete_received(&mut conn, q + 1, &receipts[2..]).await.unwrap(), 0, "another queue's row stays");
+    assert_eq!(sqs::delete_received(&mut conn, q, &[]).await.unwrap(), 0);
+    drop(conn);
+    assert_eq!(counts(&store, q, 2).await.not_visible, 1);
 }

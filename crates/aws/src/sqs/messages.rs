@@ -125,44 +125,22 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, SqsError> {
     serde_json::to_string(value).map_err(|_| SqsError::Common(CommonError::Internal))
 }
 
-/// Enqueues checked messages in one transaction, then wakes as many waiting receives.
-pub(crate) async fn enqueue(
-    env: &Env,
-    queue: &Queue,
-    sender_id: &str,
-    messages: &[Outgoing],
-    now_ms: i64,
-) -> Result<Vec<Sent>, SqsError> {
-    let mut tx = env.store.begin().await?;
-    let mut sent = Vec::with_capacity(messages.len());
-    let mut inserted = 0;
-    for m in messages {
-        let md5_of_body = message::md5_of_body(&m.body);
-        let md5_of_attributes = message::md5_of_attributes(&m.attributes);
-        let md5_of_system_attributes = message::md5_of_attributes(&m.system);
+/// A checked message made ready for the store.
+struct Prepared {
+    message_id: String,
+    body: Vec<u8>,
+    sealed: bool,
+    attributes: Option<String>,
+    system: String,
+    visible_ms: i64,
+    group_id: Option<String>,
+    dedup_id: Option<String>,
+    sent: Sent,
+}
+
+impl Prepared {
+    fn new(env: &Env, queue: &Queue, sender_id: &str, m: &Outgoing, now_ms: i64) -> Result<Self, SqsError> {
         let message_id = env.ids.uuid();
-        let mut sequence_number = None;
-        let mut dedup_id = m.dedup_id.clone();
-        if queue.fifo() {
-            let dedup = dedup_id.get_or_insert_with(|| hex::encode(crypto::sha256(m.body.as_bytes()))).clone();
-            let group = m.group_id.as_deref().unwrap_or_default();
-            let key =
-                if queue.config.deduplication_scope == "messageGroup" { format!("{group}\n{dedup}") } else { dedup };
-            if let Some((first_id, first_seq)) = store::sqs::dedup_lookup(&mut tx, queue.id(), &key, now_ms).await? {
-                // A duplicate is accepted and answered as the first one was, but not enqueued.
-                sent.push(Sent {
-                    message_id: first_id,
-                    md5_of_body,
-                    md5_of_attributes,
-                    md5_of_system_attributes,
-                    sequence_number: Some(first_seq),
-                });
-                continue;
-            }
-            let seq = format!("{:020}", store::sqs::next_sequence(&mut tx, queue.id()).await?);
-            store::sqs::dedup_insert(&mut tx, queue.id(), &key, &message_id, &seq, now_ms + DEDUP_WINDOW_MS).await?;
-            sequence_number = Some(seq);
-        }
         let delay = if queue.fifo() {
             queue.config.delay_seconds
         } else {
@@ -172,33 +150,100 @@ pub(crate) async fn enqueue(
         if let Some(trace) = m.system.get("AWSTraceHeader").and_then(|a| a.string_value.as_deref()) {
             system.insert("AWSTraceHeader", trace);
         }
-        let body = if queue.config.encrypted() {
-            env.seal(m.body.as_bytes(), &body_aad(&message_id))
-        } else {
-            m.body.as_bytes().to_vec()
+        let sealed = queue.config.encrypted();
+        let body =
+            if sealed { env.seal(m.body.as_bytes(), &body_aad(&message_id)) } else { m.body.as_bytes().to_vec() };
+        let dedup_id = match (&m.dedup_id, queue.fifo()) {
+            (Some(id), _) => Some(id.clone()),
+            (None, true) => Some(hex::encode(crypto::sha256(m.body.as_bytes()))),
+            (None, false) => None,
         };
-        let attributes = if m.attributes.is_empty() { None } else { Some(to_json(&m.attributes)?) };
-        let row = store::sqs::NewMessage {
-            queue_id: queue.id(),
-            message_id: &message_id,
-            body: &body,
-            sealed: queue.config.encrypted(),
-            md5_body: &md5_of_body,
-            attributes: attributes.as_deref(),
-            system: &to_json(&system)?,
-            sent_ms: now_ms,
+        Ok(Self {
+            sent: Sent {
+                message_id: message_id.clone(),
+                md5_of_body: message::md5_of_body(&m.body),
+                md5_of_attributes: message::md5_of_attributes(&m.attributes),
+                md5_of_system_attributes: message::md5_of_attributes(&m.system),
+                sequence_number: None,
+            },
+            message_id,
+            body,
+            sealed,
+            attributes: if m.attributes.is_empty() { None } else { Some(to_json(&m.attributes)?) },
+            system: to_json(&system)?,
             visible_ms: now_ms + delay * 1000,
-            group_id: m.group_id.as_deref(),
-            dedup_id: dedup_id.as_deref(),
-            sequence_number: sequence_number.as_deref(),
+            group_id: m.group_id.clone(),
+            dedup_id,
+        })
+    }
+
+    fn row(&self, queue_id: i64, now_ms: i64) -> store::sqs::NewMessage<'_> {
+        store::sqs::NewMessage {
+            queue_id,
+            message_id: &self.message_id,
+            body: &self.body,
+            sealed: self.sealed,
+            md5_body: &self.sent.md5_of_body,
+            attributes: self.attributes.as_deref(),
+            system: &self.system,
+            sent_ms: now_ms,
+            visible_ms: self.visible_ms,
+            group_id: self.group_id.as_deref(),
+            dedup_id: self.dedup_id.as_deref(),
+            sequence_number: self.sent.sequence_number.as_deref(),
+        }
+    }
+}
+
+/// Enqueues checked messages, then wakes as many waiting receives. A standard queue's messages
+/// go in with one statement; a FIFO queue's need a transaction for deduplication and sequence
+/// numbers.
+pub(crate) async fn enqueue(
+    env: &Env,
+    queue: &Queue,
+    sender_id: &str,
+    messages: &[Outgoing],
+    now_ms: i64,
+) -> Result<Vec<Sent>, SqsError> {
+    let mut prepared: Vec<Prepared> =
+        messages.iter().map(|m| Prepared::new(env, queue, sender_id, m, now_ms)).collect::<Result<_, _>>()?;
+    let inserted = if queue.fifo() {
+        enqueue_fifo(env, queue, &mut prepared, now_ms).await?
+    } else {
+        let rows: Vec<_> = prepared.iter().map(|p| p.row(queue.id(), now_ms)).collect();
+        let mut conn = store::sqs::writer(&env.store).await?;
+        store::sqs::insert_messages(&mut conn, &rows).await?;
+        rows.len()
+    };
+    env.sqs.waiters.wake(queue.id(), inserted);
+    Ok(prepared.into_iter().map(|p| p.sent).collect())
+}
+
+/// The FIFO half of [`enqueue`]: a message whose deduplication key was seen in the last five
+/// minutes is answered as the first one was, and not enqueued. Returns how many went in.
+async fn enqueue_fifo(env: &Env, queue: &Queue, prepared: &mut [Prepared], now_ms: i64) -> Result<usize, SqsError> {
+    let mut tx = env.store.begin().await?;
+    let mut inserted = 0;
+    for p in prepared.iter_mut() {
+        let dedup = p.dedup_id.clone().unwrap_or_default();
+        let key = if queue.config.deduplication_scope == "messageGroup" {
+            format!("{}\n{dedup}", p.group_id.as_deref().unwrap_or_default())
+        } else {
+            dedup
         };
-        store::sqs::insert_message(&mut tx, &row).await?;
+        if let Some((first_id, first_seq)) = store::sqs::dedup_lookup(&mut tx, queue.id(), &key, now_ms).await? {
+            p.sent.message_id = first_id;
+            p.sent.sequence_number = Some(first_seq);
+            continue;
+        }
+        let seq = format!("{:020}", store::sqs::next_sequence(&mut tx, queue.id()).await?);
+        store::sqs::dedup_insert(&mut tx, queue.id(), &key, &p.message_id, &seq, now_ms + DEDUP_WINDOW_MS).await?;
+        p.sent.sequence_number = Some(seq);
+        store::sqs::insert_message(&mut tx, &p.row(queue.id(), now_ms)).await?;
         inserted += 1;
-        sent.push(Sent { message_id, md5_of_body, md5_of_attributes, md5_of_system_attributes, sequence_number });
     }
     tx.commit().await.map_err(store::StoreError::from)?;
-    env.queue_waiters.wake(queue.id(), inserted);
-    Ok(sent)
+    Ok(inserted)
 }
 
 #[derive(Deserialize)]
@@ -375,8 +420,17 @@ struct DeadLetters {
     max_receive_count: i64,
 }
 
-/// One attempt to receive: expired messages go, over-received ones move to the dead-letter
-/// queue, and up to `limit` messages are claimed, all in one write transaction.
+/// Whether this receive also sweeps out expired messages when the queue is not running short:
+/// about one in 64, so a long backlog does not keep them around.
+fn sweep_now(env: &Env) -> bool {
+    let mut byte = [0u8];
+    env.rng.fill(&mut byte);
+    byte[0] < 4
+}
+
+/// One attempt to receive: over-received messages move to the dead-letter queue and up to
+/// `limit` messages are claimed, in one write transaction (without a dead-letter queue, the
+/// claim is one statement); expired messages are swept out on the way.
 async fn claim_once(
     env: &Env,
     q: &Queue,
@@ -393,17 +447,23 @@ async fn claim_once(
         visible_until_ms: now_ms + visibility_ms,
         limit,
     };
+    let Some(dl) = dead_letters else {
+        let mut conn = store::sqs::writer(&env.store).await?;
+        let claimed = store::sqs::claim(&mut conn, &claim).await?;
+        // Expired messages are never handed out, so removing them is only housekeeping.
+        if i64::try_from(claimed.len()).unwrap_or(i64::MAX) < limit || sweep_now(env) {
+            store::sqs::expire(&mut conn, q.id(), claim.cutoff_ms).await?;
+        }
+        return Ok(claimed);
+    };
     let mut tx = env.store.begin().await?;
     store::sqs::expire(&mut tx, q.id(), claim.cutoff_ms).await?;
-    let mut moved = 0;
-    if let Some(dl) = dead_letters {
-        let redrive = store::sqs::Claim { limit: REDRIVE_BATCH, ..claim };
-        moved = store::sqs::redrive(&mut tx, &redrive, dl.max_receive_count, dl.queue_id, &q.arn()).await?;
-    }
+    let redrive = store::sqs::Claim { limit: REDRIVE_BATCH, ..claim };
+    let moved = store::sqs::redrive(&mut tx, &redrive, dl.max_receive_count, dl.queue_id, &q.arn()).await?;
     let claimed = store::sqs::claim(&mut tx, &claim).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    if let Some(dl) = dead_letters.filter(|_| moved > 0) {
-        env.queue_waiters.wake(dl.queue_id, usize::try_from(moved).unwrap_or(usize::MAX));
+    if moved > 0 {
+        env.sqs.waiters.wake(dl.queue_id, usize::try_from(moved).unwrap_or(usize::MAX));
     }
     Ok(claimed)
 }
@@ -496,7 +556,7 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> R
         None => None,
     };
     let deadline = Instant::now() + Duration::from_secs(wait.unsigned_abs());
-    let notify = ctx.env.queue_waiters.subscribe(q.id());
+    let notify = ctx.env.sqs.waiters.subscribe(q.id());
     let claimed = loop {
         // Registered before looking, so a send between the look and the wait still wakes us.
         let notified = notify.notified();
@@ -531,25 +591,27 @@ fn receipt_for(env: &Env, q: &Queue, handle: &str) -> Result<Receipt, SqsError> 
         .ok_or_else(|| SqsError::ReceiptHandleIsInvalid(handle.to_owned()))
 }
 
-/// Deletes the message a handle names, inside `tx`. Returns whether a FIFO group may have
-/// become receivable.
-async fn delete_in(env: &Env, tx: &mut store::Tx, q: &Queue, handle: &str, now_ms: i64) -> Result<bool, SqsError> {
+/// Deletes a FIFO queue's message inside `tx`. Its handle must be from the current receive,
+/// with the visibility timeout still running; a message already deleted is fine.
+async fn delete_fifo_in(env: &Env, tx: &mut store::Tx, q: &Queue, handle: &str, now_ms: i64) -> Result<(), SqsError> {
     let receipt = receipt_for(env, q, handle)?;
     let Some(state) = store::sqs::receive_state(tx, q.id(), receipt.message_row).await? else {
-        // Already deleted (or expired): deleting again succeeds.
-        return Ok(false);
+        return Ok(());
     };
-    let current = state.receive_count == receipt.receive_count;
-    if q.fifo() && (!current || state.visible_ms <= now_ms) {
+    if state.receive_count != receipt.receive_count || state.visible_ms <= now_ms {
         return Err(SqsError::invalid_value("ReceiptHandle", handle, "The receipt handle has expired."));
     }
-    if !current {
-        // A standard queue accepts a stale handle but keeps the message: it has been received
-        // again since, and the newest receive decides.
-        return Ok(false);
-    }
     store::sqs::delete_message(tx, q.id(), receipt.message_row).await?;
-    Ok(q.fifo())
+    Ok(())
+}
+
+/// Deletes standard-queue messages by their receipts, in one statement. A handle from an earlier
+/// receive deletes nothing and still succeeds, as on AWS: the newest receive decides.
+async fn delete_standard(env: &Env, q: &Queue, receipts: &[Receipt]) -> Result<(), SqsError> {
+    let pairs: Vec<(i64, i64)> = receipts.iter().map(|r| (r.message_row, r.receive_count)).collect();
+    let mut conn = store::sqs::writer(&env.store).await?;
+    store::sqs::delete_received(&mut conn, q.id(), &pairs).await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -560,11 +622,14 @@ struct DeleteInput {
 
 pub(super) async fn delete_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
     let input: DeleteInput = service::input(input)?;
-    let mut tx = ctx.env.store.begin().await?;
-    let unblocked = delete_in(ctx.env, &mut tx, q, &input.receipt_handle, ctx.env.now_ms()).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
-    if unblocked {
-        ctx.env.queue_waiters.wake(q.id(), 1);
+    if q.fifo() {
+        let mut tx = ctx.env.store.begin().await?;
+        delete_fifo_in(ctx.env, &mut tx, q, &input.receipt_handle, ctx.env.now_ms()).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        // The message's group may be free for the next receive now.
+        ctx.env.sqs.waiters.wake(q.id(), 1);
+    } else {
+        delete_standard(ctx.env, q, &[receipt_for(ctx.env, q, &input.receipt_handle)?]).await?;
     }
     Ok(json!({}))
 }
@@ -588,21 +653,32 @@ struct Nothing {}
 pub(super) async fn delete_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
     let input: DeleteBatchInput = service::input(input)?;
     check_batch(input.entries.iter().map(|e| e.id.as_str()), "DeleteMessageBatchRequestEntry")?;
-    let mut tx = ctx.env.store.begin().await?;
-    let now_ms = ctx.env.now_ms();
-    let (mut successful, mut failed, mut unblocked) = (Vec::new(), Vec::new(), 0);
-    for entry in input.entries {
-        match delete_in(ctx.env, &mut tx, q, &entry.receipt_handle, now_ms).await {
-            Ok(u) => {
-                unblocked += usize::from(u);
-                successful.push(BatchSuccess { id: entry.id, result: Nothing {} });
+    let (mut successful, mut failed) = (Vec::new(), Vec::new());
+    if q.fifo() {
+        let mut tx = ctx.env.store.begin().await?;
+        let now_ms = ctx.env.now_ms();
+        for entry in input.entries {
+            match delete_fifo_in(ctx.env, &mut tx, q, &entry.receipt_handle, now_ms).await {
+                Ok(()) => successful.push(BatchSuccess { id: entry.id, result: Nothing {} }),
+                Err(SqsError::Common(e)) => return Err(SqsError::Common(e)),
+                Err(e) => failed.push(BatchFailure::new(entry.id, &e)),
             }
-            Err(SqsError::Common(e)) => return Err(SqsError::Common(e)),
-            Err(e) => failed.push(BatchFailure::new(entry.id, &e)),
         }
+        tx.commit().await.map_err(store::StoreError::from)?;
+        ctx.env.sqs.waiters.wake(q.id(), successful.len());
+    } else {
+        let mut receipts = Vec::new();
+        for entry in input.entries {
+            match receipt_for(ctx.env, q, &entry.receipt_handle) {
+                Ok(receipt) => {
+                    receipts.push(receipt);
+                    successful.push(BatchSuccess { id: entry.id, result: Nothing {} });
+                }
+                Err(e) => failed.push(BatchFailure::new(entry.id, &e)),
+            }
+        }
+        delete_standard(ctx.env, q, &receipts).await?;
     }
-    tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.queue_waiters.wake(q.id(), unblocked);
     Ok(service::output(&BatchOutput { successful, failed })?)
 }
 
@@ -657,7 +733,7 @@ pub(super) async fn change_message_visibility(ctx: &Ctx<'_>, q: &Queue, input: V
         change_visibility_in(ctx.env, &mut tx, q, &input.receipt_handle, input.visibility_timeout, now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     if visible {
-        ctx.env.queue_waiters.wake(q.id(), 1);
+        ctx.env.sqs.waiters.wake(q.id(), 1);
     }
     Ok(json!({}))
 }
@@ -697,6 +773,6 @@ pub(super) async fn change_message_visibility_batch(ctx: &Ctx<'_>, q: &Queue, in
         }
     }
     tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.queue_waiters.wake(q.id(), visible);
+    ctx.env.sqs.waiters.wake(q.id(), visible);
     Ok(service::output(&BatchOutput { successful, failed })?)
 }

@@ -22,7 +22,12 @@ mod waiters;
 pub use delivery::{DeliveryError, Incoming, SendResult, deliver};
 pub use error::SqsError;
 pub use message::MessageAttribute;
-pub(crate) use waiters::Waiters;
+/// What SQS keeps in memory for the whole server: long-poll notifiers and recently loaded queues.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) waiters: waiters::Waiters,
+    pub(crate) queues: queue::QueueCache,
+}
 
 use crate::error::Flavor;
 use crate::service::{Authorization, Check, Ctx, Operation, Service};
@@ -130,7 +135,7 @@ fn unknown_attribute(input: &Value, member: &str) -> Option<String> {
 
 impl Sqs {
     /// The queue a request's `QueueUrl` names, or `QueueDoesNotExist`.
-    async fn target(&self, ctx: &Ctx<'_>, input: &Value) -> Result<queue::Queue, SqsError> {
+    async fn target(&self, ctx: &Ctx<'_>, input: &Value) -> Result<std::sync::Arc<queue::Queue>, SqsError> {
         let url = Target::of(input)?.queue_url.unwrap_or_default();
         let at = names::parse_url(&url)?;
         queue::read(ctx.env, &at.account, ctx.region, &at.name).await?.ok_or_else(|| SqsError::no_queue(ctx.protocol))
@@ -209,7 +214,8 @@ impl Service for Sqs {
             Op::GetQueueUrl => {
                 let account = target.owner.as_deref().unwrap_or(ctx.account());
                 let name = target.queue_name.as_deref().unwrap_or_default();
-                let policy = queue::read(ctx.env, account, ctx.region, name).await?.and_then(|q| q.config.policy);
+                let policy =
+                    queue::read(ctx.env, account, ctx.region, name).await?.and_then(|q| q.config.policy.clone());
                 Authorization::one(check(names::arn(ctx.region, account, name), policy))
             }
             Op::AddPermission
@@ -230,8 +236,9 @@ impl Service for Sqs {
             | Op::TagQueue
             | Op::UntagQueue => {
                 let at = names::parse_url(target.queue_url.as_deref().unwrap_or_default())?;
-                let policy =
-                    queue::read(ctx.env, &at.account, ctx.region, &at.name).await?.and_then(|q| q.config.policy);
+                let policy = queue::read(ctx.env, &at.account, ctx.region, &at.name)
+                    .await?
+                    .and_then(|q| q.config.policy.clone());
                 Authorization::one(check(names::arn(ctx.region, &at.account, &at.name), policy))
             }
         })
