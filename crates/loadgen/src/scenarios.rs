@@ -4,6 +4,7 @@
 use crate::conn::{Conn, expect_ok};
 use bytes::Bytes;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 /// A load scenario.
@@ -15,6 +16,11 @@ pub trait Scenario: Send + Sync {
     }
     /// One measured operation by connection `worker`, its `n`-th.
     async fn step(&self, conn: &mut Conn, worker: usize, n: u64) -> Result<(), String>;
+    /// Whether the scenario has run out of work (the queue a receive run drains is empty): its
+    /// connections stop, and its rate counts only the time it ran.
+    fn exhausted(&self) -> bool {
+        false
+    }
 }
 
 /// The scenario names, for the command line.
@@ -67,13 +73,16 @@ impl Scenario for IamGetUser {
 }
 
 /// The queue the SQS scenarios share in one run, and the receipt handles `sqs-receive` leaves
-/// for `sqs-delete`: run them in the order send, receive, delete.
+/// for `sqs-delete`: run them in the order send, receive, delete. A receive run stops when it
+/// has drained the queue, a delete run when it has deleted every message received.
 struct SqsRun {
     url: OnceLock<String>,
     handles: Mutex<Vec<String>>,
+    drained: AtomicBool,
 }
 
-static SQS: LazyLock<SqsRun> = LazyLock::new(|| SqsRun { url: OnceLock::new(), handles: Mutex::new(Vec::new()) });
+static SQS: LazyLock<SqsRun> =
+    LazyLock::new(|| SqsRun { url: OnceLock::new(), handles: Mutex::new(Vec::new()), drained: AtomicBool::new(false) });
 
 /// A message body of a realistic size (an SP-API notification is a few hundred bytes).
 const SQS_BODY: &str = concat!(
@@ -137,7 +146,8 @@ impl Scenario for SqsSendBatch {
     }
 }
 
-/// SQS ReceiveMessage of up to ten messages per operation, kept invisible for the delete run.
+/// SQS ReceiveMessage of up to ten messages per operation, kept invisible for the delete run,
+/// until the queue is empty.
 struct SqsReceive;
 
 #[async_trait::async_trait]
@@ -156,14 +166,21 @@ impl Scenario for SqsReceive {
             .filter_map(|m| m["ReceiptHandle"].as_str().map(str::to_owned))
             .collect();
         if handles.len() < 10 {
-            return Err(format!("received {} of 10: run more sends before sqs-receive", handles.len()));
+            SQS.drained.store(true, Ordering::Relaxed);
+        }
+        if handles.is_empty() {
+            return Err("the queue is empty: run sqs-send or sqs-send-batch before sqs-receive".to_owned());
         }
         SQS.handles.lock().unwrap_or_else(PoisonError::into_inner).extend(handles);
         Ok(())
     }
+
+    fn exhausted(&self) -> bool {
+        SQS.drained.load(Ordering::Relaxed)
+    }
 }
 
-/// SQS DeleteMessageBatch of ten received messages per operation.
+/// SQS DeleteMessageBatch of ten received messages per operation, until none are left.
 struct SqsDelete;
 
 #[async_trait::async_trait]
@@ -178,8 +195,8 @@ impl Scenario for SqsDelete {
             let keep = pool.len().saturating_sub(10);
             pool.split_off(keep)
         };
-        if handles.len() < 10 {
-            return Err("out of receipt handles: run sqs-receive before sqs-delete".to_owned());
+        if handles.is_empty() {
+            return Err("no receipt handles: run sqs-receive before sqs-delete".to_owned());
         }
         let entries: Vec<Value> =
             handles.iter().enumerate().map(|(i, h)| json!({"Id": i.to_string(), "ReceiptHandle": h})).collect();
@@ -188,5 +205,9 @@ impl Scenario for SqsDelete {
             Some(0) | None => Ok(()),
             Some(n) => Err(format!("{n} deletes failed")),
         }
+    }
+
+    fn exhausted(&self) -> bool {
+        SQS.handles.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
     }
 }

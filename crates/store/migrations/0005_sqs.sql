@@ -51,6 +51,8 @@ CREATE TABLE sqs_messages (
 CREATE INDEX sqs_messages_ready ON sqs_messages (queue_id, visible_ms);
 CREATE INDEX sqs_messages_by_age ON sqs_messages (queue_id, sent_ms);
 CREATE INDEX sqs_messages_by_group ON sqs_messages (queue_id, group_id, visible_ms) WHERE group_id IS NOT NULL;
+-- A queue's messages in the order they were sent, for FIFO receives (which stop at the first few).
+CREATE INDEX sqs_messages_in_order ON sqs_messages (queue_id, id);
 
 -- FIFO deduplication: a (queue, key) seen within the last five minutes is accepted but not enqueued.
 CREATE TABLE sqs_dedup (

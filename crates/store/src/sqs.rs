@@ -402,7 +402,7 @@ pub async fn claim(conn: &mut Conn, c: &Claim) -> Result<Vec<Message>, StoreErro
     // A FIFO group is blocked while any of its messages is in flight, or an earlier one is not
     // yet visible; within a group, messages go out in the order they were sent.
     let pick = if c.fifo {
-        "SELECT m.id FROM sqs_messages m WHERE m.queue_id = ?1 AND m.visible_ms <= ?2 AND m.sent_ms > ?3 \
+        "SELECT m.id FROM sqs_messages m INDEXED BY sqs_messages_in_order WHERE m.queue_id = ?1 AND m.visible_ms <= ?2 AND m.sent_ms > ?3 \
          AND NOT EXISTS (SELECT 1 FROM sqs_messages b WHERE b.queue_id = ?1 AND b.group_id = m.group_id \
                          AND b.visible_ms > ?2 AND b.sent_ms > ?3 AND (b.receive_count > 0 OR b.id < m.id)) \
          ORDER BY m.id LIMIT ?5"
@@ -544,8 +544,13 @@ pub async fn delete_received(conn: &mut Conn, queue_id: i64, receipts: &[(i64, i
     if receipts.is_empty() {
         return Ok(0);
     }
-    let mut q = sqlx::QueryBuilder::new("DELETE FROM sqs_messages WHERE queue_id = ");
-    q.push_bind(queue_id).push(" AND (id, receive_count) IN (");
+    // `id IN (…)` lets SQLite go straight to the rows; the pairs then check the receive counts.
+    let mut q = sqlx::QueryBuilder::new("DELETE FROM sqs_messages WHERE id IN (");
+    let mut ids = q.separated(", ");
+    for (id, _) in receipts {
+        ids.push_bind(*id);
+    }
+    q.push(") AND queue_id = ").push_bind(queue_id).push(" AND (id, receive_count) IN (");
     q.push_values(receipts, |mut row, (id, count)| {
         row.push_bind(*id).push_bind(*count);
     });
