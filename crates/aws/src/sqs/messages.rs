@@ -411,6 +411,8 @@ struct Received {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ReceiveOutput {
+    // AWS leaves `Messages` out when there are none (SDKs then report no list, not an empty one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     messages: Vec<Received>,
 }
 
