@@ -17,6 +17,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import sign_and_send, xml_error
+from test_iam import allow, new_user
 
 TESTDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "testdata")
 QUERY_NS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
@@ -614,6 +615,32 @@ def test_queue_policy_is_kept_and_permissions_edit_it(sqs):
     assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=other, AttributeNames=["Policy"])
     e = error_of(sqs.remove_permission, QueueUrl=other, Label="sp")
     assert e["Error"]["Message"] == "Value sp for parameter Label is invalid. Reason: can't find label."
+
+
+def test_iam_users_need_permission_and_queue_policies_grant_it(server, sqs):
+    mine, theirs = make_queue(sqs), make_queue(sqs)
+    mine_arn, theirs_arn = queue_arn(sqs, mine), queue_arn(sqs, theirs)
+    name = unique("sqs-user")
+    key_id, secret = new_user(server, name, allow(["sqs:SendMessage", "sqs:ReceiveMessage"], mine_arn))
+    user = server.client("sqs", key_id=key_id, secret=secret)
+    user.send_message(QueueUrl=mine, MessageBody="allowed")
+    assert [m["Body"] for m in user.receive_message(QueueUrl=mine)["Messages"]] == ["allowed"]
+    user_arn = f"arn:aws:iam::{mine_arn.split(':')[4]}:user/{name}"
+    e = error_of(user.send_message, QueueUrl=theirs, MessageBody="denied")
+    assert (e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"]) == ("AccessDenied", 403)
+    assert e["Error"]["Message"].startswith(
+        f"User: {user_arn} is not authorized to perform: sqs:SendMessage on resource: {theirs_arn}")
+    assert error_of(user.delete_queue, QueueUrl=mine)["Error"]["Code"] == "AccessDenied"
+    # The other queue's policy grants the user what its own policies do not.
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": user_arn},
+                                                     "Action": "sqs:SendMessage", "Resource": theirs_arn}]}
+    sqs.set_queue_attributes(QueueUrl=theirs, Attributes={"Policy": json.dumps(grant)})
+    user.send_message(QueueUrl=theirs, MessageBody="granted by the queue")
+    assert error_of(user.receive_message, QueueUrl=theirs)["Error"]["Code"] == "AccessDenied"
+    r = sign_and_send(server, "Action=ReceiveMessage", service="sqs", path="/" + theirs.split("/", 3)[3],
+                      key_id=key_id, secret=secret)
+    assert r.status_code == 403 and xml_error(r)[1] == "AccessDenied"
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=theirs)["Messages"]] == ["granted by the queue"]
 
 
 # --- message rules ---------------------------------------------------------------------------

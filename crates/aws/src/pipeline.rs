@@ -49,14 +49,23 @@ struct Failure {
     status: u16,
     sender_fault: bool,
     query_code: Option<String>,
+    /// The status in awsQuery, which awsQueryCompatible JSON services (SQS) keep.
+    query_status: u16,
 }
 
 impl Failure {
     fn common(e: &CommonError, flavor: Flavor) -> Self {
         let (code, status, message) = e.render(flavor);
         // awsQueryCompatible JSON services (SQS) tell their clients the awsQuery spelling too.
-        let query_code = Some(e.render(Flavor::Query).0.to_owned());
-        Self { code: code.to_owned(), message, status, sender_fault: status < 500, query_code }
+        let (query_code, query_status, _) = e.render(Flavor::Query);
+        Self {
+            code: code.to_owned(),
+            message,
+            status,
+            sender_fault: status < 500,
+            query_code: Some(query_code.to_owned()),
+            query_status,
+        }
     }
 
     fn service(e: &dyn ServiceError) -> Self {
@@ -66,6 +75,7 @@ impl Failure {
             status: e.status(),
             sender_fault: e.sender_fault(),
             query_code: e.query_code().map(str::to_owned),
+            query_status: e.status(),
         }
     }
 }
@@ -393,6 +403,7 @@ fn encode_failure(
         (None, Flavor::Json) => &GENERIC_JSON,
     };
     let mut headers = vec![("x-amzn-RequestId".to_owned(), request_id.to_owned())];
+    let status = if model.metadata().aws_query_compatible { failure.query_status } else { failure.status };
     let bytes = if model.metadata().protocol == wire::Protocol::Query {
         // A service whose JSON codes differ from its awsQuery ones (SQS) answers awsQuery with the latter.
         let code = failure.query_code.as_deref().unwrap_or(&failure.code);
@@ -406,5 +417,5 @@ fn encode_failure(
         headers.extend(encoded.headers);
         encoded.body
     };
-    AwsResponse { status: failure.status, headers, body: bytes }
+    AwsResponse { status, headers, body: bytes }
 }

@@ -135,6 +135,7 @@ impl World {
             source_ip: ip.parse::<IpAddr>().unwrap(),
             host: "localhost",
             secure,
+            protocol: wire::Protocol::Query,
             now_ms: NOW_MS,
         };
         authorize(&ctx, &Authorization::one(check)).await

@@ -245,7 +245,7 @@ mod tests {
                 message: "The request must contain the parameter MessageBody.".into()
             }
         );
-        // A service principal that no policy names is refused.
+        // Without a queue policy, neither a service principal nor Amazon's account may send.
         let sns = Caller::service("sns.amazonaws.com", ACCOUNT);
         let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:alerts");
         let denied = deliver(&env, &arn, incoming("x"), &sns, Some(&topic)).await.unwrap_err();
@@ -253,6 +253,43 @@ mod tests {
             matches!(&denied, DeliveryError::AccessDenied(m) if m.contains("sqs:SendMessage") && m.contains(&arn)),
             "{denied:?}"
         );
+        let amazon = Caller::root("437568002678", None);
+        assert!(matches!(deliver(&env, &arn, incoming("x"), &amazon, None).await, Err(DeliveryError::AccessDenied(_))));
+    }
+
+    #[tokio::test]
+    async fn the_queue_policy_decides_who_delivers() {
+        let (_dir, env) = env().await;
+        let (url, arn) = create(&env, "notifications", json!({})).await;
+        let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:alerts");
+        let policy = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Topic", "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+             "Action": "sqs:SendMessage", "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}},
+            {"Sid": "SellingPartnerAPI", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::437568002678:root"},
+             "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"], "Resource": arn}]});
+        call(&env, Op::SetQueueAttributes, json!({"QueueUrl": url, "Attributes": {"Policy": policy.to_string()}}))
+            .await
+            .unwrap();
+        let sns = Caller::service("sns.amazonaws.com", ACCOUNT);
+        let amazon = Caller::root("437568002678", None);
+        deliver(&env, &arn, incoming("from the topic"), &sns, Some(&topic)).await.unwrap();
+        deliver(&env, &arn, incoming("new client secret"), &amazon, None).await.unwrap();
+        let other_topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:other");
+        let refused = [
+            (sns.clone(), Some(other_topic.as_str())),
+            (sns.clone(), None),
+            (Caller::service("events.amazonaws.com", ACCOUNT), Some(topic.as_str())),
+            (Caller::root("999999999999", None), None),
+        ];
+        for (sender, source) in refused {
+            let e = deliver(&env, &arn, incoming("x"), &sender, source).await.unwrap_err();
+            assert!(matches!(e, DeliveryError::AccessDenied(_)), "{} from {source:?}: {e:?}", sender.arn);
+        }
+        let got = call(&env, Op::ReceiveMessage, json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await.unwrap();
+        let mut bodies: Vec<&str> =
+            got["Messages"].as_array().unwrap().iter().map(|m| m["Body"].as_str().unwrap()).collect();
+        bodies.sort_unstable();
+        assert_eq!(bodies, ["from the topic", "new client secret"]);
     }
 
     #[tokio::test]
