@@ -6,6 +6,7 @@
 //! caller's context as additional authenticated data, so a blob sealed for one row or one purpose
 //! cannot be replayed as another.
 
+pub mod kms;
 mod random;
 mod seal;
 mod secret;
