@@ -10,10 +10,12 @@ fn bench(c: &mut Criterion) {
     let envelope = Envelope::new(MasterKey::generate(&SystemRandom).subkey(Purpose::KmsEnvelope));
     let material = KeyMaterial::generate(&SystemRandom);
     let origin = BlobOrigin { key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(), version: 1 };
-    let context: EncryptionContext =
-        [("PARAMETER_ARN".to_owned(), "arn:aws:ssm:us-east-1:111122223333:parameter/my-erp/lwa/clientsecret".to_owned())]
-            .into_iter()
-            .collect();
+    let context: EncryptionContext = [(
+        "PARAMETER_ARN".to_owned(),
+        "arn:aws:ssm:us-east-1:111122223333:parameter/my-erp/lwa/clientsecret".to_owned(),
+    )]
+    .into_iter()
+    .collect();
     let mut group = c.benchmark_group("kms");
     for size in [32usize, 4096] {
         let plaintext = vec![0x5a; size];

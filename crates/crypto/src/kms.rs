@@ -201,7 +201,8 @@ mod tests {
         let material = KeyMaterial::generate(&SystemRandom);
         let ctx = context(&[("a", "1"), ("b", "2")]);
         let blob = env.seal(&SystemRandom, &origin(1), &material, b"x", &ctx).unwrap();
-        for wrong in [context(&[]), context(&[("a", "1")]), context(&[("a", "1"), ("b", "3")]), context(&[("a1", "b2")])]
+        for wrong in
+            [context(&[]), context(&[("a", "1")]), context(&[("a", "1"), ("b", "3")]), context(&[("a1", "b2")])]
         {
             assert_eq!(env.open(&blob, &material, &wrong).unwrap_err(), Error::Open, "{wrong:?}");
         }

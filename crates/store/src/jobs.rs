@@ -89,6 +89,15 @@ pub async fn next_due(conn: &mut Conn, wall_ms: i64) -> Result<Option<i64>, Stor
         .await?)
 }
 
+/// The queued jobs of `kind`, oldest first, at most `limit` (for admin inspection).
+pub async fn list(conn: &mut Conn, kind: &str, limit: i64) -> Result<Vec<Job>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, kind, due_ms, payload, attempts FROM jobs WHERE kind = ? ORDER BY id LIMIT ?")
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// How many jobs are queued (for metrics and tests).
 pub async fn count(conn: &mut Conn) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs").fetch_one(conn).await?)

@@ -10,9 +10,11 @@ pub mod audit;
 pub mod clock;
 pub mod iam;
 pub mod jobs;
+pub mod kms;
 pub mod meta;
 mod migrate;
 pub mod sqs;
+pub mod ssm;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};

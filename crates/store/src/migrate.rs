@@ -8,6 +8,8 @@ use sqlx::SqlitePool;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../migrations/0001_foundation.sql")),
     (2, "iam", include_str!("../migrations/0002_iam.sql")),
+    (3, "kms", include_str!("../migrations/0003_kms.sql")),
+    (4, "ssm", include_str!("../migrations/0004_ssm.sql")),
     (5, "sqs", include_str!("../migrations/0005_sqs.sql")),
 ];
 
