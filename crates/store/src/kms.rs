@@ -50,7 +50,7 @@ pub struct Material {
     pub version: i64,
     /// The material sealed under the master key.
     pub material_sealed: Vec<u8>,
-    /// The public KeyMaterialId.
+    /// The public `KeyMaterialId`.
     pub material_id: String,
     /// When it was created.
     pub created_ms: i64,

@@ -26,7 +26,7 @@ pub struct Version {
     pub value: Option<String>,
     /// The KMS ciphertext of a `SecureString`.
     pub ciphertext: Option<Vec<u8>>,
-    /// The KeyId as the caller gave it.
+    /// The `KeyId` as the caller gave it.
     pub key_id: Option<String>,
     /// The KMS key id it resolved to.
     pub kms_key_id: Option<String>,
