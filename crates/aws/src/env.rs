@@ -23,6 +23,8 @@ pub struct Env {
     pub at_rest: DataKey,
     /// Keyed hashes of bearer secrets.
     pub verifier: DataKey,
+    /// Seals and opens KMS ciphertext blobs.
+    pub kms_envelope: crypto::kms::Envelope,
     /// The audit log writer.
     pub audit: AuditLog,
     /// The region used when a request does not name one.
@@ -54,6 +56,7 @@ impl Env {
             rng,
             at_rest: master.subkey(Purpose::AtRest),
             verifier: master.subkey(Purpose::Verifier),
+            kms_envelope: crypto::kms::Envelope::new(master.subkey(Purpose::KmsEnvelope)),
             audit,
             default_region,
             keys: KeyCache::default(),

@@ -16,10 +16,12 @@ mod error;
 pub mod events;
 pub mod iam;
 mod ids;
+pub mod kms;
 mod models;
 mod pipeline;
 mod service;
 pub mod sqs;
+pub mod ssm;
 pub mod sts;
 
 pub use caller::{Caller, CallerKind};

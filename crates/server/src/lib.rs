@@ -92,11 +92,17 @@ impl Server {
         let local_addr = listener.local_addr()?;
 
         let env = Arc::new(aws::Env::new(data.store.clone(), clock.clone(), rng, &data.master, config.region.clone()));
-        let mut dispatcher = aws::Dispatcher::new(env);
+        let mut dispatcher = aws::Dispatcher::new(env.clone());
         dispatcher.register(aws::sts::Sts);
         dispatcher.register(aws::iam::Iam);
         dispatcher.register(aws::sqs::Sqs);
-        let scheduler = scheduler::Scheduler::new(data.store.clone(), clock);
+        dispatcher.register(aws::kms::Kms);
+        dispatcher.register(aws::ssm::Ssm);
+        let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock);
+        let key_lifecycle = Arc::new(aws::kms::KeyLifecycle::new(env.clone()));
+        scheduler.register(aws::kms::DELETE_JOB, key_lifecycle.clone());
+        scheduler.register(aws::kms::ROTATE_JOB, key_lifecycle);
+        scheduler.register(aws::ssm::POLICY_JOB, Arc::new(aws::ssm::PolicyJobs::new(env)));
         let state = http::AppState {
             dispatcher: Arc::new(dispatcher),
             admin_token: Arc::new(data.admin_token.clone()),
