@@ -24,7 +24,8 @@ pub trait Scenario: Send + Sync {
 }
 
 /// The scenario names, for the command line.
-pub const NAMES: &[&str] = &["noop", "gci", "iam-get-user", "sqs-send", "sqs-send-batch", "sqs-receive", "sqs-delete"];
+pub const NAMES: &[&str] =
+    &["noop", "gci", "iam-get-user", "sqs-send", "sqs-send-batch", "sqs-receive", "sqs-delete", "ssm-get-secure"];
 
 /// The scenario called `name`.
 pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
@@ -36,6 +37,7 @@ pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
         "sqs-send-batch" => Arc::new(SqsSendBatch),
         "sqs-receive" => Arc::new(SqsReceive),
         "sqs-delete" => Arc::new(SqsDelete),
+        "ssm-get-secure" => Arc::new(SsmGetSecure),
         _ => return None,
     })
 }
@@ -210,4 +212,32 @@ impl Scenario for SqsDelete {
     fn exhausted(&self) -> bool {
         SQS.handles.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
     }
+}
+
+/// SSM GetParameter WithDecryption of a SecureString: SigV4, authorization of the SSM action and
+/// of `kms:Decrypt` on the key, a store read, KMS decryption, JSON.
+struct SsmGetSecure;
+
+const SSM_JSON: &str = "application/x-amz-json-1.1";
+const SECURE_NAME: &str = "/spcred-loadgen/secure";
+
+#[async_trait::async_trait]
+impl Scenario for SsmGetSecure {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        let body = serde_json::json!({
+            "Name": SECURE_NAME, "Value": "loadgen-secret-value", "Type": "SecureString", "Overwrite": true,
+        });
+        conn.json("ssm", SSM_JSON, "AmazonSSM.PutParameter", &body.to_string()).await.map(drop)
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        let body = format!(r#"{{"Name":"{SECURE_NAME}","WithDecryption":true}}"#);
+        let reply = conn.json("ssm", SSM_JSON, "AmazonSSM.GetParameter", &body).await?;
+        if carries_plaintext(&reply) { Ok(()) } else { Err("GetParameter did not return the decrypted value".into()) }
+    }
+}
+
+/// Whether the reply carries the plaintext (a cheap check that decryption really happened).
+fn carries_plaintext(reply: &[u8]) -> bool {
+    reply.windows(b"loadgen-secret-value".len()).any(|w| w == b"loadgen-secret-value")
 }
