@@ -67,6 +67,11 @@ pub(crate) async fn generate_data_key_with(
     Ok((plaintext, blob))
 }
 
+/// Which key and material version sealed `blob`.
+pub(crate) fn origin_of(env: &Env, blob: &[u8]) -> Result<BlobOrigin, KmsError> {
+    env.kms_envelope.origin(blob).map_err(|_| KmsError::InvalidCiphertext)
+}
+
 /// The key (of the caller's account and region) that sealed `blob`.
 pub(crate) async fn key_of_blob(
     env: &Env,
@@ -74,7 +79,7 @@ pub(crate) async fn key_of_blob(
     region: &str,
     blob: &[u8],
 ) -> Result<(Key, BlobOrigin), KmsError> {
-    let origin = env.kms_envelope.origin(blob).map_err(|_| KmsError::InvalidCiphertext)?;
+    let origin = origin_of(env, blob)?;
     let mut conn = env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let key = store::kms::get_key(&mut conn, account, region, &origin.key_id).await?.ok_or_else(|| {
         KmsError::NotFound(format!("Key '{}' does not exist", keys::key_arn(region, account, &origin.key_id)))

@@ -72,9 +72,9 @@ pub(crate) async fn decrypt(ctx: &Ctx<'_>, key: &Key, arn: &str, blob: &[u8]) ->
         }
         _ => (blob, None),
     };
-    let (blob_key, origin) =
-        cipher::key_of_blob(ctx.env, ctx.account(), ctx.region, kms_blob).await.map_err(kms(ctx))?;
-    if blob_key.key_id != key.key_id {
+    // The parameter records its key; the blob must agree (no need to look the key up again).
+    let origin = cipher::origin_of(ctx.env, kms_blob).map_err(kms(ctx))?;
+    if origin.key_id != key.key_id {
         return Err(corrupt());
     }
     let (plain, _) = cipher::decrypt_with(ctx.env, key, &origin, kms_blob, &context).await.map_err(kms(ctx))?;
