@@ -131,7 +131,8 @@ def test_no_secret_or_key_material_is_readable_at_rest(fresh_server, tmp_path):
     plaintexts = ["171yourclientsecrietf722d", CLIENT_ID, REFRESH_TOKEN, "advanced-tier-secret-value"]
     ssm.put_parameter(Name="/big", Value=plaintexts[3], Type="SecureString", Tier="Advanced")
     # Data keys KMS hands out are copies of nothing it keeps: none may be found at rest either.
-    data_keys = [kms.generate_data_key(KeyId="alias/aws/ssm", KeySpec="AES_256")["Plaintext"] for _ in range(3)]
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    data_keys = [kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")["Plaintext"] for _ in range(3)]
     assert ssm.get_parameter(Name="/big", WithDecryption=True)["Parameter"]["Value"] == plaintexts[3]
 
     needles = []
