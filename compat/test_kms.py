@@ -2,11 +2,15 @@
 states, rotation, deletion on the server's clock, key policies and tags, through boto3 and the CLI."""
 import base64
 import json
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+
+
+def server_now(server):
+    """Now on the server's clock (other tests move the shared server's virtual clock)."""
+    return server.admin("GET", "/_spcred/clock").json()["now_ms"] / 1000
 
 
 def error_of(call, *args, **kwargs):
@@ -26,7 +30,7 @@ def key(kms):
 
 
 def test_create_key_returns_aws_key_metadata(kms, server):
-    before = time.time()
+    before = server_now(server)
     meta = kms.create_key(Description="erp secrets", Tags=[{"TagKey": "team", "TagValue": "erp"}])["KeyMetadata"]
     account = server.client("sts").get_caller_identity()["Account"]
     assert meta["AWSAccountId"] == account
@@ -41,7 +45,7 @@ def test_create_key_returns_aws_key_metadata(kms, server):
     assert meta["MultiRegion"] is False
     assert len(meta["CurrentKeyMaterialId"]) == 64
     assert "DeletionDate" not in meta
-    assert before - 5 < meta["CreationDate"].timestamp() < time.time() + 5
+    assert before - 5 < meta["CreationDate"].timestamp() < server_now(server) + 5
     for ref in (meta["KeyId"], meta["Arn"]):
         assert kms.describe_key(KeyId=ref)["KeyMetadata"] == meta
     listed = [k for k in kms.get_paginator("list_keys").paginate().build_full_result()["Keys"]]
@@ -214,7 +218,7 @@ def test_rotation_keeps_old_ciphertexts_readable(kms, key, server):
     kms.enable_key_rotation(KeyId=key["KeyId"])
     status = kms.get_key_rotation_status(KeyId=key["KeyId"])
     assert (status["KeyRotationEnabled"], status["RotationPeriodInDays"], status["KeyId"]) == (True, 365, key["Arn"])
-    assert 364 < (status["NextRotationDate"].timestamp() - time.time()) / 86400 < 366
+    assert 364 < (status["NextRotationDate"].timestamp() - server_now(server)) / 86400 < 366
     old = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"old material")["CiphertextBlob"]
     assert kms.rotate_key_on_demand(KeyId=key["KeyId"])["KeyId"] == key["Arn"]
     new_meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
@@ -284,7 +288,7 @@ def test_deletion_happens_when_the_clock_passes_it(fresh_server):
     blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
     assert error_of(kms.schedule_key_deletion, KeyId=key["KeyId"], PendingWindowInDays=5) == (
         "ValidationException", "PendingWindowInDays should be between 7 and 30, but it is 5")
-    now = s.admin("GET", "/_spcred/clock").json()["now_ms"] / 1000
+    now = server_now(s)
     out = kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     assert (out["KeyId"], out["KeyState"], out["PendingWindowInDays"]) == (key["Arn"], "PendingDeletion", 7)
     assert abs(out["DeletionDate"].timestamp() - (now + 7 * 86400)) < 60
