@@ -411,7 +411,7 @@ struct GenerateRandomOutput {
     plaintext: String,
 }
 
-pub(crate) fn generate_random(ctx: &Ctx<'_>, input: GenerateRandomInput) -> Result<Value, KmsError> {
+pub(crate) fn generate_random(ctx: &Ctx<'_>, input: &GenerateRandomInput) -> Result<Value, KmsError> {
     if input.custom_key_store_id.is_some() {
         return Err(KmsError::Unsupported("Custom key stores are not supported.".into()));
     }

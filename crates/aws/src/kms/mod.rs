@@ -119,7 +119,7 @@ impl Service for Kms {
     async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, KmsError> {
         let input = input.clone();
         match op {
-            Op::CreateKey => manage::authorize_create(&service::input(input)?),
+            Op::CreateKey => Ok(manage::authorize_create(&service::input(input)?)),
             Op::ListKeys => Ok(Authorization::one(service::Check::new("kms:ListKeys", "*"))),
             Op::ListAliases => Ok(Authorization::one(service::Check::new("kms:ListAliases", "*"))),
             Op::GenerateRandom => Ok(Authorization::one(service::Check::new("kms:GenerateRandom", "*"))),
@@ -185,7 +185,7 @@ impl Service for Kms {
             Op::GenerateDataKey => cipher::generate_data_key(ctx, service::input(input)?, true).await,
             Op::GenerateDataKeyWithoutPlaintext => cipher::generate_data_key(ctx, service::input(input)?, false).await,
             Op::ReEncrypt => cipher::re_encrypt(ctx, service::input(input)?).await,
-            Op::GenerateRandom => cipher::generate_random(ctx, service::input(input)?),
+            Op::GenerateRandom => cipher::generate_random(ctx, &service::input(input)?),
         }
     }
 }

@@ -228,10 +228,20 @@ fn check_value(value: &str, tier: &str, allowed_pattern: Option<&str>) -> Result
     Ok(())
 }
 
-pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Value, SsmError> {
+/// What a PutParameter will write, once its input is checked against the parameter as it is.
+struct Plan {
+    existing: Option<Version>,
+    kind: String,
+    parsed: Vec<policies::Parsed>,
+    tier: String,
+    allowed_pattern: Option<String>,
+    data_type: String,
+}
+
+/// Checks a PutParameter against the rules and the parameter's current state.
+async fn plan(ctx: &Ctx<'_>, input: &PutInput) -> Result<Plan, SsmError> {
     let scope = scope(ctx);
-    let (account, region) = (ctx.account(), ctx.region);
-    names::validate(&input.name, region, account)?;
+    names::validate(&input.name, ctx.region, ctx.account())?;
     if input.overwrite && !input.tags.is_empty() {
         return Err(SsmError::validation(
             "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove \
@@ -246,12 +256,11 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
             "The following data type is not supported: {data_type} (Data type names are all lowercase.)"
         )));
     }
-    let (existing, crowded) = {
+    let (existing, standard, advanced) = {
         let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
         let existing = store::ssm::current(&mut conn, scope, &input.name).await?;
         let standard = store::ssm::count(&mut conn, scope, STANDARD).await?;
-        let advanced = store::ssm::count(&mut conn, scope, ADVANCED).await?;
-        (existing, (standard, advanced))
+        (existing, standard, store::ssm::count(&mut conn, scope, ADVANCED).await?)
     };
     if existing.is_some() && !input.overwrite {
         return Err(SsmError::ParameterAlreadyExists);
@@ -274,7 +283,7 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
         existing.as_ref().map(|e| e.tier.as_str()),
         !parsed.is_empty(),
         input.value.chars().count(),
-        crowded.0 >= MAX_STANDARD_PARAMETERS,
+        standard >= MAX_STANDARD_PARAMETERS,
     )?;
     if !parsed.is_empty() && tier != ADVANCED {
         return Err(SsmError::validation("Parameter policies are supported only for advanced-tier parameters."));
@@ -282,34 +291,54 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
     let allowed_pattern =
         input.allowed_pattern.clone().or_else(|| existing.as_ref().and_then(|e| e.allowed_pattern.clone()));
     check_value(&input.value, &tier, allowed_pattern.as_deref())?;
-    if existing.is_none()
-        && ((tier == STANDARD && crowded.0 >= MAX_STANDARD_PARAMETERS)
-            || (tier == ADVANCED && crowded.1 >= MAX_ADVANCED_PARAMETERS))
-    {
+    let full = if tier == STANDARD { standard >= MAX_STANDARD_PARAMETERS } else { advanced >= MAX_ADVANCED_PARAMETERS };
+    if existing.is_none() && full {
         return Err(SsmError::ParameterLimitExceeded);
     }
+    Ok(Plan { existing, kind, parsed, tier, allowed_pattern, data_type })
+}
 
-    let arn = names::arn(region, account, &input.name);
-    let (value, ciphertext, key_id, kms_key_id) = if kind == SECURE_STRING {
-        // An update that names no key keeps the parameter's key.
-        let inherited = existing.as_ref().filter(|e| e.kind == SECURE_STRING).and_then(|e| e.key_id.clone());
-        let key_ref = input.key_id.clone().or(inherited);
-        let request_id = ctx.env.ids.uuid();
-        let key = cipher::resolve_for(ctx, key_ref.as_deref(), DEFAULT_KEY)
-            .await
-            .map_err(|e| SsmError::from_kms(e, &request_id))?;
-        let blob = secure::encrypt(ctx, &key, &arn, tier == ADVANCED, &input.value).await?;
-        (None, Some(blob), Some(key_ref.unwrap_or_else(|| DEFAULT_KEY.to_owned())), Some(key.key_id))
-    } else {
-        (Some(input.value.clone()), None, None, None)
-    };
+/// How a value is stored: in the clear, or (a SecureString) only as KMS ciphertext with its key.
+struct Stored {
+    value: Option<String>,
+    ciphertext: Option<Vec<u8>>,
+    key_id: Option<String>,
+    kms_key_id: Option<String>,
+}
 
+async fn seal(ctx: &Ctx<'_>, input: &PutInput, plan: &Plan) -> Result<Stored, SsmError> {
+    if plan.kind != SECURE_STRING {
+        return Ok(Stored { value: Some(input.value.clone()), ciphertext: None, key_id: None, kms_key_id: None });
+    }
+    // An update that names no key keeps the parameter's key.
+    let inherited = plan.existing.as_ref().filter(|e| e.kind == SECURE_STRING).and_then(|e| e.key_id.clone());
+    let key_ref = input.key_id.clone().or(inherited);
+    let request_id = ctx.env.ids.uuid();
+    let key = cipher::resolve_for(ctx, key_ref.as_deref(), DEFAULT_KEY)
+        .await
+        .map_err(|e| SsmError::from_kms(e, &request_id))?;
+    let arn = names::arn(ctx.region, ctx.account(), &input.name);
+    let blob = secure::encrypt(ctx, &key, &arn, plan.tier == ADVANCED, &input.value).await?;
+    Ok(Stored {
+        value: None,
+        ciphertext: Some(blob),
+        key_id: Some(key_ref.unwrap_or_else(|| DEFAULT_KEY.to_owned())),
+        kms_key_id: Some(key.key_id),
+    })
+}
+
+pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Value, SsmError> {
+    let plan = plan(ctx, &input).await?;
+    // Encryption needs KMS and the caller's permission on the key: done before the write
+    // transaction, which must not wait on anything slow.
+    let stored = seal(ctx, &input, &plan).await?;
+    let scope = scope(ctx);
     let mut tx = ctx.env.store.begin().await?;
     let now_current = store::ssm::current(&mut tx, scope, &input.name).await?;
-    if now_current.as_ref().map(|c| c.version) != existing.as_ref().map(|e| e.version) {
+    if now_current.as_ref().map(|c| c.version) != plan.existing.as_ref().map(|e| e.version) {
         return Err(SsmError::TooManyUpdates);
     }
-    let version_number = existing.as_ref().map_or(1, |e| e.version + 1);
+    let version_number = plan.existing.as_ref().map_or(1, |e| e.version + 1);
     if let (Some(oldest), count) = store::ssm::version_span(&mut tx, scope, &input.name).await?
         && count >= MAX_VERSIONS
     {
@@ -327,16 +356,16 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
     let version = Version {
         name: input.name.clone(),
         version: version_number,
-        kind,
-        value,
-        ciphertext,
-        key_id,
-        kms_key_id,
-        description: input.description.clone().or_else(|| existing.as_ref().and_then(|e| e.description.clone())),
-        allowed_pattern,
-        data_type,
-        tier: tier.clone(),
-        policies: policies::texts_json(&parsed),
+        kind: plan.kind,
+        value: stored.value,
+        ciphertext: stored.ciphertext,
+        key_id: stored.key_id,
+        kms_key_id: stored.kms_key_id,
+        description: input.description.clone().or_else(|| plan.existing.as_ref().and_then(|e| e.description.clone())),
+        allowed_pattern: plan.allowed_pattern,
+        data_type: plan.data_type,
+        tier: plan.tier.clone(),
+        policies: policies::texts_json(&plan.parsed),
         modified_ms: ctx.now_ms,
         modified_user: ctx.caller.arn.clone(),
     };
@@ -344,12 +373,13 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
     for tag in &input.tags {
         store::ssm::put_tag(&mut tx, scope, &input.name, &tag.key, &tag.value).await?;
     }
-    let schedule = restart_schedule(&mut tx, scope, &input.name, &parsed, input.policies.is_some(), ctx.now_ms).await?;
+    let schedule =
+        restart_schedule(&mut tx, scope, &input.name, &plan.parsed, input.policies.is_some(), ctx.now_ms).await?;
     policies::reschedule(&mut tx, scope, &input.name, &schedule, ctx.now_ms).await?;
-    let operation = if existing.is_some() { "Update" } else { "Create" };
+    let operation = if plan.existing.is_some() { "Update" } else { "Create" };
     events::emit_change(ctx.env, &mut tx, scope, operation, &version, ctx.now_ms).await?;
     commit(tx).await?;
-    Ok(service::output(&PutOutput { version: version_number, tier })?)
+    Ok(service::output(&PutOutput { version: version_number, tier: plan.tier })?)
 }
 
 /// The schedule after a new version: new policies start afresh; kept ones keep their state,
@@ -546,11 +576,13 @@ pub(crate) struct DescribeInput {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
 pub(crate) struct PolicyOut {
-    policy_text: String,
-    policy_type: String,
-    policy_status: String,
+    #[serde(rename = "PolicyText")]
+    text: String,
+    #[serde(rename = "PolicyType")]
+    kind: String,
+    #[serde(rename = "PolicyStatus")]
+    status: String,
 }
 
 #[derive(Serialize)]
@@ -605,7 +637,7 @@ pub(crate) async fn describe_parameters(ctx: &Ctx<'_>, input: DescribeInput) -> 
         let policies = store::ssm::policies(&mut conn, scope, &v.name)
             .await?
             .into_iter()
-            .map(|p| PolicyOut { policy_text: p.text, policy_type: p.kind, policy_status: p.status })
+            .map(|p| PolicyOut { text: p.text, kind: p.kind, status: p.status })
             .collect();
         parameters.push(MetadataOut {
             arn: names::arn(ctx.region, ctx.account(), &v.name),
@@ -708,7 +740,7 @@ pub(crate) async fn get_parameter_history(ctx: &Ctx<'_>, input: HistoryInput) ->
                     .ok()
                     .and_then(|t| t.get("Type").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_default();
-                PolicyOut { policy_text: p.text, policy_type, policy_status: status }
+                PolicyOut { text: p.text, kind: policy_type, status }
             })
             .collect();
         parameters.push(HistoryEntry {

@@ -356,7 +356,7 @@ mod tests {
         ] {
             assert_eq!(code(bad), "InvalidPolicyAttributeException", "{bad}");
         }
-        let eleven = format!("[{}]", vec![&BLOG[1..BLOG.len() - 1]; 11].join(","));
+        let eleven = format!("[{}]", [&BLOG[1..BLOG.len() - 1]; 11].join(","));
         assert_eq!(code(&eleven), "PoliciesLimitExceededException");
     }
 
