@@ -546,7 +546,9 @@ pub(crate) async fn get_parameters_by_path(ctx: &Ctx<'_>, input: ByPathInput) ->
     {
         let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
         for v in store::ssm::list_current(&mut conn, scope, &prefix, Some(&upper)).await? {
-            let rest = &v.name[prefix.len()..];
+            let Some(rest) = v.name.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
             if !input.recursive && rest.contains('/') {
                 continue;
             }
