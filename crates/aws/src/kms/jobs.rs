@@ -70,3 +70,97 @@ impl Handler for KeyLifecycle {
         Ok(Outcome::Done)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kms::keys::{DAY_MS, NewKey};
+
+    async fn env() -> (tempfile::TempDir, Arc<Env>, Arc<store::VirtualClock>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = store::Store::open(&dir.path().join("spcred.db")).await.unwrap();
+        let clock = Arc::new(store::VirtualClock::new());
+        let master = crypto::MasterKey::generate(&crypto::SystemRandom);
+        let env = Env::new(db, clock.clone(), Arc::new(crypto::SystemRandom), &master, "us-east-1".into());
+        (dir, Arc::new(env), clock)
+    }
+
+    async fn jobs_of(env: &Env, kind: &str) -> Vec<Job> {
+        let mut conn = env.store.reader().acquire().await.unwrap();
+        store::jobs::list(&mut conn, kind, 100).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn automatic_rotation_adds_material_once_per_period() {
+        let (_dir, env, clock) = env().await;
+        let now = env.now_ms();
+        let spec = NewKey {
+            description: String::new(),
+            policy: "{}".into(),
+            key_manager: "CUSTOMER",
+            rotation_days: Some(90),
+        };
+        let mut tx = env.store.begin().await.unwrap();
+        let key =
+            keys::insert_new(&env, &mut tx, "111122223333", "us-east-1", env.ids.uuid(), spec, now).await.unwrap();
+        tx.commit().await.unwrap();
+        let handler = KeyLifecycle::new(env.clone());
+        let first = jobs_of(&env, ROTATE_JOB).await;
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].due_ms, now + 90 * DAY_MS);
+
+        clock.advance_ms(90 * DAY_MS);
+        for _ in 0..2 {
+            handler.run(&first[0]).await.unwrap();
+        }
+        let mut conn = env.store.reader().acquire().await.unwrap();
+        let rotated = store::kms::get_key_by_id(&mut conn, &key.key_id).await.unwrap().unwrap();
+        assert_eq!(rotated.current_version, 2, "a second run of the same job does not rotate again");
+        assert_eq!(rotated.next_rotation_ms, Some(now + 180 * DAY_MS));
+        let materials = store::kms::list_materials(&mut conn, &key.key_id).await.unwrap();
+        assert_eq!(materials.iter().map(|m| m.rotation_type.as_deref()).collect::<Vec<_>>(), [None, Some("AUTOMATIC")]);
+        drop(conn);
+        let next: Vec<_> = jobs_of(&env, ROTATE_JOB).await.into_iter().map(|j| j.due_ms).collect();
+        assert!(next.contains(&(now + 180 * DAY_MS)));
+    }
+
+    #[tokio::test]
+    async fn deletion_waits_for_its_date_and_respects_cancellation() {
+        let (_dir, env, clock) = env().await;
+        let now = env.now_ms();
+        let spec =
+            NewKey { description: String::new(), policy: "{}".into(), key_manager: "CUSTOMER", rotation_days: None };
+        let mut tx = env.store.begin().await.unwrap();
+        let mut key =
+            keys::insert_new(&env, &mut tx, "111122223333", "us-east-1", env.ids.uuid(), spec, now).await.unwrap();
+        keys::schedule_deletion(&mut tx, &mut key, 7, now).await.unwrap();
+        tx.commit().await.unwrap();
+        let job = jobs_of(&env, DELETE_JOB).await.remove(0);
+        let handler = KeyLifecycle::new(env.clone());
+        let exists = |env: Arc<Env>, id: String| async move {
+            let mut conn = env.store.reader().acquire().await.unwrap();
+            store::kms::get_key_by_id(&mut conn, &id).await.unwrap().is_some()
+        };
+        clock.advance_ms(6 * DAY_MS);
+        handler.run(&job).await.unwrap();
+        assert!(exists(env.clone(), key.key_id.clone()).await, "not before its date");
+
+        // Cancelled, then the date passes: the key stays.
+        let mut tx = env.store.begin().await.unwrap();
+        key.key_state = keys::DISABLED.into();
+        key.deletion_ms = None;
+        store::kms::update_key(&mut tx, &key).await.unwrap();
+        tx.commit().await.unwrap();
+        clock.advance_ms(2 * DAY_MS);
+        handler.run(&job).await.unwrap();
+        assert!(exists(env.clone(), key.key_id.clone()).await);
+
+        let mut tx = env.store.begin().await.unwrap();
+        keys::schedule_deletion(&mut tx, &mut key, 7, env.now_ms()).await.unwrap();
+        tx.commit().await.unwrap();
+        clock.advance_ms(7 * DAY_MS);
+        handler.run(&job).await.unwrap();
+        assert!(!exists(env.clone(), key.key_id.clone()).await);
+        handler.run(&job).await.unwrap();
+    }
+}

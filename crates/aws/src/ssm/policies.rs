@@ -386,6 +386,68 @@ mod tests {
         assert!(from_texts_json("[]").is_empty());
     }
 
+    fn version(name: &str, modified_ms: i64) -> store::ssm::Version {
+        store::ssm::Version {
+            name: name.into(),
+            version: 1,
+            kind: "String".into(),
+            value: Some("v".into()),
+            ciphertext: None,
+            key_id: None,
+            kms_key_id: None,
+            description: None,
+            allowed_pattern: None,
+            data_type: "text".into(),
+            tier: "Advanced".into(),
+            policies: "[]".into(),
+            modified_ms,
+            modified_user: "arn:aws:iam::111122223333:root".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_policy_fires_once_however_often_its_job_runs_and_stale_jobs_do_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = store::Store::open(&dir.path().join("spcred.db")).await.unwrap();
+        let clock = Arc::new(store::VirtualClock::new());
+        let master = crypto::MasterKey::generate(&crypto::SystemRandom);
+        let env =
+            Arc::new(Env::new(db.clone(), clock.clone(), Arc::new(crypto::SystemRandom), &master, "us-east-1".into()));
+        let scope = Scope { account_id: "111122223333", region: "us-east-1" };
+        let now = store::Clock::now_ms(clock.as_ref());
+        let day = 24 * HOUR_MS;
+        let parsed = parse(BLOG).unwrap();
+
+        let mut tx = db.begin().await.unwrap();
+        store::ssm::put_version(&mut tx, scope, &version("/stale", now)).await.unwrap();
+        reschedule(&mut tx, scope, "/stale", &schedule("/stale", &parsed, now - 150 * day), now).await.unwrap();
+        store::ssm::put_version(&mut tx, scope, &version("/due", now)).await.unwrap();
+        reschedule(&mut tx, scope, "/due", &schedule("/due", &parsed, now - 150 * day), now).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut conn = db.reader().acquire().await.unwrap();
+        let queued = store::jobs::list(&mut conn, POLICY_JOB, 10).await.unwrap();
+        assert_eq!(queued.len(), 2);
+        drop(conn);
+
+        // "/stale" changes after its job was claimed: the job now names an old due time.
+        let mut tx = db.begin().await.unwrap();
+        let restarted = schedule("/stale", &parsed, now);
+        store::ssm::replace_policies(&mut tx, scope, "/stale", &restarted).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let handler = PolicyJobs::new(env.clone());
+        for job in queued.iter().chain(queued.iter()) {
+            assert!(matches!(handler.run(job).await.unwrap(), Outcome::Done));
+        }
+        let mut conn = db.reader().acquire().await.unwrap();
+        let events = store::jobs::list(&mut conn, crate::events::outbox::ROUTE_JOB, 10).await.unwrap();
+        assert_eq!(events.len(), 1, "one event, for the due policy only");
+        assert!(events[0].payload.contains("/due") && events[0].payload.contains("NoChangeNotification"));
+        let due = store::ssm::policy(&mut conn, scope, "/due", 0).await.unwrap().unwrap();
+        let stale = store::ssm::policy(&mut conn, scope, "/stale", 0).await.unwrap().unwrap();
+        assert_eq!((due.status.as_str(), stale.status.as_str()), (FINISHED, PENDING));
+    }
+
     #[test]
     fn units_are_reported_as_given() {
         assert_eq!(unit_text(150 * 24 * HOUR_MS), "150 Days");
