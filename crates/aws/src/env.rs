@@ -35,6 +35,8 @@ pub struct Env {
     pub(crate) policies: PolicyCache,
     /// SQS's in-memory state: long-poll notifiers and recently loaded queues.
     pub(crate) sqs: crate::sqs::Shared,
+    /// KMS key material already opened (see `kms::cipher::MaterialCache`).
+    pub(crate) kms_materials: crate::kms::cipher::MaterialCache,
 }
 
 impl Env {
@@ -63,6 +65,7 @@ impl Env {
             key_usage,
             policies: PolicyCache::default(),
             sqs: crate::sqs::Shared::default(),
+            kms_materials: crate::kms::cipher::MaterialCache::default(),
         }
     }
 

@@ -9,6 +9,8 @@ use base64::Engine as _;
 use crypto::kms::{BlobOrigin, EncryptionContext, KeyMaterial};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::RwLock;
 use store::kms::Key;
 use zeroize::Zeroizing;
 
@@ -23,8 +25,43 @@ fn unb64(s: &str) -> Result<Vec<u8>, KmsError> {
         .map_err(|_| KmsError::validation("Invalid base64 in a blob parameter"))
 }
 
+/// Opened key material by key id and version, with its public id. A version's material never
+/// changes, so entries need no invalidation (a deleted key is refused before its material is
+/// looked for); the map is bounded and cleared when full.
+#[derive(Default)]
+pub(crate) struct MaterialCache {
+    entries: RwLock<HashMap<(String, i64), (KeyMaterial, String)>>,
+}
+
+/// Entries kept before the cache starts over.
+const MATERIAL_CACHE_MAX: usize = 10_000;
+
+impl std::fmt::Debug for MaterialCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MaterialCache(<redacted>)")
+    }
+}
+
+impl MaterialCache {
+    fn get(&self, key_id: &str, version: i64) -> Option<(KeyMaterial, String)> {
+        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(&(key_id.to_owned(), version)).cloned()
+    }
+
+    fn put(&self, key_id: &str, version: i64, entry: (KeyMaterial, String)) {
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= MATERIAL_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert((key_id.to_owned(), version), entry);
+    }
+}
+
 /// A key's material version, opened, with its public id.
 async fn material(env: &Env, key: &Key, version: i64) -> Result<Option<(KeyMaterial, String)>, KmsError> {
+    if let Some(hit) = env.kms_materials.get(&key.key_id, version) {
+        return Ok(Some(hit));
+    }
     let mut conn = env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let Some(row) = store::kms::get_material(&mut conn, &key.key_id, version).await? else {
         return Ok(None);
@@ -34,6 +71,7 @@ async fn material(env: &Env, key: &Key, version: i64) -> Result<Option<(KeyMater
         tracing::error!(key_id = %key.key_id, version, "stored key material does not open under the master key");
         KmsError::Common(crate::CommonError::Internal)
     })?;
+    env.kms_materials.put(&key.key_id, version, (opened.clone(), row.material_id.clone()));
     Ok(Some((opened, row.material_id)))
 }
 
