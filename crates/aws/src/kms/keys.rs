@@ -15,7 +15,7 @@ pub(crate) const DISABLED: &str = "Disabled";
 /// `PendingDeletion`.
 pub(crate) const PENDING_DELETION: &str = "PendingDeletion";
 /// Key manager of keys that AWS services create for the account.
-pub(crate) const AWS_MANAGED: &str = "AWS";
+const AWS_MANAGED: &str = "AWS";
 /// The one key spec and usage spcred implements.
 pub(crate) const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 /// See [`SYMMETRIC_DEFAULT`].

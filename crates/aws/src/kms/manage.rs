@@ -1,7 +1,7 @@
 //! Key management: creation, description, states, deletion, rotation, key policies and tags.
 
 use super::error::KmsError;
-use super::keys::{self, AWS_MANAGED, DAY_MS, DEFAULT_ROTATION_DAYS, DISABLED, ENABLED, PENDING_DELETION};
+use super::keys::{self, DAY_MS, DEFAULT_ROTATION_DAYS, DISABLED, ENABLED, PENDING_DELETION};
 use super::{DELETE_JOB, Op, ROTATE_JOB, epoch_seconds};
 use crate::error::CommonError;
 use crate::service::{self, Authorization, Check, Ctx, Operation};
@@ -28,15 +28,6 @@ pub(crate) async fn authorize_on_key(ctx: &Ctx<'_>, op: Op, input: &Value) -> Re
         check = check.with_condition("kms:RequestAlias", vec![alias]);
     }
     Ok(Authorization::one(check))
-}
-
-/// Customers cannot change AWS managed keys; their key policies allow only their use through
-/// the owning service and reading their metadata.
-fn require_customer_managed(ctx: &Ctx<'_>, action: &str, key: &Key) -> Result<(), KmsError> {
-    if key.key_manager == AWS_MANAGED {
-        return Err(crate::authz::denied(&ctx.caller.arn, &keys::check(ctx, action, key)).into());
-    }
-    Ok(())
 }
 
 /// Begins a write transaction and reads `key_id` in it, so that the change applies to the key
@@ -279,7 +270,6 @@ pub(crate) struct UpdateDescriptionInput {
 
 pub(crate) async fn update_key_description(ctx: &Ctx<'_>, input: UpdateDescriptionInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:UpdateKeyDescription", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     key.description = input.description;
@@ -290,7 +280,6 @@ pub(crate) async fn update_key_description(ctx: &Ctx<'_>, input: UpdateDescripti
 
 pub(crate) async fn enable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:EnableKey", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     if key.key_state != ENABLED {
@@ -309,7 +298,6 @@ pub(crate) async fn enable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value
 
 pub(crate) async fn disable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:DisableKey", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     key.key_state = DISABLED.into();
@@ -340,7 +328,6 @@ pub(crate) async fn schedule_key_deletion(ctx: &Ctx<'_>, input: ScheduleDeletion
         return Err(KmsError::validation(format!("PendingWindowInDays should be between 7 and 30, but it is {days}")));
     }
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:ScheduleKeyDeletion", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     keys::schedule_deletion(&mut tx, &mut key, days, ctx.now_ms).await?;
@@ -361,7 +348,6 @@ struct KeyArnOutput {
 
 pub(crate) async fn cancel_key_deletion(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:CancelKeyDeletion", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     if key.key_state != PENDING_DELETION {
         return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn)));
@@ -384,7 +370,6 @@ pub(crate) struct EnableRotationInput {
 
 pub(crate) async fn enable_key_rotation(ctx: &Ctx<'_>, input: EnableRotationInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:EnableKeyRotation", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_enabled(&key)?;
     // The wire layer holds RotationPeriodInDays to 90..=2560.
@@ -401,7 +386,6 @@ pub(crate) async fn enable_key_rotation(ctx: &Ctx<'_>, input: EnableRotationInpu
 
 pub(crate) async fn disable_key_rotation(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:DisableKeyRotation", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_enabled(&key)?;
     key.rotation_period_days = None;
@@ -435,7 +419,6 @@ pub(crate) async fn get_key_rotation_status(ctx: &Ctx<'_>, input: KeyIdInput) ->
 
 pub(crate) async fn rotate_key_on_demand(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:RotateKeyOnDemand", &key)?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_enabled(&key)?;
     if store::kms::count_on_demand_rotations(&mut tx, &key.key_id).await? >= MAX_ON_DEMAND_ROTATIONS {
@@ -556,7 +539,6 @@ pub(crate) async fn put_key_policy(ctx: &Ctx<'_>, input: PutPolicyInput) -> Resu
     if input.policy_name.as_deref().is_some_and(|n| n != DEFAULT_POLICY) {
         return Err(KmsError::Unsupported("Only default policy is supported".into()));
     }
-    require_customer_managed(ctx, "kms:PutKeyPolicy", &key)?;
     keys::require_not_pending_deletion(&key)?;
     parse_policy(&input.policy)?;
     if !input.bypass_policy_lockout_safety_check {
@@ -590,7 +572,6 @@ pub(crate) struct TagInput {
 
 pub(crate) async fn tag_resource(ctx: &Ctx<'_>, input: TagInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:TagResource", &key)?;
     let (mut tx, key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     let existing = store::kms::list_tags(&mut tx, &key.key_id).await?;
@@ -611,7 +592,6 @@ pub(crate) struct UntagInput {
 
 pub(crate) async fn untag_resource(ctx: &Ctx<'_>, input: UntagInput) -> Result<Value, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    require_customer_managed(ctx, "kms:UntagResource", &key)?;
     let (mut tx, key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     for tag_key in &input.tag_keys {
