@@ -329,3 +329,51 @@ def test_cli_encrypt_and_decrypt_with_context(server, tmp_path):
     assert base64.b64decode(back["Plaintext"]) == b"cli secret"
     failed = server.aws("kms", "decrypt", "--ciphertext-blob", f"fileb://{tmp_path / 'blob'}", check=False)
     assert failed.returncode != 0 and "InvalidCiphertextException" in failed.stderr
+
+
+def test_key_policies_decide_together_with_iam(server):
+    kms, iam = server.client("kms"), server.client("iam")
+    account = server.client("sts").get_caller_identity()["Account"]
+    tag = uuid.uuid4().hex[:8]
+
+    def user(name, statements):
+        iam.create_user(UserName=name)
+        if statements:
+            doc = {"Version": "2012-10-17", "Statement": statements}
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(doc))
+        k = iam.create_access_key(UserName=name)["AccessKey"]
+        return server.client("kms", key_id=k["AccessKeyId"], secret=k["SecretAccessKey"])
+
+    alice = user(f"alice{tag}", [{"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*"}])
+    bob = user(f"bob{tag}", [])
+    bob_arn = f"arn:aws:iam::{account}:user/bob{tag}"
+
+    # The default policy lets IAM decide: alice's identity policy is enough; bob has none.
+    default = kms.create_key()["KeyMetadata"]
+    blob = alice.encrypt(KeyId=default["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    assert alice.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+    code, message = error_of(bob.encrypt, KeyId=default["KeyId"], Plaintext=b"x")
+    assert (code, message.split(" because")[0]) == ("AccessDeniedException",
+        f"User: {bob_arn} is not authorized to perform: kms:Encrypt on resource: {default['Arn']}")
+
+    # A key policy without the account statement shuts out IAM policies, and root, but admits
+    # the principal it names.
+    only_bob = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": bob_arn}, "Action": "kms:*", "Resource": "*"}]})
+    assert error_of(kms.create_key, Policy=only_bob) == (
+        "MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.")
+    locked = kms.create_key(Policy=only_bob, BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+    assert error_of(alice.encrypt, KeyId=locked["KeyId"], Plaintext=b"x")[0] == "AccessDeniedException"
+    assert error_of(kms.encrypt, KeyId=locked["KeyId"], Plaintext=b"x")[0] == "AccessDeniedException"
+    assert error_of(kms.describe_key, KeyId=locked["KeyId"])[0] == "AccessDeniedException"
+    assert bob.decrypt(CiphertextBlob=bob.encrypt(KeyId=locked["KeyId"], Plaintext=b"y")["CiphertextBlob"])["Plaintext"] == b"y"
+
+    # An explicit deny in the key policy wins over alice's allow.
+    deny_alice = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "no", "Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{account}:user/alice{tag}"},
+         "Action": "kms:Decrypt", "Resource": "*"}]})
+    kms.put_key_policy(KeyId=default["KeyId"], Policy=deny_alice)
+    assert error_of(alice.decrypt, CiphertextBlob=blob)[0] == "AccessDeniedException"
+    assert alice.encrypt(KeyId=default["KeyId"], Plaintext=b"z")["CiphertextBlob"]

@@ -385,3 +385,77 @@ def test_tags_and_deletion(server):
     out = ssm.delete_parameters(Names=[name, "/compat/nope"])
     assert (out["DeletedParameters"], out["InvalidParameters"]) == ([name], ["/compat/nope"])
     assert error_of(ssm.get_parameter, Name=name)[0] == "ParameterNotFound"
+
+
+def new_user(server, name, *statements):
+    """An IAM user with one inline policy of `statements`; returns its SSM and KMS clients."""
+    iam = server.client("iam")
+    iam.create_user(UserName=name)
+    if statements:
+        doc = {"Version": "2012-10-17", "Statement": list(statements)}
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(doc))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    creds = {"key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}
+    return server.client("ssm", **creds), server.client("kms", **creds)
+
+
+def allow(action, resource, condition=None):
+    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def test_decryption_needs_kms_decrypt_on_the_key(server):
+    ssm, kms = server.client("ssm"), server.client("kms")
+    account = server.client("sts").get_caller_identity()["Account"]
+    key = kms.create_key()["KeyMetadata"]
+    tag = uuid.uuid4().hex[:8]
+    names = [f"/compat/perm{tag}/a", f"/compat/perm{tag}/b"]
+    arns = [f"arn:aws:ssm:us-east-1:{account}:parameter{n}" for n in names]
+    for n in names:
+        ssm.put_parameter(Name=n, Value=f"secret of {n}", Type="SecureString", KeyId=key["KeyId"])
+
+    # Allowed to read the parameters, not to decrypt: the ciphertext, or AccessDenied.
+    reader, _ = new_user(server, f"reader{tag}", allow("ssm:GetParameter*", arns))
+    assert reader.get_parameter(Name=names[0])["Parameter"]["Value"] != f"secret of {names[0]}"
+    code, message = error_of(reader.get_parameter, Name=names[0], WithDecryption=True)
+    assert code == "AccessDeniedException"
+    assert message.startswith(f"User: arn:aws:iam::{account}:user/reader{tag} is not authorized to perform: "
+                              f"kms:Decrypt on resource: {key['Arn']}")
+    assert "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException;" in message
+    assert error_of(reader.get_parameters, Names=names, WithDecryption=True)[0] == "AccessDeniedException"
+
+    # kms:Decrypt limited by the encryption context Parameter Store uses: one parameter, not the other.
+    decrypter, _ = new_user(server, f"decrypter{tag}", allow("ssm:GetParameter*", arns),
+                            allow("kms:Decrypt", key["Arn"],
+                                  {"StringEquals": {"kms:EncryptionContext:PARAMETER_ARN": arns[0]}}))
+    assert decrypter.get_parameter(Name=names[0], WithDecryption=True)["Parameter"]["Value"] == f"secret of {names[0]}"
+    assert error_of(decrypter.get_parameter, Name=names[1], WithDecryption=True)[0] == "AccessDeniedException"
+
+    # Storing needs kms:Encrypt (standard tier) or kms:GenerateDataKey (advanced tier).
+    writer, _ = new_user(server, f"writer{tag}", allow("ssm:PutParameter", f"arn:aws:ssm:us-east-1:{account}:parameter/compat/w{tag}/*"),
+                         allow("kms:Encrypt", key["Arn"]))
+    writer.put_parameter(Name=f"/compat/w{tag}/std", Value="v", Type="SecureString", KeyId=key["KeyId"])
+    code, message = error_of(writer.put_parameter, Name=f"/compat/w{tag}/adv", Value="v", Type="SecureString",
+                             KeyId=key["KeyId"], Tier="Advanced")
+    assert code == "AccessDeniedException" and "kms:GenerateDataKey" in message
+
+
+def test_the_managed_key_serves_through_parameter_store_only(server):
+    tag = uuid.uuid4().hex[:8]
+    account = server.client("sts").get_caller_identity()["Account"]
+    name = f"/compat/managed{tag}/token"
+    user_ssm, user_kms = new_user(
+        server, f"managed{tag}",
+        allow(["ssm:PutParameter", "ssm:GetParameter"], f"arn:aws:ssm:us-east-1:{account}:parameter{name}"),
+        allow("kms:Decrypt", "*"))
+    # No KeyId: alias/aws/ssm, whose policy lets every principal of the account use it via SSM.
+    user_ssm.put_parameter(Name=name, Value="via ssm", Type="SecureString")
+    got = user_ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert got["Value"] == "via ssm"
+    blob = base64.b64decode(user_ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    arn = f"arn:aws:ssm:us-east-1:{account}:parameter{name}"
+    # Directly, even with an IAM allow, KMS refuses: the key policy admits only calls via SSM.
+    assert error_of(user_kms.decrypt, CiphertextBlob=blob, EncryptionContext={"PARAMETER_ARN": arn})[0] == (
+        "AccessDeniedException")
