@@ -22,12 +22,14 @@ pub(crate) async fn run(pool: &SqlitePool, path: &str) -> Result<(), StoreError>
     )
     .execute(pool)
     .await?;
-    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations").fetch_one(pool).await?;
-    let found = found.unwrap_or(0);
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(pool).await?;
+    let found = applied.iter().copied().max().unwrap_or(0);
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported: SCHEMA_VERSION });
     }
-    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+    // Every migration not yet applied, not only those above the highest: features developed in
+    // parallel may land in a different order than their numbers.
+    for &(version, name, sql) in MIGRATIONS.iter().filter(|m| !applied.contains(&m.0)) {
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)")

@@ -161,3 +161,24 @@ async fn jobs_of_a_kind_are_listed_oldest_first() {
     let listed = jobs::list(&mut tx, "a", 10).await.unwrap();
     assert_eq!(listed.iter().map(|j| j.payload.as_str()).collect::<Vec<_>>(), ["1", "3"]);
 }
+
+#[tokio::test]
+async fn a_migration_numbered_below_the_newest_is_still_applied() {
+    // A store written before KMS and SSM landed, by a build that already had SQS (migration 5).
+    let (dir, store) = open().await;
+    let mut tx = store.begin().await.unwrap();
+    for table in ["kms_tags", "kms_aliases", "kms_key_material", "kms_keys"] {
+        sqlx::query(&format!("DROP TABLE {table}")).execute(&mut *tx).await.unwrap();
+    }
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 3").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    store.close().await;
+    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+    let mut conn = store.reader().acquire().await.unwrap();
+    assert!(kms::get_key_by_id(&mut conn, "any").await.unwrap().is_none());
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert!(versions.contains(&3));
+}
