@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod kms;
 pub mod meta;
 mod migrate;
+pub mod sp;
 pub mod sqs;
 pub mod ssm;
 

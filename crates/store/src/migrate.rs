@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "kms", include_str!("../migrations/0003_kms.sql")),
     (4, "ssm", include_str!("../migrations/0004_ssm.sql")),
     (5, "sqs", include_str!("../migrations/0005_sqs.sql")),
+    (9, "sp", include_str!("../migrations/0009_sp.sql")),
 ];
 
 /// The schema version this build writes.
