@@ -37,11 +37,17 @@ impl Admin {
 
     /// GETs `path` (under the endpoint) with `query`, returning the JSON body or the API's error.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, String> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.endpoint))
+        self.send(self.http.get(format!("{}{path}", self.endpoint)).query(query)).await
+    }
+
+    /// Sends `body` as JSON with `method` to `path`, returning the JSON body or the API's error.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Result<Value, String> {
+        self.send(self.http.request(method, format!("{}{path}", self.endpoint)).json(body)).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, String> {
+        let response = request
             .bearer_auth(&self.token)
-            .query(query)
             .send()
             .await
             .map_err(|e| format!("cannot reach spcred at {}: {e}", self.endpoint))?;

@@ -1,6 +1,7 @@
 //! `spcred`: the credential platform for Selling Partner API apps.
 
 mod admin;
+mod sp;
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -21,6 +22,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print the audit log of a running server.
     Audit(AuditArgs),
+    /// The SP-API sandbox's Developer Central: developer profile, apps, sellers, authorizations.
+    #[command(subcommand)]
+    Sp(sp::SpCommand),
 }
 
 #[derive(Args)]
@@ -40,7 +44,12 @@ struct ServeArgs {
     /// Virtual clock and the test admin API (POST /_spcred/clock).
     #[arg(long, env = "SPCRED_TEST_MODE", num_args = 0..=1, default_missing_value = "true")]
     test_mode: Option<bool>,
-    /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode).
+    /// Legacy IAM mode of the SP-API sandbox: every SP-API call must also be SigV4-signed
+    /// (service execute-api) by the app's IAM ARN, and IAM must allow execute-api:Invoke.
+    #[arg(long, env = "SPCRED_SP_REQUIRE_SIGV4", num_args = 0..=1, default_missing_value = "true")]
+    sp_require_sigv4: Option<bool>,
+    /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode,
+    /// sp-require-sigv4).
     #[arg(long, env = "SPCRED_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -91,6 +100,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         region: args.region,
         log_format: args.log_format,
         test_mode: args.test_mode,
+        sp_require_sigv4: args.sp_require_sigv4,
     };
     let from_file = match &args.config {
         Some(path) => server::Settings::from_file(path).map_err(|e| e.to_string())?,
@@ -115,6 +125,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if config.test_mode {
         println!("  test mode:     virtual clock at POST /_spcred/clock");
     }
+    if config.sp_require_sigv4 {
+        println!("  SP-API:        legacy IAM mode (SigV4 and execute-api:Invoke required)");
+    }
     server.run(server::shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
@@ -131,6 +144,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Audit(args) => admin::audit(args).await,
+            Command::Sp(command) => sp::run(command).await,
         }
     });
     match result {

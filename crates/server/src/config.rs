@@ -42,6 +42,8 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
     /// Virtual clock and the test admin API.
     pub test_mode: Option<bool>,
+    /// Legacy IAM mode of the SP-API sandbox: SP-API calls must be SigV4-signed and IAM-allowed.
+    pub sp_require_sigv4: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -57,6 +59,8 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// Virtual clock and the test admin API.
     pub test_mode: bool,
+    /// Legacy IAM mode of the SP-API sandbox (default off, as Amazon since 2 October 2023).
+    pub sp_require_sigv4: bool,
 }
 
 /// A configuration file that could not be used.
@@ -82,7 +86,7 @@ pub enum ConfigError {
 
 impl Settings {
     /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `region`,
-    /// `log-format`, `test-mode`).
+    /// `log-format`, `test-mode`, `sp-require-sigv4`).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
@@ -98,6 +102,7 @@ impl Settings {
             region: self.region.or(fallback.region),
             log_format: self.log_format.or(fallback.log_format),
             test_mode: self.test_mode.or(fallback.test_mode),
+            sp_require_sigv4: self.sp_require_sigv4.or(fallback.sp_require_sigv4),
         }
     }
 
@@ -109,6 +114,7 @@ impl Settings {
             region: self.region.unwrap_or_else(|| "us-east-1".to_owned()),
             log_format: self.log_format.unwrap_or_default(),
             test_mode: self.test_mode.unwrap_or(false),
+            sp_require_sigv4: self.sp_require_sigv4.unwrap_or(false),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The HTTP front: the admin API under `/_spcred/`, `/metrics`, and every other request to the
-//! AWS pipeline.
+//! The HTTP front: the admin API under `/_spcred/` (the SP-API sandbox's under `/_spcred/sp/`),
+//! `/metrics`, the SP-API sandbox's endpoints, and every other request to the AWS pipeline.
 
 use crate::scheduler::Scheduler;
 use axum::Router;
@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The store (admin reads).
     pub store: Store,
+    /// The SP-API sandbox.
+    pub sandbox: Arc<sp::Sandbox>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -43,19 +45,24 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// The router for `state`.
+/// The router for `state`: the admin API, `/metrics`, the SP-API sandbox's endpoints, and every
+/// other request to the AWS pipeline.
 pub fn router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/clock", get(get_clock).post(set_clock))
         .route("/audit", get(list_audit))
         .route("/events", get(list_events))
         .layer(middleware::from_fn_with_state(state.clone(), require_admin));
+    let sp_admin = state.sandbox.admin_router().layer(middleware::from_fn_with_state(state.clone(), require_admin));
+    let sp_public = state.sandbox.router();
     Router::new()
         .route("/_spcred/health", get(health))
         .nest("/_spcred", admin)
         .route("/metrics", get(render_metrics))
         .fallback(aws_request)
         .with_state(state)
+        .nest("/_spcred/sp", sp_admin)
+        .merge(sp_public)
 }
 
 /// An admin API error: `{"error": code, "message": text}`.

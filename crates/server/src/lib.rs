@@ -5,6 +5,7 @@ pub mod config;
 pub mod http;
 pub mod init;
 pub mod scheduler;
+pub mod sp_bridge;
 
 use crypto::{Random, SystemRandom};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -91,7 +92,23 @@ impl Server {
         })?;
         let local_addr = listener.local_addr()?;
 
-        let env = Arc::new(aws::Env::new(data.store.clone(), clock.clone(), rng, &data.master, config.region.clone()));
+        let env = Arc::new(aws::Env::new(
+            data.store.clone(),
+            clock.clone(),
+            rng.clone(),
+            &data.master,
+            config.region.clone(),
+        ));
+        let sandbox = sp::Sandbox::new(sp::Deps {
+            store: data.store.clone(),
+            clock: clock.clone(),
+            rng,
+            verifier: data.master.subkey(crypto::Purpose::Verifier),
+            at_rest: data.master.subkey(crypto::Purpose::AtRest),
+            audit: env.audit.clone(),
+            sink: Arc::new(sp_bridge::AwsSink::new(env.clone())),
+            gate: None,
+        });
         let mut dispatcher = aws::Dispatcher::new(env.clone());
         dispatcher.register(aws::sts::Sts);
         dispatcher.register(aws::iam::Iam);
@@ -103,6 +120,9 @@ impl Server {
         scheduler.register(aws::kms::DELETE_JOB, key_lifecycle.clone());
         scheduler.register(aws::kms::ROTATE_JOB, key_lifecycle);
         scheduler.register(aws::ssm::POLICY_JOB, Arc::new(aws::ssm::PolicyJobs::new(env)));
+        for (kind, handler) in sandbox.job_handlers() {
+            scheduler.register(kind, handler);
+        }
         let state = http::AppState {
             dispatcher: Arc::new(dispatcher),
             admin_token: Arc::new(data.admin_token.clone()),
@@ -110,6 +130,7 @@ impl Server {
             scheduler: Arc::new(scheduler),
             metrics: metrics_handle(),
             store: data.store.clone(),
+            sandbox,
         };
         Ok(Self { listener, state, local_addr, data })
     }

@@ -1,0 +1,349 @@
+//! `spcred sp ...`: Developer Central of the SP-API sandbox, over the admin API.
+
+use crate::AdminArgs;
+use crate::admin::Admin;
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[derive(Subcommand)]
+pub enum SpCommand {
+    /// The developer profile (Developer Central's registration form).
+    #[command(subcommand)]
+    Developer(DeveloperCommand),
+    /// App clients and their LWA credentials.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Selling partners (with sample orders).
+    #[command(subcommand)]
+    Seller(SellerCommand),
+    /// Self-authorization: a selling partner authorizes an app; prints the refresh token.
+    Authorize(PairArgs),
+    /// Revokes a selling partner's authorizations of an app.
+    Revoke(PairArgs),
+    /// The application notifications' SQS queues.
+    #[command(subcommand)]
+    Notifications(NotificationsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DeveloperCommand {
+    /// Registers (or resubmits) the developer profile.
+    Register(RegisterArgs),
+}
+
+#[derive(Args)]
+pub struct RegisterArgs {
+    /// Organization: its legal name.
+    #[arg(long)]
+    organization: String,
+    /// Organization: its website.
+    #[arg(long)]
+    website: Option<String>,
+    /// Organization: its country (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    country: Option<String>,
+    /// Contact: the primary contact's name.
+    #[arg(long)]
+    contact_name: String,
+    /// Contact: e-mail.
+    #[arg(long)]
+    contact_email: String,
+    /// Contact: phone.
+    #[arg(long)]
+    contact_phone: Option<String>,
+    /// Data access: `public` (publicly available applications) or `private` (for your own organization).
+    #[arg(long, default_value = "private")]
+    data_access: String,
+    /// Use cases: a role to apply for (repeat; see Amazon's role list).
+    #[arg(long = "role", required = true)]
+    roles: Vec<String>,
+    /// Use cases: what the applications do with the data.
+    #[arg(long)]
+    use_case: Option<String>,
+    /// Security controls: the incident response policy (required for restricted roles).
+    #[arg(long)]
+    incident_response_policy: Option<String>,
+    /// Security controls: whether data is encrypted at rest.
+    #[arg(long)]
+    encryption_at_rest: bool,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+#[derive(Subcommand)]
+pub enum AppCommand {
+    /// Creates an app client (in Draft) and prints its LWA credentials; the secret is shown once.
+    Create(CreateAppArgs),
+    /// Shows an app: LWA credentials' ids and expiry dates, notifications, authorizations.
+    Show(AppArgs),
+    /// Rotates the client secret (as the console's button does) and prints the new one.
+    Rotate(AppArgs),
+}
+
+#[derive(Args)]
+pub struct CreateAppArgs {
+    /// The app's name.
+    #[arg(long)]
+    name: String,
+    /// OAuth redirect URI (repeat for several).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// OAuth login URI (repeat for several).
+    #[arg(long = "login-uri")]
+    login_uris: Vec<String>,
+    /// A role (repeat), from those approved on the developer profile.
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// The IAM user or role ARN for legacy SigV4 calls.
+    #[arg(long)]
+    iam_arn: Option<String>,
+    /// An app for vendors rather than sellers.
+    #[arg(long)]
+    vendor: bool,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+#[derive(Args)]
+pub struct AppArgs {
+    /// The app: application id, client id or name.
+    #[arg(long)]
+    app: String,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+#[derive(Subcommand)]
+pub enum SellerCommand {
+    /// Creates a selling partner with sample orders; prints its selling partner id.
+    Create(CreateSellerArgs),
+}
+
+#[derive(Args)]
+pub struct CreateSellerArgs {
+    /// The store's name.
+    #[arg(long)]
+    name: String,
+    /// A marketplace id (repeat) [default: ATVPDKIKX0DER, Amazon.com].
+    #[arg(long = "marketplace")]
+    marketplaces: Vec<String>,
+    /// The selling partner's usage plan as a multiple of Amazon's published one.
+    #[arg(long)]
+    rate_scale: Option<f64>,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+#[derive(Args)]
+pub struct PairArgs {
+    /// The app: application id, client id or name.
+    #[arg(long)]
+    app: String,
+    /// The selling partner id.
+    #[arg(long)]
+    seller: String,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+#[derive(Subcommand)]
+pub enum NotificationsCommand {
+    /// Registers the queues of "Application Client Secret Expiry" and "Application Client New Secret".
+    Set(SetQueuesArgs),
+}
+
+#[derive(Args)]
+pub struct SetQueuesArgs {
+    /// The app: application id, client id or name.
+    #[arg(long)]
+    app: String,
+    /// SQS queue ARN for APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY.
+    #[arg(long)]
+    expiry_queue: Option<String>,
+    /// SQS queue ARN for APPLICATION_OAUTH_CLIENT_NEW_SECRET.
+    #[arg(long)]
+    new_secret_queue: Option<String>,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+/// The path segment of an app or seller key.
+fn seg(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("-")
+}
+
+fn print_json(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn print_app(v: &Value) {
+    println!("applicationId:   {}", text(&v["applicationId"]));
+    println!("name:            {}", text(&v["name"]));
+    println!("status:          {}", text(&v["status"]));
+    println!("clientId:        {}", text(&v["lwaCredentials"]["clientId"]));
+    if let Some(secret) = v["clientSecret"].as_str() {
+        println!("clientSecret:    {secret}   (shown once: store it now)");
+    }
+    println!("secret expires:  {}", text(&v["lwaCredentials"]["clientSecretExpiresAt"]));
+    let roles: Vec<String> = v["roles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{}{}", text(&r["name"]), if r["restricted"] == true { " (restricted)" } else { "" }))
+        .collect();
+    println!("roles:           {}", roles.join(", "));
+}
+
+fn print_app_details(v: &Value) {
+    print_app(v);
+    println!("iamArn:          {}", text(&v["iamArn"]));
+    println!("LWA credentials:");
+    for s in v["lwaCredentials"]["clientSecrets"].as_array().into_iter().flatten() {
+        println!(
+            "  secret {}  {:<8}  created {}  expires {}",
+            text(&s["secretId"]),
+            text(&s["status"]),
+            text(&s["createdAt"]),
+            text(&s["expiresAt"])
+        );
+    }
+    let n = &v["notifications"];
+    println!("notifications:");
+    println!("  Application Client Secret Expiry: {}", text(&n["applicationClientSecretExpiry"]["queueArn"]));
+    println!("  Application Client New Secret:    {}", text(&n["applicationClientNewSecret"]["queueArn"]));
+    if let Some(f) = n["lastFailure"].as_object() {
+        println!(
+            "  last failure: {} {} to {}: {}",
+            text(&f["time"]),
+            text(&f["notificationType"]),
+            text(&f["destination"]),
+            text(&f["error"])
+        );
+    }
+    for a in v["authorizations"].as_array().into_iter().flatten() {
+        let revoked = a["revokedAt"].as_str().map(|t| format!(", revoked {t}")).unwrap_or_default();
+        println!(
+            "authorized by {} ({}) at {}{revoked}",
+            text(&a["sellingPartnerId"]),
+            text(&a["via"]),
+            text(&a["authorizedAt"])
+        );
+    }
+}
+
+/// Runs an `spcred sp` command.
+pub async fn run(command: SpCommand) -> Result<(), String> {
+    match command {
+        SpCommand::Developer(DeveloperCommand::Register(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let body = json!({
+                "organization": {"name": a.organization, "website": a.website, "country": a.country},
+                "contact": {"name": a.contact_name, "email": a.contact_email, "phone": a.contact_phone},
+                "dataAccess": a.data_access,
+                "useCases": {"roles": a.roles, "description": a.use_case},
+                "securityControls": {
+                    "incidentResponsePolicy": a.incident_response_policy,
+                    "encryptionAtRest": a.encryption_at_rest,
+                },
+            });
+            let v = admin.send_json(Method::POST, "/_spcred/sp/developers", &body).await?;
+            if admin.json {
+                print_json(&v);
+            } else {
+                println!("developerId:  {}", text(&v["developerId"]));
+                println!("organization: {}", text(&v["organization"]));
+                println!("status:       {}", text(&v["status"]));
+                let roles: Vec<&str> = v["roles"].as_array().into_iter().flatten().map(|r| text(&r["name"])).collect();
+                println!("roles:        {}", roles.join(", "));
+            }
+        }
+        SpCommand::App(AppCommand::Create(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let body = json!({
+                "name": a.name,
+                "redirectUris": a.redirect_uris,
+                "loginUris": a.login_uris,
+                "roles": a.roles,
+                "iamArn": a.iam_arn,
+                "vendor": a.vendor,
+            });
+            let v = admin.send_json(Method::POST, "/_spcred/sp/apps", &body).await?;
+            if admin.json { print_json(&v) } else { print_app(&v) }
+        }
+        SpCommand::App(AppCommand::Show(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let v = admin.get(&format!("/_spcred/sp/apps/{}", seg(&a.app)), &[]).await?;
+            if admin.json { print_json(&v) } else { print_app_details(&v) }
+        }
+        SpCommand::App(AppCommand::Rotate(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let v =
+                admin.send_json(Method::POST, &format!("/_spcred/sp/apps/{}/rotate", seg(&a.app)), &json!({})).await?;
+            if admin.json {
+                print_json(&v);
+            } else {
+                println!("clientId:            {}", text(&v["clientId"]));
+                println!("clientSecret:        {}   (shown once: store it now)", text(&v["clientSecret"]));
+                println!("secret expires:      {}", text(&v["clientSecretExpiresAt"]));
+                println!("old secrets work to: {}", text(&v["previousSecretsExpireBy"]));
+            }
+        }
+        SpCommand::Seller(SellerCommand::Create(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let body = json!({"name": a.name, "marketplaceIds": a.marketplaces, "rateScale": a.rate_scale});
+            let v = admin.send_json(Method::POST, "/_spcred/sp/sellers", &body).await?;
+            if admin.json {
+                print_json(&v);
+            } else {
+                println!("sellingPartnerId: {}", text(&v["sellingPartnerId"]));
+                let m: Vec<&str> = v["marketplaceIds"].as_array().into_iter().flatten().map(text).collect();
+                println!("marketplaces:     {}", m.join(", "));
+                println!("sample orders:    {}", v["sampleOrders"]);
+            }
+        }
+        SpCommand::Authorize(a) => {
+            let admin = Admin::new(&a.admin)?;
+            let body = json!({"applicationId": a.app, "sellingPartnerId": a.seller});
+            let v = admin.send_json(Method::POST, "/_spcred/sp/authorizations", &body).await?;
+            if admin.json {
+                print_json(&v);
+            } else {
+                println!("refreshToken: {}", text(&v["refreshToken"]));
+            }
+        }
+        SpCommand::Revoke(a) => {
+            let admin = Admin::new(&a.admin)?;
+            let body = json!({"applicationId": a.app, "sellingPartnerId": a.seller});
+            let v = admin.send_json(Method::POST, "/_spcred/sp/authorizations/revoke", &body).await?;
+            if admin.json {
+                print_json(&v);
+            } else {
+                println!(
+                    "revoked {} authorization(s) of {} by {}",
+                    v["revoked"],
+                    text(&v["applicationId"]),
+                    text(&v["sellingPartnerId"])
+                );
+            }
+        }
+        SpCommand::Notifications(NotificationsCommand::Set(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let body = json!({"expiryQueueArn": a.expiry_queue, "newSecretQueueArn": a.new_secret_queue});
+            let v =
+                admin.send_json(Method::PUT, &format!("/_spcred/sp/apps/{}/notifications", seg(&a.app)), &body).await?;
+            if admin.json {
+                print_json(&v);
+            } else {
+                let n = &v["notifications"];
+                println!("Application Client Secret Expiry: {}", text(&n["applicationClientSecretExpiry"]["queueArn"]));
+                println!("Application Client New Secret:    {}", text(&n["applicationClientNewSecret"]["queueArn"]));
+            }
+        }
+    }
+    Ok(())
+}
