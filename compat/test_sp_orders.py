@@ -1,0 +1,126 @@
+"""Sample orders through the Orders API, restricted data tokens for PII, and the Notifications API's
+destinations and subscriptions."""
+from urllib.parse import urlencode
+
+from spapi import ROLES, Sandbox, error
+
+RDT = "/tokens/2021-03-01/restrictedDataToken"
+
+
+def test_an_orders_address_needs_an_rdt_for_that_path(server):
+    sb = Sandbox(server)
+    _app, _client_id, _secret, seller, _refresh, access = sb.authorized()
+    one, other = sb.order_ids(seller)[:2]
+    address = f"/orders/v0/orders/{one}/address"
+
+    r = sb.call("GET", address, access)
+    assert r.status_code == 403
+    assert error(r)[:2] == ("Unauthorized", "Access to requested resource is denied.")
+    assert "restricted data token" in error(r)[2]
+
+    r = sb.call("POST", RDT, access, json={"restrictedResources": [{"method": "GET", "path": address}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["expiresIn"] == 3600
+    rdt = r.json()["restrictedDataToken"]
+    assert rdt.startswith("Atz.sprdt|")
+    assert r.headers["x-amzn-RateLimit-Limit"] == "1.0"
+
+    r = sb.call("GET", address, rdt)
+    assert r.status_code == 200, r.text
+    shipping = r.json()["payload"]["ShippingAddress"]
+    assert r.json()["payload"]["AmazonOrderId"] == one
+    assert {"Name", "AddressLine1", "City", "PostalCode", "CountryCode"} <= shipping.keys()
+
+    r = sb.call("GET", f"/orders/v0/orders/{other}/address", rdt)
+    assert r.status_code == 403 and "does not cover" in error(r)[2]
+
+    # A generic path covers every order; data elements bring PII into getOrder.
+    r = sb.call("POST", RDT, access, json={"restrictedResources": [
+        {"method": "GET", "path": "/orders/v0/orders/{orderId}/address"},
+        {"method": "GET", "path": "/orders/v0/orders/{orderId}", "dataElements": ["buyerInfo", "shippingAddress"]}]})
+    generic = r.json()["restrictedDataToken"]
+    assert sb.call("GET", f"/orders/v0/orders/{other}/address", generic).status_code == 200
+    plain = sb.call("GET", f"/orders/v0/orders/{other}", access).json()["payload"]
+    full = sb.call("GET", f"/orders/v0/orders/{other}", generic).json()["payload"]
+    assert "Name" not in plain["ShippingAddress"] and "BuyerInfo" not in plain
+    assert full["ShippingAddress"]["Name"] and full["BuyerInfo"]["BuyerEmail"].endswith("@marketplace.amazon.com")
+
+
+def test_rdts_need_the_restricted_role(server):
+    sb = Sandbox(server)
+    _app, _c, _s, seller, _r, access = sb.authorized(["Inventory and Order Tracking"])
+    r = sb.call("POST", RDT, access, json={"restrictedResources": [
+        {"method": "GET", "path": "/orders/v0/orders", "dataElements": ["buyerInfo", "shippingAddress"]}]})
+    assert r.status_code == 400
+    assert error(r) == ("InvalidInput",
+                        "Application does not have access to one or more requested data elements: [buyerInfo, shippingAddress]",
+                        "")
+    order = sb.order_ids(seller)[0]
+    r = sb.call("POST", RDT, access, json={"restrictedResources": [{"method": "GET", "path": f"/orders/v0/orders/{order}/address"}]})
+    assert error(r)[:2] == ("InvalidInput", "Application do not have access to some or all requested resource")
+    r = sb.call("POST", RDT, access, json={"restrictedResources": []})
+    assert r.status_code == 400 and error(r)[2] == "Resource not provided."
+
+
+def test_get_orders_pages_and_validates(server):
+    sb = Sandbox(server)
+    _app, _c, _s, seller, _r, access = sb.authorized()
+    ids, path = [], "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&CreatedAfter=2020-01-01T00:00:00Z&MaxResultsPerPage=5"
+    while True:
+        r = sb.call("GET", path, access)
+        assert r.status_code == 200, r.text
+        payload = r.json()["payload"]
+        assert "CreatedBefore" in payload
+        ids += [o["AmazonOrderId"] for o in payload["Orders"]]
+        if "NextToken" not in payload:
+            break
+        path = "/orders/v0/orders?" + urlencode({"MarketplaceIds": "ATVPDKIKX0DER", "NextToken": payload["NextToken"]})
+    assert sorted(ids) == sorted(sb.order_ids(seller))
+    order = sb.call("GET", f"/orders/v0/orders/{ids[0]}", access).json()["payload"]
+    assert {"AmazonOrderId", "PurchaseDate", "OrderStatus", "OrderTotal", "MarketplaceId"} <= order.keys()
+    items = sb.call("GET", f"/orders/v0/orders/{ids[0]}/orderItems", access).json()["payload"]
+    assert items["AmazonOrderId"] == ids[0] and items["OrderItems"][0]["ASIN"]
+
+    r = sb.call("GET", "/orders/v0/orders?CreatedAfter=2020-01-01", access)
+    assert r.status_code == 400 and error(r)[0] == "InvalidInput" and "MarketplaceIds" in error(r)[2]
+    r = sb.call("GET", "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER", access)
+    assert "CreatedAfter" in error(r)[2]
+    r = sb.call("GET", "/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER&CreatedAfter=tuesday", access)
+    assert error(r)[2] == "Invalid date-time field(s) [CreatedAfter]."
+    r = sb.call("GET", "/orders/v0/orders/000-0000000-0000000", access)
+    assert r.status_code == 404 and error(r)[0] == "NotFound"
+
+
+def test_notifications_api_destinations_and_subscriptions(server):
+    sb = Sandbox(server)
+    _app, client_id, secret, _seller, _refresh, access = sb.authorized(ROLES)
+    grantless = sb.grantless(client_id, secret, "sellingpartnerapi::notifications")
+    arn = "arn:aws:sqs:us-east-1:123456789012:sp-orders"
+    spec = {"name": "orders", "resourceSpecification": {"sqs": {"arn": arn}}}
+    r = sb.call("POST", "/notifications/v1/destinations", grantless, json=spec)
+    assert r.status_code == 200, r.text
+    destination = r.json()["payload"]
+    assert destination["resource"] == {"sqs": {"arn": arn}} and destination["name"] == "orders"
+    assert sb.call("POST", "/notifications/v1/destinations", grantless, json=spec).status_code == 409
+    r = sb.call("POST", "/notifications/v1/destinations", grantless, json={
+        "name": "bus", "resourceSpecification": {"eventBridge": {"region": "us-east-1", "accountId": "123456789012"}}})
+    assert r.json()["payload"]["resource"]["eventBridge"]["name"].startswith("aws.partner/sellingpartnerapi.amazon/123456789012/")
+    listed = sb.call("GET", "/notifications/v1/destinations", grantless).json()["payload"]
+    assert len(listed) == 2
+
+    # Destinations are grantless; subscriptions belong to a selling partner.
+    r = sb.call("GET", "/notifications/v1/destinations", access)
+    assert r.status_code == 403 and "grantless" in error(r)[2]
+    sub = {"payloadVersion": "1.0", "destinationId": destination["destinationId"]}
+    r = sb.call("POST", "/notifications/v1/subscriptions/ORDER_CHANGE", access, json=sub)
+    assert r.status_code == 200, r.text
+    subscription = r.json()["payload"]
+    assert subscription["destinationId"] == destination["destinationId"] and subscription["payloadVersion"] == "1.0"
+    assert sb.call("POST", "/notifications/v1/subscriptions/ORDER_CHANGE", access, json=sub).status_code == 409
+    got = sb.call("GET", f"/notifications/v1/subscriptions/ORDER_CHANGE/{subscription['subscriptionId']}", grantless)
+    assert got.json()["payload"] == subscription
+    r = sb.call("DELETE", f"/notifications/v1/destinations/{destination['destinationId']}", grantless)
+    assert r.status_code == 409
+    r = sb.call("DELETE", f"/notifications/v1/subscriptions/ORDER_CHANGE/{subscription['subscriptionId']}", grantless)
+    assert r.status_code == 200
+    assert sb.call("GET", "/notifications/v1/subscriptions/ORDER_CHANGE", access).status_code == 404
