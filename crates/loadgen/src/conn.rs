@@ -12,6 +12,8 @@ pub struct Target {
     host: String,
     creds: sigv4::Credentials,
     region: String,
+    /// The admin token, for scenarios that set up SP-API sandbox state.
+    pub admin_token: Option<String>,
 }
 
 impl Target {
@@ -42,6 +44,7 @@ impl Target {
             host,
             creds: sigv4::Credentials::new(id, secret, None),
             region: region.to_owned(),
+            admin_token: None,
         })
     }
 }
@@ -112,6 +115,26 @@ impl Conn {
     pub async fn json(&mut self, service: &str, content_type: &str, target: &str, body: &str) -> Result<Bytes, String> {
         let headers = [("content-type", content_type), ("x-amz-target", target)];
         expect_ok(self.send("POST", "/", &headers, Bytes::copy_from_slice(body.as_bytes()), Some(service)).await?)
+    }
+}
+
+impl Conn {
+    /// An admin API call with a JSON body; returns the JSON answer of a 2xx.
+    pub async fn admin(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let token =
+            self.target.admin_token.clone().ok_or("the SP-API scenarios need the admin token (--admin-token-file)")?;
+        let auth = format!("Bearer {token}");
+        let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+        let (status, bytes) = self.send(method, path, &headers, Bytes::from(body.to_string()), None).await?;
+        if !(200..300).contains(&status) {
+            return Err(format!("{method} {path}: HTTP {status}: {}", String::from_utf8_lossy(&bytes)));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| format!("{method} {path}: {e}"))
     }
 }
 

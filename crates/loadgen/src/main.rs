@@ -2,8 +2,11 @@
 //! every AWS request signed with our own SigV4 crate, and reports ops/s, p50 and p99.
 //!
 //! ```text
-//! spcred-loadgen --credentials spcred-data/credentials --connections 32 --duration 10 noop gci
+//! spcred-loadgen --credentials spcred-data/credentials --connections 32 --duration 10 noop gci lwa spapi
 //! ```
+//! `lwa` exchanges a refresh token at `/auth/o2/token`; `spapi` calls
+//! `getMarketplaceParticipations` with an access token (its selling partner gets a usage plan
+//! large enough not to meter the run). Both set themselves up through the admin API.
 //! Several scenarios run one after the other in the same process, so their figures compare.
 
 mod conn;
@@ -35,6 +38,9 @@ struct Args {
     /// Seconds per scenario (after a one-second warm-up).
     #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// The admin token file (the SP-API scenarios create an app, a seller and an authorization).
+    #[arg(long, default_value = "spcred-data/admin-token")]
+    admin_token_file: std::path::PathBuf,
     /// Print one JSON object per scenario instead of a table row.
     #[arg(long)]
     json: bool,
@@ -128,7 +134,9 @@ async fn run_scenario(
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args = Args::parse();
-    let target = Arc::new(Target::new(&args.endpoint, &args.credentials, &args.profile, &args.region)?);
+    let mut target = Target::new(&args.endpoint, &args.credentials, &args.profile, &args.region)?;
+    target.admin_token = std::fs::read_to_string(&args.admin_token_file).ok().map(|t| t.trim().to_owned());
+    let target = Arc::new(target);
     if !args.json {
         println!(
             "{:<24} {:>6} {:>10} {:>12} {:>9} {:>9} {:>7}",

@@ -24,8 +24,18 @@ pub trait Scenario: Send + Sync {
 }
 
 /// The scenario names, for the command line.
-pub const NAMES: &[&str] =
-    &["noop", "gci", "iam-get-user", "sqs-send", "sqs-send-batch", "sqs-receive", "sqs-delete", "ssm-get-secure"];
+pub const NAMES: &[&str] = &[
+    "noop",
+    "gci",
+    "iam-get-user",
+    "sqs-send",
+    "sqs-send-batch",
+    "sqs-receive",
+    "sqs-delete",
+    "ssm-get-secure",
+    "lwa",
+    "spapi",
+];
 
 /// The scenario called `name`.
 pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
@@ -38,6 +48,8 @@ pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
         "sqs-receive" => Arc::new(SqsReceive),
         "sqs-delete" => Arc::new(SqsDelete),
         "ssm-get-secure" => Arc::new(SsmGetSecure),
+        "lwa" => Arc::new(LwaExchange::default()),
+        "spapi" => Arc::new(SpApiCall::default()),
         _ => return None,
     })
 }
@@ -240,4 +252,116 @@ impl Scenario for SsmGetSecure {
 /// Whether the reply carries the plaintext (a cheap check that decryption really happened).
 fn carries_plaintext(reply: &[u8]) -> bool {
     reply.windows(b"loadgen-secret-value".len()).any(|w| w == b"loadgen-secret-value")
+}
+
+/// What the SP-API scenarios set up once: an app authorized by a selling partner.
+struct SpState {
+    client_id: String,
+    client_secret: String,
+    refresh_token: String,
+    access_token: String,
+}
+
+fn field(v: &serde_json::Value, path: &[&str]) -> Result<String, String> {
+    let mut at = v;
+    for key in path {
+        at = &at[*key];
+    }
+    at.as_str().map(str::to_owned).ok_or_else(|| format!("no {} in {v}", path.join(".")))
+}
+
+/// Registers the developer, creates an app and a selling partner (with a usage plan that will
+/// not meter the run), self-authorizes, and takes a first access token.
+async fn sp_setup(conn: &mut Conn) -> Result<SpState, String> {
+    let roles = serde_json::json!(["Inventory and Order Tracking"]);
+    conn.admin(
+        "POST",
+        "/_spcred/sp/developers",
+        &serde_json::json!({
+            "organization": {"name": "loadgen"},
+            "contact": {"name": "loadgen", "email": "loadgen@example.com"},
+            "dataAccess": "private",
+            "useCases": {"roles": roles},
+        }),
+    )
+    .await?;
+    let app = conn
+        .admin(
+            "POST",
+            "/_spcred/sp/apps",
+            &serde_json::json!({"name": format!("loadgen-{}", std::process::id()), "roles": roles}),
+        )
+        .await?;
+    let seller = conn
+        .admin("POST", "/_spcred/sp/sellers", &serde_json::json!({"name": "loadgen store", "rateScale": 1_000_000.0}))
+        .await?;
+    let app_id = field(&app, &["applicationId"])?;
+    let seller_id = field(&seller, &["sellingPartnerId"])?;
+    let auth = conn
+        .admin(
+            "POST",
+            "/_spcred/sp/authorizations",
+            &serde_json::json!({"applicationId": app_id, "sellingPartnerId": seller_id}),
+        )
+        .await?;
+    let mut state = SpState {
+        client_id: field(&app, &["lwaCredentials", "clientId"])?,
+        client_secret: field(&app, &["clientSecret"])?,
+        refresh_token: field(&auth, &["refreshToken"])?,
+        access_token: String::new(),
+    };
+    let body =
+        expect_ok(conn.send("POST", "/auth/o2/token", &[("content-type", FORM)], exchange_form(&state), None).await?)?;
+    let token: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    state.access_token = field(&token, &["access_token"])?;
+    Ok(state)
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn exchange_form(s: &SpState) -> Bytes {
+    let enc = |v: &str| percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
+    Bytes::from(format!(
+        "grant_type=refresh_token&refresh_token={}&client_id={}&client_secret={}",
+        enc(&s.refresh_token),
+        enc(&s.client_id),
+        enc(&s.client_secret)
+    ))
+}
+
+/// The LWA token exchange: a refresh token for an access token at `/auth/o2/token`.
+#[derive(Default)]
+struct LwaExchange(std::sync::OnceLock<SpState>);
+
+#[async_trait::async_trait]
+impl Scenario for LwaExchange {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        let state = sp_setup(conn).await?;
+        self.0.set(state).map_err(|_| "set up twice".to_owned())
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        let s = self.0.get().ok_or("not set up")?;
+        expect_ok(conn.send("POST", "/auth/o2/token", &[("content-type", FORM)], exchange_form(s), None).await?)
+            .map(drop)
+    }
+}
+
+/// An authorized SP-API call: `getMarketplaceParticipations` with a selling partner's access token.
+#[derive(Default)]
+struct SpApiCall(std::sync::OnceLock<SpState>);
+
+#[async_trait::async_trait]
+impl Scenario for SpApiCall {
+    async fn setup(&self, conn: &mut Conn) -> Result<(), String> {
+        let state = sp_setup(conn).await?;
+        self.0.set(state).map_err(|_| "set up twice".to_owned())
+    }
+
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        let s = self.0.get().ok_or("not set up")?;
+        let headers = [("x-amz-access-token", s.access_token.as_str())];
+        expect_ok(conn.send("GET", "/sellers/v1/marketplaceParticipations", &headers, Bytes::new(), None).await?)
+            .map(drop)
+    }
 }
