@@ -391,3 +391,50 @@ pub(crate) async fn handle(
 fn error_body(e: &LwaError) -> Value {
     json!({"error_description": e.description, "error": e.error})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn headers(content_type: &str, authorization: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap());
+        if let Some(a) = authorization {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(a).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forms_json_and_basic_auth_are_read_and_never_printed() {
+        let form = TokenRequest::parse(
+            &headers("application/x-www-form-urlencoded", None),
+            b"grant_type=refresh_token&refresh_token=Atzr%7Cx&client_id=c&client_secret=s3cr3t&grant_type=other",
+        )
+        .unwrap();
+        assert_eq!(form.grant_type.as_deref(), Some("refresh_token"), "the first occurrence wins");
+        assert_eq!(form.refresh_token.as_deref(), Some("Atzr|x"));
+        assert!(!format!("{form:?}").contains("s3cr3t") && !format!("{form:?}").contains("Atzr"));
+        let json = TokenRequest::parse(
+            &headers("application/json; charset=utf-8", None),
+            br#"{"grant_type":"client_credentials","scope":7}"#,
+        )
+        .unwrap();
+        assert_eq!((json.grant_type.as_deref(), json.scope.as_deref()), (Some("client_credentials"), None));
+        assert!(TokenRequest::parse(&headers("application/json", None), b"[1]").is_err());
+        // "c:s" in base64; the body's own credentials win over Basic.
+        let basic =
+            TokenRequest::parse(&headers("application/x-www-form-urlencoded", Some("Basic Yzpz")), b"client_id=body")
+                .unwrap();
+        assert_eq!((basic.client_id.as_deref(), basic.client_secret.as_deref()), (Some("body"), Some("s")));
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_parses_or_is_refused_without_panicking(body in proptest::collection::vec(any::<u8>(), 0..512), json in any::<bool>()) {
+            let ct = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+            let _ = TokenRequest::parse(&headers(ct, Some("Basic !!!")), &body);
+        }
+    }
+}

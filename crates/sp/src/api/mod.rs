@@ -656,6 +656,16 @@ mod tests {
         assert_eq!(Op::RotateApplicationClientSecret.plan().header(), "0.0167");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_path_routes_or_not_without_panicking(path in "/[a-zA-Z0-9/%{}._-]{0,120}", post in proptest::bool::ANY) {
+            let method = if post { Method::POST } else { Method::GET };
+            if let Ok((op, params)) = route(&method, &path) {
+                proptest::prop_assert!(params.len() <= 2, "{op:?}");
+            }
+        }
+    }
+
     #[test]
     fn resource_arns_name_method_and_path() {
         assert_eq!(

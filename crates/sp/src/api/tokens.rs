@@ -228,6 +228,20 @@ mod tests {
         assert!(one.buyer_info && !one.shipping_address);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_resources_are_checked_without_panicking(
+            raw in proptest::collection::vec(("[A-Z]{0,7}", "/[a-zA-Z0-9/{}]{0,60}", proptest::collection::vec("[a-zA-Z]{0,20}", 0..4)), 0..60)
+        ) {
+            let resources: Vec<RestrictedResource> = raw
+                .into_iter()
+                .map(|(method, path, data_elements)| RestrictedResource { method, path, data_elements })
+                .collect();
+            let _ = check(&resources, &[DIRECT_TO_CONSUMER_SHIPPING.to_owned()]);
+            let _ = covers(&resources, "GET", "/orders/v0/orders/1/address");
+        }
+    }
+
     #[test]
     fn roles_decide_like_amazon() {
         let dtc = vec![DIRECT_TO_CONSUMER_SHIPPING.to_owned()];
