@@ -851,7 +851,10 @@ pub struct Delivery {
     pub time_ms: i64,
 }
 
-/// Records a delivery attempt.
+/// Delivery attempts kept per app: the record explains recent failures, it is not a log.
+const DELIVERIES_KEPT: i64 = 100;
+
+/// Records a delivery attempt, forgetting the app's oldest beyond the last hundred.
 pub async fn record_delivery(conn: &mut Conn, d: &Delivery) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sp_deliveries (app_id, notification_id, notification_type, destination, outcome, error, time_ms) \
@@ -864,6 +867,14 @@ pub async fn record_delivery(conn: &mut Conn, d: &Delivery) -> Result<(), StoreE
     .bind(&d.outcome)
     .bind(&d.error)
     .bind(d.time_ms)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "DELETE FROM sp_deliveries WHERE app_id = ?1 AND id <= \
+         (SELECT id FROM sp_deliveries WHERE app_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    )
+    .bind(&d.app_id)
+    .bind(DELIVERIES_KEPT)
     .execute(conn)
     .await?;
     Ok(())

@@ -93,3 +93,41 @@ async fn audit_filters_by_principal_operation_and_time() {
     let f = audit::Filter { limit: 2, ..Default::default() };
     assert_eq!(audit::list(&mut conn, &f).await.unwrap().iter().map(|r| r.time_ms).collect::<Vec<_>>(), vec![2, 3]);
 }
+
+#[tokio::test]
+async fn sp_grants_are_single_use_and_delivery_records_are_bounded() {
+    use spcred_store::sp;
+    let (_dir, store) = open().await;
+    let mut tx = store.begin().await.unwrap();
+    let grant = sp::Grant {
+        kind: "code".into(),
+        app_id: "app".into(),
+        selling_partner_id: "A1".into(),
+        redirect_uri: Some("https://x.example/cb".into()),
+        beta: false,
+        expires_ms: 1_000,
+        used_ms: None,
+    };
+    sp::insert_grant(&mut tx, b"v1", &grant, 0).await.unwrap();
+    let first = sp::take_grant(&mut tx, b"v1", "code", 10).await.unwrap().unwrap();
+    assert_eq!(first.used_ms, None);
+    let second = sp::take_grant(&mut tx, b"v1", "code", 20).await.unwrap().unwrap();
+    assert_eq!(second.used_ms, Some(10), "a second take sees the first use");
+    assert!(sp::take_grant(&mut tx, b"v1", "state", 30).await.unwrap().is_none(), "kinds do not mix");
+    for i in 0..130 {
+        let d = sp::Delivery {
+            app_id: "app".into(),
+            notification_id: format!("n{i}"),
+            notification_type: "ORDER_CHANGE".into(),
+            destination: "arn:aws:sqs:us-east-1:123456789012:q".into(),
+            outcome: "Delivered".into(),
+            error: None,
+            time_ms: i,
+        };
+        sp::record_delivery(&mut tx, &d).await.unwrap();
+    }
+    let kept = sp::deliveries(&mut tx, "app", 1_000).await.unwrap();
+    assert_eq!(kept.len(), 100);
+    assert_eq!(kept[0].notification_id, "n129");
+    tx.commit().await.unwrap();
+}
