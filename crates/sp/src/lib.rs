@@ -24,6 +24,7 @@ mod catalog;
 mod consent;
 mod error;
 mod ids;
+mod issue;
 mod lwa;
 mod notify;
 mod orders;
@@ -139,6 +140,7 @@ impl std::fmt::Debug for Deps {
 pub struct Sandbox {
     deps: Deps,
     limiter: ratelimit::Limiter,
+    tokens: issue::TokenWriter,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -148,9 +150,10 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// A sandbox over `deps`.
+    /// A sandbox over `deps`. Starts its token writer: call it inside a Tokio runtime.
     pub fn new(deps: Deps) -> Arc<Self> {
-        Arc::new(Self { deps, limiter: ratelimit::Limiter::default() })
+        let tokens = issue::TokenWriter::start(deps.store.clone(), deps.clock.clone());
+        Arc::new(Self { deps, limiter: ratelimit::Limiter::default(), tokens })
     }
 
     /// The public endpoints: `/auth/o2/token`, `/apps/authorize/...` and the SP-API paths.

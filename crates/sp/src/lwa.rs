@@ -198,11 +198,9 @@ impl Sandbox {
         }
     }
 
-    /// Stores a new access token and returns it.
-    async fn issue(&self, token: String, t: &sp::NewAccessToken<'_>) -> Result<String, LwaError> {
-        let mut tx = self.begin().await?;
-        sp::insert_access_token(&mut tx, &self.verifier(ACCESS_TOKEN, &token), t, self.now_ms()).await?;
-        commit(tx).await?;
+    /// Stores a new access token granting `grant` and returns it.
+    async fn issue(&self, token: String, grant: crate::issue::NewToken) -> Result<String, LwaError> {
+        self.tokens.insert(self.verifier(ACCESS_TOKEN, &token), grant).await?;
         Ok(token)
     }
 
@@ -238,16 +236,16 @@ impl Sandbox {
             ));
         }
         let token = self.ids().access_token();
-        let t = sp::NewAccessToken {
+        let t = crate::issue::NewToken {
             kind: "seller",
-            app_id: &app.app_id,
-            selling_partner_id: Some(&auth.selling_partner_id),
+            app_id: app.app_id.clone(),
+            selling_partner_id: Some(auth.selling_partner_id),
             authorization_id: Some(auth.id),
             scope: None,
             resources: None,
             expires_ms: self.now_ms() + ACCESS_TOKEN_SECS * 1000,
         };
-        let access_token = self.issue(token, &t).await?;
+        let access_token = self.issue(token, t).await?;
         Ok(Issued { access_token, refresh_token: Some(refresh.to_owned()), scope: None, app_id: app.app_id })
     }
 
@@ -258,16 +256,16 @@ impl Sandbox {
         }
         let app = self.authenticate_client(req).await?;
         let token = self.ids().grantless_token();
-        let t = sp::NewAccessToken {
+        let t = crate::issue::NewToken {
             kind: "grantless",
-            app_id: &app.app_id,
+            app_id: app.app_id.clone(),
             selling_partner_id: None,
             authorization_id: None,
-            scope: Some(scope),
+            scope: Some(scope.to_owned()),
             resources: None,
             expires_ms: self.now_ms() + ACCESS_TOKEN_SECS * 1000,
         };
-        let access_token = self.issue(token, &t).await?;
+        let access_token = self.issue(token, t).await?;
         Ok(Issued { access_token, refresh_token: None, scope: Some(scope.to_owned()), app_id: app.app_id })
     }
 

@@ -1,11 +1,11 @@
 //! The Tokens API: restricted data tokens (RDT), and what an RDT covers.
 
 use super::Caller;
+use crate::Sandbox;
 use crate::catalog::{DIRECT_TO_CONSUMER_SHIPPING, TAX_INVOICING, TAX_REMITTANCE};
 use crate::error::ApiError;
 use crate::lwa::{ACCESS_TOKEN, ACCESS_TOKEN_SECS};
 use crate::orders::Pii;
-use crate::{Sandbox, commit};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -176,18 +176,20 @@ impl Sandbox {
         let token = self.ids().restricted_data_token();
         let now = self.now_ms();
         let resources_json = serde_json::to_string(&resources).map_err(|_| ApiError::internal())?;
-        let t = sp::NewAccessToken {
-            kind: "rdt",
-            app_id: &app.app_id,
-            selling_partner_id: Some(seller),
-            authorization_id: caller.authorization_id,
-            scope: None,
-            resources: Some(&resources_json),
-            expires_ms: now + ACCESS_TOKEN_SECS * 1000,
-        };
-        let mut tx = self.begin().await?;
-        sp::insert_access_token(&mut tx, &self.verifier(ACCESS_TOKEN, &token), &t, now).await?;
-        commit(tx).await?;
+        self.tokens
+            .insert(
+                self.verifier(ACCESS_TOKEN, &token),
+                crate::issue::NewToken {
+                    kind: "rdt",
+                    app_id: app.app_id.clone(),
+                    selling_partner_id: Some(seller.to_owned()),
+                    authorization_id: caller.authorization_id,
+                    scope: None,
+                    resources: Some(resources_json),
+                    expires_ms: now + ACCESS_TOKEN_SECS * 1000,
+                },
+            )
+            .await?;
         Ok(json!({"restrictedDataToken": token, "expiresIn": ACCESS_TOKEN_SECS}))
     }
 }
