@@ -300,3 +300,16 @@ pub(crate) async fn authenticate(
     }
     Ok(Authenticated { caller: credential.caller.clone(), region: auth.scope.region.clone() })
 }
+
+/// Authenticates a SigV4-signed request for `service` outside the AWS pipeline (the SP-API
+/// sandbox's legacy IAM mode signs SP-API calls for `execute-api`): the caller, and the region of
+/// the signature's credential scope.
+pub async fn authenticate_request(
+    env: &Env,
+    request: &sigv4::Request<'_>,
+    auth: sigv4::Auth,
+    service: &str,
+) -> Result<(Caller, String), CommonError> {
+    let Authenticated { caller, region } = authenticate(env, request, Ok(auth), service).await?;
+    Ok((caller, region))
+}

@@ -24,6 +24,7 @@ pub mod sqs;
 pub mod ssm;
 pub mod sts;
 
+pub use auth::authenticate_request;
 pub use caller::{Caller, CallerKind};
 pub use env::Env;
 pub use error::{CommonError, ServiceError};

@@ -107,7 +107,9 @@ impl Server {
             at_rest: data.master.subkey(crypto::Purpose::AtRest),
             audit: env.audit.clone(),
             sink: Arc::new(sp_bridge::AwsSink::new(env.clone())),
-            gate: None,
+            gate: config
+                .sp_require_sigv4
+                .then(|| Arc::new(sp_bridge::AwsGate::new(env.clone())) as Arc<dyn sp::IamGate>),
         });
         let mut dispatcher = aws::Dispatcher::new(env.clone());
         dispatcher.register(aws::sts::Sts);

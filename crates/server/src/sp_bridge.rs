@@ -1,7 +1,7 @@
 //! What the SP-API sandbox needs from the AWS side, over the AWS services: delivering its
 //! notifications as Amazon's account, and (legacy IAM mode) SigV4 and IAM for SP-API calls.
 
-use sp::{NotificationSink, PartnerEventTarget, SinkError};
+use sp::{GateRefusal, IamGate, NotificationSink, PartnerEventTarget, SinkError};
 use std::sync::Arc;
 
 /// Delivers the sandbox's notifications into this server's SQS queues and EventBridge buses.
@@ -38,5 +38,75 @@ impl NotificationSink for AwsSink {
             "{}: this build of spcred serve has no EventBridge yet",
             target.source_name
         )))
+    }
+}
+
+/// Legacy IAM mode over IAM and STS: SigV4 against the store's access keys and sessions, and
+/// IAM's evaluation of `execute-api:Invoke`.
+pub struct AwsGate {
+    env: Arc<aws::Env>,
+}
+
+impl std::fmt::Debug for AwsGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsGate").finish_non_exhaustive()
+    }
+}
+
+impl AwsGate {
+    /// A gate over the services' environment.
+    pub fn new(env: Arc<aws::Env>) -> Self {
+        Self { env }
+    }
+}
+
+fn refusal(e: aws::CommonError) -> GateRefusal {
+    match e {
+        aws::CommonError::InvalidClientTokenId => GateRefusal::InvalidToken,
+        aws::CommonError::ExpiredToken => GateRefusal::ExpiredToken,
+        aws::CommonError::SignatureDoesNotMatch(m) | aws::CommonError::IncompleteSignature(m) => {
+            GateRefusal::InvalidSignature(m)
+        }
+        aws::CommonError::AccessDenied(m) => GateRefusal::Denied(m),
+        other => {
+            tracing::error!(error = %other, "legacy IAM check failed");
+            GateRefusal::Internal
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl IamGate for AwsGate {
+    async fn check(
+        &self,
+        request: &sigv4::Request<'_>,
+        auth: &sigv4::Auth,
+        source_ip: std::net::IpAddr,
+        registered_arn: &str,
+    ) -> Result<(), GateRefusal> {
+        let (caller, region) =
+            aws::authenticate_request(&self.env, request, auth.clone(), "execute-api").await.map_err(refusal)?;
+        // The registered entity is an IAM user (its own keys) or a role (sessions of it).
+        let registered = match &caller.kind {
+            aws::CallerKind::User { .. } => caller.arn == registered_arn,
+            aws::CallerKind::AssumedRole { role_arn, .. } => role_arn == registered_arn,
+            _ => false,
+        };
+        if !registered {
+            return Err(GateRefusal::NotRegistered { signer: caller.arn });
+        }
+        let resource = sp::execute_api_arn(&region, &caller.account_id, request.method, request.path);
+        let request_id = self.env.ids.uuid();
+        let ctx = aws::Ctx {
+            env: &self.env,
+            request_id: &request_id,
+            caller: &caller,
+            region: &region,
+            source_ip,
+            host: "",
+            secure: false,
+            now_ms: self.env.now_ms(),
+        };
+        ctx.authorize(aws::Check::new("execute-api:Invoke", resource)).await.map_err(refusal)
     }
 }

@@ -100,14 +100,21 @@ pub enum GateRefusal {
 pub trait IamGate: Send + Sync {
     /// Verifies `request`'s signature (parsed as `auth`, service `execute-api`), checks that the
     /// signer is `registered_arn` (an IAM user) or a session of it (an IAM role), and decides
-    /// `execute-api:Invoke` on `resource_arn` for the signer.
+    /// `execute-api:Invoke` for the signer on the call's [`execute_api_arn`] (in the signer's
+    /// region and account). `source_ip` is the caller's address, for `aws:SourceIp` conditions.
     async fn check(
         &self,
         request: &sigv4::Request<'_>,
         auth: &sigv4::Auth,
+        source_ip: std::net::IpAddr,
         registered_arn: &str,
-        resource_arn: &str,
     ) -> Result<(), GateRefusal>;
+}
+
+/// The API Gateway resource of an SP-API call as IAM policies name it for `execute-api:Invoke`:
+/// `arn:aws:execute-api:REGION:ACCOUNT:sellingpartnerapi/prod/METHOD/PATH`.
+pub fn execute_api_arn(region: &str, account: &str, method: &str, path: &str) -> String {
+    format!("arn:aws:execute-api:{region}:{account}:sellingpartnerapi/prod/{method}{path}")
 }
 
 /// What the sandbox needs from its host.

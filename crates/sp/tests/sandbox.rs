@@ -754,6 +754,6 @@ async fn legacy_mode_needs_the_registered_signer_and_iam_allow() {
     let r = send(signed("GET", MP, &access, ("ASIAROLE000000000000", "rolesecret"), Some("token"))).await;
     assert!(r.error().2.contains("execute-api:Invoke"), "{}", r.text);
     assert!(r.error().2.contains(
-        "arn:aws:execute-api:us-east-1:437568002678:sellingpartnerapi/prod/GET/sellers/v1/marketplaceParticipations"
+        "arn:aws:execute-api:us-east-1:123456789012:sellingpartnerapi/prod/GET/sellers/v1/marketplaceParticipations"
     ));
 }

@@ -19,7 +19,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 use store::sp;
@@ -288,7 +288,12 @@ impl Sandbox {
 
     /// Legacy IAM mode: the call must be signed by the app's registered IAM entity, which IAM
     /// must allow to invoke it.
-    async fn legacy_check(&self, app: &sp::App, request: &sigv4::Request<'_>) -> Result<(), ApiError> {
+    async fn legacy_check(
+        &self,
+        app: &sp::App,
+        request: &sigv4::Request<'_>,
+        source_ip: IpAddr,
+    ) -> Result<(), ApiError> {
         let Some(gate) = &self.deps.gate else {
             return Ok(());
         };
@@ -317,8 +322,7 @@ impl Sandbox {
                 "The application has no IAM ARN registered; legacy IAM mode needs one (spcred sp app create --iam-arn).",
             ));
         };
-        let resource = execute_api_arn(&auth.scope.region, request.method, request.path);
-        match gate.check(request, &auth, registered, &resource).await {
+        match gate.check(request, &auth, source_ip, registered).await {
             Ok(()) => Ok(()),
             Err(GateRefusal::InvalidToken) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -484,13 +488,14 @@ impl Sandbox {
         op: Op,
         call: &Call<'_>,
         request: &sigv4::Request<'_>,
+        source_ip: IpAddr,
     ) -> (Result<(StatusCode, Option<Value>), ApiError>, Option<String>, Option<String>) {
         let caller = match self.caller(request.header("x-amz-access-token")).await {
             Ok(c) => c,
             Err(e) => return (Err(e), None, None),
         };
         let principal = Some(caller.principal());
-        if let Err(e) = self.legacy_check(&caller.app, request).await {
+        if let Err(e) = self.legacy_check(&caller.app, request, source_ip).await {
             return (Err(e), None, principal);
         }
         if let Err(e) = Self::check_access(op, &caller, call) {
@@ -511,17 +516,12 @@ impl Sandbox {
     }
 }
 
-/// The API Gateway resource of a call, as IAM policies name it (`execute-api:Invoke`).
-pub(crate) fn execute_api_arn(region: &str, method: &str, path: &str) -> String {
-    format!("arn:aws:execute-api:{region}:{}:sellingpartnerapi/prod/{method}{path}", crate::AMAZON_ACCOUNT)
-}
-
 /// Any SP-API path.
 pub(crate) async fn handle(State(sb): State<Arc<Sandbox>>, request: axum::extract::Request) -> Response {
     let started = Instant::now();
     let request_id = sb.ids().uuid();
     let (parts, body) = request.into_parts();
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
+    let peer_ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
     let raw_path = parts.uri.path().to_owned();
     let (op, params) = match route(&parts.method, &raw_path) {
         Ok(r) => r,
@@ -565,7 +565,7 @@ pub(crate) async fn handle(State(sb): State<Arc<Sandbox>>, request: axum::extrac
         query: Query::parse(raw_query),
         body: &body,
     };
-    let (result, rate_limit, principal) = sb.call(op, &call, &signed).await;
+    let (result, rate_limit, principal) = sb.call(op, &call, &signed, peer_ip).await;
     let status = match &result {
         Ok((s, _)) => *s,
         Err(e) => e.status,
@@ -583,7 +583,7 @@ pub(crate) async fn handle(State(sb): State<Arc<Sandbox>>, request: axum::extrac
         time_ms: sb.now_ms(),
         request_id: request_id.clone(),
         principal_arn: principal,
-        source_ip: peer,
+        source_ip: peer_ip.to_string(),
         service: "sellingpartnerapi".into(),
         operation: op.name().into(),
         outcome: outcome.into(),
@@ -669,8 +669,8 @@ mod tests {
     #[test]
     fn resource_arns_name_method_and_path() {
         assert_eq!(
-            execute_api_arn("us-east-1", "GET", "/sellers/v1/marketplaceParticipations"),
-            "arn:aws:execute-api:us-east-1:437568002678:sellingpartnerapi/prod/GET/sellers/v1/marketplaceParticipations"
+            crate::execute_api_arn("us-east-1", "123456789012", "GET", "/sellers/v1/marketplaceParticipations"),
+            "arn:aws:execute-api:us-east-1:123456789012:sellingpartnerapi/prod/GET/sellers/v1/marketplaceParticipations"
         );
     }
 }

@@ -52,9 +52,11 @@ impl IamGate for Gate {
         &self,
         request: &sigv4::Request<'_>,
         auth: &sigv4::Auth,
+        _source_ip: std::net::IpAddr,
         registered_arn: &str,
-        resource_arn: &str,
     ) -> Result<(), GateRefusal> {
+        let account = registered_arn.split(':').nth(4).unwrap_or_default();
+        let resource_arn = spcred_sp::execute_api_arn(&auth.scope.region, account, request.method, request.path);
         let (secret, signer, role) = self.keys.get(&auth.access_key_id).ok_or(GateRefusal::InvalidToken)?;
         sigv4::verify(request, auth, &sigv4::SecretKey::new(secret.clone()), jiff::Timestamp::now())
             .map_err(|e| GateRefusal::InvalidSignature(e.to_string()))?;
