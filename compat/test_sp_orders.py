@@ -124,3 +124,30 @@ def test_notifications_api_destinations_and_subscriptions(server):
     r = sb.call("DELETE", f"/notifications/v1/subscriptions/ORDER_CHANGE/{subscription['subscriptionId']}", grantless)
     assert r.status_code == 200
     assert sb.call("GET", "/notifications/v1/subscriptions/ORDER_CHANGE", access).status_code == 404
+
+
+def test_order_change_reaches_the_subscribed_queue(server):
+    from test_sp_rotation import drain, queue
+
+    sb = Sandbox(server)
+    app, client_id, secret, seller, _refresh, access = sb.authorized()
+    url, arn = queue(server, f"sp-order-change-{seller.lower()}")
+    grantless = sb.grantless(client_id, secret, "sellingpartnerapi::notifications")
+    destination = sb.call("POST", "/notifications/v1/destinations", grantless, json={
+        "name": "order changes", "resourceSpecification": {"sqs": {"arn": arn}}}).json()["payload"]
+    subscription = sb.call("POST", "/notifications/v1/subscriptions/ORDER_CHANGE", access, json={
+        "payloadVersion": "1.0", "destinationId": destination["destinationId"]}).json()["payload"]
+    order = sb.order_ids(seller)[0]
+    r = server.admin("PUT", f"/_spcred/sp/sellers/{seller}/orders/{order}", json={"orderStatus": "Shipped"})
+    assert r.status_code == 200, r.text
+    server.advance(seconds=0)
+    notices = drain(server, url)
+    assert len(notices) == 1, notices
+    n = notices[0]
+    assert (n["NotificationVersion"], n["NotificationType"], n["PayloadVersion"]) == ("1.0", "ORDER_CHANGE", "1.0")
+    assert n["NotificationMetadata"]["ApplicationId"] == app["applicationId"]
+    assert n["NotificationMetadata"]["SubscriptionId"] == subscription["subscriptionId"]
+    change = n["Payload"]["OrderChangeNotification"]
+    assert (change["SellerId"], change["AmazonOrderId"], change["OrderChangeType"]) == (seller, order, "OrderStatusChange")
+    assert change["Summary"]["OrderStatus"] == "Shipped"
+    assert sb.call("GET", f"/orders/v0/orders/{order}", access).json()["payload"]["OrderStatus"] == "Shipped"
