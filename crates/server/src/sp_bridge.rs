@@ -1,10 +1,11 @@
 //! What the SP-API sandbox needs from the AWS side, over the AWS services: delivering its
-//! notifications as Amazon's account, and (legacy IAM mode) SigV4 and IAM for SP-API calls.
+//! notifications into SQS queues as Amazon's account (the queue's policy decides), and (legacy
+//! IAM mode) SigV4 and IAM for SP-API calls.
 
 use sp::{GateRefusal, IamGate, NotificationSink, PartnerEventTarget, SinkError};
 use std::sync::Arc;
 
-/// Delivers the sandbox's notifications into this server's SQS queues and EventBridge buses.
+/// Delivers the sandbox's notifications into this server's SQS queues.
 pub struct AwsSink {
     env: Arc<aws::Env>,
 }
@@ -41,8 +42,8 @@ impl NotificationSink for AwsSink {
         target: &PartnerEventTarget,
         _event: &serde_json::Value,
     ) -> Result<(), SinkError> {
-        Err(SinkError::Unavailable(format!(
-            "{}: this build of spcred serve has no EventBridge yet",
+        Err(SinkError::Refused(format!(
+            "{}: this server does not deliver to EventBridge partner event sources; use an SQS destination",
             target.source_name
         )))
     }
