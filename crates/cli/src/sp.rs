@@ -239,111 +239,140 @@ fn print_app_details(v: &Value) {
 /// Runs an `spcred sp` command.
 pub async fn run(command: SpCommand) -> Result<(), String> {
     match command {
-        SpCommand::Developer(DeveloperCommand::Register(a)) => {
-            let admin = Admin::new(&a.admin)?;
-            let body = json!({
-                "organization": {"name": a.organization, "website": a.website, "country": a.country},
-                "contact": {"name": a.contact_name, "email": a.contact_email, "phone": a.contact_phone},
-                "dataAccess": a.data_access,
-                "useCases": {"roles": a.roles, "description": a.use_case},
-                "securityControls": {
-                    "incidentResponsePolicy": a.incident_response_policy,
-                    "encryptionAtRest": a.encryption_at_rest,
-                },
-            });
-            let v = admin.send_json(Method::POST, "/_spcred/sp/developers", &body).await?;
-            if admin.json {
-                print_json(&v);
-            } else {
-                println!("developerId:  {}", text(&v["developerId"]));
-                println!("organization: {}", text(&v["organization"]));
-                println!("status:       {}", text(&v["status"]));
-                let roles: Vec<&str> = v["roles"].as_array().into_iter().flatten().map(|r| text(&r["name"])).collect();
-                println!("roles:        {}", roles.join(", "));
-            }
-        }
-        SpCommand::App(AppCommand::Create(a)) => {
-            let admin = Admin::new(&a.admin)?;
-            let body = json!({
-                "name": a.name,
-                "redirectUris": a.redirect_uris,
-                "loginUris": a.login_uris,
-                "roles": a.roles,
-                "iamArn": a.iam_arn,
-                "vendor": a.vendor,
-            });
-            let v = admin.send_json(Method::POST, "/_spcred/sp/apps", &body).await?;
-            if admin.json { print_json(&v) } else { print_app(&v) }
-        }
-        SpCommand::App(AppCommand::Show(a)) => {
-            let admin = Admin::new(&a.admin)?;
-            let v = admin.get(&format!("/_spcred/sp/apps/{}", seg(&a.app)), &[]).await?;
-            if admin.json { print_json(&v) } else { print_app_details(&v) }
-        }
-        SpCommand::App(AppCommand::Rotate(a)) => {
-            let admin = Admin::new(&a.admin)?;
-            let v =
-                admin.send_json(Method::POST, &format!("/_spcred/sp/apps/{}/rotate", seg(&a.app)), &json!({})).await?;
-            if admin.json {
-                print_json(&v);
-            } else {
-                println!("clientId:            {}", text(&v["clientId"]));
-                println!("clientSecret:        {}   (shown once: store it now)", text(&v["clientSecret"]));
-                println!("secret expires:      {}", text(&v["clientSecretExpiresAt"]));
-                println!("old secrets work to: {}", text(&v["previousSecretsExpireBy"]));
-            }
-        }
-        SpCommand::Seller(SellerCommand::Create(a)) => {
-            let admin = Admin::new(&a.admin)?;
-            let body = json!({"name": a.name, "marketplaceIds": a.marketplaces, "rateScale": a.rate_scale});
-            let v = admin.send_json(Method::POST, "/_spcred/sp/sellers", &body).await?;
-            if admin.json {
-                print_json(&v);
-            } else {
-                println!("sellingPartnerId: {}", text(&v["sellingPartnerId"]));
-                let m: Vec<&str> = v["marketplaceIds"].as_array().into_iter().flatten().map(text).collect();
-                println!("marketplaces:     {}", m.join(", "));
-                println!("sample orders:    {}", v["sampleOrders"]);
-            }
-        }
-        SpCommand::Authorize(a) => {
-            let admin = Admin::new(&a.admin)?;
-            let body = json!({"applicationId": a.app, "sellingPartnerId": a.seller});
-            let v = admin.send_json(Method::POST, "/_spcred/sp/authorizations", &body).await?;
-            if admin.json {
-                print_json(&v);
-            } else {
-                println!("refreshToken: {}", text(&v["refreshToken"]));
-            }
-        }
-        SpCommand::Revoke(a) => {
-            let admin = Admin::new(&a.admin)?;
-            let body = json!({"applicationId": a.app, "sellingPartnerId": a.seller});
-            let v = admin.send_json(Method::POST, "/_spcred/sp/authorizations/revoke", &body).await?;
-            if admin.json {
-                print_json(&v);
-            } else {
-                println!(
-                    "revoked {} authorization(s) of {} by {}",
-                    v["revoked"],
-                    text(&v["applicationId"]),
-                    text(&v["sellingPartnerId"])
-                );
-            }
-        }
-        SpCommand::Notifications(NotificationsCommand::Set(a)) => {
-            let admin = Admin::new(&a.admin)?;
-            let body = json!({"expiryQueueArn": a.expiry_queue, "newSecretQueueArn": a.new_secret_queue});
-            let v =
-                admin.send_json(Method::PUT, &format!("/_spcred/sp/apps/{}/notifications", seg(&a.app)), &body).await?;
-            if admin.json {
-                print_json(&v);
-            } else {
-                let n = &v["notifications"];
-                println!("Application Client Secret Expiry: {}", text(&n["applicationClientSecretExpiry"]["queueArn"]));
-                println!("Application Client New Secret:    {}", text(&n["applicationClientNewSecret"]["queueArn"]));
-            }
-        }
+        SpCommand::Developer(DeveloperCommand::Register(a)) => register(a).await,
+        SpCommand::App(AppCommand::Create(a)) => create_app(a).await,
+        SpCommand::App(AppCommand::Show(a)) => show_app(a).await,
+        SpCommand::App(AppCommand::Rotate(a)) => rotate(a).await,
+        SpCommand::Seller(SellerCommand::Create(a)) => create_seller(a).await,
+        SpCommand::Authorize(a) => authorize(a).await,
+        SpCommand::Revoke(a) => revoke(a).await,
+        SpCommand::Notifications(NotificationsCommand::Set(a)) => set_queues(a).await,
+    }
+}
+
+async fn register(a: RegisterArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let body = json!({
+        "organization": {"name": a.organization, "website": a.website, "country": a.country},
+        "contact": {"name": a.contact_name, "email": a.contact_email, "phone": a.contact_phone},
+        "dataAccess": a.data_access,
+        "useCases": {"roles": a.roles, "description": a.use_case},
+        "securityControls": {
+            "incidentResponsePolicy": a.incident_response_policy,
+            "encryptionAtRest": a.encryption_at_rest,
+        },
+    });
+    let v = admin.send_json(Method::POST, "/_spcred/sp/developers", &body).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        println!("developerId:  {}", text(&v["developerId"]));
+        println!("organization: {}", text(&v["organization"]));
+        println!("status:       {}", text(&v["status"]));
+        let roles: Vec<&str> = v["roles"].as_array().into_iter().flatten().map(|r| text(&r["name"])).collect();
+        println!("roles:        {}", roles.join(", "));
+    }
+    Ok(())
+}
+
+async fn create_app(a: CreateAppArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let body = json!({
+        "name": a.name,
+        "redirectUris": a.redirect_uris,
+        "loginUris": a.login_uris,
+        "roles": a.roles,
+        "iamArn": a.iam_arn,
+        "vendor": a.vendor,
+    });
+    let v = admin.send_json(Method::POST, "/_spcred/sp/apps", &body).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        print_app(&v);
+    }
+    Ok(())
+}
+
+async fn show_app(a: AppArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let v = admin.get(&format!("/_spcred/sp/apps/{}", seg(&a.app)), &[]).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        print_app_details(&v);
+    }
+    Ok(())
+}
+
+async fn rotate(a: AppArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let v = admin.send_json(Method::POST, &format!("/_spcred/sp/apps/{}/rotate", seg(&a.app)), &json!({})).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        println!("clientId:            {}", text(&v["clientId"]));
+        println!("clientSecret:        {}   (shown once: store it now)", text(&v["clientSecret"]));
+        println!("secret expires:      {}", text(&v["clientSecretExpiresAt"]));
+        println!("old secrets work to: {}", text(&v["previousSecretsExpireBy"]));
+    }
+    Ok(())
+}
+
+async fn create_seller(a: CreateSellerArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let body = json!({"name": a.name, "marketplaceIds": a.marketplaces, "rateScale": a.rate_scale});
+    let v = admin.send_json(Method::POST, "/_spcred/sp/sellers", &body).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        println!("sellingPartnerId: {}", text(&v["sellingPartnerId"]));
+        let m: Vec<&str> = v["marketplaceIds"].as_array().into_iter().flatten().map(text).collect();
+        println!("marketplaces:     {}", m.join(", "));
+        println!("sample orders:    {}", v["sampleOrders"]);
+    }
+    Ok(())
+}
+
+async fn authorize(a: PairArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let body = json!({"applicationId": a.app, "sellingPartnerId": a.seller});
+    let v = admin.send_json(Method::POST, "/_spcred/sp/authorizations", &body).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        println!("refreshToken: {}", text(&v["refreshToken"]));
+    }
+    Ok(())
+}
+
+async fn revoke(a: PairArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let body = json!({"applicationId": a.app, "sellingPartnerId": a.seller});
+    let v = admin.send_json(Method::POST, "/_spcred/sp/authorizations/revoke", &body).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        println!(
+            "revoked {} authorization(s) of {} by {}",
+            v["revoked"],
+            text(&v["applicationId"]),
+            text(&v["sellingPartnerId"])
+        );
+    }
+    Ok(())
+}
+
+async fn set_queues(a: SetQueuesArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let body = json!({"expiryQueueArn": a.expiry_queue, "newSecretQueueArn": a.new_secret_queue});
+    let v = admin.send_json(Method::PUT, &format!("/_spcred/sp/apps/{}/notifications", seg(&a.app)), &body).await?;
+    if admin.json {
+        print_json(&v);
+    } else {
+        let n = &v["notifications"];
+        println!("Application Client Secret Expiry: {}", text(&n["applicationClientSecretExpiry"]["queueArn"]));
+        println!("Application Client New Secret:    {}", text(&n["applicationClientNewSecret"]["queueArn"]));
     }
     Ok(())
 }
