@@ -9,10 +9,13 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-# The rotation blog's PutParameter body. The blog's page lost the JSON braces and wrote
-# `"Overwrite": "True"` and `Policies` as a bare array; the API takes a boolean and a JSON string.
-# Parameter policies need the advanced tier (the account default is Standard), hence `Tier`.
+# The rotation blog's PutParameter body, with its fields and nothing else (the KeyId is ours).
+# The blog's page lost the JSON braces and wrote `"Overwrite": "True"` and `Policies` as a bare
+# array; the API takes a boolean and a JSON string. It names no `Tier`: parameter policies need
+# the advanced tier, which spcred's default tier (Intelligent-Tiering) chooses for them.
 BLOG_POLICY = [{"Type": "NoChangeNotification", "Version": "1.0", "Attributes": {"After": "150", "Unit": "Days"}}]
+DEFAULT_TIER = "/ssm/parameter-store/default-parameter-tier"
+POLICIES_NEED_ADVANCED = "Parameter policies are supported only for advanced-tier parameters."
 
 
 def blog_body(key_id):
@@ -23,7 +26,6 @@ def blog_body(key_id):
         "Type": "SecureString",
         "KeyId": key_id,
         "Overwrite": True,
-        "Tier": "Advanced",
         "Policies": json.dumps(BLOG_POLICY),
     }
 
@@ -159,10 +161,8 @@ def test_policies_need_the_advanced_tier_and_valid_attributes(server):
     ssm = server.client("ssm")
     name = f"/compat/policy/{uuid.uuid4().hex[:8]}"
     blog = json.dumps(BLOG_POLICY)
-    # The account's default tier is Standard: policies without a tier are refused, as in AWS.
-    assert error_of(ssm.put_parameter, Name=name, Value="v", Type="String", Policies=blog)[0] == "ValidationException"
-    assert error_of(ssm.put_parameter, Name=name, Value="v", Type="String", Tier="Standard", Policies=blog)[0] == (
-        "ValidationException")
+    assert error_of(ssm.put_parameter, Name=name, Value="v", Type="String", Tier="Standard", Policies=blog) == (
+        "ValidationException", POLICIES_NEED_ADVANCED)
     assert ssm.put_parameter(Name=name, Value="v", Type="String", Tier="Intelligent-Tiering", Policies=blog)["Tier"] == (
         "Advanced")
 
@@ -318,7 +318,7 @@ def test_names_are_checked_like_parameter_store(server):
 def test_tiers_and_value_limits(server):
     ssm = server.client("ssm")
     name = f"/compat/tier/{uuid.uuid4().hex[:8]}"
-    code, message = error_of(ssm.put_parameter, Name=name, Value="x" * 4097, Type="String")
+    code, message = error_of(ssm.put_parameter, Name=name, Value="x" * 4097, Type="String", Tier="Standard")
     assert (code, message) == ("ValidationException", "Standard tier parameters support a maximum parameter value of "
                                "4096 characters. To create a larger parameter value, upgrade the parameter to use the "
                                "advanced-parameter tier. For more information, see "
@@ -333,6 +333,80 @@ def test_tiers_and_value_limits(server):
         "ParameterPatternMismatchException", r"Parameter value, cannot be validated against allowedPattern: ^\d+$")
     assert error_of(ssm.put_parameter, Name=f"{name}-k", Value="v", Type="String", KeyId="alias/aws/ssm") == (
         "ValidationException", "KeyId is required for SecureString type parameter only.")
+
+
+def test_the_default_parameter_tier_is_a_service_setting(fresh_server, tmp_path):
+    s = fresh_server()
+    ssm = s.client("ssm")
+    account = s.client("sts").get_caller_identity()["Account"]
+    arn = f"arn:aws:ssm:us-east-1:{account}:servicesetting{DEFAULT_TIER}"
+    # spcred's accounts start at Intelligent-Tiering (AWS's start at Standard).
+    got = s.aws("ssm", "get-service-setting", "--setting-id", DEFAULT_TIER)["ServiceSetting"]
+    assert {k: v for k, v in got.items() if k != "LastModifiedDate"} == {
+        "SettingId": DEFAULT_TIER, "SettingValue": "Intelligent-Tiering", "LastModifiedUser": "System", "ARN": arn,
+        "Status": "Default"}
+    assert ssm.get_service_setting(SettingId=arn)["ServiceSetting"]["SettingValue"] == "Intelligent-Tiering"
+    throughput = ssm.get_service_setting(SettingId="/ssm/parameter-store/high-throughput-enabled")["ServiceSetting"]
+    assert (throughput["SettingValue"], throughput["Status"]) == ("false", "Default")
+
+    # At Standard (where AWS accounts start), the blog's body is refused as AWS refuses it.
+    key_id = s.aws("kms", "create-key")["KeyMetadata"]["KeyId"]
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps(blog_body(key_id)))
+    assert s.aws("ssm", "update-service-setting", "--setting-id", arn, "--setting-value", "Standard") is None
+    changed = ssm.get_service_setting(SettingId=DEFAULT_TIER)["ServiceSetting"]
+    assert (changed["SettingValue"], changed["Status"], changed["LastModifiedUser"]) == (
+        "Standard", "Customized", f"arn:aws:iam::{account}:root")
+    refused = s.aws("ssm", "put-parameter", "--cli-input-json", f"file://{body}", check=False)
+    assert refused.returncode != 0
+    assert ("An error occurred (ValidationException) when calling the PutParameter operation: "
+            f"{POLICIES_NEED_ADVANCED}") in refused.stderr
+    assert ssm.put_parameter(Name="/plain/standard", Value="v", Type="String")["Tier"] == "Standard"
+
+    # Reset: back to Intelligent-Tiering, and the body goes in unchanged.
+    reset = ssm.reset_service_setting(SettingId=DEFAULT_TIER)["ServiceSetting"]
+    assert (reset["SettingValue"], reset["Status"], reset["ARN"]) == ("Intelligent-Tiering", "Default", arn)
+    assert s.aws("ssm", "put-parameter", "--cli-input-json", f"file://{body}") == {"Version": 1, "Tier": "Advanced"}
+    # Intelligent-Tiering: standard unless the request needs advanced, also for an existing parameter.
+    assert ssm.put_parameter(Name="/plain/small", Value="v", Type="String")["Tier"] == "Standard"
+    assert ssm.put_parameter(Name="/plain/big", Value="x" * 4097, Type="String")["Tier"] == "Advanced"
+    assert ssm.put_parameter(Name="/plain/standard", Value="v2", Overwrite=True,
+                             Policies=json.dumps(BLOG_POLICY))["Tier"] == "Advanced"
+
+    # At Advanced, new parameters are advanced; an existing one keeps its tier.
+    ssm.update_service_setting(SettingId=DEFAULT_TIER, SettingValue="Advanced")
+    assert ssm.put_parameter(Name="/plain/new", Value="v", Type="String")["Tier"] == "Advanced"
+    assert ssm.put_parameter(Name="/plain/small", Value="v2", Overwrite=True)["Tier"] == "Standard"
+    # Settings are per region.
+    west = s.client("ssm", region="us-west-2")
+    assert west.get_service_setting(SettingId=DEFAULT_TIER)["ServiceSetting"]["SettingValue"] == "Intelligent-Tiering"
+
+    assert error_of(ssm.update_service_setting, SettingId=DEFAULT_TIER, SettingValue="Premium") == (
+        "ValidationException", "1 validation error detected: Value 'Premium' at 'settingValue' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering]")
+    assert error_of(ssm.update_service_setting, SettingId="/ssm/parameter-store/high-throughput-enabled",
+                    SettingValue="yes")[0] == "ValidationException"
+    not_found = ("ServiceSettingNotFound", "The specified service setting wasn't found. Either the service name or "
+                 "the setting hasn't been provisioned by the Amazon Web Services service team.")
+    for setting_id in ["/ssm/parameter-store/no-such-setting", f"arn:aws:ssm:us-west-2:{account}:servicesetting{DEFAULT_TIER}"]:
+        assert error_of(ssm.get_service_setting, SettingId=setting_id) == not_found
+        assert error_of(ssm.update_service_setting, SettingId=setting_id, SettingValue="Standard") == not_found
+        assert error_of(ssm.reset_service_setting, SettingId=setting_id) == not_found
+
+    # IAM decides each operation on the setting's ARN.
+    reader, _ = new_user(s, "tier-reader", allow("ssm:GetServiceSetting", "*"))
+    assert reader.get_service_setting(SettingId=DEFAULT_TIER)["ServiceSetting"]["SettingValue"] == "Advanced"
+    for call in (lambda: reader.update_service_setting(SettingId=DEFAULT_TIER, SettingValue="Standard"),
+                 lambda: reader.reset_service_setting(SettingId=DEFAULT_TIER)):
+        code, message = error_of(call)
+        assert code == "AccessDeniedException"
+        assert message.startswith(f"User: arn:aws:iam::{account}:user/tier-reader is not authorized to perform: ssm:")
+        assert message.endswith(f"ServiceSetting on resource: {arn}")
+    writer, _ = new_user(s, "tier-writer", allow("ssm:UpdateServiceSetting", arn))
+    writer.update_service_setting(SettingId=arn, SettingValue="Standard")
+    changed = ssm.get_service_setting(SettingId=DEFAULT_TIER)["ServiceSetting"]
+    assert (changed["SettingValue"], changed["LastModifiedUser"]) == ("Standard", f"arn:aws:iam::{account}:user/tier-writer")
+    assert error_of(writer.get_service_setting, SettingId=DEFAULT_TIER)[0] == "AccessDeniedException"
 
 
 def test_by_path_and_describe_filters(server):

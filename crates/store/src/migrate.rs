@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "ssm", include_str!("../migrations/0004_ssm.sql")),
     (5, "sqs", include_str!("../migrations/0005_sqs.sql")),
     (9, "sp", include_str!("../migrations/0009_sp.sql")),
+    (10, "ssm-settings", include_str!("../migrations/0010_ssm_settings.sql")),
 ];
 
 /// The schema version this build writes.

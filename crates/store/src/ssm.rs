@@ -411,3 +411,56 @@ pub async fn update_policy(
     .await?;
     Ok(())
 }
+
+/// A service setting as an account last changed or reset it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Setting {
+    /// The value.
+    pub value: String,
+    /// `Customized` or `Default`.
+    pub status: String,
+    /// When it was changed.
+    pub modified_ms: i64,
+    /// Who changed it (an ARN).
+    pub modified_user: String,
+}
+
+/// A service setting of the account and region, if it was ever changed or reset.
+pub async fn setting(conn: &mut Conn, scope: Scope<'_>, setting_id: &str) -> Result<Option<Setting>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT value, status, modified_ms, modified_user FROM ssm_service_settings \
+         WHERE account_id = ? AND region = ? AND setting_id = ?",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(setting_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Records a service setting's new value.
+pub async fn put_setting(conn: &mut Conn, scope: Scope<'_>, setting_id: &str, s: &Setting) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ssm_service_settings (account_id, region, setting_id, value, status, modified_ms, modified_user) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, setting_id) DO UPDATE SET value = excluded.value, \
+         status = excluded.status, modified_ms = excluded.modified_ms, modified_user = excluded.modified_user",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(setting_id)
+    .bind(&s.value)
+    .bind(&s.status)
+    .bind(s.modified_ms)
+    .bind(&s.modified_user)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// When the account was created (the date a setting it never changed reports).
+pub async fn account_created_ms(conn: &mut Conn, account_id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT created_ms FROM accounts WHERE account_id = ?")
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
+}

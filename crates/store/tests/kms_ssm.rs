@@ -182,3 +182,30 @@ async fn a_migration_numbered_below_the_newest_is_still_applied() {
         .unwrap();
     assert!(versions.contains(&3));
 }
+
+#[tokio::test]
+async fn service_settings_are_kept_per_account_and_region() {
+    let (_dir, store) = open().await;
+    let east = Scope { account_id: "111122223333", region: "us-east-1" };
+    let west = Scope { account_id: "111122223333", region: "us-west-2" };
+    let id = "/ssm/parameter-store/default-parameter-tier";
+    let mut tx = store.begin().await.unwrap();
+    spcred_store::access_keys::create_account(&mut tx, "111122223333", 42).await.unwrap();
+    assert!(ssm::setting(&mut tx, east, id).await.unwrap().is_none());
+    let customized = ssm::Setting {
+        value: "Standard".into(),
+        status: "Customized".into(),
+        modified_ms: 5,
+        modified_user: "u".into(),
+    };
+    ssm::put_setting(&mut tx, east, id, &customized).await.unwrap();
+    let reset = ssm::Setting { value: "Intelligent-Tiering".into(), status: "Default".into(), ..customized.clone() };
+    ssm::put_setting(&mut tx, east, id, &reset).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = store.reader().acquire().await.unwrap();
+    let got = ssm::setting(&mut conn, east, id).await.unwrap().unwrap();
+    assert_eq!((got.value.as_str(), got.status.as_str(), got.modified_ms), ("Intelligent-Tiering", "Default", 5));
+    assert!(ssm::setting(&mut conn, west, id).await.unwrap().is_none());
+    assert_eq!(ssm::account_created_ms(&mut conn, "111122223333").await.unwrap(), Some(42));
+    assert_eq!(ssm::account_created_ms(&mut conn, "999999999999").await.unwrap(), None);
+}

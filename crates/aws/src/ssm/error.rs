@@ -51,6 +51,8 @@ pub enum SsmError {
     TooManyTags,
     /// `TooManyUpdates`: another request changed the parameter meanwhile.
     TooManyUpdates,
+    /// `ServiceSettingNotFound`: no such service setting.
+    ServiceSettingNotFound,
     /// A pipeline failure (validation, access denied, internal).
     Common(CommonError),
 }
@@ -140,6 +142,10 @@ impl fmt::Display for SsmError {
             SsmError::TooManyUpdates => {
                 f.write_str("There are concurrent updates for a resource that supports one update at a time.")
             }
+            SsmError::ServiceSettingNotFound => f.write_str(
+                "The specified service setting wasn't found. Either the service name or the setting hasn't been \
+                 provisioned by the Amazon Web Services service team.",
+            ),
             SsmError::Common(e) => f.write_str(&e.render(Flavor::Json).2),
         }
     }
@@ -170,6 +176,7 @@ impl ServiceError for SsmError {
             SsmError::InvalidResourceType => "InvalidResourceType",
             SsmError::TooManyTags => "TooManyTagsError",
             SsmError::TooManyUpdates => "TooManyUpdates",
+            SsmError::ServiceSettingNotFound => "ServiceSettingNotFound",
             SsmError::Common(e) => e.render(Flavor::Json).0,
         }
     }

@@ -12,11 +12,12 @@ mod names;
 mod params;
 mod policies;
 mod secure;
+mod settings;
 mod tags;
 
 use crate::error::Flavor;
 use crate::kms::operations;
-use crate::service::{self, Authorization, Check, Ctx, Service};
+use crate::service::{self, Authorization, Check, Ctx, Operation as _, Service};
 use serde_json::Value;
 
 pub use error::SsmError;
@@ -32,11 +33,14 @@ operations!(
     GetParameterHistory,
     GetParameters,
     GetParametersByPath,
+    GetServiceSetting,
     LabelParameterVersion,
     ListTagsForResource,
     PutParameter,
     RemoveTagsFromResource,
+    ResetServiceSetting,
     UnlabelParameterVersion,
+    UpdateServiceSetting,
 );
 
 /// The Parameter Store service.
@@ -123,6 +127,14 @@ impl Service for Ssm {
             Op::AddTagsToResource => tagging(ctx, "ssm:AddTagsToResource", &service::input(input)?),
             Op::RemoveTagsFromResource => tagging(ctx, "ssm:RemoveTagsFromResource", &service::input(input)?),
             Op::ListTagsForResource => tagging(ctx, "ssm:ListTagsForResource", &service::input(input)?),
+            Op::GetServiceSetting | Op::ResetServiceSetting => {
+                let input: settings::SettingInput = service::input(input)?;
+                Authorization::one(Check::new(format!("ssm:{}", op.name()), settings::resource(ctx, &input.setting_id)))
+            }
+            Op::UpdateServiceSetting => {
+                let input: settings::UpdateInput = service::input(input)?;
+                Authorization::one(Check::new("ssm:UpdateServiceSetting", settings::resource(ctx, &input.setting_id)))
+            }
         })
     }
 
@@ -141,6 +153,9 @@ impl Service for Ssm {
             Op::AddTagsToResource => tags::add_tags(ctx, service::input(input)?).await,
             Op::RemoveTagsFromResource => tags::remove_tags(ctx, service::input(input)?).await,
             Op::ListTagsForResource => tags::list_tags(ctx, service::input(input)?).await,
+            Op::GetServiceSetting => settings::get_service_setting(ctx, service::input(input)?).await,
+            Op::UpdateServiceSetting => settings::update_service_setting(ctx, service::input(input)?).await,
+            Op::ResetServiceSetting => settings::reset_service_setting(ctx, service::input(input)?).await,
         }
     }
 }

@@ -5,7 +5,7 @@ use super::error::SsmError;
 use super::filters::{self, Filter};
 use super::names::{self, Reference, Which};
 use super::policies::{self, FINISHED, PENDING};
-use super::{events, secure};
+use super::{events, secure, settings};
 use crate::kms::{self, cipher};
 use crate::service::{self, Ctx};
 use base64::Engine as _;
@@ -17,9 +17,9 @@ use store::ssm::{Scope, Version};
 const MAX_VERSIONS: i64 = 100;
 /// Labels one version may carry.
 const MAX_LABELS: usize = 10;
-const STANDARD: &str = "Standard";
-const ADVANCED: &str = "Advanced";
-const INTELLIGENT: &str = "Intelligent-Tiering";
+pub(super) const STANDARD: &str = "Standard";
+pub(super) const ADVANCED: &str = "Advanced";
+pub(super) const INTELLIGENT: &str = "Intelligent-Tiering";
 const SECURE_STRING: &str = "SecureString";
 /// Parameters an account may have per region, by tier.
 const MAX_STANDARD_PARAMETERS: i64 = 10_000;
@@ -165,14 +165,18 @@ struct PutOutput {
     tier: String,
 }
 
-/// The tier a put results in.
+/// The tier a put results in. Without a tier, a new parameter gets the account's default tier;
+/// an update keeps its tier, except that the `Intelligent-Tiering` default upgrades it when the
+/// update needs the advanced tier, as Parameter Store documents.
 fn choose_tier(
     requested: Option<&str>,
     existing: Option<&str>,
+    default: &str,
     policies: bool,
     chars: usize,
     crowded: bool,
 ) -> Result<String, SsmError> {
+    let requested = requested.or_else(|| (existing.is_none() || default == INTELLIGENT).then_some(default));
     let tier = match requested {
         Some(INTELLIGENT) => {
             if existing == Some(ADVANCED) || policies || chars > STANDARD_MAX_CHARS || crowded {
@@ -182,7 +186,6 @@ fn choose_tier(
             }
         }
         Some(t) => t,
-        // Without a tier, an update keeps the parameter's tier; a new parameter gets the default.
         None => existing.unwrap_or(STANDARD),
     };
     if tier == STANDARD && existing == Some(ADVANCED) {
@@ -256,11 +259,16 @@ async fn plan(ctx: &Ctx<'_>, input: &PutInput) -> Result<Plan, SsmError> {
             "The following data type is not supported: {data_type} (Data type names are all lowercase.)"
         )));
     }
-    let (existing, standard, advanced) = {
+    let (existing, standard, advanced, default_tier) = {
         let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
         let existing = store::ssm::current(&mut conn, scope, &input.name).await?;
         let standard = store::ssm::count(&mut conn, scope, STANDARD).await?;
-        (existing, standard, store::ssm::count(&mut conn, scope, ADVANCED).await?)
+        let advanced = store::ssm::count(&mut conn, scope, ADVANCED).await?;
+        let default_tier = match input.tier {
+            Some(_) => String::new(),
+            None => settings::default_tier(&mut conn, scope).await?,
+        };
+        (existing, standard, advanced, default_tier)
     };
     if existing.is_some() && !input.overwrite {
         return Err(SsmError::ParameterAlreadyExists);
@@ -281,9 +289,10 @@ async fn plan(ctx: &Ctx<'_>, input: &PutInput) -> Result<Plan, SsmError> {
     let tier = choose_tier(
         input.tier.as_deref(),
         existing.as_ref().map(|e| e.tier.as_str()),
+        &default_tier,
         !parsed.is_empty(),
         input.value.chars().count(),
-        standard >= MAX_STANDARD_PARAMETERS,
+        existing.is_none() && standard >= MAX_STANDARD_PARAMETERS,
     )?;
     if !parsed.is_empty() && tier != ADVANCED {
         return Err(SsmError::validation("Parameter policies are supported only for advanced-tier parameters."));
@@ -905,14 +914,30 @@ mod tests {
 
     #[test]
     fn tiers_are_chosen_like_parameter_store() {
-        assert_eq!(choose_tier(None, None, false, 10, false).unwrap(), STANDARD);
-        assert_eq!(choose_tier(None, Some(ADVANCED), false, 10, false).unwrap(), ADVANCED);
-        assert_eq!(choose_tier(Some(INTELLIGENT), None, true, 10, false).unwrap(), ADVANCED);
-        assert_eq!(choose_tier(Some(INTELLIGENT), None, false, 5000, false).unwrap(), ADVANCED);
-        assert_eq!(choose_tier(Some(INTELLIGENT), None, false, 10, true).unwrap(), ADVANCED);
-        assert_eq!(choose_tier(Some(INTELLIGENT), None, false, 10, false).unwrap(), STANDARD);
-        let e = choose_tier(Some(STANDARD), Some(ADVANCED), false, 10, false).unwrap_err();
+        assert_eq!(choose_tier(None, None, STANDARD, false, 10, false).unwrap(), STANDARD);
+        assert_eq!(choose_tier(None, Some(ADVANCED), STANDARD, false, 10, false).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(Some(INTELLIGENT), None, STANDARD, true, 10, false).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(Some(INTELLIGENT), None, STANDARD, false, 5000, false).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(Some(INTELLIGENT), None, STANDARD, false, 10, true).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(Some(INTELLIGENT), None, STANDARD, false, 10, false).unwrap(), STANDARD);
+        let e = choose_tier(Some(STANDARD), Some(ADVANCED), STANDARD, false, 10, false).unwrap_err();
         assert!(e.to_string().starts_with("This parameter uses the advanced-parameter tier."));
+    }
+
+    #[test]
+    fn the_default_tier_decides_when_the_request_does_not() {
+        // A new parameter: the default as if requested.
+        assert_eq!(choose_tier(None, None, ADVANCED, false, 10, false).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(None, None, INTELLIGENT, true, 10, false).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(None, None, INTELLIGENT, false, 10, false).unwrap(), STANDARD);
+        // An update keeps its tier, unless Intelligent-Tiering finds it needs the advanced one.
+        assert_eq!(choose_tier(None, Some(STANDARD), ADVANCED, false, 10, false).unwrap(), STANDARD);
+        assert_eq!(choose_tier(None, Some(STANDARD), STANDARD, true, 10, false).unwrap(), STANDARD);
+        assert_eq!(choose_tier(None, Some(STANDARD), INTELLIGENT, true, 10, false).unwrap(), ADVANCED);
+        assert_eq!(choose_tier(None, Some(STANDARD), INTELLIGENT, false, 10, false).unwrap(), STANDARD);
+        assert_eq!(choose_tier(None, Some(ADVANCED), INTELLIGENT, false, 10, false).unwrap(), ADVANCED);
+        // A tier in the request wins over the default.
+        assert_eq!(choose_tier(Some(STANDARD), None, ADVANCED, false, 10, false).unwrap(), STANDARD);
     }
 
     #[test]
