@@ -407,15 +407,100 @@ def test_bodies_are_encrypted_at_rest_unless_sse_is_off(fresh_server):
     kms = make_queue(sqs, KmsMasterKeyId="alias/aws/sqs")
     kms_marker = f"kms-{uuid.uuid4().hex}"
     sqs.send_message(QueueUrl=kms, MessageBody=kms_marker)
+    # SSE-KMS with a customer key: bodies under data keys from the key, reused within the period.
+    key_id = server.client("kms").create_key()["KeyMetadata"]["KeyId"]
+    custom = make_queue(sqs, KmsMasterKeyId=key_id, KmsDataKeyReusePeriodSeconds=60)
+    custom_markers = [f"custom-{i}-{uuid.uuid4().hex}" for i in range(3)]
+    sqs.send_message(QueueUrl=custom, MessageBody=custom_markers[0])
+    batch = sqs.send_message_batch(QueueUrl=custom, Entries=[
+        {"Id": str(i), "MessageBody": m} for i, m in enumerate(custom_markers[1:])])
+    assert len(batch["Successful"]) == 2 and not batch.get("Failed")
+    assert sqs.get_queue_attributes(QueueUrl=custom, AttributeNames=["All"])["Attributes"]["KmsDataKeyReusePeriodSeconds"] == "60"
+    # alias/aws/sqs is AWS's managed key, made on first use.
+    managed = server.client("kms").describe_key(KeyId="alias/aws/sqs")["KeyMetadata"]
+    assert (managed["KeyManager"], managed["Description"]) == (
+        "AWS", "Default key that protects my SQS messages when no other key is defined")
     server.stop()
     stored = b"".join(p.read_bytes() for p in server.data_dir.iterdir() if p.name.startswith("spcred.db"))
     assert plain_marker.encode() in stored, "the check can see plaintext when there is some"
     assert secret_marker.encode() not in stored
     assert kms_marker.encode() not in stored
+    for marker in custom_markers:
+        assert marker.encode() not in stored
     server.start()
     sqs = server.client("sqs")
     assert sqs.receive_message(QueueUrl=sealed)["Messages"][0]["Body"] == secret_marker
     assert sqs.receive_message(QueueUrl=kms)["Messages"][0]["Body"] == kms_marker
+    got = sqs.receive_message(QueueUrl=custom, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in got) == sorted(custom_markers)
+
+
+def kms_error(response):
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+
+
+def test_a_disabled_key_fails_sends_and_receives_with_kms_errors(server, sqs):
+    kms = server.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    url = make_queue(sqs, KmsMasterKeyId=key["Arn"])
+    sqs.send_message(QueueUrl=url, MessageBody="sealed before")
+    kms.disable_key(KeyId=key["KeyId"])
+    for call in (lambda: sqs.send_message(QueueUrl=url, MessageBody="x"), lambda: sqs.receive_message(QueueUrl=url)):
+        code, status, message = kms_error(error_of(call))
+        assert (code, status) == ("KMS.DisabledException", 400)
+        assert message.startswith(f"{key['Arn']} is disabled. (Service: AWSKMS; Status Code: 400; "
+                                  "Error Code: DisabledException; Request ID: ")
+    r = sign_and_send(server, "Action=SendMessage&MessageBody=x", service="sqs", path="/" + url.split("/", 3)[3])
+    assert r.status_code == 400 and xml_error(r)[:2] == ("Sender", "KMS.DisabledException")
+    # A failed receive changed nothing: the message comes back on its first receive.
+    kms.enable_key(KeyId=key["KeyId"])
+    got = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert [(m["Body"], m["Attributes"]["ApproximateReceiveCount"]) for m in got] == [("sealed before", "1")]
+    missing = make_queue(sqs, KmsMasterKeyId="alias/no-such-key")
+    code, status, message = kms_error(error_of(sqs.send_message, QueueUrl=missing, MessageBody="x"))
+    assert (code, status) == ("KMS.NotFoundException", 400) and "Error Code: NotFoundException;" in message
+
+
+def test_senders_and_receivers_need_their_kms_permissions(server, sqs):
+    kms = server.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    url = make_queue(sqs, KmsMasterKeyId=key["KeyId"])
+    arn = queue_arn(sqs, url)
+    account = arn.split(":")[4]
+
+    def user(name, *kms_actions):
+        statements = [{"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"], "Resource": arn}]
+        if kms_actions:
+            statements.append({"Effect": "Allow", "Action": list(kms_actions), "Resource": key["Arn"]})
+        key_id, secret = new_user(server, name, {"Version": "2012-10-17", "Statement": statements})
+        return server.client("sqs", key_id=key_id, secret=secret)
+
+    producer = user(unique("producer"), "kms:GenerateDataKey", "kms:Decrypt")
+    no_decrypt = user(unique("nodecrypt"), "kms:GenerateDataKey")
+    consumer = user(unique("consumer"), "kms:Decrypt")
+    bare = user(unique("bare"))
+
+    producer.send_message(QueueUrl=url, MessageBody="for the consumer")
+    # A producer also needs kms:Decrypt (SQS checks each new data key), as AWS documents.
+    code, status, message = kms_error(error_of(no_decrypt.send_message, QueueUrl=url, MessageBody="x"))
+    assert (code, status) == ("KMS.AccessDeniedException", 400)
+    assert "is not authorized to perform: kms:Decrypt on resource: " + key["Arn"] in message
+    code, _, message = kms_error(error_of(consumer.send_message, QueueUrl=url, MessageBody="x"))
+    assert code == "KMS.AccessDeniedException" and "kms:GenerateDataKey" in message
+    # Receiving needs kms:Decrypt; a refused receive leaves the message where it was.
+    code, _, message = kms_error(error_of(bare.receive_message, QueueUrl=url))
+    assert code == "KMS.AccessDeniedException"
+    assert message.startswith(f"User: arn:aws:iam::{account}:user/")
+    assert "Error Code: AccessDeniedException;" in message
+    got = consumer.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert [(m["Body"], m["Attributes"]["ApproximateReceiveCount"]) for m in got] == [("for the consumer", "1")]
+    # The key policy can refuse what IAM allows: a key whose policy names only the producer.
+    only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sqs:arn": arn}}}]}
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(only))
+    assert kms_error(error_of(consumer.receive_message, QueueUrl=url))[0] == "KMS.AccessDeniedException"
 
 
 # --- FIFO -----------------------------------------------------------------------------------

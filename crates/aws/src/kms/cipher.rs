@@ -151,7 +151,9 @@ pub(crate) async fn resolve_for(ctx: &Ctx<'_>, key_ref: Option<&str>, default_al
 }
 
 /// The permission another service needs on the caller's behalf to use `key` (AWS evaluates
-/// `kms:ViaService` as `SERVICE.REGION.amazonaws.com`).
+/// `kms:ViaService` as `SERVICE.REGION.amazonaws.com`). A service principal (SNS delivering to
+/// an encrypted queue) calls KMS itself, not through the service, so its check has no
+/// `kms:ViaService`.
 pub(crate) fn service_check(
     ctx: &Ctx<'_>,
     action: &str,
@@ -159,8 +161,11 @@ pub(crate) fn service_check(
     context: &EncryptionContext,
     service: &str,
 ) -> Check {
-    with_context(keys::check(ctx, action, key), context)
-        .with_condition("kms:ViaService", vec![format!("{service}.{}.amazonaws.com", ctx.region)])
+    let check = with_context(keys::check(ctx, action, key), context);
+    if matches!(ctx.caller.kind, crate::caller::CallerKind::Service { .. }) {
+        return check;
+    }
+    check.with_condition("kms:ViaService", vec![format!("{service}.{}.amazonaws.com", ctx.region)])
 }
 
 fn with_context(mut check: Check, context: &EncryptionContext) -> Check {

@@ -24,9 +24,37 @@ pub(crate) const ENCRYPT_DECRYPT: &str = "ENCRYPT_DECRYPT";
 pub(crate) const DEFAULT_ROTATION_DAYS: i64 = 365;
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
-/// AWS managed keys spcred creates on first use: alias, service, description.
-const MANAGED: &[(&str, &str, &str)] =
-    &[("alias/aws/ssm", "ssm", "Default master key that protects my SSM parameters when no other key is defined")];
+/// An AWS managed key spcred creates on first use.
+struct Managed {
+    alias: &'static str,
+    /// The service it serves through (`kms:ViaService` is `SERVICE.REGION.amazonaws.com`).
+    service: &'static str,
+    description: &'static str,
+    /// Its key policy's `Id`.
+    policy_id: &'static str,
+    /// How the key policy's statement names the service: "through X ... authorized to use Y".
+    through: &'static str,
+    users_of: &'static str,
+}
+
+const MANAGED: &[Managed] = &[
+    Managed {
+        alias: "alias/aws/ssm",
+        service: "ssm",
+        description: "Default master key that protects my SSM parameters when no other key is defined",
+        policy_id: "auto-ssm-2",
+        through: "AWS Systems Manager",
+        users_of: "AWS Systems Manager",
+    },
+    Managed {
+        alias: "alias/aws/sqs",
+        service: "sqs",
+        description: "Default key that protects my SQS messages when no other key is defined",
+        policy_id: "auto-sqs-1",
+        through: "Simple Queue Service (SQS)",
+        users_of: "SQS",
+    },
+];
 
 /// The ARN of key `key_id`.
 pub(crate) fn key_arn(region: &str, account: &str, key_id: &str) -> String {
@@ -117,7 +145,7 @@ pub(crate) async fn resolve(
                 return Ok(key);
             }
             drop(conn);
-            if MANAGED.iter().any(|(alias, ..)| *alias == name) {
+            if MANAGED.iter().any(|m| m.alias == name) {
                 return ensure_managed(env, account, region, &name).await;
             }
             Err(alias_not_found(region, account, &name))
@@ -132,8 +160,7 @@ pub(crate) fn alias_not_found(region: &str, account: &str, alias_name: &str) -> 
 
 /// The AWS managed key behind `alias` (e.g. `alias/aws/ssm`), created on first use.
 pub(crate) async fn ensure_managed(env: &Env, account: &str, region: &str, alias: &str) -> Result<Key, KmsError> {
-    let &(_, service, description) =
-        MANAGED.iter().find(|(a, ..)| *a == alias).ok_or_else(|| alias_not_found(region, account, alias))?;
+    let managed = MANAGED.iter().find(|m| m.alias == alias).ok_or_else(|| alias_not_found(region, account, alias))?;
     let now = env.now_ms();
     let mut tx = env.store.begin().await?;
     // Writes are serialised, so checking inside the transaction cannot race another creator.
@@ -143,8 +170,8 @@ pub(crate) async fn ensure_managed(env: &Env, account: &str, region: &str, alias
         return Ok(key);
     }
     let spec = NewKey {
-        description: description.to_owned(),
-        policy: managed_policy(account, region, service),
+        description: managed.description.to_owned(),
+        policy: managed_policy(account, region, managed),
         key_manager: AWS_MANAGED,
         rotation_days: Some(DEFAULT_ROTATION_DAYS),
     };
@@ -159,7 +186,7 @@ pub(crate) async fn ensure_managed(env: &Env, account: &str, region: &str, alias
 
 /// The predefined AWS managed aliases that exist before their key is created.
 pub(crate) fn managed_aliases() -> impl Iterator<Item = &'static str> {
-    MANAGED.iter().map(|(alias, ..)| *alias)
+    MANAGED.iter().map(|m| m.alias)
 }
 
 /// What a new key is made of.
@@ -309,13 +336,14 @@ pub(crate) fn default_policy(account: &str) -> String {
     )
 }
 
-/// The policy AWS gives the managed key of `service`: every principal of the account may use it
-/// through that service, and the account may read its metadata.
-fn managed_policy(account: &str, region: &str, service: &str) -> String {
+/// The policy AWS gives a managed key: every principal of the account may use it through its
+/// service, and the account may read its metadata.
+fn managed_policy(account: &str, region: &str, managed: &Managed) -> String {
+    let Managed { service, policy_id, through, users_of, .. } = managed;
     format!(
-        "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-{service}-2\",\n  \"Statement\" : [ {{\n    \"Sid\" : \
-         \"Allow access through AWS Systems Manager for all principals in the account that are authorized to use AWS \
-         Systems Manager\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{\n      \"AWS\" : \"*\"\n    }},\n    \
+        "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"{policy_id}\",\n  \"Statement\" : [ {{\n    \"Sid\" : \
+         \"Allow access through {through} for all principals in the account that are authorized to use \
+         {users_of}\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{\n      \"AWS\" : \"*\"\n    }},\n    \
          \"Action\" : [ \"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", \"kms:GenerateDataKey*\", \
          \"kms:CreateGrant\", \"kms:DescribeKey\" ],\n    \"Resource\" : \"*\",\n    \"Condition\" : {{\n      \
          \"StringEquals\" : {{\n        \"kms:CallerAccount\" : \"{account}\",\n        \"kms:ViaService\" : \
@@ -404,7 +432,8 @@ mod tests {
 
     #[test]
     fn the_default_and_managed_policies_are_valid_key_policies() {
-        for doc in [default_policy("111122223333"), managed_policy("111122223333", "us-east-1", "ssm")] {
+        let managed = MANAGED.iter().map(|m| managed_policy("111122223333", "us-east-1", m));
+        for doc in std::iter::once(default_policy("111122223333")).chain(managed) {
             policy::Policy::parse(&doc, policy::PolicyKind::KeyPolicy).unwrap();
             let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
             assert_eq!(v["Version"], "2012-10-17");

@@ -318,11 +318,6 @@ impl QueueConfig {
             .unwrap_or(RedriveAllow::AllowAll)
     }
 
-    /// Whether message bodies are encrypted at rest.
-    pub(crate) fn encrypted(&self) -> bool {
-        self.sqs_managed_sse_enabled || self.kms_master_key_id.is_some()
-    }
-
     /// The settable attributes as `GetQueueAttributes` shows them (the computed ones are the
     /// caller's to add).
     pub(crate) fn render(&self, fifo: bool) -> Vec<(&'static str, String)> {
@@ -417,12 +412,12 @@ mod tests {
     #[test]
     fn sse_kinds_exclude_each_other() {
         let kms = apply(false, true, &[("KmsMasterKeyId", "alias/aws/sqs")]).unwrap();
-        assert!(!kms.sqs_managed_sse_enabled && kms.encrypted());
+        assert!(!kms.sqs_managed_sse_enabled && kms.kms_master_key_id.is_some());
         let both = apply(false, true, &[("KmsMasterKeyId", "k"), ("SqsManagedSseEnabled", "true")]).unwrap_err();
         assert!(both.to_string().starts_with("You can use one type of server-side encryption (SSE) at one time."));
         let off = apply(false, true, &[("SqsManagedSseEnabled", "false")]).unwrap();
-        assert!(!off.encrypted());
-        assert!(QueueConfig::default().encrypted());
+        assert!(!off.sqs_managed_sse_enabled && off.kms_master_key_id.is_none());
+        assert!(QueueConfig::default().sqs_managed_sse_enabled);
     }
 
     #[test]

@@ -122,7 +122,10 @@ pub async fn deliver(
         ..Outgoing::default()
     };
     messages::check(&q, &outgoing, false)?;
-    let sent = messages::enqueue(env, &q, &sender.user_id, std::slice::from_ref(&outgoing), ctx.now_ms)
+    // An SSE-KMS queue's key policy must let the sender use the key ("the KMS key policy must
+    // allow the service principal").
+    let sealer = super::sse::sealer(&ctx, &q).await?;
+    let sent = messages::enqueue(env, &q, &sender.user_id, std::slice::from_ref(&outgoing), &sealer, ctx.now_ms)
         .await?
         .pop()
         .ok_or(DeliveryError::Internal)?;
@@ -138,6 +141,7 @@ pub async fn deliver(
 mod tests {
     use super::*;
     use crate::service::Operation as _;
+    use crate::sqs::sse::{self, Sealer};
     use crate::sqs::{Op, Sqs};
     use crate::{Service, caller::Caller};
     use serde_json::{Value, json};
@@ -154,20 +158,23 @@ mod tests {
         (dir, Arc::new(Env::new(store, clock, rng, &master, "us-east-1".into())))
     }
 
-    async fn call(env: &Env, op: Op, input: Value) -> Result<Value, crate::sqs::SqsError> {
-        let root = Caller::root(ACCOUNT, None);
-        let ctx = Ctx {
+    fn ctx_at<'a>(env: &'a Env, caller: &'a Caller, now_ms: i64) -> Ctx<'a> {
+        Ctx {
             env,
             request_id: "r",
-            caller: &root,
+            caller,
             region: "us-east-1",
             source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
             host: "localhost",
             secure: false,
             protocol: wire::Protocol::Json1_0,
-            now_ms: env.now_ms(),
-        };
-        Sqs.execute(&ctx, op, input).await
+            now_ms,
+        }
+    }
+
+    async fn call(env: &Env, op: Op, input: Value) -> Result<Value, crate::sqs::SqsError> {
+        let root = Caller::root(ACCOUNT, None);
+        Sqs.execute(&ctx_at(env, &root, env.now_ms()), op, input).await
     }
 
     async fn create(env: &Env, name: &str, attributes: Value) -> (String, String) {
@@ -306,5 +313,136 @@ mod tests {
         assert_eq!(first, again);
         assert!(first.sequence_number.is_some());
         assert_eq!(Op::from_name("SendMessageBatch").map(Op::action), Some("sqs:SendMessage"));
+    }
+
+    async fn kms(env: &Env, op: crate::kms::Op, input: Value) -> Value {
+        let root = Caller::root(ACCOUNT, None);
+        crate::kms::Kms.execute(&ctx_at(env, &root, env.now_ms()), op, input).await.unwrap()
+    }
+
+    /// A key whose policy lets the account in, and `principal` use it for SQS if given.
+    async fn key_for(env: &Env, principal: Option<Value>) -> (String, String) {
+        let mut statements = vec![
+            json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}),
+        ];
+        if let Some(p) = principal {
+            statements.push(json!({"Effect": "Allow", "Principal": p, "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}));
+        }
+        let policy = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+        let meta = kms(env, crate::kms::Op::CreateKey, json!({"Policy": policy})).await;
+        let meta = &meta["KeyMetadata"];
+        (meta["KeyId"].as_str().unwrap().to_owned(), meta["Arn"].as_str().unwrap().to_owned())
+    }
+
+    fn sealed_parts(sealer: &Sealer) -> (String, Vec<u8>) {
+        match sealer {
+            Sealer::Kms(entry) => (entry.arn.clone(), entry.wrapped.clone()),
+            _ => panic!("not sealed under KMS"),
+        }
+    }
+
+    #[tokio::test]
+    async fn kms_queues_reuse_a_data_key_for_their_period() {
+        let (_dir, env) = env().await;
+        let (key_id, key_arn) = key_for(&env, None).await;
+        let attrs = json!({"KmsMasterKeyId": key_arn, "KmsDataKeyReusePeriodSeconds": "60"});
+        let (url, arn) = create(&env, "sealed", attrs).await;
+        let q = queue::read(&env, ACCOUNT, "us-east-1", "sealed").await.unwrap().unwrap();
+        let root = Caller::root(ACCOUNT, None);
+        let t0 = env.now_ms();
+        let first = sse::sealer(&ctx_at(&env, &root, t0), &q).await.unwrap();
+        let again = sse::sealer(&ctx_at(&env, &root, t0 + 59_000), &q).await.unwrap();
+        let later = sse::sealer(&ctx_at(&env, &root, t0 + 60_000), &q).await.unwrap();
+        let (context_arn, wrapped) = sealed_parts(&first);
+        assert_eq!(context_arn, arn);
+        assert_eq!(sealed_parts(&again).1, wrapped);
+        assert_ne!(sealed_parts(&later).1, wrapped);
+        // The data key is KMS ciphertext of the queue's key, under SQS's encryption context.
+        assert_eq!(crate::kms::cipher::origin_of(&env, &wrapped).unwrap().key_id, key_id);
+        let (stored, sealed) = first.seal(&env, "the new client secret", "sqs:message:m").unwrap();
+        assert!(sealed && !stored.windows(6).any(|w| w == b"client"));
+
+        let sent = call(&env, Op::SendMessage, json!({"QueueUrl": url, "MessageBody": "the new client secret"})).await;
+        assert!(sent.is_ok());
+        let got = call(&env, Op::ReceiveMessage, json!({"QueueUrl": url})).await.unwrap();
+        assert_eq!(got["Messages"][0]["Body"], "the new client secret");
+    }
+
+    #[tokio::test]
+    async fn a_disabled_key_stops_sends_and_receives_without_touching_the_queue() {
+        let (_dir, env) = env().await;
+        let (key_id, key_arn) = key_for(&env, None).await;
+        let (url, _) = create(&env, "disabled", json!({"KmsMasterKeyId": key_id})).await;
+        call(&env, Op::SendMessage, json!({"QueueUrl": url, "MessageBody": "before"})).await.unwrap();
+        kms(&env, crate::kms::Op::DisableKey, json!({"KeyId": key_id})).await;
+        let expect_disabled = |e: crate::sqs::SqsError| {
+            use crate::error::ServiceError as _;
+            assert_eq!((e.code(), e.query_code(), e.status()), ("KmsDisabled", Some("KMS.DisabledException"), 400));
+            let prefix =
+                format!("{key_arn} is disabled. (Service: AWSKMS; Status Code: 400; Error Code: DisabledException;");
+            assert!(e.to_string().starts_with(&prefix), "{e}");
+        };
+        expect_disabled(call(&env, Op::SendMessage, json!({"QueueUrl": url, "MessageBody": "x"})).await.unwrap_err());
+        expect_disabled(call(&env, Op::ReceiveMessage, json!({"QueueUrl": url})).await.unwrap_err());
+        kms(&env, crate::kms::Op::EnableKey, json!({"KeyId": key_id})).await;
+        let got = call(&env, Op::ReceiveMessage, json!({"QueueUrl": url, "AttributeNames": ["All"]})).await.unwrap();
+        assert_eq!(got["Messages"][0]["Body"], "before");
+        assert_eq!(got["Messages"][0]["Attributes"]["ApproximateReceiveCount"], "1");
+        let (_, unknown) = create(&env, "unknown-key", json!({"KmsMasterKeyId": "alias/nothing-here"})).await;
+        let e = deliver(&env, &unknown, incoming("x"), &Caller::root(ACCOUNT, None), None).await.unwrap_err();
+        assert!(matches!(e, DeliveryError::Rejected { ref code, .. } if code == "KMS.NotFoundException"), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn service_principals_need_the_key_policy_of_an_encrypted_queue() {
+        let (_dir, env) = env().await;
+        let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:alerts");
+        let sns = Caller::service("sns.amazonaws.com", ACCOUNT);
+        let amazon = Caller::root("437568002678", None);
+        let (plain_key, _) = key_for(&env, None).await;
+        let (sns_key, _) = key_for(&env, Some(json!({"Service": "sns.amazonaws.com"}))).await;
+        let (amazon_key, _) = key_for(&env, Some(json!({"AWS": "arn:aws:iam::437568002678:root"}))).await;
+        let cases = [
+            ("plain", plain_key.as_str(), false, false),
+            ("for-sns", sns_key.as_str(), true, false),
+            ("for-amazon", amazon_key.as_str(), false, true),
+            // The AWS managed key admits only the account's principals, through SQS.
+            ("managed", "alias/aws/sqs", false, false),
+        ];
+        for (name, key, sns_allowed, amazon_allowed) in cases {
+            let (url, arn) = create(&env, name, json!({"KmsMasterKeyId": key})).await;
+            let policy = json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn},
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::437568002678:root"}, "Action": "sqs:SendMessage", "Resource": arn}]});
+            call(&env, Op::SetQueueAttributes, json!({"QueueUrl": url, "Attributes": {"Policy": policy.to_string()}}))
+                .await
+                .unwrap();
+            for (sender, source, allowed) in
+                [(&sns, Some(topic.as_str()), sns_allowed), (&amazon, None, amazon_allowed)]
+            {
+                let outcome = deliver(&env, &arn, incoming(&format!("to {name}")), sender, source).await;
+                match outcome {
+                    Ok(_) => assert!(allowed, "{} delivered into {name}", sender.arn),
+                    Err(DeliveryError::Rejected { code, message }) => {
+                        assert!(!allowed, "{} refused by {name}: {message}", sender.arn);
+                        assert_eq!(code, "KMS.AccessDeniedException");
+                        assert!(message.contains("kms:GenerateDataKey"), "{message}");
+                    }
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+            // The queue's owner sends through SQS, which every key here lets it do.
+            deliver(&env, &arn, incoming("from the owner"), &Caller::root(ACCOUNT, None), None).await.unwrap();
+            let got =
+                call(&env, Op::ReceiveMessage, json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await.unwrap();
+            let received = got["Messages"].as_array().unwrap().len();
+            assert_eq!(received, 1 + usize::from(sns_allowed) + usize::from(amazon_allowed), "{name}");
+        }
+        let managed = kms(&env, crate::kms::Op::DescribeKey, json!({"KeyId": "alias/aws/sqs"})).await;
+        assert_eq!(
+            managed["KeyMetadata"]["Description"],
+            "Default key that protects my SQS messages when no other key is defined"
+        );
+        assert_eq!(managed["KeyMetadata"]["KeyManager"], "AWS");
     }
 }

@@ -3,6 +3,7 @@
 //! code boto3 and the AWS SDKs report). botocore's SQS model no longer lists the latter.
 
 use crate::error::{CommonError, Flavor, ServiceError};
+use crate::kms::KmsError;
 use std::fmt;
 
 /// Why an SQS operation failed.
@@ -45,8 +46,25 @@ pub enum SqsError {
     InvalidAddress(String),
     /// An action the queue URL endpoint does not take (`CreateQueue`, `ListQueues`).
     InvalidAction(String),
+    /// KMS failed SQS on the caller's behalf with the queue's key (KMS's message).
+    Kms(KmsFailure, String),
     /// A pipeline failure.
     Common(CommonError),
+}
+
+/// Why KMS failed an SSE-KMS queue's send or receive; each is an SQS error of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KmsFailure {
+    /// The key is disabled.
+    Disabled,
+    /// No such key or alias.
+    NotFound,
+    /// The key is pending deletion.
+    InvalidState,
+    /// The key cannot encrypt and decrypt.
+    InvalidKeyUsage,
+    /// The caller (or, for a delivery, the service principal) may not use the key.
+    AccessDenied,
 }
 
 /// The largest batch.
@@ -66,6 +84,23 @@ impl SqsError {
     /// `Invalid value for the parameter P.`, for queue attributes.
     pub(crate) fn invalid_attribute(name: &str) -> Self {
         SqsError::InvalidAttributeValue(format!("Invalid value for the parameter {name}."))
+    }
+
+    /// A KMS failure met while SQS used the queue's key, with KMS's message as AWS reports it.
+    pub(crate) fn from_kms(e: &KmsError, request_id: &str) -> Self {
+        let failure = match e {
+            KmsError::Disabled(_) => KmsFailure::Disabled,
+            KmsError::NotFound(_) => KmsFailure::NotFound,
+            KmsError::InvalidState(_) => KmsFailure::InvalidState,
+            KmsError::InvalidKeyUsage(_) => KmsFailure::InvalidKeyUsage,
+            KmsError::Common(CommonError::AccessDenied(_)) => KmsFailure::AccessDenied,
+            KmsError::Common(c) => return SqsError::Common(c.clone()),
+            other => {
+                tracing::error!(error = %other, "KMS failed an SQS body it sealed itself");
+                return SqsError::Common(CommonError::Internal);
+            }
+        };
+        SqsError::Kms(failure, e.as_reported_by_service(request_id))
     }
 
     /// `Unknown Attribute N.`
@@ -103,6 +138,13 @@ impl SqsError {
             }
             SqsError::InvalidAddress(_) => ("InvalidAddress", "InvalidAddress", 400),
             SqsError::InvalidAction(_) => ("InvalidAction", "InvalidAction", 400),
+            SqsError::Kms(failure, _) => match failure {
+                KmsFailure::Disabled => ("KmsDisabled", "KMS.DisabledException", 400),
+                KmsFailure::NotFound => ("KmsNotFound", "KMS.NotFoundException", 400),
+                KmsFailure::InvalidState => ("KmsInvalidState", "KMS.InvalidStateException", 400),
+                KmsFailure::InvalidKeyUsage => ("KmsInvalidKeyUsage", "KMS.InvalidKeyUsageException", 400),
+                KmsFailure::AccessDenied => ("KmsAccessDenied", "KMS.AccessDeniedException", 400),
+            },
             SqsError::Common(e) => {
                 let (code, status, _) = e.render(Flavor::Json);
                 (code, e.render(Flavor::Query).0, status)
@@ -138,7 +180,8 @@ impl fmt::Display for SqsError {
             ),
             SqsError::InvalidParameterValue(m)
             | SqsError::InvalidAttributeName(m)
-            | SqsError::InvalidAttributeValue(m) => f.write_str(m),
+            | SqsError::InvalidAttributeValue(m)
+            | SqsError::Kms(_, m) => f.write_str(m),
             SqsError::MissingParameter(name) => write!(f, "The request must contain the parameter {name}."),
             SqsError::InvalidMessageContents => f.write_str(
                 "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to \

@@ -4,6 +4,7 @@ use super::error::{MAX_BATCH, SqsError};
 use super::message::{self, Attributes, MAX_MESSAGE_SIZE};
 use super::queue::{self, Queue};
 use super::receipt::{self, Receipt};
+use super::sse::{self, Sealer};
 use crate::env::Env;
 use crate::error::CommonError;
 use crate::service::{self, Ctx};
@@ -139,7 +140,14 @@ struct Prepared {
 }
 
 impl Prepared {
-    fn new(env: &Env, queue: &Queue, sender_id: &str, m: &Outgoing, now_ms: i64) -> Result<Self, SqsError> {
+    fn new(
+        env: &Env,
+        queue: &Queue,
+        sender_id: &str,
+        m: &Outgoing,
+        sealer: &Sealer,
+        now_ms: i64,
+    ) -> Result<Self, SqsError> {
         let message_id = env.ids.uuid();
         let delay = if queue.fifo() {
             queue.config.delay_seconds
@@ -150,9 +158,7 @@ impl Prepared {
         if let Some(trace) = m.system.get("AWSTraceHeader").and_then(|a| a.string_value.as_deref()) {
             system.insert("AWSTraceHeader", trace);
         }
-        let sealed = queue.config.encrypted();
-        let body =
-            if sealed { env.seal(m.body.as_bytes(), &body_aad(&message_id)) } else { m.body.as_bytes().to_vec() };
+        let (body, is_sealed) = sealer.seal(env, &m.body, &body_aad(&message_id))?;
         let dedup_id = match (&m.dedup_id, queue.fifo()) {
             (Some(id), _) => Some(id.clone()),
             (None, true) => Some(hex::encode(crypto::sha256(m.body.as_bytes()))),
@@ -168,7 +174,7 @@ impl Prepared {
             },
             message_id,
             body,
-            sealed,
+            sealed: is_sealed,
             attributes: if m.attributes.is_empty() { None } else { Some(to_json(&m.attributes)?) },
             system: to_json(&system)?,
             visible_ms: now_ms + delay * 1000,
@@ -195,18 +201,19 @@ impl Prepared {
     }
 }
 
-/// Enqueues checked messages, then wakes as many waiting receives. A standard queue's messages
-/// go in with one statement; a FIFO queue's need a transaction for deduplication and sequence
-/// numbers.
+/// Enqueues checked messages, sealed by `sealer` (see [`sse::sealer`]), then wakes as many
+/// waiting receives. A standard queue's messages go in with one statement; a FIFO queue's need a
+/// transaction for deduplication and sequence numbers.
 pub(crate) async fn enqueue(
     env: &Env,
     queue: &Queue,
     sender_id: &str,
     messages: &[Outgoing],
+    sealer: &Sealer,
     now_ms: i64,
 ) -> Result<Vec<Sent>, SqsError> {
     let mut prepared: Vec<Prepared> =
-        messages.iter().map(|m| Prepared::new(env, queue, sender_id, m, now_ms)).collect::<Result<_, _>>()?;
+        messages.iter().map(|m| Prepared::new(env, queue, sender_id, m, sealer, now_ms)).collect::<Result<_, _>>()?;
     let inserted = if queue.fifo() {
         enqueue_fifo(env, queue, &mut prepared, now_ms).await?
     } else {
@@ -278,7 +285,9 @@ impl SendEntry {
 pub(super) async fn send_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
     let (_, outgoing) = service::input::<SendEntry>(input)?.into_outgoing();
     check(q, &outgoing, false)?;
-    let mut sent = enqueue(ctx.env, q, &ctx.caller.user_id, std::slice::from_ref(&outgoing), ctx.now_ms).await?;
+    let sealer = sse::sealer(ctx, q).await?;
+    let mut sent =
+        enqueue(ctx.env, q, &ctx.caller.user_id, std::slice::from_ref(&outgoing), &sealer, ctx.now_ms).await?;
     let sent = sent.pop().ok_or(SqsError::Common(CommonError::Internal))?;
     Ok(service::output(&sent)?)
 }
@@ -372,7 +381,8 @@ pub(super) async fn send_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -
     let sent = if accepted.is_empty() {
         Vec::new()
     } else {
-        enqueue(ctx.env, q, &ctx.caller.user_id, &accepted, ctx.now_ms).await?
+        let sealer = sse::sealer(ctx, q).await?;
+        enqueue(ctx.env, q, &ctx.caller.user_id, &accepted, &sealer, ctx.now_ms).await?
     };
     let successful = accepted_ids.into_iter().zip(sent).map(|(id, result)| BatchSuccess { id, result }).collect();
     Ok(service::output(&BatchOutput { successful, failed })?)
@@ -500,15 +510,17 @@ fn system_attributes(m: &store::sqs::Message, wanted: &[String]) -> Result<BTree
     Ok(out)
 }
 
-fn received(env: &Env, q: &Queue, m: store::sqs::Message, input: &ReceiveInput) -> Result<Received, SqsError> {
+/// A claimed message as the receive returns it, with its opened `body`.
+fn received(
+    env: &Env,
+    q: &Queue,
+    m: store::sqs::Message,
+    body: Vec<u8>,
+    input: &ReceiveInput,
+) -> Result<Received, SqsError> {
     let internal = |what: &str| {
         tracing::error!(message_id = %m.message_id, "a stored SQS message's {what} is unreadable");
         SqsError::Common(CommonError::Internal)
-    };
-    let body = if m.sealed {
-        env.open(&m.body, &body_aad(&m.message_id)).map_err(|_| internal("body"))?.to_vec()
-    } else {
-        m.body.clone()
     };
     let body = String::from_utf8(body).map_err(|_| internal("body"))?;
     let mut wanted = input.attribute_names.clone();
@@ -557,6 +569,8 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> R
             .map(|dlq| DeadLetters { queue_id: dlq.id(), max_receive_count: policy.max_receive_count }),
         None => None,
     };
+    // Before anything changes: a receiver that may not decrypt leaves the messages as they are.
+    let mut opener = sse::Opener::new(ctx, q).await?;
     let deadline = Instant::now() + Duration::from_secs(wait.unsigned_abs());
     let notify = ctx.env.sqs.waiters.subscribe(q.id());
     let claimed = loop {
@@ -582,7 +596,11 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> R
             () = tokio::time::sleep_until(until) => {}
         }
     };
-    let messages = claimed.into_iter().map(|m| received(ctx.env, q, m, &input)).collect::<Result<_, _>>()?;
+    let mut messages = Vec::with_capacity(claimed.len());
+    for m in claimed {
+        let body = opener.open(&m.body, m.sealed, &body_aad(&m.message_id)).await?;
+        messages.push(received(ctx.env, q, m, body, &input)?);
+    }
     Ok(service::output(&ReceiveOutput { messages })?)
 }
 

@@ -17,16 +17,19 @@ mod names;
 mod queue;
 mod queues;
 mod receipt;
+mod sse;
 mod waiters;
 
 pub use delivery::{DeliveryError, Incoming, SendResult, deliver};
-pub use error::SqsError;
+pub use error::{KmsFailure, SqsError};
 pub use message::MessageAttribute;
-/// What SQS keeps in memory for the whole server: long-poll notifiers and recently loaded queues.
+/// What SQS keeps in memory for the whole server: long-poll notifiers, recently loaded queues
+/// and the data keys of SSE-KMS queues.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     pub(crate) waiters: waiters::Waiters,
     pub(crate) queues: queue::QueueCache,
+    pub(crate) data_keys: sse::DataKeys,
 }
 
 use crate::error::Flavor;

@@ -79,20 +79,12 @@ impl SsmError {
     /// Store reports it as `InvalidKeyId` carrying KMS's error the way its Java client prints
     /// it (an access denial stays `AccessDeniedException`).
     pub(crate) fn from_kms(e: KmsError, request_id: &str) -> Self {
-        use crate::error::ServiceError as _;
-        let suffix = |code: &str| {
-            format!("(Service: AWSKMS; Status Code: 400; Error Code: {code}; Request ID: {request_id}; Proxy: null)")
-        };
         match e {
-            KmsError::Common(CommonError::AccessDenied(m)) => {
-                SsmError::Common(CommonError::AccessDenied(format!("{m} {}", suffix("AccessDeniedException"))))
+            KmsError::Common(CommonError::AccessDenied(_)) => {
+                SsmError::Common(CommonError::AccessDenied(e.as_reported_by_service(request_id)))
             }
             KmsError::Common(c) => SsmError::Common(c),
-            other => {
-                let message = other.to_string();
-                let message = if message.is_empty() { "null".to_owned() } else { message };
-                SsmError::InvalidKeyId(format!("{message} {}", suffix(other.code())))
-            }
+            other => SsmError::InvalidKeyId(other.as_reported_by_service(request_id)),
         }
     }
 }
