@@ -24,6 +24,9 @@ pub enum CallerKind {
         /// The service principal, e.g. `events.amazonaws.com`.
         principal: String,
     },
+    /// An unsigned request to one of the few operations AWS serves without a signature (SNS's
+    /// ConfirmSubscription and Unsubscribe through the links it sends).
+    Anonymous,
 }
 
 /// The authenticated principal of a request.
@@ -67,6 +70,23 @@ impl Caller {
             access_key_id: None,
             token_issued_ms: None,
         }
+    }
+
+    /// The caller of an unsigned request (it belongs to no account).
+    pub fn anonymous() -> Self {
+        Self {
+            account_id: String::new(),
+            arn: "anonymous".to_owned(),
+            user_id: "anonymous".to_owned(),
+            kind: CallerKind::Anonymous,
+            access_key_id: None,
+            token_issued_ms: None,
+        }
+    }
+
+    /// Whether the request was unsigned.
+    pub fn is_anonymous(&self) -> bool {
+        self.kind == CallerKind::Anonymous
     }
 
     /// Whether this is the account's root.

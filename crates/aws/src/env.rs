@@ -29,6 +29,12 @@ pub struct Env {
     pub audit: AuditLog,
     /// The region used when a request does not name one.
     pub default_region: String,
+    /// The URL clients reach this server at, without a trailing slash: the base of the links
+    /// SNS puts in what it delivers (SubscribeURL, UnsubscribeURL, SigningCertURL).
+    pub public_url: String,
+    /// Wakes the job runner when a service queues work due now (a publish, an event), so it
+    /// does not wait for its next look.
+    pub work_queued: Arc<tokio::sync::Notify>,
     pub(crate) keys: KeyCache,
     /// When access keys were last used, noted in memory and flushed in batches.
     pub(crate) key_usage: Arc<KeyUsage>,
@@ -61,6 +67,8 @@ impl Env {
             kms_envelope: crypto::kms::Envelope::new(master.subkey(Purpose::KmsEnvelope)),
             audit,
             default_region,
+            public_url: "http://127.0.0.1:4566".to_owned(),
+            work_queued: Arc::new(tokio::sync::Notify::new()),
             keys: KeyCache::default(),
             key_usage,
             policies: PolicyCache::default(),

@@ -123,6 +123,13 @@ impl Ids {
         uuid::Builder::from_random_bytes(b).into_uuid().to_string()
     }
 
+    /// A random number (jitter, sampling).
+    pub fn random_u64(&self) -> u64 {
+        let mut b = [0u8; 8];
+        self.rng.fill(&mut b);
+        u64::from_le_bytes(b)
+    }
+
     /// `n` random bytes, hex-encoded.
     pub fn hex(&self, n: usize) -> String {
         let mut b = vec![0u8; n];

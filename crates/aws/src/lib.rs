@@ -22,6 +22,7 @@ mod pipeline;
 mod service;
 pub mod sqs;
 pub mod ssm;
+pub mod sns;
 pub mod sts;
 
 pub use auth::authenticate_request;

@@ -2,6 +2,7 @@
 
 use crate::auth::{self, Authenticated};
 use crate::authz;
+use crate::caller::Caller;
 use crate::env::Env;
 use crate::error::{CommonError, Flavor, ServiceError};
 use crate::service::{Ctx, Operation, Service};
@@ -99,6 +100,7 @@ trait Endpoint: Send + Sync {
     fn flavor(&self) -> Flavor;
     fn query_model(&self) -> Option<&'static wire::ServiceModel>;
     fn knows(&self, operation: &str) -> bool;
+    fn allows_anonymous(&self, operation: &str) -> bool;
     async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure>;
 }
 
@@ -122,6 +124,10 @@ impl<S: Service> Endpoint for S {
 
     fn knows(&self, operation: &str) -> bool {
         S::Op::from_name(operation).is_some()
+    }
+
+    fn allows_anonymous(&self, operation: &str) -> bool {
+        S::Op::from_name(operation).is_some_and(|op| Service::allows_anonymous(self, op))
     }
 
     async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure> {
@@ -152,7 +158,8 @@ impl<S: Service> Endpoint for S {
             }
         }
         let authorization = self.authorize(ctx, op, &input).await.map_err(|e| Failure::service(&e))?;
-        authz::authorize(ctx, &authorization).await.map_err(common)?;
+        // Through the service's own error type: SNS, for one, calls a denial AuthorizationError.
+        authz::authorize(ctx, &authorization).await.map_err(|e| Failure::service(&S::Error::from(e)))?;
         self.execute(ctx, op, input).await.map_err(|e| Failure::service(&e))
     }
 }
@@ -275,7 +282,13 @@ impl Dispatcher {
         let protocol = model.metadata().protocol;
         let now_ms = self.env.now_ms();
 
-        let authenticated = auth::authenticate(&self.env, &sig_request, parsed, service).await;
+        let authenticated = match auth::authenticate(&self.env, &sig_request, parsed, service).await {
+            // No signature at all, to an operation AWS serves unsigned: the caller is anonymous.
+            Err(CommonError::MissingAuthenticationToken) if endpoint.allows_anonymous(&operation) => {
+                Ok(Authenticated { caller: Caller::anonymous(), region: self.env.default_region.clone() })
+            }
+            other => other,
+        };
         let (result, principal) = match authenticated {
             Err(e) => (Err(Failure::common(&e, flavor)), None),
             Ok(Authenticated { caller, region }) => {

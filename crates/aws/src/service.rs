@@ -51,6 +51,21 @@ impl Ctx<'_> {
     }
 }
 
+/// The context of a service acting on its own behalf (EventBridge invoking a target, SNS
+/// delivering to a queue) rather than answering a request: `caller` is a service principal.
+pub(crate) fn internal_ctx<'a>(env: &'a Env, request_id: &'a str, caller: &'a Caller, region: &'a str) -> Ctx<'a> {
+    Ctx {
+        env,
+        request_id,
+        caller,
+        region,
+        source_ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        host: "",
+        secure: true,
+        now_ms: env.now_ms(),
+    }
+}
+
 /// A resource-based policy that takes part in a decision.
 #[derive(Debug, Clone)]
 pub struct ResourcePolicy {
@@ -156,6 +171,13 @@ pub trait Service: Send + Sync + 'static {
         None
     }
 
+    /// Whether `op` may be called without a signature. AWS serves exactly two such operations,
+    /// SNS's ConfirmSubscription and Unsubscribe, because the links SNS sends to subscribers must
+    /// work in a browser; the operation then sees an anonymous caller and decides for itself.
+    fn allows_anonymous(&self, _op: Self::Op) -> bool {
+        false
+    }
+
     /// Declares what `op` with `input` needs to be allowed.
     async fn authorize(&self, ctx: &Ctx<'_>, op: Self::Op, input: &Value) -> Result<Authorization, Self::Error>;
     /// Runs `op`, already authorized.
@@ -175,3 +197,34 @@ pub fn output<T: serde::Serialize>(value: &T) -> Result<Value, CommonError> {
         CommonError::Internal
     })
 }
+
+/// Declares a service's operation table: `Op`, one variant per implemented operation, named as
+/// in the model.
+macro_rules! operations {
+    ($doc:literal; $($op:ident),+ $(,)?) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Op {
+            $(
+                #[doc = concat!("`", stringify!($op), "`.")]
+                $op,
+            )+
+        }
+
+        impl $crate::service::Operation for Op {
+            fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($op) => Some(Op::$op),)+
+                    _ => None,
+                }
+            }
+
+            fn name(self) -> &'static str {
+                match self {
+                    $(Op::$op => stringify!($op),)+
+                }
+            }
+        }
+    };
+}
+pub(crate) use operations;

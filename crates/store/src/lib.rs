@@ -9,6 +9,8 @@ pub mod access_keys;
 pub mod audit;
 pub mod clock;
 pub mod iam;
+pub mod delivery;
+pub mod events;
 pub mod jobs;
 pub mod kms;
 pub mod meta;
@@ -16,6 +18,7 @@ mod migrate;
 pub mod sp;
 pub mod sqs;
 pub mod ssm;
+pub mod sns;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
@@ -29,6 +32,8 @@ pub use migrate::SCHEMA_VERSION;
 pub type Tx = sqlx::Transaction<'static, Sqlite>;
 /// A connection usable for reads or, inside a transaction, for writes.
 pub type Conn = sqlx::SqliteConnection;
+/// A pooled read connection (dereferences to [`Conn`]).
+pub type ReadConn = sqlx::pool::PoolConnection<Sqlite>;
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +98,11 @@ impl Store {
     /// The pool for reads.
     pub fn reader(&self) -> &SqlitePool {
         &self.read
+    }
+
+    /// A connection from the read pool.
+    pub async fn read(&self) -> Result<ReadConn, StoreError> {
+        Ok(self.read.acquire().await?)
     }
 
     /// Starts a write transaction (queued behind other writers in this process).

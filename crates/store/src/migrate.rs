@@ -11,6 +11,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "kms", include_str!("../migrations/0003_kms.sql")),
     (4, "ssm", include_str!("../migrations/0004_ssm.sql")),
     (5, "sqs", include_str!("../migrations/0005_sqs.sql")),
+    (6, "events", include_str!("../migrations/0006_events.sql")),
+    (7, "sns", include_str!("../migrations/0007_sns.sql")),
+    (8, "delivery", include_str!("../migrations/0008_delivery.sql")),
     (9, "sp", include_str!("../migrations/0009_sp.sql")),
     (10, "ssm-settings", include_str!("../migrations/0010_ssm_settings.sql")),
 ];

@@ -39,6 +39,17 @@ pub struct RouteJob {
     pub bus: String,
     /// The event, as JSON text exactly as it will be matched and delivered.
     pub event: String,
+    /// How many buses the event went through before this one (bus targets forward events; a
+    /// cycle of buses must not forward forever).
+    #[serde(default)]
+    pub hops: u32,
+}
+
+/// RFC 3339 at seconds precision with `Z`, as EventBridge writes event times.
+pub(crate) fn rfc3339_seconds(ms: i64) -> String {
+    jiff::Timestamp::from_second(ms.div_euclid(1000))
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
 }
 
 impl Event {
@@ -53,9 +64,7 @@ impl Event {
         resources: Vec<String>,
         detail: Value,
     ) -> Self {
-        let time = jiff::Timestamp::from_second(now_ms.div_euclid(1000))
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_default();
+        let time = rfc3339_seconds(now_ms);
         Self {
             version: "0".into(),
             id: ids.uuid(),
@@ -72,10 +81,31 @@ impl Event {
 
 /// Queues `event` for the default bus, inside the caller's transaction.
 pub async fn emit(conn: &mut store::Conn, event: &Event, now_ms: i64) -> Result<(), store::StoreError> {
-    let job = RouteJob {
-        bus: "default".into(),
-        event: serde_json::to_string(event).map_err(|e| store::StoreError::Corrupt(e.to_string()))?,
-    };
+    enqueue(conn, "default", event, 0, now_ms).await
+}
+
+/// Queues `event` for `bus` (of the event's account and region), inside the caller's
+/// transaction; `hops` counts the buses it already went through.
+pub(crate) async fn enqueue(
+    conn: &mut store::Conn,
+    bus: &str,
+    event: &Event,
+    hops: u32,
+    now_ms: i64,
+) -> Result<(), store::StoreError> {
+    let event = serde_json::to_string(event).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
+    enqueue_text(conn, bus, event, hops, now_ms).await
+}
+
+/// Queues an event already in its JSON text for `bus`.
+pub(crate) async fn enqueue_text(
+    conn: &mut store::Conn,
+    bus: &str,
+    event: String,
+    hops: u32,
+    now_ms: i64,
+) -> Result<(), store::StoreError> {
+    let job = RouteJob { bus: bus.to_owned(), event, hops };
     let payload = serde_json::to_string(&job).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
     store::jobs::enqueue(conn, ROUTE_JOB, now_ms, &payload, now_ms).await?;
     Ok(())

@@ -1,0 +1,430 @@
+//! EventBridge: event buses, rules, targets and tags.
+//!
+//! Every change to a bus's rules or targets bumps the bus's `generation` in the same
+//! transaction, so a router that keeps compiled patterns in memory reloads exactly when needed
+//! (on this node or another one sharing the database).
+
+use crate::{Conn, StoreError};
+
+/// The account and region a bus lives in.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The account.
+    pub account_id: &'a str,
+    /// The region.
+    pub region: &'a str,
+}
+
+/// An event bus.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Bus {
+    /// The name (`default` for the account's default bus).
+    pub name: String,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// Bumped on every change to the bus's rules or targets.
+    pub generation: i64,
+    /// When it was created.
+    pub created_ms: i64,
+    /// When it last changed.
+    pub modified_ms: i64,
+}
+
+/// A rule.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Rule {
+    /// The bus it belongs to.
+    pub bus: String,
+    /// The rule's name.
+    pub name: String,
+    /// The rule's ARN.
+    pub arn: String,
+    /// The event pattern, as given.
+    pub event_pattern: Option<String>,
+    /// `rate(...)` or `cron(...)`.
+    pub schedule: Option<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub state: String,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// The role EventBridge would use for the targets, if any.
+    pub role_arn: Option<String>,
+    /// The account that created it.
+    pub created_by: String,
+    /// When it was created (a `rate()` schedule counts from here).
+    pub created_ms: i64,
+}
+
+/// A rule's target.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Target {
+    /// The rule it belongs to.
+    pub rule: String,
+    /// The target's id within the rule.
+    pub id: String,
+    /// The target's ARN.
+    pub arn: String,
+    /// The target as given to PutTargets (JSON).
+    pub spec: String,
+}
+
+/// Creates the account's default bus in `scope` unless it exists.
+pub async fn ensure_default_bus(conn: &mut Conn, scope: Scope<'_>, now_ms: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events_buses (account_id, region, name, created_ms, modified_ms) VALUES (?, ?, 'default', ?, ?) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(now_ms)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A bus by name.
+pub async fn bus(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Option<Bus>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT name, description, generation, created_ms, modified_ms FROM events_buses \
+         WHERE account_id = ? AND region = ? AND name = ?",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Creates a bus; `false` if one of that name exists.
+pub async fn create_bus(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    name: &str,
+    description: Option<&str>,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO events_buses (account_id, region, name, description, created_ms, modified_ms) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(name)
+    .bind(description)
+    .bind(now_ms)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a bus with its rules, targets and tags (`arn` is the bus's); `false` if it did not exist.
+pub async fn delete_bus(conn: &mut Conn, scope: Scope<'_>, name: &str, arn: &str) -> Result<bool, StoreError> {
+    sqlx::query(
+        "DELETE FROM events_tags WHERE arn = ? OR arn IN \
+         (SELECT arn FROM events_rules WHERE account_id = ? AND region = ? AND bus = ?)",
+    )
+    .bind(arn)
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(name)
+    .execute(&mut *conn)
+    .await?;
+    let done = sqlx::query("DELETE FROM events_buses WHERE account_id = ? AND region = ? AND name = ?")
+        .bind(scope.account_id)
+        .bind(scope.region)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Buses whose names start with `prefix` and sort after `after`, by name, at most `limit`.
+pub async fn list_buses(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    prefix: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Bus>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT name, description, generation, created_ms, modified_ms FROM events_buses \
+         WHERE account_id = ? AND region = ? AND substr(name, 1, length(?3)) = ?3 AND name > ? ORDER BY name LIMIT ?",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(prefix)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Sets a bus's description.
+pub async fn set_bus_description(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    name: &str,
+    description: Option<&str>,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE events_buses SET description = ?, modified_ms = ? WHERE account_id = ? AND region = ? AND name = ?")
+        .bind(description)
+        .bind(now_ms)
+        .bind(scope.account_id)
+        .bind(scope.region)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the bus's rules as changed.
+pub async fn touch_bus(conn: &mut Conn, scope: Scope<'_>, bus: &str, now_ms: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE events_buses SET generation = generation + 1, modified_ms = ? \
+         WHERE account_id = ? AND region = ? AND name = ?",
+    )
+    .bind(now_ms)
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+const RULE_COLUMNS: &str =
+    "bus, name, arn, event_pattern, schedule, state, description, role_arn, created_by, created_ms";
+
+/// A rule by bus and name.
+pub async fn rule(conn: &mut Conn, scope: Scope<'_>, bus: &str, name: &str) -> Result<Option<Rule>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? AND name = ?"
+    ))
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A rule by ARN.
+pub async fn rule_by_arn(conn: &mut Conn, arn: &str) -> Result<Option<Rule>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {RULE_COLUMNS} FROM events_rules WHERE arn = ?"))
+        .bind(arn)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Creates or replaces a rule (its targets stay).
+pub async fn put_rule(conn: &mut Conn, scope: Scope<'_>, rule: &Rule) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events_rules (account_id, region, bus, name, arn, event_pattern, schedule, state, description, \
+         role_arn, created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (account_id, region, bus, name) DO UPDATE SET event_pattern = excluded.event_pattern, \
+         schedule = excluded.schedule, state = excluded.state, description = excluded.description, \
+         role_arn = excluded.role_arn",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(&rule.bus)
+    .bind(&rule.name)
+    .bind(&rule.arn)
+    .bind(&rule.event_pattern)
+    .bind(&rule.schedule)
+    .bind(&rule.state)
+    .bind(&rule.description)
+    .bind(&rule.role_arn)
+    .bind(&rule.created_by)
+    .bind(rule.created_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets a rule's state; `false` if there is no such rule.
+pub async fn set_rule_state(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    bus: &str,
+    name: &str,
+    state: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE events_rules SET state = ? WHERE account_id = ? AND region = ? AND bus = ? AND name = ?")
+        .bind(state)
+        .bind(scope.account_id)
+        .bind(scope.region)
+        .bind(bus)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a rule (and its tags); `false` if there was none.
+pub async fn delete_rule(conn: &mut Conn, scope: Scope<'_>, bus: &str, name: &str) -> Result<bool, StoreError> {
+    let arn: Option<String> = sqlx::query_scalar(
+        "DELETE FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? AND name = ? RETURNING arn",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(arn) = arn else { return Ok(false) };
+    sqlx::query("DELETE FROM events_tags WHERE arn = ?").bind(arn).execute(conn).await?;
+    Ok(true)
+}
+
+/// Rules of `bus` whose names start with `prefix` and sort after `after`, by name, at most `limit`.
+pub async fn list_rules(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    bus: &str,
+    prefix: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Rule>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? \
+         AND substr(name, 1, length(?4)) = ?4 AND name > ? ORDER BY name LIMIT ?"
+    ))
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(prefix)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The enabled rules of `bus` that have an event pattern, by name.
+pub async fn routing_rules(conn: &mut Conn, scope: Scope<'_>, bus: &str) -> Result<Vec<Rule>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? \
+         AND event_pattern IS NOT NULL AND state != 'DISABLED' ORDER BY name"
+    ))
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The targets of a rule, in the order they were added.
+pub async fn targets(conn: &mut Conn, scope: Scope<'_>, bus: &str, rule: &str) -> Result<Vec<Target>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT rule, id, arn, spec FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND rule = ? \
+         ORDER BY seq",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(rule)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Adds or replaces a target (a replaced target keeps its place).
+pub async fn put_target(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    bus: &str,
+    target: &Target,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events_targets (account_id, region, bus, rule, id, arn, spec, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+         (SELECT COALESCE(MAX(seq), 0) + 1 FROM events_targets WHERE account_id = ?1 AND region = ?2 AND bus = ?3 AND rule = ?4)) \
+         ON CONFLICT (account_id, region, bus, rule, id) DO UPDATE SET arn = excluded.arn, spec = excluded.spec",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(&target.rule)
+    .bind(&target.id)
+    .bind(&target.arn)
+    .bind(&target.spec)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes a target; `false` if the rule has no target with that id.
+pub async fn remove_target(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    bus: &str,
+    rule: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("DELETE FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND rule = ? AND id = ?")
+            .bind(scope.account_id)
+            .bind(scope.region)
+            .bind(bus)
+            .bind(rule)
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The names of the rules of `bus` with a target of ARN `arn`, sorting after `after`, at most `limit`.
+pub async fn rules_by_target(
+    conn: &mut Conn,
+    scope: Scope<'_>,
+    bus: &str,
+    arn: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT rule FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND arn = ? \
+         AND rule > ? ORDER BY rule LIMIT ?",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(arn)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The tags of a resource, by key.
+pub async fn tags(conn: &mut Conn, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as("SELECT key, value FROM events_tags WHERE arn = ? ORDER BY key").bind(arn).fetch_all(conn).await?)
+}
+
+/// Sets tags on a resource, replacing the values of keys it already has.
+pub async fn put_tags(conn: &mut Conn, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
+    for (key, value) in tags {
+        sqlx::query("INSERT INTO events_tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value")
+            .bind(arn)
+            .bind(key)
+            .bind(value)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Removes tags from a resource.
+pub async fn remove_tags(conn: &mut Conn, arn: &str, keys: &[String]) -> Result<(), StoreError> {
+    for key in keys {
+        sqlx::query("DELETE FROM events_tags WHERE arn = ? AND key = ?").bind(arn).bind(key).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Removes every tag of a resource.
+pub async fn clear_tags(conn: &mut Conn, arn: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM events_tags WHERE arn = ?").bind(arn).execute(conn).await?;
+    Ok(())
+}
