@@ -1,6 +1,6 @@
 //! Commands that talk to a running server's admin API.
 
-use crate::{AdminArgs, AuditArgs};
+use crate::{AdminArgs, AuditArgs, DeliveriesArgs, OutboxArgs};
 use serde_json::Value;
 
 /// A client of the admin API.
@@ -93,6 +93,78 @@ pub async fn audit(args: AuditArgs) -> Result<(), String> {
             r["source_ip"].as_str().unwrap_or(""),
             r["request_id"].as_str().unwrap_or(""),
         );
+    }
+    Ok(())
+}
+
+fn time(ms: Option<i64>) -> String {
+    ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string()).unwrap_or_default()
+}
+
+pub async fn outbox(args: OutboxArgs) -> Result<(), String> {
+    let admin = Admin::new(&args.admin)?;
+    let mut query = vec![("after", args.after.to_string()), ("limit", args.limit.to_string())];
+    query.extend(args.channel.map(|c| ("channel", c)));
+    let body = admin.get("/_spcred/outbox", &query).await?;
+    if admin.json {
+        println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+        return Ok(());
+    }
+    for m in body["messages"].as_array().into_iter().flatten() {
+        println!(
+            "#{} {} {} to {}{}",
+            m["id"],
+            time(m["created_ms"].as_i64()),
+            m["channel"].as_str().unwrap_or(""),
+            m["recipient"].as_str().unwrap_or(""),
+            m["subject"].as_str().map(|s| format!(": {s}")).unwrap_or_default(),
+        );
+        for line in m["body"].as_str().unwrap_or("").lines() {
+            println!("    {line}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn deliveries(args: DeliveriesArgs) -> Result<(), String> {
+    let admin = Admin::new(&args.admin)?;
+    let mut query = vec![("limit", args.limit.to_string())];
+    query.extend(args.status.map(|s| ("status", s)));
+    query.extend(args.source.map(|s| ("source", s)));
+    query.extend(args.id.map(|i| ("id", i)));
+    let body = admin.get("/_spcred/deliveries", &query).await?;
+    if admin.json {
+        println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+        return Ok(());
+    }
+    let line = |d: &Value| {
+        println!(
+            "{}  {:<9} {:<10} {:<5} attempts={} {} -> {}  {}",
+            time(d["created_ms"].as_i64()),
+            d["status"].as_str().unwrap_or(""),
+            d["protocol"].as_str().unwrap_or(""),
+            d["message_type"].as_str().unwrap_or(""),
+            d["attempts"],
+            d["source"].as_str().unwrap_or(""),
+            d["endpoint"].as_str().unwrap_or(""),
+            d["last_error"].as_str().unwrap_or(""),
+        );
+    };
+    if let Some(d) = body.get("delivery") {
+        line(d);
+        for a in body["attempts"].as_array().into_iter().flatten() {
+            println!(
+                "    #{} {} {} {}",
+                a["attempt"],
+                time(a["at_ms"].as_i64()),
+                a["outcome"].as_str().unwrap_or(""),
+                a["detail"].as_str().unwrap_or("")
+            );
+        }
+        return Ok(());
+    }
+    for d in body["deliveries"].as_array().into_iter().flatten() {
+        line(d);
     }
     Ok(())
 }

@@ -25,6 +25,12 @@ enum Command {
     /// The SP-API sandbox's Developer Central: developer profile, apps, sellers, authorizations.
     #[command(subcommand)]
     Sp(sp::SpCommand),
+    /// Print the local outbox of a running server: the e-mail and SMS it kept because no SMTP
+    /// server or SMS provider is configured.
+    Outbox(OutboxArgs),
+    /// Print a running server's deliveries (SNS notifications, EventBridge target invocations)
+    /// and their outcomes.
+    Deliveries(DeliveriesArgs),
 }
 
 #[derive(Args)]
@@ -48,8 +54,26 @@ struct ServeArgs {
     /// (service execute-api) by the app's IAM ARN, and IAM must allow execute-api:Invoke.
     #[arg(long, env = "SPCRED_SP_REQUIRE_SIGV4", num_args = 0..=1, default_missing_value = "true")]
     sp_require_sigv4: Option<bool>,
+    /// The URL clients reach this server at, the base of the links SNS sends (confirmation,
+    /// unsubscribe, signing certificate) [default: http:// and the listening address].
+    #[arg(long, env = "SPCRED_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for e-mail: smtp://user:pass@host:port (add ?tls=required for STARTTLS) or
+    /// smtps://... [default: none, e-mail goes to the local outbox].
+    #[arg(long, env = "SPCRED_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender address of e-mail [default: no-reply@localhost].
+    #[arg(long, env = "SPCRED_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// SMS provider endpoint, a Twilio-style form POST (To, From, Body) with the credentials in
+    /// the URL [default: none, texts go to the local outbox].
+    #[arg(long, env = "SPCRED_SMS_URL", hide_env_values = true)]
+    sms_url: Option<String>,
+    /// Sender number or id given to the SMS provider.
+    #[arg(long, env = "SPCRED_SMS_FROM")]
+    sms_from: Option<String>,
     /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode,
-    /// sp-require-sigv4).
+    /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from).
     #[arg(long, env = "SPCRED_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -89,6 +113,39 @@ struct AuditArgs {
     admin: AdminArgs,
 }
 
+#[derive(Args)]
+struct OutboxArgs {
+    /// Only e-mail or only SMS.
+    #[arg(long, value_parser = ["email", "sms"])]
+    channel: Option<String>,
+    /// Only messages after this position (the id of the last one seen).
+    #[arg(long, default_value_t = 0)]
+    after: i64,
+    /// At most this many messages.
+    #[arg(long, default_value_t = 1000)]
+    limit: u32,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
+#[derive(Args)]
+struct DeliveriesArgs {
+    /// Only deliveries in this state.
+    #[arg(long, value_parser = ["pending", "delivered", "failed"])]
+    status: Option<String>,
+    /// Only deliveries from this topic or rule ARN.
+    #[arg(long)]
+    source: Option<String>,
+    /// One delivery, with its attempts.
+    #[arg(long)]
+    id: Option<String>,
+    /// At most this many deliveries (the newest).
+    #[arg(long, default_value_t = 1000)]
+    limit: u32,
+    #[command(flatten)]
+    admin: AdminArgs,
+}
+
 fn env_secret(name: &str) -> Option<crypto::Secret> {
     std::env::var(name).ok().filter(|v| !v.is_empty()).map(crypto::Secret::new)
 }
@@ -101,6 +158,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         log_format: args.log_format,
         test_mode: args.test_mode,
         sp_require_sigv4: args.sp_require_sigv4,
+        public_url: args.public_url,
+        smtp_url: args.smtp_url,
+        smtp_from: args.smtp_from,
+        sms_url: args.sms_url,
+        sms_from: args.sms_from,
     };
     let from_file = match &args.config {
         Some(path) => server::Settings::from_file(path).map_err(|e| e.to_string())?,
@@ -145,6 +207,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Audit(args) => admin::audit(args).await,
             Command::Sp(command) => sp::run(command).await,
+            Command::Outbox(args) => admin::outbox(args).await,
+            Command::Deliveries(args) => admin::deliveries(args).await,
         }
     });
     match result {

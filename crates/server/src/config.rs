@@ -44,6 +44,16 @@ pub struct Settings {
     pub test_mode: Option<bool>,
     /// Legacy IAM mode of the SP-API sandbox: SP-API calls must be SigV4-signed and IAM-allowed.
     pub sp_require_sigv4: Option<bool>,
+    /// The URL clients reach the server at (the base of the links SNS sends).
+    pub public_url: Option<String>,
+    /// The SMTP server for e-mail deliveries (`smtp[s]://user:pass@host:port`).
+    pub smtp_url: Option<String>,
+    /// The sender address of e-mail deliveries.
+    pub smtp_from: Option<String>,
+    /// The SMS provider's endpoint (a Twilio-style form POST).
+    pub sms_url: Option<String>,
+    /// The sender number or id for SMS.
+    pub sms_from: Option<String>,
 }
 
 /// The resolved configuration.
@@ -61,6 +71,10 @@ pub struct ServeConfig {
     pub test_mode: bool,
     /// Legacy IAM mode of the SP-API sandbox (default off, as Amazon since 2 October 2023).
     pub sp_require_sigv4: bool,
+    /// The URL clients reach the server at; `None` means `http://` and the bound address.
+    pub public_url: Option<String>,
+    /// Where e-mail and SMS go (the local outbox unless a server or provider is given).
+    pub delivery: delivery::Config,
 }
 
 /// A configuration file that could not be used.
@@ -86,7 +100,8 @@ pub enum ConfigError {
 
 impl Settings {
     /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `region`,
-    /// `log-format`, `test-mode`, `sp-require-sigv4`).
+    /// `log-format`, `test-mode`, `sp-require-sigv4`, `public-url`, `smtp-url`, `smtp-from`, `sms-url`,
+    /// `sms-from`).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
@@ -103,6 +118,11 @@ impl Settings {
             log_format: self.log_format.or(fallback.log_format),
             test_mode: self.test_mode.or(fallback.test_mode),
             sp_require_sigv4: self.sp_require_sigv4.or(fallback.sp_require_sigv4),
+            public_url: self.public_url.or(fallback.public_url),
+            smtp_url: self.smtp_url.or(fallback.smtp_url),
+            smtp_from: self.smtp_from.or(fallback.smtp_from),
+            sms_url: self.sms_url.or(fallback.sms_url),
+            sms_from: self.sms_from.or(fallback.sms_from),
         }
     }
 
@@ -115,6 +135,13 @@ impl Settings {
             log_format: self.log_format.unwrap_or_default(),
             test_mode: self.test_mode.unwrap_or(false),
             sp_require_sigv4: self.sp_require_sigv4.unwrap_or(false),
+            public_url: self.public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            delivery: delivery::Config {
+                smtp_url: self.smtp_url,
+                smtp_from: self.smtp_from,
+                sms_url: self.sms_url,
+                sms_from: self.sms_from,
+            },
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// The SP-API sandbox.
     pub sandbox: Arc<sp::Sandbox>,
+    /// SNS, for its signing certificate.
+    pub sns: aws::sns::Sns,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/clock", get(get_clock).post(set_clock))
         .route("/audit", get(list_audit))
         .route("/events", get(list_events))
+        .route("/outbox", get(crate::outbox::list_outbox))
+        .route("/deliveries", get(crate::outbox::list_deliveries))
         .layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let sp_admin = state.sandbox.admin_router().layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let sp_public = state.sandbox.router();
@@ -66,7 +70,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// An admin API error: `{"error": code, "message": text}`.
-fn admin_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(crate) fn admin_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": code, "message": message.into()}))).into_response()
 }
 
@@ -253,6 +257,9 @@ async fn aws_request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    if let Some(name) = crate::outbox::certificate_name(request.method(), request.uri().path()) {
+        return crate::outbox::certificate(&state, name).await;
+    }
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY} bytes")).into_response();

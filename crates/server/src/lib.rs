@@ -4,6 +4,7 @@
 pub mod config;
 pub mod http;
 pub mod init;
+mod outbox;
 pub mod scheduler;
 pub mod sp_bridge;
 
@@ -35,6 +36,9 @@ pub enum ServeError {
     /// The server failed while running.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    /// A delivery channel is misconfigured.
+    #[error(transparent)]
+    Delivery(#[from] delivery::ConfigError),
 }
 
 /// Sets up logging to stderr. `RUST_LOG` refines the level (default `info`).
@@ -92,17 +96,14 @@ impl Server {
         })?;
         let local_addr = listener.local_addr()?;
 
-        let env = Arc::new(aws::Env::new(
-            data.store.clone(),
-            clock.clone(),
-            rng.clone(),
-            &data.master,
-            config.region.clone(),
-        ));
+        let mut env = aws::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
+        env.public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        let env = Arc::new(env);
+        let sns = aws::sns::Sns::new();
         let sandbox = sp::Sandbox::new(sp::Deps {
             store: data.store.clone(),
             clock: clock.clone(),
-            rng,
+            rng: rng.clone(),
             verifier: data.master.subkey(crypto::Purpose::Verifier),
             at_rest: data.master.subkey(crypto::Purpose::AtRest),
             audit: env.audit.clone(),
@@ -117,14 +118,24 @@ impl Server {
         dispatcher.register(aws::sqs::Sqs);
         dispatcher.register(aws::kms::Kms);
         dispatcher.register(aws::ssm::Ssm);
-        let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock);
+        dispatcher.register(aws::events::EventBridge);
+        dispatcher.register(sns.clone());
+        let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock.clone());
+        scheduler.wake_on(env.work_queued.clone());
         let key_lifecycle = Arc::new(aws::kms::KeyLifecycle::new(env.clone()));
         scheduler.register(aws::kms::DELETE_JOB, key_lifecycle.clone());
         scheduler.register(aws::kms::ROTATE_JOB, key_lifecycle);
-        scheduler.register(aws::ssm::POLICY_JOB, Arc::new(aws::ssm::PolicyJobs::new(env)));
+        scheduler.register(aws::ssm::POLICY_JOB, Arc::new(aws::ssm::PolicyJobs::new(env.clone())));
         for (kind, handler) in sandbox.job_handlers() {
             scheduler.register(kind, handler);
         }
+        scheduler.register(aws::events::outbox::ROUTE_JOB, Arc::new(aws::events::Router::new(env.clone())));
+        scheduler.register(aws::events::INVOKE_JOB, Arc::new(aws::events::Invoker::new(env.clone(), sns.clone())));
+        scheduler.register(aws::events::SCHEDULE_JOB, Arc::new(aws::events::ScheduledRules::new(env.clone())));
+        for (kind, handler) in delivery::handlers(&config.delivery, &data.store, &clock, &rng)? {
+            scheduler.register(kind, handler);
+        }
+        tracing::info!(public_url = %env.public_url, delivery = ?config.delivery, "deliveries configured");
         let state = http::AppState {
             dispatcher: Arc::new(dispatcher),
             admin_token: Arc::new(data.admin_token.clone()),
@@ -133,6 +144,7 @@ impl Server {
             metrics: metrics_handle(),
             store: data.store.clone(),
             sandbox,
+            sns,
         };
         Ok(Self { listener, state, local_addr, data })
     }

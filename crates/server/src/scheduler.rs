@@ -25,7 +25,7 @@ pub struct Scheduler {
     clock: Arc<dyn Clock>,
     handlers: HashMap<&'static str, Arc<dyn Handler>>,
     pass: Mutex<()>,
-    wake: Notify,
+    wake: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -37,7 +37,12 @@ impl std::fmt::Debug for Scheduler {
 impl Scheduler {
     /// A scheduler with no handlers.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock, handlers: HashMap::new(), pass: Mutex::new(()), wake: Notify::new() }
+        Self { store, clock, handlers: HashMap::new(), pass: Mutex::new(()), wake: Arc::new(Notify::new()) }
+    }
+
+    /// Wakes on `signal` too (services signal when they queue work due now).
+    pub fn wake_on(&mut self, signal: Arc<Notify>) {
+        self.wake = signal;
     }
 
     /// Routes jobs of `kind` to `handler`.

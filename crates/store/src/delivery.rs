@@ -383,7 +383,7 @@ pub async fn outbox(
 ) -> Result<Vec<OutboxEntry>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, delivery_id, created_ms, channel, sender, recipient, subject, body FROM outbox \
-         WHERE id > ? AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?",
+         WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
     )
     .bind(after)
     .bind(channel)

@@ -150,7 +150,7 @@ pub async fn list_buses(
 ) -> Result<Vec<Bus>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT name, description, generation, created_ms, modified_ms FROM events_buses \
-         WHERE account_id = ? AND region = ? AND substr(name, 1, length(?3)) = ?3 AND name > ? ORDER BY name LIMIT ?",
+         WHERE account_id = ?1 AND region = ?2 AND substr(name, 1, length(?3)) = ?3 AND name > ?4 ORDER BY name LIMIT ?5",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -290,8 +290,8 @@ pub async fn list_rules(
     limit: i64,
 ) -> Result<Vec<Rule>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? \
-         AND substr(name, 1, length(?4)) = ?4 AND name > ? ORDER BY name LIMIT ?"
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ?1 AND region = ?2 AND bus = ?3 \
+         AND substr(name, 1, length(?4)) = ?4 AND name > ?5 ORDER BY name LIMIT ?6"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
