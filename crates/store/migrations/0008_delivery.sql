@@ -47,3 +47,23 @@ CREATE TABLE outbox (
     body        TEXT NOT NULL
 );
 CREATE INDEX outbox_by_time ON outbox (created_ms, id);
+
+-- Job ids must never be reused. A handler that completes its job in the transaction of its
+-- effect (a delivery recorded, an event routed) is followed by the runner completing it again
+-- by id; with SQLite's default rowid reuse, a job inserted in between could take the freed id
+-- and be deleted unrun. AUTOINCREMENT never hands an id out twice.
+CREATE TABLE jobs_autoincrement (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    due_ms      INTEGER NOT NULL,
+    payload     TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    lease_until INTEGER,
+    created_ms  INTEGER NOT NULL
+);
+INSERT INTO jobs_autoincrement (id, kind, due_ms, payload, attempts, last_error, lease_until, created_ms)
+    SELECT id, kind, due_ms, payload, attempts, last_error, lease_until, created_ms FROM jobs;
+DROP TABLE jobs;
+ALTER TABLE jobs_autoincrement RENAME TO jobs;
+CREATE INDEX jobs_by_due ON jobs (due_ms);

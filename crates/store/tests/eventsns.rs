@@ -257,3 +257,18 @@ async fn topics_subscriptions_and_tokens() {
     assert_eq!(sealed, b"k1");
     tx.commit().await.unwrap();
 }
+
+/// A handler that completes its own job, followed by the runner completing it again, must not
+/// delete a job queued in between (which SQLite would give the freed id without AUTOINCREMENT).
+#[tokio::test]
+async fn job_ids_are_never_reused() {
+    let (_dir, store) = open().await;
+    let mut tx = store.begin().await.unwrap();
+    let first = jobs::enqueue(&mut tx, "k", 0, "a", 0).await.unwrap();
+    jobs::complete(&mut tx, first).await.unwrap();
+    let second = jobs::enqueue(&mut tx, "k", 0, "b", 0).await.unwrap();
+    assert_ne!(first, second);
+    jobs::complete(&mut tx, first).await.unwrap();
+    assert_eq!(jobs::count(&mut tx).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+}
