@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events", get(list_events))
         .route("/outbox", get(crate::outbox::list_outbox))
         .route("/deliveries", get(crate::outbox::list_deliveries))
+        .route("/events", get(crate::outbox::list_events))
         .layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let sp_admin = state.sandbox.admin_router().layer(middleware::from_fn_with_state(state.clone(), require_admin));
     let sp_public = state.sandbox.router();

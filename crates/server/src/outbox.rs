@@ -86,6 +86,46 @@ pub(crate) async fn list_deliveries(State(state): State<AppState>, Query(q): Que
     }
 }
 
+#[derive(Deserialize)]
+pub(crate) struct EventsQuery {
+    source: Option<String>,
+    #[serde(rename = "detail-type")]
+    detail_type: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /_spcred/events?source=&detail-type=&after=&limit=`: the events the buses received
+/// (from PutEvents, AWS services and schedules), oldest first, each with the bus and how many
+/// rules it matched.
+pub(crate) async fn list_events(State(state): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
+    let filter = store::events::LogFilter {
+        source: q.source,
+        detail_type: q.detail_type,
+        after: q.after.unwrap_or(0),
+        limit: q.limit.unwrap_or(1000).clamp(1, 100_000),
+    };
+    let logged = match state.store.read().await {
+        Ok(mut conn) => store::events::logged(&mut conn, &filter).await,
+        Err(e) => Err(e),
+    };
+    match logged {
+        Ok(logged) => {
+            let events: Vec<serde_json::Value> = logged
+                .into_iter()
+                .filter_map(|l| {
+                    let mut event: serde_json::Value = serde_json::from_str(&l.event).ok()?;
+                    let meta = json!({"id": l.id, "bus": l.bus, "matched_rules": l.matched, "routed_ms": l.time_ms});
+                    event.as_object_mut()?.insert("spcred".into(), meta);
+                    Some(event)
+                })
+                .collect();
+            axum::Json(json!({ "events": events })).into_response()
+        }
+        Err(e) => internal("reading the event log", &e),
+    }
+}
+
 /// The certificate file a GET asks for, if it asks for one (`/SimpleNotificationService-*.pem`).
 pub(crate) fn certificate_name<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
     let name = path.strip_prefix('/')?;

@@ -53,3 +53,18 @@ CREATE TABLE events_tags (
     value TEXT NOT NULL,
     PRIMARY KEY (arn, key)
 );
+
+-- Every event a bus received, as routed, with how many rules it matched (what AWS shows in its
+-- metrics and archives): the way to see that an event happened and where it went.
+CREATE TABLE events_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms     INTEGER NOT NULL,
+    account_id  TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    bus         TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    detail_type TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    matched     INTEGER NOT NULL
+);
+CREATE INDEX events_log_by_time ON events_log (time_ms, id);

@@ -428,3 +428,72 @@ pub async fn clear_tags(conn: &mut Conn, arn: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM events_tags WHERE arn = ?").bind(arn).execute(conn).await?;
     Ok(())
 }
+
+/// An event as a bus received it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct Logged {
+    /// Its position in the log.
+    pub id: i64,
+    /// When it was routed.
+    pub time_ms: i64,
+    /// The bus's account.
+    pub account_id: String,
+    /// The bus's region.
+    pub region: String,
+    /// The bus.
+    pub bus: String,
+    /// The event's source.
+    pub source: String,
+    /// The event's detail-type.
+    pub detail_type: String,
+    /// The event (JSON).
+    pub event: String,
+    /// How many rules it matched.
+    pub matched: i64,
+}
+
+/// Which logged events to list.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Only this source.
+    pub source: Option<String>,
+    /// Only this detail-type.
+    pub detail_type: Option<String>,
+    /// Only events after this position.
+    pub after: i64,
+    /// At most this many, oldest first.
+    pub limit: i64,
+}
+
+/// Logs a routed event.
+pub async fn log_event(conn: &mut Conn, scope: Scope<'_>, bus: &str, event: &Logged) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events_log (time_ms, account_id, region, bus, source, detail_type, event, matched) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event.time_ms)
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(&event.source)
+    .bind(&event.detail_type)
+    .bind(&event.event)
+    .bind(event.matched)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Logged events matching `filter`, oldest first.
+pub async fn logged(conn: &mut Conn, filter: &LogFilter) -> Result<Vec<Logged>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, time_ms, account_id, region, bus, source, detail_type, event, matched FROM events_log \
+         WHERE id > ?1 AND (?2 IS NULL OR source = ?2) AND (?3 IS NULL OR detail_type = ?3) ORDER BY id LIMIT ?4",
+    )
+    .bind(filter.after)
+    .bind(&filter.source)
+    .bind(&filter.detail_type)
+    .bind(filter.limit)
+    .fetch_all(conn)
+    .await?)
+}

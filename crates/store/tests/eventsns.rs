@@ -65,6 +65,23 @@ async fn buses_rules_and_targets() {
     assert!(events::tags(&mut tx, &rule("a1").arn).await.unwrap().is_empty());
     assert!(events::targets(&mut tx, SCOPE, "default", "a1").await.unwrap().is_empty());
     assert!(!events::delete_rule(&mut tx, SCOPE, "default", "a1").await.unwrap());
+    let logged = |source: &str| events::Logged {
+        id: 0,
+        time_ms: 9,
+        account_id: String::new(),
+        region: String::new(),
+        bus: String::new(),
+        source: source.into(),
+        detail_type: "t".into(),
+        event: "{}".into(),
+        matched: 1,
+    };
+    events::log_event(&mut tx, SCOPE, "default", &logged("aws.ssm")).await.unwrap();
+    events::log_event(&mut tx, SCOPE, "default", &logged("my.app")).await.unwrap();
+    let filter = events::LogFilter { source: Some("aws.ssm".into()), limit: 10, ..Default::default() };
+    let found = events::logged(&mut tx, &filter).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].bus.as_str(), found[0].account_id.as_str()), ("default", "123456789012"));
     tx.commit().await.unwrap();
 }
 

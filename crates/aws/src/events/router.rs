@@ -205,10 +205,26 @@ impl Handler for Router {
             return Ok(Outcome::Done);
         }
         let now = self.env.now_ms();
-        // A bus that does not exist has no rules (the default bus exists once it is used).
-        let Some(compiled) = self.rules(scope, &routed.bus).await? else { return Ok(Outcome::Done) };
+        let compiled = match self.rules(scope, &routed.bus).await? {
+            Some(compiled) => compiled,
+            // A bus that does not exist has no rules (the default bus exists once it is used);
+            // the event is still logged.
+            None => Arc::new(Compiled { generation: -1, rules: pattern::RuleSet::new(), entries: Vec::new() }),
+        };
         let matched = compiled.rules.matching(&flat);
         let mut tx = self.env.store.begin().await?;
+        let log = db::Logged {
+            id: 0,
+            time_ms: now,
+            account_id: account.clone(),
+            region: region.clone(),
+            bus: routed.bus.clone(),
+            source: text("source"),
+            detail_type: text("detail-type"),
+            event: routed.event.clone(),
+            matched: i64::try_from(matched.len()).unwrap_or(i64::MAX),
+        };
+        db::log_event(&mut tx, scope, &routed.bus, &log).await?;
         for index in &matched {
             let entry = &compiled.entries[**index];
             let routed_event = Routed { text: &routed.event, value: &event, hops: routed.hops };
