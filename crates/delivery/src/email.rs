@@ -2,8 +2,8 @@
 //! outbox when no SMTP server is configured.
 
 use crate::{Channel, Config, ConfigError, SMTP_TIMEOUT, redact};
-use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use store::delivery::{Attempt, EMAIL_JOB, Send};
 
@@ -73,7 +73,9 @@ impl Channel for Email {
         };
         let message = match self.message(send) {
             Ok(m) => m,
-            Err(error) => return Attempt::Failed { error: format!("the message cannot be built: {error}"), retryable: false },
+            Err(error) => {
+                return Attempt::Failed { error: format!("the message cannot be built: {error}"), retryable: false };
+            }
         };
         match transport.send(message).await {
             Ok(response) => Attempt::Delivered(format!(

@@ -141,9 +141,16 @@ impl<C: Channel> Handler for Deliverer<C> {
             return Ok(Outcome::Done);
         };
         if let Some((channel, sender)) = self.channel.outbox() {
-            let outcome =
-                delivery::settle_in_outbox(&self.store, job, &send, open.attempts, channel, sender.as_deref(), self.clock.now_ms())
-                    .await?;
+            let outcome = delivery::settle_in_outbox(
+                &self.store,
+                job,
+                &send,
+                open.attempts,
+                channel,
+                sender.as_deref(),
+                self.clock.now_ms(),
+            )
+            .await?;
             metrics::counter!("spcred_deliveries_total", "channel" => C::NAME, "outcome" => "outbox").increment(1);
             tracing::info!(delivery = %send.delivery_id, channel, "kept in the local outbox");
             return Ok(outcome);
@@ -180,13 +187,16 @@ fn handler<C: Channel>(store: &Store, clock: &Arc<dyn Clock>, rng: &Arc<dyn Rand
     Arc::new(Deliverer::new(store.clone(), clock.clone(), rng.clone(), channel))
 }
 
+/// Job handlers by the job kind they run.
+pub type Handlers = Vec<(&'static str, Arc<dyn Handler>)>;
+
 /// The e-mail, SMS and HTTP/S handlers for `config`, by job kind.
 pub fn handlers(
     config: &Config,
     store: &Store,
     clock: &Arc<dyn Clock>,
     rng: &Arc<dyn Random>,
-) -> Result<Vec<(&'static str, Arc<dyn Handler>)>, ConfigError> {
+) -> Result<Handlers, ConfigError> {
     Ok(vec![
         (Email::KIND, handler(store, clock, rng, Email::new(config)?)),
         (Sms::KIND, handler(store, clock, rng, Sms::new(config)?)),
@@ -226,8 +236,14 @@ mod tests {
     fn statuses() {
         assert!(matches!(by_status(reqwest::StatusCode::OK, ""), Attempt::Delivered(_)));
         assert!(matches!(by_status(reqwest::StatusCode::NO_CONTENT, ""), Attempt::Delivered(_)));
-        assert!(matches!(by_status(reqwest::StatusCode::SERVICE_UNAVAILABLE, ""), Attempt::Failed { retryable: true, .. }));
-        assert!(matches!(by_status(reqwest::StatusCode::TOO_MANY_REQUESTS, ""), Attempt::Failed { retryable: true, .. }));
+        assert!(matches!(
+            by_status(reqwest::StatusCode::SERVICE_UNAVAILABLE, ""),
+            Attempt::Failed { retryable: true, .. }
+        ));
+        assert!(matches!(
+            by_status(reqwest::StatusCode::TOO_MANY_REQUESTS, ""),
+            Attempt::Failed { retryable: true, .. }
+        ));
         assert!(matches!(by_status(reqwest::StatusCode::FORBIDDEN, "no"), Attempt::Failed { retryable: false, .. }));
     }
 

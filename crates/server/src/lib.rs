@@ -96,7 +96,8 @@ impl Server {
         })?;
         let local_addr = listener.local_addr()?;
 
-        let mut env = aws::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
+        let mut env =
+            aws::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
         env.public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
         let env = Arc::new(env);
         let sns = aws::sns::Sns::new();

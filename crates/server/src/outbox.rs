@@ -54,7 +54,11 @@ pub(crate) async fn list_deliveries(State(state): State<AppState>, Query(q): Que
         None => None,
         Some(Ok(t)) => Some(t.as_millisecond()),
         Some(Err(e)) => {
-            return admin_error(StatusCode::BAD_REQUEST, "InvalidRequest", format!("since must be an RFC 3339 time: {e}"));
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequest",
+                format!("since must be an RFC 3339 time: {e}"),
+            );
         }
     };
     let mut conn = match state.store.read().await {
@@ -126,10 +130,11 @@ pub(crate) async fn list_events(State(state): State<AppState>, Query(q): Query<E
     }
 }
 
-/// The certificate file a GET asks for, if it asks for one (`/SimpleNotificationService-*.pem`).
+/// The certificate file a GET asks for, if it asks for one (`/SimpleNotificationService-*`; only
+/// the certificate's exact name is served).
 pub(crate) fn certificate_name<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
     let name = path.strip_prefix('/')?;
-    (method == Method::GET && name.starts_with("SimpleNotificationService-") && name.ends_with(".pem")).then_some(name)
+    (method == Method::GET && name.starts_with("SimpleNotificationService-")).then_some(name)
 }
 
 /// Serves the SNS signing certificate (no authentication: it is public, as on AWS).

@@ -62,6 +62,7 @@ pub struct Send {
     pub hops: u32,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference.
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -186,7 +187,8 @@ impl Retry {
                     min_delay_s
                 } else if retry <= no_delay + min_delay + backoff {
                     function.step(retry - no_delay - min_delay, backoff, min_delay_s, max_delay_s)
-                } else if retry <= no_delay.saturating_add(min_delay).saturating_add(backoff).saturating_add(max_delay) {
+                } else if retry <= no_delay.saturating_add(min_delay).saturating_add(backoff).saturating_add(max_delay)
+                {
                     max_delay_s
                 } else {
                     return None;
@@ -549,7 +551,8 @@ async fn dead_letter(
     let mut attributes = serde_json::Map::new();
     attributes.insert("ErrorCode".into(), string("DeliveryFailed"));
     attributes.insert("ErrorMessage".into(), string(&clip(error)));
-    attributes.insert("RetryAttempts".into(), serde_json::json!({"DataType": "Number", "StringValue": attempts.to_string()}));
+    attributes
+        .insert("RetryAttempts".into(), serde_json::json!({"DataType": "Number", "StringValue": attempts.to_string()}));
     attributes.insert("SourceArn".into(), string(&send.source_arn));
     let dlq = Send {
         delivery_id: id.clone(),
@@ -611,6 +614,12 @@ pub async fn settle_in_outbox(
 
 /// Records a delivery that was settled elsewhere in the caller's transaction (an EventBridge
 /// target invoked inside the store, such as an SNS publish): success of attempt `attempt`.
-pub async fn mark_delivered(conn: &mut Conn, id: &str, attempt: i64, detail: &str, now_ms: i64) -> Result<(), StoreError> {
+pub async fn mark_delivered(
+    conn: &mut Conn,
+    id: &str,
+    attempt: i64,
+    detail: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     record(conn, id, attempt, now_ms, "delivered", detail).await
 }

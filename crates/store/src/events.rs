@@ -169,14 +169,16 @@ pub async fn set_bus_description(
     description: Option<&str>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE events_buses SET description = ?, modified_ms = ? WHERE account_id = ? AND region = ? AND name = ?")
-        .bind(description)
-        .bind(now_ms)
-        .bind(scope.account_id)
-        .bind(scope.region)
-        .bind(name)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE events_buses SET description = ?, modified_ms = ? WHERE account_id = ? AND region = ? AND name = ?",
+    )
+    .bind(description)
+    .bind(now_ms)
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(name)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -253,14 +255,15 @@ pub async fn set_rule_state(
     name: &str,
     state: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query("UPDATE events_rules SET state = ? WHERE account_id = ? AND region = ? AND bus = ? AND name = ?")
-        .bind(state)
-        .bind(scope.account_id)
-        .bind(scope.region)
-        .bind(bus)
-        .bind(name)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE events_rules SET state = ? WHERE account_id = ? AND region = ? AND bus = ? AND name = ?")
+            .bind(state)
+            .bind(scope.account_id)
+            .bind(scope.region)
+            .bind(bus)
+            .bind(name)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -331,12 +334,7 @@ pub async fn targets(conn: &mut Conn, scope: Scope<'_>, bus: &str, rule: &str) -
 }
 
 /// Adds or replaces a target (a replaced target keeps its place).
-pub async fn put_target(
-    conn: &mut Conn,
-    scope: Scope<'_>,
-    bus: &str,
-    target: &Target,
-) -> Result<(), StoreError> {
+pub async fn put_target(conn: &mut Conn, scope: Scope<'_>, bus: &str, target: &Target) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events_targets (account_id, region, bus, rule, id, arn, spec, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
          (SELECT COALESCE(MAX(seq), 0) + 1 FROM events_targets WHERE account_id = ?1 AND region = ?2 AND bus = ?3 AND rule = ?4)) \
@@ -362,15 +360,16 @@ pub async fn remove_target(
     rule: &str,
     id: &str,
 ) -> Result<bool, StoreError> {
-    let done =
-        sqlx::query("DELETE FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND rule = ? AND id = ?")
-            .bind(scope.account_id)
-            .bind(scope.region)
-            .bind(bus)
-            .bind(rule)
-            .bind(id)
-            .execute(conn)
-            .await?;
+    let done = sqlx::query(
+        "DELETE FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND rule = ? AND id = ?",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(rule)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -399,7 +398,10 @@ pub async fn rules_by_target(
 
 /// The tags of a resource, by key.
 pub async fn tags(conn: &mut Conn, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(sqlx::query_as("SELECT key, value FROM events_tags WHERE arn = ? ORDER BY key").bind(arn).fetch_all(conn).await?)
+    Ok(sqlx::query_as("SELECT key, value FROM events_tags WHERE arn = ? ORDER BY key")
+        .bind(arn)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Sets tags on a resource, replacing the values of keys it already has.
@@ -418,7 +420,11 @@ pub async fn put_tags(conn: &mut Conn, arn: &str, tags: &[(String, String)]) -> 
 /// Removes tags from a resource.
 pub async fn remove_tags(conn: &mut Conn, arn: &str, keys: &[String]) -> Result<(), StoreError> {
     for key in keys {
-        sqlx::query("DELETE FROM events_tags WHERE arn = ? AND key = ?").bind(arn).bind(key).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM events_tags WHERE arn = ? AND key = ?")
+            .bind(arn)
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

@@ -312,11 +312,13 @@ pub async fn put_signing_key(
     cert_pem: &str,
     now_ms: i64,
 ) -> Result<(Vec<u8>, String), StoreError> {
-    sqlx::query("INSERT INTO sns_signing (id, key_sealed, cert_pem, created_ms) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(key_sealed)
-        .bind(cert_pem)
-        .bind(now_ms)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sns_signing (id, key_sealed, cert_pem, created_ms) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(key_sealed)
+    .bind(cert_pem)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
     signing_key(conn).await?.ok_or_else(|| StoreError::Corrupt("the signing key vanished".into()))
 }

@@ -449,7 +449,8 @@ impl TargetKind {
                 Some(TargetKind::Queue)
             }
             ["arn", _, "events", region, account, resource]
-                if valid_scope(region, account) && resource.strip_prefix("event-bus/").is_some_and(|n| !n.is_empty()) =>
+                if valid_scope(region, account)
+                    && resource.strip_prefix("event-bus/").is_some_and(|n| !n.is_empty()) =>
             {
                 Some(TargetKind::Bus)
             }
@@ -471,7 +472,7 @@ fn valid_scope(region: &str, account: &str) -> bool {
     !region.is_empty() && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn failed_entry(id: &str, code: &str, message: String) -> Value {
+fn failed_entry(id: &str, code: &str, message: &str) -> Value {
     json!({ "TargetId": id, "ErrorCode": code, "ErrorMessage": message })
 }
 
@@ -484,18 +485,18 @@ pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result
         let arn = target.get("Arn").and_then(Value::as_str).unwrap_or_default();
         // Input settings are checked for the whole request, as EventBridge does.
         Input::from_target(id, target).map_err(|e| EventsError::validation(e.0))?;
-        if let Some(dlq) = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str) {
-            if TargetKind::of(dlq) != Some(TargetKind::Queue) {
-                return Err(EventsError::validation(format!(
-                    "Parameter {dlq} is not valid. Reason: DeadLetterConfig.Arn must be the ARN of an SQS queue."
-                )));
-            }
+        if let Some(dlq) = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str)
+            && TargetKind::of(dlq) != Some(TargetKind::Queue)
+        {
+            return Err(EventsError::validation(format!(
+                "Parameter {dlq} is not valid. Reason: DeadLetterConfig.Arn must be the ARN of an SQS queue."
+            )));
         }
         if !arn.starts_with("arn:") {
             failed.push(failed_entry(
                 id,
                 "ValidationException",
-                format!("Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."),
+                &format!("Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."),
             ));
         } else if TargetKind::of(arn) == Some(TargetKind::Bus)
             && !arn.starts_with(&format!("arn:aws:events:{}:{}:", ctx.region, ctx.account()))
@@ -503,13 +504,13 @@ pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result
             failed.push(failed_entry(
                 id,
                 "ValidationException",
-                format!("Parameter {arn} is not valid. Reason: spcred forwards to event buses of the same account and Region only."),
+                &format!("Parameter {arn} is not valid. Reason: spcred forwards to event buses of the same account and Region only."),
             ));
         } else if TargetKind::of(arn).is_none() {
             failed.push(failed_entry(
                 id,
                 "ValidationException",
-                format!(
+                &format!(
                     "Parameter {arn} is not valid. Reason: spcred delivers to SNS topics, SQS queues and event buses only."
                 ),
             ));
@@ -555,7 +556,7 @@ pub(super) async fn remove_targets(ctx: &Ctx<'_>, input: RemoveTargetsInput) -> 
             failed.push(failed_entry(
                 id,
                 "ResourceNotFoundException",
-                format!("Rule '{}' does not have a target with the Id '{id}'.", input.rule),
+                &format!("Rule '{}' does not have a target with the Id '{id}'.", input.rule),
             ));
         }
     }
@@ -579,7 +580,8 @@ pub(super) async fn list_targets_by_rule(ctx: &Ctx<'_>, input: ListTargetsInput)
     existing_rule(ctx, &mut conn, &bus, &input.rule).await?;
     let targets = db::targets(&mut conn, scope(ctx), &bus, &input.rule).await?;
     let after = decode_token(input.next_token.as_deref())?;
-    let start = if after.is_empty() { 0 } else { targets.iter().position(|t| t.id == after).map_or(targets.len(), |i| i + 1) };
+    let start =
+        if after.is_empty() { 0 } else { targets.iter().position(|t| t.id == after).map_or(targets.len(), |i| i + 1) };
     let rest: Vec<db::Target> = targets.into_iter().skip(start).collect();
     let (rest, token) = page(rest, input.limit.unwrap_or(100), |t| &t.id);
     let specs: Vec<Value> = rest.iter().filter_map(|t| serde_json::from_str(&t.spec).ok()).collect();
@@ -613,7 +615,7 @@ struct PutEventsEntry {
 
 /// PutEvents needs `events:PutEvents` on every bus it puts to, with the entries' sources and
 /// detail types as `events:source` and `events:detail-type`.
-pub(super) fn put_events_authorization(ctx: &Ctx<'_>, input: &Value) -> Result<Authorization, EventsError> {
+pub(super) fn put_events_authorization(ctx: &Ctx<'_>, input: &Value) -> Authorization {
     let mut buses: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for entry in input.get("Entries").and_then(Value::as_array).into_iter().flatten() {
         // An entry naming no bus of the caller's fails on its own, later.
@@ -630,7 +632,7 @@ pub(super) fn put_events_authorization(ctx: &Ctx<'_>, input: &Value) -> Result<A
                 .with_condition("events:detail-type", types)
         })
         .collect();
-    Ok(Authorization::All(checks))
+    Authorization::All(checks)
 }
 
 fn entry_error(code: &str, message: &str) -> Value {
@@ -651,7 +653,10 @@ fn entry_size(entry: &PutEventsEntry) -> usize {
 /// An entry's event, or the error its result entry reports.
 fn entry_event(ctx: &Ctx<'_>, entry: PutEventsEntry) -> Result<(String, outbox::Event), Value> {
     let missing = |field: &str| {
-        entry_error("InvalidArgument", &format!("Parameter {field} is not valid. Reason: {field} is a required argument."))
+        entry_error(
+            "InvalidArgument",
+            &format!("Parameter {field} is not valid. Reason: {field} is a required argument."),
+        )
     };
     let source = entry.source.filter(|s| !s.is_empty()).ok_or_else(|| missing("Source"))?;
     let detail_type = entry.detail_type.filter(|s| !s.is_empty()).ok_or_else(|| missing("DetailType"))?;
@@ -663,7 +668,8 @@ fn entry_event(ctx: &Ctx<'_>, entry: PutEventsEntry) -> Result<(String, outbox::
     if source.starts_with("aws.") {
         return Err(entry_error("NotAuthorizedForSourceException", "Not authorized for the source."));
     }
-    let bus = bus_name(ctx, entry.event_bus_name.as_deref()).map_err(|e| entry_error("ResourceNotFoundException", &e.to_string()))?;
+    let bus = bus_name(ctx, entry.event_bus_name.as_deref())
+        .map_err(|e| entry_error("ResourceNotFoundException", &e.to_string()))?;
     #[allow(clippy::cast_possible_truncation)] // Seconds from the wire, bounded by the model.
     let time_ms = entry.time.map_or(ctx.now_ms, |s| (s * 1000.0) as i64);
     let event = outbox::Event::from_service(
@@ -691,13 +697,12 @@ pub(super) async fn put_events(ctx: &Ctx<'_>, input: PutEventsInput) -> Result<V
         match entry_event(ctx, entry) {
             Err(error) => results.push(error),
             Ok((bus, event)) => {
-                let exists = match known_buses.get(&bus) {
-                    Some(e) => *e,
-                    None => {
-                        let e = bus == "default" || db::bus(&mut conn, scope(ctx), &bus).await?.is_some();
-                        known_buses.insert(bus.clone(), e);
-                        e
-                    }
+                let exists = if let Some(e) = known_buses.get(&bus) {
+                    *e
+                } else {
+                    let e = bus == "default" || db::bus(&mut conn, scope(ctx), &bus).await?.is_some();
+                    known_buses.insert(bus.clone(), e);
+                    e
                 };
                 if exists {
                     results.push(json!({ "EventId": event.id }));
@@ -732,7 +737,7 @@ pub(super) struct TestEventPatternInput {
     event: String,
 }
 
-pub(super) fn test_event_pattern(input: TestEventPatternInput) -> Result<Value, EventsError> {
+pub(super) fn test_event_pattern(input: &TestEventPatternInput) -> Result<Value, EventsError> {
     match pattern::test_event_pattern(&input.event_pattern, &input.event) {
         Ok(result) => Ok(json!({ "Result": result })),
         Err(e) if e.code() == "InvalidEventPatternException" => Err(EventsError::InvalidEventPattern(e.message())),

@@ -206,8 +206,8 @@ impl Input {
             return Ok(Input::Constant(input.to_owned()));
         }
         if let Some(path) = path {
-            let parsed =
-                Path::parse(path).ok_or_else(|| InputError(format!("Parameter InputPath is not valid for target {id}.")))?;
+            let parsed = Path::parse(path)
+                .ok_or_else(|| InputError(format!("Parameter InputPath is not valid for target {id}.")))?;
             return Ok(Input::Path(parsed));
         }
         let Some(transformer) = transformer else { return Ok(Input::Event) };
@@ -231,15 +231,11 @@ impl Input {
                 return Err(InputError(format!("InputTemplate for target {id} contains invalid placeholder {name}.")));
             }
         }
+        let json = is_json_template(&template);
         let input = Input::Transformer { paths, template };
-        if let Input::Transformer { template, .. } = &input {
-            if is_json_template(template) {
-                // Filled with stand-ins, a JSON template must be JSON.
-                let sample = input.fill(&Value::Object(serde_json::Map::new()), None);
-                if serde_json::from_str::<Value>(&sample).is_err() {
-                    return Err(InputError(format!("Invalid InputTemplate for target {id}: it is not valid JSON.")));
-                }
-            }
+        // Filled with stand-ins, a JSON template must be JSON.
+        if json && serde_json::from_str::<Value>(&input.fill(&Value::Object(serde_json::Map::new()), None)).is_err() {
+            return Err(InputError(format!("Invalid InputTemplate for target {id}: it is not valid JSON.")));
         }
         Ok(input)
     }
@@ -278,10 +274,8 @@ impl Input {
             last = end;
         }
         out.push_str(&template[last..]);
-        if json {
-            if let Ok(parsed) = serde_json::from_str::<Value>(&out) {
-                return parsed.to_string();
-            }
+        if json && let Ok(parsed) = serde_json::from_str::<Value>(&out) {
+            return parsed.to_string();
         }
         out
     }
@@ -329,7 +323,7 @@ mod tests {
         ingestion_time: "2015-11-11T21:29:55Z",
     };
 
-    fn transform(paths: Value, template: &str) -> String {
+    fn transform(paths: &Value, template: &str) -> String {
         let target = json!({"Id": "t", "InputTransformer": {"InputPathsMap": paths, "InputTemplate": template}});
         let input = Input::from_target("t", &target).unwrap();
         let event = ec2();
@@ -342,33 +336,36 @@ mod tests {
 
     #[test]
     fn the_guide_s_examples() {
-        assert_eq!(transform(paths(), r#""instance <instance> is in <state>""#), r#""instance i-0123456789 is in RUNNING""#);
         assert_eq!(
-            transform(paths(), r#""instance \"<instance>\" is in <state>""#),
+            transform(&paths(), r#""instance <instance> is in <state>""#),
+            r#""instance i-0123456789 is in RUNNING""#
+        );
+        assert_eq!(
+            transform(&paths(), r#""instance \"<instance>\" is in <state>""#),
             r#""instance \"i-0123456789\" is in RUNNING""#
         );
         assert_eq!(
-            transform(paths(), "{\n  \"instance\" : <instance>,\n  \"state\": <state>\n}"),
+            transform(&paths(), "{\n  \"instance\" : <instance>,\n  \"state\": <state>\n}"),
             r#"{"instance":"i-0123456789","state":"RUNNING"}"#
         );
         assert_eq!(
             transform(
-                paths(),
+                &paths(),
                 r#"{"instance" : <instance>, "state": "<state>", "instanceStatus": "instance \"<instance>\" is in <state>"}"#
             ),
             r#"{"instance":"i-0123456789","state":"RUNNING","instanceStatus":"instance \"i-0123456789\" is in RUNNING"}"#
         );
         assert_eq!(
-            transform(paths(), r#"{"instance" : <instance>, "state": [ 9, <state>, true ], "Transformed" : "Yes"}"#),
+            transform(&paths(), r#"{"instance" : <instance>, "state": [ 9, <state>, true ], "Transformed" : "Yes"}"#),
             r#"{"instance":"i-0123456789","state":[9,"RUNNING",true],"Transformed":"Yes"}"#
         );
-        assert_eq!(transform(paths(), r#""<aws.events.rule-name> triggered""#), r#""example triggered""#);
+        assert_eq!(transform(&paths(), r#""<aws.events.rule-name> triggered""#), r#""example triggered""#);
     }
 
     #[test]
     fn reserved_variables_in_json() {
         let out: Value = serde_json::from_str(&transform(
-            paths(),
+            &paths(),
             r#"{"ruleArn": <aws.events.rule-arn>, "ruleName": <aws.events.rule-name>, "originalEvent": <aws.events.event>, "full": <aws.events.event.json>, "at": <aws.events.event.ingestion-time>}"#,
         ))
         .unwrap();
@@ -383,13 +380,13 @@ mod tests {
     #[test]
     fn missing_values_and_non_strings() {
         let paths = json!({"missing": "$.detail.nope", "detail": "$.detail", "resources": "$.resources"});
-        assert_eq!(transform(paths.clone(), r#"{"a": <missing>, "b": "x<missing>y"}"#), r#"{"a":null,"b":"xy"}"#);
+        assert_eq!(transform(&paths, r#"{"a": <missing>, "b": "x<missing>y"}"#), r#"{"a":null,"b":"xy"}"#);
         assert_eq!(
-            transform(paths.clone(), r#"{"d": <detail>}"#),
+            transform(&paths, r#"{"d": <detail>}"#),
             r#"{"d":{"instance-id":"i-0123456789","state":"RUNNING"}}"#
         );
         assert_eq!(
-            transform(paths, "resources: <resources>"),
+            transform(&paths, "resources: <resources>"),
             r#"resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"]"#
         );
     }
@@ -444,8 +441,14 @@ mod tests {
             err(json!({"InputTransformer": {"InputPathsMap": {}, "InputTemplate": "<x>"}})),
             "InputTemplate for target t1 contains invalid placeholder x."
         );
-        assert!(err(json!({"InputTransformer": {"InputPathsMap": {"a": "$.a"}, "InputTemplate": "{\"a\": <a>"}})).starts_with("Invalid InputTemplate for target t1"));
-        assert!(err(json!({"InputTransformer": {"InputPathsMap": {"aws.events.rule-arn": "$.a"}, "InputTemplate": "x"}})).contains("reserved"));
+        assert!(
+            err(json!({"InputTransformer": {"InputPathsMap": {"a": "$.a"}, "InputTemplate": "{\"a\": <a>"}}))
+                .starts_with("Invalid InputTemplate for target t1")
+        );
+        assert!(
+            err(json!({"InputTransformer": {"InputPathsMap": {"aws.events.rule-arn": "$.a"}, "InputTemplate": "x"}}))
+                .contains("reserved")
+        );
         assert!(err(json!({"Input": "{not json"})).contains("Input"));
         assert!(err(json!({"InputPath": "detail"})).contains("InputPath"));
     }

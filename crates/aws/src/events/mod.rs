@@ -132,7 +132,7 @@ impl Service for EventBridge {
                 str_field(input, "ResourceARN").unwrap_or_default().to_owned()
             }
             Op::ListEventBuses | Op::ListRules | Op::ListRuleNamesByTarget | Op::TestEventPattern => "*".to_owned(),
-            Op::PutEvents => return api::put_events_authorization(ctx, input),
+            Op::PutEvents => return Ok(api::put_events_authorization(ctx, input)),
         };
         Ok(Authorization::one(Check::new(action, resource)))
     }
@@ -155,7 +155,7 @@ impl Service for EventBridge {
             Op::RemoveTargets => api::remove_targets(ctx, service::input(input)?).await?,
             Op::ListTargetsByRule => api::list_targets_by_rule(ctx, service::input(input)?).await?,
             Op::PutEvents => api::put_events(ctx, service::input(input)?).await?,
-            Op::TestEventPattern => api::test_event_pattern(service::input(input)?)?,
+            Op::TestEventPattern => api::test_event_pattern(&service::input(input)?)?,
             Op::TagResource => api::tag_resource(ctx, service::input(input)?).await?,
             Op::UntagResource => api::untag_resource(ctx, service::input(input)?).await?,
             Op::ListTagsForResource => api::list_tags_for_resource(ctx, service::input(input)?).await?,

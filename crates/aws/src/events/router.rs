@@ -12,10 +12,10 @@ use crate::sns::publish::{self as sns_publish, Outgoing};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use store::StoreError;
 use store::delivery::{self, Attempt, NewDelivery, Retry, Send, Settled};
 use store::events::{self as db, Scope};
 use store::jobs::{self, Handler, Job, Outcome};
-use store::StoreError;
 
 /// Buses an event may pass through before it is refused (bus targets forming a cycle).
 const MAX_HOPS: u32 = 5;
@@ -48,7 +48,7 @@ impl ReadyTarget {
                 retries: number("/RetryPolicy/MaximumRetryAttempts", retries),
                 max_age_s: number("/RetryPolicy/MaximumEventAgeInSeconds", max_age_s),
             },
-            other => other,
+            other @ Retry::Phases { .. } => other,
         };
         let dead_letter = spec.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str).map(str::to_owned);
         Some(Self { target, kind, input, retry, dead_letter })
@@ -70,7 +70,11 @@ struct Compiled {
     entries: Vec<ReadyRule>,
 }
 
-async fn ready_targets(conn: &mut store::Conn, scope: Scope<'_>, rule: &db::Rule) -> Result<Vec<ReadyTarget>, StoreError> {
+async fn ready_targets(
+    conn: &mut store::Conn,
+    scope: Scope<'_>,
+    rule: &db::Rule,
+) -> Result<Vec<ReadyTarget>, StoreError> {
     let targets = db::targets(conn, scope, &rule.bus, &rule.name).await?;
     Ok(targets
         .into_iter()
@@ -192,7 +196,9 @@ impl Handler for Router {
             tracing::error!(id = job.id, "an event routing job does not parse; dropping it");
             return Ok(Outcome::Done);
         };
-        let (Ok(event), Ok(flat)) = (serde_json::from_str::<Value>(&routed.event), pattern::Event::parse(&routed.event)) else {
+        let (Ok(event), Ok(flat)) =
+            (serde_json::from_str::<Value>(&routed.event), pattern::Event::parse(&routed.event))
+        else {
             tracing::error!(id = job.id, "a routed event is not a JSON object; dropping it");
             return Ok(Outcome::Done);
         };
@@ -305,7 +311,10 @@ impl Invoker {
             Ok(()) => {}
             Err(CommonError::AccessDenied(message)) => {
                 self.audit(send, "sns:Publish", "Denied", Some("AuthorizationError")).await;
-                return Ok(Invoked::Failed(Attempt::Failed { error: format!("NO_PERMISSIONS: {message}"), retryable: false }));
+                return Ok(Invoked::Failed(Attempt::Failed {
+                    error: format!("NO_PERMISSIONS: {message}"),
+                    retryable: false,
+                }));
             }
             Err(e) => return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true })),
         }
@@ -377,7 +386,8 @@ impl Handler for Invoker {
                 if let Attempt::Failed { error, .. } = &attempt {
                     tracing::warn!(rule = %send.source_arn, target = %send.endpoint, %error, "target invocation failed");
                 }
-                delivery::settle(&self.env.store, job, &send, open.attempts, attempt, now, self.env.ids.random_u64()).await?
+                delivery::settle(&self.env.store, job, &send, open.attempts, attempt, now, self.env.ids.random_u64())
+                    .await?
             }
         };
         metrics::counter!("spcred_events_invocations_total", "outcome" => settled.1.as_str()).increment(1);
@@ -427,7 +437,9 @@ impl Handler for ScheduledRules {
         let scope = Scope { account_id: &account, region: &region };
         let now = self.env.now_ms();
         let mut firings = vec![job.due_ms];
-        while let Some(next) = schedule.next_after(job.due_ms, *firings.last().unwrap_or(&job.due_ms)).filter(|n| *n <= now) {
+        while let Some(next) =
+            schedule.next_after(job.due_ms, *firings.last().unwrap_or(&job.due_ms)).filter(|n| *n <= now)
+        {
             if firings.len() == MAX_CATCH_UP {
                 break;
             }
@@ -457,7 +469,8 @@ impl Handler for ScheduledRules {
             );
             let text = serde_json::to_string(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let value = serde_json::to_value(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            queue_targets(&self.env, &mut tx, &rule, &targets, Routed { text: &text, value: &value, hops: 0 }, now).await?;
+            queue_targets(&self.env, &mut tx, &rule, &targets, Routed { text: &text, value: &value, hops: 0 }, now)
+                .await?;
         }
         jobs::complete(&mut tx, job.id).await?;
         if let Some(next) = next {

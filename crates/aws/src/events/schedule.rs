@@ -138,7 +138,8 @@ impl Cron {
         let minutes: u64 = bits(&field(minutes, 0, 59, &[], 0)?);
         let hours: u32 = bits(&field(hours, 0, 23, &[], 0)?);
         let months: u16 = bits::<u16>(&field(month, 1, 12, &MONTHS, 1)?);
-        let year_values = field(year, u32::from(YEARS.start().unsigned_abs()), u32::from(YEARS.end().unsigned_abs()), &[], 0)?;
+        let year_values =
+            field(year, u32::from(YEARS.start().unsigned_abs()), u32::from(YEARS.end().unsigned_abs()), &[], 0)?;
         let mut years = vec![false; YEARS.len()];
         for y in year_values {
             years[usize::try_from(y).ok()? - usize::from(YEARS.start().unsigned_abs())] = true;
@@ -173,7 +174,8 @@ impl Cron {
     }
 
     fn date_matches(&self, date: Date) -> bool {
-        let year_ok = usize::try_from(date.year() - YEARS.start()).ok().and_then(|i| self.years.get(i)).copied() == Some(true);
+        let year_ok =
+            usize::try_from(date.year() - YEARS.start()).ok().and_then(|i| self.years.get(i)).copied() == Some(true);
         year_ok && (self.months >> date.month().unsigned_abs()) & 1 == 1 && self.day_matches(date)
     }
 
@@ -184,22 +186,21 @@ impl Cron {
         // Start with the minute after `after`, truncated to the minute.
         let mut from_minute = u32::try_from(after.hour()).ok()? * 60 + u32::try_from(after.minute()).ok()? + 1;
         while date.year() <= *YEARS.end() {
-            if self.date_matches(date) {
-                if let Some(minute_of_day) = (from_minute..24 * 60)
+            if self.date_matches(date)
+                && let Some(minute_of_day) = (from_minute..24 * 60)
                     .find(|m| (self.hours >> (m / 60)) & 1 == 1 && (self.minutes >> (m % 60)) & 1 == 1)
-                {
-                    let at = DateTime::new(
-                        date.year(),
-                        date.month(),
-                        date.day(),
-                        i8::try_from(minute_of_day / 60).ok()?,
-                        i8::try_from(minute_of_day % 60).ok()?,
-                        0,
-                        0,
-                    )
-                    .ok()?;
-                    return Some(at.to_zoned(TimeZone::UTC).ok()?.timestamp().as_millisecond());
-                }
+            {
+                let at = DateTime::new(
+                    date.year(),
+                    date.month(),
+                    date.day(),
+                    i8::try_from(minute_of_day / 60).ok()?,
+                    i8::try_from(minute_of_day % 60).ok()?,
+                    0,
+                    0,
+                )
+                .ok()?;
+                return Some(at.to_zoned(TimeZone::UTC).ok()?.timestamp().as_millisecond());
             }
             date = date.tomorrow().ok()?;
             from_minute = 0;
@@ -379,10 +380,10 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn parsing_never_panics_and_next_is_later(text in "(rate|cron)\\([ 0-9a-zA-Z*?/,#LW-]{0,40}\\)", after in 0i64..4_000_000_000_000) {
-            if let Ok(s) = Schedule::parse(&text) {
-                if let Some(next) = s.next_after(0, after) {
-                    proptest::prop_assert!(next > after);
-                }
+            if let Ok(s) = Schedule::parse(&text)
+                && let Some(next) = s.next_after(0, after)
+            {
+                proptest::prop_assert!(next > after);
             }
         }
     }

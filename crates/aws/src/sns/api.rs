@@ -22,9 +22,16 @@ const TOKEN_TTL_MS: i64 = 3 * 86_400_000;
 /// Bytes of randomness in a confirmation token (hex-encoded, twice as many characters).
 const TOKEN_BYTES: usize = 64;
 
-const TOPIC_ATTRIBUTES: [&str; 6] = ["DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion", "TracingConfig"];
-const SUBSCRIPTION_ATTRIBUTES: [&str; 6] =
-    ["DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "SubscriptionRoleArn"];
+const TOPIC_ATTRIBUTES: [&str; 6] =
+    ["DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion", "TracingConfig"];
+const SUBSCRIPTION_ATTRIBUTES: [&str; 6] = [
+    "DeliveryPolicy",
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "SubscriptionRoleArn",
+];
 
 /// SNS's default EffectiveDeliveryPolicy.
 const DEFAULT_EFFECTIVE_DELIVERY_POLICY: &str = r#"{"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,"numRetries":3,"numMaxDelayRetries":0,"numNoDelayRetries":0,"numMinDelayRetries":0,"backoffFunction":"linear"},"disableSubscriptionOverrides":false,"defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}}"#;
@@ -55,10 +62,7 @@ fn default_policy(topic: &Topic) -> String {
 
 /// The topic's policy as it takes part in decisions: the one set, else AWS's default.
 pub(crate) fn topic_policy(topic: &Topic) -> String {
-    topic_attributes(topic)
-        .get("Policy")
-        .and_then(Value::as_str)
-        .map_or_else(|| default_policy(topic), str::to_owned)
+    topic_attributes(topic).get("Policy").and_then(Value::as_str).map_or_else(|| default_policy(topic), str::to_owned)
 }
 
 async fn reader(ctx: &Ctx<'_>) -> Result<store::ReadConn, SnsError> {
@@ -129,7 +133,8 @@ fn check_topic_attribute(name: &str, value: &str, topic_arn: &str) -> Result<(),
                 .map_err(|e| SnsError::invalid(format!("Policy Error: {e}")))?;
         }
         "DeliveryPolicy" => {
-            let parsed: Value = serde_json::from_str(value).map_err(|_| SnsError::invalid("DeliveryPolicy: failed to parse JSON."))?;
+            let parsed: Value =
+                serde_json::from_str(value).map_err(|_| SnsError::invalid("DeliveryPolicy: failed to parse JSON."))?;
             if !parsed.is_object() {
                 return Err(SnsError::invalid("DeliveryPolicy"));
             }
@@ -174,7 +179,9 @@ pub(super) async fn create_topic(ctx: &Ctx<'_>, input: CreateTopicInput) -> Resu
         tags.push((tag.key, tag.value));
     }
     if tags.len() > MAX_TAGS {
-        return Err(SnsError::TagLimitExceeded("Could not complete request: tag quota of per resource exceeded".into()));
+        return Err(SnsError::TagLimitExceeded(
+            "Could not complete request: tag quota of per resource exceeded".into(),
+        ));
     }
     let topic = Topic {
         arn: arn.clone(),
@@ -245,7 +252,9 @@ pub(super) async fn get_topic_attributes(ctx: &Ctx<'_>, input: TopicInput) -> Re
 fn effective_delivery_policy(attrs: &Map<String, Value>) -> String {
     let mut effective: Value = serde_json::from_str(DEFAULT_EFFECTIVE_DELIVERY_POLICY).unwrap_or_default();
     let given = attrs.get("DeliveryPolicy").and_then(Value::as_str).and_then(|p| serde_json::from_str::<Value>(p).ok());
-    if let (Some(Value::Object(http)), Some(target)) = (given.as_ref().and_then(|g| g.get("http")).cloned(), effective.get_mut("http")) {
+    if let (Some(Value::Object(http)), Some(target)) =
+        (given.as_ref().and_then(|g| g.get("http")).cloned(), effective.get_mut("http"))
+    {
         for (key, value) in http {
             match (target.get_mut(&key), value) {
                 (Some(Value::Object(existing)), Value::Object(overrides)) => existing.extend(overrides),
@@ -323,7 +332,8 @@ async fn save_policy(ctx: &Ctx<'_>, topic: &Topic, policy: &Value) -> Result<(),
 pub(super) async fn add_permission(ctx: &Ctx<'_>, input: AddPermissionInput) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let mut policy: Value = serde_json::from_str(&topic_policy(&topic)).unwrap_or_else(|_| json!({"Statement": []}));
-    let statements = policy.get_mut("Statement").and_then(Value::as_array_mut).ok_or_else(|| SnsError::invalid("Policy"))?;
+    let statements =
+        policy.get_mut("Statement").and_then(Value::as_array_mut).ok_or_else(|| SnsError::invalid("Policy"))?;
     if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(input.label.as_str())) {
         return Err(SnsError::invalid("Statement already exists"));
     }
@@ -350,7 +360,8 @@ pub(super) struct RemovePermissionInput {
 pub(super) async fn remove_permission(ctx: &Ctx<'_>, input: RemovePermissionInput) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let mut policy: Value = serde_json::from_str(&topic_policy(&topic)).unwrap_or_else(|_| json!({"Statement": []}));
-    let statements = policy.get_mut("Statement").and_then(Value::as_array_mut).ok_or_else(|| SnsError::invalid("Policy"))?;
+    let statements =
+        policy.get_mut("Statement").and_then(Value::as_array_mut).ok_or_else(|| SnsError::invalid("Policy"))?;
     let before = statements.len();
     statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(input.label.as_str()));
     if statements.len() == before {
@@ -375,7 +386,8 @@ pub(super) struct SubscribeInput {
     return_subscription_arn: bool,
 }
 
-const PROTOCOLS: [&str; 9] = ["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"];
+const PROTOCOLS: [&str; 9] =
+    ["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"];
 
 fn valid_email(address: &str) -> bool {
     let Some((local, domain)) = address.rsplit_once('@') else { return false };
@@ -410,7 +422,8 @@ fn check_endpoint(protocol: &str, endpoint: Option<&str>) -> Result<String, SnsE
     match protocol {
         "http" | "https" => {
             let url = url::Url::parse(endpoint).ok().filter(|u| u.scheme() == protocol && u.host().is_some());
-            url.map(|_| endpoint.to_owned()).ok_or_else(|| SnsError::invalid("Endpoint must match the specified protocol"))
+            url.map(|_| endpoint.to_owned())
+                .ok_or_else(|| SnsError::invalid("Endpoint must match the specified protocol"))
         }
         "email" | "email-json" => {
             valid_email(endpoint).then(|| endpoint.to_owned()).ok_or_else(|| SnsError::invalid("Email address"))
@@ -420,7 +433,9 @@ fn check_endpoint(protocol: &str, endpoint: Option<&str>) -> Result<String, SnsE
         _ => {
             let parts: Vec<&str> = endpoint.split(':').collect();
             match parts.as_slice() {
-                ["arn", _, "sqs", region, account, name] if !region.is_empty() && !account.is_empty() && !name.is_empty() => {
+                ["arn", _, "sqs", region, account, name]
+                    if !region.is_empty() && !account.is_empty() && !name.is_empty() =>
+                {
                     Ok(endpoint.to_owned())
                 }
                 _ => Err(SnsError::invalid("SQS endpoint ARN")),
@@ -455,7 +470,8 @@ fn check_subscription_attribute(
             }
         }
         "FilterPolicy" if !value.is_empty() => {
-            filter::validate(value, scope).map_err(|reason| SnsError::invalid(format!("{prefix}FilterPolicy: {reason}")))?;
+            filter::validate(value, scope)
+                .map_err(|reason| SnsError::invalid(format!("{prefix}FilterPolicy: {reason}")))?;
         }
         "FilterPolicyScope" if Scope::parse(value).is_none() => {
             return Err(SnsError::invalid(format!(
@@ -519,7 +535,11 @@ pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -
         }
         tx.commit().await.map_err(StoreError::from)?;
         ctx.env.work_queued.notify_one();
-        let arn = if existing.confirmed || input.return_subscription_arn { existing.arn } else { "pending confirmation".into() };
+        let arn = if existing.confirmed || input.return_subscription_arn {
+            existing.arn
+        } else {
+            "pending confirmation".into()
+        };
         return Ok(json!({ "SubscriptionArn": arn }));
     }
     // SMS and same-account queues need no confirmation; everything else does.
@@ -587,10 +607,7 @@ pub(super) async fn unsubscribe(ctx: &Ctx<'_>, input: SubscriptionInput) -> Resu
     let mut tx = ctx.env.store.begin().await?;
     let Some(sub) = db::subscription(&mut tx, &input.subscription_arn).await? else { return Ok(json!({})) };
     if ctx.caller.is_anonymous() && sub.authenticated {
-        return Err(SnsError::Common(authz::denied(
-            &ctx.caller.arn,
-            &Check::new("SNS:Unsubscribe", &sub.arn),
-        )));
+        return Err(SnsError::Common(authz::denied(&ctx.caller.arn, &Check::new("SNS:Unsubscribe", &sub.arn))));
     }
     db::delete_subscription(&mut tx, &sub.arn).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -620,7 +637,8 @@ fn subscription_page(mut subs: Vec<Subscription>) -> Value {
 
 pub(super) async fn list_subscriptions(ctx: &Ctx<'_>, input: NextTokenInput) -> Result<Value, SnsError> {
     let after = decode_token(input.next_token.as_deref())?;
-    let subs = db::owner_subscriptions(&mut *reader(ctx).await?, ctx.account(), ctx.region, &after, PAGE_SIZE + 1).await?;
+    let subs =
+        db::owner_subscriptions(&mut *reader(ctx).await?, ctx.account(), ctx.region, &after, PAGE_SIZE + 1).await?;
     Ok(subscription_page(subs))
 }
 
@@ -664,12 +682,16 @@ pub(super) async fn get_subscription_attributes(ctx: &Ctx<'_>, input: Subscripti
         let topic_attrs = topic.as_ref().map(topic_attributes).unwrap_or_default();
         let effective: Value = serde_json::from_str(&effective_delivery_policy(&topic_attrs)).unwrap_or_default();
         let mut policy = effective.get("http").cloned().unwrap_or_default();
-        if let Some(Value::Object(own)) = text("DeliveryPolicy").and_then(|p| serde_json::from_str::<Value>(&p).ok()) {
-            if let (Some(Value::Object(retry)), Some(Value::Object(base))) = (own.get("healthyRetryPolicy"), policy.get_mut("defaultHealthyRetryPolicy")) {
-                base.extend(retry.clone());
-            }
+        if let Some(Value::Object(own)) = text("DeliveryPolicy").and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            && let (Some(Value::Object(retry)), Some(Value::Object(base))) =
+                (own.get("healthyRetryPolicy"), policy.get_mut("defaultHealthyRetryPolicy"))
+        {
+            base.extend(retry.clone());
         }
-        out.push(("EffectiveDeliveryPolicy".into(), json!({"healthyRetryPolicy": policy.get("defaultHealthyRetryPolicy")}).to_string()));
+        out.push((
+            "EffectiveDeliveryPolicy".into(),
+            json!({"healthyRetryPolicy": policy.get("defaultHealthyRetryPolicy")}).to_string(),
+        ));
     }
     if let Some(policy) = text("FilterPolicy") {
         out.push(("FilterPolicy".into(), policy));
@@ -754,10 +776,10 @@ fn outgoing(
     if message.is_empty() {
         return Err(SnsError::invalid("Empty message"));
     }
-    if let Some(s) = &subject {
-        if s.is_empty() || s.chars().count() > 100 || s.chars().any(|c| c.is_control() || !c.is_ascii()) {
-            return Err(SnsError::invalid("Subject"));
-        }
+    if let Some(s) = &subject
+        && (s.is_empty() || s.chars().count() > 100 || s.chars().any(|c| c.is_control() || !c.is_ascii()))
+    {
+        return Err(SnsError::invalid("Subject"));
     }
     message::check_attributes(&attributes).map_err(SnsError::ParameterValueInvalid)?;
     if message::publish_size(&message, &attributes) > message::MAX_MESSAGE_BYTES {
@@ -820,9 +842,9 @@ pub(super) async fn publish(sns: &Sns, ctx: &Ctx<'_>, input: PublishInput) -> Re
             tracing::debug!(topic = %topic.arn, message_id = %out.message_id, queued, "published");
         }
         (None, Some(phone)) => {
-            let number = normalize_phone(&phone).filter(|n| *n == phone).ok_or_else(|| {
-                SnsError::invalid(format!("PhoneNumber Reason: {phone} is not valid to publish to"))
-            })?;
+            let number = normalize_phone(&phone)
+                .filter(|n| *n == phone)
+                .ok_or_else(|| SnsError::invalid(format!("PhoneNumber Reason: {phone} is not valid to publish to")))?;
             let mut tx = ctx.env.store.begin().await?;
             let source = format!("arn:aws:sns:{}:{}:phone", ctx.region, ctx.account());
             publish::to_phone(ctx.env, &mut tx, &source, &number, &out, ctx.now_ms).await?;
@@ -872,7 +894,10 @@ pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: PublishBatchI
     }
     let mut ids = std::collections::HashSet::new();
     for e in &entries {
-        if e.id.is_empty() || e.id.len() > 80 || !e.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if e.id.is_empty()
+            || e.id.len() > 80
+            || !e.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(SnsError::InvalidBatchEntryId);
         }
         if !ids.insert(e.id.as_str()) {
@@ -944,7 +969,8 @@ pub(super) struct ResourceInput {
 }
 
 async fn taggable(ctx: &Ctx<'_>, arn: &str) -> Result<(), SnsError> {
-    let exists = TopicArn::parse(arn, "ResourceArn").is_ok() && db::topic(&mut *reader(ctx).await?, arn).await?.is_some();
+    let exists =
+        TopicArn::parse(arn, "ResourceArn").is_ok() && db::topic(&mut *reader(ctx).await?, arn).await?.is_some();
     if exists { Ok(()) } else { Err(SnsError::ResourceNotFound("Resource does not exist".into())) }
 }
 
@@ -955,7 +981,9 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceInput) -> Resu
     let existing = db::tags(&mut tx, &input.resource_arn).await?;
     let total = existing.iter().filter(|(k, _)| !tags.iter().any(|(n, _)| n == k)).count() + tags.len();
     if total > MAX_TAGS {
-        return Err(SnsError::TagLimitExceeded("Could not complete request: tag quota of per resource exceeded".into()));
+        return Err(SnsError::TagLimitExceeded(
+            "Could not complete request: tag quota of per resource exceeded".into(),
+        ));
     }
     db::put_tags(&mut tx, &input.resource_arn, &tags).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -1005,8 +1033,14 @@ mod tests {
         assert_eq!(check_endpoint("email", Some("ops@example.com")).unwrap(), "ops@example.com");
         assert_eq!(check_endpoint("https", Some("https://example.com/hook")).unwrap(), "https://example.com/hook");
         let message = |p: &str, e: Option<&str>| check_endpoint(p, e).unwrap_err().to_string();
-        assert_eq!(message("ftp", Some("x")), "Invalid parameter: Amazon SNS does not support this protocol string: ftp");
-        assert_eq!(message("http", Some("https://example.com")), "Invalid parameter: Endpoint must match the specified protocol");
+        assert_eq!(
+            message("ftp", Some("x")),
+            "Invalid parameter: Amazon SNS does not support this protocol string: ftp"
+        );
+        assert_eq!(
+            message("http", Some("https://example.com")),
+            "Invalid parameter: Endpoint must match the specified protocol"
+        );
         assert_eq!(message("email", Some("nope")), "Invalid parameter: Email address");
         assert_eq!(message("sms", Some("555")), "Invalid SMS endpoint: 555");
         assert_eq!(message("sqs", Some("arn:aws:sns:us-east-1:1:q")), "Invalid parameter: SQS endpoint ARN");
@@ -1023,10 +1057,15 @@ mod tests {
             "Invalid parameter: Delivery protocol [email] does not support raw message delivery."
         );
         assert_eq!(check("Foo", "x", "sqs").unwrap_err().to_string(), "Invalid parameter: AttributeName");
-        assert!(check("RedrivePolicy", r#"{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"}"#, "https").is_ok());
+        assert!(
+            check("RedrivePolicy", r#"{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:dlq"}"#, "https")
+                .is_ok()
+        );
         assert!(check("RedrivePolicy", r#"{"deadLetterTargetArn": "nope"}"#, "https").is_err());
         assert!(check("FilterPolicy", r#"{"a": ["b"]}"#, "sqs").is_ok());
-        assert!(check("FilterPolicy", "{", "sqs").unwrap_err().to_string().starts_with("Invalid parameter: FilterPolicy"));
+        assert!(
+            check("FilterPolicy", "{", "sqs").unwrap_err().to_string().starts_with("Invalid parameter: FilterPolicy")
+        );
     }
 
     #[test]

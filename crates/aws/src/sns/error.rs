@@ -65,12 +65,18 @@ impl fmt::Display for SnsError {
             | SnsError::ResourceNotFound(m)
             | SnsError::TagLimitExceeded(m) => f.write_str(m),
             SnsError::EmptyBatchRequest => f.write_str("The batch request doesn't contain any entries."),
-            SnsError::TooManyEntriesInBatchRequest => f.write_str("The batch request contains more entries than permissible."),
-            SnsError::BatchEntryIdsNotDistinct => f.write_str("Two or more batch entries in the request have the same Id."),
+            SnsError::TooManyEntriesInBatchRequest => {
+                f.write_str("The batch request contains more entries than permissible.")
+            }
+            SnsError::BatchEntryIdsNotDistinct => {
+                f.write_str("Two or more batch entries in the request have the same Id.")
+            }
             SnsError::InvalidBatchEntryId => {
                 f.write_str("The Id of a batch entry in a batch request doesn't abide by the specification.")
             }
-            SnsError::BatchRequestTooLong => f.write_str("The length of all the messages put together is more than the limit."),
+            SnsError::BatchRequestTooLong => {
+                f.write_str("The length of all the messages put together is more than the limit.")
+            }
             SnsError::Common(e) => f.write_str(&e.render(Flavor::Query).2),
         }
     }

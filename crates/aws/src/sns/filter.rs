@@ -84,7 +84,9 @@ pub fn validate(text: &str, scope: Scope) -> Result<(), String> {
 
 /// Whether a message passes a policy (an empty policy passes everything).
 pub fn matches(text: &str, scope: Scope, message: &str, attributes: &Attributes) -> bool {
-    if text.trim().is_empty() || serde_json::from_str::<Value>(text).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty)) {
+    if text.trim().is_empty()
+        || serde_json::from_str::<Value>(text).is_ok_and(|v| v.as_object().is_some_and(Map::is_empty))
+    {
         return true;
     }
     let Ok(policy) = pattern::Pattern::parse(text) else { return false };
@@ -109,7 +111,10 @@ mod tests {
         pairs
             .iter()
             .map(|(n, t, v)| {
-                ((*n).to_owned(), Attribute { data_type: (*t).into(), string_value: Some((*v).into()), binary_value: None })
+                (
+                    (*n).to_owned(),
+                    Attribute { data_type: (*t).into(), string_value: Some((*v).into()), binary_value: None },
+                )
             })
             .collect()
     }
@@ -154,7 +159,11 @@ mod tests {
             validate(r#"{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}"#, Scope::MessageAttributes).unwrap_err(),
             "Filter policy can not have more than 5 keys"
         );
-        let wide = format!(r#"{{"a": [{}], "b": [{}]}}"#, (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join(","), (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join(","));
+        let wide = format!(
+            r#"{{"a": [{}], "b": [{}]}}"#,
+            (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+            (0..20).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+        );
         assert_eq!(validate(&wide, Scope::MessageAttributes).unwrap_err(), "Filter policy is too complex");
         assert!(validate(r#"{"a": [{"numeric": ["<", "x"]}]}"#, Scope::MessageAttributes).is_err());
     }

@@ -14,9 +14,7 @@ const MAX_ATTRIBUTES: usize = 10;
 
 /// `2022-07-28T21:23:58.317Z`: SNS timestamps always carry milliseconds.
 pub fn timestamp(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
 }
 
 /// A message attribute as Publish takes it.
@@ -178,7 +176,7 @@ fn quoted(text: &str) -> String {
 
 impl Envelope<'_> {
     /// The envelope as SNS lays it out.
-    pub fn to_json(&self) -> String {
+    pub fn to_json(self) -> String {
         let mut fields: Vec<(&str, String)> = vec![("Type", quoted(self.kind)), ("MessageId", quoted(self.message_id))];
         if self.kind == "Notification" {
             fields.push(("TopicArn", quoted(self.topic_arn)));
@@ -201,11 +199,7 @@ impl Envelope<'_> {
             let entries: Vec<String> = attributes
                 .iter()
                 .map(|(name, a)| {
-                    format!(
-                        "    {} : {}",
-                        quoted(name),
-                        serde_json::json!({"Type": a.data_type, "Value": a.value()})
-                    )
+                    format!("    {} : {}", quoted(name), serde_json::json!({"Type": a.data_type, "Value": a.value()}))
                 })
                 .collect();
             fields.push(("MessageAttributes", format!("{{\n{}\n  }}", entries.join(",\n"))));

@@ -76,7 +76,9 @@ impl TopicArn {
             )));
         }
         match parts.as_slice() {
-            ["arn", _, "sns", region, account, name] if !region.is_empty() && !account.is_empty() && !name.is_empty() => {
+            ["arn", _, "sns", region, account, name]
+                if !region.is_empty() && !account.is_empty() && !name.is_empty() =>
+            {
                 Ok(Self { region: (*region).to_owned(), account: (*account).to_owned(), name: (*name).to_owned() })
             }
             _ => Err(SnsError::invalid(field)),
@@ -93,7 +95,9 @@ impl TopicArn {
             )));
         }
         match arn.rsplit_once(':') {
-            Some((topic, id)) if parts.len() == 7 && !id.is_empty() => Ok((Self::parse(topic, "SubscriptionArn")?, topic.to_owned())),
+            Some((topic, id)) if parts.len() == 7 && !id.is_empty() => {
+                Ok((Self::parse(topic, "SubscriptionArn")?, topic.to_owned()))
+            }
             _ => Err(SnsError::invalid("SubscriptionId")),
         }
     }
@@ -157,22 +161,22 @@ impl Service for Sns {
         let action = format!("SNS:{}", op.name());
         let check = match op {
             Op::ListTopics | Op::ListSubscriptions => Check::new(action, "*"),
-            Op::CreateTopic => Check::new(
-                action,
-                format!("arn:aws:sns:{}:{}:{}", ctx.region, ctx.account(), str_field(input, "Name")),
-            ),
-            Op::ConfirmSubscription if ctx.caller.is_anonymous() => return Ok(Authorization::NotRequired),
-            // Whether an unsigned unsubscribe may go ahead depends on how the subscription was
-            // confirmed; the operation decides.
-            Op::Unsubscribe if ctx.caller.is_anonymous() => return Ok(Authorization::NotRequired),
+            Op::CreateTopic => {
+                Check::new(action, format!("arn:aws:sns:{}:{}:{}", ctx.region, ctx.account(), str_field(input, "Name")))
+            }
+            // The token is the authorization of an unsigned confirmation; whether an unsigned
+            // unsubscribe may go ahead depends on how the subscription was confirmed, which the
+            // operation decides.
+            Op::ConfirmSubscription | Op::Unsubscribe if ctx.caller.is_anonymous() => {
+                return Ok(Authorization::NotRequired);
+            }
             Op::Unsubscribe | Op::GetSubscriptionAttributes | Op::SetSubscriptionAttributes => {
                 let (_, topic) = TopicArn::of_subscription(str_field(input, "SubscriptionArn"))?;
                 topic_check(ctx, &action, &topic).await?
             }
             Op::Publish => {
-                let target = [str_field(input, "TopicArn"), str_field(input, "TargetArn")]
-                    .into_iter()
-                    .find(|a| !a.is_empty());
+                let target =
+                    [str_field(input, "TopicArn"), str_field(input, "TargetArn")].into_iter().find(|a| !a.is_empty());
                 match target {
                     Some(arn) => topic_check(ctx, &action, arn).await?,
                     None => Check::new(action, "*"),

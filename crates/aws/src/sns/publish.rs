@@ -34,11 +34,7 @@ pub(crate) struct Outgoing {
 impl Outgoing {
     /// The text `protocol`'s subscribers receive.
     fn text_for(&self, protocol: &str) -> &str {
-        self.per_protocol
-            .as_ref()
-            .and_then(|m| m.get(protocol))
-            .and_then(Value::as_str)
-            .unwrap_or(&self.message)
+        self.per_protocol.as_ref().and_then(|m| m.get(protocol)).and_then(Value::as_str).unwrap_or(&self.message)
     }
 }
 
@@ -84,7 +80,8 @@ fn http_retry(subscription: &Map<String, Value>, topic: &Map<String, Value>) -> 
             .and_then(|p| serde_json::from_str::<Value>(p).ok())
             .and_then(|p| p.pointer(pointer).cloned())
     };
-    let Some(p) = policy(subscription, "/healthyRetryPolicy").or_else(|| policy(topic, "/http/defaultHealthyRetryPolicy"))
+    let Some(p) =
+        policy(subscription, "/healthyRetryPolicy").or_else(|| policy(topic, "/http/defaultHealthyRetryPolicy"))
     else {
         return Retry::HTTP_DEFAULT;
     };
@@ -118,7 +115,13 @@ fn signature_version(topic: &Map<String, Value>) -> &'static str {
 }
 
 /// SNS's HTTP headers for a message to `subscription_arn` (none for confirmations).
-fn http_headers(kind: &str, message_id: &str, topic_arn: &str, subscription_arn: Option<&str>, raw: bool) -> Vec<(String, String)> {
+fn http_headers(
+    kind: &str,
+    message_id: &str,
+    topic_arn: &str,
+    subscription_arn: Option<&str>,
+    raw: bool,
+) -> Vec<(String, String)> {
     let mut headers = vec![
         ("x-amz-sns-message-type".to_owned(), kind.to_owned()),
         ("x-amz-sns-message-id".to_owned(), message_id.to_owned()),
@@ -175,8 +178,13 @@ pub(crate) async fn fan_out(
 ) -> Result<usize, SnsError> {
     let topic_attrs = topic_attributes(topic);
     let display_name = attribute(&topic_attrs, "DisplayName").unwrap_or_default().to_owned();
-    let mut signatures =
-        NotificationSigner { signer, version: signature_version(&topic_attrs), out, topic_arn: &topic.arn, cache: HashMap::new() };
+    let mut signatures = NotificationSigner {
+        signer,
+        version: signature_version(&topic_attrs),
+        out,
+        topic_arn: &topic.arn,
+        cache: HashMap::new(),
+    };
     let cert_url = signer.certificate_url(&env.public_url);
     let mut queued = 0;
     let mut after = String::new();
@@ -188,7 +196,8 @@ pub(crate) async fn fan_out(
             let attrs = attributes_of(&sub.attributes);
             let text = out.text_for(&sub.protocol);
             if let Some(policy) = attribute(&attrs, "FilterPolicy") {
-                let scope = attribute(&attrs, "FilterPolicyScope").and_then(Scope::parse).unwrap_or(Scope::MessageAttributes);
+                let scope =
+                    attribute(&attrs, "FilterPolicyScope").and_then(Scope::parse).unwrap_or(Scope::MessageAttributes);
                 if !filter::matches(policy, scope, text, &out.attributes) {
                     continue;
                 }
@@ -215,13 +224,15 @@ pub(crate) async fn fan_out(
             let mut send = new_send(env, sub, &topic.arn, now_ms, attribute(&attrs, "RedrivePolicy"));
             match sub.protocol.as_str() {
                 "email" => {
-                    send.subject = Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
+                    send.subject =
+                        Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
                     send.sender_name = Some(display_name.clone()).filter(|d| !d.is_empty());
                     send.body = message::notification_email(text, &unsubscribe);
                     send.retry = Retry::CUSTOMER_MANAGED;
                 }
                 "email-json" => {
-                    send.subject = Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
+                    send.subject =
+                        Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
                     send.sender_name = Some(display_name.clone()).filter(|d| !d.is_empty());
                     let signature = signatures.sign(text)?;
                     send.body = envelope(&signature);
@@ -235,8 +246,9 @@ pub(crate) async fn fan_out(
                     if raw {
                         send.body = text.to_owned();
                         if !out.attributes.is_empty() {
-                            send.attributes =
-                                Some(Value::Object(out.attributes.iter().map(|(n, a)| (n.clone(), a.to_sqs())).collect()));
+                            send.attributes = Some(Value::Object(
+                                out.attributes.iter().map(|(n, a)| (n.clone(), a.to_sqs())).collect(),
+                            ));
                         }
                     } else {
                         let signature = signatures.sign(text)?;

@@ -151,20 +151,19 @@ impl Signer {
     /// The store's signer, made and kept on first use.
     pub async fn load_or_create(env: &Env) -> Result<Self, SigningError> {
         let stored = store::sns::signing_key(&mut *env.store.read().await?).await?;
-        let (sealed, cert) = match stored {
-            Some(found) => found,
-            None => {
-                let (pkcs8, cert) = Self::generate(env.now_ms())?;
-                let sealed = env.seal(&pkcs8, KEY_AAD);
-                let mut tx = env.store.begin().await?;
-                let kept = store::sns::put_signing_key(&mut tx, &sealed, &cert, env.now_ms()).await?;
-                tx.commit().await.map_err(store::StoreError::from)?;
-                kept
-            }
+        let (sealed, cert) = if let Some(found) = stored {
+            found
+        } else {
+            let (pkcs8, cert) = Self::generate(env.now_ms())?;
+            let sealed = env.seal(&pkcs8, KEY_AAD);
+            let mut tx = env.store.begin().await?;
+            let kept = store::sns::put_signing_key(&mut tx, &sealed, &cert, env.now_ms()).await?;
+            tx.commit().await.map_err(store::StoreError::from)?;
+            kept
         };
-        let pkcs8 = env.open(&sealed, KEY_AAD).map_err(|_| {
-            SigningError::Key("the sealed signing key does not open under this master key".into())
-        })?;
+        let pkcs8 = env
+            .open(&sealed, KEY_AAD)
+            .map_err(|_| SigningError::Key("the sealed signing key does not open under this master key".into()))?;
         Self::from_parts(&pkcs8, cert)
     }
 }
@@ -223,9 +222,18 @@ mod tests {
     #[test]
     fn real_sns_messages_verify_with_our_string_to_sign() {
         let cases = [
-            ("aws-sdk-ruby/message-SignatureVersion1-SHA1.json", "aws-sdk-ruby/cert-2021-sns-us-east-2-7ff5318490ec183fbaddaa2a969abfda.pem"),
-            ("aws-sdk-ruby/message-SignatureVersion2-SHA256.json", "aws-sdk-ruby/cert-2021-sns-us-east-2-7ff5318490ec183fbaddaa2a969abfda.pem"),
-            ("aws-sdk-ruby/message-2012-SignatureVersion1-SHA1-with-Subject.json", "aws-sdk-ruby/cert-2010-sns-eu-west-1-f3ecfb7224c7233fe7bb5f59f96de52f.pem"),
+            (
+                "aws-sdk-ruby/message-SignatureVersion1-SHA1.json",
+                "aws-sdk-ruby/cert-2021-sns-us-east-2-7ff5318490ec183fbaddaa2a969abfda.pem",
+            ),
+            (
+                "aws-sdk-ruby/message-SignatureVersion2-SHA256.json",
+                "aws-sdk-ruby/cert-2021-sns-us-east-2-7ff5318490ec183fbaddaa2a969abfda.pem",
+            ),
+            (
+                "aws-sdk-ruby/message-2012-SignatureVersion1-SHA1-with-Subject.json",
+                "aws-sdk-ruby/cert-2010-sns-eu-west-1-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+            ),
             ("aws-sdk-java-v2/sample-message.json", "aws-sdk-java-v2/unit-test-public-cert.pem"),
         ];
         for (message, cert) in cases {
@@ -252,7 +260,10 @@ mod tests {
             kind: "Notification",
             ..Signed::default()
         };
-        assert_eq!(notification.string_to_sign(), "Message\nm\nMessageId\nid\nSubject\ns\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n");
+        assert_eq!(
+            notification.string_to_sign(),
+            "Message\nm\nMessageId\nid\nSubject\ns\nTimestamp\nt\nTopicArn\narn\nType\nNotification\n"
+        );
         let confirmation = Signed {
             message: "m",
             message_id: "id",
@@ -276,8 +287,15 @@ mod tests {
         let signer = Signer::from_parts(&pkcs8, cert.clone()).unwrap();
         assert!(signer.certificate_name().starts_with("SimpleNotificationService-"));
         assert_eq!(signer.certificate_url("http://h:1"), format!("http://h:1/{}", signer.certificate_name()));
-        let text = Signed { message: "hi", message_id: "1", timestamp: "t", topic_arn: "a", kind: "Notification", ..Signed::default() }
-            .string_to_sign();
+        let text = Signed {
+            message: "hi",
+            message_id: "1",
+            timestamp: "t",
+            topic_arn: "a",
+            kind: "Notification",
+            ..Signed::default()
+        }
+        .string_to_sign();
         for version in ["1", "2"] {
             let signature = signer.sign(version, &text).unwrap();
             assert!(verify(&cert, version, &text, &signature));
