@@ -98,7 +98,15 @@ impl Server {
 
         let mut env =
             aws::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
-        env.public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        env.public_url = config.public_url.clone().unwrap_or_else(|| {
+            // Links to 0.0.0.0 lead nowhere; a server listening on every address is reached on
+            // the loopback one from here (and should be given --public-url for other hosts).
+            let mut reachable = local_addr;
+            if reachable.ip().is_unspecified() {
+                reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{reachable}")
+        });
         let env = Arc::new(env);
         let sns = aws::sns::Sns::new();
         let sandbox = sp::Sandbox::new(sp::Deps {

@@ -522,6 +522,7 @@ pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -
     }
     let signer = sns.signer(ctx.env).await?;
     let mut tx = ctx.env.store.begin().await?;
+    db::purge_tokens(&mut tx, ctx.now_ms).await?;
     if let Some(existing) = db::find_subscription(&mut tx, &topic.arn, &input.protocol, &endpoint).await? {
         let current = attributes_of(&existing.attributes);
         if attributes.iter().any(|(k, v)| current.get(k) != Some(v)) {
