@@ -421,20 +421,23 @@ impl Handler for ScheduledRules {
             .ok()
             .and_then(|v| v.get("rule").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_default();
-        let rule = db::rule_by_arn(&mut *self.env.store.read().await?, &arn).await?;
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [_, _, _, region, account, _] = parts.as_slice() else { return Ok(Outcome::Done) };
+        let scope = Scope { account_id: account, region };
+        // Everything is decided in one write transaction, so a PutRule, DisableRule or
+        // DeleteRule running at the same time is either wholly before or wholly after it.
+        let mut tx = self.env.store.begin().await?;
+        let rule = db::rule_by_arn(&mut tx, &arn).await?;
+        // This firing's timer and any other of the rule's (a PutRule re-schedules) go; the
+        // next one is queued below if the rule still fires.
+        jobs::cancel(&mut tx, SCHEDULE_JOB, &job.payload).await?;
         let Some((rule, schedule)) = rule
             .filter(|r| r.state != "DISABLED")
             .and_then(|r| r.schedule.as_deref().and_then(|s| Schedule::parse(s).ok()).map(|s| (r, s)))
         else {
-            // The rule went away or stopped being scheduled; its timer goes with it.
+            tx.commit().await?;
             return Ok(Outcome::Done);
         };
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let (region, account) = match parts.as_slice() {
-            [_, _, _, region, account, _] => ((*region).to_owned(), (*account).to_owned()),
-            _ => return Ok(Outcome::Done),
-        };
-        let scope = Scope { account_id: &account, region: &region };
         let now = self.env.now_ms();
         let mut firings = vec![job.due_ms];
         while let Some(next) =
@@ -446,25 +449,21 @@ impl Handler for ScheduledRules {
             firings.push(next);
         }
         let last = *firings.last().unwrap_or(&job.due_ms);
-        let next = schedule.next_after(job.due_ms, last.max(now));
         let skipped = schedule_gap(&schedule, job.due_ms, last, now);
         if skipped > 0 {
             metrics::counter!("spcred_events_schedule_skipped_total").increment(skipped);
             tracing::warn!(rule = %arn, skipped, "missed firings of a scheduled rule were skipped (the server was down or the clock jumped)");
         }
-        let mut conn = self.env.store.read().await?;
-        let targets = ready_targets(&mut conn, scope, &rule).await?;
-        drop(conn);
-        let mut tx = self.env.store.begin().await?;
+        let targets = ready_targets(&mut tx, scope, &rule).await?;
         for at in firings {
             let event = outbox::Event::from_service(
                 &self.env.ids,
                 "aws.events",
                 "Scheduled Event",
-                &account,
-                &region,
+                account,
+                region,
                 at,
-                vec![rule_arn(&region, &account, &rule.bus, &rule.name)],
+                vec![rule_arn(region, account, &rule.bus, &rule.name)],
                 Value::Object(serde_json::Map::new()),
             );
             let text = serde_json::to_string(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -472,8 +471,7 @@ impl Handler for ScheduledRules {
             queue_targets(&self.env, &mut tx, &rule, &targets, Routed { text: &text, value: &value, hops: 0 }, now)
                 .await?;
         }
-        jobs::complete(&mut tx, job.id).await?;
-        if let Some(next) = next {
+        if let Some(next) = schedule.next_after(job.due_ms, last.max(now)) {
             jobs::enqueue(&mut tx, SCHEDULE_JOB, next, &job.payload, now).await?;
         }
         tx.commit().await?;
