@@ -94,6 +94,7 @@ class HttpSink:
 
     def close(self):
         self.server.shutdown()
+        self.server.server_close()
 
     def json_bodies(self):
         return [json.loads(r["body"]) for r in self.requests]

@@ -214,9 +214,10 @@ def test_tags(events):
 def test_a_topic_that_does_not_let_eventbridge_publish_gets_nothing_and_it_is_recorded(server, events, sns, http_sink):
     topic = topic_to_sink(server, sns, http_sink)
     rule = name()
-    rule_arn = events.put_rule(Name=rule, EventPattern='{"source": ["my.app"]}')["RuleArn"]
+    source = name("my.app")
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))["RuleArn"]
     events.put_targets(Rule=rule, Targets=[{"Id": "sns", "Arn": topic}])
-    event_id = events.put_events(Entries=[{"Source": "my.app", "DetailType": "t", "Detail": "{}"}])["Entries"][0]["EventId"]
+    event_id = events.put_events(Entries=[{"Source": source, "DetailType": "t", "Detail": "{}"}])["Entries"][0]["EventId"]
     server.advance(seconds=0)
     record = [d for d in deliveries(server, source=rule_arn) if d["message_id"] == event_id][0]
     assert record["status"] == "failed" and record["last_error"].startswith("NO_PERMISSIONS")
@@ -228,7 +229,8 @@ def test_a_topic_that_does_not_let_eventbridge_publish_gets_nothing_and_it_is_re
 def test_events_reach_a_topic_that_allows_eventbridge(server, events, sns, http_sink):
     topic = topic_to_sink(server, sns, http_sink)
     rule = name()
-    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["my.app"], "detail": {"kind": ["rotate"]}}))["RuleArn"]
+    source = name("my.app")
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source], "detail": {"kind": ["rotate"]}}))["RuleArn"]
     allow_eventbridge(sns, topic, rule_arn)
     events.put_targets(Rule=rule, Targets=[
         {"Id": "whole", "Arn": topic},
@@ -242,16 +244,16 @@ def test_events_reach_a_topic_that_allows_eventbridge(server, events, sns, http_
             "InputTemplate": '{"parameter": <name>, "note": "rotate <name>", "rule": <aws.events.rule-arn>}'}},
     ])
     out = events.put_events(Entries=[
-        {"Source": "my.app", "DetailType": "Reminder", "Detail": json.dumps({"kind": "rotate", "name": "/my-erp/lwa/clientsecret"}),
+        {"Source": source, "DetailType": "Reminder", "Detail": json.dumps({"kind": "rotate", "name": "/my-erp/lwa/clientsecret"}),
          "Resources": ["arn:aws:ssm:us-east-1:123456789012:parameter/my-erp/lwa/clientsecret"]},
-        {"Source": "my.app", "DetailType": "Reminder", "Detail": json.dumps({"kind": "ignore"})},
+        {"Source": source, "DetailType": "Reminder", "Detail": json.dumps({"kind": "ignore"})},
     ])
     event_id = out["Entries"][0]["EventId"]
     server.advance(seconds=0)
     bodies = wait_for(lambda: len(http_sink.requests) >= 5 and [r["body"] for r in http_sink.requests], what="five deliveries")
     assert len(bodies) == 5
     whole = next(json.loads(b) for b in bodies if b.startswith("{") and '"version"' in b)
-    assert (whole["id"], whole["source"], whole["detail-type"], whole["version"]) == (event_id, "my.app", "Reminder", "0")
+    assert (whole["id"], whole["source"], whole["detail-type"], whole["version"]) == (event_id, source, "Reminder", "0")
     assert list(whole) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
     assert whole["detail"] == {"kind": "rotate", "name": "/my-erp/lwa/clientsecret"}
     assert '{"kind":"rotate","name":"/my-erp/lwa/clientsecret"}' in bodies
@@ -264,7 +266,7 @@ def test_events_reach_a_topic_that_allows_eventbridge(server, events, sns, http_
     assert {d["status"] for d in records} == {"delivered"}
     # A disabled rule routes nothing.
     events.disable_rule(Name=rule)
-    events.put_events(Entries=[{"Source": "my.app", "DetailType": "Reminder", "Detail": '{"kind": "rotate", "name": "x"}'}])
+    events.put_events(Entries=[{"Source": source, "DetailType": "Reminder", "Detail": '{"kind": "rotate", "name": "x"}'}])
     server.advance(seconds=0)
     assert len(http_sink.requests) == 5
 
