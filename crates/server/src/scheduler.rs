@@ -5,15 +5,18 @@
 //! the same lock, it also waits for any pass already under way: when the advance returns,
 //! everything that became due has run.
 
+use futures::StreamExt as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use store::jobs::{self, Handler, Outcome};
+use store::jobs::{self, Handler, Job, Outcome};
 use store::{Clock, Store, StoreError, clock::wall_ms};
 use tokio::sync::{Mutex, Notify};
 
 /// Jobs claimed per pass.
 const BATCH: i64 = 64;
+/// Jobs of a pass run at the same time.
+const PARALLEL: usize = 16;
 /// The longest the worker sleeps without looking (other nodes may have queued work).
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 /// When no handler knows a job's kind (a newer node queued it), look again this much later.
@@ -55,31 +58,40 @@ impl Scheduler {
         self.wake.notify_one();
     }
 
+    async fn run_job(&self, job: &Job) -> Result<(), StoreError> {
+        let outcome = if let Some(handler) = self.handlers.get(job.kind.as_str()) {
+            handler.run(job).await
+        } else {
+            tracing::error!(kind = %job.kind, id = job.id, "no handler for this job kind; keeping it");
+            Ok(Outcome::RetryAt { due_ms: self.clock.now_ms() + UNKNOWN_KIND_RETRY_MS, error: "no handler".into() })
+        };
+        let mut tx = self.store.begin().await?;
+        match outcome {
+            Ok(Outcome::Done) => jobs::complete(&mut tx, job.id).await?,
+            Ok(Outcome::RetryAt { due_ms, error }) => {
+                tracing::warn!(kind = %job.kind, id = job.id, attempt = job.attempts + 1, %error, "job attempt failed; will retry");
+                metrics::counter!("spcred_job_retries_total", "kind" => job.kind.clone()).increment(1);
+                jobs::retry(&mut tx, job.id, due_ms, &error).await?;
+            }
+            // Left leased: it runs again when the lease lapses.
+            Err(e) => tracing::error!(kind = %job.kind, id = job.id, error = %e, "job failed on a store error"),
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn pass_locked(&self) -> Result<usize, StoreError> {
         let mut tx = self.store.begin().await?;
         let claimed = jobs::claim_due(&mut tx, self.clock.now_ms(), wall_ms(), BATCH).await?;
         tx.commit().await?;
-        for job in &claimed {
-            let outcome = if let Some(handler) = self.handlers.get(job.kind.as_str()) {
-                handler.run(job).await
-            } else {
-                tracing::error!(kind = %job.kind, id = job.id, "no handler for this job kind; keeping it");
-                Ok(Outcome::RetryAt { due_ms: self.clock.now_ms() + UNKNOWN_KIND_RETRY_MS, error: "no handler".into() })
-            };
-            let mut tx = self.store.begin().await?;
-            match outcome {
-                Ok(Outcome::Done) => jobs::complete(&mut tx, job.id).await?,
-                Ok(Outcome::RetryAt { due_ms, error }) => {
-                    tracing::warn!(kind = %job.kind, id = job.id, attempt = job.attempts + 1, %error, "job attempt failed; will retry");
-                    metrics::counter!("spcred_job_retries_total", "kind" => job.kind.clone()).increment(1);
-                    jobs::retry(&mut tx, job.id, due_ms, &error).await?;
-                }
-                // Left leased: it runs again when the lease lapses.
-                Err(e) => tracing::error!(kind = %job.kind, id = job.id, error = %e, "job failed on a store error"),
-            }
-            tx.commit().await?;
-        }
-        Ok(claimed.len())
+        // Jobs of a pass are independent; running them side by side keeps one slow endpoint
+        // (an HTTP subscriber taking its 15 seconds) from holding up every other delivery.
+        let count = claimed.len();
+        let runs = claimed.into_iter().map(|job| async move { self.run_job(&job).await });
+        let results: Vec<Result<(), StoreError>> =
+            futures::stream::iter(runs).buffer_unordered(PARALLEL).collect().await;
+        results.into_iter().collect::<Result<(), StoreError>>()?;
+        Ok(count)
     }
 
     /// Runs passes until nothing is due, waiting for any pass already under way.
