@@ -132,7 +132,9 @@ async fn subject(ctx: &Ctx<'_>) -> Result<Arc<Subject>, CommonError> {
     let key = match &caller.kind {
         CallerKind::User { .. } => format!("u:{}", caller.user_id),
         CallerKind::AssumedRole { .. } => format!("s:{}", caller.access_key_id.as_deref().unwrap_or_default()),
-        CallerKind::Root | CallerKind::Service { .. } => return Ok(Arc::new(Subject::default())),
+        CallerKind::Root | CallerKind::Service { .. } | CallerKind::Anonymous => {
+            return Ok(Arc::new(Subject::default()));
+        }
     };
     let cache = &ctx.env.policies;
     if let Some(s) = cache.subject(&key) {
@@ -187,7 +189,7 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
             };
             Ok(Subject { identity: cache.compile(docs, PolicyKind::Identity), session, tags: tags_of(tags) })
         }
-        CallerKind::Root | CallerKind::Service { .. } => Ok(Subject::default()),
+        CallerKind::Root | CallerKind::Service { .. } | CallerKind::Anonymous => Ok(Subject::default()),
     }
 }
 
@@ -198,8 +200,9 @@ fn principal(caller: &Caller, tags: &[(String, String)]) -> Principal {
         CallerKind::User { name } => (PrincipalKind::User, Some(name.clone())),
         CallerKind::AssumedRole { role_arn, .. } => (PrincipalKind::AssumedRole { role_arn: role_arn.clone() }, None),
         CallerKind::Service { principal } => (PrincipalKind::Service(principal.clone()), None),
+        CallerKind::Anonymous => (PrincipalKind::Anonymous, None),
     };
-    let service = matches!(caller.kind, CallerKind::Service { .. });
+    let service = matches!(caller.kind, CallerKind::Service { .. } | CallerKind::Anonymous);
     Principal {
         arn: caller.arn.clone(),
         account: if service { String::new() } else { caller.account_id.clone() },
@@ -288,7 +291,8 @@ fn decide(ctx: &Ctx<'_>, subject: &Subject, principal: &Principal, base: &Contex
         with_conditions = c;
         &with_conditions
     };
-    let is_service = matches!(principal.kind, PrincipalKind::Service(_));
+    // Service principals and unsigned callers have no policies of their own in the account.
+    let is_service = matches!(principal.kind, PrincipalKind::Service(_) | PrincipalKind::Anonymous);
     let same_account = resource_account(&check.resource).is_none_or(|a| a == ctx.caller.account_id);
     let resource_policy = check.resource_policy.as_ref().and_then(|r| {
         let parsed = ctx.env.policies.parsed(&r.document, resource_kind(&check.action))?;

@@ -8,9 +8,9 @@
 pub mod access_keys;
 pub mod audit;
 pub mod clock;
-pub mod iam;
 pub mod delivery;
 pub mod events;
+pub mod iam;
 pub mod jobs;
 pub mod kms;
 pub mod meta;

@@ -291,3 +291,31 @@ async fn get_caller_identity_is_never_denied_and_session_tokens_cannot_call_iam(
     assert_eq!(w.decide(&token_user, Check::new("iam:ListUsers", "*")).await, Err(CommonError::InvalidClientTokenId));
     assert!(w.decide(&token_user, Check::new("sqs:ListQueues", "*")).await.is_ok());
 }
+
+#[tokio::test]
+async fn unsigned_callers_get_only_what_a_resource_policy_gives_everyone() {
+    let w = world().await;
+    let anonymous = Caller::anonymous();
+    let check = |doc: String| Check::new("sqs:SendMessage", QUEUE).with_resource_policy(doc, ResourceMode::Optional);
+    assert!(w.decide(&anonymous, Check::new("sqs:SendMessage", QUEUE)).await.is_err());
+    assert!(w.decide(&anonymous, check(queue_policy("Allow", &format!(r#"{{"AWS":"{ACCOUNT}"}}"#)))).await.is_err());
+    assert!(w.decide(&anonymous, check(queue_policy("Allow", r#""*""#))).await.is_ok());
+}
+
+#[tokio::test]
+async fn eventbridge_publishes_only_for_the_rule_a_topic_names() {
+    let w = world().await;
+    let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:lwa-credential-rotation");
+    let rule = format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/My-ERP-Rotate");
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"events.amazonaws.com"}},"Action":"sns:Publish","Resource":"{topic}","Condition":{{"ArnEquals":{{"aws:SourceArn":"{rule}"}}}}}}]}}"#
+    );
+    let events = Caller::service("events.amazonaws.com", ACCOUNT);
+    let publish = |source: &str| {
+        Check::new("SNS:Publish", &topic)
+            .with_condition("aws:SourceArn", vec![source.to_owned()])
+            .with_resource_policy(policy.clone(), ResourceMode::Optional)
+    };
+    assert!(w.decide(&events, publish(&rule)).await.is_ok());
+    assert!(w.decide(&events, publish(&format!("{rule}-other"))).await.is_err());
+}
