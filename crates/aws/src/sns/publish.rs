@@ -166,6 +166,90 @@ impl NotificationSigner<'_> {
     }
 }
 
+/// What every subscriber's copy of one message shares.
+struct Notification<'a> {
+    env: &'a Env,
+    topic: &'a Topic,
+    topic_attrs: Map<String, Value>,
+    display_name: String,
+    cert_url: String,
+    out: &'a Outgoing,
+    signatures: NotificationSigner<'a>,
+}
+
+impl Notification<'_> {
+    /// The delivery of the message to `sub`, or `None` when its filter policy keeps it out.
+    fn for_subscription(&mut self, sub: &Subscription, now_ms: i64) -> Result<Option<Send>, SnsError> {
+        let (out, topic) = (self.out, self.topic);
+        let attrs = attributes_of(&sub.attributes);
+        let text = out.text_for(&sub.protocol);
+        if let Some(policy) = attribute(&attrs, "FilterPolicy") {
+            let scope =
+                attribute(&attrs, "FilterPolicyScope").and_then(Scope::parse).unwrap_or(Scope::MessageAttributes);
+            if !filter::matches(policy, scope, text, &out.attributes) {
+                return Ok(None);
+            }
+        }
+        let raw = attribute(&attrs, "RawMessageDelivery") == Some("true");
+        let unsubscribe = unsubscribe_url(self.env, &sub.arn);
+        let mut send = new_send(self.env, sub, &topic.arn, now_ms, attribute(&attrs, "RedrivePolicy"));
+        // Raw deliveries carry the message alone; the others SNS's signed envelope.
+        let body = |signatures: &mut NotificationSigner<'_>| -> Result<String, SnsError> {
+            if raw {
+                return Ok(text.to_owned());
+            }
+            let signature = signatures.sign(text)?;
+            Ok(Envelope {
+                kind: "Notification",
+                message_id: &out.message_id,
+                topic_arn: &topic.arn,
+                subject: out.subject.as_deref(),
+                message: text,
+                timestamp: &out.timestamp,
+                signature_version: signatures.version,
+                signature: &signature,
+                signing_cert_url: &self.cert_url,
+                unsubscribe_url: Some(&unsubscribe),
+                attributes: Some(&out.attributes),
+                ..Envelope::default()
+            }
+            .to_json())
+        };
+        let subject = || Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
+        let sender_name = Some(self.display_name.clone()).filter(|d| !d.is_empty());
+        match sub.protocol.as_str() {
+            "email" => {
+                (send.subject, send.sender_name) = (subject(), sender_name);
+                send.body = message::notification_email(text, &unsubscribe);
+                send.retry = Retry::CUSTOMER_MANAGED;
+            }
+            "email-json" => {
+                (send.subject, send.sender_name) = (subject(), sender_name);
+                send.body = body(&mut self.signatures)?;
+                send.retry = Retry::CUSTOMER_MANAGED;
+            }
+            "sms" => {
+                send.body = message::sms_text(&self.display_name, text);
+                send.retry = Retry::CUSTOMER_MANAGED;
+            }
+            "sqs" => {
+                send.body = body(&mut self.signatures)?;
+                if raw && !out.attributes.is_empty() {
+                    send.attributes =
+                        Some(Value::Object(out.attributes.iter().map(|(n, a)| (n.clone(), a.to_sqs())).collect()));
+                }
+                send.retry = Retry::AWS_MANAGED;
+            }
+            _ => {
+                send.body = body(&mut self.signatures)?;
+                send.headers = http_headers("Notification", &out.message_id, &topic.arn, Some(&sub.arn), raw);
+                send.retry = http_retry(&attrs, &self.topic_attrs);
+            }
+        }
+        Ok(Some(send))
+    }
+}
+
 /// Queues `out` for every confirmed subscription of `topic` whose filter policy it passes, in
 /// the caller's transaction; returns how many deliveries were queued.
 pub(crate) async fn fan_out(
@@ -177,15 +261,22 @@ pub(crate) async fn fan_out(
     now_ms: i64,
 ) -> Result<usize, SnsError> {
     let topic_attrs = topic_attributes(topic);
-    let display_name = attribute(&topic_attrs, "DisplayName").unwrap_or_default().to_owned();
-    let mut signatures = NotificationSigner {
+    let signatures = NotificationSigner {
         signer,
         version: signature_version(&topic_attrs),
         out,
         topic_arn: &topic.arn,
         cache: HashMap::new(),
     };
-    let cert_url = signer.certificate_url(&env.public_url);
+    let mut notification = Notification {
+        env,
+        topic,
+        display_name: attribute(&topic_attrs, "DisplayName").unwrap_or_default().to_owned(),
+        topic_attrs,
+        cert_url: signer.certificate_url(&env.public_url),
+        out,
+        signatures,
+    };
     let mut queued = 0;
     let mut after = String::new();
     loop {
@@ -193,80 +284,7 @@ pub(crate) async fn fan_out(
         let Some(last) = page.last() else { break };
         after.clone_from(&last.arn);
         for sub in page.iter().filter(|s| s.confirmed) {
-            let attrs = attributes_of(&sub.attributes);
-            let text = out.text_for(&sub.protocol);
-            if let Some(policy) = attribute(&attrs, "FilterPolicy") {
-                let scope =
-                    attribute(&attrs, "FilterPolicyScope").and_then(Scope::parse).unwrap_or(Scope::MessageAttributes);
-                if !filter::matches(policy, scope, text, &out.attributes) {
-                    continue;
-                }
-            }
-            let raw = attribute(&attrs, "RawMessageDelivery") == Some("true");
-            let unsubscribe = unsubscribe_url(env, &sub.arn);
-            let envelope = |signature: &str| {
-                Envelope {
-                    kind: "Notification",
-                    message_id: &out.message_id,
-                    topic_arn: &topic.arn,
-                    subject: out.subject.as_deref(),
-                    message: text,
-                    timestamp: &out.timestamp,
-                    signature_version: signatures.version,
-                    signature,
-                    signing_cert_url: &cert_url,
-                    unsubscribe_url: Some(&unsubscribe),
-                    attributes: Some(&out.attributes),
-                    ..Envelope::default()
-                }
-                .to_json()
-            };
-            let mut send = new_send(env, sub, &topic.arn, now_ms, attribute(&attrs, "RedrivePolicy"));
-            match sub.protocol.as_str() {
-                "email" => {
-                    send.subject =
-                        Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
-                    send.sender_name = Some(display_name.clone()).filter(|d| !d.is_empty());
-                    send.body = message::notification_email(text, &unsubscribe);
-                    send.retry = Retry::CUSTOMER_MANAGED;
-                }
-                "email-json" => {
-                    send.subject =
-                        Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
-                    send.sender_name = Some(display_name.clone()).filter(|d| !d.is_empty());
-                    let signature = signatures.sign(text)?;
-                    send.body = envelope(&signature);
-                    send.retry = Retry::CUSTOMER_MANAGED;
-                }
-                "sms" => {
-                    send.body = message::sms_text(&display_name, text);
-                    send.retry = Retry::CUSTOMER_MANAGED;
-                }
-                "sqs" => {
-                    if raw {
-                        send.body = text.to_owned();
-                        if !out.attributes.is_empty() {
-                            send.attributes = Some(Value::Object(
-                                out.attributes.iter().map(|(n, a)| (n.clone(), a.to_sqs())).collect(),
-                            ));
-                        }
-                    } else {
-                        let signature = signatures.sign(text)?;
-                        send.body = envelope(&signature);
-                    }
-                    send.retry = Retry::AWS_MANAGED;
-                }
-                _ => {
-                    if raw {
-                        send.body = text.to_owned();
-                    } else {
-                        let signature = signatures.sign(text)?;
-                        send.body = envelope(&signature);
-                    }
-                    send.headers = http_headers("Notification", &out.message_id, &topic.arn, Some(&sub.arn), raw);
-                    send.retry = http_retry(&attrs, &topic_attrs);
-                }
-            }
+            let Some(send) = notification.for_subscription(sub, now_ms)? else { continue };
             let new = NewDelivery {
                 id: &send.delivery_id,
                 source: &topic.arn,
