@@ -295,3 +295,41 @@ def test_bus_to_bus_and_scheduled_rules(server, events, sns, http_sink):
     events.delete_rule(Name=schedule)
     server.advance(seconds=600)
     assert len(http_sink.requests) == 2, "a deleted rule stops firing"
+
+
+def queue_allowing_events(sqs, rule_arn):
+    url = sqs.create_queue(QueueName=name("q"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    return url, arn
+
+
+def test_queue_targets_and_dead_letter_queues(server, events, sns):
+    sqs = server.client("sqs")
+    rule = name()
+    source = name("my.app")
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))["RuleArn"]
+    url, arn = queue_allowing_events(sqs, rule_arn)
+    dlq_url, dlq_arn = queue_allowing_events(sqs, rule_arn)
+    # A topic that does not let EventBridge publish: the event goes to the dead-letter queue at once.
+    topic = sns.create_topic(Name=name("t"))["TopicArn"]
+    events.put_targets(Rule=rule, Targets=[
+        {"Id": "queue", "Arn": arn, "InputPath": "$.detail"},
+        {"Id": "topic", "Arn": topic, "DeadLetterConfig": {"Arn": dlq_arn}},
+    ])
+    event_id = events.put_events(Entries=[{"Source": source, "DetailType": "t", "Detail": '{"n": 1}'}])["Entries"][0]["EventId"]
+    server.advance(seconds=0)
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in got] == ['{"n":1}']
+    dead = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1, MessageAttributeNames=["All"]).get("Messages", [])
+    assert len(dead) == 1
+    assert json.loads(dead[0]["Body"])["id"] == event_id
+    attrs = {k: v["StringValue"] for k, v in dead[0]["MessageAttributes"].items()}
+    assert (attrs["ERROR_CODE"], attrs["RULE_ARN"], attrs["TARGET_ARN"], attrs["RETRY_ATTEMPTS"]) == (
+        "NO_PERMISSIONS", rule_arn, topic, "0")
+    assert attrs["ERROR_MESSAGE"].startswith("NO_PERMISSIONS")
+    records = {d["destination"]: d for d in deliveries(server, source=rule_arn) if d["message_id"] == event_id}
+    assert records["queue"]["status"] == "delivered" and records["topic"]["status"] == "failed"

@@ -397,3 +397,88 @@ def test_a_signed_sns_request_over_query_get(server):
     r = sign_and_send(server, "", service="sns", method="GET", path="/?Action=ListTopics&Version=2010-03-31")
     assert r.status_code == 200, r.text
     assert "ListTopicsResponse" in r.text
+
+
+def queue_allowing(sqs, principal, source_arn):
+    """A queue whose policy lets `principal` send for `source_arn`; returns (url, arn)."""
+    url = sqs.create_queue(QueueName=name("q"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if principal:
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": principal}, "Action": "sqs:SendMessage", "Resource": arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}}}]}
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    return url, arn
+
+
+def receive(sqs, url):
+    out = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=1)
+    return out.get("Messages", [])
+
+
+def test_sqs_subscriptions(server, sns):
+    sqs = server.client("sqs")
+    topic = sns.create_topic(Name=name())["TopicArn"]
+    url, arn = queue_allowing(sqs, "sns.amazonaws.com", topic)
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+    assert sub.startswith(topic + ":"), "a queue of the same account needs no confirmation"
+    sns.publish(TopicArn=topic, Message="to the queue", Subject="s",
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": "rotate"}})
+    flush(server)
+    [message] = receive(sqs, url)
+    envelope = json.loads(message["Body"])
+    assert (envelope["Type"], envelope["Message"], envelope["Subject"], envelope["TopicArn"]) == ("Notification", "to the queue", "s", topic)
+    assert envelope["MessageAttributes"] == {"kind": {"Type": "String", "Value": "rotate"}}
+    assert verify_sns_message(envelope)
+    # Raw delivery: the message itself, its attributes as the queue message's.
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
+    sns.publish(TopicArn=topic, Message="raw", MessageAttributes={"kind": {"DataType": "String", "StringValue": "rotate"}})
+    flush(server)
+    [raw] = receive(sqs, url)
+    assert raw["Body"] == "raw"
+    assert raw["MessageAttributes"] == {"kind": {"DataType": "String", "StringValue": "rotate"}}
+
+
+def test_a_queue_that_does_not_let_sns_in_gets_nothing_and_it_is_recorded(server, sns):
+    sqs = server.client("sqs")
+    topic = sns.create_topic(Name=name())["TopicArn"]
+    url, arn = queue_allowing(sqs, None, topic)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    message_id = sns.publish(TopicArn=topic, Message="refused")["MessageId"]
+    flush(server)
+    assert receive(sqs, url) == []
+    [record] = [d for d in deliveries(server, source=topic) if d["message_id"] == message_id]
+    assert record["status"] == "failed" and record["last_error"].startswith("NO_PERMISSIONS")
+
+
+def test_failed_deliveries_go_to_the_subscription_s_dead_letter_queue(server, sns, http_sink):
+    sqs = server.client("sqs")
+    topic = sns.create_topic(Name=name())["TopicArn"]
+    arn, _ = subscribe_http(server, sns, topic, http_sink)
+    dlq_url, dlq_arn = queue_allowing(sqs, "sns.amazonaws.com", topic)
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RedrivePolicy",
+                                    AttributeValue=json.dumps({"deadLetterTargetArn": dlq_arn}))
+    http_sink.status = 403
+    sns.publish(TopicArn=topic, Message="nobody takes this")
+    flush(server)
+    [dead] = receive(sqs, dlq_url)
+    assert json.loads(dead["Body"])["Message"] == "nobody takes this"
+    assert dead["MessageAttributes"]["ErrorMessage"]["StringValue"].startswith("HTTP 403")
+
+
+def test_iam_users_need_permission_and_topic_policies_grant_it(server, sns):
+    iam = server.client("iam")
+    user = name("u")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    as_user = server.client("sns", key_id=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    topic = sns.create_topic(Name=name())["TopicArn"]
+    code, message, status = error(as_user.publish, TopicArn=topic, Message="x")
+    assert (code, status) == ("AuthorizationError", 403)
+    assert message == f"User: arn:aws:iam::{topic.split(':')[4]}:user/{user} is not authorized to perform: SNS:Publish on resource: {topic}"
+    # A topic policy naming the user lets it publish without any identity policy.
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+              "Principal": {"AWS": f"arn:aws:iam::{topic.split(':')[4]}:user/{user}"}, "Action": "sns:Publish", "Resource": topic}]}
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    assert as_user.publish(TopicArn=topic, Message="x")["MessageId"]
+    assert error(as_user.get_topic_attributes, TopicArn=topic)[0] == "AuthorizationError"

@@ -158,8 +158,15 @@ impl<S: Service> Endpoint for S {
             }
         }
         let authorization = self.authorize(ctx, op, &input).await.map_err(|e| Failure::service(&e))?;
-        // Through the service's own error type: SNS, for one, calls a denial AuthorizationError.
-        authz::authorize(ctx, &authorization).await.map_err(|e| Failure::service(&S::Error::from(e)))?;
+        authz::authorize(ctx, &authorization).await.map_err(|e| {
+            let mut failure = common(e.clone());
+            // SNS, for one, calls a denial AuthorizationError.
+            if let (CommonError::AccessDenied(_), Some(code)) = (&e, Service::denial_code(self)) {
+                code.clone_into(&mut failure.code);
+                failure.query_code = Some(code.to_owned());
+            }
+            failure
+        })?;
         self.execute(ctx, op, input).await.map_err(|e| Failure::service(&e))
     }
 }

@@ -62,6 +62,8 @@ pub(crate) fn internal_ctx<'a>(env: &'a Env, request_id: &'a str, caller: &'a Ca
         source_ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
         host: "",
         secure: true,
+        // No protocol carries an internal call; the JSON one names its errors most plainly.
+        protocol: wire::Protocol::Json1_0,
         now_ms: env.now_ms(),
     }
 }
@@ -168,6 +170,12 @@ pub trait Service: Send + Sync + 'static {
         _input: &Value,
         _violations: &[wire::Violation],
     ) -> Option<Result<(), Self::Error>> {
+        None
+    }
+
+    /// The error code of a request IAM denies, when the service does not use the common
+    /// `AccessDenied` (SNS answers `AuthorizationError`).
+    fn denial_code(&self) -> Option<&'static str> {
         None
     }
 

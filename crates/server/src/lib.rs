@@ -141,6 +141,7 @@ impl Server {
         scheduler.register(aws::events::outbox::ROUTE_JOB, Arc::new(aws::events::Router::new(env.clone())));
         scheduler.register(aws::events::INVOKE_JOB, Arc::new(aws::events::Invoker::new(env.clone(), sns.clone())));
         scheduler.register(aws::events::SCHEDULE_JOB, Arc::new(aws::events::ScheduledRules::new(env.clone())));
+        scheduler.register(store::delivery::SQS_JOB, Arc::new(aws::sns::QueueDelivery::new(env.clone())));
         for (kind, handler) in delivery::handlers(&config.delivery, &data.store, &clock, &rng)? {
             scheduler.register(kind, handler);
         }

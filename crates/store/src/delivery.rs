@@ -548,12 +548,25 @@ async fn dead_letter(
 ) -> Result<(), StoreError> {
     let id = format!("{}-dlq", send.delivery_id);
     let string = |v: &str| serde_json::json!({"DataType": "String", "StringValue": v});
+    let number = |v: i64| serde_json::json!({"DataType": "Number", "StringValue": v.to_string()});
     let mut attributes = serde_json::Map::new();
-    attributes.insert("ErrorCode".into(), string("DeliveryFailed"));
-    attributes.insert("ErrorMessage".into(), string(&clip(error)));
-    attributes
-        .insert("RetryAttempts".into(), serde_json::json!({"DataType": "Number", "StringValue": attempts.to_string()}));
-    attributes.insert("SourceArn".into(), string(&send.source_arn));
+    // Each service names the failure in its own attributes.
+    if send.principal == "events.amazonaws.com" {
+        let code = ["NO_PERMISSIONS", "RESOURCE_NOT_FOUND"]
+            .into_iter()
+            .find(|c| error.starts_with(c))
+            .unwrap_or("SDK_CLIENT_ERROR");
+        attributes.insert("ERROR_CODE".into(), string(code));
+        attributes.insert("ERROR_MESSAGE".into(), string(&clip(error)));
+        attributes.insert("RETRY_ATTEMPTS".into(), number(attempts - 1));
+        attributes.insert("RULE_ARN".into(), string(&send.source_arn));
+        attributes.insert("TARGET_ARN".into(), string(&send.endpoint));
+    } else {
+        attributes.insert("ErrorCode".into(), string("DeliveryFailed"));
+        attributes.insert("ErrorMessage".into(), string(&clip(error)));
+        attributes.insert("RetryAttempts".into(), number(attempts));
+        attributes.insert("TopicArn".into(), string(&send.source_arn));
+    }
     let dlq = Send {
         delivery_id: id.clone(),
         endpoint: queue.to_owned(),

@@ -2,8 +2,8 @@
 //! sms, http, https, sqs) with confirmation, filter policies, publishing, and tags.
 //!
 //! A publish commits its message and one delivery per matching subscription in one transaction
-//! (`store::delivery`); the delivery crate (SMTP, SMS, HTTP/S) and, for SQS, this crate send
-//! them. What HTTP/S, e-mail-json and SQS endpoints receive is signed as SNS signs
+//! (`store::delivery`); the delivery crate (SMTP, SMS, HTTP/S) and [`QueueDelivery`] (SQS, in
+//! process) send them. What HTTP/S, e-mail-json and SQS endpoints receive is signed as SNS signs
 //! it, with a key made once per store ([`signing`]); the certificate is served at the
 //! `SigningCertURL` under the server's public URL. The confirmation and unsubscribe links work
 //! unsigned, as on AWS: ConfirmSubscription and Unsubscribe are the two operations the pipeline
@@ -14,6 +14,7 @@ mod error;
 pub(crate) mod filter;
 pub(crate) mod message;
 pub(crate) mod publish;
+mod queue;
 pub mod signing;
 
 use crate::env::Env;
@@ -24,6 +25,7 @@ use signing::Signer;
 use std::sync::Arc;
 
 pub use error::SnsError;
+pub use queue::QueueDelivery;
 
 /// The service principal SNS delivers as.
 pub const PRINCIPAL: &str = "sns.amazonaws.com";
@@ -150,6 +152,10 @@ impl Service for Sns {
 
     fn flavor(&self) -> Flavor {
         Flavor::Query
+    }
+
+    fn denial_code(&self) -> Option<&'static str> {
+        Some("AuthorizationError")
     }
 
     fn allows_anonymous(&self, op: Op) -> bool {
