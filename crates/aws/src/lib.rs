@@ -20,9 +20,9 @@ pub mod kms;
 mod models;
 mod pipeline;
 mod service;
-pub mod ssm;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
 pub mod sts;
 
 pub use auth::authenticate_request;

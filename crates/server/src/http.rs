@@ -53,7 +53,6 @@ pub fn router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/clock", get(get_clock).post(set_clock))
         .route("/audit", get(list_audit))
-        .route("/events", get(list_events))
         .route("/outbox", get(crate::outbox::list_outbox))
         .route("/deliveries", get(crate::outbox::list_deliveries))
         .route("/events", get(crate::outbox::list_events))
@@ -213,44 +212,6 @@ async fn list_audit(State(state): State<AppState>, Query(q): Query<AuditQuery>) 
             admin_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "reading the audit log failed")
         }
     }
-}
-
-#[derive(Deserialize)]
-struct EventsQuery {
-    source: Option<String>,
-    #[serde(rename = "detail-type")]
-    detail_type: Option<String>,
-    limit: Option<i64>,
-}
-
-/// The service events waiting in the outbox for the event bus (oldest first), as they will be
-/// delivered; `source` and `detail-type` narrow them down.
-async fn list_events(State(state): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
-    let jobs = match state.store.reader().acquire().await {
-        Ok(mut conn) => store::jobs::list(&mut conn, aws::events::outbox::ROUTE_JOB, 100_000).await,
-        Err(e) => Err(e.into()),
-    };
-    let jobs = match jobs {
-        Ok(jobs) => jobs,
-        Err(e) => {
-            tracing::error!(error = %e, "listing queued events failed");
-            return admin_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "reading the outbox failed");
-        }
-    };
-    let wanted = |event: &serde_json::Value, key: &str, value: Option<&String>| {
-        value.is_none_or(|v| event.get(key).and_then(serde_json::Value::as_str) == Some(v.as_str()))
-    };
-    let limit = usize::try_from(q.limit.unwrap_or(1000).clamp(1, 100_000)).unwrap_or(1000);
-    let events: Vec<serde_json::Value> = jobs
-        .iter()
-        .filter_map(|job| serde_json::from_str::<aws::events::outbox::RouteJob>(&job.payload).ok())
-        .filter_map(|route| serde_json::from_str::<serde_json::Value>(&route.event).ok())
-        .filter(|event| {
-            wanted(event, "source", q.source.as_ref()) && wanted(event, "detail-type", q.detail_type.as_ref())
-        })
-        .take(limit)
-        .collect();
-    axum::Json(json!({"events": events})).into_response()
 }
 
 async fn aws_request(

@@ -101,33 +101,45 @@ pub(crate) struct EventsQuery {
 
 /// `GET /_spcred/events?source=&detail-type=&after=&limit=`: the events the buses received
 /// (from PutEvents, AWS services and schedules), oldest first, each with the bus and how many
-/// rules it matched.
+/// rules it matched, then those still waiting to be routed. Each event is as EventBridge
+/// delivers it, with a `spcred` member saying where it is.
 pub(crate) async fn list_events(State(state): State<AppState>, Query(q): Query<EventsQuery>) -> Response {
+    let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
     let filter = store::events::LogFilter {
-        source: q.source,
-        detail_type: q.detail_type,
+        source: q.source.clone(),
+        detail_type: q.detail_type.clone(),
         after: q.after.unwrap_or(0),
-        limit: q.limit.unwrap_or(1000).clamp(1, 100_000),
+        limit,
     };
-    let logged = match state.store.read().await {
-        Ok(mut conn) => store::events::logged(&mut conn, &filter).await,
-        Err(e) => Err(e),
+    let mut conn = match state.store.read().await {
+        Ok(c) => c,
+        Err(e) => return internal("reading the event log", &e),
     };
-    match logged {
-        Ok(logged) => {
-            let events: Vec<serde_json::Value> = logged
-                .into_iter()
-                .filter_map(|l| {
-                    let mut event: serde_json::Value = serde_json::from_str(&l.event).ok()?;
-                    let meta = json!({"id": l.id, "bus": l.bus, "matched_rules": l.matched, "routed_ms": l.time_ms});
-                    event.as_object_mut()?.insert("spcred".into(), meta);
-                    Some(event)
-                })
-                .collect();
-            axum::Json(json!({ "events": events })).into_response()
-        }
-        Err(e) => internal("reading the event log", &e),
-    }
+    let (logged, queued) = match (
+        store::events::logged(&mut conn, &filter).await,
+        store::jobs::list(&mut conn, aws::events::outbox::ROUTE_JOB, limit).await,
+    ) {
+        (Ok(l), Ok(q)) => (l, q),
+        (Err(e), _) | (_, Err(e)) => return internal("reading the event log", &e),
+    };
+    let with = |text: &str, meta: serde_json::Value| {
+        let mut event: serde_json::Value = serde_json::from_str(text).ok()?;
+        event.as_object_mut()?.insert("spcred".into(), meta);
+        Some(event)
+    };
+    let wanted = |event: &serde_json::Value, key: &str, value: Option<&String>| {
+        value.is_none_or(|v| event.get(key).and_then(serde_json::Value::as_str) == Some(v.as_str()))
+    };
+    let routed = logged.into_iter().filter_map(|l| {
+        with(&l.event, json!({"id": l.id, "bus": l.bus, "matched_rules": l.matched, "routed_ms": l.time_ms}))
+    });
+    let waiting = queued
+        .iter()
+        .filter_map(|job| serde_json::from_str::<aws::events::outbox::RouteJob>(&job.payload).ok())
+        .filter_map(|route| with(&route.event, json!({"bus": route.bus, "queued": true})))
+        .filter(|e| wanted(e, "source", q.source.as_ref()) && wanted(e, "detail-type", q.detail_type.as_ref()));
+    let events: Vec<serde_json::Value> = routed.chain(waiting).take(usize::try_from(limit).unwrap_or(1000)).collect();
+    axum::Json(json!({ "events": events })).into_response()
 }
 
 /// The certificate file a GET asks for, if it asks for one (`/SimpleNotificationService-*`; only

@@ -16,9 +16,9 @@ pub mod kms;
 pub mod meta;
 mod migrate;
 pub mod sp;
-pub mod ssm;
 pub mod sns;
 pub mod sqs;
+pub mod ssm;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
