@@ -57,7 +57,8 @@ CREATE TABLE events_tags (
 -- Every event a bus received, as routed, with how many rules it matched (what AWS shows in its
 -- metrics and archives): the way to see that an event happened and where it went.
 CREATE TABLE events_log (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The id of the job that routed the event: the log is in the order events were put.
+    id          INTEGER PRIMARY KEY,
     time_ms     INTEGER NOT NULL,
     account_id  TEXT NOT NULL,
     region      TEXT NOT NULL,

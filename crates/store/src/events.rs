@@ -471,12 +471,14 @@ pub struct LogFilter {
     pub limit: i64,
 }
 
-/// Logs a routed event.
+/// Logs a routed event. Its `id` is the id of the job that routed it, so the log lists events in
+/// the order they were put, however the routing jobs ran.
 pub async fn log_event(conn: &mut Conn, scope: Scope<'_>, bus: &str, event: &Logged) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO events_log (time_ms, account_id, region, bus, source, detail_type, event, matched) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events_log (id, time_ms, account_id, region, bus, source, detail_type, event, matched) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
+    .bind(event.id)
     .bind(event.time_ms)
     .bind(scope.account_id)
     .bind(scope.region)

@@ -68,8 +68,8 @@ async fn buses_rules_and_targets() {
     assert!(events::tags(&mut tx, &rule("a1").arn).await.unwrap().is_empty());
     assert!(events::targets(&mut tx, SCOPE, "default", "a1").await.unwrap().is_empty());
     assert!(!events::delete_rule(&mut tx, SCOPE, "default", "a1").await.unwrap());
-    let logged = |source: &str| events::Logged {
-        id: 0,
+    let logged = |id: i64, source: &str| events::Logged {
+        id,
         time_ms: 9,
         account_id: String::new(),
         region: String::new(),
@@ -79,8 +79,10 @@ async fn buses_rules_and_targets() {
         event: "{}".into(),
         matched: 1,
     };
-    events::log_event(&mut tx, SCOPE, "default", &logged("aws.ssm")).await.unwrap();
-    events::log_event(&mut tx, SCOPE, "default", &logged("my.app")).await.unwrap();
+    events::log_event(&mut tx, SCOPE, "default", &logged(7, "aws.ssm")).await.unwrap();
+    events::log_event(&mut tx, SCOPE, "default", &logged(5, "my.app")).await.unwrap();
+    let all = events::logged(&mut tx, &events::LogFilter { limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(all.iter().map(|l| l.id).collect::<Vec<_>>(), [5, 7], "in the order the events were put");
     let filter = events::LogFilter { source: Some("aws.ssm".into()), limit: 10, ..Default::default() };
     let found = events::logged(&mut tx, &filter).await.unwrap();
     assert_eq!(found.len(), 1);

@@ -220,7 +220,7 @@ impl Handler for Router {
         let matched = compiled.rules.matching(&flat);
         let mut tx = self.env.store.begin().await?;
         let log = db::Logged {
-            id: 0,
+            id: job.id,
             time_ms: now,
             account_id: account.clone(),
             region: region.clone(),
