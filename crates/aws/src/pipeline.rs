@@ -250,6 +250,21 @@ impl Dispatcher {
         }
     }
 
+    /// No signature at all, to an operation AWS serves unsigned: the caller is anonymous.
+    fn anonymous(
+        &self,
+        e: CommonError,
+        endpoint: &dyn Endpoint,
+        operation: &str,
+    ) -> Result<Authenticated, CommonError> {
+        match e {
+            CommonError::MissingAuthenticationToken if endpoint.allows_anonymous(operation) => {
+                Ok(Authenticated { caller: Caller::anonymous(), region: self.env.default_region.clone() })
+            }
+            other => Err(other),
+        }
+    }
+
     /// Handles one request, start to finish. Never fails: every outcome is an AWS response.
     pub async fn handle(&self, request: AwsRequest) -> AwsResponse {
         let request_id = self.env.ids.uuid();
@@ -289,13 +304,9 @@ impl Dispatcher {
         let protocol = model.metadata().protocol;
         let now_ms = self.env.now_ms();
 
-        let authenticated = match auth::authenticate(&self.env, &sig_request, parsed, service).await {
-            // No signature at all, to an operation AWS serves unsigned: the caller is anonymous.
-            Err(CommonError::MissingAuthenticationToken) if endpoint.allows_anonymous(&operation) => {
-                Ok(Authenticated { caller: Caller::anonymous(), region: self.env.default_region.clone() })
-            }
-            other => other,
-        };
+        let authenticated = auth::authenticate(&self.env, &sig_request, parsed, service)
+            .await
+            .or_else(|e| self.anonymous(e, endpoint.as_ref(), &operation));
         let (result, principal) = match authenticated {
             Err(e) => (Err(Failure::common(&e, flavor)), None),
             Ok(Authenticated { caller, region }) => {
