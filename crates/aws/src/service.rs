@@ -206,6 +206,12 @@ pub fn output<T: serde::Serialize>(value: &T) -> Result<Value, CommonError> {
     })
 }
 
+/// Epoch milliseconds as the epoch seconds AWS's JSON protocols carry timestamps in.
+#[allow(clippy::cast_precision_loss)] // Millisecond times stay far below 2^53.
+pub(crate) fn epoch_seconds(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
 /// Declares a service's operation table: `Op`, one variant per implemented operation, named as
 /// in the model.
 macro_rules! operations {

@@ -3,7 +3,7 @@
 use super::input::Input;
 use super::schedule::Schedule;
 use super::{EventsError, SCHEDULE_JOB, bus_arn, bus_name, outbox, rule_arn};
-use crate::service::{Authorization, Check, Ctx};
+use crate::service::{Authorization, Check, Ctx, epoch_seconds};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -43,11 +43,6 @@ fn scope<'a>(ctx: &'a Ctx<'_>) -> Scope<'a> {
 
 async fn reader(ctx: &Ctx<'_>) -> Result<store::ReadConn, EventsError> {
     Ok(ctx.env.store.read().await?)
-}
-
-#[allow(clippy::cast_precision_loss)] // Millisecond times stay far below 2^53.
-fn epoch_seconds(ms: i64) -> f64 {
-    ms as f64 / 1000.0
 }
 
 fn encode_token(last: &str) -> String {

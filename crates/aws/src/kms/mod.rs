@@ -25,42 +25,9 @@ pub const DELETE_JOB: &str = "kms.delete-key";
 /// The job that rotates a key's material automatically; payload `{"key_id": ...}`.
 pub const ROTATE_JOB: &str = "kms.rotate-key";
 
-/// Epoch milliseconds as the epoch seconds AWS's JSON protocols carry timestamps in.
-#[allow(clippy::cast_precision_loss)] // Millisecond times stay far below 2^53.
-pub(crate) fn epoch_seconds(ms: i64) -> f64 {
-    ms as f64 / 1000.0
-}
+pub(crate) use crate::service::epoch_seconds;
 
-/// Declares a service's operation table: `Op`, one variant per implemented operation, named as
-/// in the model.
-macro_rules! operations {
-    ($doc:literal; $($op:ident),+ $(,)?) => {
-        #[doc = $doc]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Op {
-            $(
-                #[doc = concat!("`", stringify!($op), "`.")]
-                $op,
-            )+
-        }
-
-        impl $crate::service::Operation for Op {
-            fn from_name(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($op) => Some(Op::$op),)+
-                    _ => None,
-                }
-            }
-
-            fn name(self) -> &'static str {
-                match self {
-                    $(Op::$op => stringify!($op),)+
-                }
-            }
-        }
-    };
-}
-pub(crate) use operations;
+pub(crate) use crate::service::operations;
 
 operations!(
     "The implemented KMS operations.";
