@@ -15,8 +15,8 @@ pub mod jobs;
 pub mod kms;
 pub mod meta;
 mod migrate;
-pub mod sp;
 pub mod sns;
+pub mod sp;
 pub mod sqs;
 pub mod ssm;
 
