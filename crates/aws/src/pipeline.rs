@@ -181,7 +181,7 @@ impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
             .field("services", &self.endpoints.iter().map(|e| e.signing_name()).collect::<Vec<_>>())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -145,11 +145,54 @@ impl Rng {
 }
 
 const STREETS: &[&str] = &[
-    "GREENWICH", "TURK", "CABRILLO", "FULTON", "MASON", "JEFFERSON", "BEACH", "HYDE", "CHESTNUT", "ACADIA",
-    "BLAKE", "DRUMM", "FUNSTON", "RHODE ISLAND", "JACKSON", "WASHINGTON", "MISSION", "VALENCIA", "LAKE",
-    "BLANKEN", "DRAKE", "FULLER", "RHINE", "ACTON", "KINGSTON", "EWING", "CHICAGO", "SAN DIEGO", "ELM",
-    "GOLDEN GATE", "POST", "GEARY", "FOLSOM", "HARRISON", "BROADWAY", "CLAY", "PINE", "BUSH", "SUTTER",
-    "LOMBARD", "FILBERT", "UNION", "VALLEJO", "PACIFIC", "CALIFORNIA", "CLEMENT", "IRVING", "JUDAH",
+    "GREENWICH",
+    "TURK",
+    "CABRILLO",
+    "FULTON",
+    "MASON",
+    "JEFFERSON",
+    "BEACH",
+    "HYDE",
+    "CHESTNUT",
+    "ACADIA",
+    "BLAKE",
+    "DRUMM",
+    "FUNSTON",
+    "RHODE ISLAND",
+    "JACKSON",
+    "WASHINGTON",
+    "MISSION",
+    "VALENCIA",
+    "LAKE",
+    "BLANKEN",
+    "DRAKE",
+    "FULLER",
+    "RHINE",
+    "ACTON",
+    "KINGSTON",
+    "EWING",
+    "CHICAGO",
+    "SAN DIEGO",
+    "ELM",
+    "GOLDEN GATE",
+    "POST",
+    "GEARY",
+    "FOLSOM",
+    "HARRISON",
+    "BROADWAY",
+    "CLAY",
+    "PINE",
+    "BUSH",
+    "SUTTER",
+    "LOMBARD",
+    "FILBERT",
+    "UNION",
+    "VALLEJO",
+    "PACIFIC",
+    "CALIFORNIA",
+    "CLEMENT",
+    "IRVING",
+    "JUDAH",
 ];
 const STREET_TYPES: &[&str] = &["ST", "ST", "ST", "AVE", "AVE", "BLVD", "WAY", "TER", "PL", "CT", "LN", "DR"];
 
@@ -199,9 +242,8 @@ fn lot(rng: &mut Rng, sample: &Value) -> Value {
 }
 
 fn corpus() -> Vec<String> {
-    let samples: Vec<Value> = (0..3)
-        .map(|i| serde_json::from_str(&data(&format!("quamina/testdata/cl-sample-{i}"))).unwrap())
-        .collect();
+    let samples: Vec<Value> =
+        (0..3).map(|i| serde_json::from_str(&data(&format!("quamina/testdata/cl-sample-{i}"))).unwrap()).collect();
     let mut rng = Rng(0x5eed);
     (0..EVENTS).map(|i| lot(&mut rng, &samples[i % samples.len()]).to_string()).collect()
 }
@@ -211,7 +253,10 @@ fn corpus() -> Vec<String> {
 /// and is left out).
 fn families() -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
-    for (source, file) in [("event-ruler", "event-ruler/citylots2-benchmark-rules.json"), ("quamina", "quamina/citylots2-benchmark-rules.json")] {
+    for (source, file) in [
+        ("event-ruler", "event-ruler/citylots2-benchmark-rules.json"),
+        ("quamina", "quamina/citylots2-benchmark-rules.json"),
+    ] {
         let rules: Value = serde_json::from_str(&data(file)).unwrap();
         for (family, list) in rules.as_object().unwrap() {
             if family == "regexp" {

@@ -487,9 +487,8 @@ impl<'a> Compiler<'a> {
         match (strings.is_empty(), numbers.is_empty()) {
             (false, true) => Ok(Exclusion::Strings(strings)),
             (true, false) => Ok(Exclusion::Numbers(numbers)),
-            _ => Err(self.barf(
-                "Inside anything but list, either all values are number or string, mixed type is not supported",
-            )),
+            _ => Err(self
+                .barf("Inside anything but list, either all values are number or string, mixed type is not supported")),
         }
     }
 

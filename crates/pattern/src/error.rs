@@ -116,11 +116,8 @@ pub(crate) fn location(src: &str, line: u32, column: usize) -> String {
         }
     }
     let total = utf16_len(src);
-    let truncated = if total > MAX_SNIPPET {
-        format!("[truncated {} chars]", total - MAX_SNIPPET)
-    } else {
-        String::new()
-    };
+    let truncated =
+        if total > MAX_SNIPPET { format!("[truncated {} chars]", total - MAX_SNIPPET) } else { String::new() };
     format!("[Source: (String)\"{snippet}\"{truncated}; line: {line}, column: {column}]")
 }
 

@@ -610,8 +610,7 @@ impl Parser<'_, '_> {
                 self.event.leaf(Kind::Str, start, len);
             }
             b'-' | b'0'..=b'9' => {
-                let (end, _) =
-                    lex::scan_number(self.src.as_bytes(), self.pos).map_err(|_| EventError::InvalidJson)?;
+                let (end, _) = lex::scan_number(self.src.as_bytes(), self.pos).map_err(|_| EventError::InvalidJson)?;
                 let text = &self.src[self.pos..end];
                 self.pos = end;
                 self.event.number_leaf(text);
@@ -651,11 +650,7 @@ mod tests {
         let e = Event::parse(r#"{"a": [{"b": 1, "c": "x"}, {"b": [true, null]}], "d": {"e": "\u00e9"}}"#).unwrap();
         assert_eq!(
             values(&e, "a.b"),
-            [
-                "Num { text: \"1\", micros: Some(1000000) }@[(0, 0)]",
-                "True@[(0, 1), (1, 0)]",
-                "Null@[(0, 1), (1, 1)]"
-            ]
+            ["Num { text: \"1\", micros: Some(1000000) }@[(0, 0)]", "True@[(0, 1), (1, 0)]", "Null@[(0, 1), (1, 1)]"]
         );
         assert_eq!(values(&e, "a.c"), ["Str(\"x\")@[(0, 0)]"]);
         assert_eq!(values(&e, "d.e"), ["Str(\"é\")@[]"]);

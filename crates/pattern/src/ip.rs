@@ -72,12 +72,10 @@ pub(crate) fn parse_ip(s: &str) -> Option<Ip> {
     if looks_like_ipv4(s) {
         let mut value: u32 = 0;
         for group in s.split('.') {
-            let octet = group
-                .bytes()
-                .try_fold(0u32, |acc, b| {
-                    let next = acc * 10 + u32::from(b - b'0');
-                    (next <= 255).then_some(next)
-                })?;
+            let octet = group.bytes().try_fold(0u32, |acc, b| {
+                let next = acc * 10 + u32::from(b - b'0');
+                (next <= 255).then_some(next)
+            })?;
             value = (value << 8) | octet;
         }
         return Some(Ip::V4(value));

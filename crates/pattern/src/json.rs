@@ -225,10 +225,9 @@ impl<'a> Lexer<'a> {
             ctx => {
                 let expected = if ch == b']' { '}' } else { ']' };
                 let (desc, start) = match ctx {
-                    Some(c) => (
-                        if c.kind == Kind::Object { "Object" } else { "Array" },
-                        location(self.src, c.line, c.column),
-                    ),
+                    Some(c) => {
+                        (if c.kind == Kind::Object { "Object" } else { "Array" }, location(self.src, c.line, c.column))
+                    }
                     None => ("root", location(self.src, 1, 0)),
                 };
                 Err(self.error_at(
@@ -535,7 +534,23 @@ mod tests {
         use Tok::*;
         assert_eq!(
             tokens(r#"{"a": ["x", 1, true, false, null, {"b": []}]}"#).unwrap(),
-            vec![StartObject, FieldName, StartArray, String, Number, True, False, Null, StartObject, FieldName, StartArray, EndArray, EndObject, EndArray, EndObject]
+            vec![
+                StartObject,
+                FieldName,
+                StartArray,
+                String,
+                Number,
+                True,
+                False,
+                Null,
+                StartObject,
+                FieldName,
+                StartArray,
+                EndArray,
+                EndObject,
+                EndArray,
+                EndObject
+            ]
         );
     }
 

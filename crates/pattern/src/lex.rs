@@ -27,11 +27,7 @@ pub(crate) enum StrError {
 ///
 /// A lone UTF-16 surrogate escape (valid JSON, not valid Unicode) decodes to
 /// U+FFFD, as Rust strings cannot hold it.
-pub(crate) fn decode_string(
-    src: &str,
-    start: usize,
-    out: &mut String,
-) -> Result<usize, (StrError, usize)> {
+pub(crate) fn decode_string(src: &str, start: usize, out: &mut String) -> Result<usize, (StrError, usize)> {
     let bytes = src.as_bytes();
     let mut pos = start;
     loop {
@@ -181,11 +177,7 @@ pub(crate) fn scan_number(bytes: &[u8], start: usize) -> Result<(usize, bool), (
     Ok((pos, float))
 }
 
-fn digits_required(
-    bytes: &[u8],
-    mut pos: usize,
-    error: fn(char) -> NumError,
-) -> Result<usize, (NumError, usize)> {
+fn digits_required(bytes: &[u8], mut pos: usize, error: fn(char) -> NumError) -> Result<usize, (NumError, usize)> {
     match bytes.get(pos) {
         Some(b'0'..=b'9') => {}
         Some(&other) => {
@@ -283,9 +275,10 @@ fn scaled(body: &[u8]) -> Option<i64> {
     let mut value: i64 = 0;
     let mut last_power = top_power + 1;
     let mut dropped_nonzero = false;
-    for (power, d) in (0..).map(|i: i64| top_power - i).zip(
-        mantissa.iter().filter(|&&b| b != b'.').map(|&b| i64::from(b.wrapping_sub(b'0'))),
-    ) {
+    for (power, d) in (0..)
+        .map(|i: i64| top_power - i)
+        .zip(mantissa.iter().filter(|&&b| b != b'.').map(|&b| i64::from(b.wrapping_sub(b'0'))))
+    {
         if !(0..=9).contains(&d) {
             return None;
         }

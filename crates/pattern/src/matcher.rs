@@ -12,7 +12,10 @@ pub(crate) enum Value<'e> {
     Str(&'e str),
     /// A number: its JSON text and its comparable value in millionths (`None`
     /// outside the numeric-matching range).
-    Num { text: &'e str, micros: Option<i64> },
+    Num {
+        text: &'e str,
+        micros: Option<i64>,
+    },
     True,
     False,
     Null,
@@ -42,7 +45,10 @@ pub(crate) enum Matcher {
     /// A string equal to this one (also `{"exactly": ...}`).
     Exact(Box<str>),
     /// A number: equal text, or an equal comparable value.
-    Number { text: Box<str>, micros: Option<i64> },
+    Number {
+        text: Box<str>,
+        micros: Option<i64>,
+    },
     True,
     False,
     Null,
@@ -55,7 +61,10 @@ pub(crate) enum Matcher {
     PrefixIgnoreCase(Folded),
     SuffixIgnoreCase(Folded),
     Wildcard(Wildcard),
-    Numeric { low: Option<Bound>, high: Option<Bound> },
+    Numeric {
+        low: Option<Bound>,
+        high: Option<Bound>,
+    },
     /// `{"exists": true}`: any leaf value at all.
     Exists,
     /// Any leaf value except the excluded ones.

@@ -198,9 +198,10 @@ impl<K: Eq + Hash + Clone> RuleSet<K> {
         for &slot in matched {
             let Some(rule) = &self.rules[slot as usize] else { continue };
             // A key with several matching patterns is reported for the first.
-            let first = self.by_key.get(&rule.key).is_none_or(|slots| {
-                !slots.iter().any(|&other| other < slot && matched.binary_search(&other).is_ok())
-            });
+            let first = self
+                .by_key
+                .get(&rule.key)
+                .is_none_or(|slots| !slots.iter().any(|&other| other < slot && matched.binary_search(&other).is_ok()));
             if first {
                 out.push(&rule.key);
             }

@@ -52,7 +52,11 @@ fn event_pattern_basics() {
         (r#"{"source": ["AWS.EC2"]}"#, ec2(TERMINATED), false),
         (r#"{"detail": {"state": ["pending", "terminated"]}}"#, ec2(TERMINATED), true),
         (r#"{"detail": {"nonexistent": ["x"]}}"#, ec2(TERMINATED), false),
-        (r#"{"detail-type": [{"prefix": "EC2 Instance"}], "region": ["us-west-1", "us-east-1"]}"#, ec2(TERMINATED), true),
+        (
+            r#"{"detail-type": [{"prefix": "EC2 Instance"}], "region": ["us-west-1", "us-east-1"]}"#,
+            ec2(TERMINATED),
+            true,
+        ),
     ]);
     assert_eq!(n, 9);
 }
@@ -67,7 +71,9 @@ fn arrays() {
     check(&[
         (
             pattern,
-            event(r#"["arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate", "arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f"]"#),
+            event(
+                r#"["arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate", "arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f"]"#,
+            ),
             true,
         ),
         (pattern, event(r#"["arn:aws:ec2:us-east-1:999999999999:instance/i-b188560f"]"#), false),
@@ -97,14 +103,38 @@ fn prefix_and_suffix() {
         (r#"{"time": [{"prefix": "2017-10-02"}]}"#, sample("{}"), true),
         (r#"{"time": [{"prefix": "2017-12-22"}]}"#, sample("{}"), false),
         (r#"{"detail": {"c-count": [{"prefix": "5"}]}}"#, sample(r#"{"c-count": 5}"#), false),
-        (r#"{"detail": {"service": [{"prefix": {"equals-ignore-case": "EventB"}}]}}"#, sample(r#"{"service": "eventbridge"}"#), true),
-        (r#"{"detail": {"service": [{"prefix": {"equals-ignore-case": "EventB"}}]}}"#, sample(r#"{"service": "EVENTBRIDGE"}"#), true),
-        (r#"{"detail": {"service": [{"prefix": {"equals-ignore-case": "EventB"}}]}}"#, sample(r#"{"service": "bridge"}"#), false),
+        (
+            r#"{"detail": {"service": [{"prefix": {"equals-ignore-case": "EventB"}}]}}"#,
+            sample(r#"{"service": "eventbridge"}"#),
+            true,
+        ),
+        (
+            r#"{"detail": {"service": [{"prefix": {"equals-ignore-case": "EventB"}}]}}"#,
+            sample(r#"{"service": "EVENTBRIDGE"}"#),
+            true,
+        ),
+        (
+            r#"{"detail": {"service": [{"prefix": {"equals-ignore-case": "EventB"}}]}}"#,
+            sample(r#"{"service": "bridge"}"#),
+            false,
+        ),
         (r#"{"FileName": [{"suffix": ".png"}]}"#, r#"{"FileName": "image.png"}"#.to_owned(), true),
         (r#"{"FileName": [{"suffix": ".png"}]}"#, r#"{"FileName": "image.PNG"}"#.to_owned(), false),
-        (r#"{"detail": {"FileName": [{"suffix": {"equals-ignore-case": ".png"}}]}}"#, sample(r#"{"FileName": "IMAGE.PnG"}"#), true),
-        (r#"{"detail": {"FileName": [{"suffix": {"equals-ignore-case": ".png"}}]}}"#, sample(r#"{"FileName": "image.jpg"}"#), false),
-        (r#"{"service": [{"suffix": {"equals-ignore-case": "tBridge"}}]}"#, r#"{"service": "EVENTBRIDGE"}"#.to_owned(), true),
+        (
+            r#"{"detail": {"FileName": [{"suffix": {"equals-ignore-case": ".png"}}]}}"#,
+            sample(r#"{"FileName": "IMAGE.PnG"}"#),
+            true,
+        ),
+        (
+            r#"{"detail": {"FileName": [{"suffix": {"equals-ignore-case": ".png"}}]}}"#,
+            sample(r#"{"FileName": "image.jpg"}"#),
+            false,
+        ),
+        (
+            r#"{"service": [{"suffix": {"equals-ignore-case": "tBridge"}}]}"#,
+            r#"{"service": "EVENTBRIDGE"}"#.to_owned(),
+            true,
+        ),
     ]);
 }
 
@@ -128,17 +158,57 @@ fn anything_but() {
         (r#"{"detail": {"state": [{"anything-but": {"prefix": "init"}}]}}"#, state(r#""initializing""#), false),
         (r#"{"detail": {"state": [{"anything-but": {"prefix": "init"}}]}}"#, state(r#""running""#), true),
         (r#"{"detail": {"state": [{"anything-but": {"prefix": "init"}}]}}"#, state("12"), true),
-        (r#"{"detail": {"FileName": [{"anything-but": {"suffix": ".txt"}}]}}"#, sample(r#"{"FileName": "notes.txt"}"#), false),
-        (r#"{"detail": {"FileName": [{"anything-but": {"suffix": ".txt"}}]}}"#, sample(r#"{"FileName": "photo.png"}"#), true),
-        (r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}}"#, state(r#""INITIALIZING""#), false),
-        (r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}}"#, state(r#""running""#), true),
-        (r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": ["initializing", "stopped"]}}]}}"#, state(r#""Stopped""#), false),
-        (r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#, sample(r#"{"FilePath": "/usr/lib/app.jar"}"#), false),
-        (r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#, sample(r#"{"FilePath": "/usr/bin/app"}"#), true),
-        (r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#, sample(r#"{"FilePath": 123}"#), true),
-        (r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": ["*/lib/*", "*/bin/*"]}}]}}"#, sample(r#"{"FilePath": "/usr/bin/app"}"#), false),
+        (
+            r#"{"detail": {"FileName": [{"anything-but": {"suffix": ".txt"}}]}}"#,
+            sample(r#"{"FileName": "notes.txt"}"#),
+            false,
+        ),
+        (
+            r#"{"detail": {"FileName": [{"anything-but": {"suffix": ".txt"}}]}}"#,
+            sample(r#"{"FileName": "photo.png"}"#),
+            true,
+        ),
+        (
+            r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}}"#,
+            state(r#""INITIALIZING""#),
+            false,
+        ),
+        (
+            r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}}"#,
+            state(r#""running""#),
+            true,
+        ),
+        (
+            r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": ["initializing", "stopped"]}}]}}"#,
+            state(r#""Stopped""#),
+            false,
+        ),
+        (
+            r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#,
+            sample(r#"{"FilePath": "/usr/lib/app.jar"}"#),
+            false,
+        ),
+        (
+            r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#,
+            sample(r#"{"FilePath": "/usr/bin/app"}"#),
+            true,
+        ),
+        (
+            r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#,
+            sample(r#"{"FilePath": 123}"#),
+            true,
+        ),
+        (
+            r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": ["*/lib/*", "*/bin/*"]}}]}}"#,
+            sample(r#"{"FilePath": "/usr/bin/app"}"#),
+            false,
+        ),
         (r#"{"Region": [{"anything-but": {"prefix": "us-"}}]}"#, r#"{"Region": "eu-west-1"}"#.to_owned(), true),
-        (r#"{"Region": [{"anything-but": {"prefix": "us-"}}]}"#, r#"{"Region": ["us-east-1", "eu-west-1"]}"#.to_owned(), true),
+        (
+            r#"{"Region": [{"anything-but": {"prefix": "us-"}}]}"#,
+            r#"{"Region": ["us-east-1", "eu-west-1"]}"#.to_owned(),
+            true,
+        ),
         (r#"{"Region": [{"anything-but": {"prefix": "us-"}}]}"#, r#"{"Region": ["us-east-1"]}"#.to_owned(), false),
     ]);
 }
@@ -227,7 +297,11 @@ fn equals_ignore_case_and_wildcard() {
         (r#"{"k": [{"wildcard": "a\\\\b"}]}"#, r#"{"k": "a\\b"}"#.to_owned(), true),
         (r#"{"k": [{"wildcard": "*Title*"}]}"#, r#"{"k": "A Title here"}"#.to_owned(), true),
         (r#"{"k": [{"wildcard": "*"}]}"#, r#"{"k": 5}"#.to_owned(), false),
-        (r#"{"FileName": [{"wildcard": "/Users/*/dir/dir/dir/dir/dir/doc.txt"}]}"#, r#"{"FileName": "/Users/ls_user/dir/dir/dir/dir/dir/doc.txt"}"#.to_owned(), true),
+        (
+            r#"{"FileName": [{"wildcard": "/Users/*/dir/dir/dir/dir/dir/doc.txt"}]}"#,
+            r#"{"FileName": "/Users/ls_user/dir/dir/dir/dir/dir/doc.txt"}"#.to_owned(),
+            true,
+        ),
     ]);
 }
 
@@ -247,8 +321,16 @@ fn or() {
         (or, day("Boston", "Tuesday"), false),
         (numeric_or, sample(r#"{"c-count": 20, "d-count": 20, "x-limit": 301.8}"#), true),
         (numeric_or, sample(r#"{"c-count": 20, "d-count": 20, "x-limit": 300}"#), false),
-        (r#"{"source": ["aws.ec2"], "$or": [{"detail": {"state": ["running"]}}, {"region": ["us-east-1"]}]}"#, sample("{}"), true),
-        (r#"{"source": ["aws.s3"], "$or": [{"detail": {"state": ["running"]}}, {"region": ["us-east-1"]}]}"#, sample("{}"), false),
+        (
+            r#"{"source": ["aws.ec2"], "$or": [{"detail": {"state": ["running"]}}, {"region": ["us-east-1"]}]}"#,
+            sample("{}"),
+            true,
+        ),
+        (
+            r#"{"source": ["aws.s3"], "$or": [{"detail": {"state": ["running"]}}, {"region": ["us-east-1"]}]}"#,
+            sample("{}"),
+            false,
+        ),
         // A path set outside and inside $or keeps the later value in each branch.
         (r#"{"a": ["1"], "$or": [{"a": ["2"]}, {"b": ["3"]}]}"#, r#"{"a": "2"}"#.to_owned(), true),
         (r#"{"a": ["1"], "$or": [{"a": ["2"]}, {"b": ["3"]}]}"#, r#"{"a": "1"}"#.to_owned(), false),
@@ -264,7 +346,11 @@ fn complex_examples() {
             "c-count": [{"numeric": [">", 0, "<=", 5]}],
             "d-count": [{"numeric": ["<", 10]}],
             "x-limit": [{"anything-but": [100, 200, 300]}]}}"#;
-    let detail = |x: &str| sample(&format!(r#"{{"c-count": 5, "d-count": 3, "x-limit": {x}, "source-ip": "10.0.0.33", "state": "running"}}"#));
+    let detail = |x: &str| {
+        sample(&format!(
+            r#"{{"c-count": 5, "d-count": 3, "x-limit": {x}, "source-ip": "10.0.0.33", "state": "running"}}"#
+        ))
+    };
     // A key given twice keeps its last value (recorded against EventBridge).
     let twice = r#"{"detail": {"location": [{"prefix": "us-"}], "location": [{"anything-but": "us-east"}]}}"#;
     check(&[
@@ -277,7 +363,11 @@ fn complex_examples() {
         (r#"{"detail": {"enabled": [true]}}"#, sample(r#"{"enabled": true}"#), true),
         (r#"{"detail": {"enabled": [true]}}"#, sample(r#"{"enabled": "true"}"#), false),
         (r#"{"account": [123456789012]}"#, r#"{"account": 123456789012}"#.to_owned(), true),
-        (r#"{"detail": {"escape_star": ["*"], "escape_backslash": ["\\"]}}"#, sample(r#"{"escape_star": "*", "escape_backslash": "\\"}"#), true),
+        (
+            r#"{"detail": {"escape_star": ["*"], "escape_backslash": ["\\"]}}"#,
+            sample(r#"{"escape_star": "*", "escape_backslash": "\\"}"#),
+            true,
+        ),
     ]);
 }
 

@@ -79,7 +79,10 @@ fn or_relationship_rules_compile_and_mean_or() {
     assert!(matches(&rules[0], r#"{"metricName": "ReadLatency"}"#));
     assert!(!matches(&rules[0], r#"{"metricName": "Other", "namespace": "Other"}"#));
     // ("metricName" || "namespace") && ("detail.source" || "detail.detail-type")
-    assert!(matches(&rules[1], r#"{"namespace": "AWS/EC2", "detail": {"detail-type": "CloudWatch Alarm State Change"}}"#));
+    assert!(matches(
+        &rules[1],
+        r#"{"namespace": "AWS/EC2", "detail": {"detail-type": "CloudWatch Alarm State Change"}}"#
+    ));
     assert!(!matches(&rules[1], r#"{"namespace": "AWS/EC2", "detail": {"source": "aws.ec2"}}"#));
     assert!(!matches(&rules[1], r#"{"detail": {"source": "aws.cloudwatch"}}"#));
     // "source" && ("metricName" || ("metricType" && "namespace") || "scope")
@@ -88,15 +91,25 @@ fn or_relationship_rules_compile_and_mean_or() {
     assert!(!matches(&rules[2], r#"{"source": "aws.cloudwatch", "metricType": "MetricType"}"#));
     assert!(!matches(&rules[2], r#"{"source": "aws.ec2", "scope": "Service"}"#));
     // nested $or with numbers: metricId 1234 || spaceId 1000, inside the second branch
-    let nested = r#"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/EC2", "spaceId": 1000.0}"#;
+    let nested =
+        r#"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/EC2", "spaceId": 1000.0}"#;
     assert!(matches(&rules[3], nested));
-    assert!(!matches(&rules[3], r#"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/EC2", "spaceId": 1001}"#));
+    assert!(!matches(
+        &rules[3],
+        r#"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/EC2", "spaceId": 1001}"#
+    ));
     // nested objects inside the branches
     let with_config = r#"{"source": "aws.cloudwatch", "detail": {"state": {"value": "ALARM"}},
         "withConfiguration": {"metrics": [{"metricStat": {"metric": {"namespace": "AWS/EC2"}}}]}}"#;
     assert!(matches(&rules[4], with_config));
-    assert!(matches(&rules[4], r#"{"source": "aws.cloudwatch", "detail": {"state": {"value": "ALARM"}}, "withoutConfiguration": {"metric": {"name": "AWS/Default"}}}"#));
-    assert!(!matches(&rules[4], r#"{"source": "aws.cloudwatch", "detail": {"state": {"value": "OK"}}, "withoutConfiguration": {"metric": {"name": "AWS/Default"}}}"#));
+    assert!(matches(
+        &rules[4],
+        r#"{"source": "aws.cloudwatch", "detail": {"state": {"value": "ALARM"}}, "withoutConfiguration": {"metric": {"name": "AWS/Default"}}}"#
+    ));
+    assert!(!matches(
+        &rules[4],
+        r#"{"source": "aws.cloudwatch", "detail": {"state": {"value": "OK"}}, "withoutConfiguration": {"metric": {"name": "AWS/Default"}}}"#
+    ));
 }
 
 #[test]
@@ -107,7 +120,10 @@ fn rules_using_or_as_a_field_name_keep_working() {
     assert_eq!(rules.len(), 4);
     assert!(matches(&rules[0], r#"{"$or": "10.0.0.7"}"#));
     assert!(!matches(&rules[0], r#"{"$or": "10.0.1.7"}"#));
-    assert!(matches(&rules[1], r#"{"source": "aws.cloudwatch", "$or": {"metricType": "MetricType", "namespace": "AWS/ES"}}"#));
+    assert!(matches(
+        &rules[1],
+        r#"{"source": "aws.cloudwatch", "$or": {"metricType": "MetricType", "namespace": "AWS/ES"}}"#
+    ));
     assert!(!matches(&rules[1], r#"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/ES"}"#));
     assert!(matches(&rules[2], r#"{"time": "2017-10-02T00:00:00Z", "detail": {"$or": 4}}"#));
     assert!(matches(&rules[2], r#"{"time": "2017-10-02T00:00:00Z", "detail": {"$or": "10.1.2.3"}}"#));

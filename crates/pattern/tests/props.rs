@@ -54,9 +54,8 @@ fn fields(min: usize) -> impl Strategy<Value = Vec<(&'static str, Vec<Value>)>> 
     prop::collection::vec((path(), prop::collection::vec(matcher(), 1..3)), min..4).prop_map(|mut fields| {
         let mut kept: Vec<(&str, Vec<Value>)> = Vec::new();
         for (p, m) in fields.drain(..) {
-            let clash = kept.iter().any(|(q, _)| {
-                p == *q || p.starts_with(&format!("{q}.")) || q.starts_with(&format!("{p}."))
-            });
+            let clash =
+                kept.iter().any(|(q, _)| p == *q || p.starts_with(&format!("{q}.")) || q.starts_with(&format!("{p}.")));
             if !clash {
                 kept.push((p, m));
             }

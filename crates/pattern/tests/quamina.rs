@@ -76,8 +76,15 @@ fn wildcard() {
     assert!(matches(escaped, r#"{"example-regex": "a**\\.b"}"#));
     assert!(!matches(escaped, r#"{"example-regex": "axx\\.b"}"#));
     // Only * and \ may follow a backslash; stars may not be adjacent.
-    assert!(Pattern::parse(r#"{"x": [{"wildcard": "a\\.b"}]}"#).unwrap_err().reason().starts_with("Invalid escape character"));
-    assert!(Pattern::parse(r#"{"x": [{"wildcard": "a**b"}]}"#).unwrap_err().reason().starts_with("Consecutive wildcard"));
+    assert!(
+        Pattern::parse(r#"{"x": [{"wildcard": "a\\.b"}]}"#)
+            .unwrap_err()
+            .reason()
+            .starts_with("Invalid escape character")
+    );
+    assert!(
+        Pattern::parse(r#"{"x": [{"wildcard": "a**b"}]}"#).unwrap_err().reason().starts_with("Consecutive wildcard")
+    );
 }
 
 #[test]

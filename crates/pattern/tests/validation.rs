@@ -32,7 +32,10 @@ fn recorded_from_eventbridge() {
             r#"{"detail": {"equal": [{"NUMERIC": ["=", 5]}]}}"#,
             at("Unrecognized match type NUMERIC", r#"{"detail": {"equal": [{"NUMERIC": ["=", 5]}]}}"#, 36),
         ),
-        (r#"{"my_key": [{"EXISTS": true}]}"#, at("Unrecognized match type EXISTS", r#"{"my_key": [{"EXISTS": true}]}"#, 28)),
+        (
+            r#"{"my_key": [{"EXISTS": true}]}"#,
+            at("Unrecognized match type EXISTS", r#"{"my_key": [{"EXISTS": true}]}"#, 28),
+        ),
         (
             r#"{"detail": {"c-count": [{"numeric": [">", 0, ">", 0]}]}}"#,
             at("Bad numeric range operator: >", r#"{"detail": {"c-count": [{"numeric": [">", 0, ">", 0]}]}}"#, 49),
@@ -43,19 +46,33 @@ fn recorded_from_eventbridge() {
         ),
         (
             r#"{"EventBusArn": [{"wildcard": "*:*:*:*:*:event-bus/*"}]}"#,
-            plain("Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character"),
+            plain(
+                "Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character",
+            ),
         ),
         (
             r#"{"EventBusArn": [{"wildcard": "arn:aws:events:us-east-1:**:event-bus/*"}]}"#,
-            at("Consecutive wildcard characters at pos 26", r#"{"EventBusArn": [{"wildcard": "arn:aws:events:us-east-1:**:event-bus/*"}]}"#, 72),
+            at(
+                "Consecutive wildcard characters at pos 26",
+                r#"{"EventBusArn": [{"wildcard": "arn:aws:events:us-east-1:**:event-bus/*"}]}"#,
+                72,
+            ),
         ),
         (
             r#"{"detail-type": [{"equals-ignore-case": ["ec2 instance state-change notification"]}]}"#,
-            at("equals-ignore-case match pattern must be a string", r#"{"detail-type": [{"equals-ignore-case": ["ec2 instance state-change notification"]}]}"#, 42),
+            at(
+                "equals-ignore-case match pattern must be a string",
+                r#"{"detail-type": [{"equals-ignore-case": ["ec2 instance state-change notification"]}]}"#,
+                42,
+            ),
         ),
         (
             r#"{"detail-type": [{"equals-ignore-case": {"prefix": "ec2"}}]}"#,
-            at("equals-ignore-case match pattern must be a string", r#"{"detail-type": [{"equals-ignore-case": {"prefix": "ec2"}}]}"#, 42),
+            at(
+                "equals-ignore-case match pattern must be a string",
+                r#"{"detail-type": [{"equals-ignore-case": {"prefix": "ec2"}}]}"#,
+                42,
+            ),
         ),
         (
             r#"{"detail": {"state": [{"anything-but": {"equals-ignore-case": 123}}]}}"#,
@@ -73,39 +90,82 @@ fn recorded_from_eventbridge() {
                 67,
             ),
         ),
-        (r#"{"EventBusArn": [{"wildcard": 123}]}"#, at("wildcard match pattern must be a string", r#"{"EventBusArn": [{"wildcard": 123}]}"#, 34)),
+        (
+            r#"{"EventBusArn": [{"wildcard": 123}]}"#,
+            at("wildcard match pattern must be a string", r#"{"EventBusArn": [{"wildcard": 123}]}"#, 34),
+        ),
         (
             r#"{"EventBusArn": [{"wildcard": ["arn:aws:events:*:event-bus/*"]}]}"#,
-            at("wildcard match pattern must be a string", r#"{"EventBusArn": [{"wildcard": ["arn:aws:events:*:event-bus/*"]}]}"#, 32),
+            at(
+                "wildcard match pattern must be a string",
+                r#"{"EventBusArn": [{"wildcard": ["arn:aws:events:*:event-bus/*"]}]}"#,
+                32,
+            ),
         ),
         (
             r#"{"detail": {"state": [{"anything-but": {"wildcard": [123, "*/dir/*"]}}]}}"#,
-            twice("wildcard match pattern must be a string", r#"{"detail": {"state": [{"anything-but": {"wildcard": [123, "*/dir/*"]}}]}}"#, 57),
+            twice(
+                "wildcard match pattern must be a string",
+                r#"{"detail": {"state": [{"anything-but": {"wildcard": [123, "*/dir/*"]}}]}}"#,
+                57,
+            ),
         ),
         (
             r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": 123}}]}}"#,
-            at("wildcard match pattern must be a string", r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": 123}}]}}"#, 59),
+            at(
+                "wildcard match pattern must be a string",
+                r#"{"detail": {"FilePath": [{"anything-but": {"wildcard": 123}}]}}"#,
+                59,
+            ),
         ),
         (
             r#"{"detail": {"FileName": [{"anything-but": {"suffix": [123, ".txt"]}}]}}"#,
-            twice("prefix/suffix match pattern must be a string", r#"{"detail": {"FileName": [{"anything-but": {"suffix": [123, ".txt"]}}]}}"#, 58),
+            twice(
+                "prefix/suffix match pattern must be a string",
+                r#"{"detail": {"FileName": [{"anything-but": {"suffix": [123, ".txt"]}}]}}"#,
+                58,
+            ),
         ),
         (
             r#"{"detail": {"FileName": [{"anything-but": {"suffix": 123}}]}}"#,
-            at("prefix/suffix match pattern must be a string", r#"{"detail": {"FileName": [{"anything-but": {"suffix": 123}}]}}"#, 57),
+            at(
+                "prefix/suffix match pattern must be a string",
+                r#"{"detail": {"FileName": [{"anything-but": {"suffix": 123}}]}}"#,
+                57,
+            ),
         ),
         (
             r#"{"detail": {"state": [{"anything-but": {"prefix": [123, "test"]}}]}}"#,
-            twice("prefix/suffix match pattern must be a string", r#"{"detail": {"state": [{"anything-but": {"prefix": [123, "test"]}}]}}"#, 55),
+            twice(
+                "prefix/suffix match pattern must be a string",
+                r#"{"detail": {"state": [{"anything-but": {"prefix": [123, "test"]}}]}}"#,
+                55,
+            ),
         ),
         (
             r#"{"detail": {"state": [{"anything-but": {"prefix": 123}}]}}"#,
-            at("prefix/suffix match pattern must be a string", r#"{"detail": {"state": [{"anything-but": {"prefix": 123}}]}}"#, 54),
+            at(
+                "prefix/suffix match pattern must be a string",
+                r#"{"detail": {"state": [{"anything-but": {"prefix": 123}}]}}"#,
+                54,
+            ),
         ),
-        (r#"{"time": [{"prefix": ["2022-07-13"]}]}"#, at("prefix match pattern must be a string", r#"{"time": [{"prefix": ["2022-07-13"]}]}"#, 23)),
-        (r#"{"time": [{"prefix": 123}]}"#, at("prefix match pattern must be a string", r#"{"time": [{"prefix": 123}]}"#, 25)),
-        (r#"{"FileName": [{"suffix": 123}]}"#, at("suffix match pattern must be a string", r#"{"FileName": [{"suffix": 123}]}"#, 29)),
-        (r#"{"FileName": [{"suffix": [".png"]}]}"#, at("suffix match pattern must be a string", r#"{"FileName": [{"suffix": [".png"]}]}"#, 27)),
+        (
+            r#"{"time": [{"prefix": ["2022-07-13"]}]}"#,
+            at("prefix match pattern must be a string", r#"{"time": [{"prefix": ["2022-07-13"]}]}"#, 23),
+        ),
+        (
+            r#"{"time": [{"prefix": 123}]}"#,
+            at("prefix match pattern must be a string", r#"{"time": [{"prefix": 123}]}"#, 25),
+        ),
+        (
+            r#"{"FileName": [{"suffix": 123}]}"#,
+            at("suffix match pattern must be a string", r#"{"FileName": [{"suffix": 123}]}"#, 29),
+        ),
+        (
+            r#"{"FileName": [{"suffix": [".png"]}]}"#,
+            at("suffix match pattern must be a string", r#"{"FileName": [{"suffix": [".png"]}]}"#, 27),
+        ),
         (
             r#"{"detail": {"FileName": [{"anything-but": {"prefix": {"equals-ignore-case": "file"}}}]}}"#,
             at(
@@ -123,14 +183,27 @@ fn recorded_from_eventbridge() {
             ),
         ),
         (r#"{"detail": {"sourceIPAddress": [{"cidr": "10.0.0.0"}]}}"#, plain("Malformed CIDR, one '/' required")),
-        (r#"{"detail": {"sourceIPAddress": [{"cidr": "10.0.0.0/abc"}]}}"#, plain("Malformed CIDR, mask bits must be an integer")),
+        (
+            r#"{"detail": {"sourceIPAddress": [{"cidr": "10.0.0.0/abc"}]}}"#,
+            plain("Malformed CIDR, mask bits must be an integer"),
+        ),
         (r#"{"detail": {"sourceIPAddress": [{"cidr": "xx.11.xx/24"}]}}"#, plain("Nonstandard IP address: xx.11.xx")),
-        (r#"{"detail": {"sourceIPAddress": [{"cidr": "xxxx:db8:1234:1a00::/56"}]}}"#, plain("Nonstandard IP address: xxxx:db8:1234:1a00::")),
+        (
+            r#"{"detail": {"sourceIPAddress": [{"cidr": "xxxx:db8:1234:1a00::/56"}]}}"#,
+            plain("Nonstandard IP address: xxxx:db8:1234:1a00::"),
+        ),
         (
             r#"{"detail": {"sourceIPAddress": [{"cidr": ["bad-type"]}]}}"#,
-            at("prefix match pattern must be a string", r#"{"detail": {"sourceIPAddress": [{"cidr": ["bad-type"]}]}}"#, 43),
+            at(
+                "prefix match pattern must be a string",
+                r#"{"detail": {"sourceIPAddress": [{"cidr": ["bad-type"]}]}}"#,
+                43,
+            ),
         ),
-        (r#"["not", "a", "dict", "but valid json"]"#, at("Filter is not an object", r#"["not", "a", "dict", "but valid json"]"#, 2)),
+        (
+            r#"["not", "a", "dict", "but valid json"]"#,
+            at("Filter is not an object", r#"["not", "a", "dict", "but valid json"]"#, 2),
+        ),
         (
             r#"{"source": ["aws.health"], "detail": {}}"#,
             at("Empty objects are not allowed", r#"{"source": ["aws.health"], "detail": {}}"#, 40),
@@ -176,9 +249,21 @@ fn event_ruler_compiler_messages() {
         (r#"{"a": [{"exists": true, "x": 1}]}"#, "Only one key allowed in match expression", 31),
         (r#"{"a": [{"anything-but": {}}]}"#, "Anything-But expression name not found", 27),
         (r#"{"a": [{"anything-but": {"numeric": 1}}]}"#, "Unsupported anything-but pattern: numeric", 38),
-        (r#"{"a": [{"anything-but": null}]}"#, "Value of anything-but must be an array or single string/number value.", 29),
-        (r#"{"a": [{"anything-but": ["x", 1]}]}"#, "Inside anything but list, either all values are number or string, mixed type is not supported", 33),
-        (r#"{"a": [{"anything-but": []}]}"#, "Inside anything but list, either all values are number or string, mixed type is not supported", 27),
+        (
+            r#"{"a": [{"anything-but": null}]}"#,
+            "Value of anything-but must be an array or single string/number value.",
+            29,
+        ),
+        (
+            r#"{"a": [{"anything-but": ["x", 1]}]}"#,
+            "Inside anything but list, either all values are number or string, mixed type is not supported",
+            33,
+        ),
+        (
+            r#"{"a": [{"anything-but": []}]}"#,
+            "Inside anything but list, either all values are number or string, mixed type is not supported",
+            27,
+        ),
         (r#"{"a": [{"anything-but": "x", "y": 1}]}"#, "Too many elements in numeric expression", 36),
         (r#"{"a": [{"anything-but": {"prefix": "x", "y": 1}}]}"#, "Too many elements in numeric expression", 47),
         (r#"{"a": [{"anything-but": {"prefix": ""}}]}"#, "Null prefix/suffix not allowed", 38),

@@ -12,21 +12,12 @@ const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us
 
 const HEADERS: [(&str, &str); 9] = [
     ("Host", "sts.us-east-1.amazonaws.com"),
-    (
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=utf-8",
-    ),
-    (
-        "User-Agent",
-        "Botocore/1.44.5 ua/2.1 os/linux lang/python#3.11.7",
-    ),
+    ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+    ("User-Agent", "Botocore/1.44.5 ua/2.1 os/linux lang/python#3.11.7"),
     ("X-Amz-Date", "20150830T123600Z"),
     ("X-Amz-Security-Token", "FQoGZXIvYXdzEXAMPLE//token+="),
     ("Authorization", AUTHORIZATION),
-    (
-        "amz-sdk-invocation-id",
-        "8231c3ca-b51f-4404-b43e-82a61984f796",
-    ),
+    ("amz-sdk-invocation-id", "8231c3ca-b51f-4404-b43e-82a61984f796"),
     ("amz-sdk-request", "attempt=1; max=3"),
     ("Content-Length", "43"),
 ];

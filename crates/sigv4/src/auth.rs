@@ -28,38 +28,22 @@ pub struct Scope {
 impl Scope {
     /// Checks the scope against the service that received the request and the regions it
     /// answers for, reporting both problems at once as AWS does.
-    pub fn check(
-        &self,
-        service: &str,
-        region_is_valid: impl FnOnce(&str) -> bool,
-    ) -> Result<(), Error> {
+    pub fn check(&self, service: &str, region_is_valid: impl FnOnce(&str) -> bool) -> Result<(), Error> {
         let mut problems = Vec::new();
         if !region_is_valid(&self.region) {
-            problems.push(ScopeProblem::Region {
-                region: self.region.clone(),
-            });
+            problems.push(ScopeProblem::Region { region: self.region.clone() });
         }
         if self.service != service {
-            problems.push(ScopeProblem::Service {
-                expected: service.to_owned(),
-            });
+            problems.push(ScopeProblem::Service { expected: service.to_owned() });
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidCredentialScope { problems })
-        }
+        if problems.is_empty() { Ok(()) } else { Err(Error::InvalidCredentialScope { problems }) }
     }
 }
 
 impl fmt::Display for Scope {
     /// `date/region/service/aws4_request`, as in the string to sign.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{TERMINATOR}",
-            self.date, self.region, self.service
-        )
+        write!(f, "{}/{}/{}/{TERMINATOR}", self.date, self.region, self.service)
     }
 }
 
@@ -102,10 +86,7 @@ impl fmt::Debug for Auth {
             .field("signed_headers", &self.signed_headers)
             .field("signature", &self.signature)
             .field("amz_date", &self.amz_date)
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("security_token", &self.security_token.as_ref().map(|_| "<redacted>"))
             .field("kind", &self.kind)
             .finish()
     }
@@ -150,9 +131,7 @@ fn present(value: Option<&str>) -> Option<&str> {
 }
 
 fn signs(signed_headers: &str, name: &str) -> bool {
-    signed_headers
-        .split(';')
-        .any(|h| h.eq_ignore_ascii_case(name))
+    signed_headers.split(';').any(|h| h.eq_ignore_ascii_case(name))
 }
 
 fn parse_header(req: &Request<'_>, authorization: &str) -> Result<Auth, Error> {
@@ -160,14 +139,9 @@ fn parse_header(req: &Request<'_>, authorization: &str) -> Result<Auth, Error> {
     if !authorization.starts_with("AWS4-") {
         return Err(Error::MissingAuthenticationToken);
     }
-    let (algorithm, params) = authorization
-        .split_once(char::is_whitespace)
-        .unwrap_or((authorization, ""));
+    let (algorithm, params) = authorization.split_once(char::is_whitespace).unwrap_or((authorization, ""));
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
-    for pair in params
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|p| !p.is_empty())
-    {
+    for pair in params.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()) {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(Error::MalformedAuthorizationPair {
                 pair: pair.to_owned(),
@@ -187,34 +161,24 @@ fn parse_header(req: &Request<'_>, authorization: &str) -> Result<Auth, Error> {
         Some(d) => ("x-amz-date", Some(d)),
         None => ("date", req.header("date")),
     };
-    let (credential, signed_headers, signature, date) = match (
-        present(credential),
-        present(signed_headers),
-        present(signature),
-        present(date),
-    ) {
-        (Some(c), Some(h), Some(s), Some(d)) => (c, h, s, d),
-        (c, h, s, d) => {
-            let missing = [("Credential", c), ("Signature", s), ("SignedHeaders", h)]
-                .into_iter()
-                .filter_map(|(name, v)| v.is_none().then_some(name))
-                .collect();
-            return Err(Error::IncompleteAuthorization {
-                missing,
-                missing_date: d.is_none(),
-                authorization: authorization.to_owned(),
-            });
-        }
-    };
-    let parsed = if amz_date.is_some() {
-        parse_amz_date(date)
-    } else {
-        parse_http_date(date)
-    };
+    let (credential, signed_headers, signature, date) =
+        match (present(credential), present(signed_headers), present(signature), present(date)) {
+            (Some(c), Some(h), Some(s), Some(d)) => (c, h, s, d),
+            (c, h, s, d) => {
+                let missing = [("Credential", c), ("Signature", s), ("SignedHeaders", h)]
+                    .into_iter()
+                    .filter_map(|(name, v)| v.is_none().then_some(name))
+                    .collect();
+                return Err(Error::IncompleteAuthorization {
+                    missing,
+                    missing_date: d.is_none(),
+                    authorization: authorization.to_owned(),
+                });
+            }
+        };
+    let parsed = if amz_date.is_some() { parse_amz_date(date) } else { parse_http_date(date) };
     let Some(amz_date) = parsed else {
-        return Err(Error::InvalidDate {
-            value: date.to_owned(),
-        });
+        return Err(Error::InvalidDate { value: date.to_owned() });
     };
     if !signs(signed_headers, "host") {
         return Err(Error::HostNotSigned);
@@ -236,14 +200,8 @@ fn parse_header(req: &Request<'_>, authorization: &str) -> Result<Auth, Error> {
 /// The parameters a presigned URL must carry. AWS's Coral services do not require
 /// `X-Amz-Expires` (they ignore it and allow 15 minutes); every SDK sends it, and without it a
 /// URL would have no lifetime, so it is required here, reported in AWS's words for the others.
-const QUERY_PARAMS: [&str; 6] = [
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    SIGNATURE_PARAM,
-    "X-Amz-SignedHeaders",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-];
+const QUERY_PARAMS: [&str; 6] =
+    ["X-Amz-Algorithm", "X-Amz-Credential", SIGNATURE_PARAM, "X-Amz-SignedHeaders", "X-Amz-Date", "X-Amz-Expires"];
 
 fn parse_query(req: &Request<'_>) -> Result<Auth, Error> {
     // The first occurrence of each parameter wins, as with AWS.
@@ -251,37 +209,21 @@ fn parse_query(req: &Request<'_>) -> Result<Auth, Error> {
     let mut security_token = None;
     for (k, v) in query_pairs(req.query) {
         let key = decode(k);
-        if let Some(slot) = QUERY_PARAMS
-            .iter()
-            .zip(&mut found)
-            .find_map(|(p, slot)| (*p == key).then_some(slot))
-        {
+        if let Some(slot) = QUERY_PARAMS.iter().zip(&mut found).find_map(|(p, slot)| (*p == key).then_some(slot)) {
             slot.get_or_insert_with(|| decode(v));
         } else if key == "X-Amz-Security-Token" && security_token.is_none() {
             security_token = Some(decode(v).into_owned());
         }
     }
     let found = found.map(|v| v.filter(|v| !v.is_empty()));
-    let missing: Vec<&'static str> = QUERY_PARAMS
-        .iter()
-        .zip(&found)
-        .filter_map(|(name, v)| v.is_none().then_some(*name))
-        .collect();
-    let [
-        Some(algorithm),
-        Some(credential),
-        Some(signature),
-        Some(signed_headers),
-        Some(date),
-        Some(expires),
-    ] = found
+    let missing: Vec<&'static str> =
+        QUERY_PARAMS.iter().zip(&found).filter_map(|(name, v)| v.is_none().then_some(*name)).collect();
+    let [Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date), Some(expires)] = found
     else {
         return Err(Error::IncompleteQueryAuth { missing });
     };
     let Some(amz_date) = parse_amz_date(&date) else {
-        return Err(Error::InvalidDate {
-            value: date.into_owned(),
-        });
+        return Err(Error::InvalidDate { value: date.into_owned() });
     };
     let expires_secs = parse_expires(&expires)?;
     if !signs(&signed_headers, "host") {
@@ -325,40 +267,27 @@ fn parse_expires(value: &str) -> Result<u32, Error> {
 /// credential's shape and its scope's terminator and date.
 fn finish(raw: Raw<'_>) -> Result<Auth, Error> {
     if raw.algorithm != ALGORITHM {
-        return Err(Error::UnsupportedAlgorithm {
-            algorithm: raw.algorithm.to_owned(),
-        });
+        return Err(Error::UnsupportedAlgorithm { algorithm: raw.algorithm.to_owned() });
     }
     // AWS ignores trailing slashes in the credential.
     let trimmed = raw.credential.trim_end_matches('/');
     let parts: Vec<&str> = trimmed.split('/').collect();
     let [key, date, region, service, terminator] = parts.as_slice() else {
-        return Err(Error::MalformedCredential {
-            credential: raw.credential.into_owned(),
-        });
+        return Err(Error::MalformedCredential { credential: raw.credential.into_owned() });
     };
     let mut problems = Vec::new();
     if *terminator != TERMINATOR {
-        problems.push(ScopeProblem::Terminator {
-            found: (*terminator).to_owned(),
-        });
+        problems.push(ScopeProblem::Terminator { found: (*terminator).to_owned() });
     }
     if Some(*date) != format_amz_date(raw.amz_date).get(..8) {
-        problems.push(ScopeProblem::Date {
-            scope_date: (*date).to_owned(),
-            signed_at: raw.amz_date,
-        });
+        problems.push(ScopeProblem::Date { scope_date: (*date).to_owned(), signed_at: raw.amz_date });
     }
     if !problems.is_empty() {
         return Err(Error::InvalidCredentialScope { problems });
     }
     Ok(Auth {
         access_key_id: (*key).to_owned(),
-        scope: Scope {
-            date: (*date).to_owned(),
-            region: (*region).to_owned(),
-            service: (*service).to_owned(),
-        },
+        scope: Scope { date: (*date).to_owned(), region: (*region).to_owned(), service: (*service).to_owned() },
         signed_headers: raw.signed_headers.split(';').map(str::to_owned).collect(),
         signature: raw.signature.into_owned(),
         amz_date: raw.amz_date,

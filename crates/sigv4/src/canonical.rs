@@ -7,11 +7,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_e
 use crate::{AuthKind, Request};
 
 /// SigV4's URI encoding: everything but the unreserved characters of RFC 3986.
-pub(crate) const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+pub(crate) const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// The same, keeping `/` as the path separator.
 const PATH_ENCODE: &AsciiSet = &URI_ENCODE.remove(b'/');
@@ -42,11 +38,7 @@ pub fn canonical_request<S: AsRef<str>>(
 
 /// Everything of the canonical request but the payload hash, so a verifier can try several
 /// hashes without redoing the rest.
-pub(crate) fn canonical_prefix<S: AsRef<str>>(
-    req: &Request<'_>,
-    signed_headers: &[S],
-    kind: AuthKind,
-) -> String {
+pub(crate) fn canonical_prefix<S: AsRef<str>>(req: &Request<'_>, signed_headers: &[S], kind: AuthKind) -> String {
     let presigned = matches!(kind, AuthKind::Presigned { .. });
     let mut out = String::with_capacity(256 + req.path.len() + req.query.len());
     out.push_str(req.method);
@@ -100,10 +92,7 @@ fn reencode(component: &str) -> String {
 /// The query's `key=value` pairs, decoded; empty pairs (from `&&` or a trailing `&`) are
 /// skipped, a pair without `=` has an empty value.
 pub(crate) fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| pair.split_once('=').unwrap_or((pair, "")))
 }
 
 fn push_canonical_query(out: &mut String, query: &str, presigned: bool) {
@@ -124,19 +113,13 @@ fn push_canonical_query(out: &mut String, query: &str, presigned: bool) {
 }
 
 fn cmp_ignore_case(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// `name:value` lines for the signed headers, in the order of the list. Repeated headers are
 /// joined with `,` in the order received; each value is trimmed and its runs of whitespace
 /// (including the line breaks of folded headers) collapsed to one space.
-fn push_canonical_headers<S: AsRef<str>>(
-    out: &mut String,
-    headers: &[(&str, &str)],
-    signed_headers: &[S],
-) {
+fn push_canonical_headers<S: AsRef<str>>(out: &mut String, headers: &[(&str, &str)], signed_headers: &[S]) {
     // Sorting once keeps the cost O((h + s) log h) whatever the number of headers or signed
     // names; the stable sort keeps repeated headers in the order received.
     let mut sorted: Vec<&(&str, &str)> = headers.iter().collect();
@@ -205,25 +188,15 @@ mod tests {
         assert_eq!(query("k=%7e%2d", false), "k=~-");
         assert_eq!(query("k=%zz%4", false), "k=%25zz%254");
         assert_eq!(query("k=%FF", false), "k=%FF");
-        assert_eq!(
-            query("%E1%88%B4=Value1&Param=Value2", false),
-            "%E1%88%B4=Value1&Param=Value2"
-        );
-        assert_eq!(
-            query("X-Amz-Signature=ab&a=1", false),
-            "X-Amz-Signature=ab&a=1"
-        );
+        assert_eq!(query("%E1%88%B4=Value1&Param=Value2", false), "%E1%88%B4=Value1&Param=Value2");
+        assert_eq!(query("X-Amz-Signature=ab&a=1", false), "X-Amz-Signature=ab&a=1");
         assert_eq!(query("X-Amz-Signature=ab&a=1", true), "a=1");
         assert_eq!(query("X%2DAmz-Signature=ab&a=1", true), "a=1");
     }
 
     #[test]
     fn headers_are_trimmed_joined_and_matched_without_case() {
-        let headers = [
-            ("My-Header1", "  a   b\n\t c "),
-            ("host", "example.com"),
-            ("MY-HEADER1", "second"),
-        ];
+        let headers = [("My-Header1", "  a   b\n\t c "), ("host", "example.com"), ("MY-HEADER1", "second")];
         let mut out = String::new();
         push_canonical_headers(&mut out, &headers, &["host", "my-header1", "absent"]);
         assert_eq!(out, "host:example.com\nmy-header1:a b c,second\nabsent:\n");

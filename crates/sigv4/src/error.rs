@@ -189,9 +189,9 @@ impl Error {
             | Self::HostNotSigned
             | Self::DateNotSigned
             | Self::SignatureDoesNotMatch { .. } => ErrorKind::SignatureDoesNotMatch,
-            Self::SignatureExpired { .. }
-            | Self::SignatureNotYetCurrent { .. }
-            | Self::PresignedUrlExpired => ErrorKind::SignatureExpired,
+            Self::SignatureExpired { .. } | Self::SignatureNotYetCurrent { .. } | Self::PresignedUrlExpired => {
+                ErrorKind::SignatureExpired
+            }
             Self::InvalidClientTokenId => ErrorKind::InvalidClientTokenId,
             Self::ExpiredToken => ErrorKind::ExpiredToken,
         }
@@ -207,9 +207,9 @@ impl fmt::Display for Error {
         let skew_mins = MAX_CLOCK_SKEW_SECS / 60;
         match self {
             Self::MissingAuthenticationToken => f.write_str("Request is missing Authentication Token"),
-            Self::HeaderAndQueryAuth => f.write_str(
-                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
-            ),
+            Self::HeaderAndQueryAuth => {
+                f.write_str("Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.")
+            }
             Self::MalformedAuthorizationPair { pair, authorization } => write!(
                 f,
                 "'{pair}' not a valid key=value pair (missing equal-sign) in Authorization header: \
@@ -236,24 +236,21 @@ impl fmt::Display for Error {
                 f,
                 "Date must be in ISO-8601 'basic format'. Got '{value}'. See http://en.wikipedia.org/wiki/ISO_8601"
             ),
-            Self::UnsupportedAlgorithm { algorithm } => write!(
-                f,
-                "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). "
-            ),
+            Self::UnsupportedAlgorithm { algorithm } => {
+                write!(f, "Unsupported AWS 'algorithm': '{algorithm}' (only AWS4-HMAC-SHA256 for now). ")
+            }
             Self::MalformedCredential { credential } => write!(
                 f,
                 "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, \
                  got '{credential}'"
             ),
-            Self::InvalidCredentialScope { problems } => {
-                problems.iter().try_for_each(|p| write!(f, "{p}"))
-            }
+            Self::InvalidCredentialScope { problems } => problems.iter().try_for_each(|p| write!(f, "{p}")),
             Self::HostNotSigned => {
                 f.write_str("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
             }
-            Self::DateNotSigned => f.write_str(
-                "'X-Amz-Date' or 'Date' must be a 'SignedHeader' in the AWS Authorization.",
-            ),
+            Self::DateNotSigned => {
+                f.write_str("'X-Amz-Date' or 'Date' must be a 'SignedHeader' in the AWS Authorization.")
+            }
             Self::InvalidExpires(problem) => write!(f, "{problem}"),
             Self::SignatureDoesNotMatch { canonical_request, string_to_sign } => write!(
                 f,
@@ -275,9 +272,7 @@ impl fmt::Display for Error {
                 format_amz_date(*now),
             ),
             Self::PresignedUrlExpired => f.write_str("Request has expired"),
-            Self::InvalidClientTokenId => {
-                f.write_str("The security token included in the request is invalid.")
-            }
+            Self::InvalidClientTokenId => f.write_str("The security token included in the request is invalid."),
             Self::ExpiredToken => f.write_str("The security token included in the request is expired"),
         }
     }
@@ -290,25 +285,15 @@ impl fmt::Display for ScopeProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Region { region } => {
-                write!(
-                    f,
-                    "Credential should be scoped to a valid region, not '{region}'. "
-                )
+                write!(f, "Credential should be scoped to a valid region, not '{region}'. ")
             }
             Self::Service { expected } => {
-                write!(
-                    f,
-                    "Credential should be scoped to correct service: '{expected}'. "
-                )
+                write!(f, "Credential should be scoped to correct service: '{expected}'. ")
             }
-            Self::Terminator { found } => write!(
-                f,
-                "Credential should be scoped with a valid terminator: 'aws4_request', not '{found}'. "
-            ),
-            Self::Date {
-                scope_date,
-                signed_at,
-            } => {
+            Self::Terminator { found } => {
+                write!(f, "Credential should be scoped with a valid terminator: 'aws4_request', not '{found}'. ")
+            }
+            Self::Date { scope_date, signed_at } => {
                 let amz = format_amz_date(*signed_at);
                 let day = amz.get(..8).unwrap_or_default();
                 write!(

@@ -77,10 +77,7 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// The values of every header named `name` (any case), in the order received.
     pub fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a str> + 's {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
     }
 
     /// The first value of the header named `name` (any case), trimmed.

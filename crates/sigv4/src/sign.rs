@@ -61,11 +61,7 @@ pub fn signing_key(secret: &SecretKey, date: &str, region: &str, service: &str) 
 
 /// The string to sign: algorithm, signing time, scope and the hash of the canonical request.
 pub fn string_to_sign(amz_date: Timestamp, scope: &Scope, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{}\n{scope}\n{}",
-        format_amz_date(amz_date),
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{}\n{scope}\n{}", format_amz_date(amz_date), sha256_hex(canonical_request.as_bytes()))
 }
 
 /// The raw HMAC of `string_to_sign`; [`signature`] is its hex form.
@@ -107,11 +103,7 @@ fn names_to_sign(req: &Request<'_>, extra: &[&str]) -> Vec<String> {
 fn scope_for(time: Timestamp, region: &str, service: &str) -> (String, Scope) {
     let amz_date = format_amz_date(time);
     let date = amz_date.get(..8).unwrap_or_default().to_owned();
-    let scope = Scope {
-        date,
-        region: region.to_owned(),
-        service: service.to_owned(),
-    };
+    let scope = Scope { date, region: region.to_owned(), service: service.to_owned() };
     (amz_date, scope)
 }
 
@@ -131,9 +123,7 @@ impl SignedHeaders {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         [
             Some(("X-Amz-Date", self.x_amz_date.as_str())),
-            self.x_amz_security_token
-                .as_deref()
-                .map(|t| ("X-Amz-Security-Token", t)),
+            self.x_amz_security_token.as_deref().map(|t| ("X-Amz-Security-Token", t)),
             Some(("Authorization", self.authorization.as_str())),
         ]
         .into_iter()
@@ -146,10 +136,7 @@ impl fmt::Debug for SignedHeaders {
         f.debug_struct("SignedHeaders")
             .field("authorization", &self.authorization)
             .field("x_amz_date", &self.x_amz_date)
-            .field(
-                "x_amz_security_token",
-                &self.x_amz_security_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("x_amz_security_token", &self.x_amz_security_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -159,36 +146,19 @@ impl fmt::Debug for SignedHeaders {
 /// credentials, `X-Amz-Security-Token`) headers this returns. Any `Authorization`,
 /// `X-Amz-Date` or `X-Amz-Security-Token` already in `req` is ignored: the caller replaces them
 /// with the returned headers. `req` must carry a `Host` header, which verifiers require.
-pub fn sign(
-    req: &Request<'_>,
-    creds: &Credentials,
-    region: &str,
-    service: &str,
-    time: Timestamp,
-) -> SignedHeaders {
+pub fn sign(req: &Request<'_>, creds: &Credentials, region: &str, service: &str, time: Timestamp) -> SignedHeaders {
     let (amz_date, scope) = scope_for(time, region, service);
     let token = creds.session_token.as_deref();
     let own: Vec<(&str, &str)> = req
         .headers
         .iter()
-        .filter(|(name, _)| {
-            !["x-amz-date", "x-amz-security-token"]
-                .iter()
-                .any(|n| name.eq_ignore_ascii_case(n))
-        })
+        .filter(|(name, _)| !["x-amz-date", "x-amz-security-token"].iter().any(|n| name.eq_ignore_ascii_case(n)))
         .copied()
         .chain([("x-amz-date", amz_date.as_str())])
         .chain(token.map(|t| ("x-amz-security-token", t)))
         .collect();
-    let extra: &[&str] = if token.is_some() {
-        &["x-amz-date", "x-amz-security-token"]
-    } else {
-        &["x-amz-date"]
-    };
-    let signed = Request {
-        headers: &own,
-        ..*req
-    };
+    let extra: &[&str] = if token.is_some() { &["x-amz-date", "x-amz-security-token"] } else { &["x-amz-date"] };
+    let signed = Request { headers: &own, ..*req };
     let names = names_to_sign(&signed, extra);
     let creq = canonical_request(&signed, &names, &payload_hash(&signed), AuthKind::Header);
     let key = signing_key(&creds.secret_access_key, &scope.date, region, service);
@@ -256,17 +226,10 @@ pub fn presign(
         let _ = write!(query, "&X-Amz-Security-Token={}", enc(token));
     }
     let kind = AuthKind::Presigned { expires_secs };
-    let signed = Request {
-        query: &query,
-        ..*req
-    };
+    let signed = Request { query: &query, ..*req };
     let creq = canonical_request(&signed, &names, &payload_hash(&signed), kind);
     let key = signing_key(&creds.secret_access_key, &scope.date, region, service);
-    let _ = write!(
-        query,
-        "&X-Amz-Signature={}",
-        signature(&key, &string_to_sign(time, &scope, &creq))
-    );
+    let _ = write!(query, "&X-Amz-Signature={}", signature(&key, &string_to_sign(time, &scope, &creq)));
     query
 }
 
@@ -277,36 +240,15 @@ mod tests {
     #[test]
     fn signing_key_matches_aws_documentation() {
         // The worked example of AWS's "Deriving the signing key" documentation.
-        let key = signing_key(
-            &SecretKey::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
-            "20120215",
-            "us-east-1",
-            "iam",
-        );
-        assert_eq!(
-            hex::encode(key.0),
-            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
-        );
+        let key =
+            signing_key(&SecretKey::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), "20120215", "us-east-1", "iam");
+        assert_eq!(hex::encode(key.0), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
     }
 
     #[test]
     fn unsignable_headers_are_left_out() {
-        let headers = [
-            ("Host", "h"),
-            ("User-Agent", "ua"),
-            ("X-Foo", "1"),
-            ("x-foo", "2"),
-        ];
-        let req = Request {
-            method: "GET",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
-        assert_eq!(
-            names_to_sign(&req, &["x-amz-date"]),
-            ["host", "x-amz-date", "x-foo"]
-        );
+        let headers = [("Host", "h"), ("User-Agent", "ua"), ("X-Foo", "1"), ("x-foo", "2")];
+        let req = Request { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
+        assert_eq!(names_to_sign(&req, &["x-amz-date"]), ["host", "x-amz-date", "x-foo"]);
     }
 }

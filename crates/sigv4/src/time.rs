@@ -15,21 +15,11 @@ pub(crate) fn parse_amz_date(s: &str) -> Option<Timestamp> {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i16> {
-        b.get(range)?.iter().try_fold(0i16, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + i16::from(d - b'0'))
-        })
+        b.get(range)?.iter().try_fold(0i16, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i16::from(d - b'0')))
     };
     let small = |range| num(range).and_then(|v| i8::try_from(v).ok());
-    let dt = DateTime::new(
-        num(0..4)?,
-        small(4..6)?,
-        small(6..8)?,
-        small(9..11)?,
-        small(11..13)?,
-        small(13..15)?,
-        0,
-    )
-    .ok()?;
+    let dt =
+        DateTime::new(num(0..4)?, small(4..6)?, small(6..8)?, small(9..11)?, small(11..13)?, small(13..15)?, 0).ok()?;
     TimeZone::UTC.to_timestamp(dt).ok()
 }
 
@@ -42,22 +32,13 @@ pub(crate) fn parse_http_date(s: &str) -> Option<Timestamp> {
 /// Formats as `YYYYMMDDTHHMMSSZ` (UTC, whole seconds).
 pub(crate) fn format_amz_date(ts: Timestamp) -> String {
     let dt = TimeZone::UTC.to_datetime(ts);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    )
+    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", dt.year(), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second())
 }
 
 /// `ts` moved by `secs`, or `ts` itself at the edges of the representable range (only used to
 /// word error messages, so saturating silently is enough).
 pub(crate) fn shifted(ts: Timestamp, secs: i64) -> Timestamp {
-    ts.checked_add(SignedDuration::from_secs(secs))
-        .unwrap_or(ts)
+    ts.checked_add(SignedDuration::from_secs(secs)).unwrap_or(ts)
 }
 
 #[cfg(test)]

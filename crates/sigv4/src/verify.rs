@@ -20,19 +20,13 @@ impl Auth {
         let skew = i128::from(MAX_CLOCK_SKEW_SECS) * NANOS_PER_SEC;
         let (signed, current) = (self.amz_date.as_nanosecond(), now.as_nanosecond());
         if signed > current + skew {
-            return Err(Error::SignatureNotYetCurrent {
-                signed_at: self.amz_date,
-                now,
-            });
+            return Err(Error::SignatureNotYetCurrent { signed_at: self.amz_date, now });
         }
         match self.kind {
-            AuthKind::Header if signed < current - skew => Err(Error::SignatureExpired {
-                signed_at: self.amz_date,
-                now,
-            }),
-            AuthKind::Presigned { expires_secs }
-                if current > signed + i128::from(expires_secs) * NANOS_PER_SEC =>
-            {
+            AuthKind::Header if signed < current - skew => {
+                Err(Error::SignatureExpired { signed_at: self.amz_date, now })
+            }
+            AuthKind::Presigned { expires_secs } if current > signed + i128::from(expires_secs) * NANOS_PER_SEC => {
                 Err(Error::PresignedUrlExpired)
             }
             _ => Ok(()),
@@ -49,19 +43,9 @@ impl Auth {
 /// either way (botocore and the AWS SDKs hash the empty body except for S3, other presigners
 /// use `UNSIGNED-PAYLOAD`), so both are accepted. The scope's region and service are not
 /// checked here (see [`Scope::check`](crate::Scope::check)).
-pub fn verify(
-    req: &Request<'_>,
-    auth: &Auth,
-    secret: &SecretKey,
-    now: Timestamp,
-) -> Result<(), Error> {
+pub fn verify(req: &Request<'_>, auth: &Auth, secret: &SecretKey, now: Timestamp) -> Result<(), Error> {
     auth.check_time(now)?;
-    let key = signing_key(
-        secret,
-        &auth.scope.date,
-        &auth.scope.region,
-        &auth.scope.service,
-    );
+    let key = signing_key(secret, &auth.scope.date, &auth.scope.region, &auth.scope.service);
     // A signature that is not 64 hex digits matches nothing; it is still compared so the
     // failure takes the same path.
     let mut provided = [0u8; 32];
@@ -76,13 +60,9 @@ pub fn verify(
         (matches, canonical_request, string_to_sign)
     };
     let (matches, canonical_request, string_to_sign) = attempt(&payload_hash(req));
-    let unsigned_too = matches!(auth.kind, AuthKind::Presigned { .. })
-        && req.header("x-amz-content-sha256").is_none();
+    let unsigned_too = matches!(auth.kind, AuthKind::Presigned { .. }) && req.header("x-amz-content-sha256").is_none();
     if matches || (unsigned_too && attempt(UNSIGNED_PAYLOAD).0) {
         return Ok(());
     }
-    Err(Error::SignatureDoesNotMatch {
-        canonical_request,
-        string_to_sign,
-    })
+    Err(Error::SignatureDoesNotMatch { canonical_request, string_to_sign })
 }

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use common::{Http, REGION, SECRET, SERVICE, classic_cases, creds, secret, time};
 use spcred_sigv4::{
-    AuthKind, Error, ErrorKind, Request, Scope, SecretKey, UNSIGNED_PAYLOAD, canonical_request,
-    parse, presign, signature, signing_key, string_to_sign, verify,
+    AuthKind, Error, ErrorKind, Request, Scope, SecretKey, UNSIGNED_PAYLOAD, canonical_request, parse, presign,
+    signature, signing_key, string_to_sign, verify,
 };
 
 const STS_HOST: [(&str, &str); 1] = [("Host", "sts.amazonaws.com")];
@@ -35,13 +35,7 @@ const BOTOCORE_EKS: &str = "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Al
     &X-Amz-Signature=1d40a7bfe56981137281869d000466c8c49fc5d5357d6dc78efa3b0903cece8f";
 
 fn get<'a>(query: &'a str, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
-    Request {
-        method: "GET",
-        path: "/",
-        query,
-        headers,
-        body: b"",
-    }
+    Request { method: "GET", path: "/", query, headers, body: b"" }
 }
 
 fn check(req: &Request<'_>, key: &SecretKey, now: jiff::Timestamp) -> Result<(), Error> {
@@ -50,33 +44,18 @@ fn check(req: &Request<'_>, key: &SecretKey, now: jiff::Timestamp) -> Result<(),
 
 #[test]
 fn botocore_sts_urls_verify() {
-    let eks = [
-        ("Host", "sts.amazonaws.com"),
-        ("x-k8s-aws-id", "my-cluster"),
-    ];
-    for (query, headers) in [
-        (BOTOCORE_PLAIN, &STS_HOST[..]),
-        (BOTOCORE_WITH_TOKEN, &STS_HOST[..]),
-        (BOTOCORE_EKS, &eks[..]),
-    ] {
+    let eks = [("Host", "sts.amazonaws.com"), ("x-k8s-aws-id", "my-cluster")];
+    for (query, headers) in
+        [(BOTOCORE_PLAIN, &STS_HOST[..]), (BOTOCORE_WITH_TOKEN, &STS_HOST[..]), (BOTOCORE_EKS, &eks[..])]
+    {
         check(&get(query, headers), &secret(), time()).unwrap();
     }
     let auth = parse(&get(BOTOCORE_WITH_TOKEN, &STS_HOST)).unwrap();
     assert_eq!(auth.security_token.as_deref(), Some(BOTOCORE_TOKEN));
     assert_eq!(auth.kind, AuthKind::Presigned { expires_secs: 900 });
-    assert_eq!(
-        auth.scope,
-        Scope {
-            date: "20150830".into(),
-            region: "us-east-1".into(),
-            service: "sts".into()
-        }
-    );
+    assert_eq!(auth.scope, Scope { date: "20150830".into(), region: "us-east-1".into(), service: "sts".into() });
     // The EKS header is signed: a token replayed for another cluster fails.
-    let other = [
-        ("Host", "sts.amazonaws.com"),
-        ("x-k8s-aws-id", "other-cluster"),
-    ];
+    let other = [("Host", "sts.amazonaws.com"), ("x-k8s-aws-id", "other-cluster")];
     let err = check(&get(BOTOCORE_EKS, &other), &secret(), time()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SignatureDoesNotMatch);
 }
@@ -84,49 +63,16 @@ fn botocore_sts_urls_verify() {
 #[test]
 fn presign_produces_what_botocore_produces() {
     let req = get(GET_CALLER_IDENTITY, &STS_HOST);
-    assert_eq!(
-        presign(&req, &creds(None), REGION, "sts", time(), 60),
-        BOTOCORE_PLAIN
-    );
-    assert_eq!(
-        presign(
-            &req,
-            &creds(Some(BOTOCORE_TOKEN)),
-            REGION,
-            "sts",
-            time(),
-            900
-        ),
-        BOTOCORE_WITH_TOKEN
-    );
-    let eks = [
-        ("Host", "sts.amazonaws.com"),
-        ("x-k8s-aws-id", "my-cluster"),
-    ];
-    assert_eq!(
-        presign(
-            &get(GET_CALLER_IDENTITY, &eks),
-            &creds(None),
-            REGION,
-            "sts",
-            time(),
-            60
-        ),
-        BOTOCORE_EKS
-    );
+    assert_eq!(presign(&req, &creds(None), REGION, "sts", time(), 60), BOTOCORE_PLAIN);
+    assert_eq!(presign(&req, &creds(Some(BOTOCORE_TOKEN)), REGION, "sts", time(), 900), BOTOCORE_WITH_TOKEN);
+    let eks = [("Host", "sts.amazonaws.com"), ("x-k8s-aws-id", "my-cluster")];
+    assert_eq!(presign(&get(GET_CALLER_IDENTITY, &eks), &creds(None), REGION, "sts", time(), 60), BOTOCORE_EKS);
 }
 
 #[test]
 fn presign_replaces_auth_parameters_already_in_the_query() {
     let stale = format!("{BOTOCORE_PLAIN}&X-Amz-Security-Token=old");
-    let fresh = presign(
-        &get(&stale, &STS_HOST),
-        &creds(None),
-        REGION,
-        "sts",
-        time(),
-        60,
-    );
+    let fresh = presign(&get(&stale, &STS_HOST), &creds(None), REGION, "sts", time(), 60);
     assert_eq!(fresh, BOTOCORE_PLAIN);
 }
 
@@ -137,22 +83,13 @@ fn unsigned_payload_url(body_header: Option<&str>) -> String {
          &X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20150830T123600Z\
          &X-Amz-Expires=60&X-Amz-SignedHeaders=host"
     );
-    let headers: Vec<(&str, &str)> = STS_HOST
-        .into_iter()
-        .chain(body_header.map(|v| ("x-amz-content-sha256", v)))
-        .collect();
+    let headers: Vec<(&str, &str)> =
+        STS_HOST.into_iter().chain(body_header.map(|v| ("x-amz-content-sha256", v))).collect();
     let kind = AuthKind::Presigned { expires_secs: 60 };
     let creq = canonical_request(&get(&query, &headers), &["host"], UNSIGNED_PAYLOAD, kind);
-    let scope = Scope {
-        date: "20150830".into(),
-        region: REGION.into(),
-        service: "sts".into(),
-    };
+    let scope = Scope { date: "20150830".into(), region: REGION.into(), service: "sts".into() };
     let key = signing_key(&secret(), "20150830", REGION, "sts");
-    format!(
-        "{query}&X-Amz-Signature={}",
-        signature(&key, &string_to_sign(time(), &scope, &creq))
-    )
+    format!("{query}&X-Amz-Signature={}", signature(&key, &string_to_sign(time(), &scope, &creq)))
 }
 
 #[test]
@@ -161,20 +98,10 @@ fn unsigned_payload_presigned_urls_verify_too() {
     check(&get(&url, &STS_HOST), &secret(), time()).unwrap();
     // Said explicitly in the header, it is the only convention tried.
     let said = [STS_HOST[0], ("x-amz-content-sha256", UNSIGNED_PAYLOAD)];
-    check(
-        &get(&unsigned_payload_url(Some(UNSIGNED_PAYLOAD)), &said),
-        &secret(),
-        time(),
-    )
-    .unwrap();
+    check(&get(&unsigned_payload_url(Some(UNSIGNED_PAYLOAD)), &said), &secret(), time()).unwrap();
     // A header naming a hash means the body's hash, so an UNSIGNED-PAYLOAD signature fails.
-    let hashed = [
-        STS_HOST[0],
-        (
-            "x-amz-content-sha256",
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-        ),
-    ];
+    let hashed =
+        [STS_HOST[0], ("x-amz-content-sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")];
     let err = check(&get(&url, &hashed), &secret(), time()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SignatureDoesNotMatch);
 }
@@ -195,29 +122,9 @@ fn presigned_tampering_fails() {
     }
     let moved = [("Host", "sts.us-east-1.amazonaws.com")];
     assert!(check(&get(BOTOCORE_WITH_TOKEN, &moved), &secret(), time()).is_err());
-    assert!(
-        check(
-            &Request {
-                method: "POST",
-                ..base
-            },
-            &secret(),
-            time()
-        )
-        .is_err()
-    );
+    assert!(check(&Request { method: "POST", ..base }, &secret(), time()).is_err());
     assert!(check(&Request { path: "/x", ..base }, &secret(), time()).is_err());
-    assert!(
-        check(
-            &Request {
-                body: b"Action=DeleteUser",
-                ..base
-            },
-            &secret(),
-            time()
-        )
-        .is_err()
-    );
+    assert!(check(&Request { body: b"Action=DeleteUser", ..base }, &secret(), time()).is_err());
     assert!(check(&base, &SecretKey::new("wrong"), time()).is_err());
 }
 
@@ -228,22 +135,12 @@ fn every_suite_request_presigns_and_verifies() {
         let headers = unsigned.header_refs();
         let req = unsigned.request(&headers);
         let query = presign(&req, &creds(case.token()), REGION, SERVICE, time(), 300);
-        let signed = Request {
-            query: &query,
-            ..req
-        };
+        let signed = Request { query: &query, ..req };
         let auth = parse(&signed).unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(auth.kind, AuthKind::Presigned { expires_secs: 300 });
         verify(&signed, &auth, &secret(), time()).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let later = time()
-            .checked_add(jiff::SignedDuration::from_secs(301))
-            .unwrap();
-        assert_eq!(
-            verify(&signed, &auth, &secret(), later),
-            Err(Error::PresignedUrlExpired),
-            "{}",
-            case.name
-        );
+        let later = time().checked_add(jiff::SignedDuration::from_secs(301)).unwrap();
+        assert_eq!(verify(&signed, &auth, &secret(), later), Err(Error::PresignedUrlExpired), "{}", case.name);
     }
 }
 
@@ -261,35 +158,23 @@ fn aws_c_auth_query_variants_verify() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&root).unwrap() {
         let dir = entry.unwrap().path();
-        let (Some(context), Ok(signed)) = (
-            read(&dir, "context.json"),
-            std::fs::read_to_string(dir.join("query-signed-request.txt")),
-        ) else {
+        let (Some(context), Ok(signed)) =
+            (read(&dir, "context.json"), std::fs::read_to_string(dir.join("query-signed-request.txt")))
+        else {
             continue;
         };
-        if json_field(&context, "normalize") != Some("true")
-            || json_field(&context, "service") == Some("\"s3\"")
-        {
+        if json_field(&context, "normalize") != Some("true") || json_field(&context, "service") == Some("\"s3\"") {
             continue;
         }
-        let secret =
-            json_field(&context, "secret_access_key").map_or(SECRET, |s| s.trim_matches('"'));
-        let now: jiff::Timestamp = json_field(&context, "timestamp")
-            .unwrap()
-            .trim_matches('"')
-            .parse()
-            .unwrap();
+        let secret = json_field(&context, "secret_access_key").map_or(SECRET, |s| s.trim_matches('"'));
+        let now: jiff::Timestamp = json_field(&context, "timestamp").unwrap().trim_matches('"').parse().unwrap();
         let http = Http::parse(&signed);
         let headers = http.header_refs();
         check(&http.request(&headers), &SecretKey::new(secret), now)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         checked += 1;
     }
-    assert!(
-        checked > 0,
-        "no normalised query case in {}",
-        root.display()
-    );
+    assert!(checked > 0, "no normalised query case in {}", root.display());
 }
 
 fn read(dir: &Path, file: &str) -> Option<String> {
@@ -298,10 +183,6 @@ fn read(dir: &Path, file: &str) -> Option<String> {
 
 /// The raw value of `"key": value` in a small flat JSON file.
 fn json_field<'a>(json: &'a str, key: &str) -> Option<&'a str> {
-    let rest = json
-        .split(&format!("\"{key}\""))
-        .nth(1)?
-        .trim_start()
-        .strip_prefix(':')?;
+    let rest = json.split(&format!("\"{key}\"")).nth(1)?.trim_start().strip_prefix(':')?;
     rest.split([',', '\n', '}']).next().map(str::trim)
 }

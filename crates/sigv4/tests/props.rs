@@ -34,49 +34,22 @@ fn input() -> impl Strategy<Value = Input> {
         prop::collection::vec(("x-p-[a-z0-9-]{1,8}", "[ -~\t]{0,20}"), 0..6),
         prop::collection::vec(any::<u8>(), 0..64),
     )
-        .prop_map(|(method, path, query, headers, body)| Input {
-            method,
-            path,
-            query,
-            headers,
-            body,
-        })
+        .prop_map(|(method, path, query, headers, body)| Input { method, path, query, headers, body })
 }
 
 /// The request `input` becomes once `sign` has added its headers.
 fn signed(input: &Input) -> Vec<(String, String)> {
     let headers = input.header_refs();
-    let req = Request {
-        method: &input.method,
-        path: &input.path,
-        query: &input.query,
-        headers: &headers,
-        body: &input.body,
-    };
+    let req =
+        Request { method: &input.method, path: &input.path, query: &input.query, headers: &headers, body: &input.body };
     let added = sign(&req, &creds(Some("session")), REGION, SERVICE, time());
-    headers
-        .into_iter()
-        .chain(added.iter())
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect()
+    headers.into_iter().chain(added.iter()).map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
 }
 
-fn check(
-    input: &Input,
-    headers: &[(String, String)],
-    key: &SecretKey,
-) -> Result<(), spcred_sigv4::Error> {
-    let refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let req = Request {
-        method: &input.method,
-        path: &input.path,
-        query: &input.query,
-        headers: &refs,
-        body: &input.body,
-    };
+fn check(input: &Input, headers: &[(String, String)], key: &SecretKey) -> Result<(), spcred_sigv4::Error> {
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let req =
+        Request { method: &input.method, path: &input.path, query: &input.query, headers: &refs, body: &input.body };
     verify(&req, &parse(&req)?, key, time())
 }
 

@@ -11,43 +11,23 @@ const HOST: [(&str, &str); 1] = [("Host", "sts.amazonaws.com")];
 const BODY: &[u8] = b"Action=GetCallerIdentity&Version=2011-06-15";
 
 fn at(offset_secs: i64) -> Timestamp {
-    time()
-        .checked_add(SignedDuration::from_secs(offset_secs))
-        .unwrap()
+    time().checked_add(SignedDuration::from_secs(offset_secs)).unwrap()
 }
 
 /// A POST signed at the suite's time, verified at `now`.
 fn header_signed_at(now: Timestamp) -> Result<(), Error> {
-    let unsigned = Request {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &HOST,
-        body: BODY,
-    };
+    let unsigned = Request { method: "POST", path: "/", query: "", headers: &HOST, body: BODY };
     let added = sign(&unsigned, &creds(None), REGION, "sts", time());
     let headers: Vec<(&str, &str)> = HOST.iter().copied().chain(added.iter()).collect();
-    let req = Request {
-        headers: &headers,
-        ..unsigned
-    };
+    let req = Request { headers: &headers, ..unsigned };
     verify(&req, &parse(&req)?, &secret(), now)
 }
 
 /// A GET presigned at the suite's time for `expires` seconds, verified at `now`.
 fn presigned_at(expires: u32, now: Timestamp) -> Result<(), Error> {
-    let unsigned = Request {
-        method: "GET",
-        path: "/",
-        query: "Action=GetCallerIdentity",
-        headers: &HOST,
-        body: b"",
-    };
+    let unsigned = Request { method: "GET", path: "/", query: "Action=GetCallerIdentity", headers: &HOST, body: b"" };
     let query = presign(&unsigned, &creds(None), REGION, "sts", time(), expires);
-    let req = Request {
-        query: &query,
-        ..unsigned
-    };
+    let req = Request { query: &query, ..unsigned };
     verify(&req, &parse(&req)?, &secret(), now)
 }
 
@@ -76,13 +56,8 @@ fn header_auth_expires_after_15_minutes() {
         "Signature expired: 20150830T123600Z is now earlier than 20150830T125100Z (20150830T130600Z - 15 min.)"
     );
     // One nanosecond past the window is past it.
-    let just = at(15 * 60)
-        .checked_add(SignedDuration::from_nanos(1))
-        .unwrap();
-    assert_eq!(
-        header_signed_at(just).unwrap_err().kind(),
-        ErrorKind::SignatureExpired
-    );
+    let just = at(15 * 60).checked_add(SignedDuration::from_nanos(1)).unwrap();
+    assert_eq!(header_signed_at(just).unwrap_err().kind(), ErrorKind::SignatureExpired);
 }
 
 #[test]
@@ -101,16 +76,10 @@ fn presigned_urls_live_for_x_amz_expires() {
         presigned_at(60, at(offset)).unwrap_or_else(|e| panic!("{offset}: {e}"));
     }
     assert_eq!(presigned_at(60, at(61)), Err(Error::PresignedUrlExpired));
-    assert_eq!(
-        Error::PresignedUrlExpired.to_string(),
-        "Request has expired"
-    );
+    assert_eq!(Error::PresignedUrlExpired.to_string(), "Request has expired");
     // A long-lived URL outlives the 15 minutes of header authentication.
     presigned_at(604_800, at(604_800)).unwrap();
-    assert_eq!(
-        presigned_at(604_800, at(604_801)),
-        Err(Error::PresignedUrlExpired)
-    );
+    assert_eq!(presigned_at(604_800, at(604_801)), Err(Error::PresignedUrlExpired));
 }
 
 #[test]
@@ -146,25 +115,9 @@ fn x_amz_expires_must_be_1_to_604800() {
         ("99999999999999999999999", ExpiresProblem::TooLarge),
     ] {
         let q = query(expires);
-        let req = Request {
-            method: "GET",
-            path: "/",
-            query: &q,
-            headers: &HOST,
-            body: b"",
-        };
-        assert_eq!(
-            parse(&req).unwrap_err(),
-            Error::InvalidExpires(problem),
-            "{expires}"
-        );
+        let req = Request { method: "GET", path: "/", query: &q, headers: &HOST, body: b"" };
+        assert_eq!(parse(&req).unwrap_err(), Error::InvalidExpires(problem), "{expires}");
     }
-    assert_eq!(
-        Error::InvalidExpires(ExpiresProblem::Negative).to_string(),
-        "X-Amz-Expires must be non-negative"
-    );
-    assert_eq!(
-        Error::InvalidExpires(ExpiresProblem::NotANumber).to_string(),
-        "X-Amz-Expires should be a number"
-    );
+    assert_eq!(Error::InvalidExpires(ExpiresProblem::Negative).to_string(), "X-Amz-Expires must be non-negative");
+    assert_eq!(Error::InvalidExpires(ExpiresProblem::NotANumber).to_string(), "X-Amz-Expires should be a number");
 }

@@ -4,16 +4,7 @@
 //! transaction, so a router that keeps compiled patterns in memory reloads exactly when needed
 //! (on this node or another one sharing the database).
 
-use crate::{Conn, StoreError};
-
-/// The account and region a bus lives in.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
-    /// The account.
-    pub account_id: &'a str,
-    /// The region.
-    pub region: &'a str,
-}
+use crate::{Conn, Scope, StoreError};
 
 /// An event bus.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -28,6 +28,15 @@ use std::time::Duration;
 pub use clock::{Clock, SystemClock, VirtualClock};
 pub use migrate::SCHEMA_VERSION;
 
+/// The account and region a regional resource (an SSM parameter, an event bus) lives in.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The account.
+    pub account_id: &'a str,
+    /// The region.
+    pub region: &'a str,
+}
+
 /// A write transaction. Commit it with `tx.commit().await`; dropping it rolls back.
 pub type Tx = sqlx::Transaction<'static, Sqlite>;
 /// A connection usable for reads or, inside a transaction, for writes.

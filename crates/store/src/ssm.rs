@@ -1,16 +1,7 @@
 //! SSM Parameter Store: parameters, their versions, labels, tags and scheduled policies. A
 //! SecureString version holds only KMS ciphertext.
 
-use crate::{Conn, StoreError};
-
-/// Where a parameter lives: its account, region and name.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
-    /// The account.
-    pub account_id: &'a str,
-    /// The region.
-    pub region: &'a str,
-}
+use crate::{Conn, Scope, StoreError};
 
 /// One version of a parameter.
 #[derive(Clone, sqlx::FromRow)]

@@ -1,7 +1,8 @@
 //! EventBridge, SNS and delivery repositories against a real SQLite file.
 
+use spcred_store::Scope;
 use spcred_store::delivery::{self, Attempt, NewDelivery, Retry, Send, Settled};
-use spcred_store::events::{self, Scope};
+use spcred_store::events;
 use spcred_store::jobs::{self, Outcome};
 use spcred_store::{Store, sns};
 

@@ -1,6 +1,7 @@
 //! The KMS and SSM repositories against a real SQLite file.
 
-use spcred_store::ssm::{self, Scope};
+use spcred_store::Scope;
+use spcred_store::ssm;
 use spcred_store::{Store, jobs, kms};
 
 async fn open() -> (tempfile::TempDir, Store) {

@@ -5,31 +5,18 @@ mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use spcred_wire::{
-    Detected, RequestParts, decode_json, decode_query, detect, encode_json, encode_query, validate,
-};
+use spcred_wire::{Detected, RequestParts, decode_json, decode_query, detect, encode_json, encode_query, validate};
 
 fn iam_create_user(c: &mut Criterion) {
     let iam = support::excerpt("iam");
-    let headers = [(
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=utf-8",
-    )];
+    let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
     let body = "Action=CreateUser&Version=2010-05-08&UserName=alice&Path=%2Fteam%2F\
                 &Tags.member.1.Key=env&Tags.member.1.Value=prod\
                 &Tags.member.2.Key=owner&Tags.member.2.Value=ops";
     c.bench_function("iam CreateUser: detect + decode + validate", |b| {
         b.iter(|| {
-            let parts = RequestParts {
-                method: "POST",
-                path: "/",
-                query: "",
-                headers: &headers,
-                body: body.as_bytes(),
-            };
-            let Detected::Query { action, params, .. } = detect(&parts) else {
-                unreachable!()
-            };
+            let parts = RequestParts { method: "POST", path: "/", query: "", headers: &headers, body: body.as_bytes() };
+            let Detected::Query { action, params, .. } = detect(&parts) else { unreachable!() };
             let input = decode_query(&iam, &action, &params).unwrap();
             validate(&iam, &action, &input)
         });

@@ -6,22 +6,15 @@
 mod support;
 
 use serde_json::{Value, json};
-use spcred_wire::{
-    ErrorBody, Protocol, encode_json, encode_json_error, encode_query, encode_query_error,
-};
+use spcred_wire::{ErrorBody, Protocol, encode_json, encode_json_error, encode_query, encode_query_error};
 use support::{Case, PROTOCOLS, load, normalise};
 
 fn encode(case: &Case) -> Value {
     let model = case.model(None);
     let protocol = model.metadata().protocol;
-    let mut headers = vec![(
-        "Content-Type".to_owned(),
-        protocol.content_type().to_owned(),
-    )];
+    let mut headers = vec![("Content-Type".to_owned(), protocol.content_type().to_owned())];
     let (status, body) = if case.data.get("error").is_some() {
-        let shape = case.data["given"]["errors"][0]["shape"]
-            .as_str()
-            .unwrap_or_default();
+        let shape = case.data["given"]["errors"][0]["shape"].as_str().unwrap_or_default();
         let fields = normalise(&case.shapes, shape, &case.data["error"]).unwrap_or_default();
         let status = case.data["response"]["status_code"].as_u64().unwrap_or(400);
         let e = ErrorBody::new(
@@ -51,10 +44,7 @@ fn encode(case: &Case) -> Value {
         };
         (200, body)
     };
-    let headers: serde_json::Map<String, Value> = headers
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    let headers: serde_json::Map<String, Value> = headers.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     json!({
         "protocol": case.protocol,
         "id": case.id(),

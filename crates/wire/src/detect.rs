@@ -74,11 +74,7 @@ pub fn detect(req: &RequestParts<'_>) -> Detected {
         if prefix.is_empty() || operation.is_empty() {
             return Detected::Unknown;
         }
-        return Detected::Json {
-            target_prefix: prefix.to_owned(),
-            operation: operation.to_owned(),
-            version,
-        };
+        return Detected::Json { target_prefix: prefix.to_owned(), operation: operation.to_owned(), version };
     }
     let form = content_type.as_deref() == Some("application/x-www-form-urlencoded");
     let post = req.method.eq_ignore_ascii_case("POST");
@@ -111,36 +107,22 @@ pub fn detect(req: &RequestParts<'_>) -> Detected {
         }
     }
     match action {
-        Some(action) => Detected::Query {
-            action,
-            version,
-            params,
-        },
+        Some(action) => Detected::Query { action, version, params },
         None => Detected::Unknown,
     }
 }
 
 fn header<'a>(headers: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| *v)
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
 /// The media type without parameters such as `; charset=utf-8`, lower-cased.
 fn media_type(value: &str) -> String {
-    value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
 
 fn is_presign_param(name: &str) -> bool {
-    name.as_bytes()
-        .get(..6)
-        .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"))
+    name.as_bytes().get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"))
 }
 
 #[cfg(test)]
@@ -153,21 +135,12 @@ mod tests {
         headers: &'a [(&'a str, &'a str)],
         body: &'a [u8],
     ) -> RequestParts<'a> {
-        RequestParts {
-            method,
-            path: "/",
-            query,
-            headers,
-            body,
-        }
+        RequestParts { method, path: "/", query, headers, body }
     }
 
     #[test]
     fn json_needs_target_and_amz_json_media_type() {
-        let h = [
-            ("Content-Type", "application/x-amz-json-1.0"),
-            ("X-Amz-Target", "AmazonSQS.SendMessage"),
-        ];
+        let h = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "AmazonSQS.SendMessage")];
         assert_eq!(
             detect(&parts("POST", "", &h, b"{}")),
             Detected::Json {
@@ -176,51 +149,25 @@ mod tests {
                 version: JsonVersion::V1_0
             }
         );
-        let h = [
-            ("content-type", "application/x-amz-json-1.1; charset=utf-8"),
-            ("x-amz-target", "TrentService.Encrypt"),
-        ];
-        assert!(matches!(
-            detect(&parts("POST", "", &h, b"{}")),
-            Detected::Json {
-                version: JsonVersion::V1_1,
-                ..
-            }
-        ));
-        let wrong_type = [
-            ("Content-Type", "application/json"),
-            ("X-Amz-Target", "TrentService.Encrypt"),
-        ];
-        assert_eq!(
-            detect(&parts("POST", "", &wrong_type, b"{}")),
-            Detected::Unknown
-        );
-        let no_dot = [
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("X-Amz-Target", "Encrypt"),
-        ];
-        assert_eq!(
-            detect(&parts("POST", "", &no_dot, b"{}")),
-            Detected::Unknown
-        );
+        let h =
+            [("content-type", "application/x-amz-json-1.1; charset=utf-8"), ("x-amz-target", "TrentService.Encrypt")];
+        assert!(matches!(detect(&parts("POST", "", &h, b"{}")), Detected::Json { version: JsonVersion::V1_1, .. }));
+        let wrong_type = [("Content-Type", "application/json"), ("X-Amz-Target", "TrentService.Encrypt")];
+        assert_eq!(detect(&parts("POST", "", &wrong_type, b"{}")), Detected::Unknown);
+        let no_dot = [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "Encrypt")];
+        assert_eq!(detect(&parts("POST", "", &no_dot, b"{}")), Detected::Unknown);
     }
 
     #[test]
     fn query_post_takes_form_body_and_pulls_out_action_and_version() {
-        let h = [(
-            "Content-Type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        )];
+        let h = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
         let body = b"Action=CreateUser&Version=2010-05-08&UserName=a%20b&Tags.member.1.Key=k";
         assert_eq!(
             detect(&parts("POST", "", &h, body)),
             Detected::Query {
                 action: "CreateUser".into(),
                 version: Some("2010-05-08".into()),
-                params: vec![
-                    ("UserName".into(), "a b".into()),
-                    ("Tags.member.1.Key".into(), "k".into())
-                ],
+                params: vec![("UserName".into(), "a b".into()), ("Tags.member.1.Key".into(), "k".into())],
             }
         );
     }
@@ -240,11 +187,7 @@ mod tests {
                  &X-Amz-Signature=abc&x-amz-security-token=tok";
         assert_eq!(
             detect(&parts("GET", q, &[], b"")),
-            Detected::Query {
-                action: "GetCallerIdentity".into(),
-                version: Some("2011-06-15".into()),
-                params: vec![],
-            }
+            Detected::Query { action: "GetCallerIdentity".into(), version: Some("2011-06-15".into()), params: vec![] }
         );
     }
 
@@ -256,55 +199,29 @@ mod tests {
             detect(&parts("POST", q, &[], b"")),
             Detected::Query { action, .. } if action == "GetCallerIdentity"
         ));
-        assert_eq!(
-            detect(&parts("POST", q, &[("Content-Type", "text/plain")], b"x")),
-            Detected::Unknown
-        );
+        assert_eq!(detect(&parts("POST", q, &[("Content-Type", "text/plain")], b"x")), Detected::Unknown);
     }
 
     #[test]
     fn other_requests_are_unknown() {
         assert_eq!(detect(&parts("GET", "", &[], b"")), Detected::Unknown);
-        assert_eq!(
-            detect(&parts("GET", "foo=bar", &[], b"")),
-            Detected::Unknown
-        );
-        assert_eq!(
-            detect(&parts(
-                "POST",
-                "",
-                &[("Content-Type", "text/plain")],
-                b"Action=X"
-            )),
-            Detected::Unknown
-        );
-        assert_eq!(
-            detect(&parts("PUT", "Action=X", &[], b"")),
-            Detected::Unknown
-        );
+        assert_eq!(detect(&parts("GET", "foo=bar", &[], b"")), Detected::Unknown);
+        assert_eq!(detect(&parts("POST", "", &[("Content-Type", "text/plain")], b"Action=X")), Detected::Unknown);
+        assert_eq!(detect(&parts("PUT", "Action=X", &[], b"")), Detected::Unknown);
     }
 
     #[test]
     fn a_form_post_without_action_is_unknown() {
         let h = [("Content-Type", "application/x-www-form-urlencoded")];
-        assert_eq!(
-            detect(&parts("POST", "", &h, b"UserName=x")),
-            Detected::Unknown
-        );
+        assert_eq!(detect(&parts("POST", "", &h, b"UserName=x")), Detected::Unknown);
     }
 
     #[test]
     fn parameter_count_is_bounded() {
         let h = [("Content-Type", "application/x-www-form-urlencoded")];
         let body = "a=1&".repeat(MAX_QUERY_PARAMS + 1);
-        assert_eq!(
-            detect(&parts("POST", "", &h, body.as_bytes())),
-            Detected::Malformed(Malformed::TooManyParameters)
-        );
+        assert_eq!(detect(&parts("POST", "", &h, body.as_bytes())), Detected::Malformed(Malformed::TooManyParameters));
         let ok = format!("Action=X&{}", "a=1&".repeat(MAX_QUERY_PARAMS - 1));
-        assert!(matches!(
-            detect(&parts("POST", "", &h, ok.as_bytes())),
-            Detected::Query { .. }
-        ));
+        assert!(matches!(detect(&parts("POST", "", &h, ok.as_bytes())), Detected::Query { .. }));
     }
 }

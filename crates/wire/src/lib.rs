@@ -73,8 +73,6 @@ mod validate;
 
 pub use decode::{DecodeError, MAX_KEY_LENGTH, MAX_KEY_SEGMENTS, decode_json, decode_query};
 pub use detect::{Detected, MAX_QUERY_PARAMS, Malformed, RequestParts, detect};
-pub use encode::{
-    ErrorBody, JsonError, encode_json, encode_json_error, encode_query, encode_query_error,
-};
+pub use encode::{ErrorBody, JsonError, encode_json, encode_json_error, encode_query, encode_query_error};
 pub use model::{ErrorShape, JsonVersion, Metadata, ModelError, Operation, Protocol, ServiceModel};
 pub use validate::{ShownValue, Violation, validate, validation_message};

@@ -139,9 +139,7 @@ impl Operation {
     /// The element that wraps an awsQuery result: the model's `resultWrapper`, or `{Name}Result`
     /// as awsQuery defines it when the model leaves it out.
     pub fn result_wrapper(&self) -> String {
-        self.result_wrapper
-            .clone()
-            .unwrap_or_else(|| format!("{}Result", self.name))
+        self.result_wrapper.clone().unwrap_or_else(|| format!("{}Result", self.name))
     }
 
     /// The shape names of the errors the operation declares.
@@ -258,13 +256,7 @@ impl ServiceModel {
                 error_index.insert(name.clone(), name.clone());
             }
         }
-        Ok(ServiceModel {
-            metadata,
-            operations,
-            shapes,
-            error_index,
-            unsupported_patterns,
-        })
+        Ok(ServiceModel { metadata, operations, shapes, error_index, unsupported_patterns })
     }
 }
 
@@ -298,10 +290,7 @@ fn check_references(
         if shapes.contains_key(target) {
             Ok(())
         } else {
-            Err(ModelError::MissingShape {
-                from: from(),
-                target: target.to_owned(),
-            })
+            Err(ModelError::MissingShape { from: from(), target: target.to_owned() })
         }
     };
     for (name, shape) in shapes {
@@ -431,21 +420,13 @@ impl Member {
             flattened: raw.flattened,
             xml_attribute: raw.xml_attribute,
             xml_namespace: raw.xml_namespace.map(RawNamespace::into_namespace),
-            timestamp_format: raw
-                .timestamp_format
-                .as_deref()
-                .map(TimestampFormat::parse)
-                .transpose()?,
+            timestamp_format: raw.timestamp_format.as_deref().map(TimestampFormat::parse).transpose()?,
         })
     }
 }
 
 impl Shape {
-    fn from_raw(
-        name: &str,
-        raw: RawShape,
-        unsupported_patterns: &mut Vec<String>,
-    ) -> Result<Self, ModelError> {
+    fn from_raw(name: &str, raw: RawShape, unsupported_patterns: &mut Vec<String>) -> Result<Self, ModelError> {
         let incomplete = || ModelError::Incomplete(name.to_owned());
         let kind = match raw.kind.as_str() {
             "string" => Kind::String,
@@ -471,10 +452,7 @@ impl Shape {
                 value: Member::from_raw(raw.value.ok_or_else(incomplete)?)?,
             },
             other => {
-                return Err(ModelError::UnsupportedType {
-                    shape: name.to_owned(),
-                    kind: other.to_owned(),
-                });
+                return Err(ModelError::UnsupportedType { shape: name.to_owned(), kind: other.to_owned() });
             }
         };
         let pattern = raw.pattern.map(|source| {
@@ -490,11 +468,7 @@ impl Shape {
             max: raw.max,
             pattern,
             enum_values: raw.enum_values,
-            timestamp_format: raw
-                .timestamp_format
-                .as_deref()
-                .map(TimestampFormat::parse)
-                .transpose()?,
+            timestamp_format: raw.timestamp_format.as_deref().map(TimestampFormat::parse).transpose()?,
             flattened: raw.flattened,
             sensitive: raw.sensitive,
             exception: raw.exception,
@@ -723,10 +697,7 @@ mod tests {
         assert_eq!(q.metadata().protocol, Protocol::Query);
         let j = model(r#""protocol": "json", "jsonVersion": "1.1""#, s).unwrap();
         assert_eq!(j.metadata().protocol, Protocol::Json1_1);
-        assert_eq!(
-            j.metadata().protocol.content_type(),
-            "application/x-amz-json-1.1"
-        );
+        assert_eq!(j.metadata().protocol.content_type(), "application/x-amz-json-1.1");
         let j0 = model(r#""protocol": "json""#, s).unwrap();
         assert_eq!(j0.metadata().protocol, Protocol::Json1_0);
         assert_eq!(q.metadata().protocol.content_type(), "text/xml");
@@ -742,15 +713,10 @@ mod tests {
 
     #[test]
     fn dangling_references_are_rejected() {
-        let err = model(
-            r#""protocol": "query""#,
-            r#""In": {"type": "structure", "members": {"A": {"shape": "Nope"}}}"#,
-        )
-        .unwrap_err();
-        assert!(
-            matches!(&err, ModelError::MissingShape { target, .. } if target == "Nope"),
-            "{err}"
-        );
+        let err =
+            model(r#""protocol": "query""#, r#""In": {"type": "structure", "members": {"A": {"shape": "Nope"}}}"#)
+                .unwrap_err();
+        assert!(matches!(&err, ModelError::MissingShape { target, .. } if target == "Nope"), "{err}");
         let err = model(r#""protocol": "query""#, r#""Other": {"type": "string"}"#).unwrap_err();
         assert!(matches!(err, ModelError::MissingShape { .. }));
     }

@@ -6,11 +6,7 @@ pub(crate) fn member(prefix: &str, name: &str) -> String {
     let mut chars = name.chars();
     let first = chars.next().map(|c| c.to_lowercase().collect::<String>());
     let lowered = first.unwrap_or_default() + chars.as_str();
-    if prefix.is_empty() {
-        lowered
-    } else {
-        format!("{prefix}.{lowered}")
-    }
+    if prefix.is_empty() { lowered } else { format!("{prefix}.{lowered}") }
 }
 
 /// The path of the element at `index` (0-based) of the list at `prefix`.

@@ -18,10 +18,7 @@ pub(crate) fn parse_text(s: &str) -> Option<Timestamp> {
         return Some(ts);
     }
     if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
-        return dt
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .ok()
-            .map(|z| z.timestamp());
+        return dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
     }
     jiff::fmt::rfc2822::parse(s).ok().map(|z| z.timestamp())
 }
@@ -61,15 +58,8 @@ pub(crate) fn to_value(ts: Timestamp) -> Value {
     // jiff gives the whole and sub-second parts the same sign, and either may be zero.
     let sign = if seconds < 0 || nanos < 0 { "-" } else { "" };
     let digits = format!("{:09}", nanos.unsigned_abs());
-    let text = format!(
-        "{sign}{}.{}",
-        seconds.unsigned_abs(),
-        digits.trim_end_matches('0')
-    );
-    text.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map_or(Value::from(seconds), Value::Number)
+    let text = format!("{sign}{}.{}", seconds.unsigned_abs(), digits.trim_end_matches('0'));
+    text.parse::<f64>().ok().and_then(Number::from_f64).map_or(Value::from(seconds), Value::Number)
 }
 
 /// Render a normalised timestamp in a wire format. Sub-second precision is kept to the
@@ -79,9 +69,7 @@ pub(crate) fn format(value: &Value, format: TimestampFormat) -> Option<Value> {
     Some(match format {
         TimestampFormat::UnixTimestamp => to_value(round_to_millis(ts)?),
         TimestampFormat::Iso8601 => Value::String(iso8601(ts)?),
-        TimestampFormat::Rfc822 => {
-            Value::String(ts.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string())
-        }
+        TimestampFormat::Rfc822 => Value::String(ts.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()),
     })
 }
 
@@ -95,11 +83,7 @@ fn iso8601(ts: Timestamp) -> Option<String> {
     let ts = round_to_millis(ts)?;
     let base = ts.strftime("%Y-%m-%dT%H:%M:%S").to_string();
     let millis = ts.subsec_millisecond();
-    Some(if millis == 0 {
-        format!("{base}Z")
-    } else {
-        format!("{base}.{millis:03}Z")
-    })
+    Some(if millis == 0 { format!("{base}Z") } else { format!("{base}.{millis:03}Z") })
 }
 
 #[cfg(test)]
@@ -137,20 +121,11 @@ mod tests {
     #[test]
     fn formats_render_like_aws() {
         let v = json!(1_398_796_238);
-        assert_eq!(
-            format(&v, TimestampFormat::Iso8601),
-            Some(json!("2014-04-29T18:30:38Z"))
-        );
-        assert_eq!(
-            format(&v, TimestampFormat::Rfc822),
-            Some(json!("Tue, 29 Apr 2014 18:30:38 GMT"))
-        );
+        assert_eq!(format(&v, TimestampFormat::Iso8601), Some(json!("2014-04-29T18:30:38Z")));
+        assert_eq!(format(&v, TimestampFormat::Rfc822), Some(json!("Tue, 29 Apr 2014 18:30:38 GMT")));
         assert_eq!(format(&v, TimestampFormat::UnixTimestamp), Some(v.clone()));
         let frac = json!(946_845_296.123);
-        assert_eq!(
-            format(&frac, TimestampFormat::Iso8601),
-            Some(json!("2000-01-02T20:34:56.123Z"))
-        );
+        assert_eq!(format(&frac, TimestampFormat::Iso8601), Some(json!("2000-01-02T20:34:56.123Z")));
         assert_eq!(format(&frac, TimestampFormat::UnixTimestamp), Some(frac));
         assert_eq!(format(&json!(true), TimestampFormat::Iso8601), None);
         assert_eq!(format(&json!(1e300), TimestampFormat::Iso8601), None);

@@ -53,10 +53,7 @@ impl Violation {
             ShownValue::Redacted => "Value".to_owned(),
             ShownValue::Text(v) => format!("Value '{v}'"),
         };
-        format!(
-            "{value} at '{}' failed to satisfy constraint: {}",
-            self.path, self.constraint
-        )
+        format!("{value} at '{}' failed to satisfy constraint: {}", self.path, self.constraint)
     }
 }
 
@@ -79,17 +76,10 @@ pub fn validation_message(violations: &[Violation]) -> Option<String> {
 pub fn validate(model: &ServiceModel, operation: &str, input: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     if let Some(op) = model.operation(operation)
-        && let Some(Shape {
-            kind: Kind::Structure(s),
-            ..
-        }) = model.input_shape(op)
+        && let Some(Shape { kind: Kind::Structure(s), .. }) = model.input_shape(op)
         && let Value::Object(obj) = input
     {
-        Validator {
-            model,
-            out: &mut out,
-        }
-        .structure(s, obj, "", 0);
+        Validator { model, out: &mut out }.structure(s, obj, "", 0);
     }
     out
 }
@@ -138,10 +128,7 @@ impl Validator<'_, '_> {
                     for (i, v) in items.iter().enumerate() {
                         self.value(item_shape, v, &path::element(at, i), depth + 1);
                     }
-                } else if items
-                    .iter()
-                    .any(|v| !failed_constraints(item_shape, v).is_empty())
-                {
+                } else if items.iter().any(|v| !failed_constraints(item_shape, v).is_empty()) {
                     let all = all_constraints(item_shape).join(", ");
                     self.push(
                         shape.sensitive || item_shape.sensitive,
@@ -153,9 +140,8 @@ impl Validator<'_, '_> {
             }
             (Kind::Map { key, value: entry }, Value::Object(obj)) => {
                 if let Some(key_shape) = self.model.shape(&key.shape) {
-                    let keys_fail = obj.keys().any(|k| {
-                        !failed_constraints(key_shape, &Value::String(k.clone())).is_empty()
-                    });
+                    let keys_fail =
+                        obj.keys().any(|k| !failed_constraints(key_shape, &Value::String(k.clone())).is_empty());
                     if keys_fail {
                         let all = all_constraints(key_shape).join(", ");
                         self.push(
@@ -173,10 +159,7 @@ impl Validator<'_, '_> {
                     for (k, v) in obj {
                         self.value(entry_shape, v, &path::entry(at, k), depth + 1);
                     }
-                } else if obj
-                    .values()
-                    .any(|v| !failed_constraints(entry_shape, v).is_empty())
-                {
+                } else if obj.values().any(|v| !failed_constraints(entry_shape, v).is_empty()) {
                     let all = all_constraints(entry_shape).join(", ");
                     self.push(
                         shape.sensitive || entry_shape.sensitive,
@@ -192,25 +175,14 @@ impl Validator<'_, '_> {
 
     /// Record a violation; a sensitive value (or a collection of them) is left out.
     fn push(&mut self, sensitive: bool, value: &Value, at: &str, constraint: String) {
-        let value = if sensitive {
-            ShownValue::Redacted
-        } else {
-            ShownValue::Text(render(value))
-        };
-        self.out.push(Violation {
-            path: at.to_owned(),
-            value,
-            constraint,
-        });
+        let value = if sensitive { ShownValue::Redacted } else { ShownValue::Text(render(value)) };
+        self.out.push(Violation { path: at.to_owned(), value, constraint });
     }
 }
 
 /// Structures, lists and maps are checked element by element; scalars are summarised.
 fn is_collection(shape: &Shape) -> bool {
-    matches!(
-        shape.kind,
-        Kind::Structure(_) | Kind::List(_) | Kind::Map { .. }
-    )
+    matches!(shape.kind, Kind::Structure(_) | Kind::List(_) | Kind::Map { .. })
 }
 
 /// The constraints of `shape` that `value` fails, in the order AWS lists them.
@@ -224,10 +196,7 @@ fn failed_constraints(shape: &Shape, value: &Value) -> Vec<String> {
     }
     if let (Some(p), Value::String(s)) = (&shape.pattern, value) {
         // A pattern that exhausts the backtracking budget counts as not matching.
-        let matched = p
-            .regex
-            .as_ref()
-            .is_none_or(|re| re.is_match(s).unwrap_or(false));
+        let matched = p.regex.as_ref().is_none_or(|re| re.is_match(s).unwrap_or(false));
         if !matched {
             failed.push(pattern_constraint(&p.source));
         }
@@ -253,23 +222,13 @@ fn failed_constraints(shape: &Shape, value: &Value) -> Vec<String> {
         }
     }
     if let Some(n) = numeric(shape, value) {
-        if shape
-            .min
-            .as_ref()
-            .and_then(Number::as_f64)
-            .is_some_and(|min| n < min)
-        {
+        if shape.min.as_ref().and_then(Number::as_f64).is_some_and(|min| n < min) {
             failed.push(format!(
                 "Member must have value greater than or equal to {}",
                 bound(&shape.kind, shape.min.as_ref())
             ));
         }
-        if shape
-            .max
-            .as_ref()
-            .and_then(Number::as_f64)
-            .is_some_and(|max| n > max)
-        {
+        if shape.max.as_ref().and_then(Number::as_f64).is_some_and(|max| n > max) {
             failed.push(format!(
                 "Member must have value less than or equal to {}",
                 bound(&shape.kind, shape.max.as_ref())
@@ -282,34 +241,19 @@ fn failed_constraints(shape: &Shape, value: &Value) -> Vec<String> {
 /// Every constraint of `shape`, in the order AWS lists them inside `[...]`.
 fn all_constraints(shape: &Shape) -> Vec<String> {
     let mut all = Vec::new();
-    let sized = matches!(
-        shape.kind,
-        Kind::String | Kind::Blob | Kind::List(_) | Kind::Map { .. }
-    );
-    let ranged = matches!(
-        shape.kind,
-        Kind::Integer | Kind::Long | Kind::Float | Kind::Double
-    );
+    let sized = matches!(shape.kind, Kind::String | Kind::Blob | Kind::List(_) | Kind::Map { .. });
+    let ranged = matches!(shape.kind, Kind::Integer | Kind::Long | Kind::Float | Kind::Double);
     let (less, greater) = if sized {
-        (
-            "Member must have length less than or equal to",
-            "Member must have length greater than or equal to",
-        )
+        ("Member must have length less than or equal to", "Member must have length greater than or equal to")
     } else {
-        (
-            "Member must have value less than or equal to",
-            "Member must have value greater than or equal to",
-        )
+        ("Member must have value less than or equal to", "Member must have value greater than or equal to")
     };
     if sized || ranged {
         if shape.max.is_some() {
             all.push(format!("{less} {}", bound(&shape.kind, shape.max.as_ref())));
         }
         if shape.min.is_some() {
-            all.push(format!(
-                "{greater} {}",
-                bound(&shape.kind, shape.min.as_ref())
-            ));
+            all.push(format!("{greater} {}", bound(&shape.kind, shape.min.as_ref())));
         }
     }
     if let Some(p) = &shape.pattern {
@@ -322,10 +266,7 @@ fn all_constraints(shape: &Shape) -> Vec<String> {
 }
 
 fn enum_constraint(shape: &Shape) -> String {
-    format!(
-        "Member must satisfy enum value set: [{}]",
-        shape.enum_values.join(", ")
-    )
+    format!("Member must satisfy enum value set: [{}]", shape.enum_values.join(", "))
 }
 
 fn pattern_constraint(source: &str) -> String {
@@ -336,10 +277,7 @@ fn pattern_constraint(source: &str) -> String {
 fn length(shape: &Shape, value: &Value) -> Option<usize> {
     match (&shape.kind, value) {
         (Kind::String, Value::String(s)) => Some(s.encode_utf16().count()),
-        (Kind::Blob, Value::String(s)) => base64::engine::general_purpose::STANDARD
-            .decode(s)
-            .ok()
-            .map(|b| b.len()),
+        (Kind::Blob, Value::String(s)) => base64::engine::general_purpose::STANDARD.decode(s).ok().map(|b| b.len()),
         (Kind::List(_), Value::Array(a)) => Some(a.len()),
         (Kind::Map { .. }, Value::Object(o)) => Some(o.len()),
         _ => None,
@@ -366,11 +304,7 @@ fn bound(kind: &Kind, n: Option<&Number>) -> String {
 }
 
 fn java_double(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e7 {
-        format!("{f:.1}")
-    } else {
-        f.to_string()
-    }
+    if f.fract() == 0.0 && f.abs() < 1e7 { format!("{f:.1}") } else { f.to_string() }
 }
 
 /// A value as Java's `toString` shows it in AWS messages.
@@ -548,11 +482,7 @@ mod tests {
 
     #[test]
     fn collections_of_sensitive_values_are_redacted() {
-        let v = validate(
-            &model(),
-            "Op",
-            &json!({"UserName": "ok", "Secrets": ["long enough", "short"]}),
-        );
+        let v = validate(&model(), "Op", &json!({"UserName": "ok", "Secrets": ["long enough", "short"]}));
         assert_eq!(
             v.iter().map(Violation::message).collect::<Vec<_>>(),
             vec![
@@ -567,10 +497,7 @@ mod tests {
         // U+1F600 is two UTF-16 units, so 33 of them exceed 64.
         let name = "\u{1F600}".repeat(33);
         let v = validate(&model(), "Op", &json!({"UserName": name}));
-        assert!(
-            v.iter()
-                .any(|v| v.constraint.contains("less than or equal to 64"))
-        );
+        assert!(v.iter().any(|v| v.constraint.contains("less than or equal to 64")));
     }
 
     #[test]

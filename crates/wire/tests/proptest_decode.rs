@@ -12,15 +12,13 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
 use spcred_wire::{
-    ErrorBody, ServiceModel, decode_json, decode_query, encode_json, encode_query,
-    encode_query_error, validate, validation_message,
+    ErrorBody, ServiceModel, decode_json, decode_query, encode_json, encode_query, encode_query_error, validate,
+    validation_message,
 };
 
 fn model(service: &str, version: &str) -> ServiceModel {
-    support::botocore_model(service, version).map_or_else(
-        || support::excerpt(service),
-        |text| ServiceModel::from_json(&text).expect("botocore model loads"),
-    )
+    support::botocore_model(service, version)
+        .map_or_else(|| support::excerpt(service), |text| ServiceModel::from_json(&text).expect("botocore model loads"))
 }
 
 static IAM: LazyLock<ServiceModel> = LazyLock::new(|| model("iam", "2010-05-08"));
@@ -121,8 +119,7 @@ fn assert_well_formed(xml: &str) {
         }
     }
     assert!(
-        xml.chars()
-            .all(|c| c != '\r' && (c >= ' ' || c == '\n' || c == '\t')),
+        xml.chars().all(|c| c != '\r' && (c >= ' ' || c == '\n' || c == '\t')),
         "raw control characters in {xml:?}"
     );
 }

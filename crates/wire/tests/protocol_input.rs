@@ -44,10 +44,7 @@ const SKIPS: &[Skip] = &[
         id: "AwsJson10HostWithPath",
         reason: "checks the client's endpoint path prefix; the case omits X-Amz-Target",
     },
-    Skip {
-        id: "AwsJson10EndpointTrait",
-        reason: "checks the client's host prefix; the case omits X-Amz-Target",
-    },
+    Skip { id: "AwsJson10EndpointTrait", reason: "checks the client's host prefix; the case omits X-Amz-Target" },
     Skip {
         id: "AwsJson10EndpointTraitWithHostLabel",
         reason: "checks the client's host prefix; the case omits X-Amz-Target",
@@ -66,12 +63,8 @@ fn split_uri(uri: &str) -> (&str, &str) {
 /// Decode one case; `Err` describes a failure.
 fn run(case: &Case) -> Result<(), String> {
     let ser = &case.data["serialized"];
-    let headers: Vec<(&str, &str)> = ser["headers"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
-        .collect();
+    let headers: Vec<(&str, &str)> =
+        ser["headers"].as_object().into_iter().flatten().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect();
     let (path, query) = split_uri(ser["uri"].as_str().unwrap_or("/"));
     let body = ser["body"].as_str().unwrap_or_default();
     let parts = RequestParts {
@@ -83,11 +76,7 @@ fn run(case: &Case) -> Result<(), String> {
     };
     let model = case.model(None);
     let decoded = match detect(&parts) {
-        Detected::Query {
-            action,
-            version,
-            params,
-        } => {
+        Detected::Query { action, version, params } => {
             if action != case.operation() {
                 return Err(format!("detected action {action}"));
             }
@@ -96,11 +85,7 @@ fn run(case: &Case) -> Result<(), String> {
             }
             decode_query(&model, &action, &params)
         }
-        Detected::Json {
-            target_prefix,
-            operation,
-            ..
-        } => {
+        Detected::Json { target_prefix, operation, .. } => {
             if operation != case.operation()
                 || Some(target_prefix.as_str()) != model.metadata().target_prefix.as_deref()
             {
@@ -115,11 +100,7 @@ fn run(case: &Case) -> Result<(), String> {
         Some(shape) => normalise(&case.shapes, shape, &case.data["params"]).unwrap_or_default(),
         None => serde_json::json!({}),
     };
-    if decoded == expected {
-        Ok(())
-    } else {
-        Err(format!("decoded {decoded}\n   expected {expected}"))
-    }
+    if decoded == expected { Ok(()) } else { Err(format!("decoded {decoded}\n   expected {expected}")) }
 }
 
 #[test]
@@ -143,11 +124,7 @@ fn every_input_case_decodes_to_its_params_or_is_skipped_for_a_reason() {
         println!("input/{protocol}: {passed} passed, {skipped} skipped");
     }
     for skip in SKIPS {
-        assert!(
-            used_skips.iter().any(|u| u == skip.id),
-            "stale skip entry {}",
-            skip.id
-        );
+        assert!(used_skips.iter().any(|u| u == skip.id), "stale skip entry {}", skip.id);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -156,15 +133,10 @@ fn every_input_case_decodes_to_its_params_or_is_skipped_for_a_reason() {
 /// after the structure member (`Hi.1`); a server must accept what either kind of client sends.
 #[test]
 fn flattened_lists_are_read_under_either_name() {
-    let case = load("input", "query")
-        .into_iter()
-        .find(|c| c.id() == "QueryFlattenedListArgWithXmlName")
-        .expect("case exists");
+    let case =
+        load("input", "query").into_iter().find(|c| c.id() == "QueryFlattenedListArgWithXmlName").expect("case exists");
     let model = case.model(None);
-    let botocore = [
-        ("item.1".to_owned(), "A".to_owned()),
-        ("item.2".to_owned(), "B".to_owned()),
-    ];
+    let botocore = [("item.1".to_owned(), "A".to_owned()), ("item.2".to_owned(), "B".to_owned())];
     assert_eq!(
         decode_query(&model, "QueryLists", &botocore).unwrap(),
         serde_json::json!({"FlattenedListArgWithXmlName": ["A", "B"]})

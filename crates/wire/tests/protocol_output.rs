@@ -30,10 +30,7 @@ const SKIPS: &[Skip] = &[
         id: "AwsJson11DateTimeWithPositiveOffset",
         reason: "client leniency: a timestamp with a UTC offset, where servers send Z",
     },
-    Skip {
-        id: "handles_unexpected_json_output",
-        reason: "client leniency: a member the model does not have",
-    },
+    Skip { id: "handles_unexpected_json_output", reason: "client leniency: a member the model does not have" },
     Skip {
         id: "json_1_1_service_responds_with_no_payload",
         reason: "client leniency: an empty body where servers send {}",
@@ -42,22 +39,13 @@ const SKIPS: &[Skip] = &[
         id: "AwsJson11StructuresDontDeserializeNullValues",
         reason: "client leniency: a null member, which servers leave out",
     },
-    Skip {
-        id: "AwsJson11DeserializeIgnoreType",
-        reason: "client leniency: a __type inside a union",
-    },
-    Skip {
-        id: "AwsJson10DeserializeIgnoreType",
-        reason: "client leniency: a __type inside a union",
-    },
+    Skip { id: "AwsJson11DeserializeIgnoreType", reason: "client leniency: a __type inside a union" },
+    Skip { id: "AwsJson10DeserializeIgnoreType", reason: "client leniency: a __type inside a union" },
     Skip {
         id: "AwsJson10DeserializeAllowNulls",
         reason: "client leniency: null union members, which servers leave out",
     },
-    Skip {
-        id: "AwsJson10HandlesUnexpectedJsonOutput",
-        reason: "client leniency: a member the model does not have",
-    },
+    Skip { id: "AwsJson10HandlesUnexpectedJsonOutput", reason: "client leniency: a member the model does not have" },
     Skip {
         id: "AwsJson10ServiceRespondsWithNoPayload",
         reason: "client leniency: an empty body where servers send {}",
@@ -95,11 +83,7 @@ fn sanitize_type(t: &str) -> &str {
 }
 
 fn header<'a>(headers: &'a Value, name: &str) -> Option<&'a str> {
-    headers
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str())
+    headers.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str())
 }
 
 /// Compare one case; `Ok(false)` when the case has no body to compare.
@@ -128,8 +112,8 @@ fn run(case: &Case) -> Result<bool, String> {
         }
     } else {
         let model = case.model(None);
-        let ours: Value = serde_json::from_slice(&encode_json(&model, case.operation(), &expected))
-            .map_err(|e| e.to_string())?;
+        let ours: Value =
+            serde_json::from_slice(&encode_json(&model, case.operation(), &expected)).map_err(|e| e.to_string())?;
         let theirs: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
         if ours != theirs {
             return Err(format!("encoded {ours}\n   expected {theirs}"));
@@ -141,9 +125,7 @@ fn run(case: &Case) -> Result<bool, String> {
 fn run_error(case: &Case, query: bool, body: Option<&str>) -> Result<bool, String> {
     let response = &case.data["response"];
     let status = response["status_code"].as_u64().unwrap_or(400);
-    let error_shape = case.data["given"]["errors"][0]["shape"]
-        .as_str()
-        .unwrap_or_default();
+    let error_shape = case.data["given"]["errors"][0]["shape"].as_str().unwrap_or_default();
     let fields = normalise(&case.shapes, error_shape, &case.data["error"]).unwrap_or_default();
     let e = ErrorBody::new(
         case.data["errorCode"].as_str().unwrap_or_default(),
@@ -163,12 +145,8 @@ fn run_error(case: &Case, query: bool, body: Option<&str>) -> Result<bool, Strin
         return Ok(true);
     }
     let out = encode_json_error(&model, &e, None);
-    let ours_header = |name: &str| {
-        out.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
+    let ours_header =
+        |name: &str| out.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     if let Some(t) = header(&response["headers"], "x-amzn-errortype") {
         let ours = ours_header("x-amzn-errortype").map(sanitize_type);
         if ours != Some(sanitize_type(t)) {
@@ -177,10 +155,7 @@ fn run_error(case: &Case, query: bool, body: Option<&str>) -> Result<bool, Strin
     }
     let query_error = header(&response["headers"], "x-amzn-query-error");
     if ours_header("x-amzn-query-error") != query_error {
-        return Err(format!(
-            "x-amzn-query-error {:?}, expected {query_error:?}",
-            ours_header("x-amzn-query-error")
-        ));
+        return Err(format!("x-amzn-query-error {:?}, expected {query_error:?}", ours_header("x-amzn-query-error")));
     }
     let Some(body) = body else { return Ok(true) };
     let sanitized = |v: Value| -> Value {
@@ -224,11 +199,7 @@ fn every_output_case_encodes_to_its_body_or_is_skipped_for_a_reason() {
         );
     }
     for skip in SKIPS {
-        assert!(
-            used_skips.iter().any(|u| u == skip.id),
-            "stale skip {}",
-            skip.id
-        );
+        assert!(used_skips.iter().any(|u| u == skip.id), "stale skip {}", skip.id);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -236,18 +207,9 @@ fn every_output_case_encodes_to_its_body_or_is_skipped_for_a_reason() {
 #[test]
 fn the_xml_comparison_sees_differences() {
     let a = parse_xml("<a x=\"1\"><b>t&amp;&#xD;</b><c/></a>").unwrap();
-    assert_eq!(
-        a,
-        parse_xml("<a x=\"1\">\n  <b>t&amp;&#13;</b>\n  <c></c>\n</a>").unwrap()
-    );
+    assert_eq!(a, parse_xml("<a x=\"1\">\n  <b>t&amp;&#13;</b>\n  <c></c>\n</a>").unwrap());
     assert_eq!(a.children[0].text, "t&\r");
-    assert_ne!(
-        a,
-        parse_xml("<a x=\"2\"><b>t&amp;&#xD;</b><c/></a>").unwrap()
-    );
+    assert_ne!(a, parse_xml("<a x=\"2\"><b>t&amp;&#xD;</b><c/></a>").unwrap());
     assert_ne!(a, parse_xml("<a x=\"1\"><b>t</b><c/></a>").unwrap());
-    assert_ne!(
-        a,
-        parse_xml("<a x=\"1\"><c/><b>t&amp;&#xD;</b></a>").unwrap()
-    );
+    assert_ne!(a, parse_xml("<a x=\"1\"><c/><b>t&amp;&#xD;</b></a>").unwrap());
 }

@@ -6,8 +6,7 @@ mod support;
 
 use serde_json::json;
 use spcred_wire::{
-    Detected, RequestParts, ServiceModel, decode_json, decode_query, detect, validate,
-    validation_message,
+    Detected, RequestParts, ServiceModel, decode_json, decode_query, detect, validate, validation_message,
 };
 use support::botocore_model;
 
@@ -36,10 +35,7 @@ fn every_served_model_loads_and_only_unused_ssm_patterns_are_unsupported() {
         };
         let expected: &[&str] = if service == "ssm" {
             // `.{1,100000}`: a counted repetition beyond the regex engine's size limit.
-            &[
-                "InstancePropertyFilterValue",
-                "InstancePropertyStringFilterKey",
-            ]
+            &["InstancePropertyFilterValue", "InstancePropertyStringFilterKey"]
         } else {
             &[]
         };
@@ -48,17 +44,8 @@ fn every_served_model_loads_and_only_unused_ssm_patterns_are_unsupported() {
 }
 
 fn query(body: &str) -> (String, Vec<(String, String)>) {
-    let headers = [(
-        "Content-Type",
-        "application/x-www-form-urlencoded; charset=utf-8",
-    )];
-    let parts = RequestParts {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        body: body.as_bytes(),
-    };
+    let headers = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
+    let parts = RequestParts { method: "POST", path: "/", query: "", headers: &headers, body: body.as_bytes() };
     match detect(&parts) {
         Detected::Query { action, params, .. } => (action, params),
         other => panic!("{other:?}"),
@@ -84,8 +71,7 @@ fn iam_create_user_as_the_cli_sends_it() {
 #[test]
 fn iam_validation_messages_use_the_model_constraints() {
     let Some(iam) = load("iam") else { return };
-    let (action, params) =
-        query("Action=CreateUser&Version=2010-05-08&UserName=bad%20name&Tags.member.1.Value=v");
+    let (action, params) = query("Action=CreateUser&Version=2010-05-08&UserName=bad%20name&Tags.member.1.Value=v");
     let input = decode_query(&iam, &action, &params).unwrap();
     assert_eq!(
         validation_message(&validate(&iam, &action, &input)).unwrap(),

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 use spcred_wire::{
-    ErrorBody, decode_query, encode_json, encode_json_error, encode_query, encode_query_error,
-    validate, validation_message,
+    ErrorBody, decode_query, encode_json, encode_json_error, encode_query, encode_query_error, validate,
+    validation_message,
 };
 use support::excerpt;
 
@@ -46,22 +46,14 @@ fn sts_assume_role_with_timestamps_and_escaping() {
 #[test]
 fn iam_no_such_entity_error() {
     let iam = excerpt("iam");
-    let e = ErrorBody::new(
-        "NoSuchEntity",
-        "The user with name alice cannot be found.",
-        true,
-        REQUEST_ID,
-    );
+    let e = ErrorBody::new("NoSuchEntity", "The user with name alice cannot be found.", true, REQUEST_ID);
     insta::assert_snapshot!(encode_query_error(&iam, &e));
 }
 
 #[test]
 fn iam_validation_error() {
     let iam = excerpt("iam");
-    let params = [
-        ("UserName".to_owned(), String::new()),
-        ("Tags.member.1.Value".to_owned(), "v".to_owned()),
-    ];
+    let params = [("UserName".to_owned(), String::new()), ("Tags.member.1.Value".to_owned(), "v".to_owned())];
     let input = decode_query(&iam, "CreateUser", &params).unwrap();
     let message = validation_message(&validate(&iam, "CreateUser", &input)).unwrap();
     let e = ErrorBody::new("ValidationError", &message, true, REQUEST_ID);
@@ -85,12 +77,7 @@ fn iam_list_users() {
 #[test]
 fn sqs_query_compatible_error() {
     let sqs = excerpt("sqs");
-    let e = ErrorBody::new(
-        "QueueDoesNotExist",
-        "The specified queue does not exist.",
-        true,
-        REQUEST_ID,
-    );
+    let e = ErrorBody::new("QueueDoesNotExist", "The specified queue does not exist.", true, REQUEST_ID);
     let out = encode_json_error(&sqs, &e, Some("AWS.SimpleQueueService.NonExistentQueue"));
     let headers = out.headers.iter().fold(String::new(), |mut acc, (k, v)| {
         let _ = writeln!(acc, "{k}: {v}");
@@ -110,9 +97,5 @@ fn sqs_receive_message() {
         "Attributes": {"SenderId": "195004372649", "SentTimestamp": "1238099229000"},
         "MessageAttributes": {"bin": {"DataType": "Binary", "BinaryValue": "AAE="}},
     }]});
-    insta::assert_snapshot!(String::from_utf8_lossy(&encode_json(
-        &sqs,
-        "ReceiveMessage",
-        &output
-    )));
+    insta::assert_snapshot!(String::from_utf8_lossy(&encode_json(&sqs, "ReceiveMessage", &output)));
 }

@@ -8,7 +8,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use store::events::{self as db, Scope};
+use store::Scope;
+use store::events as db;
 use store::{StoreError, jobs};
 
 /// Targets a rule may have.
@@ -671,8 +672,7 @@ fn entry_event(ctx: &Ctx<'_>, entry: PutEventsEntry) -> Result<(String, outbox::
         &ctx.env.ids,
         &source,
         &detail_type,
-        ctx.account(),
-        ctx.region,
+        Scope { account_id: ctx.account(), region: ctx.region },
         time_ms,
         entry.resources,
         detail,

@@ -53,13 +53,12 @@ pub(crate) fn rfc3339_seconds(ms: i64) -> String {
 }
 
 impl Event {
-    /// An AWS service's event for the default bus of `account` in `region`, at `now_ms`.
+    /// An AWS service's event for the default bus of `scope`'s account and region, at `now_ms`.
     pub fn from_service(
         ids: &crate::Ids,
         source: &str,
         detail_type: &str,
-        account: &str,
-        region: &str,
+        scope: store::Scope<'_>,
         now_ms: i64,
         resources: Vec<String>,
         detail: Value,
@@ -70,9 +69,9 @@ impl Event {
             id: ids.uuid(),
             detail_type: detail_type.into(),
             source: source.into(),
-            account: account.into(),
+            account: scope.account_id.into(),
             time,
-            region: region.into(),
+            region: scope.region.into(),
             resources,
             detail,
         }

@@ -12,9 +12,10 @@ use crate::sns::publish::{self as sns_publish, Outgoing};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use store::Scope;
 use store::StoreError;
 use store::delivery::{self, Attempt, NewDelivery, Retry, Send, Settled};
-use store::events::{self as db, Scope};
+use store::events as db;
 use store::jobs::{self, Handler, Job, Outcome};
 
 /// Buses an event may pass through before it is refused (bus targets forming a cycle).
@@ -460,8 +461,7 @@ impl Handler for ScheduledRules {
                 &self.env.ids,
                 "aws.events",
                 "Scheduled Event",
-                account,
-                region,
+                scope,
                 at,
                 vec![rule_arn(region, account, &rule.bus, &rule.name)],
                 Value::Object(serde_json::Map::new()),

@@ -5,8 +5,9 @@ use super::names;
 use crate::env::Env;
 use crate::events::outbox::{self, Event};
 use serde_json::json;
+use store::Scope;
 use store::StoreError;
-use store::ssm::{Scope, Version};
+use store::ssm::Version;
 
 /// "Parameter Store Change": `operation` is `Create`, `Update`, `Delete` or
 /// `LabelParameterVersion`.
@@ -70,15 +71,6 @@ async fn emit(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let resources = vec![names::arn(scope.region, scope.account_id, name)];
-    let event = Event::from_service(
-        &env.ids,
-        "aws.ssm",
-        detail_type,
-        scope.account_id,
-        scope.region,
-        now_ms,
-        resources,
-        detail,
-    );
+    let event = Event::from_service(&env.ids, "aws.ssm", detail_type, scope, now_ms, resources, detail);
     outbox::emit(conn, &event, now_ms).await
 }

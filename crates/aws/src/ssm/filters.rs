@@ -2,7 +2,8 @@
 
 use super::error::SsmError;
 use serde::Deserialize;
-use store::ssm::{Scope, Version};
+use store::Scope;
+use store::ssm::Version;
 
 /// One `ParameterStringFilter`.
 #[derive(Debug, Deserialize)]

@@ -11,7 +11,8 @@ use crate::service::{self, Ctx};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::ssm::{Scope, Version};
+use store::Scope;
+use store::ssm::Version;
 
 /// Versions Parameter Store keeps of a parameter.
 const MAX_VERSIONS: i64 = 100;

@@ -8,9 +8,10 @@ use crate::env::Env;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
+use store::Scope;
 use store::StoreError;
 use store::jobs::{Handler, Job, Outcome};
-use store::ssm::{Policy, Scope};
+use store::ssm::Policy;
 
 /// The job that fires one policy of one parameter.
 pub const POLICY_JOB: &str = "ssm.policy";

@@ -12,7 +12,8 @@ use crate::kms;
 use crate::service::{self, Ctx};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::ssm::{Scope, Setting};
+use store::Scope;
+use store::ssm::Setting;
 
 /// The setting that holds the default parameter tier.
 pub(crate) const DEFAULT_TIER: &str = "/ssm/parameter-store/default-parameter-tier";

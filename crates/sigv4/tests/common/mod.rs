@@ -26,11 +26,7 @@ pub fn creds(token: Option<&str>) -> Credentials {
 }
 
 pub fn testdata() -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/sigv4"
-    ))
-    .to_path_buf()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/sigv4")).to_path_buf()
 }
 
 /// An owned HTTP request, as written in the suite's `.req` and `.sreq` files.
@@ -49,9 +45,7 @@ impl Http {
     pub fn parse(text: &str) -> Self {
         let mut lines = text.split('\n');
         let request_line = lines.next().unwrap();
-        let request_line = request_line
-            .strip_suffix(" HTTP/1.1")
-            .unwrap_or(request_line);
+        let request_line = request_line.strip_suffix(" HTTP/1.1").unwrap_or(request_line);
         let (method, target) = request_line.split_once(' ').unwrap();
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let mut headers: Vec<(String, String)> = Vec::new();
@@ -70,9 +64,7 @@ impl Http {
                 headers.push((name.to_owned(), value.to_owned()));
             }
         }
-        let body = body
-            .map(|()| lines.collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default();
+        let body = body.map(|()| lines.collect::<Vec<_>>().join("\n")).unwrap_or_default();
         Self {
             method: method.to_owned(),
             path: path.to_owned(),
@@ -83,20 +75,11 @@ impl Http {
     }
 
     pub fn header_refs(&self) -> Vec<(&str, &str)> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect()
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
     }
 
     pub fn request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> Request<'a> {
-        Request {
-            method: &self.method,
-            path: &self.path,
-            query: &self.query,
-            headers,
-            body: &self.body,
-        }
+        Request { method: &self.method, path: &self.path, query: &self.query, headers, body: &self.body }
     }
 
     pub fn without(&self, name: &str) -> Self {
@@ -106,10 +89,7 @@ impl Http {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
     }
 }
 
@@ -117,11 +97,7 @@ impl Http {
 /// garbled case, which gets the `.authz` one instead.
 fn signed_request(sreq: &str, authz: &str, name: &str) -> Http {
     let mut http = Http::parse(sreq);
-    let auth = http
-        .headers
-        .iter_mut()
-        .find(|(n, _)| n == "Authorization")
-        .unwrap();
+    let auth = http.headers.iter_mut().find(|(n, _)| n == "Authorization").unwrap();
     if name == GARBLED_SREQ {
         assert_ne!(auth.1.trim(), authz, "{name}.sreq was fixed upstream");
         authz.clone_into(&mut auth.1);
@@ -144,14 +120,7 @@ pub struct Case {
 impl Case {
     /// The signed header names listed in the expected `Authorization`.
     pub fn signed_headers(&self) -> Vec<String> {
-        let list = self
-            .authz
-            .split("SignedHeaders=")
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap();
+        let list = self.authz.split("SignedHeaders=").nth(1).unwrap().split(',').next().unwrap();
         list.split(';').map(str::to_owned).collect()
     }
 

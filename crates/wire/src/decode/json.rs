@@ -10,20 +10,13 @@ use crate::path;
 ///
 /// Nesting is bounded by `serde_json`'s parser (128 levels), and decoding only follows the
 /// parsed value, so a recursive shape cannot recurse deeper than that.
-pub fn decode_json(
-    model: &ServiceModel,
-    operation: &str,
-    body: &[u8],
-) -> Result<Value, DecodeError> {
-    let op = model
-        .operation(operation)
-        .ok_or_else(|| DecodeError::UnknownOperation(operation.to_owned()))?;
+pub fn decode_json(model: &ServiceModel, operation: &str, body: &[u8]) -> Result<Value, DecodeError> {
+    let op = model.operation(operation).ok_or_else(|| DecodeError::UnknownOperation(operation.to_owned()))?;
     let input = model.input_shape(op);
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
-    let parsed: Value =
-        serde_json::from_slice(body).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
+    let parsed: Value = serde_json::from_slice(body).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
     let members = match (&parsed, input.map(|s| &s.kind)) {
         (Value::Object(obj), Some(Kind::Structure(s))) => structure(model, s, obj, "")?,
         (Value::Object(_) | Value::Null, _) => Map::new(),
@@ -56,9 +49,7 @@ fn structure(
 fn value(model: &ServiceModel, shape: &Shape, raw: &Value, at: &str) -> Result<Value, DecodeError> {
     match (&shape.kind, raw) {
         (Kind::Structure(s), _) if s.document => Ok(raw.clone()),
-        (Kind::Structure(s), Value::Object(obj)) => {
-            Ok(Value::Object(structure(model, s, obj, at)?))
-        }
+        (Kind::Structure(s), Value::Object(obj)) => Ok(Value::Object(structure(model, s, obj, at)?)),
         (Kind::List(item), Value::Array(items)) => {
             let Some(item_shape) = model.shape(&item.shape) else {
                 return Ok(Value::Array(Vec::new()));
@@ -81,9 +72,7 @@ fn value(model: &ServiceModel, shape: &Shape, raw: &Value, at: &str) -> Result<V
             }
             Ok(Value::Object(out))
         }
-        (Kind::Structure(_) | Kind::List(_) | Kind::Map { .. }, _) => {
-            Err(invalid(at, super::kind_name(&shape.kind)))
-        }
+        (Kind::Structure(_) | Kind::List(_) | Kind::Map { .. }, _) => Err(invalid(at, super::kind_name(&shape.kind))),
         (scalar, _) => scalar_from_json(scalar, raw, at),
     }
 }
@@ -143,10 +132,7 @@ mod tests {
     fn empty_body_is_empty_input() {
         assert_eq!(decode_json(&model(), "Op", b"").unwrap(), json!({}));
         assert_eq!(decode_json(&model(), "Op", b" \n").unwrap(), json!({}));
-        assert_eq!(
-            decode_json(&model(), "Bare", b"{\"x\": 1}").unwrap(),
-            json!({})
-        );
+        assert_eq!(decode_json(&model(), "Bare", b"{\"x\": 1}").unwrap(), json!({}));
     }
 
     #[test]
@@ -154,41 +140,23 @@ mod tests {
         let m = model();
         assert_eq!(
             decode_json(&m, "Op", br#"{"Self": {"List": ["a", 3]}}"#),
-            Err(DecodeError::InvalidValue {
-                path: "self.list.2.member".into(),
-                expected: "string"
-            })
+            Err(DecodeError::InvalidValue { path: "self.list.2.member".into(), expected: "string" })
         );
         assert_eq!(
             decode_json(&m, "Op", br#"{"Map": []}"#),
-            Err(DecodeError::InvalidValue {
-                path: "map".into(),
-                expected: "map"
-            })
+            Err(DecodeError::InvalidValue { path: "map".into(), expected: "map" })
         );
         assert_eq!(
             decode_json(&m, "Op", b"[1]"),
-            Err(DecodeError::InvalidValue {
-                path: String::new(),
-                expected: "structure"
-            })
+            Err(DecodeError::InvalidValue { path: String::new(), expected: "structure" })
         );
-        assert!(matches!(
-            decode_json(&m, "Op", b"{"),
-            Err(DecodeError::InvalidJson(_))
-        ));
-        assert_eq!(
-            decode_json(&m, "Nope", b"{}"),
-            Err(DecodeError::UnknownOperation("Nope".into()))
-        );
+        assert!(matches!(decode_json(&m, "Op", b"{"), Err(DecodeError::InvalidJson(_))));
+        assert_eq!(decode_json(&m, "Nope", b"{}"), Err(DecodeError::UnknownOperation("Nope".into())));
     }
 
     #[test]
     fn nesting_beyond_the_parser_limit_is_an_error_not_a_crash() {
         let body = format!("{}{}", r#"{"Self":"#.repeat(10_000), "}".repeat(10_000));
-        assert!(matches!(
-            decode_json(&model(), "Op", body.as_bytes()),
-            Err(DecodeError::InvalidJson(_))
-        ));
+        assert!(matches!(decode_json(&model(), "Op", body.as_bytes()), Err(DecodeError::InvalidJson(_))));
     }
 }

@@ -48,10 +48,7 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 );
 
 fn invalid(path: &str, expected: &'static str) -> DecodeError {
-    DecodeError::InvalidValue {
-        path: path.to_owned(),
-        expected,
-    }
+    DecodeError::InvalidValue { path: path.to_owned(), expected }
 }
 
 /// The name of a scalar kind in error messages.
@@ -86,12 +83,9 @@ fn scalar_from_text(kind: &Kind, text: &str, path: &str) -> Result<Value, Decode
         Kind::String => Some(Value::String(text.to_owned())),
         Kind::Integer => text.parse::<i32>().ok().map(Value::from),
         Kind::Long => text.parse::<i64>().ok().map(Value::from),
-        Kind::Float | Kind::Double => non_finite(text).or_else(|| {
-            text.parse::<f64>()
-                .ok()
-                .and_then(Number::from_f64)
-                .map(Value::Number)
-        }),
+        Kind::Float | Kind::Double => {
+            non_finite(text).or_else(|| text.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number))
+        }
         Kind::Boolean => match text.to_ascii_lowercase().as_str() {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
@@ -120,19 +114,13 @@ fn scalar_from_json(kind: &Kind, value: &Value, path: &str) -> Result<Value, Dec
     };
     let decoded = match (kind, value) {
         (Kind::String, Value::String(s)) => Some(Value::String(s.clone())),
-        (Kind::Integer, v) => integral(v)
-            .and_then(|i| i32::try_from(i).ok())
-            .map(Value::from),
+        (Kind::Integer, v) => integral(v).and_then(|i| i32::try_from(i).ok()).map(Value::from),
         (Kind::Long, v) => integral(v).map(Value::from),
-        (Kind::Float | Kind::Double, Value::Number(n)) => {
-            n.as_f64().and_then(Number::from_f64).map(Value::Number)
-        }
+        (Kind::Float | Kind::Double, Value::Number(n)) => n.as_f64().and_then(Number::from_f64).map(Value::Number),
         (Kind::Float | Kind::Double, Value::String(s)) => non_finite(s),
         (Kind::Boolean, Value::Bool(b)) => Some(Value::Bool(*b)),
         (Kind::Blob, Value::String(s)) => canonical_blob(s),
-        (Kind::Timestamp, Value::Number(_)) => {
-            timestamp::from_value(value).map(timestamp::to_value)
-        }
+        (Kind::Timestamp, Value::Number(_)) => timestamp::from_value(value).map(timestamp::to_value),
         (Kind::Timestamp, Value::String(s)) => timestamp::parse_text(s).map(timestamp::to_value),
         _ => None,
     };
@@ -153,10 +141,7 @@ mod tests {
         assert_eq!(ok(&Kind::Float, "-Infinity"), json!("-Infinity"));
         assert_eq!(ok(&Kind::Boolean, "TRUE"), json!(true));
         assert_eq!(ok(&Kind::Blob, "dmFsdWU"), json!("dmFsdWU="));
-        assert_eq!(
-            ok(&Kind::Timestamp, "2015-01-25T08:00:00Z"),
-            json!(1_422_172_800)
-        );
+        assert_eq!(ok(&Kind::Timestamp, "2015-01-25T08:00:00Z"), json!(1_422_172_800));
         for (kind, text) in [
             (Kind::Integer, "2147483648"),
             (Kind::Integer, "1.5"),
@@ -169,10 +154,7 @@ mod tests {
         ] {
             assert_eq!(
                 scalar_from_text(&kind, text, "a.b"),
-                Err(DecodeError::InvalidValue {
-                    path: "a.b".into(),
-                    expected: kind_name(&kind)
-                }),
+                Err(DecodeError::InvalidValue { path: "a.b".into(), expected: kind_name(&kind) }),
                 "{text}"
             );
         }
@@ -185,10 +167,7 @@ mod tests {
         assert_eq!(ok(&Kind::Double, json!(3)), json!(3.0));
         assert_eq!(ok(&Kind::Double, json!("NaN")), json!("NaN"));
         assert_eq!(ok(&Kind::Timestamp, json!(1.5e9)), json!(1_500_000_000));
-        assert_eq!(
-            ok(&Kind::Timestamp, json!("2000-01-02T20:34:56Z")),
-            json!(946_845_296)
-        );
+        assert_eq!(ok(&Kind::Timestamp, json!("2000-01-02T20:34:56Z")), json!(946_845_296));
         for (kind, v) in [
             (Kind::String, json!(1)),
             (Kind::Integer, json!(1.5)),

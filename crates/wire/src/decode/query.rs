@@ -15,14 +15,8 @@ pub const MAX_KEY_SEGMENTS: usize = 32;
 
 /// Decode awsQuery parameters (as [`crate::detect`] returns them, without `Action` and
 /// `Version`) for `operation`. When a name repeats, the first value counts.
-pub fn decode_query(
-    model: &ServiceModel,
-    operation: &str,
-    params: &[(String, String)],
-) -> Result<Value, DecodeError> {
-    let op = model
-        .operation(operation)
-        .ok_or_else(|| DecodeError::UnknownOperation(operation.to_owned()))?;
+pub fn decode_query(model: &ServiceModel, operation: &str, params: &[(String, String)]) -> Result<Value, DecodeError> {
+    let op = model.operation(operation).ok_or_else(|| DecodeError::UnknownOperation(operation.to_owned()))?;
     let input = model.input_shape(op);
     if params.len() > MAX_QUERY_PARAMS {
         return Err(DecodeError::TooManyParameters);
@@ -62,11 +56,8 @@ impl<'a> Node<'a> {
 
     /// Children named by a number, in numeric order: list elements and map entries.
     fn indexed(&self) -> Vec<&Node<'a>> {
-        let mut items: Vec<(u32, &Node<'a>)> = self
-            .children
-            .iter()
-            .filter_map(|(k, n)| Some((k.parse::<u32>().ok()?, n)))
-            .collect();
+        let mut items: Vec<(u32, &Node<'a>)> =
+            self.children.iter().filter_map(|(k, n)| Some((k.parse::<u32>().ok()?, n))).collect();
         items.sort_by_key(|(i, _)| *i);
         items.into_iter().map(|(_, n)| n).collect()
     }
@@ -82,12 +73,7 @@ struct Decoder<'m> {
 }
 
 impl Decoder<'_> {
-    fn structure(
-        &self,
-        s: &Structure,
-        node: &Node<'_>,
-        prefix: &str,
-    ) -> Result<Map<String, Value>, DecodeError> {
+    fn structure(&self, s: &Structure, node: &Node<'_>, prefix: &str) -> Result<Map<String, Value>, DecodeError> {
         let mut out = Map::new();
         for (name, member) in &s.members {
             let Some(shape) = self.model.shape(&member.shape) else {
@@ -106,29 +92,17 @@ impl Decoder<'_> {
 
     /// Find a member's parameters. A flattened list is named after the member (Smithy); botocore
     /// names it after the list's member instead, so both are accepted.
-    fn member_node<'n, 'a>(
-        node: &'n Node<'a>,
-        name: &str,
-        member: &Member,
-        shape: &Shape,
-    ) -> Option<&'n Node<'a>> {
+    fn member_node<'n, 'a>(node: &'n Node<'a>, name: &str, member: &Member, shape: &Shape) -> Option<&'n Node<'a>> {
         let key = member.location_name.as_deref().unwrap_or(name);
         node.children.get(key).or_else(|| match &shape.kind {
-            Kind::List(item) if member.flattened || shape.flattened => item
-                .location_name
-                .as_deref()
-                .and_then(|alt| node.children.get(alt)),
+            Kind::List(item) if member.flattened || shape.flattened => {
+                item.location_name.as_deref().and_then(|alt| node.children.get(alt))
+            }
             _ => None,
         })
     }
 
-    fn value(
-        &self,
-        member: &Member,
-        shape: &Shape,
-        node: &Node<'_>,
-        at: &str,
-    ) -> Result<Option<Value>, DecodeError> {
+    fn value(&self, member: &Member, shape: &Shape, node: &Node<'_>, at: &str) -> Result<Option<Value>, DecodeError> {
         let flattened = member.flattened || shape.flattened;
         match &shape.kind {
             Kind::Structure(s) => {
@@ -160,11 +134,7 @@ impl Decoder<'_> {
                 Ok(Some(Value::Array(out)))
             }
             Kind::Map { key, value } => {
-                let entries = if flattened {
-                    Some(node)
-                } else {
-                    node.children.get("entry")
-                };
+                let entries = if flattened { Some(node) } else { node.children.get("entry") };
                 let Some(entries) = entries.filter(|n| !n.children.is_empty()) else {
                     return Ok(node.is_empty_marker().then(|| Value::Object(Map::new())));
                 };
@@ -191,10 +161,7 @@ impl Decoder<'_> {
                 }
                 Ok(Some(Value::Object(out)))
             }
-            scalar => node
-                .value
-                .map(|text| scalar_from_text(scalar, text, at))
-                .transpose(),
+            scalar => node.value.map(|text| scalar_from_text(scalar, text, at)).transpose(),
         }
     }
 }
@@ -226,10 +193,7 @@ mod tests {
     }
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -241,19 +205,13 @@ mod tests {
             ("Tags.member.x.Key", "ignored"),
         ]);
         let v = decode_query(&model(), "Op", &p).unwrap();
-        assert_eq!(
-            v,
-            json!({"Tags": [{"Key": "one"}, {"Key": "two"}, {"Key": "ten"}]})
-        );
+        assert_eq!(v, json!({"Tags": [{"Key": "one"}, {"Key": "two"}, {"Key": "ten"}]}));
     }
 
     #[test]
     fn first_value_wins_and_unknown_names_are_ignored() {
         let p = params(&[("Name", "a"), ("Name", "b"), ("Nope", "x"), ("Name.x", "y")]);
-        assert_eq!(
-            decode_query(&model(), "Op", &p).unwrap(),
-            json!({"Name": "a"})
-        );
+        assert_eq!(decode_query(&model(), "Op", &p).unwrap(), json!({"Name": "a"}));
     }
 
     #[test]
@@ -266,10 +224,7 @@ mod tests {
             ("Attrs.entry.3.key", "b"),
             ("Attrs.entry.4.value", "orphan"),
         ]);
-        assert_eq!(
-            decode_query(&model(), "Op", &p).unwrap(),
-            json!({"Attrs": {"a": "1"}})
-        );
+        assert_eq!(decode_query(&model(), "Op", &p).unwrap(), json!({"Attrs": {"a": "1"}}));
     }
 
     #[test]
@@ -277,39 +232,21 @@ mod tests {
         let p = params(&[("Self.Count", "many")]);
         assert_eq!(
             decode_query(&model(), "Op", &p),
-            Err(DecodeError::InvalidValue {
-                path: "self.count".into(),
-                expected: "integer"
-            })
+            Err(DecodeError::InvalidValue { path: "self.count".into(), expected: "integer" })
         );
     }
 
     #[test]
     fn limits_and_unknown_operations() {
         let m = model();
-        assert_eq!(
-            decode_query(&m, "Nope", &[]),
-            Err(DecodeError::UnknownOperation("Nope".into()))
-        );
-        assert_eq!(
-            decode_query(&m, "Bare", &params(&[("A", "1")])),
-            Ok(json!({}))
-        );
+        assert_eq!(decode_query(&m, "Nope", &[]), Err(DecodeError::UnknownOperation("Nope".into())));
+        assert_eq!(decode_query(&m, "Bare", &params(&[("A", "1")])), Ok(json!({})));
         let deep = vec!["Self"; MAX_KEY_SEGMENTS + 1].join(".");
-        assert_eq!(
-            decode_query(&m, "Op", &params(&[(&deep, "x")])),
-            Err(DecodeError::ParameterNameTooLong)
-        );
+        assert_eq!(decode_query(&m, "Op", &params(&[(&deep, "x")])), Err(DecodeError::ParameterNameTooLong));
         let long = "N".repeat(MAX_KEY_LENGTH + 1);
-        assert_eq!(
-            decode_query(&m, "Op", &params(&[(&long, "x")])),
-            Err(DecodeError::ParameterNameTooLong)
-        );
+        assert_eq!(decode_query(&m, "Op", &params(&[(&long, "x")])), Err(DecodeError::ParameterNameTooLong));
         let many = vec![("Name".to_owned(), "x".to_owned()); MAX_QUERY_PARAMS + 1];
-        assert_eq!(
-            decode_query(&m, "Op", &many),
-            Err(DecodeError::TooManyParameters)
-        );
+        assert_eq!(decode_query(&m, "Op", &many), Err(DecodeError::TooManyParameters));
     }
 
     #[test]

@@ -32,30 +32,17 @@ pub struct ErrorBody<'a> {
 impl<'a> ErrorBody<'a> {
     /// An error without modelled fields.
     pub fn new(code: &'a str, message: &'a str, sender_fault: bool, request_id: &'a str) -> Self {
-        ErrorBody {
-            code,
-            message,
-            sender_fault,
-            request_id,
-            fields: None,
-        }
+        ErrorBody { code, message, sender_fault, request_id, fields: None }
     }
 
     /// Add the error shape's other members.
     #[must_use]
     pub fn with_fields(self, fields: &'a Value) -> Self {
-        ErrorBody {
-            fields: Some(fields),
-            ..self
-        }
+        ErrorBody { fields: Some(fields), ..self }
     }
 
     fn fault(&self) -> &'static str {
-        if self.sender_fault {
-            "Sender"
-        } else {
-            "Receiver"
-        }
+        if self.sender_fault { "Sender" } else { "Receiver" }
     }
 }
 

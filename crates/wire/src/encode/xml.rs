@@ -11,25 +11,13 @@ use crate::timestamp;
 /// `<OpResponse xmlns="…"><OpResult>…</OpResult><ResponseMetadata><RequestId>…</RequestId>
 /// </ResponseMetadata></OpResponse>`. An operation without output (or one the model does not
 /// know) has no result element.
-pub fn encode_query(
-    model: &ServiceModel,
-    operation: &str,
-    output: &Value,
-    request_id: &str,
-) -> String {
+pub fn encode_query(model: &ServiceModel, operation: &str, output: &Value, request_id: &str) -> String {
     let mut w = Writer::default();
     let root = format!("{operation}Response");
     w.open(&root, &namespace(model));
     let op = model.operation(operation);
     let result = op.and_then(|op| Some((op, model.shape(op.output_shape()?)?)));
-    if let Some((
-        op,
-        Shape {
-            kind: Kind::Structure(s),
-            ..
-        },
-    )) = result
-    {
+    if let Some((op, Shape { kind: Kind::Structure(s), .. })) = result {
         let empty = Map::new();
         let obj = output.as_object().unwrap_or(&empty);
         let enc = Encoder { model };
@@ -58,19 +46,9 @@ pub fn encode_query_error(model: &ServiceModel, e: &ErrorBody<'_>) -> String {
         w.leaf("Message", &[], e.message);
     }
     let shape = found.and_then(|f| model.shape(f.shape));
-    if let (
-        Some(Shape {
-            kind: Kind::Structure(s),
-            ..
-        }),
-        Some(Value::Object(fields)),
-    ) = (shape, e.fields)
-    {
-        let others: Map<String, Value> = fields
-            .iter()
-            .filter(|(k, _)| !is_message_member(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+    if let (Some(Shape { kind: Kind::Structure(s), .. }), Some(Value::Object(fields))) = (shape, e.fields) {
+        let others: Map<String, Value> =
+            fields.iter().filter(|(k, _)| !is_message_member(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
         Encoder { model }.members(&mut w, s, &others, 1);
     }
     w.close("Error");
@@ -80,22 +58,13 @@ pub fn encode_query_error(model: &ServiceModel, e: &ErrorBody<'_>) -> String {
 }
 
 fn namespace(model: &ServiceModel) -> Vec<(String, String)> {
-    model
-        .metadata()
-        .xml_namespace
-        .iter()
-        .map(|ns| ("xmlns".to_owned(), ns.clone()))
-        .collect()
+    model.metadata().xml_namespace.iter().map(|ns| ("xmlns".to_owned(), ns.clone())).collect()
 }
 
 type Attrs = Vec<(String, String)>;
 
 fn namespace_attr(member: &Member) -> Attrs {
-    member
-        .xml_namespace
-        .iter()
-        .map(crate::model::XmlNamespace::attribute)
-        .collect()
+    member.xml_namespace.iter().map(crate::model::XmlNamespace::attribute).collect()
 }
 
 struct Encoder<'m> {
@@ -120,10 +89,7 @@ impl Encoder<'_> {
                 attrs.push((attr.to_owned(), text));
             }
         }
-        let has_children = s
-            .members
-            .iter()
-            .any(|(n, m)| !m.xml_attribute && obj.get(n).is_some_and(|v| !v.is_null()));
+        let has_children = s.members.iter().any(|(n, m)| !m.xml_attribute && obj.get(n).is_some_and(|v| !v.is_null()));
         if has_children {
             w.open(name, &attrs);
             self.members(w, s, obj, depth + 1);
@@ -141,9 +107,7 @@ impl Encoder<'_> {
             if member.xml_attribute {
                 continue;
             }
-            let (Some(value), Some(shape)) =
-                (obj.get(member_name), self.model.shape(&member.shape))
-            else {
+            let (Some(value), Some(shape)) = (obj.get(member_name), self.model.shape(&member.shape)) else {
                 continue;
             };
             if value.is_null() {
@@ -156,11 +120,8 @@ impl Encoder<'_> {
                     let Some(item_shape) = self.model.shape(&item.shape) else {
                         continue;
                     };
-                    let attrs = if member.xml_namespace.is_some() {
-                        namespace_attr(member)
-                    } else {
-                        namespace_attr(item)
-                    };
+                    let attrs =
+                        if member.xml_namespace.is_some() { namespace_attr(member) } else { namespace_attr(item) };
                     for v in items.iter().filter(|v| !v.is_null()) {
                         self.element(w, name, attrs.clone(), item_shape, item, v, depth);
                     }
@@ -210,21 +171,12 @@ impl Encoder<'_> {
                 let item_name = item.location_name.as_deref().unwrap_or("member");
                 w.open(name, &attrs);
                 for v in items {
-                    self.element(
-                        w,
-                        item_name,
-                        namespace_attr(item),
-                        item_shape,
-                        item,
-                        v,
-                        depth + 1,
-                    );
+                    self.element(w, item_name, namespace_attr(item), item_shape, item, v, depth + 1);
                 }
                 w.close(name);
             }
             (Kind::Map { key, value: val }, Value::Object(entries)) => {
-                let entries: Vec<(&String, &Value)> =
-                    entries.iter().filter(|(_, v)| !v.is_null()).collect();
+                let entries: Vec<(&String, &Value)> = entries.iter().filter(|(_, v)| !v.is_null()).collect();
                 if entries.is_empty() {
                     w.empty(name, &attrs);
                     return;
@@ -247,11 +199,7 @@ impl Encoder<'_> {
     }
 
     fn entry(&self, w: &mut Writer, key: &Member, val: &Member, k: &str, v: &Value, depth: usize) {
-        w.leaf(
-            key.location_name.as_deref().unwrap_or("key"),
-            &namespace_attr(key),
-            k,
-        );
+        w.leaf(key.location_name.as_deref().unwrap_or("key"), &namespace_attr(key), k);
         if let Some(val_shape) = self.model.shape(&val.shape) {
             let name = val.location_name.as_deref().unwrap_or("value");
             self.element(w, name, namespace_attr(val), val_shape, val, v, depth + 1);
@@ -263,10 +211,7 @@ impl Encoder<'_> {
 /// otherwise, blobs as their (already base64) normalised string.
 fn scalar_text(shape: &Shape, member: &Member, value: &Value) -> Option<String> {
     if let Kind::Timestamp = shape.kind {
-        let format = member
-            .timestamp_format
-            .or(shape.timestamp_format)
-            .unwrap_or(TimestampFormat::Iso8601);
+        let format = member.timestamp_format.or(shape.timestamp_format).unwrap_or(TimestampFormat::Iso8601);
         return timestamp::format(value, format).map(|v| match v {
             Value::String(s) => s,
             other => other.to_string(),
@@ -429,10 +374,7 @@ mod tests {
     #[test]
     fn empty_collections_and_results_are_self_closed() {
         let out = encode_query(&model(), "ListThings", &json!({"Things": []}), "r");
-        assert!(
-            out.contains("  <ListThingsResult>\n    <Things/>\n  </ListThingsResult>\n"),
-            "{out}"
-        );
+        assert!(out.contains("  <ListThingsResult>\n    <Things/>\n  </ListThingsResult>\n"), "{out}");
         let out = encode_query(&model(), "ListThings", &json!({}), "r");
         assert!(out.contains("  <ListThingsResult/>\n"), "{out}");
     }
@@ -448,17 +390,13 @@ mod tests {
              \x20 </ResponseMetadata>\n\
              </DeleteThingResponse>\n"
         );
-        assert_eq!(
-            encode_query(&model(), "Nope", &json!({}), "r"),
-            out.replace("DeleteThing", "Nope")
-        );
+        assert_eq!(encode_query(&model(), "Nope", &json!({}), "r"), out.replace("DeleteThing", "Nope"));
     }
 
     #[test]
     fn modelled_errors_use_the_wire_code_and_carry_their_fields() {
         let fields = json!({"Limit": "5", "message": "ignored"});
-        let body =
-            ErrorBody::new("LimitExceededException", "Too many", true, "r").with_fields(&fields);
+        let body = ErrorBody::new("LimitExceededException", "Too many", true, "r").with_fields(&fields);
         let out = encode_query_error(&model(), &body);
         assert_eq!(
             out,
@@ -472,11 +410,9 @@ mod tests {
              \x20 <RequestId>r</RequestId>\n\
              </ErrorResponse>\n"
         );
-        let unmodelled =
-            encode_query_error(&model(), &ErrorBody::new("InternalFailure", "", false, "r"));
+        let unmodelled = encode_query_error(&model(), &ErrorBody::new("InternalFailure", "", false, "r"));
         assert!(
-            unmodelled
-                .contains("<Type>Receiver</Type>\n    <Code>InternalFailure</Code>\n  </Error>"),
+            unmodelled.contains("<Type>Receiver</Type>\n    <Code>InternalFailure</Code>\n  </Error>"),
             "{unmodelled}"
         );
     }

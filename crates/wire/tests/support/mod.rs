@@ -70,17 +70,13 @@ impl Case {
 
 /// The directory of the botocore protocol tests.
 pub fn cases_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/protocol-tests/botocore-json"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/protocol-tests/botocore-json"))
 }
 
 /// All cases of `kind` (`input` or `output`) for `protocol`.
 pub fn load(kind: &str, protocol: &str) -> Vec<Case> {
     let path = cases_dir().join(kind).join(format!("{protocol}.json"));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let suites: Vec<Value> = serde_json::from_str(&text).expect("protocol test JSON");
     let mut out = Vec::new();
     for suite in suites {
@@ -114,22 +110,13 @@ pub fn normalise(shapes: &Value, shape: &str, value: &Value) -> Option<Value> {
             }
             Some(Value::Object(out))
         }
-        (Some("list"), Value::Array(items)) => Some(Value::Array(
-            items
-                .iter()
-                .filter_map(|i| normalise(shapes, &target(&def["member"]), i))
-                .collect(),
-        )),
+        (Some("list"), Value::Array(items)) => {
+            Some(Value::Array(items.iter().filter_map(|i| normalise(shapes, &target(&def["member"]), i)).collect()))
+        }
         (Some("map"), Value::Object(obj)) => Some(Value::Object(
-            obj.iter()
-                .filter_map(|(k, v)| {
-                    Some((k.clone(), normalise(shapes, &target(&def["value"]), v)?))
-                })
-                .collect(),
+            obj.iter().filter_map(|(k, v)| Some((k.clone(), normalise(shapes, &target(&def["value"]), v)?))).collect(),
         )),
-        (Some("blob"), Value::String(s)) => Some(json!(
-            base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
-        )),
+        (Some("blob"), Value::String(s)) => Some(json!(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))),
         _ => Some(value.clone()),
     }
 }
@@ -147,8 +134,7 @@ pub fn skip_reason<'a>(skips: &'a [Skip], id: &str) -> Option<&'a str> {
 
 /// A model excerpt from `tests/models`.
 pub fn excerpt(service: &str) -> ServiceModel {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/models"))
-        .join(format!("{service}.json"));
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/models")).join(format!("{service}.json"));
     let text = std::fs::read_to_string(&path).expect("model excerpt");
     ServiceModel::from_json(&text).expect("model excerpt loads")
 }
@@ -156,25 +142,16 @@ pub fn excerpt(service: &str) -> ServiceModel {
 /// The full botocore model of `service` from the project's Python environment, when it exists
 /// (and `gzip` is there to unpack it).
 pub fn botocore_model(service: &str, version: &str) -> Option<String> {
-    let path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../.venv/lib/python3.11/site-packages/botocore/data"
-    ))
-    .join(service)
-    .join(version)
-    .join("service-2.json.gz");
+    let path =
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/lib/python3.11/site-packages/botocore/data"))
+            .join(service)
+            .join(version)
+            .join("service-2.json.gz");
     if !path.exists() {
         return None;
     }
-    let out = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(&path)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8(out.stdout).ok())
-        .flatten()
+    let out = std::process::Command::new("gzip").arg("-dc").arg(&path).output().ok()?;
+    out.status.success().then(|| String::from_utf8(out.stdout).ok()).flatten()
 }
 
 /// An XML element reduced to what a parser sees: whitespace between elements does not count,
