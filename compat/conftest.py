@@ -18,6 +18,8 @@ import botocore.config
 import pytest
 import requests
 
+from sinks import HttpSink
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.environ.get("SPCRED_BIN") or str(ROOT / "target" / "debug" / "spcred")
 VENV_BIN = Path(os.environ.get("SPCRED_VENV_BIN", ROOT / ".venv" / "bin"))
@@ -233,3 +235,11 @@ def xml_error(response):
         return None if el is None else el.text
     assert root.tag.endswith("ErrorResponse"), response.text
     return text("Error/Type"), text("Error/Code"), text("Error/Message"), text("RequestId")
+
+
+@pytest.fixture
+def http_sink():
+    """An HTTP endpoint that records what SNS and EventBridge send it."""
+    sink = HttpSink()
+    yield sink
+    sink.close()

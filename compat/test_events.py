@@ -8,7 +8,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from sinks import HttpSink, wait_for
+from sinks import wait_for
 
 
 def name(prefix="r"):
@@ -23,13 +23,6 @@ def events(server):
 @pytest.fixture
 def sns(server):
     return server.client("sns")
-
-
-@pytest.fixture
-def http_sink():
-    sink = HttpSink()
-    yield sink
-    sink.close()
 
 
 def error(call, **kwargs):

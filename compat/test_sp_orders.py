@@ -1,6 +1,10 @@
 """Sample orders through the Orders API, restricted data tokens for PII, and the Notifications API's
 destinations and subscriptions."""
+import json
 from urllib.parse import urlencode
+
+import pytest
+from botocore.exceptions import ClientError
 
 from spapi import ROLES, Sandbox, error
 
@@ -151,3 +155,52 @@ def test_order_change_reaches_the_subscribed_queue(server):
     assert (change["SellerId"], change["AmazonOrderId"], change["OrderChangeType"]) == (seller, order, "OrderStatusChange")
     assert change["Summary"]["OrderStatus"] == "Shipped"
     assert sb.call("GET", f"/orders/v0/orders/{order}", access).json()["payload"]["OrderStatus"] == "Shipped"
+
+
+def test_order_change_reaches_an_eventbridge_destination(server):
+    from test_events import queue_allowing_events
+    from test_sp_rotation import drain
+
+    sb = Sandbox(server)
+    app, client_id, secret, seller, _refresh, access = sb.authorized()
+    account = server.client("sts").get_caller_identity()["Account"]
+    grantless = sb.grantless(client_id, secret, "sellingpartnerapi::notifications")
+    destination = sb.call("POST", "/notifications/v1/destinations", grantless, json={
+        "name": "bus", "resourceSpecification": {"eventBridge": {"region": "us-east-1", "accountId": account}}}).json()["payload"]
+    source = destination["resource"]["eventBridge"]["name"]
+    assert source == f"aws.partner/sellingpartnerapi.amazon/{account}/{destination['destinationId']}"
+    sb.call("POST", "/notifications/v1/subscriptions/ORDER_CHANGE", access, json={
+        "payloadVersion": "1.0", "destinationId": destination["destinationId"]})
+    orders = sb.order_ids(seller)
+
+    # No bus is associated with the partner event source yet: the notification has nowhere to go,
+    # and the app's delivery record says why.
+    server.admin("PUT", f"/_spcred/sp/sellers/{seller}/orders/{orders[0]}", json={"orderStatus": "Shipped"})
+    server.advance(seconds=0)
+    shown = server.admin("GET", f"/_spcred/sp/apps/{app['applicationId']}").json()
+    last = shown["notifications"]["lastFailure"]
+    assert (last["notificationType"], last["outcome"]) == ("ORDER_CHANGE", "Failed"), shown["notifications"]
+    assert source in last["error"] and "create-event-bus" in last["error"]
+
+    events = server.client("events")
+    events.create_event_bus(Name=source, EventSourceName=source)
+    rule_arn = events.put_rule(Name="sp-order-change", EventBusName=source,
+                               EventPattern=json.dumps({"detail-type": ["ORDER_CHANGE"]}))["RuleArn"]
+    url, arn = queue_allowing_events(server.client("sqs"), rule_arn)
+    events.put_targets(Rule="sp-order-change", EventBusName=source, Targets=[{"Id": "q", "Arn": arn}])
+    server.admin("PUT", f"/_spcred/sp/sellers/{seller}/orders/{orders[1]}", json={"orderStatus": "Shipped"})
+    server.advance(seconds=0)
+    got = drain(server, url)
+    assert len(got) == 1, got
+    event = got[0]
+    assert (event["source"], event["account"], event["detail-type"]) == (source, account, "ORDER_CHANGE")
+    change = event["detail"]["Payload"]["OrderChangeNotification"]
+    assert (change["SellerId"], change["AmazonOrderId"]) == (seller, orders[1])
+    assert event["detail"]["NotificationMetadata"]["ApplicationId"] == app["applicationId"]
+
+    # A partner bus carries its source's name, and only a partner source's.
+    for bad in ({"Name": "my/bus"}, {"Name": "mine", "EventSourceName": source},
+                {"Name": "aws.partner/x/y", "EventSourceName": "aws.partner/x/z"}):
+        with pytest.raises(ClientError) as e:
+            events.create_event_bus(**bad)
+        assert e.value.response["Error"]["Code"] == "ValidationException", bad

@@ -1,5 +1,6 @@
 //! What the SP-API sandbox needs from the AWS side, over the AWS services: delivering its
-//! notifications into SQS queues as Amazon's account (the queue's policy decides), and (legacy
+//! notifications into SQS queues as Amazon's account (the queue's policy decides) or onto the
+//! partner event bus of an EventBridge destination, and (legacy
 //! IAM mode) SigV4 and IAM for SP-API calls.
 
 use sp::{GateRefusal, IamGate, NotificationSink, PartnerEventTarget, SinkError};
@@ -37,15 +38,22 @@ impl NotificationSink for AwsSink {
         }
     }
 
-    async fn put_partner_event(
-        &self,
-        target: &PartnerEventTarget,
-        _event: &serde_json::Value,
-    ) -> Result<(), SinkError> {
-        Err(SinkError::Refused(format!(
-            "{}: this server does not deliver to EventBridge partner event sources; use an SQS destination",
-            target.source_name
-        )))
+    async fn put_partner_event(&self, target: &PartnerEventTarget, event: &serde_json::Value) -> Result<(), SinkError> {
+        let scope = store::Scope { account_id: &target.account_id, region: &target.region };
+        match aws::events::outbox::put_partner_event(&self.env, scope, &target.source_name, event).await {
+            Ok(true) => Ok(()),
+            // As on AWS, the partner event source exists from the destination's creation; until
+            // the account associates an event bus with it, its events have nowhere to go.
+            Ok(false) => Err(SinkError::Refused(format!(
+                "no event bus in account {} ({}) is associated with the partner event source {}; create one with \
+                 `aws events create-event-bus --name {} --event-source-name {}`",
+                target.account_id, target.region, target.source_name, target.source_name, target.source_name
+            ))),
+            Err(e) => {
+                tracing::error!(error = %e, "a partner event could not be queued");
+                Err(SinkError::Unavailable("the store failed".into()))
+            }
+        }
     }
 }
 

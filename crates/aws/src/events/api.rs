@@ -123,11 +123,18 @@ pub(super) struct CreateEventBusInput {
 }
 
 pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: CreateEventBusInput) -> Result<Value, EventsError> {
-    if input.event_source_name.is_some() {
-        return Err(EventsError::validation("Partner event sources are not supported."));
-    }
-    if input.name.contains('/') {
-        return Err(EventsError::validation("Event bus name must not contain '/'."));
+    // A partner event bus carries the name of the partner event source it receives from (SP-API's
+    // `aws.partner/sellingpartnerapi.amazon/ACCOUNT/DESTINATION`, the model checks the shape);
+    // other names have no '/'.
+    match input.event_source_name.as_deref() {
+        Some(source) if source != input.name => {
+            return Err(EventsError::validation("Event bus name must match the event source name."));
+        }
+        Some(_) => {}
+        None if input.name.contains('/') => {
+            return Err(EventsError::validation("Event bus name must not contain '/'."));
+        }
+        None => {}
     }
     let tags = tag_pairs(input.tags)?;
     ensure_default_bus(ctx).await?;

@@ -83,6 +83,26 @@ pub async fn emit(conn: &mut store::Conn, event: &Event, now_ms: i64) -> Result<
     enqueue(conn, "default", event, 0, now_ms).await
 }
 
+/// Puts a SaaS partner's event (SP-API's notifications) on the partner event bus of `source` in
+/// `scope`: the bus the account created with that `EventSourceName`. `Ok(false)` when no bus is
+/// associated with the source, where EventBridge has nowhere to put the partner's events.
+pub async fn put_partner_event(
+    env: &crate::Env,
+    scope: store::Scope<'_>,
+    source: &str,
+    event: &Value,
+) -> Result<bool, store::StoreError> {
+    let text = serde_json::to_string(event).map_err(|e| store::StoreError::Corrupt(e.to_string()))?;
+    let now_ms = env.now_ms();
+    let mut tx = env.store.begin().await?;
+    if store::events::bus(&mut tx, scope, source).await?.is_none() {
+        return Ok(false);
+    }
+    enqueue_text(&mut tx, source, text, 0, now_ms).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(true)
+}
+
 /// Queues `event` for `bus` (of the event's account and region), inside the caller's
 /// transaction; `hops` counts the buses it already went through.
 pub(crate) async fn enqueue(
