@@ -130,11 +130,10 @@ pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: CreateEventBusInput) 
         Some(source) if source != input.name => {
             return Err(EventsError::validation("Event bus name must match the event source name."));
         }
-        Some(_) => {}
         None if input.name.contains('/') => {
             return Err(EventsError::validation("Event bus name must not contain '/'."));
         }
-        None => {}
+        Some(_) | None => {}
     }
     let tags = tag_pairs(input.tags)?;
     ensure_default_bus(ctx).await?;
