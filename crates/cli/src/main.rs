@@ -1,6 +1,7 @@
 //! `spcred`: the credential platform for Selling Partner API apps.
 
 mod admin;
+mod agent;
 mod sp;
 
 use clap::{Args, Parser, Subcommand};
@@ -31,6 +32,9 @@ enum Command {
     /// Print a running server's deliveries (SNS notifications, EventBridge target invocations)
     /// and their outcomes.
     Deliveries(DeliveriesArgs),
+    /// The token broker and SP-API auth proxy beside a seller app: LWA credentials from SSM,
+    /// tokens cached and refreshed, restricted data tokens, usage plans.
+    Agent(Box<agent::AgentArgs>),
 }
 
 #[derive(Args)]
@@ -209,6 +213,7 @@ fn main() -> ExitCode {
             Command::Sp(command) => sp::run(command).await,
             Command::Outbox(args) => admin::outbox(args).await,
             Command::Deliveries(args) => admin::deliveries(args).await,
+            Command::Agent(args) => agent::run(*args).await,
         }
     });
     match result {

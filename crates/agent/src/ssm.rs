@@ -1,0 +1,97 @@
+//! SSM Parameter Store through aws-sdk-ssm, with the standard AWS credential chain and
+//! `AWS_ENDPOINT_URL` (real AWS, or spcred).
+
+use crate::credentials::{Parameter, ParameterError, ParameterStore};
+use aws_sdk_ssm::error::DisplayErrorContext;
+use crypto::Secret;
+
+/// GetParameters takes at most this many names.
+const NAMES_PER_CALL: usize = 10;
+
+/// The parameter store of an AWS account.
+#[derive(Debug, Clone)]
+pub struct SsmStore {
+    client: aws_sdk_ssm::Client,
+}
+
+fn failed(e: impl std::error::Error) -> ParameterError {
+    ParameterError(DisplayErrorContext(e).to_string())
+}
+
+fn parameter(p: &aws_sdk_ssm::types::Parameter, decrypt: bool) -> Option<Parameter> {
+    Some(Parameter {
+        name: p.name()?.to_owned(),
+        version: p.version(),
+        value: if decrypt { Some(Secret::new(p.value()?)) } else { None },
+    })
+}
+
+impl SsmStore {
+    /// A store reached with `config` (from `aws_config::load_defaults`).
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self { client: aws_sdk_ssm::Client::new(config) }
+    }
+
+    /// Writes `value` as a new version of the SecureString `name`; its version.
+    pub async fn put_secret(&self, name: &str, value: &Secret, description: &str) -> Result<i64, ParameterError> {
+        let out = self
+            .client
+            .put_parameter()
+            .name(name)
+            .value(value.expose())
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .description(description)
+            .send()
+            .await
+            .map_err(failed)?;
+        Ok(out.version())
+    }
+
+    /// The description of the parameter `name`, if it exists and has one.
+    pub async fn description(&self, name: &str) -> Result<Option<String>, ParameterError> {
+        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(name)
+            .build()
+            .map_err(failed)?;
+        let out = self.client.describe_parameters().parameter_filters(filter).send().await.map_err(failed)?;
+        Ok(out.parameters().iter().find(|p| p.name() == Some(name)).and_then(|p| p.description().map(str::to_owned)))
+    }
+}
+
+#[async_trait::async_trait]
+impl ParameterStore for SsmStore {
+    async fn get(&self, names: &[String], decrypt: bool) -> Result<Vec<Parameter>, ParameterError> {
+        let mut out = Vec::new();
+        for chunk in names.chunks(NAMES_PER_CALL) {
+            let answer = self
+                .client
+                .get_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .with_decryption(decrypt)
+                .send()
+                .await
+                .map_err(failed)?;
+            out.extend(answer.parameters().iter().filter_map(|p| parameter(p, decrypt)));
+        }
+        Ok(out)
+    }
+
+    async fn under(&self, prefix: &str, decrypt: bool) -> Result<Vec<Parameter>, ParameterError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .get_parameters_by_path()
+            .path(prefix.trim_end_matches('/'))
+            .recursive(true)
+            .with_decryption(decrypt)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            out.extend(page.map_err(failed)?.parameters().iter().filter_map(|p| parameter(p, decrypt)));
+        }
+        Ok(out)
+    }
+}
