@@ -89,8 +89,12 @@ impl Call {
     }
 }
 
-fn is_expired_token(body: &[u8]) -> bool {
-    String::from_utf8_lossy(body).to_ascii_lowercase().contains("expired")
+/// Whether a 403 refused the token itself (expired, or revoked, malformed or invalid, in
+/// SP-API's words) rather than the call: then a fresh token may succeed, and a refresh also
+/// tells a seller's revocation (LWA's `invalid_grant`) from a lost token.
+fn refused_token(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    text.contains("token") && (text.contains("expired") || text.contains("revoked"))
 }
 
 fn response(status: StatusCode, headers: &HeaderMap, body: Body) -> Response {
@@ -152,10 +156,10 @@ impl Agent {
             if status == StatusCode::FORBIDDEN {
                 let headers = upstream.headers().clone();
                 let body = crate::read_limited(upstream, MAX_REFUSAL).await.map_err(Failure::Upstream)?;
-                if !refreshed && is_expired_token(&body) {
+                if !refreshed && refused_token(&body) {
                     refreshed = true;
                     self.cache.invalidate(&call.key, token.generation);
-                    self.metrics.inc(RETRIES, &[("operation", call.label()), ("reason", "expired_token")]);
+                    self.metrics.inc(RETRIES, &[("operation", call.label()), ("reason", "token_refused")]);
                     continue;
                 }
                 return Ok(response(status, &headers, Body::from(body)));
@@ -303,7 +307,8 @@ mod tests {
         for h in ["content-type", "accept", "x-amzn-requestid", "x-amzn-ratelimit-limit"] {
             assert!(forwarded(&HeaderName::from_static(h)), "{h}");
         }
-        assert!(is_expired_token(br#"{"errors":[{"details":"The access token you provided has expired."}]}"#));
-        assert!(!is_expired_token(br#"{"errors":[{"details":"The access token you provided is revoked."}]}"#));
+        assert!(refused_token(br#"{"errors":[{"details":"The access token you provided has expired."}]}"#));
+        assert!(refused_token(br#"{"errors":[{"details":"The access token you provided is revoked, malformed or invalid."}]}"#));
+        assert!(!refused_token(br#"{"errors":[{"details":"The application has no SP-API role."}]}"#));
     }
 }
