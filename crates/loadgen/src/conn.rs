@@ -18,11 +18,7 @@ pub struct Target {
 
 impl Target {
     pub fn new(endpoint: &str, credentials: &Path, profile: &str, region: &str) -> Result<Self, String> {
-        let host = endpoint
-            .strip_prefix("http://")
-            .ok_or("the endpoint must be http://HOST:PORT")?
-            .trim_end_matches('/')
-            .to_owned();
+        let host = host_of(endpoint)?;
         let text = std::fs::read_to_string(credentials).map_err(|e| format!("{}: {e}", credentials.display()))?;
         let (mut id, mut secret, mut in_profile) = (None, None, false);
         for line in text.lines().map(str::trim) {
@@ -44,6 +40,24 @@ impl Target {
             host,
             creds: sigv4::Credentials::new(id, secret, None),
             region: region.to_owned(),
+            admin_token: None,
+        })
+    }
+}
+
+fn host_of(endpoint: &str) -> Result<String, String> {
+    Ok(endpoint.strip_prefix("http://").ok_or("the endpoint must be http://HOST:PORT")?.trim_end_matches('/').to_owned())
+}
+
+impl Target {
+    /// The same credentials and region at another endpoint (a `spcred agent` beside the server).
+    pub fn at(&self, endpoint: &str) -> Result<Self, String> {
+        let host = host_of(endpoint)?;
+        Ok(Self {
+            addr: host.clone(),
+            host,
+            creds: self.creds.clone(),
+            region: self.region.clone(),
             admin_token: None,
         })
     }

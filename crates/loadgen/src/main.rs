@@ -7,6 +7,9 @@
 //! `lwa` exchanges a refresh token at `/auth/o2/token`; `spapi` calls
 //! `getMarketplaceParticipations` with an access token (its selling partner gets a usage plan
 //! large enough not to meter the run). Both set themselves up through the admin API.
+//! `agent-token` and `agent-spapi` drive a `spcred agent` at `--agent` (set up beforehand with a
+//! seller whose usage plan will not meter the run): a cached token from `/v1/token`, and
+//! `getMarketplaceParticipations` through its proxy, to compare with `spapi`.
 //! Several scenarios run one after the other in the same process, so their figures compare.
 
 mod conn;
@@ -41,6 +44,9 @@ struct Args {
     /// The admin token file (the SP-API scenarios create an app, a seller and an authorization).
     #[arg(long, default_value = "spcred-data/admin-token")]
     admin_token_file: std::path::PathBuf,
+    /// A `spcred agent` for the agent scenarios.
+    #[arg(long)]
+    agent: Option<String>,
     /// Print one JSON object per scenario instead of a table row.
     #[arg(long)]
     json: bool,
@@ -136,6 +142,10 @@ async fn main() -> Result<(), String> {
     let args = Args::parse();
     let mut target = Target::new(&args.endpoint, &args.credentials, &args.profile, &args.region)?;
     target.admin_token = std::fs::read_to_string(&args.admin_token_file).ok().map(|t| t.trim().to_owned());
+    let agent = match &args.agent {
+        Some(url) => Some(Arc::new(target.at(url)?)),
+        None => None,
+    };
     let target = Arc::new(target);
     if !args.json {
         println!(
@@ -145,7 +155,8 @@ async fn main() -> Result<(), String> {
     }
     for name in &args.scenarios {
         let scenario = scenarios::by_name(name).ok_or_else(|| format!("unknown scenario {name}"))?;
-        let r = run_scenario(&target, scenario, args.connections, Duration::from_secs(args.duration)).await?;
+        let at = if scenario.on_agent() { agent.as_ref().ok_or("the agent scenarios need --agent URL")? } else { &target };
+        let r = run_scenario(at, scenario, args.connections, Duration::from_secs(args.duration)).await?;
         #[allow(clippy::cast_precision_loss)]
         let rate = r.ops as f64 / r.seconds;
         if args.json {

@@ -21,6 +21,10 @@ pub trait Scenario: Send + Sync {
     fn exhausted(&self) -> bool {
         false
     }
+    /// Whether it drives a `spcred agent` (`--agent`) rather than the server.
+    fn on_agent(&self) -> bool {
+        false
+    }
 }
 
 /// The scenario names, for the command line.
@@ -35,6 +39,8 @@ pub const NAMES: &[&str] = &[
     "ssm-get-secure",
     "lwa",
     "spapi",
+    "agent-token",
+    "agent-spapi",
 ];
 
 /// The scenario called `name`.
@@ -50,6 +56,8 @@ pub fn by_name(name: &str) -> Option<Arc<dyn Scenario>> {
         "ssm-get-secure" => Arc::new(SsmGetSecure),
         "lwa" => Arc::new(LwaExchange::default()),
         "spapi" => Arc::new(SpApiCall::default()),
+        "agent-token" => Arc::new(AgentCall("/v1/token")),
+        "agent-spapi" => Arc::new(AgentCall("/sp/na/sellers/v1/marketplaceParticipations")),
         _ => return None,
     })
 }
@@ -363,5 +371,21 @@ impl Scenario for SpApiCall {
         let headers = [("x-amz-access-token", s.access_token.as_str())];
         expect_ok(conn.send("GET", "/sellers/v1/marketplaceParticipations", &headers, Bytes::new(), None).await?)
             .map(drop)
+    }
+}
+
+/// A `GET` to a `spcred agent` whose parameters name a selling partner authorized with a large
+/// usage plan: `/v1/token` (a cached token) or the same `getMarketplaceParticipations` as
+/// `spapi`, through the proxy, so that the two compare.
+struct AgentCall(&'static str);
+
+#[async_trait::async_trait]
+impl Scenario for AgentCall {
+    async fn step(&self, conn: &mut Conn, _: usize, _: u64) -> Result<(), String> {
+        expect_ok(conn.send("GET", self.0, &[], Bytes::new(), None).await?).map(drop)
+    }
+
+    fn on_agent(&self) -> bool {
+        true
     }
 }
