@@ -101,6 +101,66 @@ pub struct SsmSettings {
     pub reload_seconds: Option<u64>,
 }
 
+/// The client secret's rotation (`[rotation]` in the TOML file); without a queue, no rotation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RotationSettings {
+    /// The SQS queues of the application notices (APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY and
+    /// APPLICATION_OAUTH_CLIENT_NEW_SECRET; one queue may take both).
+    pub queue_urls: Option<Vec<String>>,
+    /// The SNS topic told of every outcome.
+    pub topic_arn: Option<String>,
+    /// Rotate when the secret expires within this many days (default 30).
+    pub threshold_days: Option<u32>,
+    /// A client secret's life, for the agent's own schedule when no notice comes (default 180).
+    pub secret_lifetime_days: Option<u32>,
+    /// How often the own schedule looks, in seconds (default 3600).
+    pub check_seconds: Option<u64>,
+}
+
+/// The resolved rotation settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The notice queues.
+    pub queue_urls: Vec<String>,
+    /// The outcome topic.
+    pub topic_arn: Option<String>,
+    /// Rotate when the secret expires within this.
+    pub threshold: Duration,
+    /// A client secret's life.
+    pub secret_lifetime: Duration,
+    /// How often the own schedule looks.
+    pub check_interval: Duration,
+}
+
+const DAY: u64 = 86_400;
+
+impl RotationSettings {
+    fn resolve(self) -> Result<Option<Rotation>, ConfigError> {
+        let queue_urls = self.queue_urls.unwrap_or_default();
+        if queue_urls.is_empty() {
+            return Ok(None);
+        }
+        for url in &queue_urls {
+            http_url(url, "rotation queue URL")?;
+        }
+        let threshold = u64::from(self.threshold_days.unwrap_or(30));
+        let lifetime = u64::from(self.secret_lifetime_days.unwrap_or(180));
+        if threshold == 0 || threshold >= lifetime {
+            return Err(ConfigError::Invalid(format!(
+                "the rotation threshold ({threshold} days) must be between 1 day and the secret's lifetime ({lifetime} days)"
+            )));
+        }
+        Ok(Some(Rotation {
+            queue_urls,
+            topic_arn: self.topic_arn,
+            threshold: Duration::from_secs(threshold * DAY),
+            secret_lifetime: Duration::from_secs(lifetime * DAY),
+            check_interval: Duration::from_secs(self.check_seconds.unwrap_or(3600).max(1)),
+        }))
+    }
+}
+
 /// The settings as given on the command line, in the environment or in the file; `None` means
 /// "not given".
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -127,6 +187,8 @@ pub struct Settings {
     /// The longest a proxied call waits for its usage plan, 429 retries included, in seconds
     /// (default 60).
     pub max_throttle_wait_seconds: Option<u64>,
+    /// The client secret's rotation.
+    pub rotation: Option<RotationSettings>,
 }
 
 /// A configuration that cannot be used.
@@ -211,6 +273,8 @@ pub struct Config {
     pub user_agent: String,
     /// The longest a proxied call waits for its usage plan.
     pub max_throttle_wait: Duration,
+    /// The client secret's rotation, when a notice queue is configured.
+    pub rotation: Option<Rotation>,
 }
 
 impl Settings {
@@ -239,7 +303,18 @@ impl Settings {
             }),
             (a, b) => a.or(b),
         };
+        let rotation = match (self.rotation, fallback.rotation) {
+            (Some(a), Some(b)) => Some(RotationSettings {
+                queue_urls: a.queue_urls.or(b.queue_urls),
+                topic_arn: a.topic_arn.or(b.topic_arn),
+                threshold_days: a.threshold_days.or(b.threshold_days),
+                secret_lifetime_days: a.secret_lifetime_days.or(b.secret_lifetime_days),
+                check_seconds: a.check_seconds.or(b.check_seconds),
+            }),
+            (a, b) => a.or(b),
+        };
         Settings {
+            rotation,
             listen: self.listen.or(fallback.listen),
             sp_endpoint: self.sp_endpoint.or(fallback.sp_endpoint),
             endpoints,
@@ -308,6 +383,7 @@ impl Settings {
             auth_token,
             user_agent,
             max_throttle_wait: Duration::from_secs(self.max_throttle_wait_seconds.unwrap_or(60)),
+            rotation: self.rotation.unwrap_or_default().resolve()?,
         })
     }
 }
@@ -421,6 +497,23 @@ mod tests {
         let file = dir.path().join("agent.toml");
         std::fs::write(&file, "lisen = \"0.0.0.0:1\"\n").unwrap();
         assert!(Settings::from_file(&file).unwrap_err().to_string().contains("unknown field `lisen`"));
+    }
+
+    #[test]
+    fn rotation_needs_a_queue_and_a_sane_threshold() {
+        assert_eq!(Settings::default().resolve().unwrap().rotation, None);
+        let with = |days: Option<u32>| Settings {
+            rotation: Some(RotationSettings {
+                queue_urls: Some(vec!["http://127.0.0.1:4566/000000000000/sp-rotation".into()]),
+                threshold_days: days,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let r = with(None).resolve().unwrap().rotation.unwrap();
+        assert_eq!((r.threshold, r.secret_lifetime), (Duration::from_secs(30 * DAY), Duration::from_secs(180 * DAY)));
+        assert!(with(Some(0)).resolve().unwrap_err().to_string().contains("rotation threshold (0 days)"));
+        assert!(with(Some(200)).resolve().is_err());
     }
 
     #[test]

@@ -171,11 +171,6 @@ impl Credentials {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The parameter names.
-    pub(crate) fn names(&self) -> &ParameterNames {
-        &self.names
-    }
-
     /// Checks every parameter's version and reads again those that changed. Returns the names
     /// of the parameters read again.
     pub async fn reload(&self) -> Result<Vec<String>, ParameterError> {
@@ -274,6 +269,16 @@ impl Credentials {
             held.insert(seller.parameter.clone(), seller.refresh.version);
         }
         held
+    }
+
+    /// The client id, whatever LWA said of the secret.
+    pub(crate) fn client_id(&self) -> Option<Secret> {
+        self.read().client_id.as_ref().map(|v| v.value.clone())
+    }
+
+    /// The version of the client secret in use.
+    pub(crate) fn client_secret_version(&self) -> Option<i64> {
+        self.read().client_secret.as_ref().map(|v| v.version)
     }
 
     /// The client id and secret, unless LWA rejected this secret within the cooldown.

@@ -46,6 +46,15 @@ impl From<LwaError> for Failure {
     }
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Answer(r) => write!(f, "SP-API answered {}", r.status()),
+            other => write!(f, "{}: {}", other.code(), other.message()),
+        }
+    }
+}
+
 impl Failure {
     fn status(&self) -> StatusCode {
         match self {

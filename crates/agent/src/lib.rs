@@ -7,7 +7,7 @@
 //!   data tokens.
 //! - `proxy`, `ratelimit`, `operations`, `useragent`: calls to SP-API.
 //! - `http`: the agent's own API (`/v1/token`, `/v1/rdt`, `/sp/...`, `/metrics`, `/health`).
-//! - `rotation`: the notification queue and the client secret's rotation.
+//! - `notices`, [`rotation`]: the notice queues and the client secret's rotation.
 
 mod broker;
 mod cache;
@@ -17,9 +17,11 @@ mod error;
 mod http;
 mod lwa;
 mod metrics;
+mod notices;
 mod operations;
 mod proxy;
 mod ratelimit;
+pub mod rotation;
 pub mod ssm;
 mod useragent;
 
@@ -125,13 +127,19 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = ssm::SsmStore::new(&aws);
     let listen = config.listen;
-    let agent = Agent::new(config, Arc::new(ssm)).await?;
+    let rotation = config.rotation.clone();
+    let agent = Agent::new(config, Arc::new(ssm.clone())).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|source| AgentError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| AgentError::Listen { addr: listen, source })?;
     tracing::info!(%addr, "spcred agent listening");
     println!("spcred agent listening on http://{addr}");
-    agent.serve(listener, shutdown).await
+    let rotator = rotation.map(|settings| tokio::spawn(rotation::run(agent.clone(), ssm, aws, settings)));
+    let result = agent.serve(listener, shutdown).await;
+    if let Some(r) = rotator {
+        r.abort();
+    }
+    result
 }
 
 /// Reads at most `limit` bytes of `response`'s body.

@@ -32,8 +32,15 @@ impl SsmStore {
         Self { client: aws_sdk_ssm::Client::new(config) }
     }
 
-    /// Writes `value` as a new version of the SecureString `name`; its version.
-    pub async fn put_secret(&self, name: &str, value: &Secret, description: &str) -> Result<i64, ParameterError> {
+    /// Writes `value` as a new version of the SecureString `name` under `key_id` (the
+    /// account's default key when `None`); its version.
+    pub async fn put_secret(
+        &self,
+        name: &str,
+        value: &Secret,
+        description: &str,
+        key_id: Option<&str>,
+    ) -> Result<i64, ParameterError> {
         let out = self
             .client
             .put_parameter()
@@ -42,14 +49,15 @@ impl SsmStore {
             .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
             .overwrite(true)
             .description(description)
+            .set_key_id(key_id.map(str::to_owned))
             .send()
             .await
             .map_err(failed)?;
         Ok(out.version())
     }
 
-    /// The description of the parameter `name`, if it exists and has one.
-    pub async fn description(&self, name: &str) -> Result<Option<String>, ParameterError> {
+    /// What DescribeParameters says of `name`, if it exists.
+    pub async fn describe(&self, name: &str) -> Result<Option<Described>, ParameterError> {
         let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
             .key("Name")
             .option("Equals")
@@ -57,8 +65,23 @@ impl SsmStore {
             .build()
             .map_err(failed)?;
         let out = self.client.describe_parameters().parameter_filters(filter).send().await.map_err(failed)?;
-        Ok(out.parameters().iter().find(|p| p.name() == Some(name)).and_then(|p| p.description().map(str::to_owned)))
+        Ok(out.parameters().iter().find(|p| p.name() == Some(name)).map(|p| Described {
+            description: p.description().map(str::to_owned),
+            key_id: p.key_id().map(str::to_owned),
+            last_modified: p.last_modified_date().and_then(|d| jiff::Timestamp::from_second(d.secs()).ok()),
+        }))
     }
+}
+
+/// A parameter's metadata.
+#[derive(Debug, Clone, Default)]
+pub struct Described {
+    /// Its description.
+    pub description: Option<String>,
+    /// The KMS key of a SecureString.
+    pub key_id: Option<String>,
+    /// When its current version was written.
+    pub last_modified: Option<jiff::Timestamp>,
 }
 
 #[async_trait::async_trait]

@@ -1,6 +1,6 @@
 //! `spcred agent`: flags and environment into the agent's settings; the agent does the rest.
 
-use agent::config::{Settings, SsmSettings};
+use agent::config::{RotationSettings, Settings, SsmSettings};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,8 +38,19 @@ pub struct AgentArgs {
     /// The longest a proxied call waits for its usage plan, 429 retries included, in seconds [default: 60].
     #[arg(long, env = "SPCRED_AGENT_MAX_THROTTLE_WAIT")]
     max_throttle_wait: Option<u64>,
+    /// An SQS queue of the application notices of the client secret (repeatable); with one, the
+    /// agent rotates the secret.
+    #[arg(long = "rotation-queue-url", env = "SPCRED_AGENT_ROTATION_QUEUE_URL", value_delimiter = ',')]
+    rotation_queue_urls: Vec<String>,
+    /// The SNS topic told of every rotation outcome.
+    #[arg(long, env = "SPCRED_AGENT_ROTATION_TOPIC_ARN")]
+    rotation_topic_arn: Option<String>,
+    /// Rotate when the secret expires within this many days [default: 30].
+    #[arg(long, env = "SPCRED_AGENT_ROTATION_THRESHOLD_DAYS")]
+    rotation_threshold_days: Option<u32>,
     /// A TOML file with the same keys, plus [endpoints] (na, eu, fe) and [ssm] (prefix, client-id,
-    /// client-secret, refresh-token, sellers-prefix, reload-seconds).
+    /// client-secret, refresh-token, sellers-prefix, reload-seconds) and [rotation] (queue-urls,
+    /// topic-arn, threshold-days, secret-lifetime-days, check-seconds).
     #[arg(long, env = "SPCRED_AGENT_CONFIG")]
     config: Option<PathBuf>,
     /// Log format: text or json [default: text].
@@ -54,7 +65,17 @@ impl AgentArgs {
             reload_seconds: self.reload_seconds,
             ..SsmSettings::default()
         });
+        let rotation = (!self.rotation_queue_urls.is_empty()
+            || self.rotation_topic_arn.is_some()
+            || self.rotation_threshold_days.is_some())
+        .then(|| RotationSettings {
+            queue_urls: (!self.rotation_queue_urls.is_empty()).then(|| self.rotation_queue_urls.clone()),
+            topic_arn: self.rotation_topic_arn.clone(),
+            threshold_days: self.rotation_threshold_days,
+            ..RotationSettings::default()
+        });
         Settings {
+            rotation,
             listen: self.listen,
             sp_endpoint: self.sp_endpoint.clone(),
             lwa_endpoint: self.lwa_endpoint.clone(),
@@ -67,15 +88,43 @@ impl AgentArgs {
             ..Settings::default()
         }
     }
+
+    /// The configuration: flags, then environment, then the file.
+    fn resolve(&self) -> Result<agent::config::Config, String> {
+        let from_file = match &self.config {
+            Some(path) => Settings::from_file(path).map_err(|e| e.to_string())?,
+            None => Settings::default(),
+        };
+        self.settings().or(from_file).resolve().map_err(|e| e.to_string())
+    }
 }
 
-/// Resolves the configuration (flags, then environment, then the file) and runs the agent.
+/// Runs the agent.
 pub async fn run(args: AgentArgs) -> Result<(), String> {
-    let from_file = match &args.config {
-        Some(path) => Settings::from_file(path).map_err(|e| e.to_string())?,
-        None => Settings::default(),
-    };
-    let config = args.settings().or(from_file).resolve().map_err(|e| e.to_string())?;
+    let config = args.resolve()?;
     server::init_logging(args.log_format.unwrap_or_default());
     agent::run(config, server::shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+#[derive(Args)]
+pub struct RotateArgs {
+    /// Read the new client secret (rotated by hand in Developer Central) from stdin.
+    #[arg(long, required = true)]
+    new_secret_from_stdin: bool,
+    #[command(flatten)]
+    agent: AgentArgs,
+}
+
+/// Proves the secret read from stdin with LWA and stores it as a new version of the parameter.
+pub async fn rotate(args: RotateArgs) -> Result<(), String> {
+    let config = args.agent.resolve()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the secret from stdin: {e}"))?;
+    let secret = crypto::Secret::new(line.trim());
+    if secret.expose().is_empty() {
+        return Err("no secret on stdin".into());
+    }
+    let version = agent::rotation::store_by_hand(&config, &secret).await?;
+    println!("stored the new client secret as version {version} of {}", config.parameters.client_secret);
+    Ok(())
 }

@@ -35,6 +35,9 @@ enum Command {
     /// The token broker and SP-API auth proxy beside a seller app: LWA credentials from SSM,
     /// tokens cached and refreshed, restricted data tokens, usage plans.
     Agent(Box<agent::AgentArgs>),
+    /// Store a client secret rotated by hand in Developer Central: proved with LWA, then written
+    /// as a new version of the SSM parameter, which a running agent picks up.
+    Rotate(Box<agent::RotateArgs>),
 }
 
 #[derive(Args)]
@@ -214,6 +217,7 @@ fn main() -> ExitCode {
             Command::Outbox(args) => admin::outbox(args).await,
             Command::Deliveries(args) => admin::deliveries(args).await,
             Command::Agent(args) => agent::run(*args).await,
+            Command::Rotate(args) => agent::rotate(*args).await,
         }
     });
     match result {
