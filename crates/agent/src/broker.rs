@@ -149,13 +149,14 @@ impl Agent {
         let status = response.status();
         if !status.is_success() {
             self.metrics.inc(RDTS, &[("outcome", status.as_str())]);
-            return Err(Failure::Answer(response));
+            return Err(Failure::Answer(Box::new(response)));
         }
         let body = axum::body::to_bytes(response.into_body(), MAX_RDT_ANSWER)
             .await
             .map_err(|e| Failure::Upstream(format!("reading the restricted data token failed: {e}")))?;
-        let answer: RdtAnswer = serde_json::from_slice(&body)
-            .map_err(|_| Failure::Upstream("createRestrictedDataToken answered without a restrictedDataToken".into()))?;
+        let answer: RdtAnswer = serde_json::from_slice(&body).map_err(|_| {
+            Failure::Upstream("createRestrictedDataToken answered without a restrictedDataToken".into())
+        })?;
         self.metrics.inc(RDTS, &[("outcome", "200")]);
         Ok(Fresh {
             value: crypto::Secret::new(answer.restricted_data_token),

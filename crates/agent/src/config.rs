@@ -336,7 +336,7 @@ impl Settings {
         let mut endpoints = Region::ALL.map(|r| r.amazon_endpoint().to_owned());
         for (region, value) in [(Region::Na, given.na), (Region::Eu, given.eu), (Region::Fe, given.fe)] {
             if let Some(v) = self.sp_endpoint.clone().or(value) {
-                endpoints[region.index()] = http_url(&v, "SP-API endpoint")?.trim_end_matches('/').to_owned();
+                http_url(&v, "SP-API endpoint")?.trim_end_matches('/').clone_into(&mut endpoints[region.index()]);
             }
         }
         let lwa_endpoint = match self.lwa_endpoint {

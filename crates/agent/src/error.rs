@@ -25,7 +25,7 @@ pub(crate) enum Failure {
     /// The usage plan would not allow the call within the configured wait.
     Throttled(Duration),
     /// SP-API's own answer, passed on (it refused a restricted data token).
-    Answer(Response),
+    Answer(Box<Response>),
 }
 
 impl From<SellerError> for Failure {
@@ -87,9 +87,11 @@ impl Failure {
     fn message(&self) -> String {
         match self {
             Failure::BadRequest(m) | Failure::Upstream(m) => m.clone(),
-            Failure::Seller(SellerError::NoDefault) => "the request names no selling partner (header x-amzn-selling-partner-id \
+            Failure::Seller(SellerError::NoDefault) => {
+                "the request names no selling partner (header x-amzn-selling-partner-id \
                  or selling_partner_id) and the agent has no default seller"
-                .into(),
+                    .into()
+            }
             Failure::Seller(SellerError::Unknown(s)) => {
                 format!("no refresh token is stored for selling partner {s}")
             }
@@ -115,7 +117,7 @@ impl Failure {
     /// As the token API answers.
     pub fn into_token_response(self) -> Response {
         if let Failure::Answer(r) = self {
-            return r;
+            return *r;
         }
         (self.status(), axum::Json(json!({"error": self.code(), "message": self.message()}))).into_response()
     }
@@ -123,7 +125,7 @@ impl Failure {
     /// As the proxy answers: SP-API's error shape.
     pub fn into_sp_response(self) -> Response {
         if let Failure::Answer(r) = self {
-            return r;
+            return *r;
         }
         let body = json!({"errors": [{"code": self.code(), "message": self.message(), "details": "spcred agent"}]});
         (self.status(), [("x-spcred-agent-error", self.code())], axum::Json(body)).into_response()

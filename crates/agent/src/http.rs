@@ -53,8 +53,10 @@ async fn authenticate(State(agent): State<Arc<Agent>>, request: Request, next: N
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !crypto::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
-            let body = json!({"error": "Unauthorized", "message": "the agent needs Authorization: Bearer <its auth token>"});
-            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], axum::Json(body)).into_response();
+            let body =
+                json!({"error": "Unauthorized", "message": "the agent needs Authorization: Bearer <its auth token>"});
+            return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], axum::Json(body))
+                .into_response();
         }
     }
     next.run(request).await

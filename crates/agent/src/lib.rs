@@ -23,6 +23,8 @@ mod proxy;
 mod ratelimit;
 pub mod rotation;
 pub mod ssm;
+#[cfg(test)]
+mod tests;
 mod useragent;
 
 use config::Config;
@@ -70,10 +72,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Agent {
     /// An agent with `config`, reading the credentials from `store` once now.
-    pub async fn new(
-        config: Config,
-        store: Arc<dyn credentials::ParameterStore>,
-    ) -> Result<Arc<Self>, AgentError> {
+    pub async fn new(config: Config, store: Arc<dyn credentials::ParameterStore>) -> Result<Arc<Self>, AgentError> {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(CONNECT_TIMEOUT)

@@ -122,7 +122,12 @@ impl Lwa {
     }
 
     /// Exchanges `grant` for an access token with the client credentials.
-    pub async fn exchange(&self, client_id: &Secret, client_secret: &Secret, grant: Grant<'_>) -> Result<Issued, LwaError> {
+    pub async fn exchange(
+        &self,
+        client_id: &Secret,
+        client_secret: &Secret,
+        grant: Grant<'_>,
+    ) -> Result<Issued, LwaError> {
         let mut form = vec![("client_id", client_id.expose()), ("client_secret", client_secret.expose())];
         match grant {
             Grant::RefreshToken(token) => {
@@ -147,7 +152,8 @@ mod tests {
         let ok = parse(200, br#"{"access_token":"Atza|x","token_type":"bearer","expires_in":3600}"#).unwrap();
         assert_eq!((ok.access_token.expose(), ok.expires_in), ("Atza|x", Duration::from_secs(3600)));
         assert_eq!(
-            parse(401, br#"{"error_description":"Client authentication failed","error":"invalid_client"}"#).unwrap_err(),
+            parse(401, br#"{"error_description":"Client authentication failed","error":"invalid_client"}"#)
+                .unwrap_err(),
             LwaError::InvalidClient("Client authentication failed".into())
         );
         let revoked = parse(

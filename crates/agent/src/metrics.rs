@@ -35,10 +35,13 @@ pub(crate) const RETRIES: Family =
 pub(crate) const ROTATIONS: Family =
     Family { name: "spcred_agent_rotation_events_total", help: "Client secret rotation steps by step and outcome" };
 
+/// A counter's labels, in the order given.
+type Labels = Vec<(&'static str, String)>;
+
 /// The counters.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
-    counters: Mutex<BTreeMap<(Family, Vec<(&'static str, String)>), u64>>,
+    counters: Mutex<BTreeMap<(Family, Labels), u64>>,
 }
 
 impl Metrics {
@@ -51,7 +54,7 @@ impl Metrics {
     /// The value of `family` with exactly `labels`.
     #[cfg(test)]
     pub fn get(&self, family: Family, labels: &[(&'static str, &str)]) -> u64 {
-        let labels: Vec<_> = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let labels: Labels = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
         self.counters.lock().unwrap_or_else(PoisonError::into_inner).get(&(family, labels)).copied().unwrap_or(0)
     }
 
@@ -89,7 +92,10 @@ mod tests {
         assert_eq!(m.get(PROXIED, &[("operation", "getOrders"), ("status", "200")]), 2);
         let text = m.render();
         assert!(text.contains("# TYPE spcred_agent_proxied_calls_total counter\n"), "{text}");
-        assert!(text.contains("spcred_agent_proxied_calls_total{operation=\"getOrders\",status=\"200\"} 2\n"), "{text}");
+        assert!(
+            text.contains("spcred_agent_proxied_calls_total{operation=\"getOrders\",status=\"200\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("outcome=\"a\\\"b\"} 1\n"), "{text}");
         assert_eq!(text.matches("# HELP").count(), 2);
     }

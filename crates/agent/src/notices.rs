@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn other_and_broken_notices() {
-        let order = r#"{"notificationType":"ORDER_CHANGE","payload":{},"notificationMetadata":{"notificationId":"n-3"}}"#;
+        let order =
+            r#"{"notificationType":"ORDER_CHANGE","payload":{},"notificationMetadata":{"notificationId":"n-3"}}"#;
         assert!(matches!(parse(order).unwrap(), Notice::Other { kind, .. } if kind == "ORDER_CHANGE"));
         assert!(parse("not json").is_err());
         assert!(parse(&NEW.replace("newClientSecretExpiryTime\":\"2027", "newClientSecretExpiryTime\":\"x")).is_err());

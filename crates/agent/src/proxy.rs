@@ -136,7 +136,8 @@ impl Agent {
                 .await
                 .map_err(|e| Failure::Upstream(format!("SP-API is unreachable: {}", e.without_url())))?;
             let status = upstream.status();
-            let rate = upstream.headers().get("x-amzn-ratelimit-limit").and_then(|v| v.to_str().ok()).and_then(parse_rate);
+            let rate =
+                upstream.headers().get("x-amzn-ratelimit-limit").and_then(|v| v.to_str().ok()).and_then(parse_rate);
             if status == StatusCode::TOO_MANY_REQUESTS {
                 self.metrics.inc(THROTTLED, &[("operation", call.label())]);
                 if let Some((key, _)) = &bucket {
@@ -180,7 +181,13 @@ fn key_for(
     headers: &HeaderMap,
 ) -> Result<Key, Failure> {
     let elements = headers.get(DATA_ELEMENTS_HEADER).map(|v| {
-        v.to_str().unwrap_or("").split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect::<Vec<_>>()
+        v.to_str()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     });
     let restricted = headers.get(RESTRICTED_HEADER).is_some();
     let Some(op) = op else {
@@ -225,9 +232,12 @@ pub(crate) async fn handle(State(agent): State<Arc<Agent>>, request: Request) ->
             return Err(Failure::BadRequest("the path after /sp/<region> is the SP-API path".into()));
         }
         let named = match parts.headers.get(SELLER_HEADER) {
-            Some(v) => Some(v.to_str().ok().filter(|s| useful_id(s)).ok_or_else(|| {
-                Failure::BadRequest(format!("{SELLER_HEADER} is not a selling partner id"))
-            })?),
+            Some(v) => Some(
+                v.to_str()
+                    .ok()
+                    .filter(|s| useful_id(s))
+                    .ok_or_else(|| Failure::BadRequest(format!("{SELLER_HEADER} is not a selling partner id")))?,
+            ),
             None => None,
         };
         let key = key_for(op, region, || agent.seller(named), &parts.method, path, &parts.headers)?;
@@ -258,16 +268,13 @@ pub(crate) async fn handle(State(agent): State<Arc<Agent>>, request: Request) ->
 mod tests {
     use super::*;
 
-    fn seller() -> Result<String, Failure> {
-        Ok("A1".into())
-    }
-
+    #[allow(clippy::needless_pass_by_value)] // the calls read better with Method::GET
     fn key(method: Method, path: &str, headers: &[(&'static str, &str)]) -> Result<Key, Failure> {
         let mut h = HeaderMap::new();
         for (n, v) in headers {
             h.insert(*n, HeaderValue::from_str(v).unwrap());
         }
-        key_for(operations::find(method.as_str(), path), Region::Eu, seller, &method, path, &h)
+        key_for(operations::find(method.as_str(), path), Region::Eu, || Ok("A1".into()), &method, path, &h)
     }
 
     #[test]
@@ -289,7 +296,10 @@ mod tests {
         else {
             panic!("no RDT for the data elements");
         };
-        assert_eq!(resources, r#"[{"method":"GET","path":"/orders/v0/orders","dataElements":["buyerInfo","shippingAddress"]}]"#);
+        assert_eq!(
+            resources,
+            r#"[{"method":"GET","path":"/orders/v0/orders","dataElements":["buyerInfo","shippingAddress"]}]"#
+        );
         let err = key(Method::GET, "/orders/v0/orders", &[(DATA_ELEMENTS_HEADER, "creditCard")]).unwrap_err();
         assert!(matches!(err, Failure::BadRequest(m) if m.contains("creditCard is not a data element of getOrders")));
         assert_eq!(key(Method::GET, "/reports/2021-06-30/documents/d1", &[]).unwrap(), Key::Seller("A1".into()));
@@ -308,7 +318,9 @@ mod tests {
             assert!(forwarded(&HeaderName::from_static(h)), "{h}");
         }
         assert!(refused_token(br#"{"errors":[{"details":"The access token you provided has expired."}]}"#));
-        assert!(refused_token(br#"{"errors":[{"details":"The access token you provided is revoked, malformed or invalid."}]}"#));
+        assert!(refused_token(
+            br#"{"errors":[{"details":"The access token you provided is revoked, malformed or invalid."}]}"#
+        ));
         assert!(!refused_token(br#"{"errors":[{"details":"The application has no SP-API role."}]}"#));
     }
 }

@@ -15,6 +15,7 @@
 //! retried with a growing delay (the message's visibility) and every outcome goes to the log and
 //! the SNS topic.
 
+use crate::Agent;
 use crate::cache::Key;
 use crate::config::{Config, Region, Rotation};
 use crate::credentials::ParameterStore;
@@ -24,7 +25,6 @@ use crate::notices::{Notice, parse};
 use crate::operations::{self, SCOPE_ROTATION};
 use crate::proxy::Call;
 use crate::ssm::{Described, SsmStore};
-use crate::Agent;
 use axum::http::{HeaderMap, Method};
 use crypto::Secret;
 use jiff::Timestamp;
@@ -181,8 +181,7 @@ impl Rotator {
                     continue;
                 }
             };
-            let mut notices: Vec<_> =
-                messages.into_iter().map(|m| (parse(m.body().unwrap_or_default()), m)).collect();
+            let mut notices: Vec<_> = messages.into_iter().map(|m| (parse(m.body().unwrap_or_default()), m)).collect();
             // A new secret first: an expiry notice of the same batch is then seen as handled.
             notices.sort_by_key(|(n, _)| !matches!(n, Ok(Notice::NewSecret { .. })));
             for (notice, message) in notices {
@@ -342,7 +341,8 @@ impl Rotator {
             tick.tick().await;
             let result = async {
                 let described = self.described().await?;
-                let lifetime = jiff::SignedDuration::try_from(self.settings.secret_lifetime).map_err(|e| e.to_string())?;
+                let lifetime =
+                    jiff::SignedDuration::try_from(self.settings.secret_lifetime).map_err(|e| e.to_string())?;
                 let expiring = match recorded_expiry(described.description.as_deref().unwrap_or_default()) {
                     Some(t) => t,
                     None => match described.last_modified {
@@ -378,7 +378,13 @@ impl Rotator {
 
     async fn failed(&self, step: &str, why: &str, notification: Option<&str>) {
         self.agent.metrics.inc(ROTATIONS, &[("event", step), ("outcome", "failed")]);
-        tracing::error!(alert = "rotation_failed", step, notification, error = why, "client secret rotation failed; it will be tried again");
+        tracing::error!(
+            alert = "rotation_failed",
+            step,
+            notification,
+            error = why,
+            "client secret rotation failed; it will be tried again"
+        );
         self.publish("rotation_failed", notification, json!({"step": step, "error": why})).await;
     }
 

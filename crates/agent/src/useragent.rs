@@ -49,7 +49,10 @@ mod tests {
         let platform = format!("{}/{}", std::env::consts::OS, std::env::consts::ARCH);
         assert_eq!(
             ua,
-            format!("My Selling Tool/2.0 (Language=Rust; Platform={platform}; Agent=spcred/{})", env!("CARGO_PKG_VERSION"))
+            format!(
+                "My Selling Tool/2.0 (Language=Rust; Platform={platform}; Agent=spcred/{})",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 

@@ -46,20 +46,18 @@ impl Target {
 }
 
 fn host_of(endpoint: &str) -> Result<String, String> {
-    Ok(endpoint.strip_prefix("http://").ok_or("the endpoint must be http://HOST:PORT")?.trim_end_matches('/').to_owned())
+    Ok(endpoint
+        .strip_prefix("http://")
+        .ok_or("the endpoint must be http://HOST:PORT")?
+        .trim_end_matches('/')
+        .to_owned())
 }
 
 impl Target {
     /// The same credentials and region at another endpoint (a `spcred agent` beside the server).
     pub fn at(&self, endpoint: &str) -> Result<Self, String> {
         let host = host_of(endpoint)?;
-        Ok(Self {
-            addr: host.clone(),
-            host,
-            creds: self.creds.clone(),
-            region: self.region.clone(),
-            admin_token: None,
-        })
+        Ok(Self { addr: host.clone(), host, creds: self.creds.clone(), region: self.region.clone(), admin_token: None })
     }
 }
 

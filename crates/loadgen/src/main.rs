@@ -155,7 +155,8 @@ async fn main() -> Result<(), String> {
     }
     for name in &args.scenarios {
         let scenario = scenarios::by_name(name).ok_or_else(|| format!("unknown scenario {name}"))?;
-        let at = if scenario.on_agent() { agent.as_ref().ok_or("the agent scenarios need --agent URL")? } else { &target };
+        let at =
+            if scenario.on_agent() { agent.as_ref().ok_or("the agent scenarios need --agent URL")? } else { &target };
         let r = run_scenario(at, scenario, args.connections, Duration::from_secs(args.duration)).await?;
         #[allow(clippy::cast_precision_loss)]
         let rate = r.ops as f64 / r.seconds;
