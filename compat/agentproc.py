@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from conftest import BIN, free_port
+from conftest import BIN, Server, free_port
 from spapi import Sandbox
 
 PREFIX = "/my-erp"
@@ -63,21 +63,10 @@ class Agent:
                 time.sleep(0.05)
         raise RuntimeError(f"spcred agent did not answer in {timeout} s:\n{self.log()}")
 
-    def log(self):
-        return self.log_path.read_text(errors="replace")
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    # A process of its own, stopped and read like the server.
+    log = Server.log
+    kill9 = Server.kill9
+    stop = Server.stop
 
     def get(self, path, **kw):
         return requests.get(f"{self.url}{path}", timeout=kw.pop("timeout", 60), **kw)

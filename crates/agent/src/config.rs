@@ -194,25 +194,21 @@ pub struct Settings {
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file is not readable.
-    #[error("cannot read the config file {path}: {source}")]
-    Read {
+    /// A file (the config file, the auth token file) is unreadable or not valid.
+    #[error("{path}: {message}")]
+    File {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML for these keys.
-    #[error("invalid config file {path}: {message}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// The parser's explanation.
+        /// What is wrong with it.
         message: String,
     },
     /// A value is not acceptable.
     #[error("{0}")]
     Invalid(String),
+}
+
+fn unreadable(path: &Path, e: &std::io::Error) -> ConfigError {
+    ConfigError::File { path: path.to_owned(), message: format!("cannot be read: {e}") }
 }
 
 /// The SSM parameter names the agent reads.
@@ -280,9 +276,9 @@ pub struct Config {
 impl Settings {
     /// Reads the TOML file at `path` (keys as the flags, plus `[endpoints]` and `[ssm]` tables).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+        let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
+        toml::from_str(&text)
+            .map_err(|e| ConfigError::File { path: path.to_owned(), message: format!("not a valid config file: {e}") })
     }
 
     /// `self` where given, else `fallback`.
@@ -409,7 +405,7 @@ fn http_url(value: &str, what: &str) -> Result<String, ConfigError> {
 }
 
 fn read_token(path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
     let token = text.trim();
     if token.len() < 16 {
         return Err(ConfigError::Invalid(format!(
