@@ -69,6 +69,9 @@ pub enum AgentError {
 
 /// How long a connection to SP-API or LWA may take to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest SP-API may stay silent within an answer (answers stream, so there is no limit on
+/// the whole).
+const READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Agent {
     /// An agent with `config`, reading the credentials from `store` once now.
@@ -76,6 +79,7 @@ impl Agent {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
             .pool_max_idle_per_host(256)
             .build()
             .map_err(|e| AgentError::Client(e.to_string()))?;

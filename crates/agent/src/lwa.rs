@@ -10,6 +10,8 @@ use std::time::Duration;
 
 /// The largest LWA answer read.
 const MAX_ANSWER: usize = 64 * 1024;
+/// The longest an exchange may take: every request waiting on a token waits on it.
+const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What to exchange.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +138,7 @@ impl Lwa {
             Grant::ClientCredentials(scope) => form.extend([("grant_type", "client_credentials"), ("scope", scope)]),
         }
         let unavailable = |e: reqwest::Error| LwaError::Unavailable(e.without_url().to_string());
-        let response = self.http.post(&self.endpoint).form(&form).send().await.map_err(unavailable)?;
+        let response = self.http.post(&self.endpoint).timeout(EXCHANGE_TIMEOUT).form(&form).send().await.map_err(unavailable)?;
         let status = response.status().as_u16();
         let body = crate::read_limited(response, MAX_ANSWER).await.map_err(LwaError::Unavailable)?;
         parse(status, &body)
