@@ -138,7 +138,8 @@ impl Lwa {
             Grant::ClientCredentials(scope) => form.extend([("grant_type", "client_credentials"), ("scope", scope)]),
         }
         let unavailable = |e: reqwest::Error| LwaError::Unavailable(e.without_url().to_string());
-        let response = self.http.post(&self.endpoint).timeout(EXCHANGE_TIMEOUT).form(&form).send().await.map_err(unavailable)?;
+        let response =
+            self.http.post(&self.endpoint).timeout(EXCHANGE_TIMEOUT).form(&form).send().await.map_err(unavailable)?;
         let status = response.status().as_u16();
         let body = crate::read_limited(response, MAX_ANSWER).await.map_err(LwaError::Unavailable)?;
         parse(status, &body)
