@@ -61,6 +61,12 @@ fn retry_delay(receive_count: u32) -> Duration {
     Duration::from_secs(doubled).min(LONGEST_RETRY)
 }
 
+/// Whether a secret `expiring` then is within `threshold` of `now`.
+fn due(expiring: Timestamp, now: Timestamp, threshold: Duration) -> Result<bool, String> {
+    let threshold = jiff::SignedDuration::try_from(threshold).map_err(|e| e.to_string())?;
+    Ok(expiring.saturating_sub(threshold).map_err(|e| e.to_string())? <= now)
+}
+
 /// What handling a notice came to.
 #[derive(Debug, Clone, PartialEq)]
 enum Outcome {
@@ -272,8 +278,7 @@ impl Rotator {
     }
 
     async fn rotate_if_due(&self, expiring: Timestamp, now: Timestamp) -> Result<Outcome, String> {
-        let threshold = jiff::SignedDuration::try_from(self.settings.threshold).map_err(|e| e.to_string())?;
-        if expiring.saturating_sub(threshold).map_err(|e| e.to_string())? > now {
+        if !due(expiring, now, self.settings.threshold)? {
             return Ok(Outcome::NotDue { expiring });
         }
         if *self.requested_for.lock().unwrap_or_else(PoisonError::into_inner) == Some(expiring) {
@@ -453,6 +458,15 @@ mod tests {
         assert_eq!(recorded_expiry(&d), Some(t));
         assert_eq!(recorded_expiry("my secret"), None);
         assert_eq!(recorded_expiry("x; expires never; y"), None);
+    }
+
+    #[test]
+    fn due_within_the_threshold() {
+        let expiring: Timestamp = "2027-05-21T00:00:00Z".parse().unwrap();
+        let thirty = Duration::from_secs(30 * 86_400);
+        assert!(!due(expiring, "2027-04-20T23:59:59Z".parse().unwrap(), thirty).unwrap());
+        assert!(due(expiring, "2027-04-21T00:00:00Z".parse().unwrap(), thirty).unwrap());
+        assert!(due(expiring, "2027-06-01T00:00:00Z".parse().unwrap(), thirty).unwrap());
     }
 
     #[test]
