@@ -2,6 +2,7 @@
 
 mod admin;
 mod agent;
+mod setup;
 mod sp;
 
 use clap::{Args, Parser, Subcommand};
@@ -38,6 +39,12 @@ enum Command {
     /// Store a client secret rotated by hand in Developer Central: proved with LWA, then written
     /// as a new version of the SSM parameter, which a running agent picks up.
     Rotate(Box<agent::RotateArgs>),
+    /// Provision the seller's IAM and rotation infrastructure (seller guides and rotation blog)
+    /// in AWS or spcred, idempotently; prints what to paste into Developer Central.
+    Setup(setup::SetupArgs),
+    /// Check the seller's IAM and rotation infrastructure, one line per check with the fix;
+    /// exits non-zero when a check fails.
+    Doctor(setup::DoctorArgs),
 }
 
 #[derive(Args)]
@@ -209,6 +216,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Doctor(args) = cli.command {
+        return match runtime.block_on(setup::doctor(args)) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
@@ -218,6 +235,9 @@ fn main() -> ExitCode {
             Command::Deliveries(args) => admin::deliveries(args).await,
             Command::Agent(args) => agent::run(*args).await,
             Command::Rotate(args) => agent::rotate(*args).await,
+            Command::Setup(args) => setup::setup(args).await,
+            // Handled above: it has an exit status of its own.
+            Command::Doctor(_) => Ok(()),
         }
     });
     match result {
