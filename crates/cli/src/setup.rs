@@ -8,8 +8,8 @@ use std::io::Read;
 #[derive(Args)]
 pub struct Common {
     /// The prefix of the parameter names (the blog's /my-erp).
-    #[arg(long, env = "SPCRED_SSM_PREFIX", default_value = "/my-erp")]
-    prefix: String,
+    #[arg(long, env = "SPCRED_AGENT_SSM_PREFIX", default_value = "/my-erp")]
+    ssm_prefix: String,
     /// Also the guides' IAM user, SellingPartnerAPI policy, role and STS policy (legacy: SP-API
     /// has ignored IAM since 2 October 2023).
     #[arg(long)]
@@ -66,7 +66,7 @@ pub async fn setup(args: SetupArgs) -> Result<(), String> {
         credentials = Credentials::from_lines(&text)?.or(credentials);
     }
     let options = setup::setup::Options {
-        names: Names::under(&args.common.prefix),
+        names: Names::under(&args.common.ssm_prefix),
         iam: args.common.iam,
         emails: args.common.emails,
         phones: args.common.phones,
@@ -85,7 +85,7 @@ pub async fn setup(args: SetupArgs) -> Result<(), String> {
 /// Runs the checks; `Ok(false)` when one failed.
 pub async fn doctor(args: DoctorArgs) -> Result<bool, String> {
     let options = setup::doctor::Options {
-        names: Names::under(&args.common.prefix),
+        names: Names::under(&args.common.ssm_prefix),
         iam: args.common.iam,
         emails: args.common.emails,
         phones: args.common.phones,

@@ -1,0 +1,237 @@
+"""`spcred setup` and `spcred doctor` as a new user runs them against a fresh `spcred serve`: the
+LWA credentials of a sandbox app in the environment, the AWS CLI's profile, AWS_ENDPOINT_URL.
+Setup provisions the guides' IAM and the blog's rotation chain, a second run changes nothing,
+a dry run changes nothing; doctor passes, then names exactly the one thing that was broken."""
+import json
+import os
+import subprocess
+
+import pytest
+import requests
+
+from conftest import BIN
+from sinks import SmtpSink, wait_for
+from spapi import Sandbox
+
+EMAIL = "it-admin@example.com"
+PHONE = "+12065550100"
+SECRET = "/my-erp/lwa/clientsecret"
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+class User:
+    """A seller's developer with a sandbox app authorized by one seller, running spcred setup and
+    doctor with the credentials in the environment."""
+
+    def __init__(self, server):
+        self.server = server
+        sb = Sandbox(server)
+        self.app, self.client_id, self.secret, self.seller, self.refresh, _ = sb.authorized()
+
+    def env(self, **extra):
+        env = {k: v for k, v in self.server.cli_env().items() if not k.startswith("SPCRED_")}
+        env.update(AWS_ENDPOINT_URL=self.server.endpoint, SPCRED_LWA_CLIENT_ID=self.client_id,
+                   SPCRED_LWA_CLIENT_SECRET=self.secret, SPCRED_REFRESH_TOKEN=self.refresh)
+        env.update(extra)
+        return env
+
+    def run(self, *args, env=None, input=None):
+        return subprocess.run([BIN, *args], capture_output=True, text=True, env=env or self.env(), input=input,
+                              timeout=120)
+
+    def setup(self, *args, **kw):
+        p = self.run("setup", "--json", *args, **kw)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    def doctor(self, *args):
+        p = self.run("doctor", "--json", "--sp-endpoint", self.server.endpoint,
+                     "--lwa-endpoint", f"{self.server.endpoint}/auth/o2/token", *args)
+        report = json.loads(p.stdout)
+        assert (p.returncode == 0) == report["ok"], (p.returncode, report)
+        return report
+
+
+def not_passed(report):
+    return {c["name"]: c["status"] for c in report["checks"] if c["status"] != "pass"}
+
+
+def confirm_email(server, smtp_sink):
+    server.advance(seconds=0)
+    mail = wait_for(lambda: smtp_sink.messages, what="the confirmation mail")[0]["message"]
+    link = next(l for l in mail.get_content().splitlines() if "Action=ConfirmSubscription" in l)
+    assert requests.get(link.strip(), timeout=10).status_code == 200
+
+
+FULL = ["--iam", "--email", EMAIL, "--sms", PHONE]
+
+
+def test_setup_then_doctor_passes_a_second_run_changes_nothing(fresh_server, smtp_sink):
+    s = fresh_server(["--smtp-url", smtp_sink.url])
+    user = User(s)
+    # The plan, and nothing done.
+    plan = user.setup(*FULL, "--dry-run")
+    assert plan["dry_run"] and len(plan["changes"]) == 18, plan["changes"]
+    assert s.aws("sns", "list-topics")["Topics"] == []
+    assert s.aws("ssm", "describe-parameters")["Parameters"] == []
+    assert s.aws("sqs", "list-queues") is None or s.aws("sqs", "list-queues").get("QueueUrls", []) == []
+    assert s.aws("iam", "get-role", "--role-name", "SellingPartnerAPIRole", check=False).returncode != 0
+    # Setup does what the plan said; it prints what to paste into Developer Central.
+    done = user.setup(*FULL)
+    assert done["changes"] == plan["changes"]
+    account = s.aws("sts", "get-caller-identity")["Account"]
+    assert done["role_arn"] == f"arn:aws:iam::{account}:role/SellingPartnerAPIRole"
+    assert done["new_secret_queue_arn"] == f"arn:aws:sqs:us-east-1:{account}:lwa-client-secret-new"
+    text = user.run("setup", *FULL)
+    assert text.returncode == 0 and "no changes" in text.stdout and done["role_arn"] in text.stdout
+    assert done["expiry_queue_arn"] in text.stdout and user.secret not in text.stdout + text.stderr
+    # What it made is the guides' and the blog's.
+    param = s.aws("ssm", "get-parameter", "--name", SECRET, "--with-decryption")["Parameter"]
+    assert (param["Type"], param["Value"]) == ("SecureString", user.secret)
+    meta = s.aws("ssm", "describe-parameters", "--parameter-filters", f"Key=Name,Values={SECRET}")["Parameters"][0]
+    assert meta["Tier"] == "Advanced"
+    assert json.loads(meta["Policies"][0]["PolicyText"])["Attributes"] == {"After": "150", "Unit": "Days"}
+    attached = s.aws("iam", "list-attached-role-policies", "--role-name", "SellingPartnerAPIRole")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["SellingPartnerAPI"]
+    rule = s.aws("events", "describe-rule", "--name", "My-ERP-Rotate")
+    assert json.loads(rule["EventPattern"])["detail-type"] == ["Parameter Store Policy Action"]
+    # Until the e-mail is confirmed, doctor says so and only that.
+    report = user.doctor(*FULL)
+    assert not_passed(report) == {"sns-subscriptions": "fail"}
+    check = next(c for c in report["checks"] if c["name"] == "sns-subscriptions")
+    assert EMAIL in check["detail"] and "confirmation" in check["fix"]
+    confirm_email(s, smtp_sink)
+    report = user.doctor(*FULL)
+    assert report["ok"] and not_passed(report) == {}, not_passed(report)
+    names = [c["name"] for c in report["checks"]]
+    assert names == ["aws-credentials", "iam-user-may-assume-role", "iam-assume-role", "iam-role-may-invoke",
+                     "iam-access-keys", "parameter:/my-erp/lwa/clientidentifier", f"parameter:{SECRET}",
+                     "parameter:/my-erp/refreshToken", "events-rule", "sns-topic-policy", "sns-subscriptions",
+                     "sqs-queue:lwa-client-secret-expiry", "sqs-queue:lwa-client-secret-new", "lwa-credentials",
+                     "client-secret-expiry", "refresh-token:/my-erp/refreshToken"]
+    # The text form: one line per check and a summary; exit 0.
+    text = user.run("doctor", *FULL, "--sp-endpoint", s.endpoint, "--lwa-endpoint", f"{s.endpoint}/auth/o2/token")
+    assert text.returncode == 0, text.stdout
+    lines = text.stdout.splitlines()
+    assert len(lines) == len(names) + 1 and all(l.startswith("PASS  ") for l in lines[:-1])
+    assert user.secret not in text.stdout and user.refresh not in text.stdout
+    # A second run, and a dry run, change nothing.
+    assert user.setup(*FULL)["changes"] == []
+    assert user.setup(*FULL, "--dry-run")["changes"] == []
+
+
+def break_and_repair(s, user, breaking, expected):
+    breaking()
+    report = user.doctor(*FULL)
+    assert not report["ok"]
+    assert not_passed(report) == expected, not_passed(report)
+    failed = next(c for c in report["checks"] if c["status"] == "fail")
+    assert failed["fix"]
+    # Setup puts it back, and only it.
+    assert len(user.setup(*FULL)["changes"]) == 1
+    assert user.doctor(*FULL)["ok"]
+
+
+def test_doctor_names_exactly_what_broke(fresh_server, smtp_sink):
+    s = fresh_server(["--smtp-url", smtp_sink.url])
+    user = User(s)
+    user.setup(*FULL)
+    confirm_email(s, smtp_sink)
+    assert user.doctor(*FULL)["ok"]
+    account = s.aws("sts", "get-caller-identity")["Account"]
+    policy_arn = f"arn:aws:iam::{account}:policy/SellingPartnerAPI"
+
+    # The role loses the SellingPartnerAPI policy.
+    break_and_repair(s, user, lambda: s.aws("iam", "detach-role-policy", "--role-name", "SellingPartnerAPIRole",
+                                             "--policy-arn", policy_arn),
+                     {"iam-role-may-invoke": "fail"})
+
+    # Somebody unsubscribes the phone.
+    def unsubscribe():
+        topic = f"arn:aws:sns:us-east-1:{account}:lwa-credential-rotation"
+        subs = s.aws("sns", "list-subscriptions-by-topic", "--topic-arn", topic)["Subscriptions"]
+        sms = next(x for x in subs if x["Protocol"] == "sms")
+        s.aws("sns", "unsubscribe", "--subscription-arn", sms["SubscriptionArn"])
+    break_and_repair(s, user, unsubscribe, {"sns-subscriptions": "fail"})
+
+    # The new-secret queue's policy leaves Amazon out.
+    def own_account_only():
+        url = s.aws("sqs", "get-queue-url", "--queue-name", "lwa-client-secret-new")["QueueUrl"]
+        arn = f"arn:aws:sqs:us-east-1:{account}:lwa-client-secret-new"
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                                                          "Action": "sqs:SendMessage", "Resource": arn}]}
+        s.aws("sqs", "set-queue-attributes", "--queue-url", url, "--attributes", json.dumps({"Policy": json.dumps(policy)}))
+    break_and_repair(s, user, own_account_only, {"sqs-queue:lwa-client-secret-new": "fail"})
+
+    # The user's inline STS policy is deleted: the simulation (identity policies only) says so,
+    # while the real AssumeRole still works, as in AWS: a same-account trust policy that names the
+    # user itself needs no identity policy.
+    break_and_repair(s, user, lambda: s.aws("iam", "delete-user-policy", "--user-name", "SellingPartnerAPIUser",
+                                             "--policy-name", "SellingPartnerAPIAssumeRole"),
+                     {"iam-user-may-assume-role": "fail"})
+
+    # The trust policy no longer names the user: the real AssumeRole fails, the simulation passes.
+    other = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+    break_and_repair(s, user, lambda: s.aws("iam", "update-assume-role-policy", "--role-name", "SellingPartnerAPIRole",
+                                             "--policy-document", json.dumps(other)),
+                     {"iam-assume-role": "fail"})
+
+    # The rule loses its target.
+    break_and_repair(s, user, lambda: s.aws("events", "remove-targets", "--rule", "My-ERP-Rotate",
+                                             "--ids", "my-sns-target-to-multi-email-and-sms"),
+                     {"events-rule": "fail"})
+
+
+def test_the_secret_near_expiry_is_a_warning_then_rotating_clears_it(fresh_server):
+    s = fresh_server()
+    user = User(s)
+    user.setup("--sms", PHONE)
+    report = user.doctor("--sms", PHONE)
+    assert report["ok"] and not_passed(report) == {"iam": "skip"}
+    # 155 days later (the sandbox's secret dies at day 180): a warning, not a failure.
+    s.advance(days=155)
+    report = user.doctor("--sms", PHONE)
+    assert report["ok"] and not_passed(report) == {"iam": "skip", "client-secret-expiry": "warn"}
+    expiry = next(c for c in report["checks"] if c["name"] == "client-secret-expiry")
+    assert "25 days until it expires" in expiry["detail"] and "rotate" in expiry["fix"]
+    text = user.run("doctor", "--sms", PHONE, "--sp-endpoint", s.endpoint, "--lwa-endpoint", f"{s.endpoint}/auth/o2/token")
+    assert text.returncode == 0 and "WARN  client-secret-expiry" in text.stdout
+    # The new secret (rotated in Developer Central) goes in through stdin, never argv.
+    rotated = Sandbox(s).cli("app", "rotate", "--app", user.app["applicationId"])["clientSecret"]
+    env = {k: v for k, v in user.env().items() if k != "SPCRED_LWA_CLIENT_SECRET"}
+    done = user.setup("--sms", PHONE, "--credentials-from-stdin", env=env,
+                      input=f"SPCRED_LWA_CLIENT_SECRET={rotated}\n")
+    assert done["changes"] == [f"store the new value of {SECRET}"]
+    report = user.doctor("--sms", PHONE)
+    assert not_passed(report) == {"iam": "skip"}, not_passed(report)
+    # Past the old secret's 7 days, the stored (new) secret still works.
+    s.advance(days=8)
+    assert user.doctor("--sms", PHONE)["ok"]
+
+
+def test_doctor_fails_when_nothing_is_set_up_and_setup_needs_the_secrets(fresh_server):
+    s = fresh_server()
+    user = User(s)
+    report = user.doctor()
+    assert not report["ok"]
+    statuses = not_passed(report)
+    assert statuses["parameter:/my-erp/lwa/clientsecret"] == "fail" and statuses["events-rule"] == "fail"
+    assert statuses["sqs-queue:lwa-client-secret-new"] == "fail" and statuses["lwa-credentials"] == "fail"
+    env = {k: v for k, v in user.env().items() if not k.startswith("SPCRED_LWA")}
+    p = user.run("setup", env=env)
+    assert p.returncode != 0 and "SPCRED_LWA_CLIENT_ID" in p.stderr
+    # Wrong AWS keys: the first check says so, and nothing else is tried.
+    bad = user.env(AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    bad.pop("AWS_PROFILE")
+    bad["AWS_REGION"] = "us-east-1"
+    p = user.run("doctor", "--json", env=bad)
+    report = json.loads(p.stdout)
+    assert p.returncode == 1 and [(c["name"], c["status"]) for c in report["checks"]] == [("aws-credentials", "fail")]
+    assert "InvalidClientTokenId" in report["checks"][0]["detail"]
