@@ -76,7 +76,9 @@ pub async fn setup(args: SetupArgs) -> Result<(), String> {
     };
     let aws = setup::aws::Clients::from_env().await.map_err(|e| e.to_string())?;
     let report = setup::setup::run(&aws, &options).await.map_err(|e| e.to_string())?;
-    if args.common.json { print_json(&report) } else {
+    if args.common.json {
+        print_json(&report)
+    } else {
         println!("{report}");
         Ok(())
     }

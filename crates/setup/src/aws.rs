@@ -100,11 +100,9 @@ where
     R: fmt::Debug,
 {
     move |e| match e.code() {
-        Some(code) => AwsError {
-            operation,
-            code: Some(code.to_owned()),
-            message: e.message().unwrap_or_default().to_owned(),
-        },
+        Some(code) => {
+            AwsError { operation, code: Some(code.to_owned()), message: e.message().unwrap_or_default().to_owned() }
+        }
         None => AwsError { operation, code: None, message: DisplayErrorContext(&e).to_string() },
     }
 }

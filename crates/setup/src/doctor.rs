@@ -13,7 +13,10 @@ use crate::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use crypto::Secret;
-use policy::{Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode, ResourcePolicy, Source, SourceType};
+use policy::{
+    Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode, ResourcePolicy,
+    Source, SourceType,
+};
 use serde::Serialize;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -126,7 +129,8 @@ pub async fn run(aws: &Clients, http: &reqwest::Client, options: &Options) -> Re
         d.checks.push(Check {
             name: "iam".into(),
             status: Status::Skip,
-            detail: "IAM not checked: SP-API has needed no IAM since 2 October 2023 (--iam checks the legacy setup)".into(),
+            detail: "IAM not checked: SP-API has needed no IAM since 2 October 2023 (--iam checks the legacy setup)"
+                .into(),
             fix: None,
         });
     }
@@ -158,7 +162,9 @@ async fn server_now(aws: &Clients) -> i64 {
     let session = aws.sts.get_session_token().duration_seconds(SECONDS).send().await;
     match session.ok().and_then(|s| s.credentials().map(|c| c.expiration().secs())) {
         Some(expiration) => expiration - i64::from(SECONDS),
-        None => SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        None => {
+            SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        }
     }
 }
 
@@ -222,14 +228,22 @@ impl Doctor<'_> {
     }
 
     async fn iam(&mut self) {
-        let (user_arn, role_arn, policy_arn) = (self.account.user_arn(), self.account.role_arn(), self.account.policy_arn());
+        let (user_arn, role_arn, policy_arn) =
+            (self.account.user_arn(), self.account.role_arn(), self.account.policy_arn());
         let sts_fix = format!(
             "aws iam put-user-policy --user-name {IAM_USER} --policy-name {STS_POLICY} --policy-document '{}'",
             documents::sts_policy(&role_arn)
         );
         let check = match self.simulate(&user_arn, "sts:AssumeRole", &role_arn).await {
-            Ok(d) if d == "allowed" => pass("iam-user-may-assume-role", format!("simulation: {IAM_USER} may call sts:AssumeRole on {IAM_ROLE}")),
-            Ok(d) => fail("iam-user-may-assume-role", format!("simulation: sts:AssumeRole on {IAM_ROLE} is {d} for {IAM_USER}"), sts_fix),
+            Ok(d) if d == "allowed" => pass(
+                "iam-user-may-assume-role",
+                format!("simulation: {IAM_USER} may call sts:AssumeRole on {IAM_ROLE}"),
+            ),
+            Ok(d) => fail(
+                "iam-user-may-assume-role",
+                format!("simulation: sts:AssumeRole on {IAM_ROLE} is {d} for {IAM_USER}"),
+                sts_fix,
+            ),
             Err(e) => fail("iam-user-may-assume-role", e.to_string(), format!("run spcred setup --iam, or {sts_fix}")),
         };
         self.push(check);
@@ -238,7 +252,9 @@ impl Doctor<'_> {
         let invoke = format!("arn:aws:execute-api:{}:{}:*", self.account.region, self.account.id);
         let attach_fix = format!("aws iam attach-role-policy --role-name {IAM_ROLE} --policy-arn {policy_arn}");
         let check = match self.simulate(&role_arn, "execute-api:Invoke", &invoke).await {
-            Ok(d) if d == "allowed" => pass("iam-role-may-invoke", format!("simulation: {IAM_ROLE} may call execute-api:Invoke")),
+            Ok(d) if d == "allowed" => {
+                pass("iam-role-may-invoke", format!("simulation: {IAM_ROLE} may call execute-api:Invoke"))
+            }
             Ok(d) => fail(
                 "iam-role-may-invoke",
                 format!("simulation: execute-api:Invoke is {d} for {IAM_ROLE} (is {IAM_POLICY} attached?)"),
@@ -255,19 +271,26 @@ impl Doctor<'_> {
     async fn assume_role(&self, role_arn: &str) -> Check {
         const NAME: &str = "iam-assume-role";
         let names = &self.options.names;
-        let (id, secret) = match (self.secure(&names.user_access_key_id).await, self.secure(&names.user_secret_access_key).await) {
-            (Ok(Some(id)), Ok(Some(secret))) => (id, secret),
-            (Err(e), _) | (_, Err(e)) => return fail(NAME, e.to_string(), "grant ssm:GetParameter and kms:Decrypt to the caller"),
-            _ => {
-                return fail(
-                    NAME,
-                    format!("{IAM_USER}'s access key is not stored in {} and {}", names.user_access_key_id, names.user_secret_access_key),
-                    "run spcred setup --iam",
-                );
-            }
-        };
+        let (id, secret) =
+            match (self.secure(&names.user_access_key_id).await, self.secure(&names.user_secret_access_key).await) {
+                (Ok(Some(id)), Ok(Some(secret))) => (id, secret),
+                (Err(e), _) | (_, Err(e)) => {
+                    return fail(NAME, e.to_string(), "grant ssm:GetParameter and kms:Decrypt to the caller");
+                }
+                _ => {
+                    return fail(
+                        NAME,
+                        format!(
+                            "{IAM_USER}'s access key is not stored in {} and {}",
+                            names.user_access_key_id, names.user_secret_access_key
+                        ),
+                        "run spcred setup --iam",
+                    );
+                }
+            };
         let sts = self.aws.sts_as(id.expose(), secret.expose());
-        match sts.assume_role().role_arn(role_arn).role_session_name("spcred-doctor").duration_seconds(900).send().await {
+        match sts.assume_role().role_arn(role_arn).role_session_name("spcred-doctor").duration_seconds(900).send().await
+        {
             Ok(_) => pass(NAME, format!("{IAM_USER} assumed {IAM_ROLE} with its stored access key")),
             Err(e) => fail(
                 NAME,
@@ -282,10 +305,11 @@ impl Doctor<'_> {
 
     async fn access_keys(&self) -> Check {
         const NAME: &str = "iam-access-keys";
-        let listed = match self.aws.iam.list_access_keys().user_name(IAM_USER).send().await.map_err(failed("ListAccessKeys")) {
-            Ok(l) => l,
-            Err(e) => return fail(NAME, e.to_string(), "run spcred setup --iam"),
-        };
+        let listed =
+            match self.aws.iam.list_access_keys().user_name(IAM_USER).send().await.map_err(failed("ListAccessKeys")) {
+                Ok(l) => l,
+                Err(e) => return fail(NAME, e.to_string(), "run spcred setup --iam"),
+            };
         let keys = listed.access_key_metadata();
         let rotate = format!(
             "aws iam create-access-key --user-name {IAM_USER}, store it in {}/{}, then aws iam delete-access-key --user-name {IAM_USER} --access-key-id <the old one>",
@@ -331,7 +355,13 @@ impl Doctor<'_> {
         };
         match self.seller_tokens().await {
             Ok(more) => sellers.extend(more),
-            Err(e) => self.push(fail("sellers", e.to_string(), "grant ssm:GetParametersByPath and kms:Decrypt to the caller")),
+            Err(e) => {
+                self.push(fail(
+                    "sellers",
+                    e.to_string(),
+                    "grant ssm:GetParametersByPath and kms:Decrypt to the caller",
+                ));
+            }
         }
         Some(Lwa { client_id, client_secret, changed, sellers })
     }
@@ -340,15 +370,20 @@ impl Doctor<'_> {
     /// tier with the blog's policy. The refresh token may be absent when sellers have their own.
     async fn parameter(&mut self, name: &str, is_secret: bool) -> Option<(Secret, i64)> {
         let check_name = format!("parameter:{name}");
-        let setup_fix = "give the value in SPCRED_LWA_CLIENT_ID/SPCRED_LWA_CLIENT_SECRET/SPCRED_REFRESH_TOKEN and run spcred setup";
-        let got = self.aws.ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(failed("GetParameter"));
+        let setup_fix =
+            "give the value in SPCRED_LWA_CLIENT_ID/SPCRED_LWA_CLIENT_SECRET/SPCRED_REFRESH_TOKEN and run spcred setup";
+        let got =
+            self.aws.ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(failed("GetParameter"));
         let parameter = match absent(got, missing::SSM) {
             Ok(Some(p)) => p.parameter.unwrap_or_else(|| aws_sdk_ssm::types::Parameter::builder().build()),
             Ok(None) if name == self.options.names.refresh_token => {
                 self.push(Check {
                     name: check_name,
                     status: Status::Skip,
-                    detail: format!("no single refresh token; sellers' tokens are read under {}", self.options.names.sellers_prefix),
+                    detail: format!(
+                        "no single refresh token; sellers' tokens are read under {}",
+                        self.options.names.sellers_prefix
+                    ),
                     fix: None,
                 });
                 return None;
@@ -358,7 +393,11 @@ impl Doctor<'_> {
                 return None;
             }
             Err(e) => {
-                self.push(fail(&check_name, e.to_string(), "grant ssm:GetParameter and kms:Decrypt on the key to the caller"));
+                self.push(fail(
+                    &check_name,
+                    e.to_string(),
+                    "grant ssm:GetParameter and kms:Decrypt on the key to the caller",
+                ));
                 return None;
             }
         };
@@ -375,10 +414,17 @@ impl Doctor<'_> {
         if is_secret {
             let problem = self.secret_metadata(name).await;
             if let Some(problem) = problem {
-                self.push(fail(&check_name, problem, "run spcred setup (it rewrites the parameter with the value it holds)"));
+                self.push(fail(
+                    &check_name,
+                    problem,
+                    "run spcred setup (it rewrites the parameter with the value it holds)",
+                ));
                 return Some((Secret::new(value), changed));
             }
-            self.push(pass(&check_name, format!("{name} decrypts, Advanced tier, NoChangeNotification after 150 days")));
+            self.push(pass(
+                &check_name,
+                format!("{name} decrypts, Advanced tier, NoChangeNotification after 150 days"),
+            ));
         } else {
             self.push(pass(&check_name, format!("{name} decrypts")));
         }
@@ -386,18 +432,27 @@ impl Doctor<'_> {
     }
 
     async fn secret_metadata(&self, name: &str) -> Option<String> {
-        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder().key("Name").option("Equals").values(name).build().ok()?;
+        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+            .key("Name")
+            .option("Equals")
+            .values(name)
+            .build()
+            .ok()?;
         let described = match self.aws.ssm.describe_parameters().parameter_filters(filter).send().await {
             Ok(d) => d,
             Err(e) => return Some(failed("DescribeParameters")(e).to_string()),
         };
         let meta = described.parameters().first()?;
         if meta.tier() != Some(&ParameterTier::Advanced) {
-            return Some(format!("{name} is not on the Advanced tier, so it cannot carry the NoChangeNotification policy"));
+            return Some(format!(
+                "{name} is not on the Advanced tier, so it cannot carry the NoChangeNotification policy"
+            ));
         }
         let wanted = documents::no_change_notification();
-        let held: Vec<_> = meta.policies().iter().filter_map(|p| p.policy_text()).filter_map(documents::parse_document).collect();
-        (serde_json::Value::Array(held) != wanted).then(|| format!("{name} lacks the NoChangeNotification policy (150 days)"))
+        let held: Vec<_> =
+            meta.policies().iter().filter_map(|p| p.policy_text()).filter_map(documents::parse_document).collect();
+        (serde_json::Value::Array(held) != wanted)
+            .then(|| format!("{name} lacks the NoChangeNotification policy (150 days)"))
     }
 
     async fn seller_tokens(&self) -> Result<Vec<(String, String, Secret)>, AwsError> {
@@ -415,9 +470,14 @@ impl Doctor<'_> {
             .await
             .map_err(failed("GetParametersByPath"))?;
         let mut out = Vec::new();
-        for p in pages.iter().flat_map(|page| page.parameters()).take(1000) {
+        for p in pages
+            .iter()
+            .flat_map(aws_sdk_ssm::operation::get_parameters_by_path::GetParametersByPathOutput::parameters)
+            .take(1000)
+        {
             let name = p.name().unwrap_or_default();
-            let Some(seller) = name.strip_prefix(&format!("{prefix}/")).and_then(|r| r.strip_suffix("/refreshToken")) else {
+            let Some(seller) = name.strip_prefix(&format!("{prefix}/")).and_then(|r| r.strip_suffix("/refreshToken"))
+            else {
                 continue;
             };
             if !seller.contains('/') && !seller.is_empty() {
@@ -432,15 +492,23 @@ impl Doctor<'_> {
         let events = &self.aws.events;
         let topic_arn = self.account.topic_arn();
         let setup_fix = "run spcred setup".to_owned();
-        let rule = match absent(events.describe_rule().name(RULE).send().await.map_err(failed("DescribeRule")), missing::EVENTS) {
+        let rule = match absent(
+            events.describe_rule().name(RULE).send().await.map_err(failed("DescribeRule")),
+            missing::EVENTS,
+        ) {
             Ok(Some(r)) => r,
             Ok(None) => return self.push(fail(NAME, format!("the rule {RULE} does not exist"), setup_fix)),
             Err(e) => return self.push(fail(NAME, e.to_string(), "grant events:DescribeRule to the caller")),
         };
         if rule.state().map(aws_sdk_eventbridge::types::RuleState::as_str) != Some("ENABLED") {
-            return self.push(fail(NAME, format!("{RULE} is disabled"), format!("aws events enable-rule --name {RULE}")));
+            return self.push(fail(
+                NAME,
+                format!("{RULE} is disabled"),
+                format!("aws events enable-rule --name {RULE}"),
+            ));
         }
-        let event = documents::sample_policy_action(&self.account.id, &self.account.region, &self.options.names.client_secret);
+        let event =
+            documents::sample_policy_action(&self.account.id, &self.account.region, &self.options.names.client_secret);
         let matched = events
             .test_event_pattern()
             .event_pattern(rule.event_pattern().unwrap_or_default())
@@ -453,7 +521,10 @@ impl Doctor<'_> {
             Ok(_) => {
                 return self.push(fail(
                     NAME,
-                    format!("{RULE} does not match the Parameter Store Policy Action of {}", self.options.names.client_secret),
+                    format!(
+                        "{RULE} does not match the Parameter Store Policy Action of {}",
+                        self.options.names.client_secret
+                    ),
                     setup_fix,
                 ));
             }
@@ -481,7 +552,14 @@ impl Doctor<'_> {
             "aws sns set-topic-attributes --topic-arn {topic_arn} --attribute-name Policy --attribute-value '{}'",
             documents::topic_policy(&topic_arn, &rule_arn)
         );
-        let got = self.aws.sns.get_topic_attributes().topic_arn(&topic_arn).send().await.map_err(failed("GetTopicAttributes"));
+        let got = self
+            .aws
+            .sns
+            .get_topic_attributes()
+            .topic_arn(&topic_arn)
+            .send()
+            .await
+            .map_err(failed("GetTopicAttributes"));
         let attributes = match absent(got, missing::SNS) {
             Ok(Some(a)) => a.attributes.unwrap_or_default(),
             Ok(None) => return self.push(fail(NAME, format!("the topic {TOPIC} does not exist"), "run spcred setup")),
@@ -499,9 +577,23 @@ impl Doctor<'_> {
         context.set("aws:SourceArn", rule_arn.clone());
         context.set("aws:SourceAccount", self.account.id.clone());
         let policy = attributes.get("Policy").map(String::as_str);
-        match resource_allows(policy, PolicyKind::Resource, ResourceMode::Optional, &events, "sns:Publish", &topic_arn, &context) {
+        match resource_allows(
+            policy,
+            PolicyKind::Resource,
+            ResourceMode::Optional,
+            &events,
+            "sns:Publish",
+            &topic_arn,
+            &context,
+        ) {
             Ok(true) => self.push(pass(NAME, format!("EventBridge may publish to {TOPIC} for {RULE}"))),
-            Ok(false) => self.push(fail(NAME, format!("the policy of {TOPIC} does not let EventBridge publish for {RULE}"), fix)),
+            Ok(false) => {
+                self.push(fail(
+                    NAME,
+                    format!("the policy of {TOPIC} does not let EventBridge publish for {RULE}"),
+                    fix,
+                ));
+            }
             Err(e) => self.push(fail(NAME, e, fix)),
         }
     }
@@ -513,8 +605,13 @@ impl Doctor<'_> {
             Ok(h) => h,
             Err(e) => return self.push(fail(NAME, e.to_string(), "run spcred setup")),
         };
-        let wanted: Vec<(&str, &String)> =
-            self.options.emails.iter().map(|e| ("email", e)).chain(self.options.phones.iter().map(|p| ("sms", p))).collect();
+        let wanted: Vec<(&str, &String)> = self
+            .options
+            .emails
+            .iter()
+            .map(|e| ("email", e))
+            .chain(self.options.phones.iter().map(|p| ("sms", p)))
+            .collect();
         let mut problems = Vec::new();
         let mut fixes = Vec::new();
         for (protocol, endpoint) in &wanted {
@@ -555,7 +652,10 @@ impl Doctor<'_> {
         let sqs = &self.aws.sqs;
         let arn = self.account.queue_arn(name);
         let fix = "run spcred setup";
-        let url = match absent(sqs.get_queue_url().queue_name(name).send().await.map_err(failed("GetQueueUrl")), missing::SQS) {
+        let url = match absent(
+            sqs.get_queue_url().queue_name(name).send().await.map_err(failed("GetQueueUrl")),
+            missing::SQS,
+        ) {
             Ok(Some(u)) => u.queue_url().unwrap_or_default().to_owned(),
             Ok(None) => return self.push(fail(&check, format!("the queue {name} does not exist"), fix)),
             Err(e) => return self.push(fail(&check, e.to_string(), fix)),
@@ -578,7 +678,15 @@ impl Doctor<'_> {
             "aws sqs set-queue-attributes --queue-url {url} --attributes '{}'",
             serde_json::json!({"Policy": documents::queue_policy(&arn).to_string()})
         );
-        match resource_allows(policy, PolicyKind::Resource, ResourceMode::Optional, &amazon, "sqs:SendMessage", &arn, &context) {
+        match resource_allows(
+            policy,
+            PolicyKind::Resource,
+            ResourceMode::Optional,
+            &amazon,
+            "sqs:SendMessage",
+            &arn,
+            &context,
+        ) {
             Ok(true) => {}
             Ok(false) => {
                 return self.push(fail(
@@ -592,14 +700,35 @@ impl Doctor<'_> {
         let Some(key) = attributes.get(&QueueAttributeName::KmsMasterKeyId).filter(|k| !k.is_empty()) else {
             return self.push(pass(&check, format!("Amazon ({AMAZON_ACCOUNT}) may send to {name}")));
         };
-        let held = self.aws.kms.get_key_policy().key_id(key).policy_name("default").send().await.map_err(failed("GetKeyPolicy"));
+        let held = self
+            .aws
+            .kms
+            .get_key_policy()
+            .key_id(key)
+            .policy_name("default")
+            .send()
+            .await
+            .map_err(failed("GetKeyPolicy"));
         let doc = match held {
             Ok(h) => h.policy,
-            Err(e) => return self.push(fail(&check, format!("{name} is encrypted with {key}: {e}"), "grant kms:GetKeyPolicy to the caller")),
+            Err(e) => {
+                return self.push(fail(
+                    &check,
+                    format!("{name} is encrypted with {key}: {e}"),
+                    "grant kms:GetKeyPolicy to the caller",
+                ));
+            }
         };
         for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
-            let allowed =
-                resource_allows(doc.as_deref(), PolicyKind::KeyPolicy, ResourceMode::Required, &amazon, action, "*", &context);
+            let allowed = resource_allows(
+                doc.as_deref(),
+                PolicyKind::KeyPolicy,
+                ResourceMode::Required,
+                &amazon,
+                action,
+                "*",
+                &context,
+            );
             if allowed != Ok(true) {
                 return self.push(fail(
                     &check,
@@ -613,7 +742,11 @@ impl Doctor<'_> {
 
     async fn lwa(&mut self, lwa: Option<Lwa>) {
         let Some(lwa) = lwa else {
-            self.push(fail("lwa-credentials", "the LWA client id or secret cannot be read", "see the parameter checks above"));
+            self.push(fail(
+                "lwa-credentials",
+                "the LWA client id or secret cannot be read",
+                "see the parameter checks above",
+            ));
             return;
         };
         let endpoint = self.options.lwa_endpoint.clone();
@@ -621,7 +754,8 @@ impl Doctor<'_> {
         let exchanged = lwa::exchange(self.http, &endpoint, &lwa.client_id, &lwa.client_secret, &grant).await;
         let rotate_fix = "rotate the client secret (Developer Central, or POST /applications/2023-11-30/clientSecret) and store it: SPCRED_LWA_CLIENT_SECRET=... spcred setup";
         match exchanged {
-            Ok(_) => self.push(pass("lwa-credentials", format!("LWA issues tokens for the client id and secret ({endpoint})"))),
+            Ok(_) => self
+                .push(pass("lwa-credentials", format!("LWA issues tokens for the client id and secret ({endpoint})"))),
             Err(e) => self.push(fail("lwa-credentials", e, rotate_fix)),
         }
         let age = self.now - lwa.changed;
@@ -638,7 +772,10 @@ impl Doctor<'_> {
         if lwa.sellers.is_empty() {
             self.push(fail(
                 "sellers",
-                format!("no refresh token in {} or under {}", self.options.names.refresh_token, self.options.names.sellers_prefix),
+                format!(
+                    "no refresh token in {} or under {}",
+                    self.options.names.refresh_token, self.options.names.sellers_prefix
+                ),
                 "store a seller's refresh token: SPCRED_REFRESH_TOKEN=... spcred setup",
             ));
         }
@@ -653,7 +790,15 @@ impl Doctor<'_> {
         let name = format!("refresh-token:{parameter}");
         let grant = [("grant_type", "refresh_token"), ("refresh_token", token.expose())];
         let fix = "the seller must authorize the app again; store the new refresh token in the parameter";
-        let access = match lwa::exchange(self.http, &self.options.lwa_endpoint, &lwa.client_id, &lwa.client_secret, &grant).await {
+        let access = match lwa::exchange(
+            self.http,
+            &self.options.lwa_endpoint,
+            &lwa.client_id,
+            &lwa.client_secret,
+            &grant,
+        )
+        .await
+        {
             Ok(a) => a,
             Err(e) => return fail(&name, format!("{who}: {e}"), fix),
         };
@@ -666,8 +811,12 @@ impl Doctor<'_> {
             .send()
             .await;
         match called {
-            Ok(r) if r.status().is_success() => pass(&name, format!("{who}: the token works (getMarketplaceParticipations)")),
-            Ok(r) => fail(&name, format!("{who}: getMarketplaceParticipations answered HTTP {}", r.status().as_u16()), fix),
+            Ok(r) if r.status().is_success() => {
+                pass(&name, format!("{who}: the token works (getMarketplaceParticipations)"))
+            }
+            Ok(r) => {
+                fail(&name, format!("{who}: getMarketplaceParticipations answered HTTP {}", r.status().as_u16()), fix)
+            }
             Err(e) => fail(&name, format!("{who}: SP-API is unreachable: {}", e.without_url()), "check --sp-endpoint"),
         }
     }
@@ -693,12 +842,25 @@ mod tests {
         let amazon = amazon();
         let ctx = Context::for_principal(&amazon);
         let good = documents::queue_policy(arn).to_string();
-        let allows = |doc: &str| resource_allows(Some(doc), PolicyKind::Resource, ResourceMode::Optional, &amazon, "sqs:SendMessage", arn, &ctx);
+        let allows = |doc: &str| {
+            resource_allows(
+                Some(doc),
+                PolicyKind::Resource,
+                ResourceMode::Optional,
+                &amazon,
+                "sqs:SendMessage",
+                arn,
+                &ctx,
+            )
+        };
         assert_eq!(allows(&good), Ok(true));
         assert_eq!(allows(&good.replace("437568002678", "111122223333")), Ok(false));
         assert_eq!(allows(&good.replace("lwa-client-secret-new", "other")), Ok(false));
         assert!(allows("{\"Statement\": 3}").is_err());
-        assert_eq!(resource_allows(None, PolicyKind::Resource, ResourceMode::Optional, &amazon, "sqs:SendMessage", arn, &ctx), Ok(false));
+        assert_eq!(
+            resource_allows(None, PolicyKind::Resource, ResourceMode::Optional, &amazon, "sqs:SendMessage", arn, &ctx),
+            Ok(false)
+        );
     }
 
     #[test]
@@ -715,7 +877,17 @@ mod tests {
         };
         let mut ctx = Context::for_principal(&events);
         ctx.set("aws:SourceArn", account.rule_arn());
-        let allows = |ctx: &Context| resource_allows(Some(&doc), PolicyKind::Resource, ResourceMode::Optional, &events, "sns:Publish", &account.topic_arn(), ctx);
+        let allows = |ctx: &Context| {
+            resource_allows(
+                Some(&doc),
+                PolicyKind::Resource,
+                ResourceMode::Optional,
+                &events,
+                "sns:Publish",
+                &account.topic_arn(),
+                ctx,
+            )
+        };
         assert_eq!(allows(&ctx), Ok(true));
         ctx.set("aws:SourceArn", "arn:aws:events:us-east-2:111122223333:rule/Other");
         assert_eq!(allows(&ctx), Ok(false));
@@ -728,7 +900,18 @@ mod tests {
         for (granted, expected) in [(true, Ok(true)), (false, Ok(false))] {
             let doc = documents::key_policy("111122223333", granted).to_string();
             for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
-                assert_eq!(resource_allows(Some(&doc), PolicyKind::KeyPolicy, ResourceMode::Required, &amazon, action, "*", &ctx), expected);
+                assert_eq!(
+                    resource_allows(
+                        Some(&doc),
+                        PolicyKind::KeyPolicy,
+                        ResourceMode::Required,
+                        &amazon,
+                        action,
+                        "*",
+                        &ctx
+                    ),
+                    expected
+                );
             }
         }
     }
@@ -745,7 +928,10 @@ mod tests {
         let text = report.to_string();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "PASS  aws-credentials: the AWS keys work");
-        assert_eq!(lines[1], "FAIL  sns-subscriptions: email a@example.com is not subscribed -- fix: aws sns subscribe ...");
+        assert_eq!(
+            lines[1],
+            "FAIL  sns-subscriptions: email a@example.com is not subscribed -- fix: aws sns subscribe ..."
+        );
         assert_eq!(lines[2], "2 checks: 1 failed, 0 warnings");
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["checks"][1]["status"], "fail");

@@ -160,11 +160,8 @@ mod tests {
             "Action":["sqs:SendMessage","sqs:GetQueueAttributes"],"Principal":{"AWS":["arn:aws:iam::437568002678:root"]},
             "Effect":"Allow","Sid":"AllowSellingPartnerApiToSend"}],"Version":"2012-10-17"}"#;
         assert!(same_document(Some(reordered), &wanted));
-        let encoded: String = percent_encoding::utf8_percent_encode(
-            &wanted.to_string(),
-            percent_encoding::NON_ALPHANUMERIC,
-        )
-        .to_string();
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(&wanted.to_string(), percent_encoding::NON_ALPHANUMERIC).to_string();
         assert!(same_document(Some(&encoded), &wanted));
         let without_amazon = reordered.replace("437568002678", "111122223333");
         assert!(!same_document(Some(&without_amazon), &wanted));
@@ -186,6 +183,9 @@ mod tests {
     #[test]
     fn the_sample_event_names_the_secret() {
         let event = sample_policy_action("111122223333", "us-east-2", "/my-erp/lwa/clientsecret");
-        assert_eq!(event["detail"]["parameter-name"], event_pattern("/my-erp/lwa/clientsecret")["detail"]["parameter-name"][0]);
+        assert_eq!(
+            event["detail"]["parameter-name"],
+            event_pattern("/my-erp/lwa/clientsecret")["detail"]["parameter-name"][0]
+        );
     }
 }

@@ -128,7 +128,8 @@ pub struct Credentials {
 }
 
 /// The variables (and the keys of the stdin form) that carry the credentials.
-pub const CREDENTIAL_VARIABLES: [&str; 3] = ["SPCRED_LWA_CLIENT_ID", "SPCRED_LWA_CLIENT_SECRET", "SPCRED_REFRESH_TOKEN"];
+pub const CREDENTIAL_VARIABLES: [&str; 3] =
+    ["SPCRED_LWA_CLIENT_ID", "SPCRED_LWA_CLIENT_SECRET", "SPCRED_REFRESH_TOKEN"];
 
 impl Credentials {
     /// From `lookup` of each of [`CREDENTIAL_VARIABLES`]; empty values count as absent.
@@ -149,7 +150,10 @@ impl Credentials {
             let (key, value) = line.split_once('=').ok_or("stdin: expected NAME=value lines")?;
             let key = key.trim();
             if !CREDENTIAL_VARIABLES.contains(&key) {
-                return Err(format!("stdin: unknown name {key:?}; expected one of {}", CREDENTIAL_VARIABLES.join(", ")));
+                return Err(format!(
+                    "stdin: unknown name {key:?}; expected one of {}",
+                    CREDENTIAL_VARIABLES.join(", ")
+                ));
             }
             values.push((key.to_owned(), value.to_owned()));
         }

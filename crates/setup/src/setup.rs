@@ -240,8 +240,10 @@ impl Run<'_> {
     /// rotation should).
     async fn parameter(&mut self, options: &Options, w: &Wanted<'_>, key: &str) -> Result<(), SetupError> {
         let ssm = &self.aws.ssm;
-        let stored =
-            absent(ssm.get_parameter().name(w.name).with_decryption(true).send().await.map_err(failed("GetParameter")), missing::SSM)?;
+        let stored = absent(
+            ssm.get_parameter().name(w.name).with_decryption(true).send().await.map_err(failed("GetParameter")),
+            missing::SSM,
+        )?;
         let stored_value = stored.as_ref().and_then(|o| o.parameter()).and_then(|p| p.value()).map(ToOwned::to_owned);
         let value = match (w.value, &stored_value) {
             (Some(v), _) => v.expose().to_owned(),
@@ -266,21 +268,30 @@ impl Run<'_> {
                 .values(w.name)
                 .build()
                 .map_err(|e| SetupError::Refused(e.to_string()))?;
-            let described =
-                ssm.describe_parameters().parameter_filters(filter).send().await.map_err(failed("DescribeParameters"))?;
+            let described = ssm
+                .describe_parameters()
+                .parameter_filters(filter)
+                .send()
+                .await
+                .map_err(failed("DescribeParameters"))?;
             let Some(meta) = described.parameters().first() else {
                 return Err(SetupError::Refused(format!("{} vanished while setup ran", w.name)));
             };
             let tier_ok = (meta.tier() == Some(&ParameterTier::Advanced)) == w.advanced;
             let held_policies: Vec<Value> =
                 meta.policies().iter().filter_map(|p| p.policy_text()).filter_map(documents::parse_document).collect();
-            let policies_ok = if w.advanced { Value::Array(held_policies) == policies } else { held_policies.is_empty() };
+            let policies_ok =
+                if w.advanced { Value::Array(held_policies) == policies } else { held_policies.is_empty() };
             let key_ok = meta.key_id() == Some(key);
             let type_ok = meta.r#type() == Some(&ParameterType::SecureString);
             if tier_ok && policies_ok && key_ok && type_ok {
                 return Ok(());
             }
-            format!("rewrite {} as a SecureString under {key}{}", w.name, if w.advanced { ", Advanced tier, NoChangeNotification after 150 days" } else { "" })
+            format!(
+                "rewrite {} as a SecureString under {key}{}",
+                w.name,
+                if w.advanced { ", Advanced tier, NoChangeNotification after 150 days" } else { "" }
+            )
         };
         if !self.change(what) {
             return Ok(());
@@ -303,7 +314,8 @@ impl Run<'_> {
     /// The guides' steps 2 to 5, and an access key for the user kept as SecureStrings (the
     /// guide's "safe and secure place"), so that the agent in legacy mode and doctor can use it.
     async fn iam(&mut self, key: &str) -> Result<(), SetupError> {
-        let (user_arn, role_arn, policy_arn) = (self.account.user_arn(), self.account.role_arn(), self.account.policy_arn());
+        let (user_arn, role_arn, policy_arn) =
+            (self.account.user_arn(), self.account.role_arn(), self.account.policy_arn());
         self.managed_policy(&policy_arn).await?;
         let iam = &self.aws.iam;
         if absent(iam.get_user().user_name(IAM_USER).send().await.map_err(failed("GetUser")), missing::IAM)?.is_none()
@@ -337,10 +349,15 @@ impl Run<'_> {
             }
         }
         let attached = absent(
-            iam.list_attached_role_policies().role_name(IAM_ROLE).send().await.map_err(failed("ListAttachedRolePolicies")),
+            iam.list_attached_role_policies()
+                .role_name(IAM_ROLE)
+                .send()
+                .await
+                .map_err(failed("ListAttachedRolePolicies")),
             missing::IAM,
         )?;
-        let is_attached = attached.is_some_and(|a| a.attached_policies().iter().any(|p| p.policy_arn() == Some(&policy_arn)));
+        let is_attached =
+            attached.is_some_and(|a| a.attached_policies().iter().any(|p| p.policy_arn() == Some(&policy_arn)));
         if !is_attached && self.change(format!("attach {IAM_POLICY} to {IAM_ROLE}")) {
             iam.attach_role_policy()
                 .role_name(IAM_ROLE)
@@ -351,11 +368,18 @@ impl Run<'_> {
         }
         let sts = documents::sts_policy(&role_arn);
         let held = absent(
-            iam.get_user_policy().user_name(IAM_USER).policy_name(STS_POLICY).send().await.map_err(failed("GetUserPolicy")),
+            iam.get_user_policy()
+                .user_name(IAM_USER)
+                .policy_name(STS_POLICY)
+                .send()
+                .await
+                .map_err(failed("GetUserPolicy")),
             missing::IAM,
         )?;
-        if !same_document(held.as_ref().map(|h| h.policy_document()), &sts)
-            && self.change(format!("put the inline policy {STS_POLICY} (sts:AssumeRole on {IAM_ROLE}) on {IAM_USER}"))
+        if !same_document(
+            held.as_ref().map(aws_sdk_iam::operation::get_user_policy::GetUserPolicyOutput::policy_document),
+            &sts,
+        ) && self.change(format!("put the inline policy {STS_POLICY} (sts:AssumeRole on {IAM_ROLE}) on {IAM_USER}"))
         {
             iam.put_user_policy()
                 .user_name(IAM_USER)
@@ -399,7 +423,8 @@ impl Run<'_> {
             return Ok(());
         }
         // IAM keeps five versions; make room by dropping the oldest one that is not the default.
-        let versions = iam.list_policy_versions().policy_arn(policy_arn).send().await.map_err(failed("ListPolicyVersions"))?;
+        let versions =
+            iam.list_policy_versions().policy_arn(policy_arn).send().await.map_err(failed("ListPolicyVersions"))?;
         if versions.versions().len() >= 5
             && let Some(oldest) = versions
                 .versions()
@@ -431,7 +456,14 @@ impl Run<'_> {
         let names = &self.options.names;
         let (id_name, secret_name) = (names.user_access_key_id.clone(), names.user_secret_access_key.clone());
         let stored = absent(
-            self.aws.ssm.get_parameter().name(&id_name).with_decryption(true).send().await.map_err(failed("GetParameter")),
+            self.aws
+                .ssm
+                .get_parameter()
+                .name(&id_name)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(failed("GetParameter")),
             missing::SSM,
         )?;
         let stored_id = stored.as_ref().and_then(|o| o.parameter()).and_then(|p| p.value()).map(ToOwned::to_owned);
@@ -485,14 +517,17 @@ impl Run<'_> {
     async fn topic(&mut self) -> Result<(), SetupError> {
         let topic_arn = self.account.topic_arn();
         let sns = &self.aws.sns;
-        let exists =
-            absent(sns.get_topic_attributes().topic_arn(&topic_arn).send().await.map_err(failed("GetTopicAttributes")), missing::SNS)?
-                .is_some();
+        let exists = absent(
+            sns.get_topic_attributes().topic_arn(&topic_arn).send().await.map_err(failed("GetTopicAttributes")),
+            missing::SNS,
+        )?
+        .is_some();
         if !exists && self.change(format!("create the SNS topic {TOPIC}")) {
             sns.create_topic().name(TOPIC).send().await.map_err(failed("CreateTopic"))?;
         }
         let held = if exists { subscriptions(self.aws, &topic_arn).await? } else { Vec::new() };
-        let wanted = self.options.emails.iter().map(|e| ("email", e)).chain(self.options.phones.iter().map(|p| ("sms", p)));
+        let wanted =
+            self.options.emails.iter().map(|e| ("email", e)).chain(self.options.phones.iter().map(|p| ("sms", p)));
         let wanted: Vec<(&str, String)> = wanted.map(|(p, e)| (p, e.clone())).collect();
         for (protocol, endpoint) in wanted {
             if held.iter().any(|s| s.protocol == protocol && s.endpoint == endpoint) {
@@ -515,11 +550,17 @@ impl Run<'_> {
     async fn rule(&mut self) -> Result<(), SetupError> {
         let events = &self.aws.events;
         let pattern = documents::event_pattern(&self.options.names.client_secret);
-        let held = absent(events.describe_rule().name(RULE).send().await.map_err(failed("DescribeRule")), missing::EVENTS)?;
+        let held =
+            absent(events.describe_rule().name(RULE).send().await.map_err(failed("DescribeRule")), missing::EVENTS)?;
         let in_place = held
             .as_ref()
             .is_some_and(|r| same_document(r.event_pattern(), &pattern) && r.state() == Some(&RuleState::Enabled));
-        if !in_place && self.change(format!("put the EventBridge rule {RULE} (Parameter Store Policy Action on {})", self.options.names.client_secret)) {
+        if !in_place
+            && self.change(format!(
+                "put the EventBridge rule {RULE} (Parameter Store Policy Action on {})",
+                self.options.names.client_secret
+            ))
+        {
             events
                 .put_rule()
                 .name(RULE)
@@ -533,14 +574,25 @@ impl Run<'_> {
         }
         let topic_arn = self.account.topic_arn();
         let targets = if held.is_some() {
-            events.list_targets_by_rule().rule(RULE).send().await.map_err(failed("ListTargetsByRule"))?.targets().to_vec()
+            events
+                .list_targets_by_rule()
+                .rule(RULE)
+                .send()
+                .await
+                .map_err(failed("ListTargetsByRule"))?
+                .targets()
+                .to_vec()
         } else {
             Vec::new()
         };
         if !targets.iter().any(|t| t.id() == TARGET_ID && t.arn() == topic_arn)
             && self.change(format!("target {TOPIC} from {RULE}"))
         {
-            let target = Target::builder().id(TARGET_ID).arn(&topic_arn).build().map_err(|e| SetupError::Refused(e.to_string()))?;
+            let target = Target::builder()
+                .id(TARGET_ID)
+                .arn(&topic_arn)
+                .build()
+                .map_err(|e| SetupError::Refused(e.to_string()))?;
             let put = events.put_targets().rule(RULE).targets(target).send().await.map_err(failed("PutTargets"))?;
             if let Some(entry) = put.failed_entries().first() {
                 return Err(SetupError::Refused(format!(
@@ -557,11 +609,18 @@ impl Run<'_> {
         let (topic_arn, rule_arn) = (self.account.topic_arn(), self.account.rule_arn());
         let wanted = documents::topic_policy(&topic_arn, &rule_arn);
         let held = absent(
-            self.aws.sns.get_topic_attributes().topic_arn(&topic_arn).send().await.map_err(failed("GetTopicAttributes")),
+            self.aws
+                .sns
+                .get_topic_attributes()
+                .topic_arn(&topic_arn)
+                .send()
+                .await
+                .map_err(failed("GetTopicAttributes")),
             missing::SNS,
         )?;
         let held_policy = held.as_ref().and_then(|h| h.attributes()).and_then(|a| a.get("Policy")).map(String::as_str);
-        if !same_document(held_policy, &wanted) && self.change(format!("let {RULE} publish to {TOPIC} (topic policy)")) {
+        if !same_document(held_policy, &wanted) && self.change(format!("let {RULE} publish to {TOPIC} (topic policy)"))
+        {
             self.aws
                 .sns
                 .set_topic_attributes()
@@ -582,7 +641,8 @@ impl Run<'_> {
         let arn = self.account.queue_arn(name);
         let policy = documents::queue_policy(&arn);
         let kms = self.options.queue_kms.then(|| self.options.names.key_alias.clone());
-        let Some(url) = absent(sqs.get_queue_url().queue_name(name).send().await.map_err(failed("GetQueueUrl")), missing::SQS)?
+        let Some(url) =
+            absent(sqs.get_queue_url().queue_name(name).send().await.map_err(failed("GetQueueUrl")), missing::SQS)?
         else {
             let what = format!(
                 "create the SQS queue {name} that Amazon ({}) may send to{}",
@@ -608,7 +668,8 @@ impl Run<'_> {
             .await
             .map_err(failed("GetQueueAttributes"))?;
         let attributes = held.attributes();
-        let get = |k: QueueAttributeName| attributes.and_then(|a| a.get(&k)).map(String::as_str).filter(|v| !v.is_empty());
+        let get =
+            |k: QueueAttributeName| attributes.and_then(|a| a.get(&k)).map(String::as_str).filter(|v| !v.is_empty());
         if !same_document(get(QueueAttributeName::Policy), &policy)
             && self.change(format!("let Amazon ({}) send to {name} (queue policy)", documents::AMAZON_ACCOUNT))
         {
