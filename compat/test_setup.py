@@ -2,8 +2,8 @@
 LWA credentials of a sandbox app in the environment, the AWS CLI's profile, AWS_ENDPOINT_URL.
 Setup provisions the guides' IAM and the blog's rotation chain, a second run changes nothing,
 a dry run changes nothing; doctor passes, then names exactly the one thing that was broken."""
+import datetime
 import json
-import os
 import subprocess
 
 import pytest
@@ -189,7 +189,13 @@ def test_doctor_names_exactly_what_broke(fresh_server, smtp_sink):
                      {"events-rule": "fail"})
 
 
-def test_the_secret_near_expiry_is_a_warning_then_rotating_clears_it(fresh_server):
+def agent_description(expires_ms):
+    """The description `spcred agent` writes with a secret it stores: the secret's expiry."""
+    stamp = datetime.datetime.fromtimestamp(expires_ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"LWA client secret; expires {stamp}; stored by spcred agent (notification n-1)"
+
+
+def test_the_secret_near_expiry_is_a_warning_and_a_rotation_clears_it(fresh_server):
     s = fresh_server()
     user = User(s)
     user.setup("--sms", PHONE)
@@ -200,20 +206,26 @@ def test_the_secret_near_expiry_is_a_warning_then_rotating_clears_it(fresh_serve
     report = user.doctor("--sms", PHONE)
     assert report["ok"] and not_passed(report) == {"iam": "skip", "client-secret-expiry": "warn"}
     expiry = next(c for c in report["checks"] if c["name"] == "client-secret-expiry")
-    assert "25 days until it expires" in expiry["detail"] and "rotate" in expiry["fix"]
+    assert expiry["detail"].startswith("25 days until the client secret expires") and "rotate" in expiry["fix"]
     text = user.run("doctor", "--sms", PHONE, "--sp-endpoint", s.endpoint, "--lwa-endpoint", f"{s.endpoint}/auth/o2/token")
     assert text.returncode == 0 and "WARN  client-secret-expiry" in text.stdout
-    # The new secret (rotated in Developer Central) goes in through stdin, never argv.
+    # The secret is rotated and stored as the agent stores it, with its expiry in the description.
     rotated = Sandbox(s).cli("app", "rotate", "--app", user.app["applicationId"])["clientSecret"]
-    env = {k: v for k, v in user.env().items() if k != "SPCRED_LWA_CLIENT_SECRET"}
-    done = user.setup("--sms", PHONE, "--credentials-from-stdin", env=env,
-                      input=f"SPCRED_LWA_CLIENT_SECRET={rotated}\n")
-    assert done["changes"] == [f"store the new value of {SECRET}"]
+    now_ms = s.advance(seconds=0)["now_ms"]
+    s.aws("ssm", "put-parameter", "--name", SECRET, "--type", "SecureString", "--key-id", "alias/my-erp-lwa",
+          "--overwrite", "--description", agent_description(now_ms + 180 * 86400 * 1000), "--cli-input-json",
+          json.dumps({"Value": rotated}))
     report = user.doctor("--sms", PHONE)
     assert not_passed(report) == {"iam": "skip"}, not_passed(report)
-    # Past the old secret's 7 days, the stored (new) secret still works.
+    expiry = next(c for c in report["checks"] if c["name"] == "client-secret-expiry")
+    assert expiry["detail"] == "180 days until the client secret expires (as recorded by the agent)"
+    # The old secret, still in the environment, never undoes the rotation.
+    again = user.setup("--sms", PHONE)
+    assert again["changes"] == [] and "was kept" in again["notes"][0]
+    assert s.aws("ssm", "get-parameter", "--name", SECRET, "--with-decryption")["Parameter"]["Value"] == rotated
+    # Past the old secret's 7 days, everything still works.
     s.advance(days=8)
-    assert user.doctor("--sms", PHONE)["ok"]
+    assert not_passed(user.doctor("--sms", PHONE)) == {"iam": "skip"}
 
 
 def test_doctor_fails_when_nothing_is_set_up_and_setup_needs_the_secrets(fresh_server):

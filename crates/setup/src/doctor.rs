@@ -5,13 +5,13 @@
 
 use crate::aws::{AwsError, Clients, absent, failed, missing};
 use crate::documents::{self, AMAZON_ACCOUNT};
-use crate::setup::subscriptions;
+use crate::setup::{describe, subscriptions};
 use crate::{
     Account, EXPIRY_QUEUE, IAM_POLICY, IAM_ROLE, IAM_USER, NEW_SECRET_QUEUE, Names, RULE, SECRET_LIFETIME_DAYS,
     STS_POLICY, TOPIC, lwa,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use aws_sdk_ssm::types::{ParameterMetadata, ParameterTier, ParameterType};
 use crypto::Secret;
 use policy::{
     Context, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode, ResourcePolicy,
@@ -350,7 +350,7 @@ impl Doctor<'_> {
         if let Some((token, _)) = self.parameter(&names.refresh_token, false).await {
             sellers.push(("the refresh token".to_owned(), names.refresh_token.clone(), token));
         }
-        let (Some((client_id, _)), Some((client_secret, changed))) = (client_id, client_secret) else {
+        let (Some((client_id, _)), Some((client_secret, expiry))) = (client_id, client_secret) else {
             return None;
         };
         match self.seller_tokens().await {
@@ -363,12 +363,12 @@ impl Doctor<'_> {
                 ));
             }
         }
-        Some(Lwa { client_id, client_secret, changed, sellers })
+        Some(Lwa { client_id, client_secret, expiry, sellers })
     }
 
     /// One parameter: exists, is a SecureString, decrypts; the secret also sits on the Advanced
     /// tier with the blog's policy. The refresh token may be absent when sellers have their own.
-    async fn parameter(&mut self, name: &str, is_secret: bool) -> Option<(Secret, i64)> {
+    async fn parameter(&mut self, name: &str, is_secret: bool) -> Option<(Secret, Expiry)> {
         let check_name = format!("parameter:{name}");
         let setup_fix =
             "give the value in SPCRED_LWA_CLIENT_ID/SPCRED_LWA_CLIENT_SECRET/SPCRED_REFRESH_TOKEN and run spcred setup";
@@ -403,6 +403,7 @@ impl Doctor<'_> {
         };
         let value = parameter.value().unwrap_or_default();
         let changed = parameter.last_modified_date().map_or(self.now, aws_sdk_ssm::primitives::DateTime::secs);
+        let mut expiry = Expiry { at: changed + SECRET_LIFETIME_DAYS * 86_400, recorded: false };
         if parameter.r#type() != Some(&ParameterType::SecureString) {
             self.push(fail(&check_name, format!("{name} is not a SecureString"), setup_fix));
             return None;
@@ -411,48 +412,41 @@ impl Doctor<'_> {
             self.push(fail(&check_name, format!("{name} decrypted to nothing"), setup_fix));
             return None;
         }
-        if is_secret {
-            let problem = self.secret_metadata(name).await;
-            if let Some(problem) = problem {
-                self.push(fail(
-                    &check_name,
-                    problem,
-                    "run spcred setup (it rewrites the parameter with the value it holds)",
-                ));
-                return Some((Secret::new(value), changed));
+        if !is_secret {
+            self.push(pass(&check_name, format!("{name} decrypts")));
+            return Some((Secret::new(value), expiry));
+        }
+        let meta = match describe(self.aws, name).await {
+            Ok(m) => m,
+            Err(e) => {
+                self.push(fail(&check_name, e.to_string(), "grant ssm:DescribeParameters to the caller"));
+                return Some((Secret::new(value), expiry));
             }
+        };
+        if let Some(at) = meta.as_ref().and_then(|m| m.description()).and_then(recorded_expiry) {
+            expiry = Expiry { at, recorded: true };
+        }
+        let wanted = documents::no_change_notification();
+        let held: Vec<_> = meta
+            .iter()
+            .flat_map(ParameterMetadata::policies)
+            .filter_map(|p| p.policy_text())
+            .filter_map(documents::parse_document)
+            .collect();
+        let rewrite = "run spcred setup (it rewrites the parameter with the value it holds)";
+        if meta.as_ref().and_then(ParameterMetadata::tier) != Some(&ParameterTier::Advanced) {
+            let problem =
+                format!("{name} is not on the Advanced tier, so it cannot carry the NoChangeNotification policy");
+            self.push(fail(&check_name, problem, rewrite));
+        } else if serde_json::Value::Array(held) != wanted {
+            self.push(fail(&check_name, format!("{name} lacks the NoChangeNotification policy (150 days)"), rewrite));
+        } else {
             self.push(pass(
                 &check_name,
                 format!("{name} decrypts, Advanced tier, NoChangeNotification after 150 days"),
             ));
-        } else {
-            self.push(pass(&check_name, format!("{name} decrypts")));
         }
-        Some((Secret::new(value), changed))
-    }
-
-    async fn secret_metadata(&self, name: &str) -> Option<String> {
-        let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
-            .key("Name")
-            .option("Equals")
-            .values(name)
-            .build()
-            .ok()?;
-        let described = match self.aws.ssm.describe_parameters().parameter_filters(filter).send().await {
-            Ok(d) => d,
-            Err(e) => return Some(failed("DescribeParameters")(e).to_string()),
-        };
-        let meta = described.parameters().first()?;
-        if meta.tier() != Some(&ParameterTier::Advanced) {
-            return Some(format!(
-                "{name} is not on the Advanced tier, so it cannot carry the NoChangeNotification policy"
-            ));
-        }
-        let wanted = documents::no_change_notification();
-        let held: Vec<_> =
-            meta.policies().iter().filter_map(|p| p.policy_text()).filter_map(documents::parse_document).collect();
-        (serde_json::Value::Array(held) != wanted)
-            .then(|| format!("{name} lacks the NoChangeNotification policy (150 days)"))
+        Some((Secret::new(value), expiry))
     }
 
     async fn seller_tokens(&self) -> Result<Vec<(String, String, Secret)>, AwsError> {
@@ -752,15 +746,20 @@ impl Doctor<'_> {
         let endpoint = self.options.lwa_endpoint.clone();
         let grant = [("grant_type", "client_credentials"), ("scope", lwa::ROTATION_SCOPE)];
         let exchanged = lwa::exchange(self.http, &endpoint, &lwa.client_id, &lwa.client_secret, &grant).await;
-        let rotate_fix = "rotate the client secret (Developer Central, or POST /applications/2023-11-30/clientSecret) and store it: SPCRED_LWA_CLIENT_SECRET=... spcred setup";
+        let rotate_fix = "rotate the client secret: spcred agent rotates it by itself; by hand, rotate it in Developer Central \
+                          and store it with spcred rotate --new-secret-from-stdin";
         match exchanged {
             Ok(_) => self
                 .push(pass("lwa-credentials", format!("LWA issues tokens for the client id and secret ({endpoint})"))),
             Err(e) => self.push(fail("lwa-credentials", e, rotate_fix)),
         }
-        let age = self.now - lwa.changed;
-        let left = SECRET_LIFETIME_DAYS - days(age);
-        let detail = format!("the client secret was stored {} days ago: {left} days until it expires", days(age));
+        // Whole days or part of one: a secret that dies in 24.9 days has 25 days left.
+        let left = days(lwa.expiry.at - self.now + 86_399);
+        let detail = if lwa.expiry.recorded {
+            format!("{left} days until the client secret expires (as recorded by the agent)")
+        } else {
+            format!("{left} days until the client secret expires (180 days after it was stored)")
+        };
         let check = if left <= 0 {
             fail("client-secret-expiry", detail, rotate_fix)
         } else if left < 30 {
@@ -822,12 +821,28 @@ impl Doctor<'_> {
     }
 }
 
+/// When the client secret expires, in seconds: as the agent recorded it when it stored the
+/// secret, else 180 days after the parameter's last change.
+#[derive(Debug, Clone, Copy)]
+struct Expiry {
+    at: i64,
+    recorded: bool,
+}
+
+/// The expiry `spcred agent` writes into the description of a secret it stores
+/// (`LWA client secret; expires 2027-05-21T00:00:00Z; stored by ...`).
+fn recorded_expiry(description: &str) -> Option<i64> {
+    let (_, after) = description.split_once("expires ")?;
+    let stamp = after.split(|c: char| c == ';' || c.is_whitespace()).next()?;
+    stamp.parse::<jiff::Timestamp>().ok().map(jiff::Timestamp::as_second)
+}
+
 /// The LWA credentials as stored.
 struct Lwa {
     client_id: Secret,
     client_secret: Secret,
-    /// When the secret was last stored, in seconds on the server's clock.
-    changed: i64,
+    /// When the secret expires.
+    expiry: Expiry,
     /// (who, parameter, refresh token).
     sellers: Vec<(String, String, Secret)>,
 }
@@ -914,6 +929,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_agents_recorded_expiry_is_read() {
+        let t: jiff::Timestamp = "2027-05-21T00:00:00Z".parse().unwrap();
+        let written = "LWA client secret; expires 2027-05-21T00:00:00Z; stored by spcred agent (notification n-1)";
+        assert_eq!(recorded_expiry(written), Some(t.as_second()));
+        assert_eq!(recorded_expiry("SecureString with LWA ClientSecret"), None);
+        assert_eq!(recorded_expiry("x; expires never; y"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::{
 };
 use aws_sdk_eventbridge::types::{RuleState, Target};
 use aws_sdk_sqs::types::QueueAttributeName;
-use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
+use aws_sdk_ssm::types::{ParameterMetadata, ParameterStringFilter, ParameterTier, ParameterType};
 use crypto::Secret;
 use serde::Serialize;
 use serde_json::Value;
@@ -42,6 +42,8 @@ pub struct Report {
     pub dry_run: bool,
     /// One line per change, in order; empty when everything was already in place.
     pub changes: Vec<String>,
+    /// What setup found and left alone on purpose.
+    pub notes: Vec<String>,
     /// The role ARN for the app's "IAM ARN" (legacy IAM mode only).
     pub role_arn: Option<String>,
     /// The queue for `APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY` notices.
@@ -62,6 +64,9 @@ impl fmt::Display for Report {
             for change in &self.changes {
                 writeln!(f, "  + {change}")?;
             }
+        }
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
         }
         writeln!(f, "\nIn Developer Central (Seller Central > Apps and Services > Develop Apps):")?;
         if let Some(role) = &self.role_arn {
@@ -89,13 +94,14 @@ struct Run<'a> {
     options: &'a Options,
     account: Account,
     changes: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// Provisions everything `options` asks for; see the module docs.
 pub async fn run(aws: &Clients, options: &Options) -> Result<Report, SetupError> {
     let identity = aws.sts.get_caller_identity().send().await.map_err(failed("GetCallerIdentity"))?;
     let account = Account { id: identity.account().unwrap_or_default().to_owned(), region: aws.region.clone() };
-    let mut run = Run { aws, options, account, changes: Vec::new() };
+    let mut run = Run { aws, options, account, changes: Vec::new(), notes: Vec::new() };
     let key = run.key().await?;
     run.parameters(&key).await?;
     if options.iam {
@@ -115,6 +121,7 @@ pub async fn run(aws: &Clients, options: &Options) -> Result<Report, SetupError>
         new_secret_queue_arn: account.queue_arn(NEW_SECRET_QUEUE),
         topic_arn: account.topic_arn(),
         changes: run.changes,
+        notes: run.notes,
     })
 }
 
@@ -235,9 +242,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// One SecureString: created with its value, rewritten when the value, the key, the tier or
-    /// the policies differ (a rewrite of the secret restarts the blog's 150-day countdown, as a
-    /// rotation should).
+    /// One SecureString: created with its value; rewritten, with the value and description it
+    /// holds, when the key, the tier or the policies differ; given a new value when one is given
+    /// for the client id or a refresh token. A stored client secret is never replaced: the agent
+    /// rotates it, and an old value in the environment must not undo a rotation.
     async fn parameter(&mut self, options: &Options, w: &Wanted<'_>, key: &str) -> Result<(), SetupError> {
         let ssm = &self.aws.ssm;
         let stored = absent(
@@ -245,53 +253,59 @@ impl Run<'_> {
             missing::SSM,
         )?;
         let stored_value = stored.as_ref().and_then(|o| o.parameter()).and_then(|p| p.value()).map(ToOwned::to_owned);
-        let value = match (w.value, &stored_value) {
-            (Some(v), _) => v.expose().to_owned(),
-            (None, Some(v)) => v.clone(),
-            (None, None) if options.dry_run => String::new(),
+        let policies = documents::no_change_notification();
+        let (what, value, description) = match (stored_value, w.value) {
+            (None, None) if options.dry_run => {
+                (format!("create the SecureString {}", w.name), String::new(), w.description.to_owned())
+            }
             (None, None) => {
                 return Err(SetupError::Refused(format!(
                     "{} does not exist yet: give its value in {} (or on stdin with --credentials-from-stdin)",
                     w.name, w.source
                 )));
             }
-        };
-        let policies = documents::no_change_notification();
-        let what = if stored_value.is_none() {
-            format!("create the SecureString {}", w.name)
-        } else if w.value.is_some_and(|v| Some(v.expose()) != stored_value.as_deref()) {
-            format!("store the new value of {}", w.name)
-        } else {
-            let filter = ParameterStringFilter::builder()
-                .key("Name")
-                .option("Equals")
-                .values(w.name)
-                .build()
-                .map_err(|e| SetupError::Refused(e.to_string()))?;
-            let described = ssm
-                .describe_parameters()
-                .parameter_filters(filter)
-                .send()
-                .await
-                .map_err(failed("DescribeParameters"))?;
-            let Some(meta) = described.parameters().first() else {
-                return Err(SetupError::Refused(format!("{} vanished while setup ran", w.name)));
-            };
-            let tier_ok = (meta.tier() == Some(&ParameterTier::Advanced)) == w.advanced;
-            let held_policies: Vec<Value> =
-                meta.policies().iter().filter_map(|p| p.policy_text()).filter_map(documents::parse_document).collect();
-            let policies_ok =
-                if w.advanced { Value::Array(held_policies) == policies } else { held_policies.is_empty() };
-            let key_ok = meta.key_id() == Some(key);
-            let type_ok = meta.r#type() == Some(&ParameterType::SecureString);
-            if tier_ok && policies_ok && key_ok && type_ok {
-                return Ok(());
+            (None, Some(v)) => {
+                (format!("create the SecureString {}", w.name), v.expose().to_owned(), w.description.to_owned())
             }
-            format!(
-                "rewrite {} as a SecureString under {key}{}",
-                w.name,
-                if w.advanced { ", Advanced tier, NoChangeNotification after 150 days" } else { "" }
-            )
+            (Some(held), given) => {
+                let meta = describe(self.aws, w.name).await?;
+                let held_description = meta.as_ref().and_then(|m| m.description()).unwrap_or(w.description).to_owned();
+                match given {
+                    Some(v) if v.expose() != held && !w.advanced => {
+                        (format!("store the new value of {}", w.name), v.expose().to_owned(), held_description)
+                    }
+                    Some(v) if v.expose() != held => {
+                        self.notes.push(format!(
+                            "{} holds another client secret (the agent may have rotated it) and was kept; to store a secret \
+                             rotated by hand: spcred rotate --new-secret-from-stdin",
+                            w.name
+                        ));
+                        return Ok(());
+                    }
+                    _ => {
+                        let Some(meta) = meta else {
+                            return Err(SetupError::Refused(format!("{} vanished while setup ran", w.name)));
+                        };
+                        let tier_ok = (meta.tier() == Some(&ParameterTier::Advanced)) == w.advanced;
+                        let held_policies: Vec<Value> = meta
+                            .policies()
+                            .iter()
+                            .filter_map(|p| p.policy_text())
+                            .filter_map(documents::parse_document)
+                            .collect();
+                        let policies_ok =
+                            if w.advanced { Value::Array(held_policies) == policies } else { held_policies.is_empty() };
+                        let key_ok = meta.key_id() == Some(key);
+                        let type_ok = meta.r#type() == Some(&ParameterType::SecureString);
+                        if tier_ok && policies_ok && key_ok && type_ok {
+                            return Ok(());
+                        }
+                        let extra =
+                            if w.advanced { ", Advanced tier, NoChangeNotification after 150 days" } else { "" };
+                        (format!("rewrite {} as a SecureString under {key}{extra}", w.name), held, held_description)
+                    }
+                }
+            }
         };
         if !self.change(what) {
             return Ok(());
@@ -299,7 +313,7 @@ impl Run<'_> {
         let mut put = ssm
             .put_parameter()
             .name(w.name)
-            .description(w.description)
+            .description(description)
             .value(value)
             .r#type(ParameterType::SecureString)
             .key_id(key)
@@ -693,6 +707,19 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// What DescribeParameters says of `name`, if it exists.
+pub(crate) async fn describe(aws: &Clients, name: &str) -> Result<Option<ParameterMetadata>, AwsError> {
+    let filter = ParameterStringFilter::builder()
+        .key("Name")
+        .option("Equals")
+        .values(name)
+        .build()
+        .map_err(|e| AwsError { operation: "DescribeParameters", code: None, message: e.to_string() })?;
+    let described =
+        aws.ssm.describe_parameters().parameter_filters(filter).send().await.map_err(failed("DescribeParameters"))?;
+    Ok(described.parameters().iter().find(|p| p.name() == Some(name)).cloned())
 }
 
 /// A subscription as doctor and setup compare them.
