@@ -126,15 +126,18 @@ def test_setup_then_doctor_passes_a_second_run_changes_nothing(fresh_server, smt
     assert user.setup(*FULL, "--dry-run")["changes"] == []
 
 
-def break_and_repair(s, user, breaking, expected):
+def break_and_repair(s, user, breaking, expected, repair=None):
     breaking()
     report = user.doctor(*FULL)
     assert not report["ok"]
     assert not_passed(report) == expected, not_passed(report)
     failed = next(c for c in report["checks"] if c["status"] == "fail")
     assert failed["fix"]
-    # Setup puts it back, and only it.
-    assert len(user.setup(*FULL)["changes"]) == 1
+    if repair:
+        repair()
+    else:
+        # Setup puts it back, and only it.
+        assert len(user.setup(*FULL)["changes"]) == 1
     assert user.doctor(*FULL)["ok"]
 
 
@@ -188,6 +191,36 @@ def test_doctor_names_exactly_what_broke(fresh_server, smtp_sink):
                                              "--ids", "my-sns-target-to-multi-email-and-sms"),
                      {"events-rule": "fail"})
 
+    # The topic policy no longer lets EventBridge publish.
+    topic = f"arn:aws:sns:us-east-1:{account}:lwa-credential-rotation"
+    owner_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": account},
+                                                          "Action": "sns:Publish", "Resource": topic}]}
+    break_and_repair(s, user, lambda: s.aws("sns", "set-topic-attributes", "--topic-arn", topic, "--attribute-name",
+                                             "Policy", "--attribute-value", json.dumps(owner_only)),
+                     {"sns-topic-policy": "fail"})
+
+    # A second seller, whose refresh token lives under the sellers prefix, revokes the app.
+    sb = Sandbox(s)
+    other = sb.seller("Second Store")
+    param = f"/my-erp/sellers/{other}/refreshToken"
+
+    def store_token():
+        token = sb.authorize(user.app["applicationId"], other)
+        s.aws("ssm", "put-parameter", "--name", param, "--type", "SecureString", "--key-id", "alias/my-erp-lwa",
+              "--overwrite", "--cli-input-json", json.dumps({"Value": token}))
+    store_token()
+    report = user.doctor(*FULL)
+    assert report["ok"] and f"refresh-token:{param}" in [c["name"] for c in report["checks"]], [c for c in report["checks"] if c["status"] == "fail"]
+    break_and_repair(s, user, lambda: sb.cli("revoke", "--app", user.app["applicationId"], "--seller", other),
+                     {f"refresh-token:{param}": "fail"}, repair=store_token)
+
+    # 91 days on, the IAM user's access key is too old, and nothing else is wrong.
+    s.advance(days=91)
+    report = user.doctor(*FULL)
+    assert not_passed(report) == {"iam-access-keys": "fail"}, not_passed(report)
+    check = next(c for c in report["checks"] if c["name"] == "iam-access-keys")
+    assert "91 days old" in check["detail"] and "create-access-key" in check["fix"]
+
 
 def agent_description(expires_ms):
     """The description `spcred agent` writes with a secret it stores: the secret's expiry."""
@@ -226,6 +259,41 @@ def test_the_secret_near_expiry_is_a_warning_and_a_rotation_clears_it(fresh_serv
     # Past the old secret's 7 days, everything still works.
     s.advance(days=8)
     assert not_passed(user.doctor("--sms", PHONE)) == {"iam": "skip"}
+
+
+def test_the_queues_take_amazons_notices_and_an_encrypted_queue_needs_the_key_grant(fresh_server):
+    s = fresh_server()
+    user = User(s)
+    done = user.setup("--sms", PHONE, "--queue-kms")
+    assert any("SSE-KMS" in c for c in done["changes"])
+    assert not_passed(user.doctor("--sms", PHONE)) == {"iam": "skip"}
+    # The queue ARNs setup printed, pasted into Developer Central: a rotation's notice arrives.
+    sb = Sandbox(s)
+    app_id = user.app["applicationId"]
+    sb.cli("notifications", "set", "--app", app_id, "--expiry-queue", done["expiry_queue_arn"],
+           "--new-secret-queue", done["new_secret_queue_arn"])
+    rotated = sb.cli("app", "rotate", "--app", app_id)["clientSecret"]
+    s.advance(seconds=0)
+    sqs = s.client("sqs")
+    url = sqs.get_queue_url(QueueName="lwa-client-secret-new")["QueueUrl"]
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["KmsMasterKeyId"])["Attributes"]["KmsMasterKeyId"] == "alias/my-erp-lwa"
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", [])
+    assert len(got) == 1
+    notice = json.loads(got[0]["Body"])
+    assert notice["notificationType"] == "APPLICATION_OAUTH_CLIENT_NEW_SECRET"
+    assert notice["payload"]["applicationOAuthClientNewSecret"]["newClientSecret"] == rotated
+    # The key policy loses Amazon's grant: both queues are named.
+    key = s.aws("kms", "describe-key", "--key-id", "alias/my-erp-lwa")["KeyMetadata"]["KeyId"]
+    account = s.aws("sts", "get-caller-identity")["Account"]
+    root_only = {"Version": "2012-10-17", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}
+    s.aws("kms", "put-key-policy", "--key-id", key, "--policy-name", "default", "--policy", json.dumps(root_only))
+    report = user.doctor("--sms", PHONE)
+    assert not_passed(report) == {"iam": "skip", "sqs-queue:lwa-client-secret-expiry": "fail",
+                                  "sqs-queue:lwa-client-secret-new": "fail"}, not_passed(report)
+    assert "kms:GenerateDataKey" in next(c for c in report["checks"] if c["status"] == "fail")["detail"]
+    assert user.setup("--sms", PHONE, "--queue-kms")["changes"] == ["set the key policy of alias/my-erp-lwa"]
+    assert user.doctor("--sms", PHONE)["ok"]
 
 
 def test_doctor_fails_when_nothing_is_set_up_and_setup_needs_the_secrets(fresh_server):

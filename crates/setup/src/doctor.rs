@@ -694,22 +694,22 @@ impl Doctor<'_> {
         let Some(key) = attributes.get(&QueueAttributeName::KmsMasterKeyId).filter(|k| !k.is_empty()) else {
             return self.push(pass(&check, format!("Amazon ({AMAZON_ACCOUNT}) may send to {name}")));
         };
-        let held = self
-            .aws
-            .kms
-            .get_key_policy()
-            .key_id(key)
-            .policy_name("default")
-            .send()
-            .await
-            .map_err(failed("GetKeyPolicy"));
+        // GetKeyPolicy takes no alias, the queue may name one.
+        let kms = &self.aws.kms;
+        let held = match kms.describe_key().key_id(key).send().await.map_err(failed("DescribeKey")) {
+            Ok(d) => {
+                let key_id = d.key_metadata().map(|m| m.key_id().to_owned()).unwrap_or_default();
+                kms.get_key_policy().key_id(key_id).policy_name("default").send().await.map_err(failed("GetKeyPolicy"))
+            }
+            Err(e) => Err(e),
+        };
         let doc = match held {
             Ok(h) => h.policy,
             Err(e) => {
                 return self.push(fail(
                     &check,
                     format!("{name} is encrypted with {key}: {e}"),
-                    "grant kms:GetKeyPolicy to the caller",
+                    "grant kms:DescribeKey and kms:GetKeyPolicy to the caller",
                 ));
             }
         };
@@ -812,6 +812,10 @@ impl Doctor<'_> {
         match called {
             Ok(r) if r.status().is_success() => {
                 pass(&name, format!("{who}: the token works (getMarketplaceParticipations)"))
+            }
+            // SP-API counts calls against the seller's usage plan only once it knows the token.
+            Ok(r) if r.status().as_u16() == 429 => {
+                pass(&name, format!("{who}: the token works (getMarketplaceParticipations is throttled, HTTP 429)"))
             }
             Ok(r) => {
                 fail(&name, format!("{who}: getMarketplaceParticipations answered HTTP {}", r.status().as_u16()), fix)
