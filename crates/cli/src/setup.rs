@@ -1,7 +1,7 @@
 //! `spcred setup` and `spcred doctor`: thin over the setup crate.
 
 use clap::Args;
-use setup::{Credentials, Names};
+use setup::{Credentials, Names, Scope};
 use std::io::Read;
 
 /// What both commands share.
@@ -53,6 +53,12 @@ pub struct DoctorArgs {
     lwa_endpoint: String,
 }
 
+impl Common {
+    fn scope(self) -> Scope {
+        Scope { names: Names::under(&self.ssm_prefix), iam: self.iam, emails: self.emails, phones: self.phones }
+    }
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
     println!("{}", serde_json::to_string_pretty(value).map_err(|e| e.to_string())?);
     Ok(())
@@ -65,18 +71,16 @@ pub async fn setup(args: SetupArgs) -> Result<(), String> {
         std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin: {e}"))?;
         credentials = Credentials::from_lines(&text)?.or(credentials);
     }
+    let json = args.common.json;
     let options = setup::setup::Options {
-        names: Names::under(&args.common.ssm_prefix),
-        iam: args.common.iam,
-        emails: args.common.emails,
-        phones: args.common.phones,
+        scope: args.common.scope(),
         queue_kms: args.queue_kms,
         credentials,
         dry_run: args.dry_run,
     };
     let aws = setup::aws::Clients::from_env().await.map_err(|e| e.to_string())?;
     let report = setup::setup::run(&aws, &options).await.map_err(|e| e.to_string())?;
-    if args.common.json {
+    if json {
         print_json(&report)
     } else {
         println!("{report}");
@@ -86,11 +90,9 @@ pub async fn setup(args: SetupArgs) -> Result<(), String> {
 
 /// Runs the checks; `Ok(false)` when one failed.
 pub async fn doctor(args: DoctorArgs) -> Result<bool, String> {
+    let json = args.common.json;
     let options = setup::doctor::Options {
-        names: Names::under(&args.common.ssm_prefix),
-        iam: args.common.iam,
-        emails: args.common.emails,
-        phones: args.common.phones,
+        scope: args.common.scope(),
         sp_endpoint: args.sp_endpoint,
         lwa_endpoint: args.lwa_endpoint,
     };
@@ -100,7 +102,7 @@ pub async fn doctor(args: DoctorArgs) -> Result<bool, String> {
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     let report = setup::doctor::run(&aws, &http, &options).await;
-    if args.common.json {
+    if json {
         print_json(&report)?;
     } else {
         println!("{report}");

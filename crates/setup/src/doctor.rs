@@ -7,8 +7,8 @@ use crate::aws::{AwsError, Clients, absent, failed, missing};
 use crate::documents::{self, AMAZON_ACCOUNT};
 use crate::setup::{describe, subscriptions};
 use crate::{
-    Account, EXPIRY_QUEUE, IAM_POLICY, IAM_ROLE, IAM_USER, NEW_SECRET_QUEUE, Names, RULE, SECRET_LIFETIME_DAYS,
-    STS_POLICY, TOPIC, lwa,
+    Account, EXPIRY_QUEUE, IAM_POLICY, IAM_ROLE, IAM_USER, NEW_SECRET_QUEUE, RULE, SECRET_LIFETIME_DAYS, STS_POLICY,
+    Scope, TOPIC, lwa,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_ssm::types::{ParameterMetadata, ParameterTier, ParameterType};
@@ -24,14 +24,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// What to check.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The names.
-    pub names: Names,
-    /// Check the guides' IAM user, policy, role and STS policy (legacy SigV4 mode).
-    pub iam: bool,
-    /// E-mail addresses that must be subscribed and confirmed.
-    pub emails: Vec<String>,
-    /// Phone numbers that must be subscribed.
-    pub phones: Vec<String>,
+    /// What to check; the subscribers named must be subscribed and confirmed.
+    pub scope: Scope,
     /// The SP-API endpoint the sellers' tokens are tried against.
     pub sp_endpoint: String,
     /// The LWA token endpoint.
@@ -123,7 +117,7 @@ pub async fn run(aws: &Clients, http: &reqwest::Client, options: &Options) -> Re
     let account = Account { id: identity.account().unwrap_or_default().to_owned(), region: aws.region.clone() };
     let now = server_now(aws).await;
     let mut d = Doctor { aws, http, options, account, now, checks };
-    if options.iam {
+    if options.scope.iam {
         d.iam().await;
     } else {
         d.checks.push(Check {
@@ -204,6 +198,19 @@ fn amazon() -> Principal {
     }
 }
 
+/// EventBridge, as a topic policy sees it publishing for a rule.
+fn eventbridge() -> Principal {
+    const SERVICE: &str = "events.amazonaws.com";
+    Principal {
+        arn: SERVICE.into(),
+        account: String::new(),
+        kind: PrincipalKind::Service(SERVICE.into()),
+        userid: SERVICE.into(),
+        username: None,
+        tags: Vec::new(),
+    }
+}
+
 fn days(seconds: i64) -> i64 {
     seconds.div_euclid(86_400)
 }
@@ -270,7 +277,7 @@ impl Doctor<'_> {
     /// A real AssumeRole with the user's stored keys, as the app in legacy mode makes it.
     async fn assume_role(&self, role_arn: &str) -> Check {
         const NAME: &str = "iam-assume-role";
-        let names = &self.options.names;
+        let names = &self.options.scope.names;
         let (id, secret) =
             match (self.secure(&names.user_access_key_id).await, self.secure(&names.user_secret_access_key).await) {
                 (Ok(Some(id)), Ok(Some(secret))) => (id, secret),
@@ -313,7 +320,7 @@ impl Doctor<'_> {
         let keys = listed.access_key_metadata();
         let rotate = format!(
             "aws iam create-access-key --user-name {IAM_USER}, store it in {}/{}, then aws iam delete-access-key --user-name {IAM_USER} --access-key-id <the old one>",
-            self.options.names.user_access_key_id, self.options.names.user_secret_access_key
+            self.options.scope.names.user_access_key_id, self.options.scope.names.user_secret_access_key
         );
         if keys.len() > 2 {
             return fail(NAME, format!("{IAM_USER} has {} access keys; IAM allows two", keys.len()), rotate);
@@ -343,7 +350,7 @@ impl Doctor<'_> {
 
     /// The three parameters; returns the LWA credentials and the secret's last change (seconds).
     async fn parameters(&mut self) -> Option<Lwa> {
-        let names = self.options.names.clone();
+        let names = self.options.scope.names.clone();
         let client_id = self.parameter(&names.client_id, false).await;
         let client_secret = self.parameter(&names.client_secret, true).await;
         let mut sellers = Vec::new();
@@ -376,13 +383,13 @@ impl Doctor<'_> {
             self.aws.ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(failed("GetParameter"));
         let parameter = match absent(got, missing::SSM) {
             Ok(Some(p)) => p.parameter.unwrap_or_else(|| aws_sdk_ssm::types::Parameter::builder().build()),
-            Ok(None) if name == self.options.names.refresh_token => {
+            Ok(None) if name == self.options.scope.names.refresh_token => {
                 self.push(Check {
                     name: check_name,
                     status: Status::Skip,
                     detail: format!(
                         "no single refresh token; sellers' tokens are read under {}",
-                        self.options.names.sellers_prefix
+                        self.options.scope.names.sellers_prefix
                     ),
                     fix: None,
                 });
@@ -450,7 +457,7 @@ impl Doctor<'_> {
     }
 
     async fn seller_tokens(&self) -> Result<Vec<(String, String, Secret)>, AwsError> {
-        let prefix = self.options.names.sellers_prefix.clone();
+        let prefix = self.options.scope.names.sellers_prefix.clone();
         let pages: Vec<_> = self
             .aws
             .ssm
@@ -501,8 +508,11 @@ impl Doctor<'_> {
                 format!("aws events enable-rule --name {RULE}"),
             ));
         }
-        let event =
-            documents::sample_policy_action(&self.account.id, &self.account.region, &self.options.names.client_secret);
+        let event = documents::sample_policy_action(
+            &self.account.id,
+            &self.account.region,
+            &self.options.scope.names.client_secret,
+        );
         let matched = events
             .test_event_pattern()
             .event_pattern(rule.event_pattern().unwrap_or_default())
@@ -517,7 +527,7 @@ impl Doctor<'_> {
                     NAME,
                     format!(
                         "{RULE} does not match the Parameter Store Policy Action of {}",
-                        self.options.names.client_secret
+                        self.options.scope.names.client_secret
                     ),
                     setup_fix,
                 ));
@@ -559,14 +569,7 @@ impl Doctor<'_> {
             Ok(None) => return self.push(fail(NAME, format!("the topic {TOPIC} does not exist"), "run spcred setup")),
             Err(e) => return self.push(fail(NAME, e.to_string(), "grant sns:GetTopicAttributes to the caller")),
         };
-        let events = Principal {
-            arn: "events.amazonaws.com".into(),
-            account: String::new(),
-            kind: PrincipalKind::Service("events.amazonaws.com".into()),
-            userid: "events.amazonaws.com".into(),
-            username: None,
-            tags: Vec::new(),
-        };
+        let events = eventbridge();
         let mut context = Context::for_principal(&events);
         context.set("aws:SourceArn", rule_arn.clone());
         context.set("aws:SourceAccount", self.account.id.clone());
@@ -599,17 +602,11 @@ impl Doctor<'_> {
             Ok(h) => h,
             Err(e) => return self.push(fail(NAME, e.to_string(), "run spcred setup")),
         };
-        let wanted: Vec<(&str, &String)> = self
-            .options
-            .emails
-            .iter()
-            .map(|e| ("email", e))
-            .chain(self.options.phones.iter().map(|p| ("sms", p)))
-            .collect();
+        let wanted = self.options.scope.subscribers();
         let mut problems = Vec::new();
         let mut fixes = Vec::new();
         for (protocol, endpoint) in &wanted {
-            match held.iter().find(|s| s.protocol == *protocol && s.endpoint == **endpoint) {
+            match held.iter().find(|s| s.protocol == *protocol && s.endpoint == *endpoint) {
                 None => {
                     problems.push(format!("{protocol} {endpoint} is not subscribed"));
                     fixes.push(format!(
@@ -773,7 +770,7 @@ impl Doctor<'_> {
                 "sellers",
                 format!(
                     "no refresh token in {} or under {}",
-                    self.options.names.refresh_token, self.options.names.sellers_prefix
+                    self.options.scope.names.refresh_token, self.options.scope.names.sellers_prefix
                 ),
                 "store a seller's refresh token: SPCRED_REFRESH_TOKEN=... spcred setup",
             ));
@@ -886,14 +883,7 @@ mod tests {
     fn eventbridge_may_publish_for_the_rule_only() {
         let account = Account { id: "111122223333".into(), region: "us-east-2".into() };
         let doc = documents::topic_policy(&account.topic_arn(), &account.rule_arn()).to_string();
-        let events = Principal {
-            arn: "events.amazonaws.com".into(),
-            account: String::new(),
-            kind: PrincipalKind::Service("events.amazonaws.com".into()),
-            userid: "events.amazonaws.com".into(),
-            username: None,
-            tags: Vec::new(),
-        };
+        let events = eventbridge();
         let mut ctx = Context::for_principal(&events);
         ctx.set("aws:SourceArn", account.rule_arn());
         let allows = |ctx: &Context| {

@@ -43,6 +43,27 @@ pub struct Names {
     pub key_alias: String,
 }
 
+/// What both commands cover.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The names.
+    pub names: Names,
+    /// The guides' IAM user, policy, role and STS policy too (legacy SigV4 mode).
+    pub iam: bool,
+    /// E-mail addresses subscribed to the topic.
+    pub emails: Vec<String>,
+    /// Phone numbers (E.164) subscribed to the topic by SMS.
+    pub phones: Vec<String>,
+}
+
+impl Scope {
+    /// The subscriptions asked for, as (protocol, endpoint).
+    pub fn subscribers(&self) -> Vec<(&'static str, String)> {
+        let emails = self.emails.iter().map(|e| ("email", e.clone()));
+        emails.chain(self.phones.iter().map(|p| ("sms", p.clone()))).collect()
+    }
+}
+
 /// The IAM user of the guides' step 2.
 pub const IAM_USER: &str = "SellingPartnerAPIUser";
 /// The guides' managed policy name (step 3).

@@ -5,7 +5,7 @@
 use crate::aws::{AwsError, Clients, absent, failed, missing};
 use crate::documents::{self, same_document};
 use crate::{
-    Account, Credentials, EXPIRY_QUEUE, IAM_POLICY, IAM_ROLE, IAM_USER, NEW_SECRET_QUEUE, Names, RULE, STS_POLICY,
+    Account, Credentials, EXPIRY_QUEUE, IAM_POLICY, IAM_ROLE, IAM_USER, NEW_SECRET_QUEUE, RULE, STS_POLICY, Scope,
     TARGET_ID, TOPIC,
 };
 use aws_sdk_eventbridge::types::{RuleState, Target};
@@ -19,14 +19,8 @@ use std::fmt;
 /// What to provision.
 #[derive(Debug)]
 pub struct Options {
-    /// The names.
-    pub names: Names,
-    /// Provision the guides' IAM user, policy, role and STS policy (legacy SigV4 mode).
-    pub iam: bool,
-    /// E-mail addresses to subscribe to the topic.
-    pub emails: Vec<String>,
-    /// Phone numbers (E.164) to subscribe to the topic.
-    pub phones: Vec<String>,
+    /// What to cover.
+    pub scope: Scope,
     /// Encrypt the rotation queues with the KMS key (SSE-KMS), granting Amazon its use.
     pub queue_kms: bool,
     /// The LWA credentials to store; absent ones keep what is stored.
@@ -104,7 +98,7 @@ pub async fn run(aws: &Clients, options: &Options) -> Result<Report, SetupError>
     let mut run = Run { aws, options, account, changes: Vec::new(), notes: Vec::new() };
     let key = run.key().await?;
     run.parameters(&key).await?;
-    if options.iam {
+    if options.scope.iam {
         run.iam(&key).await?;
     }
     run.topic().await?;
@@ -116,7 +110,7 @@ pub async fn run(aws: &Clients, options: &Options) -> Result<Report, SetupError>
     let account = &run.account;
     Ok(Report {
         dry_run: options.dry_run,
-        role_arn: options.iam.then(|| account.role_arn()),
+        role_arn: options.scope.iam.then(|| account.role_arn()),
         expiry_queue_arn: account.queue_arn(EXPIRY_QUEUE),
         new_secret_queue_arn: account.queue_arn(NEW_SECRET_QUEUE),
         topic_arn: account.topic_arn(),
@@ -145,7 +139,7 @@ impl Run<'_> {
     /// use when the queues are encrypted with it. Returns the alias, which every SecureString
     /// and queue names (it also works before the key exists, in a dry run).
     async fn key(&mut self) -> Result<String, SetupError> {
-        let alias = self.options.names.key_alias.clone();
+        let alias = self.options.scope.names.key_alias.clone();
         let policy = documents::key_policy(&self.account.id, self.options.queue_kms).to_string();
         let aliases: Vec<_> = self
             .aws
@@ -210,7 +204,7 @@ impl Run<'_> {
     }
 
     async fn parameters(&mut self, key: &str) -> Result<(), SetupError> {
-        let names = &self.options.names;
+        let names = &self.options.scope.names;
         let given = &self.options.credentials;
         let wanted = [
             Wanted {
@@ -467,7 +461,7 @@ impl Run<'_> {
     /// The user's access key is kept when its id is stored and IAM still has it; otherwise a
     /// new one is created and stored (IAM allows two, so an old one is never deleted here).
     async fn access_key(&mut self, key: &str) -> Result<(), SetupError> {
-        let names = &self.options.names;
+        let names = &self.options.scope.names;
         let (id_name, secret_name) = (names.user_access_key_id.clone(), names.user_secret_access_key.clone());
         let stored = absent(
             self.aws
@@ -540,10 +534,7 @@ impl Run<'_> {
             sns.create_topic().name(TOPIC).send().await.map_err(failed("CreateTopic"))?;
         }
         let held = if exists { subscriptions(self.aws, &topic_arn).await? } else { Vec::new() };
-        let wanted =
-            self.options.emails.iter().map(|e| ("email", e)).chain(self.options.phones.iter().map(|p| ("sms", p)));
-        let wanted: Vec<(&str, String)> = wanted.map(|(p, e)| (p, e.clone())).collect();
-        for (protocol, endpoint) in wanted {
+        for (protocol, endpoint) in self.options.scope.subscribers() {
             if held.iter().any(|s| s.protocol == protocol && s.endpoint == endpoint) {
                 continue;
             }
@@ -563,7 +554,7 @@ impl Run<'_> {
     /// The blog's rule on the default bus and its target, the topic.
     async fn rule(&mut self) -> Result<(), SetupError> {
         let events = &self.aws.events;
-        let pattern = documents::event_pattern(&self.options.names.client_secret);
+        let pattern = documents::event_pattern(&self.options.scope.names.client_secret);
         let held =
             absent(events.describe_rule().name(RULE).send().await.map_err(failed("DescribeRule")), missing::EVENTS)?;
         let in_place = held
@@ -572,7 +563,7 @@ impl Run<'_> {
         if !in_place
             && self.change(format!(
                 "put the EventBridge rule {RULE} (Parameter Store Policy Action on {})",
-                self.options.names.client_secret
+                self.options.scope.names.client_secret
             ))
         {
             events
@@ -654,7 +645,7 @@ impl Run<'_> {
         let sqs = &self.aws.sqs;
         let arn = self.account.queue_arn(name);
         let policy = documents::queue_policy(&arn);
-        let kms = self.options.queue_kms.then(|| self.options.names.key_alias.clone());
+        let kms = self.options.queue_kms.then(|| self.options.scope.names.key_alias.clone());
         let Some(url) =
             absent(sqs.get_queue_url().queue_name(name).send().await.map_err(failed("GetQueueUrl")), missing::SQS)?
         else {
