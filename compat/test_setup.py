@@ -78,6 +78,7 @@ def test_setup_then_doctor_passes_a_second_run_changes_nothing(fresh_server, smt
     # The plan, and nothing done.
     plan = user.setup(*FULL, "--dry-run")
     assert plan["dry_run"] and len(plan["changes"]) == 18, plan["changes"]
+    assert plan["queue_urls"] == []
     assert s.aws("sns", "list-topics")["Topics"] == []
     assert s.aws("ssm", "describe-parameters")["Parameters"] == []
     assert s.aws("sqs", "list-queues") is None or s.aws("sqs", "list-queues").get("QueueUrls", []) == []
@@ -91,6 +92,10 @@ def test_setup_then_doctor_passes_a_second_run_changes_nothing(fresh_server, smt
     text = user.run("setup", *FULL)
     assert text.returncode == 0 and "no changes" in text.stdout and done["role_arn"] in text.stdout
     assert done["expiry_queue_arn"] in text.stdout and user.secret not in text.stdout + text.stderr
+    # ... and how to point the agent at the queues and the topic.
+    urls = [s.aws("sqs", "get-queue-url", "--queue-name", q)["QueueUrl"] for q in ("lwa-client-secret-expiry", "lwa-client-secret-new")]
+    assert done["queue_urls"] == urls
+    assert f"For spcred agent: --rotation-queue-url {urls[0]} --rotation-queue-url {urls[1]} --rotation-topic-arn {done['topic_arn']}" in text.stdout
     # What it made is the guides' and the blog's.
     param = s.aws("ssm", "get-parameter", "--name", SECRET, "--with-decryption")["Parameter"]
     assert (param["Type"], param["Value"]) == ("SecureString", user.secret)

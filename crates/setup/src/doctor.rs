@@ -351,11 +351,11 @@ impl Doctor<'_> {
     /// The three parameters; returns the LWA credentials and the secret's last change (seconds).
     async fn parameters(&mut self) -> Option<Lwa> {
         let names = self.options.scope.names.clone();
-        let client_id = self.parameter(&names.client_id, false).await;
-        let client_secret = self.parameter(&names.client_secret, true).await;
+        let client_id = self.parameter(&names.parameters.client_id, false).await;
+        let client_secret = self.parameter(&names.parameters.client_secret, true).await;
         let mut sellers = Vec::new();
-        if let Some((token, _)) = self.parameter(&names.refresh_token, false).await {
-            sellers.push(("the refresh token".to_owned(), names.refresh_token.clone(), token));
+        if let Some((token, _)) = self.parameter(&names.parameters.refresh_token, false).await {
+            sellers.push(("the refresh token".to_owned(), names.parameters.refresh_token.clone(), token));
         }
         let (Some((client_id, _)), Some((client_secret, expiry))) = (client_id, client_secret) else {
             return None;
@@ -383,13 +383,13 @@ impl Doctor<'_> {
             self.aws.ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(failed("GetParameter"));
         let parameter = match absent(got, missing::SSM) {
             Ok(Some(p)) => p.parameter.unwrap_or_else(|| aws_sdk_ssm::types::Parameter::builder().build()),
-            Ok(None) if name == self.options.scope.names.refresh_token => {
+            Ok(None) if name == self.options.scope.names.parameters.refresh_token => {
                 self.push(Check {
                     name: check_name,
                     status: Status::Skip,
                     detail: format!(
                         "no single refresh token; sellers' tokens are read under {}",
-                        self.options.scope.names.sellers_prefix
+                        self.options.scope.names.parameters.sellers_prefix
                     ),
                     fix: None,
                 });
@@ -457,7 +457,7 @@ impl Doctor<'_> {
     }
 
     async fn seller_tokens(&self) -> Result<Vec<(String, String, Secret)>, AwsError> {
-        let prefix = self.options.scope.names.sellers_prefix.clone();
+        let prefix = self.options.scope.names.parameters.sellers_prefix.clone();
         let pages: Vec<_> = self
             .aws
             .ssm
@@ -477,11 +477,7 @@ impl Doctor<'_> {
             .take(1000)
         {
             let name = p.name().unwrap_or_default();
-            let Some(seller) = name.strip_prefix(&format!("{prefix}/")).and_then(|r| r.strip_suffix("/refreshToken"))
-            else {
-                continue;
-            };
-            if !seller.contains('/') && !seller.is_empty() {
+            if let Some(seller) = self.options.scope.names.parameters.seller_of(name) {
                 out.push((format!("seller {seller}"), name.to_owned(), Secret::new(p.value().unwrap_or_default())));
             }
         }
@@ -511,7 +507,7 @@ impl Doctor<'_> {
         let event = documents::sample_policy_action(
             &self.account.id,
             &self.account.region,
-            &self.options.scope.names.client_secret,
+            &self.options.scope.names.parameters.client_secret,
         );
         let matched = events
             .test_event_pattern()
@@ -527,7 +523,7 @@ impl Doctor<'_> {
                     NAME,
                     format!(
                         "{RULE} does not match the Parameter Store Policy Action of {}",
-                        self.options.scope.names.client_secret
+                        self.options.scope.names.parameters.client_secret
                     ),
                     setup_fix,
                 ));
@@ -770,7 +766,8 @@ impl Doctor<'_> {
                 "sellers",
                 format!(
                     "no refresh token in {} or under {}",
-                    self.options.scope.names.refresh_token, self.options.scope.names.sellers_prefix
+                    self.options.scope.names.parameters.refresh_token,
+                    self.options.scope.names.parameters.sellers_prefix
                 ),
                 "store a seller's refresh token: SPCRED_REFRESH_TOKEN=... spcred setup",
             ));

@@ -19,6 +19,7 @@ pub mod documents;
 mod lwa;
 pub mod setup;
 
+use agent::config::ParameterNames;
 use crypto::Secret;
 
 /// How long a client secret lives, in days: Amazon requires a rotation every 180 days.
@@ -27,14 +28,8 @@ pub const SECRET_LIFETIME_DAYS: i64 = 180;
 /// The names of everything setup creates and doctor checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
-    /// The LWA client identifier's parameter.
-    pub client_id: String,
-    /// The LWA client secret's parameter.
-    pub client_secret: String,
-    /// The single seller's refresh token, as in the blog.
-    pub refresh_token: String,
-    /// Several sellers' refresh tokens live at `<sellers_prefix>/<sellingPartnerId>/refreshToken`.
-    pub sellers_prefix: String,
+    /// The LWA credentials' parameters, named as the agent reads them.
+    pub parameters: ParameterNames,
     /// The IAM user's access key id, kept as a SecureString beside the LWA credentials.
     pub user_access_key_id: String,
     /// The IAM user's secret access key.
@@ -90,10 +85,7 @@ impl Names {
         let alias: String =
             p.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
         Self {
-            client_id: format!("{p}/lwa/clientidentifier"),
-            client_secret: format!("{p}/lwa/clientsecret"),
-            refresh_token: format!("{p}/refreshToken"),
-            sellers_prefix: format!("{p}/sellers"),
+            parameters: ParameterNames::under(p),
             user_access_key_id: format!("{p}/iam/accessKeyId"),
             user_secret_access_key: format!("{p}/iam/secretAccessKey"),
             key_alias: format!("alias/{}-lwa", alias.trim_matches('-')),
@@ -199,9 +191,9 @@ mod tests {
     #[test]
     fn the_blogs_names_and_a_valid_alias() {
         let n = Names::under("/my-erp/");
-        assert_eq!(n.client_id, "/my-erp/lwa/clientidentifier");
-        assert_eq!(n.client_secret, "/my-erp/lwa/clientsecret");
-        assert_eq!(n.refresh_token, "/my-erp/refreshToken");
+        assert_eq!(n.parameters.client_id, "/my-erp/lwa/clientidentifier");
+        assert_eq!(n.parameters.client_secret, "/my-erp/lwa/clientsecret");
+        assert_eq!(n.user_access_key_id, "/my-erp/iam/accessKeyId");
         assert_eq!(n.key_alias, "alias/my-erp-lwa");
         assert_eq!(Names::under("/shop/eu").key_alias, "alias/shop-eu-lwa");
     }

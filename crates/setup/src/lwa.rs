@@ -7,6 +7,9 @@ use serde::Deserialize;
 /// The grantless scope every app may ask for: it proves the client id and secret without a seller.
 pub(crate) const ROTATION_SCOPE: &str = "sellingpartnerapi::client_credential:rotation";
 
+/// The largest LWA answer read.
+const MAX_ANSWER: usize = 64 * 1024;
+
 #[derive(Deserialize)]
 struct Answer {
     access_token: Option<String>,
@@ -25,9 +28,15 @@ pub(crate) async fn exchange(
 ) -> Result<Secret, String> {
     let mut form = vec![("client_id", client_id.expose()), ("client_secret", client_secret.expose())];
     form.extend_from_slice(grant);
-    let response = http.post(endpoint).form(&form).send().await.map_err(|e| e.without_url().to_string())?;
+    let mut response = http.post(endpoint).form(&form).send().await.map_err(|e| e.without_url().to_string())?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.map_err(|e| e.without_url().to_string())?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url().to_string())? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(format!("LWA answered HTTP {status} with more than {MAX_ANSWER} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
     let answer: Option<Answer> = serde_json::from_slice(&body).ok();
     match answer {
         Some(Answer { access_token: Some(token), .. }) if status == 200 && !token.is_empty() => Ok(Secret::new(token)),

@@ -46,6 +46,9 @@ pub struct Report {
     pub new_secret_queue_arn: String,
     /// The topic the reminders go to.
     pub topic_arn: String,
+    /// The queues' URLs, for `spcred agent --rotation-queue-url` (none for a queue a dry run
+    /// has yet to create).
+    pub queue_urls: Vec<String>,
 }
 
 impl fmt::Display for Report {
@@ -68,7 +71,15 @@ impl fmt::Display for Report {
         }
         writeln!(f, "  Notifications, client secret expiry:    {}", self.expiry_queue_arn)?;
         writeln!(f, "  Notifications, new client secret:       {}", self.new_secret_queue_arn)?;
-        write!(f, "Rotation reminders go to {}", self.topic_arn)
+        write!(f, "Rotation reminders go to {}", self.topic_arn)?;
+        if self.queue_urls.len() == 2 {
+            write!(f, "\nFor spcred agent:")?;
+            for url in &self.queue_urls {
+                write!(f, " --rotation-queue-url {url}")?;
+            }
+            write!(f, " --rotation-topic-arn {}", self.topic_arn)?;
+        }
+        Ok(())
     }
 }
 
@@ -104,9 +115,8 @@ pub async fn run(aws: &Clients, options: &Options) -> Result<Report, SetupError>
     run.topic().await?;
     run.rule().await?;
     run.topic_policy().await?;
-    for name in [EXPIRY_QUEUE, NEW_SECRET_QUEUE] {
-        run.queue(name).await?;
-    }
+    let expiry_queue_url = run.queue(EXPIRY_QUEUE).await?;
+    let new_secret_queue_url = run.queue(NEW_SECRET_QUEUE).await?;
     let account = &run.account;
     Ok(Report {
         dry_run: options.dry_run,
@@ -114,6 +124,7 @@ pub async fn run(aws: &Clients, options: &Options) -> Result<Report, SetupError>
         expiry_queue_arn: account.queue_arn(EXPIRY_QUEUE),
         new_secret_queue_arn: account.queue_arn(NEW_SECRET_QUEUE),
         topic_arn: account.topic_arn(),
+        queue_urls: expiry_queue_url.into_iter().chain(new_secret_queue_url).collect(),
         changes: run.changes,
         notes: run.notes,
     })
@@ -208,21 +219,21 @@ impl Run<'_> {
         let given = &self.options.credentials;
         let wanted = [
             Wanted {
-                name: &names.client_id,
+                name: &names.parameters.client_id,
                 description: "SecureString with LWA ClientIdentifier",
                 value: given.client_id.as_ref(),
                 advanced: false,
                 source: "SPCRED_LWA_CLIENT_ID",
             },
             Wanted {
-                name: &names.client_secret,
+                name: &names.parameters.client_secret,
                 description: "SecureString with LWA ClientSecret",
                 value: given.client_secret.as_ref(),
                 advanced: true,
                 source: "SPCRED_LWA_CLIENT_SECRET",
             },
             Wanted {
-                name: &names.refresh_token,
+                name: &names.parameters.refresh_token,
                 description: "SecureString with LWA RefreshToken",
                 value: given.refresh_token.as_ref(),
                 advanced: false,
@@ -554,7 +565,7 @@ impl Run<'_> {
     /// The blog's rule on the default bus and its target, the topic.
     async fn rule(&mut self) -> Result<(), SetupError> {
         let events = &self.aws.events;
-        let pattern = documents::event_pattern(&self.options.scope.names.client_secret);
+        let pattern = documents::event_pattern(&self.options.scope.names.parameters.client_secret);
         let held =
             absent(events.describe_rule().name(RULE).send().await.map_err(failed("DescribeRule")), missing::EVENTS)?;
         let in_place = held
@@ -563,7 +574,7 @@ impl Run<'_> {
         if !in_place
             && self.change(format!(
                 "put the EventBridge rule {RULE} (Parameter Store Policy Action on {})",
-                self.options.scope.names.client_secret
+                self.options.scope.names.parameters.client_secret
             ))
         {
             events
@@ -640,8 +651,8 @@ impl Run<'_> {
     }
 
     /// A queue for SP-API's notices, with the policy that lets Amazon send, SSE-KMS with the
-    /// key when asked.
-    async fn queue(&mut self, name: &str) -> Result<(), SetupError> {
+    /// key when asked. Its URL, unless a dry run has yet to create it.
+    async fn queue(&mut self, name: &str) -> Result<Option<String>, SetupError> {
         let sqs = &self.aws.sqs;
         let arn = self.account.queue_arn(name);
         let policy = documents::queue_policy(&arn);
@@ -660,9 +671,10 @@ impl Run<'_> {
                 if let Some(alias) = &kms {
                     create = create.attributes(QueueAttributeName::KmsMasterKeyId, alias);
                 }
-                create.send().await.map_err(failed("CreateQueue"))?;
+                let created = create.send().await.map_err(failed("CreateQueue"))?;
+                return Ok(created.queue_url().map(ToOwned::to_owned));
             }
-            return Ok(());
+            return Ok(None);
         };
         let url = url.queue_url().unwrap_or_default().to_owned();
         let held = sqs
@@ -696,7 +708,7 @@ impl Run<'_> {
                 .await
                 .map_err(failed("SetQueueAttributes"))?;
         }
-        Ok(())
+        Ok(Some(url))
     }
 }
 
