@@ -175,7 +175,23 @@ def test_doctor_names_exactly_what_broke(fresh_server, smtp_sink):
         policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
                                                           "Action": "sqs:SendMessage", "Resource": arn}]}
         s.aws("sqs", "set-queue-attributes", "--queue-url", url, "--attributes", json.dumps({"Policy": json.dumps(policy)}))
-    break_and_repair(s, user, own_account_only, {"sqs-queue:lwa-client-secret-new": "fail"})
+    def add_amazon_back():
+        # Setup adds its statement and keeps the one the owner wrote.
+        assert len(user.setup(*FULL)["changes"]) == 1
+        url = s.aws("sqs", "get-queue-url", "--queue-name", "lwa-client-secret-new")["QueueUrl"]
+        held = s.aws("sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "Policy")["Attributes"]
+        principals = [st["Principal"]["AWS"] for st in json.loads(held["Policy"])["Statement"]]
+        assert principals == [f"arn:aws:iam::{account}:root", "arn:aws:iam::437568002678:root"]
+    break_and_repair(s, user, own_account_only, {"sqs-queue:lwa-client-secret-new": "fail"}, repair=add_amazon_back)
+
+    # Someone edits the SellingPartnerAPI policy; setup restores it as a new default version.
+    other_action = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:ManageConnections",
+                                                            "Resource": "arn:aws:execute-api:*:*:*"}]}
+    break_and_repair(s, user, lambda: s.aws("iam", "create-policy-version", "--policy-arn", policy_arn, "--policy-document",
+                                             json.dumps(other_action), "--set-as-default"),
+                     {"iam-role-may-invoke": "fail"})
+    versions = s.aws("iam", "list-policy-versions", "--policy-arn", policy_arn)["Versions"]
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in versions] == [("v3", True), ("v2", False), ("v1", False)]
 
     # The user's inline STS policy is deleted: the simulation (identity policies only) says so,
     # while the real AssumeRole still works, as in AWS: a same-account trust policy that names the
@@ -297,7 +313,9 @@ def test_the_queues_take_amazons_notices_and_an_encrypted_queue_needs_the_key_gr
     assert not_passed(report) == {"iam": "skip", "sqs-queue:lwa-client-secret-expiry": "fail",
                                   "sqs-queue:lwa-client-secret-new": "fail"}, not_passed(report)
     assert "kms:GenerateDataKey" in next(c for c in report["checks"] if c["status"] == "fail")["detail"]
-    assert user.setup("--sms", PHONE, "--queue-kms")["changes"] == ["set the key policy of alias/my-erp-lwa"]
+    assert user.setup("--sms", PHONE, "--queue-kms")["changes"] == ["let Amazon (437568002678) use alias/my-erp-lwa (key policy)"]
+    held = json.loads(s.aws("kms", "get-key-policy", "--key-id", key, "--policy-name", "default")["Policy"])
+    assert [st["Sid"] for st in held["Statement"]] == ["Enable IAM User Permissions", "AllowSellingPartnerApiToEncryptNotifications"]
     assert user.doctor("--sms", PHONE)["ok"]
 
 

@@ -549,8 +549,9 @@ impl Doctor<'_> {
         const NAME: &str = "sns-topic-policy";
         let (topic_arn, rule_arn) = (self.account.topic_arn(), self.account.rule_arn());
         let fix = format!(
-            "aws sns set-topic-attributes --topic-arn {topic_arn} --attribute-name Policy --attribute-value '{}'",
-            documents::topic_policy(&topic_arn, &rule_arn)
+            "spcred setup (adds the statement, keeping the others), or replace the policy: aws sns set-topic-attributes \
+             --topic-arn {topic_arn} --attribute-name Policy --attribute-value '{}'",
+            documents::policy_of(&documents::topic_statement(&topic_arn, &rule_arn))
         );
         let got = self
             .aws
@@ -662,8 +663,9 @@ impl Doctor<'_> {
         let context = Context::for_principal(&amazon);
         let policy = attributes.get(&QueueAttributeName::Policy).map(String::as_str);
         let policy_fix = format!(
-            "aws sqs set-queue-attributes --queue-url {url} --attributes '{}'",
-            serde_json::json!({"Policy": documents::queue_policy(&arn).to_string()})
+            "spcred setup (adds the statement, keeping the others), or replace the policy: aws sqs set-queue-attributes \
+             --queue-url {url} --attributes '{}'",
+            serde_json::json!({"Policy": documents::policy_of(&documents::queue_statement(&arn)).to_string()})
         );
         match resource_allows(
             policy,
@@ -854,7 +856,7 @@ mod tests {
         let arn = "arn:aws:sqs:us-east-1:111122223333:lwa-client-secret-new";
         let amazon = amazon();
         let ctx = Context::for_principal(&amazon);
-        let good = documents::queue_policy(arn).to_string();
+        let good = documents::policy_of(&documents::queue_statement(arn)).to_string();
         let allows = |doc: &str| {
             resource_allows(
                 Some(doc),
@@ -879,7 +881,8 @@ mod tests {
     #[test]
     fn eventbridge_may_publish_for_the_rule_only() {
         let account = Account { id: "111122223333".into(), region: "us-east-2".into() };
-        let doc = documents::topic_policy(&account.topic_arn(), &account.rule_arn()).to_string();
+        let doc =
+            documents::policy_of(&documents::topic_statement(&account.topic_arn(), &account.rule_arn())).to_string();
         let events = eventbridge();
         let mut ctx = Context::for_principal(&events);
         ctx.set("aws:SourceArn", account.rule_arn());

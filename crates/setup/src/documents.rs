@@ -35,8 +35,19 @@ pub fn sts_policy(role_arn: &str) -> Value {
     })
 }
 
-/// The key policy: KMS's default statement for the account, and when the rotation queues are
-/// encrypted with this key, the grant SP-API needs to write to them.
+/// The key policy statement that lets SP-API write to queues encrypted with the key.
+pub fn amazon_key_statement() -> Value {
+    json!({
+        "Sid": "AllowSellingPartnerApiToEncryptNotifications",
+        "Effect": "Allow",
+        "Principal": {"AWS": amazon_principal()},
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": "*"
+    })
+}
+
+/// The key policy of a new key: KMS's default statement for the account, and when the rotation
+/// queues are encrypted with this key, [`amazon_key_statement`].
 pub fn key_policy(account: &str, amazon_writes_queues: bool) -> Value {
     let mut statements = vec![json!({
         "Sid": "Enable IAM User Permissions",
@@ -46,13 +57,7 @@ pub fn key_policy(account: &str, amazon_writes_queues: bool) -> Value {
         "Resource": "*"
     })];
     if amazon_writes_queues {
-        statements.push(json!({
-            "Sid": "AllowSellingPartnerApiToEncryptNotifications",
-            "Effect": "Allow",
-            "Principal": {"AWS": amazon_principal()},
-            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-            "Resource": "*"
-        }));
+        statements.push(amazon_key_statement());
     }
     json!({"Version": "2012-10-17", "Id": "key-default-1", "Statement": statements})
 }
@@ -92,33 +97,58 @@ pub fn sample_policy_action(account: &str, region: &str, secret_parameter: &str)
     })
 }
 
-/// The topic policy: EventBridge may publish for this rule only.
-pub fn topic_policy(topic_arn: &str, rule_arn: &str) -> Value {
+/// The topic policy statement: EventBridge may publish for this rule only.
+pub fn topic_statement(topic_arn: &str, rule_arn: &str) -> Value {
     json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowEventBridgeToPublish",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}
-        }]
+        "Sid": "AllowEventBridgeToPublish",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}
     })
 }
 
-/// A rotation queue's policy: SP-API's account may send (Amazon's notifications guide).
-pub fn queue_policy(queue_arn: &str) -> Value {
+/// A rotation queue's policy statement: SP-API's account may send (Amazon's notifications guide).
+pub fn queue_statement(queue_arn: &str) -> Value {
     json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowSellingPartnerApiToSend",
-            "Effect": "Allow",
-            "Principal": {"AWS": amazon_principal()},
-            "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"],
-            "Resource": queue_arn
-        }]
+        "Sid": "AllowSellingPartnerApiToSend",
+        "Effect": "Allow",
+        "Principal": {"AWS": amazon_principal()},
+        "Action": ["sqs:SendMessage", "sqs:GetQueueAttributes"],
+        "Resource": queue_arn
     })
+}
+
+/// A policy of `statement` alone.
+pub fn policy_of(statement: &Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [statement]})
+}
+
+/// What to store so that the resource policy `held` carries `statement`, keeping the other
+/// statements someone may have added (a key policy that lets the app's role decrypt, say):
+/// `None` when it carries it already; else `held` with the statement of the same `Sid`
+/// replaced, or the statement added; `fresh` when nothing usable is held.
+pub fn merged(held: Option<&str>, statement: &Value, fresh: &Value) -> Option<Value> {
+    let Some(mut doc) = held.and_then(parse_document).filter(Value::is_object) else {
+        return Some(fresh.clone());
+    };
+    let statements = match doc.get_mut("Statement") {
+        Some(Value::Array(items)) => std::mem::take(items),
+        Some(one @ Value::Object(_)) => vec![one.take()],
+        _ => Vec::new(),
+    };
+    if statements.iter().any(|s| normalized(s) == normalized(statement)) {
+        return None;
+    }
+    let sid = statement.get("Sid");
+    let mut kept: Vec<Value> = statements.into_iter().filter(|s| sid.is_none() || s.get("Sid") != sid).collect();
+    kept.push(statement.clone());
+    doc["Statement"] = Value::Array(kept);
+    if doc.get("Version").is_none() {
+        doc["Version"] = json!("2012-10-17");
+    }
+    Some(doc)
 }
 
 /// `text` as JSON; IAM returns documents URL-encoded, the other services as they were stored.
@@ -154,8 +184,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_statement_is_added_to_what_is_held_and_replaces_its_namesake() {
+        let ours = queue_statement("arn:aws:sqs:us-east-1:111122223333:q");
+        let fresh = policy_of(&ours);
+        assert_eq!(merged(None, &ours, &fresh), Some(fresh.clone()));
+        assert_eq!(merged(Some("not json"), &ours, &fresh), Some(fresh.clone()));
+        assert_eq!(merged(Some(&fresh.to_string()), &ours, &fresh), None);
+        let theirs = json!({"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/app"},
+            "Action": "sqs:ReceiveMessage", "Resource": "*"});
+        let mut stale = ours.clone();
+        stale["Principal"]["AWS"] = json!("arn:aws:iam::111122223333:root");
+        let held = json!({"Version": "2012-10-17", "Statement": [theirs.clone(), stale]});
+        let stored = merged(Some(&held.to_string()), &ours, &fresh).unwrap();
+        assert_eq!(stored["Statement"], json!([theirs.clone(), ours.clone()]));
+        assert_eq!(merged(Some(&stored.to_string()), &ours, &fresh), None);
+        let single = json!({"Statement": theirs.clone()});
+        let stored = merged(Some(&single.to_string()), &ours, &fresh).unwrap();
+        assert_eq!(
+            (stored["Statement"].clone(), stored["Version"].clone()),
+            (json!([theirs, ours]), json!("2012-10-17"))
+        );
+    }
+
+    #[test]
     fn documents_compare_by_meaning_not_by_spelling() {
-        let wanted = queue_policy("arn:aws:sqs:us-east-1:111122223333:q");
+        let wanted = policy_of(&queue_statement("arn:aws:sqs:us-east-1:111122223333:q"));
         let reordered = r#"{"Statement":[{"Resource":"arn:aws:sqs:us-east-1:111122223333:q",
             "Action":["sqs:SendMessage","sqs:GetQueueAttributes"],"Principal":{"AWS":["arn:aws:iam::437568002678:root"]},
             "Effect":"Allow","Sid":"AllowSellingPartnerApiToSend"}],"Version":"2012-10-17"}"#;

@@ -197,14 +197,21 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(failed("GetKeyPolicy"))?;
-                let wanted = documents::key_policy(&self.account.id, self.options.queue_kms);
-                if !same_document(held.policy(), &wanted) && self.change(format!("set the key policy of {alias}")) {
+                let stored = if self.options.queue_kms {
+                    let fresh = documents::key_policy(&self.account.id, true);
+                    documents::merged(held.policy(), &documents::amazon_key_statement(), &fresh)
+                } else {
+                    None
+                };
+                if let Some(stored) = stored
+                    && self.change(format!("let Amazon ({}) use {alias} (key policy)", documents::AMAZON_ACCOUNT))
+                {
                     self.aws
                         .kms
                         .put_key_policy()
                         .key_id(&key_id)
                         .policy_name("default")
-                        .policy(policy)
+                        .policy(stored.to_string())
                         .send()
                         .await
                         .map_err(failed("PutKeyPolicy"))?;
@@ -335,13 +342,14 @@ impl Run<'_> {
     async fn iam(&mut self, key: &str) -> Result<(), SetupError> {
         let (user_arn, role_arn, policy_arn) =
             (self.account.user_arn(), self.account.role_arn(), self.account.policy_arn());
-        self.managed_policy(&policy_arn).await?;
         let iam = &self.aws.iam;
         if absent(iam.get_user().user_name(IAM_USER).send().await.map_err(failed("GetUser")), missing::IAM)?.is_none()
             && self.change(format!("create the IAM user {IAM_USER}"))
         {
             iam.create_user().user_name(IAM_USER).send().await.map_err(failed("CreateUser"))?;
         }
+        self.managed_policy(&policy_arn).await?;
+        let iam = &self.aws.iam;
         let trust = documents::trust_policy(&user_arn);
         match absent(iam.get_role().role_name(IAM_ROLE).send().await.map_err(failed("GetRole")), missing::IAM)? {
             None => {
@@ -623,7 +631,7 @@ impl Run<'_> {
 
     async fn topic_policy(&mut self) -> Result<(), SetupError> {
         let (topic_arn, rule_arn) = (self.account.topic_arn(), self.account.rule_arn());
-        let wanted = documents::topic_policy(&topic_arn, &rule_arn);
+        let statement = documents::topic_statement(&topic_arn, &rule_arn);
         let held = absent(
             self.aws
                 .sns
@@ -635,14 +643,15 @@ impl Run<'_> {
             missing::SNS,
         )?;
         let held_policy = held.as_ref().and_then(|h| h.attributes()).and_then(|a| a.get("Policy")).map(String::as_str);
-        if !same_document(held_policy, &wanted) && self.change(format!("let {RULE} publish to {TOPIC} (topic policy)"))
+        if let Some(stored) = documents::merged(held_policy, &statement, &documents::policy_of(&statement))
+            && self.change(format!("let {RULE} publish to {TOPIC} (topic policy)"))
         {
             self.aws
                 .sns
                 .set_topic_attributes()
                 .topic_arn(&topic_arn)
                 .attribute_name("Policy")
-                .attribute_value(wanted.to_string())
+                .attribute_value(stored.to_string())
                 .send()
                 .await
                 .map_err(failed("SetTopicAttributes"))?;
@@ -655,7 +664,8 @@ impl Run<'_> {
     async fn queue(&mut self, name: &str) -> Result<Option<String>, SetupError> {
         let sqs = &self.aws.sqs;
         let arn = self.account.queue_arn(name);
-        let policy = documents::queue_policy(&arn);
+        let statement = documents::queue_statement(&arn);
+        let policy = documents::policy_of(&statement);
         let kms = self.options.queue_kms.then(|| self.options.scope.names.key_alias.clone());
         let Some(url) =
             absent(sqs.get_queue_url().queue_name(name).send().await.map_err(failed("GetQueueUrl")), missing::SQS)?
@@ -687,12 +697,12 @@ impl Run<'_> {
         let attributes = held.attributes();
         let get =
             |k: QueueAttributeName| attributes.and_then(|a| a.get(&k)).map(String::as_str).filter(|v| !v.is_empty());
-        if !same_document(get(QueueAttributeName::Policy), &policy)
+        if let Some(stored) = documents::merged(get(QueueAttributeName::Policy), &statement, &policy)
             && self.change(format!("let Amazon ({}) send to {name} (queue policy)", documents::AMAZON_ACCOUNT))
         {
             sqs.set_queue_attributes()
                 .queue_url(&url)
-                .attributes(QueueAttributeName::Policy, policy.to_string())
+                .attributes(QueueAttributeName::Policy, stored.to_string())
                 .send()
                 .await
                 .map_err(failed("SetQueueAttributes"))?;
