@@ -206,6 +206,32 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn merging_twice_changes_nothing_the_second_time(
+            sids in proptest::collection::vec(proptest::option::of("[A-Za-z]{1,8}"), 0..5),
+            single in proptest::bool::ANY,
+        ) {
+            let theirs: Vec<Value> = sids
+                .iter()
+                .map(|sid| {
+                    let mut st = json!({"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sqs:*", "Resource": "*"});
+                    if let Some(sid) = sid {
+                        st["Sid"] = json!(sid);
+                    }
+                    st
+                })
+                .collect();
+            let held = match (single, theirs.as_slice()) {
+                (true, [one]) => json!({"Statement": one}),
+                _ => json!({"Version": "2012-10-17", "Statement": theirs}),
+            };
+            let ours = queue_statement("arn:aws:sqs:us-east-1:111122223333:q");
+            let stored = merged(Some(&held.to_string()), &ours, &policy_of(&ours)).unwrap_or(held);
+            proptest::prop_assert_eq!(merged(Some(&stored.to_string()), &ours, &policy_of(&ours)), None);
+        }
+    }
+
     #[test]
     fn documents_compare_by_meaning_not_by_spelling() {
         let wanted = policy_of(&queue_statement("arn:aws:sqs:us-east-1:111122223333:q"));

@@ -210,6 +210,18 @@ mod tests {
         assert!(Credentials::from_lines("just-a-secret").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn stdin_never_panics_and_errors_never_show_a_value(
+            lines in proptest::collection::vec(("[A-Z_]{0,30}", "[ -~]{0,20}"), 0..6),
+        ) {
+            let text = lines.iter().fold(String::new(), |text, (k, v)| text + k + "=xyzzy" + v + "\n");
+            if let Err(e) = Credentials::from_lines(&text) {
+                proptest::prop_assert!(!e.contains("xyzzy"), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn given_values_beat_the_fallback() {
         let env = Credentials::from_lookup(|n| (n == "SPCRED_REFRESH_TOKEN").then(|| "Atzr|env".to_owned()));
