@@ -216,16 +216,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Command::Doctor(args) = cli.command {
-        return match runtime.block_on(setup::doctor(args)) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::FAILURE,
-            Err(message) => {
-                eprintln!("error: {message}");
-                ExitCode::FAILURE
-            }
-        };
-    }
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
@@ -236,8 +226,7 @@ fn main() -> ExitCode {
             Command::Agent(args) => agent::run(*args).await,
             Command::Rotate(args) => agent::rotate(*args).await,
             Command::Setup(args) => setup::setup(args).await,
-            // Handled above: it has an exit status of its own.
-            Command::Doctor(_) => Ok(()),
+            Command::Doctor(args) => setup::doctor(args).await,
         }
     });
     match result {

@@ -88,8 +88,8 @@ pub async fn setup(args: SetupArgs) -> Result<(), String> {
     }
 }
 
-/// Runs the checks; `Ok(false)` when one failed.
-pub async fn doctor(args: DoctorArgs) -> Result<bool, String> {
+/// Runs the checks; an error (and so a non-zero exit) when one failed.
+pub async fn doctor(args: DoctorArgs) -> Result<(), String> {
     let json = args.common.json;
     let options = setup::doctor::Options {
         scope: args.common.scope(),
@@ -107,5 +107,6 @@ pub async fn doctor(args: DoctorArgs) -> Result<bool, String> {
     } else {
         println!("{report}");
     }
-    Ok(report.ok)
+    let failed = report.checks.iter().filter(|c| c.status == setup::doctor::Status::Fail).count();
+    if failed == 0 { Ok(()) } else { Err(format!("{failed} check(s) failed")) }
 }
