@@ -18,7 +18,7 @@ import botocore.config
 import pytest
 import requests
 
-from sinks import HttpSink
+from sinks import HttpSink, SmtpSink
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = os.environ.get("SPCRED_BIN") or str(ROOT / "target" / "debug" / "spcred")
@@ -243,3 +243,11 @@ def http_sink():
     sink = HttpSink()
     yield sink
     sink.close()
+
+
+@pytest.fixture
+def smtp_sink():
+    """An SMTP server that keeps the mail spcred sends it."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

@@ -8,18 +8,11 @@ import json
 import pytest
 import requests
 
-from sinks import HttpSink, SmtpSink, wait_for
+from sinks import HttpSink, wait_for
 
 SECRET = "/my-erp/lwa/clientsecret"
 BLOG_POLICY = [{"Type": "NoChangeNotification", "Version": "1.0", "Attributes": {"After": "150", "Unit": "Days"}}]
 PHONE = "+12065550100"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

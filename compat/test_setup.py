@@ -10,19 +10,12 @@ import pytest
 import requests
 
 from conftest import BIN
-from sinks import SmtpSink, wait_for
+from sinks import wait_for
 from spapi import Sandbox
 
 EMAIL = "it-admin@example.com"
 PHONE = "+12065550100"
 SECRET = "/my-erp/lwa/clientsecret"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 class User:

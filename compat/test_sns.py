@@ -11,7 +11,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from conftest import BIN, sign_and_send, xml_error
-from sinks import SmtpSink, verify_sns_message, wait_for
+from sinks import verify_sns_message, wait_for
 
 
 def name(prefix="t"):
@@ -21,13 +21,6 @@ def name(prefix="t"):
 @pytest.fixture
 def sns(server):
     return server.client("sns")
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 def outbox(server, after=0, channel=None):

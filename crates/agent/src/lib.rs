@@ -3,7 +3,7 @@
 //!
 //! - [`config`]: flags, environment, TOML and defaults.
 //! - [`credentials`] and [`ssm`]: the LWA credentials in SSM Parameter Store, re-read by version.
-//! - `lwa`, `cache`, `broker`: LWA exchanges, the token cache (single flight) and restricted
+//! - [`lwa`], `cache`, `broker`: LWA exchanges, the token cache (single flight) and restricted
 //!   data tokens.
 //! - `proxy`, `ratelimit`, `operations`, `useragent`: calls to SP-API.
 //! - `http`: the agent's own API (`/v1/token`, `/v1/rdt`, `/sp/...`, `/metrics`, `/health`).
@@ -15,7 +15,7 @@ pub mod config;
 pub mod credentials;
 mod error;
 mod http;
-mod lwa;
+pub mod lwa;
 mod metrics;
 mod notices;
 mod operations;
@@ -26,6 +26,8 @@ pub mod ssm;
 #[cfg(test)]
 mod tests;
 mod useragent;
+
+pub use operations::SCOPE_ROTATION;
 
 use config::Config;
 use credentials::{Credentials, LoadError};

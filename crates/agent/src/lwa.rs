@@ -15,7 +15,7 @@ const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What to exchange.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Grant<'a> {
+pub enum Grant<'a> {
     /// A seller's refresh token.
     RefreshToken(&'a Secret),
     /// A grantless token of this scope.
@@ -34,20 +34,29 @@ impl Grant<'_> {
 
 /// An access token from LWA.
 #[derive(Debug)]
-pub(crate) struct Issued {
+pub struct Issued {
+    /// The access token.
     pub access_token: Secret,
+    /// How long it is good for.
     pub expires_in: Duration,
 }
 
 /// Why LWA gave no token. The texts are LWA's descriptions, which never echo a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum LwaError {
+pub enum LwaError {
     /// `invalid_client`: the client id or secret is wrong, or the secret expired.
     InvalidClient(String),
     /// `invalid_grant`: the refresh token is revoked or wrong.
     InvalidGrant(String),
     /// Another LWA error (`invalid_request`, `invalid_scope`, ...).
-    Refused { status: u16, error: String, description: String },
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// LWA's error code.
+        error: String,
+        /// LWA's description.
+        description: String,
+    },
     /// No usable answer.
     Unavailable(String),
 }
@@ -113,12 +122,13 @@ pub(crate) fn parse(status: u16, body: &[u8]) -> Result<Issued, LwaError> {
 
 /// The LWA token endpoint.
 #[derive(Debug)]
-pub(crate) struct Lwa {
+pub struct Lwa {
     http: reqwest::Client,
     endpoint: String,
 }
 
 impl Lwa {
+    /// The endpoint at `endpoint` (e.g. `https://api.amazon.com/auth/o2/token`), over `http`.
     pub fn new(http: reqwest::Client, endpoint: String) -> Self {
         Self { http, endpoint }
     }

@@ -17,7 +17,7 @@ const fn plan(rate: f64, burst: u32) -> Plan {
 /// The grantless scope of the Notifications API's destination operations.
 pub(crate) const SCOPE_NOTIFICATIONS: &str = "sellingpartnerapi::notifications";
 /// The grantless scope of the Application Management API.
-pub(crate) const SCOPE_ROTATION: &str = "sellingpartnerapi::client_credential:rotation";
+pub const SCOPE_ROTATION: &str = "sellingpartnerapi::client_credential:rotation";
 /// The grantless scope of the Authorization API.
 pub(crate) const SCOPE_MIGRATION: &str = "sellingpartnerapi::migration";
 /// The grantless scopes the token API hands out.

@@ -49,8 +49,9 @@ fn description(expires_at: Timestamp, source: &str) -> String {
     format!("LWA client secret; expires {expires_at}; stored by spcred agent ({source})")
 }
 
-/// The expiry recorded in a description written by [`description`].
-fn recorded_expiry(description: &str) -> Option<Timestamp> {
+/// The expiry recorded in a stored secret's description, as the agent writes it
+/// (`LWA client secret; expires 2027-05-21T00:00:00Z; stored by ...`).
+pub fn recorded_expiry(description: &str) -> Option<Timestamp> {
     let rest = description.split("; expires ").nth(1)?;
     rest.split(';').next()?.trim().parse().ok()
 }

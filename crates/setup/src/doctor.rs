@@ -8,8 +8,9 @@ use crate::documents::{self, AMAZON_ACCOUNT};
 use crate::setup::{describe, subscriptions};
 use crate::{
     Account, EXPIRY_QUEUE, IAM_POLICY, IAM_ROLE, IAM_USER, NEW_SECRET_QUEUE, RULE, SECRET_LIFETIME_DAYS, STS_POLICY,
-    Scope, TOPIC, lwa,
+    Scope, TOPIC,
 };
+use agent::lwa::{Grant, Lwa as LwaEndpoint};
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_ssm::types::{ParameterMetadata, ParameterTier, ParameterType};
 use crypto::Secret;
@@ -216,6 +217,11 @@ fn days(seconds: i64) -> i64 {
 }
 
 impl Doctor<'_> {
+    /// The LWA token endpoint doctor exchanges with.
+    fn lwa_endpoint(&self) -> LwaEndpoint {
+        LwaEndpoint::new(self.http.clone(), self.options.lwa_endpoint.clone())
+    }
+
     fn push(&mut self, check: Check) {
         self.checks.push(check);
     }
@@ -739,14 +745,15 @@ impl Doctor<'_> {
             return;
         };
         let endpoint = self.options.lwa_endpoint.clone();
-        let grant = [("grant_type", "client_credentials"), ("scope", lwa::ROTATION_SCOPE)];
-        let exchanged = lwa::exchange(self.http, &endpoint, &lwa.client_id, &lwa.client_secret, &grant).await;
+        // The rotation scope is one every app may ask for: it proves the id and secret without a seller.
+        let grant = Grant::ClientCredentials(agent::SCOPE_ROTATION);
+        let exchanged = self.lwa_endpoint().exchange(&lwa.client_id, &lwa.client_secret, grant).await;
         let rotate_fix = "rotate the client secret: spcred agent rotates it by itself; by hand, rotate it in Developer Central \
                           and store it with spcred rotate --new-secret-from-stdin";
         match exchanged {
             Ok(_) => self
                 .push(pass("lwa-credentials", format!("LWA issues tokens for the client id and secret ({endpoint})"))),
-            Err(e) => self.push(fail("lwa-credentials", e, rotate_fix)),
+            Err(e) => self.push(fail("lwa-credentials", e.to_string(), rotate_fix)),
         }
         // Whole days or part of one: a secret that dies in 24.9 days has 25 days left.
         let left = days(lwa.expiry.at - self.now + 86_399);
@@ -783,18 +790,10 @@ impl Doctor<'_> {
     /// A seller's refresh token exchanges, and SP-API accepts the access token.
     async fn seller(&self, lwa: &Lwa, who: &str, parameter: &str, token: &Secret) -> Check {
         let name = format!("refresh-token:{parameter}");
-        let grant = [("grant_type", "refresh_token"), ("refresh_token", token.expose())];
         let fix = "the seller must authorize the app again; store the new refresh token in the parameter";
-        let access = match lwa::exchange(
-            self.http,
-            &self.options.lwa_endpoint,
-            &lwa.client_id,
-            &lwa.client_secret,
-            &grant,
-        )
-        .await
-        {
-            Ok(a) => a,
+        let grant = Grant::RefreshToken(token);
+        let access = match self.lwa_endpoint().exchange(&lwa.client_id, &lwa.client_secret, grant).await {
+            Ok(issued) => issued.access_token,
             Err(e) => return fail(&name, format!("{who}: {e}"), fix),
         };
         let url = format!("{}/sellers/v1/marketplaceParticipations", self.options.sp_endpoint.trim_end_matches('/'));
@@ -829,12 +828,9 @@ struct Expiry {
     recorded: bool,
 }
 
-/// The expiry `spcred agent` writes into the description of a secret it stores
-/// (`LWA client secret; expires 2027-05-21T00:00:00Z; stored by ...`).
+/// The expiry `spcred agent` writes into the description of a secret it stores, in seconds.
 fn recorded_expiry(description: &str) -> Option<i64> {
-    let (_, after) = description.split_once("expires ")?;
-    let stamp = after.split(|c: char| c == ';' || c.is_whitespace()).next()?;
-    stamp.parse::<jiff::Timestamp>().ok().map(jiff::Timestamp::as_second)
+    agent::rotation::recorded_expiry(description).map(jiff::Timestamp::as_second)
 }
 
 /// The LWA credentials as stored.

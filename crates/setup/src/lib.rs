@@ -16,7 +16,6 @@
 pub mod aws;
 pub mod doctor;
 pub mod documents;
-mod lwa;
 pub mod setup;
 
 use agent::config::ParameterNames;
