@@ -69,6 +69,19 @@ pub fn router(state: AppState) -> Router {
         .merge(sp_public)
 }
 
+/// An admin query's `since=` (RFC 3339) in epoch ms, or the 400 that says what is wrong with it.
+pub(crate) fn parse_since(since: Option<&str>) -> Result<Option<i64>, Box<Response>> {
+    let Some(since) = since else { return Ok(None) };
+    match since.parse::<jiff::Timestamp>() {
+        Ok(t) => Ok(Some(t.as_millisecond())),
+        Err(e) => Err(Box::new(admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            format!("since must be an RFC 3339 time: {e}"),
+        ))),
+    }
+}
+
 /// An admin API error: `{"error": code, "message": text}`.
 pub(crate) fn admin_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (status, axum::Json(json!({"error": code, "message": message.into()}))).into_response()
@@ -184,16 +197,9 @@ struct AuditQuery {
 }
 
 async fn list_audit(State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Response {
-    let since_ms = match q.since.as_deref().map(str::parse::<jiff::Timestamp>) {
-        None => None,
-        Some(Ok(t)) => Some(t.as_millisecond()),
-        Some(Err(e)) => {
-            return admin_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequest",
-                format!("since must be an RFC 3339 time: {e}"),
-            );
-        }
+    let since_ms = match parse_since(q.since.as_deref()) {
+        Ok(since) => since,
+        Err(response) => return *response,
     };
     let filter = audit::Filter {
         principal_arn: q.principal,

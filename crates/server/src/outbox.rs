@@ -2,7 +2,7 @@
 //! SMS provider is configured), every delivery with its attempts, and the SNS signing
 //! certificate served at the `SigningCertURL`.
 
-use crate::http::{AppState, admin_error};
+use crate::http::{AppState, admin_error, parse_since};
 use axum::extract::{Query, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,16 +50,9 @@ pub(crate) struct DeliveriesQuery {
 /// `GET /_spcred/deliveries?status=&source=&since=&limit=`: deliveries, oldest first; with
 /// `id=`, one delivery and its attempts.
 pub(crate) async fn list_deliveries(State(state): State<AppState>, Query(q): Query<DeliveriesQuery>) -> Response {
-    let since_ms = match q.since.as_deref().map(str::parse::<jiff::Timestamp>) {
-        None => None,
-        Some(Ok(t)) => Some(t.as_millisecond()),
-        Some(Err(e)) => {
-            return admin_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequest",
-                format!("since must be an RFC 3339 time: {e}"),
-            );
-        }
+    let since_ms = match parse_since(q.since.as_deref()) {
+        Ok(since) => since,
+        Err(response) => return *response,
     };
     let mut conn = match state.store.read().await {
         Ok(c) => c,
