@@ -1,13 +1,10 @@
-//! The agent's counters, rendered in Prometheus text format at `/metrics`. A handful of counter
-//! families with few labels: a map under one lock is enough, and it keeps the agent free of a
-//! process-wide recorder (tests run several agents in one process).
+//! The agent's counters, rendered in Prometheus text format at `/metrics`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::{Mutex, PoisonError};
+use metrics::{Key, Label, Level, Metadata, Recorder as _};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 
 /// A counter family: its name and help text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Family {
     pub name: &'static str,
     pub help: &'static str,
@@ -35,48 +32,39 @@ pub(crate) const RETRIES: Family =
 pub(crate) const ROTATIONS: Family =
     Family { name: "spcred_agent_rotation_events_total", help: "Client secret rotation steps by step and outcome" };
 
-/// A counter's labels, in the order given.
-type Labels = Vec<(&'static str, String)>;
+/// Every family, described once to the recorder.
+const FAMILIES: [Family; 7] = [EXCHANGES, CACHE, RDTS, PROXIED, THROTTLED, RETRIES, ROTATIONS];
 
-/// The counters.
-#[derive(Debug, Default)]
+static METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The counters: a Prometheus recorder of the agent's own, not installed process-wide (tests run
+/// several agents in one process).
+#[derive(Debug)]
 pub(crate) struct Metrics {
-    counters: Mutex<BTreeMap<(Family, Labels), u64>>,
+    recorder: PrometheusRecorder,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        for family in FAMILIES {
+            recorder.describe_counter(family.name.into(), None, family.help.into());
+        }
+        Self { recorder }
+    }
 }
 
 impl Metrics {
     /// Adds one to `family` with `labels`.
     pub fn inc(&self, family: Family, labels: &[(&'static str, &str)]) {
-        let labels = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        *self.counters.lock().unwrap_or_else(PoisonError::into_inner).entry((family, labels)).or_default() += 1;
-    }
-
-    /// The value of `family` with exactly `labels`.
-    #[cfg(test)]
-    pub fn get(&self, family: Family, labels: &[(&'static str, &str)]) -> u64 {
-        let labels: Labels = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        self.counters.lock().unwrap_or_else(PoisonError::into_inner).get(&(family, labels)).copied().unwrap_or(0)
+        let labels: Vec<Label> = labels.iter().map(|(k, v)| Label::new(*k, (*v).to_owned())).collect();
+        self.recorder.register_counter(&Key::from_parts(family.name, labels), &METADATA).increment(1);
     }
 
     /// Every counter, in Prometheus text format.
     pub fn render(&self) -> String {
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut out = String::new();
-        let mut last: Option<Family> = None;
-        for ((family, labels), value) in counters.iter() {
-            if last != Some(*family) {
-                let _ = writeln!(out, "# HELP {} {}\n# TYPE {} counter", family.name, family.help, family.name);
-                last = Some(*family);
-            }
-            let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
-            let _ = writeln!(out, "{}{{{}}} {value}", family.name, labels.join(","));
-        }
-        out
+        self.recorder.handle().render()
     }
-}
-
-fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -89,7 +77,6 @@ mod tests {
         m.inc(PROXIED, &[("operation", "getOrders"), ("status", "200")]);
         m.inc(PROXIED, &[("operation", "getOrders"), ("status", "200")]);
         m.inc(EXCHANGES, &[("grant_type", "refresh_token"), ("outcome", "a\"b")]);
-        assert_eq!(m.get(PROXIED, &[("operation", "getOrders"), ("status", "200")]), 2);
         let text = m.render();
         assert!(text.contains("# TYPE spcred_agent_proxied_calls_total counter\n"), "{text}");
         assert!(
