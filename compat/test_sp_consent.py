@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from spapi import MP, Sandbox
+from spapi import MP, Sandbox, publish
 
 
 def query(url):
@@ -82,7 +82,7 @@ def test_the_consent_flow_yields_a_code_that_becomes_a_refresh_token(fresh_serve
     assert {"sellingPartnerId": seller, "via": "oauth"}.items() <= view["authorizations"][0].items()
 
 
-def test_consent_errors_carry_seller_centrals_codes(server):
+def test_consent_errors_carry_seller_centrals_codes(server, tmp_path):
     sb = Sandbox(server)
     sb.developer()
     app = sb.app()
@@ -94,7 +94,7 @@ def test_consent_errors_carry_seller_centrals_codes(server):
     assert r.status_code == 400 and "MD5101" in r.text
     r = requests.get(base, params={"application_id": "amzn1.sp.solution.nope", "state": "s"}, timeout=30)
     assert r.status_code == 400
-    # Published apps need no version=beta.
-    server.admin("POST", f"/_spcred/sp/apps/{app['applicationId']}/publish").raise_for_status()
+    # Published apps (listed, and the listing approved) need no version=beta.
+    publish(sb, app["applicationId"], tmp_path)
     r = requests.get(base, params={"application_id": app["applicationId"], "state": "s"}, timeout=30)
     assert r.status_code == 200, r.text

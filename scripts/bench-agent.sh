@@ -18,8 +18,9 @@ export AWS_SHARED_CREDENTIALS_FILE=$DIR/data/credentials AWS_CONFIG_FILE=$DIR/da
 export AWS_ENDPOINT_URL=$EP AWS_REGION=us-east-1
 sp() { "$TARGET/spcred" sp "$@" --json; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
-sp developer register --organization bench --contact-name bench --contact-email bench@example.com \
-  --data-access private --role "Inventory and Order Tracking" >/dev/null
+CASE=$(sp developer register --organization bench --contact-name bench --contact-email bench@example.com \
+  --data-access private --role "Inventory and Order Tracking" | field '["registrationCaseId"]')
+"$TARGET/spcred" dp review "$CASE" --step registration --decision approve >/dev/null
 APP_JSON=$(sp app create --name bench --role "Inventory and Order Tracking")
 SELLER=$(sp seller create --name bench --rate-scale 1000000 | field '["sellingPartnerId"]')
 APP=$(field '["applicationId"]' <<<"$APP_JSON")

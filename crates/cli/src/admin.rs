@@ -45,6 +45,12 @@ impl Admin {
         self.send(self.http.request(method, format!("{}{path}", self.endpoint)).json(body)).await
     }
 
+    /// POSTs a file's bytes to `path` with `query`, returning the JSON body or the API's error.
+    pub async fn upload(&self, path: &str, query: &[(&str, String)], bytes: Vec<u8>) -> Result<Value, String> {
+        let request = self.http.post(format!("{}{path}", self.endpoint)).query(query).body(bytes);
+        self.send(request.header(reqwest::header::CONTENT_TYPE, "application/octet-stream")).await
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, String> {
         let response = request
             .bearer_auth(&self.token)

@@ -2,6 +2,7 @@
 
 mod admin;
 mod agent;
+mod dp;
 mod setup;
 mod sp;
 
@@ -27,6 +28,10 @@ enum Command {
     /// The SP-API sandbox's Developer Central: developer profile, apps, sellers, authorizations.
     #[command(subcommand)]
     Sp(sp::SpCommand),
+    /// Amazon Data Portability in the sandbox: the onboarding request (Identity and Security
+    /// Assessment), Amazon's reviewer decisions, customers and their authorizations.
+    #[command(subcommand)]
+    Dp(dp::DpCommand),
     /// Print the local outbox of a running server: the e-mail and SMS it kept because no SMTP
     /// server or SMS provider is configured.
     Outbox(OutboxArgs),
@@ -86,8 +91,12 @@ struct ServeArgs {
     /// Sender number or id given to the SMS provider.
     #[arg(long, env = "SPCRED_SMS_FROM")]
     sms_from: Option<String>,
+    /// Holidays the SP-API sandbox's review SLAs skip besides weekends: ISO dates separated by
+    /// commas (2026-12-25,2027-01-01).
+    #[arg(long, env = "SPCRED_SP_HOLIDAYS")]
+    sp_holidays: Option<String>,
     /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode,
-    /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from).
+    /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from, sp-holidays).
     #[arg(long, env = "SPCRED_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -177,12 +186,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         smtp_from: args.smtp_from,
         sms_url: args.sms_url,
         sms_from: args.sms_from,
+        sp_holidays: args.sp_holidays,
     };
     let from_file = match &args.config {
         Some(path) => server::Settings::from_file(path).map_err(|e| e.to_string())?,
         None => server::Settings::default(),
     };
-    let config = given.or(from_file).resolve();
+    let config = given.or(from_file).resolve().map_err(|e| e.to_string())?;
     server::init_logging(config.log_format);
     let boot = server::Bootstrap {
         master_key_file: std::env::var_os("SPCRED_MASTER_KEY_FILE").map(PathBuf::from),
@@ -221,6 +231,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Audit(args) => admin::audit(args).await,
             Command::Sp(command) => sp::run(command).await,
+            Command::Dp(command) => dp::run(command).await,
             Command::Outbox(args) => admin::outbox(args).await,
             Command::Deliveries(args) => admin::deliveries(args).await,
             Command::Agent(args) => agent::run(*args).await,

@@ -24,12 +24,81 @@ pub enum SpCommand {
     /// The application notifications' SQS queues.
     #[command(subcommand)]
     Notifications(NotificationsCommand),
+    /// App listings ("View App listings", "Add App Listing", "Save and submit").
+    #[command(subcommand)]
+    Listing(ListingCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ListingCommand {
+    /// "Add App Listing": saves the "List your App" form and uploads its images.
+    Create(Box<ListingArgs>),
+    /// "Save and submit": sends the listing to Amazon's review (up to two weeks).
+    Submit(AppArgs),
+    /// The listing, its images and its review.
+    Show(AppArgs),
+}
+
+#[derive(Args)]
+pub struct ListingArgs {
+    /// The app: application id, client id or name.
+    #[arg(long)]
+    app: String,
+    /// App information: the name shown in the Appstore.
+    #[arg(long)]
+    name: String,
+    /// App information: a one-line description (at most 200 characters).
+    #[arg(long)]
+    short_description: String,
+    /// App information: the full description.
+    #[arg(long)]
+    description: String,
+    /// App information: the Appstore category (e.g. "Order Management").
+    #[arg(long)]
+    category: String,
+    /// App information: the website (https://).
+    #[arg(long)]
+    website: String,
+    /// App information: the support e-mail.
+    #[arg(long)]
+    support_email: String,
+    /// Pricing: Free, Paid, Subscription or FreeTrial.
+    #[arg(long, default_value = "Free")]
+    pricing: String,
+    /// Pricing: the price (for Paid, Subscription, FreeTrial).
+    #[arg(long)]
+    price: Option<String>,
+    /// Pricing: the currency (ISO 4217).
+    #[arg(long)]
+    currency: Option<String>,
+    /// Details: a feature (repeat, 1 to 10).
+    #[arg(long = "feature", required = true)]
+    features: Vec<String>,
+    /// Details: a marketplace id (repeat) [default: ATVPDKIKX0DER].
+    #[arg(long = "marketplace")]
+    marketplaces: Vec<String>,
+    /// The logo: a square PNG or JPEG, 300 to 2000 pixels a side.
+    #[arg(long)]
+    logo: Option<std::path::PathBuf>,
+    /// A screenshot: PNG or JPEG, 1280 by 800 pixels (repeat, up to 5).
+    #[arg(long = "screenshot")]
+    screenshots: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    admin: AdminArgs,
 }
 
 #[derive(Subcommand)]
 pub enum DeveloperCommand {
-    /// Registers (or resubmits) the developer profile.
-    Register(RegisterArgs),
+    /// Registers (or resubmits) the developer profile, for Amazon's review.
+    Register(Box<RegisterArgs>),
+    /// The developer profile and the status of its review.
+    Show(AdminOnly),
+}
+
+#[derive(Args)]
+pub struct AdminOnly {
+    #[command(flatten)]
+    admin: AdminArgs,
 }
 
 #[derive(Args)]
@@ -239,7 +308,7 @@ fn print_app_details(v: &Value) {
 /// Runs an `spcred sp` command.
 pub async fn run(command: SpCommand) -> Result<(), String> {
     match command {
-        SpCommand::Developer(DeveloperCommand::Register(a)) => register(a).await,
+        SpCommand::Developer(DeveloperCommand::Register(a)) => register(*a).await,
         SpCommand::App(AppCommand::Create(a)) => create_app(a).await,
         SpCommand::App(AppCommand::Show(a)) => show_app(a).await,
         SpCommand::App(AppCommand::Rotate(a)) => rotate(a).await,
@@ -247,7 +316,74 @@ pub async fn run(command: SpCommand) -> Result<(), String> {
         SpCommand::Authorize(a) => authorize(a).await,
         SpCommand::Revoke(a) => revoke(a).await,
         SpCommand::Notifications(NotificationsCommand::Set(a)) => set_queues(a).await,
+        SpCommand::Developer(DeveloperCommand::Show(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let v = admin.get("/_spcred/sp/developers", &[]).await?;
+            print_developer(&admin, &v);
+            Ok(())
+        }
+        SpCommand::Listing(ListingCommand::Create(a)) => create_listing(*a).await,
+        SpCommand::Listing(ListingCommand::Submit(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let v = admin
+                .send_json(Method::POST, &format!("/_spcred/sp/apps/{}/listing/submit", seg(&a.app)), &json!({}))
+                .await?;
+            print_listing(&admin, &v);
+            Ok(())
+        }
+        SpCommand::Listing(ListingCommand::Show(a)) => {
+            let admin = Admin::new(&a.admin)?;
+            let v = admin.get(&format!("/_spcred/sp/apps/{}/listing", seg(&a.app)), &[]).await?;
+            print_listing(&admin, &v);
+            Ok(())
+        }
     }
+}
+
+fn print_developer(admin: &Admin, v: &Value) {
+    if admin.json {
+        print_json(v);
+    } else {
+        println!("developerId:  {}", text(&v["developerId"]));
+        println!("organization: {}", text(&v["organization"]));
+        println!("status:       {}", text(&v["status"]));
+        if let Some(case) = v["registrationCaseId"].as_str() {
+            println!("review case:  {case}   (spcred dp request show {case})");
+        }
+        let roles: Vec<&str> = v["roles"].as_array().into_iter().flatten().map(|r| text(&r["name"])).collect();
+        println!("roles:        {}", roles.join(", "));
+    }
+}
+
+fn print_listing(admin: &Admin, v: &Value) {
+    if admin.json {
+        print_json(v);
+    } else {
+        println!("app:        {} ({})", text(&v["applicationId"]), text(&v["appStatus"]));
+        crate::dp::print_review(v);
+    }
+}
+
+async fn create_listing(a: ListingArgs) -> Result<(), String> {
+    let admin = Admin::new(&a.admin)?;
+    let marketplaces = if a.marketplaces.is_empty() { vec!["ATVPDKIKX0DER".to_owned()] } else { a.marketplaces };
+    let form = json!({
+        "appInformation": {"name": a.name, "shortDescription": a.short_description, "description": a.description,
+            "category": a.category, "website": a.website, "supportEmail": a.support_email},
+        "pricing": {"model": a.pricing, "price": a.price, "currency": a.currency},
+        "details": {"features": a.features, "marketplaceIds": marketplaces},
+    });
+    let path = format!("/_spcred/sp/apps/{}/listing", seg(&a.app));
+    let mut v = admin.send_json(Method::PUT, &path, &form).await?;
+    let images = a.logo.iter().map(|p| ("logo", p)).chain(a.screenshots.iter().map(|p| ("screenshot", p)));
+    for (kind, file) in images {
+        let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let name = file.file_name().map_or_else(|| kind.to_owned(), |n| n.to_string_lossy().into_owned());
+        admin.upload(&format!("{path}/images"), &[("kind", kind.to_owned()), ("fileName", name)], bytes).await?;
+        v = admin.get(&path, &[]).await?;
+    }
+    print_listing(&admin, &v);
+    Ok(())
 }
 
 async fn register(a: RegisterArgs) -> Result<(), String> {
@@ -263,15 +399,7 @@ async fn register(a: RegisterArgs) -> Result<(), String> {
         },
     });
     let v = admin.send_json(Method::POST, "/_spcred/sp/developers", &body).await?;
-    if admin.json {
-        print_json(&v);
-    } else {
-        println!("developerId:  {}", text(&v["developerId"]));
-        println!("organization: {}", text(&v["organization"]));
-        println!("status:       {}", text(&v["status"]));
-        let roles: Vec<&str> = v["roles"].as_array().into_iter().flatten().map(|r| text(&r["name"])).collect();
-        println!("roles:        {}", roles.join(", "));
-    }
+    print_developer(&admin, &v);
     Ok(())
 }
 

@@ -278,19 +278,28 @@ fn field(v: &serde_json::Value, path: &[&str]) -> Result<String, String> {
     at.as_str().map(str::to_owned).ok_or_else(|| format!("no {} in {v}", path.join(".")))
 }
 
-/// Registers the developer, creates an app and a selling partner (with a usage plan that will
+/// Registers the developer (and approves the registration), creates an app and a selling partner (with a usage plan that will
 /// not meter the run), self-authorizes, and takes a first access token.
 async fn sp_setup(conn: &mut Conn) -> Result<SpState, String> {
     let roles = serde_json::json!(["Inventory and Order Tracking"]);
+    let profile = conn
+        .admin(
+            "POST",
+            "/_spcred/sp/developers",
+            &serde_json::json!({
+                "organization": {"name": "loadgen"},
+                "contact": {"name": "loadgen", "email": "loadgen@example.com"},
+                "dataAccess": "private",
+                "useCases": {"roles": roles},
+            }),
+        )
+        .await?;
+    // Amazon's side approves the registration before apps can be made.
+    let case = field(&profile, &["registrationCaseId"])?;
     conn.admin(
         "POST",
-        "/_spcred/sp/developers",
-        &serde_json::json!({
-            "organization": {"name": "loadgen"},
-            "contact": {"name": "loadgen", "email": "loadgen@example.com"},
-            "dataAccess": "private",
-            "useCases": {"roles": roles},
-        }),
+        &format!("/_spcred/sp/reviews/{case}/decisions"),
+        &serde_json::json!({"step": "registration", "decision": "approve"}),
     )
     .await?;
     let app = conn

@@ -54,6 +54,8 @@ pub struct Settings {
     pub sms_url: Option<String>,
     /// The sender number or id for SMS.
     pub sms_from: Option<String>,
+    /// The holidays of the SP-API sandbox's review SLAs (ISO dates, comma-separated).
+    pub sp_holidays: Option<String>,
 }
 
 /// The resolved configuration.
@@ -75,6 +77,9 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Where e-mail and SMS go (the local outbox unless a server or provider is given).
     pub delivery: delivery::Config,
+    /// The business days the SP-API sandbox's review SLAs count (weekends and these holidays
+    /// skipped).
+    pub sp_calendar: sp::Calendar,
 }
 
 /// A configuration file that could not be used.
@@ -88,6 +93,9 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
+    /// A holiday list that is not dates.
+    #[error("invalid sp-holidays: {0}")]
+    Holidays(String),
     /// Not valid TOML for these keys.
     #[error("invalid config file {path}: {message}")]
     Parse {
@@ -101,7 +109,7 @@ pub enum ConfigError {
 impl Settings {
     /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `region`,
     /// `log-format`, `test-mode`, `sp-require-sigv4`, `public-url`, `smtp-url`, `smtp-from`, `sms-url`,
-    /// `sms-from`).
+    /// `sms-from`, `sp-holidays`).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
@@ -123,12 +131,17 @@ impl Settings {
             smtp_from: self.smtp_from.or(fallback.smtp_from),
             sms_url: self.sms_url.or(fallback.sms_url),
             sms_from: self.sms_from.or(fallback.sms_from),
+            sp_holidays: self.sp_holidays.or(fallback.sp_holidays),
         }
     }
 
     /// Fills what is still missing with the defaults.
-    pub fn resolve(self) -> ServeConfig {
-        ServeConfig {
+    pub fn resolve(self) -> Result<ServeConfig, ConfigError> {
+        let sp_calendar = match &self.sp_holidays {
+            Some(text) => sp::Calendar::parse(text).map_err(ConfigError::Holidays)?,
+            None => sp::Calendar::default(),
+        };
+        Ok(ServeConfig {
             listen: self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 4566))),
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("spcred-data")),
             region: self.region.unwrap_or_else(|| "us-east-1".to_owned()),
@@ -142,7 +155,8 @@ impl Settings {
                 sms_url: self.sms_url,
                 sms_from: self.sms_from,
             },
-        }
+            sp_calendar,
+        })
     }
 }
 
@@ -156,7 +170,7 @@ mod tests {
         let file = dir.path().join("spcred.toml");
         std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nregion = \"eu-west-1\"\ntest-mode = true\n").unwrap();
         let given = Settings { region: Some("us-west-2".into()), ..Default::default() };
-        let config = given.or(Settings::from_file(&file).unwrap()).resolve();
+        let config = given.or(Settings::from_file(&file).unwrap()).resolve().unwrap();
         assert_eq!(config.region, "us-west-2");
         assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
         assert!(config.test_mode);

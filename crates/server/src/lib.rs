@@ -120,6 +120,7 @@ impl Server {
             gate: config
                 .sp_require_sigv4
                 .then(|| Arc::new(sp_bridge::AwsGate::new(env.clone())) as Arc<dyn sp::IamGate>),
+            calendar: config.sp_calendar.clone(),
         });
         let mut dispatcher = aws::Dispatcher::new(env.clone());
         dispatcher.register(aws::sts::Sts);

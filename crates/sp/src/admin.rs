@@ -2,13 +2,12 @@
 //! token. Errors are the admin API's `{"error": code, "message": text}`.
 //!
 //! ```text
-//! POST /developers                       register (or resubmit) the developer profile
+//! POST /developers                       register (or resubmit) the developer profile, for review
 //! GET  /developers                       the profile
 //! POST /apps                             create an app client (prints the client secret once)
 //! GET  /apps                             every app
 //! GET  /apps/{app}                       an app: LWA credentials' ids and expiry dates, notifications
 //! POST /apps/{app}/rotate                rotate the client secret (prints it once)
-//! POST /apps/{app}/publish               Draft -> Published
 //! PUT  /apps/{app}/notifications         the queues of the application notifications
 //! POST /sellers                          create a selling partner with sample orders
 //! GET  /sellers, /sellers/{id}           selling partners (and a seller's order ids)
@@ -16,6 +15,9 @@
 //! POST /authorizations                   self-authorization: a refresh token
 //! POST /authorizations/revoke            revoke an app's authorizations by a seller
 //! ```
+//!
+//! The reviews (registration, listings, Data Portability onboarding) are in
+//! [`reviews_admin`](crate::reviews_admin).
 
 use crate::apps::{ConsoleError, NewApp, Registration};
 use crate::{Sandbox, catalog, commit, iso_ms};
@@ -35,7 +37,8 @@ impl IntoResponse for ConsoleError {
         let status = match self.code {
             "InvalidRequest" => StatusCode::BAD_REQUEST,
             "NotFound" => StatusCode::NOT_FOUND,
-            "NoDeveloperProfile" => StatusCode::CONFLICT,
+            "NoDeveloperProfile" | "DeveloperNotApproved" | "IllegalTransition" => StatusCode::CONFLICT,
+            "PayloadTooLarge" => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, axum::Json(json!({"error": self.code, "message": self.message}))).into_response()
@@ -44,7 +47,7 @@ impl IntoResponse for ConsoleError {
 
 type Reply = Result<axum::Json<Value>, ConsoleError>;
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
     serde_json::from_slice(body).map_err(|e| ConsoleError::invalid(format!("the request body is not valid: {e}")))
 }
 
@@ -54,13 +57,13 @@ pub(crate) fn router(sb: Arc<Sandbox>) -> Router {
         .route("/apps", post(create_app).get(list_apps))
         .route("/apps/{app}", get(show_app))
         .route("/apps/{app}/rotate", post(rotate))
-        .route("/apps/{app}/publish", post(publish))
         .route("/apps/{app}/notifications", put(set_notifications))
         .route("/sellers", post(create_seller).get(list_sellers))
         .route("/sellers/{seller}", get(show_seller))
         .route("/sellers/{seller}/orders/{order}", put(update_order))
         .route("/authorizations", post(authorize))
         .route("/authorizations/revoke", post(revoke))
+        .merge(crate::reviews_admin::routes())
         .with_state(sb)
 }
 
@@ -110,13 +113,6 @@ async fn rotate(State(sb): State<Arc<Sandbox>>, Path(key): Path<String>) -> Repl
         "clientSecretExpiresAt": iso_ms(fresh.expires_ms),
         "previousSecretsExpireBy": iso_ms(sb.now_ms() + crate::apps::OVERLAP_MS),
     })))
-}
-
-async fn publish(State(sb): State<Arc<Sandbox>>, Path(key): Path<String>) -> Reply {
-    let app = sb.find_app(&key).await?;
-    sb.publish(&app).await?;
-    let app = sb.find_app(&app.app_id).await?;
-    Ok(axum::Json(sb.app_view(&app).await?))
 }
 
 #[derive(Deserialize)]

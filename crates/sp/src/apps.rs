@@ -5,7 +5,7 @@
 use crate::catalog::{self, Role};
 use crate::lwa::{CLIENT_SECRET, REFRESH_TOKEN};
 use crate::notify::{self, Notice, Target};
-use crate::{Sandbox, commit, iso_ms};
+use crate::{Sandbox, commit, flows, iso_ms, review};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::sp;
@@ -208,7 +208,7 @@ pub(crate) struct FreshSecret {
 }
 
 impl Sandbox {
-    /// Registers (or resubmits) the developer profile. The sandbox reviews it at once.
+    /// Registers (or resubmits) the developer profile, for Amazon's review (the registration case).
     pub(crate) async fn register_developer(&self, r: &Registration) -> Result<Value, ConsoleError> {
         check_text("organization.name", &r.organization.name, true)?;
         check_text("contact.name", &r.contact.name, true)?;
@@ -246,18 +246,84 @@ impl Sandbox {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let existing = sp::developer(&mut tx).await?;
+        let developer_id = existing.as_ref().map_or_else(|| self.ids().uuid(), |d| d.developer_id.clone());
+        // Each submission goes to Amazon's manual review; a resubmission reopens the same case.
+        let form = serde_json::to_value(r).unwrap_or(Value::Null);
+        let case = store::review::reviews(&mut tx, flows::REGISTRATION.kind, Some(&developer_id))
+            .await?
+            .into_iter()
+            .rfind(|c| c.status == "InProgress" || c.status == "Completed");
+        let case_id = match case {
+            Some(c) if c.status == "InProgress" => c.review_id,
+            _ => {
+                let id = self.ids().case_id();
+                let data = review::Data { email: Some(r.contact.email.clone()), ..review::Data::default() };
+                self.open_review(&mut tx, &flows::REGISTRATION, &id, &developer_id, &data, |_| true).await?;
+                id
+            }
+        };
+        self.move_step(
+            &mut tx,
+            &flows::REGISTRATION,
+            &case_id,
+            "registration",
+            review::Action::Submit,
+            None,
+            Some(&form),
+        )
+        .await?;
+        // Roles already approved stay usable while a resubmission is reviewed.
+        let asked_names: Vec<&str> = asked.iter().map(|r| r.name).collect();
+        let (status, roles) = match &existing {
+            Some(d) if d.status == "Approved" => ("Approved", d.roles.clone()),
+            _ => ("UnderReview", serde_json::to_string(&asked_names).unwrap_or_default()),
+        };
         let developer = sp::Developer {
-            developer_id: existing.as_ref().map_or_else(|| self.ids().uuid(), |d| d.developer_id.clone()),
+            developer_id,
             organization: r.organization.name.clone(),
             profile: serde_json::to_string(r).unwrap_or_default(),
-            roles: serde_json::to_string(&asked.iter().map(|r| r.name).collect::<Vec<_>>()).unwrap_or_default(),
-            status: "Approved".into(),
+            roles,
+            status: status.into(),
             created_ms: existing.as_ref().map_or(now, |d| d.created_ms),
             updated_ms: now,
         };
         sp::put_developer(&mut tx, &developer).await?;
         commit(tx).await?;
-        Ok(developer_json(&developer))
+        let mut view = developer_json(&developer);
+        view["registrationCaseId"] = json!(case_id);
+        Ok(view)
+    }
+
+    /// Applies a decision on the registration case to the developer profile: approval makes the
+    /// profile (and the roles of its latest submission) usable.
+    pub(crate) async fn registration_decided(
+        &self,
+        tx: &mut store::Tx,
+        moved: &review::Moved,
+    ) -> Result<(), ConsoleError> {
+        let Some(mut d) = sp::developer(tx).await?.filter(|d| d.developer_id == moved.review.subject) else {
+            return Ok(());
+        };
+        let form: Option<Registration> = store::review::steps(tx, &moved.review.review_id)
+            .await?
+            .first()
+            .and_then(|s| self.open_submission(s))
+            .and_then(|v| serde_json::from_value(v).ok());
+        match moved.state {
+            review::State::Approved => {
+                d.status = "Approved".into();
+                if let Some(form) = form {
+                    let asked: Vec<&str> = roles(&form.use_cases.roles)?.iter().map(|r| r.name).collect();
+                    d.roles = serde_json::to_string(&asked).unwrap_or_default();
+                }
+            }
+            review::State::Denied if d.status != "Approved" => d.status = "Denied".into(),
+            review::State::InfoRequested if d.status != "Approved" => d.status = "InfoRequested".into(),
+            _ => return Ok(()),
+        }
+        d.updated_ms = self.now_ms();
+        sp::put_developer(tx, &d).await?;
+        Ok(())
     }
 
     /// The developer profile.
@@ -294,6 +360,15 @@ impl Sandbox {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let developer = sp::developer(&mut tx).await?.ok_or_else(no_profile)?;
+        if developer.status != "Approved" {
+            return Err(ConsoleError {
+                code: "DeveloperNotApproved",
+                message: format!(
+                    "the developer registration is {} (Amazon reviews it by hand): spcred sp developer show",
+                    developer.status
+                ),
+            });
+        }
         let approved = stored_list(&developer.roles);
         if let Some(r) = wanted.iter().find(|r| !approved.iter().any(|a| a == r.name)) {
             return Err(ConsoleError::invalid(format!(
@@ -536,14 +611,6 @@ impl Sandbox {
             })).collect::<Vec<_>>(),
             "createdAt": iso_ms(app.created_ms),
         }))
-    }
-
-    /// Publishes a draft app (as listing it in the Appstore does).
-    pub(crate) async fn publish(&self, app: &sp::App) -> Result<(), ConsoleError> {
-        let mut tx = self.begin().await?;
-        sp::set_app_status(&mut tx, &app.app_id, "Published").await?;
-        commit(tx).await?;
-        Ok(())
     }
 }
 

@@ -65,14 +65,14 @@ struct ErrorPage {
 
 /// A page that stops the workflow.
 #[derive(Debug)]
-struct Stop {
+pub(crate) struct Stop {
     status: StatusCode,
     code: Option<&'static str>,
     message: String,
 }
 
 impl Stop {
-    fn new(code: Option<&'static str>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: Option<&'static str>, message: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, code, message: message.into() }
     }
 }
@@ -88,7 +88,7 @@ impl From<store::StoreError> for Stop {
     }
 }
 
-fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -109,7 +109,7 @@ impl IntoResponse for Stop {
     }
 }
 
-fn params(raw: &[u8]) -> HashMap<String, String> {
+pub(crate) fn params(raw: &[u8]) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw) {
         out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
@@ -118,7 +118,7 @@ fn params(raw: &[u8]) -> HashMap<String, String> {
 }
 
 /// `uri` with `pairs` added to its query.
-fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     let mut out = uri.to_owned();
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
@@ -129,7 +129,7 @@ fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
-fn redirect(location: &str) -> Response {
+pub(crate) fn redirect(location: &str) -> Response {
     let mut r = StatusCode::FOUND.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -139,7 +139,7 @@ fn redirect(location: &str) -> Response {
 
 /// The redirect URI to use: the one asked for (which must be registered and fragment-free),
 /// else the app's first.
-fn redirect_uri(app: &sp::App, asked: Option<&str>) -> Result<String, Stop> {
+pub(crate) fn redirect_uri(app: &sp::App, asked: Option<&str>) -> Result<String, Stop> {
     let registered = stored_list(&app.redirect_uris);
     match asked {
         Some(uri) if uri.contains('#') => {
@@ -233,6 +233,7 @@ impl Sandbox {
             beta: p.get("version").is_some_and(|v| v == "beta"),
             expires_ms: now + STATE_TTL_MS,
             used_ms: None,
+            scope: None,
         };
         sp::insert_grant(&mut tx, &self.verifier(AMAZON_STATE, &amazon_state), &grant, now).await?;
         commit(tx).await?;
@@ -283,6 +284,7 @@ impl Sandbox {
             beta: grant.beta,
             expires_ms: now + CODE_TTL_MS,
             used_ms: None,
+            scope: None,
         };
         sp::insert_grant(&mut tx, &self.verifier(OAUTH_CODE, &code), &code_grant, now).await?;
         commit(tx).await?;

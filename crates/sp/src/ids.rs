@@ -82,6 +82,17 @@ impl Ids<'_> {
         self.opaque()
     }
 
+    /// A case id: 11 digits, as Amazon's support cases.
+    pub fn case_id(self) -> String {
+        let b = self.bytes::<11>();
+        b.iter().enumerate().map(|(i, x)| char::from(if i == 0 { b'1' + x % 9 } else { b'0' + x % 10 })).collect()
+    }
+
+    /// An Amazon customer id: `amzn1.account.` and 28 upper-case letters and digits.
+    pub fn customer_id(self) -> String {
+        format!("amzn1.account.{}", self.upper(28))
+    }
+
     /// A 3-7-7 Amazon order id.
     pub fn order_id(self) -> String {
         let b = self.bytes::<17>();

@@ -7,7 +7,11 @@
 //! /apps/authorize/consent         the website authorization workflow (HTML)
 //! SP-API                          Sellers, Orders (sample orders), Tokens (RDT), Notifications,
 //!                                 Application Management (client secret rotation)
-//! jobs                            notification delivery, client secret expiry notices
+//! /ap/oa, /{scopeId}/data-queries Amazon Data Portability: customer consent and the API
+//! reviews (admin API)             the developer registration, app listings and the Identity and
+//!                                 Security Assessment, on one review engine with business-day SLAs
+//! jobs                            notification delivery, client secret expiry notices, review
+//!                                 deadlines and SLA breaches
 //! ```
 //!
 //! The sandbox is a library: the server mounts [`Sandbox::router`] and, behind its admin token,
@@ -20,21 +24,29 @@
 mod admin;
 mod api;
 mod apps;
+mod calendar;
 mod catalog;
 mod consent;
+mod documents;
+mod dp;
 mod error;
+mod flows;
 mod ids;
 mod issue;
+mod listing;
 mod lwa;
 mod notify;
 mod orders;
 mod ratelimit;
+mod review;
+mod reviews_admin;
 
 use crypto::{DataKey, Random};
 use std::sync::Arc;
 use store::audit::AuditLog;
 use store::{Clock, Store};
 
+pub use calendar::Calendar;
 pub use catalog::{MARKETPLACES, Marketplace, ROLES, Role};
 pub use ratelimit::UsagePlan;
 
@@ -135,6 +147,8 @@ pub struct Deps {
     pub sink: Arc<dyn NotificationSink>,
     /// `Some` in legacy IAM mode: every SP-API call must be SigV4-signed and IAM-authorized.
     pub gate: Option<Arc<dyn IamGate>>,
+    /// The business days Amazon's review SLAs are counted on.
+    pub calendar: Calendar,
 }
 
 impl std::fmt::Debug for Deps {
@@ -148,6 +162,7 @@ pub struct Sandbox {
     deps: Deps,
     limiter: ratelimit::Limiter,
     tokens: issue::TokenWriter,
+    dp_quota: dp::api::Quota,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -160,7 +175,7 @@ impl Sandbox {
     /// A sandbox over `deps`. Starts its token writer: call it inside a Tokio runtime.
     pub fn new(deps: Deps) -> Arc<Self> {
         let tokens = issue::TokenWriter::start(deps.store.clone(), deps.clock.clone());
-        Arc::new(Self { deps, limiter: ratelimit::Limiter::default(), tokens })
+        Arc::new(Self { deps, limiter: ratelimit::Limiter::default(), tokens, dp_quota: dp::api::Quota::default() })
     }
 
     /// The public endpoints: `/auth/o2/token`, `/apps/authorize/...` and the SP-API paths.
@@ -175,6 +190,10 @@ impl Sandbox {
             .route("/tokens/{*rest}", any(api::handle))
             .route("/notifications/{*rest}", any(api::handle))
             .route("/applications/{*rest}", any(api::handle))
+            .route("/ap/oa", get(dp::consent::start).post(dp::consent::confirm))
+            .route("/{scope_id}/data-queries", post(dp::api::create))
+            .route("/{scope_id}/data-queries/{query_id}/records", get(dp::api::records))
+            .route("/portability-files/{query_id}/{n}/{file}", get(dp::api::file))
             .with_state(self.clone())
     }
 
@@ -183,10 +202,12 @@ impl Sandbox {
         admin::router(self.clone())
     }
 
-    /// The job handlers to register with the scheduler: notification delivery and client
-    /// secret expiry notices.
+    /// The job handlers to register with the scheduler: notification delivery, client secret
+    /// expiry notices, and the review engine's deadlines and SLAs.
     pub fn job_handlers(self: &Arc<Self>) -> Vec<(&'static str, Arc<dyn store::jobs::Handler>)> {
-        notify::handlers(self)
+        let mut handlers = notify::handlers(self);
+        handlers.extend(review::handlers(self));
+        handlers
     }
 
     fn now_ms(&self) -> i64 {

@@ -222,13 +222,22 @@ impl Sandbox {
     async fn refresh_grant(&self, req: &TokenRequest) -> Result<Issued, LwaError> {
         let refresh = req.refresh_token.as_deref().ok_or_else(|| LwaError::missing("refresh_token"))?;
         let app = self.authenticate_client(req).await?;
+        let verifier = self.verifier(REFRESH_TOKEN, refresh);
         let mut conn = self.reader().await?;
-        let auth = sp::authorization_by_verifier(&mut conn, &self.verifier(REFRESH_TOKEN, refresh))
-            .await?
-            .filter(|a| a.app_id == app.app_id)
-            .ok_or_else(|| LwaError::invalid_grant("refresh_token"))?;
+        // A selling partner's authorization, or an Amazon customer's (Data Portability).
+        let (kind, subject, auth_id, scope, revoked) = if let Some(a) =
+            sp::authorization_by_verifier(&mut conn, &verifier).await?.filter(|a| a.app_id == app.app_id)
+        {
+            ("seller", a.selling_partner_id, a.id, None, a.revoked_ms)
+        } else {
+            let a = store::dp::authorization_by_verifier(&mut conn, &verifier)
+                .await?
+                .filter(|a| a.app_id == app.app_id)
+                .ok_or_else(|| LwaError::invalid_grant("refresh_token"))?;
+            ("portability", a.customer_id, a.id, Some(a.scopes), a.revoked_ms)
+        };
         drop(conn);
-        if auth.revoked_ms.is_some() {
+        if revoked.is_some() {
             return Err(LwaError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_grant",
@@ -237,16 +246,16 @@ impl Sandbox {
         }
         let token = self.ids().access_token();
         let t = crate::issue::NewToken {
-            kind: "seller",
+            kind,
             app_id: app.app_id.clone(),
-            selling_partner_id: Some(auth.selling_partner_id),
-            authorization_id: Some(auth.id),
-            scope: None,
+            selling_partner_id: Some(subject),
+            authorization_id: Some(auth_id),
+            scope: scope.clone(),
             resources: None,
             expires_ms: self.now_ms() + ACCESS_TOKEN_SECS * 1000,
         };
         let access_token = self.issue(token, t).await?;
-        Ok(Issued { access_token, refresh_token: Some(refresh.to_owned()), scope: None, app_id: app.app_id })
+        Ok(Issued { access_token, refresh_token: Some(refresh.to_owned()), scope, app_id: app.app_id })
     }
 
     async fn client_credentials_grant(&self, req: &TokenRequest) -> Result<Issued, LwaError> {
@@ -289,27 +298,45 @@ impl Sandbox {
             commit(tx).await?;
             return Err(LwaError::invalid_grant("redirect_uri"));
         }
-        let auth_id = sp::insert_authorization(
-            &mut tx,
-            &app.app_id,
-            &grant.selling_partner_id,
-            &self.verifier(REFRESH_TOKEN, &refresh),
-            "oauth",
-            now,
-        )
-        .await?;
+        let refresh_verifier = self.verifier(REFRESH_TOKEN, &refresh);
+        // A code with scopes is a customer's Data Portability consent.
+        let (kind, auth_id) = match &grant.scope {
+            Some(scopes) => {
+                let a = store::dp::Authorization {
+                    id: 0,
+                    app_id: app.app_id.clone(),
+                    customer_id: grant.selling_partner_id.clone(),
+                    scopes: scopes.clone(),
+                    created_ms: now,
+                    revoked_ms: None,
+                };
+                ("portability", store::dp::insert_authorization(&mut tx, &a, &refresh_verifier, "oauth").await?)
+            }
+            None => (
+                "seller",
+                sp::insert_authorization(
+                    &mut tx,
+                    &app.app_id,
+                    &grant.selling_partner_id,
+                    &refresh_verifier,
+                    "oauth",
+                    now,
+                )
+                .await?,
+            ),
+        };
         let t = sp::NewAccessToken {
-            kind: "seller",
+            kind,
             app_id: &app.app_id,
             selling_partner_id: Some(&grant.selling_partner_id),
             authorization_id: Some(auth_id),
-            scope: None,
+            scope: grant.scope.as_deref(),
             resources: None,
             expires_ms: now + ACCESS_TOKEN_SECS * 1000,
         };
         sp::insert_access_token(&mut tx, &self.verifier(ACCESS_TOKEN, &access), &t, now).await?;
         commit(tx).await?;
-        Ok(Issued { access_token: access, refresh_token: Some(refresh), scope: None, app_id: app.app_id })
+        Ok(Issued { access_token: access, refresh_token: Some(refresh), scope: grant.scope, app_id: app.app_id })
     }
 }
 

@@ -644,7 +644,11 @@ async fn developer_central_checks_what_it_is_given() {
         "dataAccess": "private",
         "useCases": {"roles": ["Pricing"]},
     });
-    assert_eq!(env.admin("POST", "/developers", ok).await.status, StatusCode::OK);
+    let r = env.admin("POST", "/developers", ok).await;
+    assert_eq!((r.status, r.json()["status"].as_str()), (StatusCode::OK, Some("UnderReview")));
+    let early = env.admin("POST", "/apps", json!({"name": "a", "roles": ["Pricing"]})).await;
+    assert_eq!((early.status, early.json()["error"].as_str()), (StatusCode::CONFLICT, Some("DeveloperNotApproved")));
+    env.approve_registration(&r).await;
     let r = env.admin("POST", "/apps", json!({"name": "a", "roles": ["Tax Invoicing"]})).await;
     assert!(r.json()["message"].as_str().unwrap().contains("not approved for the role Tax Invoicing"));
     let r = env

@@ -16,6 +16,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "delivery", include_str!("../migrations/0008_delivery.sql")),
     (9, "sp", include_str!("../migrations/0009_sp.sql")),
     (10, "ssm-settings", include_str!("../migrations/0010_ssm_settings.sql")),
+    (11, "review", include_str!("../migrations/0011_review.sql")),
+    (12, "portability", include_str!("../migrations/0012_portability.sql")),
 ];
 
 /// The schema version this build writes.

@@ -476,6 +476,9 @@ pub struct Grant {
     pub expires_ms: i64,
     /// When it was used, if it was.
     pub used_ms: Option<i64>,
+    /// A Data Portability code: the scopes the customer granted (space-separated); `None` for
+    /// the SP-API website workflow, where `selling_partner_id` is the seller.
+    pub scope: Option<String>,
 }
 
 /// Stores a grant's verifier, clearing a few long-expired grants on the way.
@@ -489,8 +492,8 @@ pub async fn insert_grant(conn: &mut Conn, verifier: &[u8], g: &Grant, now_ms: i
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO sp_grants (verifier, kind, app_id, selling_partner_id, redirect_uri, beta, expires_ms, used_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sp_grants (verifier, kind, app_id, selling_partner_id, redirect_uri, beta, expires_ms, used_ms, scope) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(verifier)
     .bind(&g.kind)
@@ -500,6 +503,7 @@ pub async fn insert_grant(conn: &mut Conn, verifier: &[u8], g: &Grant, now_ms: i
     .bind(g.beta)
     .bind(g.expires_ms)
     .bind(g.used_ms)
+    .bind(&g.scope)
     .execute(conn)
     .await?;
     Ok(())
@@ -514,7 +518,7 @@ pub async fn take_grant(
     now_ms: i64,
 ) -> Result<Option<Grant>, StoreError> {
     let grant: Option<Grant> = sqlx::query_as(
-        "SELECT kind, app_id, selling_partner_id, redirect_uri, beta, expires_ms, used_ms FROM sp_grants \
+        "SELECT kind, app_id, selling_partner_id, redirect_uri, beta, expires_ms, used_ms, scope FROM sp_grants \
          WHERE verifier = ? AND kind = ?",
     )
     .bind(verifier)

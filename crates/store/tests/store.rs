@@ -107,6 +107,7 @@ async fn sp_grants_are_single_use_and_delivery_records_are_bounded() {
         beta: false,
         expires_ms: 1_000,
         used_ms: None,
+        scope: None,
     };
     sp::insert_grant(&mut tx, b"v1", &grant, 0).await.unwrap();
     let first = sp::take_grant(&mut tx, b"v1", "code", 10).await.unwrap().unwrap();

@@ -266,7 +266,9 @@ impl Sandbox {
         let kind = match row.kind.as_str() {
             "grantless" => TokenKind::Grantless,
             "rdt" => TokenKind::Restricted,
-            _ => TokenKind::Seller,
+            "seller" => TokenKind::Seller,
+            // A customer's Data Portability token is not a selling partner's.
+            _ => return Err(ApiError::unauthorized("The access token you provided is revoked, malformed or invalid.")),
         };
         let resources = match &row.resources {
             Some(json) => serde_json::from_str(json).map_err(|e| {
