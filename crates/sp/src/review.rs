@@ -442,10 +442,7 @@ impl Sandbox {
             }
             _ => {}
         }
-        // Approval opens what follows; the review completes when every required step is approved.
-        if next == State::Approved {
-            self.open_followers(tx, flow, &review, &mut steps, now).await?;
-        }
+        // The review completes when every required step is approved.
         let complete =
             steps.iter().all(|s| s.state == State::Approved.as_str() || flow.step(&s.step).is_some_and(|f| f.optional));
         let status = match next {
@@ -465,6 +462,10 @@ impl Sandbox {
                 text = format!("{text}\nThe {} is now {status}.", flow.title);
             }
             self.tell(tx, flow, &review, &text, now).await?;
+        }
+        // Approval opens what follows.
+        if next == State::Approved {
+            self.open_followers(tx, flow, &review, &mut steps, now).await?;
         }
         Ok(Moved { review, step: spec, state: next })
     }

@@ -172,6 +172,13 @@ impl Sandbox {
         self.request_view(&review).await
     }
 
+    /// Commits `tx` and shows the request `id` as it now is.
+    async fn commit_and_show(&self, tx: store::Tx, id: &str) -> Result<Value, ConsoleError> {
+        commit(tx).await?;
+        let review = self.find_request(id).await?;
+        self.request_view(&review).await
+    }
+
     /// An onboarding request as the workspace shows it.
     pub(crate) async fn request_view(&self, review: &repo::Review) -> Result<Value, ConsoleError> {
         let mut view = self.review_view(&ONBOARDING, review).await?;
@@ -359,9 +366,7 @@ impl Sandbox {
             )
             .await?;
         }
-        commit(tx).await?;
-        let review = self.find_request(id).await?;
-        self.request_view(&review).await
+        self.commit_and_show(tx, id).await
     }
 
     /// An assessor issues a finding for remediation.
@@ -401,9 +406,7 @@ impl Sandbox {
             self.mail(&mut tx, &ONBOARDING, &review, &email, &format!("Security finding on request {id}"), &body, now)
                 .await?;
         }
-        commit(tx).await?;
-        let review = self.find_request(id).await?;
-        self.request_view(&review).await
+        self.commit_and_show(tx, id).await
     }
 
     /// The developer remediates a finding, or the assessor resolves it.
@@ -441,9 +444,7 @@ impl Sandbox {
         }
         f.updated_ms = self.now_ms();
         repo::put_finding(&mut tx, &f).await?;
-        commit(tx).await?;
-        let review = self.find_request(id).await?;
-        self.request_view(&review).await
+        self.commit_and_show(tx, id).await
     }
 
     /// What an onboarding decision unlocks, in the decision's transaction. The security review
@@ -546,8 +547,24 @@ pub(crate) fn customer_json(c: &dp::Customer) -> Value {
     json!({"customerId": c.customer_id, "name": c.name, "email": c.email, "querySeconds": c.query_ms / 1000, "createdAt": iso_ms(c.created_ms)})
 }
 
+/// The review `id` and its flow.
+async fn review_of(
+    conn: &mut store::Conn,
+    id: &str,
+) -> Result<(repo::Review, &'static crate::review::Flow), ConsoleError> {
+    let review = repo::review(conn, id).await?.ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+    let flow = crate::flows::by_kind(&review.kind).ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+    Ok((review, flow))
+}
+
 /// A reviewer's decision on any review: the move, then what it changes for its kind.
 impl Sandbox {
+    /// The review `id` and its flow, read outside a transaction.
+    async fn review_of(&self, id: &str) -> Result<(repo::Review, &'static crate::review::Flow), ConsoleError> {
+        let mut conn = self.reader().await?;
+        review_of(&mut conn, id).await
+    }
+
     pub(crate) async fn decide(
         &self,
         id: &str,
@@ -563,10 +580,7 @@ impl Sandbox {
             ));
         }
         let mut tx = self.begin().await?;
-        let review =
-            repo::review(&mut tx, id).await?.ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
-        let flow =
-            crate::flows::by_kind(&review.kind).ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+        let (_, flow) = review_of(&mut tx, id).await?;
         let moved = self.move_step(&mut tx, flow, id, step, action, message, None).await?;
         match flow.kind {
             "registration" => self.registration_decided(&mut tx, &moved).await?,
@@ -579,12 +593,7 @@ impl Sandbox {
 
     /// Any review by id, as its kind shows it.
     pub(crate) async fn any_review_view(&self, id: &str) -> Result<Value, ConsoleError> {
-        let mut conn = self.reader().await?;
-        let review =
-            repo::review(&mut conn, id).await?.ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
-        drop(conn);
-        let flow =
-            crate::flows::by_kind(&review.kind).ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+        let (review, flow) = self.review_of(id).await?;
         if flow.kind == ONBOARDING.kind {
             self.request_view(&review).await
         } else {
@@ -624,12 +633,7 @@ impl Sandbox {
 
     /// The developer or Amazon writes on the case or consultation thread.
     pub(crate) async fn reply(&self, id: &str, thread: &str, from: &str, body: &str) -> Result<Value, ConsoleError> {
-        let mut conn = self.reader().await?;
-        let review =
-            repo::review(&mut conn, id).await?.ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
-        drop(conn);
-        let flow =
-            crate::flows::by_kind(&review.kind).ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+        let (_, flow) = self.review_of(id).await?;
         let actor = match from {
             "developer" => Actor::Developer,
             "amazon" => Actor::Amazon,
@@ -641,12 +645,7 @@ impl Sandbox {
 
     /// The developer withdraws a review.
     pub(crate) async fn withdraw_any(&self, id: &str, reason: Option<&str>) -> Result<Value, ConsoleError> {
-        let mut conn = self.reader().await?;
-        let review =
-            repo::review(&mut conn, id).await?.ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
-        drop(conn);
-        let flow =
-            crate::flows::by_kind(&review.kind).ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+        let (_, flow) = self.review_of(id).await?;
         self.withdraw(flow, id, reason).await?;
         self.any_review_view(id).await
     }
@@ -660,10 +659,7 @@ impl Sandbox {
         bytes: &[u8],
     ) -> Result<Value, ConsoleError> {
         let mut tx = self.begin().await?;
-        let review =
-            repo::review(&mut tx, id).await?.ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
-        let flow =
-            crate::flows::by_kind(&review.kind).ok_or_else(|| ConsoleError::not_found(format!("no review {id}")))?;
+        let (_, flow) = review_of(&mut tx, id).await?;
         self.live_review(&mut tx, flow, id).await?;
         let doc = self.add_document(&mut tx, id, kind, file_name, bytes).await?;
         commit(tx).await?;
