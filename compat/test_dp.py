@@ -141,6 +141,10 @@ def test_the_whole_assessment_from_request_to_production_access_and_the_api(fres
     app, case = through_stage_two(server, sb, tmp_path)
     view = sb.dp("request", "show", case)
     assert view["unlockedCategories"] == [1] and step(view, "sandbox-access")["state"] == "Open"
+    # Data handling changed: a new privacy submission reopens that review.
+    reopened = sb.dp("privacy", "submit", case, "--answers-file", str(tmp_path / "privacy.json"))
+    assert step(reopened, "privacy-review")["state"] == "Submitted"
+    sb.dp("review", case, "--step", "privacy-review", "--decision", "approve")
     assert step(view, "security-review")["state"] == "Open"
     # The identity verification invitation went out by e-mail.
     assert mail_to(server, "compliance@acme.example", "Instant identity verification")
@@ -246,6 +250,15 @@ def test_documents_are_checked_sealed_and_deleted_on_withdrawal(fresh_server, tm
     doc = sb.dp("request", "show", case)["documents"][0]
     assert server.admin("GET", f"/_spcred/sp/reviews/{case}/documents/{doc['documentId']}").content == PDF
     sb.dp("request", "reply", case, "--message", "When will you start?")
+    asked = sb.dp("request", "reply", case, "--thread", "consultation", "--message", "Which TLS versions pass?")
+    assert asked["messages"][-1]["answerDueBy"].startswith("2027-03-04")  # TPS consultations: 3 business days
+    answered = sb.dp("answer", case, "--thread", "consultation", "--message", "TLS 1.2 and 1.3")
+    thread = [m for m in answered["messages"] if m["thread"] == "consultation"]
+    assert thread[0]["answeredAt"] and thread[1]["author"] == "amazon"
+    assert [m for m in answered["messages"] if m["thread"] == "case"][0]["answerDueBy"].startswith("2027-03-08")
+    assert mail_to(server, "compliance@acme.example", "TLS 1.2 and 1.3")
+    r = server.admin("POST", f"/_spcred/sp/reviews/{case}/documents", data=b"%PDF-1.7")
+    assert r.status_code == 400 and r.json()["error"] == "InvalidRequest"
     view = sb.dp("request", "withdraw", case, "--reason", "changed plans")
     assert view["status"] == "Withdrawn" and view["documents"] == []
     p = sb.dp("identity", "submit", case, "--company-name", "x", "--address", "x", "--representative", "x",

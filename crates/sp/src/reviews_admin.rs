@@ -99,6 +99,10 @@ struct Upload {
     file_name: String,
 }
 
+fn upload_of(query: Result<Query<Upload>, axum::extract::rejection::QueryRejection>) -> Result<Upload, ConsoleError> {
+    query.map(|Query(u)| u).map_err(|_| ConsoleError::invalid("an upload needs ?kind=...&fileName=..."))
+}
+
 /// An upload's body, refused whole when it is too large (a 413, never a truncated file).
 fn body_of(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Bytes, ConsoleError> {
     body.map_err(|e| {
@@ -109,9 +113,10 @@ fn body_of(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Res
 async fn upload_document(
     State(sb): State<Arc<Sandbox>>,
     Path(id): Path<String>,
-    Query(u): Query<Upload>,
+    query: Result<Query<Upload>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<Value>), ConsoleError> {
+    let u = upload_of(query)?;
     let body = body_of(body)?;
     Ok((StatusCode::CREATED, axum::Json(sb.upload(&id, &u.kind, &u.file_name, &body).await?)))
 }
@@ -286,9 +291,10 @@ async fn save_listing(State(sb): State<Arc<Sandbox>>, Path(app): Path<String>, b
 async fn listing_image(
     State(sb): State<Arc<Sandbox>>,
     Path(app): Path<String>,
-    Query(u): Query<Upload>,
+    query: Result<Query<Upload>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<(StatusCode, axum::Json<Value>), ConsoleError> {
+    let u = upload_of(query)?;
     let body = body_of(body)?;
     let app = sb.find_app(&app).await?;
     Ok((StatusCode::CREATED, axum::Json(sb.add_listing_image(&app, &u.kind, &u.file_name, &body).await?)))
