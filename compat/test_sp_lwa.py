@@ -184,3 +184,15 @@ def test_the_audit_log_records_sp_calls_without_secrets(server):
     everything = server.admin("GET", "/_spcred/audit", params={"limit": 100000}).text + server.log()
     for s in (secret, refresh, access):
         assert s not in everything
+
+
+def test_an_app_needs_a_role(server):
+    sb = Sandbox(server)
+    sb.developer()
+    p = sb.cli("app", "create", "--name", "no-role", "--redirect-uri", "https://app.example/callback", check=False)
+    assert p.returncode != 0
+    assert "an app needs at least one role (roles), from those approved on the developer profile" in p.stderr
+    r = server.admin("POST", "/_spcred/sp/apps", json={"name": "no-role", "roles": []})
+    assert r.status_code == 400
+    error = r.json()
+    assert error["error"] == "InvalidRequest" and "at least one role" in error["message"], error
