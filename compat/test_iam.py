@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, Server, sign_and_send
 
-TESTDATA = ROOT.parent / "shared" / "testdata"
+TESTDATA = ROOT / "testdata"
 
 # The guide's policy, exactly as "Step 3. Create an IAM policy" shows it.
 SELLING_PARTNER_POLICY = """{

@@ -334,4 +334,6 @@ def test_doctor_fails_when_nothing_is_set_up_and_setup_needs_the_secrets(fresh_s
     report = json.loads(p.stdout)
     assert p.returncode == 1 and [(c["name"], c["status"]) for c in report["checks"]] == [("aws-credentials", "fail")]
     assert "InvalidClientTokenId" in report["checks"][0]["detail"]
-    assert p.stderr.strip() == "error: 1 check(s) failed"
+    # stderr holds the log (which source gave the AWS credentials, never the secret), then the error.
+    assert p.stderr.strip().splitlines()[-1] == "error: 1 check(s) failed"
+    assert "EnvironmentVariable" in p.stderr and bad["AWS_SECRET_ACCESS_KEY"] not in p.stderr

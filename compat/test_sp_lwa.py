@@ -109,6 +109,21 @@ def test_lwa_errors_are_lwas(server):
     assert r.json()["scope"] == "sellingpartnerapi::notifications"
 
 
+def test_a_token_request_over_64_kib_is_413_and_its_body_is_not_read(server, tmp_path):
+    big = tmp_path / "big-body"
+    with open(big, "wb") as f:
+        f.truncate(20 * 1024 * 1024)
+    p = subprocess.run(["curl", "-sS", "-o", str(tmp_path / "answer"), "-w", "%{http_code} %{size_upload}",
+                        "-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", f"@{big}",
+                        f"{server.endpoint}/auth/o2/token"], capture_output=True, text=True, timeout=60)
+    status, uploaded = p.stdout.split()
+    assert status == "413", p.stderr
+    # curl waits for "100 Continue" before a large body; the refusal comes first, so it sent none.
+    assert int(uploaded) < 20 * 1024 * 1024
+    assert json.loads((tmp_path / "answer").read_text()) == {
+        "error": "invalid_request", "error_description": "The request body is larger than 64 KiB"}
+
+
 def test_sp_api_refusals_say_why(server):
     sb = Sandbox(server)
     _app, client_id, secret, _seller, _refresh, access = sb.authorized(["Pricing"])
@@ -169,3 +184,15 @@ def test_the_audit_log_records_sp_calls_without_secrets(server):
     everything = server.admin("GET", "/_spcred/audit", params={"limit": 100000}).text + server.log()
     for s in (secret, refresh, access):
         assert s not in everything
+
+
+def test_an_app_needs_a_role(server):
+    sb = Sandbox(server)
+    sb.developer()
+    p = sb.cli("app", "create", "--name", "no-role", "--redirect-uri", "https://app.example/callback", check=False)
+    assert p.returncode != 0
+    assert "an app needs at least one role (roles), from those approved on the developer profile" in p.stderr
+    r = server.admin("POST", "/_spcred/sp/apps", json={"name": "no-role", "roles": []})
+    assert r.status_code == 400
+    error = r.json()
+    assert error["error"] == "InvalidRequest" and "at least one role" in error["message"], error

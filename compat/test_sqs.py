@@ -19,7 +19,7 @@ import pytest
 from conftest import sign_and_send, xml_error
 from test_iam import allow, new_user
 
-TESTDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "testdata")
+TESTDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata")
 QUERY_NS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
 
 

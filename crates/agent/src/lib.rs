@@ -130,6 +130,7 @@ impl Agent {
 /// `AWS_ENDPOINT_URL`), listens, and with a rotation queue configured, rotates the client secret.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), AgentError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    ssm::log_credential_source(&aws).await;
     let ssm = ssm::SsmStore::new(&aws);
     let listen = config.listen;
     let rotation = config.rotation.clone();

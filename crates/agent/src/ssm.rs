@@ -26,6 +26,19 @@ fn parameter(p: &aws_sdk_ssm::types::Parameter, decrypt: bool) -> Option<Paramet
     })
 }
 
+/// Logs which source of the standard chain gave the AWS credentials, or why none did. The SDK's
+/// `Debug` of credentials names the provider and the access key id and redacts the secret.
+pub async fn log_credential_source(config: &aws_config::SdkConfig) {
+    use aws_sdk_ssm::config::ProvideCredentials as _;
+    match config.credentials_provider() {
+        None => tracing::warn!("no AWS credential provider is configured"),
+        Some(provider) => match provider.provide_credentials().await {
+            Ok(credentials) => tracing::info!(?credentials, "AWS credentials"),
+            Err(e) => tracing::warn!(error = %e, "the standard AWS credential chain gave no credentials"),
+        },
+    }
+}
+
 impl SsmStore {
     /// A store reached with `config` (from `aws_config::load_defaults`).
     pub fn new(config: &aws_config::SdkConfig) -> Self {

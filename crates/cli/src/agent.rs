@@ -103,6 +103,8 @@ impl AgentArgs {
 pub async fn run(args: AgentArgs) -> Result<(), String> {
     let config = args.resolve()?;
     server::init_logging(args.log_format.unwrap_or_default());
+    // Secrets (the bearer token) redact themselves in Debug.
+    tracing::info!(?config, "configuration");
     agent::run(config, server::shutdown_signal()).await.map_err(|e| e.to_string())
 }
 

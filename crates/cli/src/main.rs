@@ -194,6 +194,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let config = given.or(from_file).resolve().map_err(|e| e.to_string())?;
     server::init_logging(config.log_format);
+    // The Debug forms redact the delivery URLs' user info.
+    tracing::info!(?config, "configuration");
     let boot = server::Bootstrap {
         master_key_file: std::env::var_os("SPCRED_MASTER_KEY_FILE").map(PathBuf::from),
         account_id: std::env::var("SPCRED_ACCOUNT_ID").ok().filter(|v| !v.is_empty()),
@@ -236,8 +238,14 @@ fn main() -> ExitCode {
             Command::Deliveries(args) => admin::deliveries(args).await,
             Command::Agent(args) => agent::run(*args).await,
             Command::Rotate(args) => agent::rotate(*args).await,
-            Command::Setup(args) => setup::setup(args).await,
-            Command::Doctor(args) => setup::doctor(args).await,
+            Command::Setup(args) => {
+                server::init_logging(server::LogFormat::Text);
+                setup::setup(args).await
+            }
+            Command::Doctor(args) => {
+                server::init_logging(server::LogFormat::Text);
+                setup::doctor(args).await
+            }
         }
     });
     match result {

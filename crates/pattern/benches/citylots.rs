@@ -115,7 +115,7 @@ impl ValueFormatter for Nanoseconds {
 }
 
 fn data(relative: &str) -> String {
-    let path = format!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/eventpatterns/{}"), relative);
+    let path = format!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/eventpatterns/{}"), relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

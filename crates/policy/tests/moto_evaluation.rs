@@ -8,7 +8,7 @@ use spcred_policy::{
 
 const DATA: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/iam/moto/identity-evaluation-cases.json"
+    "/../../testdata/iam/moto/identity-evaluation-cases.json"
 ));
 
 #[test]

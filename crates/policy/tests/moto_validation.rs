@@ -6,7 +6,7 @@ use spcred_policy::{Policy, PolicyKind};
 
 const DATA: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/iam/moto/policy-document-validation.json"
+    "/../../testdata/iam/moto/policy-document-validation.json"
 ));
 
 fn document(v: &Value) -> String {

@@ -41,10 +41,14 @@ pub enum ServeError {
     Delivery(#[from] delivery::ConfigError),
 }
 
-/// Sets up logging to stderr. `RUST_LOG` refines the level (default `info`).
+/// Sets up logging to stderr. `RUST_LOG` refines the level (default `info`). Colours only on a
+/// terminal: a pipe, a file or journald would get the escape codes as text.
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     // A second initialisation (tests start several servers in one process) keeps the first.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -31,6 +31,7 @@ impl Clients {
     /// profiles, SSO, IMDS; `AWS_ENDPOINT_URL` (and the per-service variables) redirect them.
     pub async fn from_env() -> Result<Self, AwsError> {
         let config = aws_config::load_from_env().await;
+        agent::ssm::log_credential_source(&config).await;
         Self::from_config(config)
     }
 

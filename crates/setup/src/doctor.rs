@@ -813,11 +813,27 @@ impl Doctor<'_> {
                 pass(&name, format!("{who}: the token works (getMarketplaceParticipations is throttled, HTTP 429)"))
             }
             Ok(r) => {
-                fail(&name, format!("{who}: getMarketplaceParticipations answered HTTP {}", r.status().as_u16()), fix)
+                let status = r.status().as_u16();
+                let body = r.text().await.unwrap_or_default();
+                let (detail, fix) = refusal(status, &body).unwrap_or((String::new(), fix));
+                fail(&name, format!("{who}: getMarketplaceParticipations answered HTTP {status}{detail}"), fix)
             }
             Err(e) => fail(&name, format!("{who}: SP-API is unreachable: {}", e.without_url()), "check --sp-endpoint"),
         }
     }
+}
+
+/// A 403 that names a missing role: the role, not the seller's authorization, needs fixing. Its
+/// SP-API error details (after `: `) and the fix.
+fn refusal(status: u16, body: &str) -> Option<(String, &'static str)> {
+    let body: serde_json::Value = serde_json::from_str(body).ok()?;
+    let details = body["errors"][0]["details"].as_str()?;
+    (status == 403 && details.contains("role")).then(|| {
+        (
+            format!(": {details}"),
+            "give the app the role in Developer Central (an app needs at least one), then have the seller authorize it for the role",
+        )
+    })
 }
 
 /// When the client secret expires, in seconds: as the agent recorded it when it stored the
@@ -846,6 +862,17 @@ struct Lwa {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_for_a_missing_role_names_the_role_not_the_authorization() {
+        let no_role = r#"{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied.","details":"The application has no SP-API role."}]}"#;
+        let (detail, fix) = refusal(403, no_role).unwrap();
+        assert_eq!(detail, ": The application has no SP-API role.");
+        assert!(fix.contains("role") && !fix.contains("again"));
+        let revoked = r#"{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied.","details":"The access token you provided is revoked."}]}"#;
+        assert_eq!(refusal(403, revoked), None);
+        assert_eq!(refusal(500, "not json"), None);
+    }
 
     #[test]
     fn amazon_may_send_only_where_the_policy_says_so() {

@@ -146,13 +146,13 @@ fn every_suite_request_presigns_and_verifies() {
 
 /// The query-signed variants of awslabs/aws-c-auth's `tests/aws-signing-test-suite/v4`, for
 /// the cases that normalise the path: each `query-signed-request.txt` must verify with the
-/// case's `context.json`. Read from `shared/testdata/sigv4/aws-c-auth-v4` when that copy is
+/// case's `context.json`. Read from `testdata/sigv4/aws-c-auth-v4` when that copy is
 /// there.
 #[test]
 fn aws_c_auth_query_variants_verify() {
     let root = common::testdata().join("aws-c-auth-v4");
     if !root.is_dir() {
-        eprintln!("skipped: {} is not in the shared test data", root.display());
+        eprintln!("skipped: {} is not in the test data", root.display());
         return;
     }
     let mut checked = 0;

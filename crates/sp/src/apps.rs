@@ -370,6 +370,13 @@ impl Sandbox {
             });
         }
         let approved = stored_list(&developer.roles);
+        // Developer Central cannot save an app without a role, and SP-API refuses every call of one.
+        if wanted.is_empty() {
+            return Err(ConsoleError::invalid(format!(
+                "an app needs at least one role (roles), from those approved on the developer profile: {}",
+                approved.join(", ")
+            )));
+        }
         if let Some(r) = wanted.iter().find(|r| !approved.iter().any(|a| a == r.name)) {
             return Err(ConsoleError::invalid(format!(
                 "the developer profile is not approved for the role {}: add it to useCases.roles and register again",

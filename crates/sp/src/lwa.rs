@@ -22,6 +22,9 @@ pub(crate) const SCOPE_ROTATION: &str = "sellingpartnerapi::client_credential:ro
 pub(crate) const SCOPE_MIGRATION: &str = "sellingpartnerapi::migration";
 const SCOPES: [&str; 3] = [SCOPE_NOTIFICATIONS, SCOPE_ROTATION, SCOPE_MIGRATION];
 
+/// The largest token request body read; a token request is a few hundred bytes.
+const MAX_BODY: usize = 64 * 1024;
+
 /// Verifier kinds of the secrets checked here.
 pub(crate) const CLIENT_SECRET: &str = "client-secret";
 pub(crate) const REFRESH_TOKEN: &str = "refresh-token";
@@ -139,6 +142,14 @@ impl LwaError {
             StatusCode::BAD_REQUEST,
             "invalid_grant",
             format!("The request has an invalid grant parameter : {parameter}"),
+        )
+    }
+
+    fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("The request body is larger than {} KiB", MAX_BODY / 1024),
         )
     }
 
@@ -370,11 +381,7 @@ pub(crate) async fn handle(
 ) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let request_id = sb.ids().uuid();
-    let body: Bytes = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
-        Ok(b) => b,
-        Err(_) => Bytes::new(),
-    };
-    let parsed = TokenRequest::parse(&headers, &body);
+    let parsed = read_body(&headers, request.into_body()).await.and_then(|body| TokenRequest::parse(&headers, &body));
     let grant = grant_label(parsed.as_ref().ok().and_then(|r| r.grant_type.as_deref()));
     let result = match &parsed {
         Ok(req) => sb.token(req).await,
@@ -411,6 +418,18 @@ pub(crate) async fn handle(
         Err(e) => (e.status, axum::Json(error_body(&e))).into_response(),
     };
     no_store(response, &request_id)
+}
+
+/// The body, at most `MAX_BODY` bytes of it. A declared length over the limit is refused before
+/// a byte is read (a client waiting on `Expect: 100-continue` sends nothing); a longer chunked
+/// body stops being read at the limit (any other read error means the client is gone, and
+/// reads no answer).
+async fn read_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Bytes, LwaError> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(LwaError::too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| LwaError::too_large())
 }
 
 fn error_body(e: &LwaError) -> Value {

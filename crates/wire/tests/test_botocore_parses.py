@@ -21,7 +21,7 @@ from botocore.model import ServiceModel
 from botocore.parsers import ResponseParserFactory
 
 CRATE = pathlib.Path(__file__).resolve().parents[1]
-CASES = CRATE.parents[2] / "shared" / "testdata" / "protocol-tests" / "botocore-json" / "output"
+CASES = CRATE.parents[1] / "testdata" / "protocol-tests" / "botocore-json" / "output"
 PROTOCOLS = ["query", "json", "json_1_0", "json_1_0-query-compatible"]
 
 # Cases where botocore itself departs from the Smithy protocol tests (botocore lists both in its

@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn the_envelope_is_laid_out_as_sns_does() {
-        // The shape of the real message in ../shared/testdata/sns/aws-sdk-ruby.
+        // The shape of the real message in testdata/sns/aws-sdk-ruby.
         let json = Envelope {
             kind: "Notification",
             message_id: "792cda85-518f-5dd3-9163-81d851212f3a",

@@ -182,7 +182,7 @@ mod tests {
     use rsa::signature::Verifier as _;
     use serde_json::Value;
 
-    const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/sns");
+    const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sns");
 
     /// The RSA public key of a PEM certificate.
     fn public_key(cert_pem: &str) -> rsa::RsaPublicKey {

@@ -6,7 +6,7 @@ use spcred_pattern::{Event, Pattern};
 
 /// Reads a file from the shared event-pattern test data.
 pub fn data(relative: &str) -> String {
-    let path = format!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/eventpatterns/{}"), relative);
+    let path = format!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/eventpatterns/{}"), relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

@@ -26,7 +26,7 @@ pub fn creds(token: Option<&str>) -> Credentials {
 }
 
 pub fn testdata() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/sigv4")).to_path_buf()
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sigv4")).to_path_buf()
 }
 
 /// An owned HTTP request, as written in the suite's `.req` and `.sreq` files.

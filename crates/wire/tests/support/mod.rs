@@ -70,7 +70,7 @@ impl Case {
 
 /// The directory of the botocore protocol tests.
 pub fn cases_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/protocol-tests/botocore-json"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/protocol-tests/botocore-json"))
 }
 
 /// All cases of `kind` (`input` or `output`) for `protocol`.
