@@ -688,3 +688,85 @@ def test_simulate_with_context_entries(iam_server):
     rest = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["a:B", "c:D", "e:F"],
                                       Marker=many["Marker"])
     assert [r["EvalActionName"] for r in rest["EvaluationResults"]] == ["e:F"]
+
+
+def test_service_last_accessed_details_from_the_audit_log(iam_server, tmp_path):
+    """Step 6's policy allows GenerateServiceLastAccessedDetails: the report says which of the
+    services a principal's policies allow it has used, when, from where, and through whom."""
+    server = iam_server
+    account = account_of(server)
+    key, secret = new_user(server, "Auditor", json.loads(READ_ONLY_POLICY),
+                           allow(["ssm:GetParameter", "sqs:ListQueues"]))
+    auditor = cli_env_for(server, key, secret)
+    user_arn = f"arn:aws:iam::{account}:user/Auditor"
+
+    # Used: IAM twice (ListUsers, GetUser), SQS in eu-west-1; SSM is allowed but never used.
+    server.aws("iam", "list-users", env=auditor)
+    server.aws("iam", "get-user", env=auditor)
+    server.aws("sqs", "list-queues", "--region", "eu-west-1", env=auditor)
+
+    job = server.aws("iam", "generate-service-last-accessed-details", "--arn", user_arn, env=auditor)["JobId"]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", job)
+    report = server.aws("iam", "get-service-last-accessed-details", "--job-id", job, env=auditor)
+    assert report["JobStatus"] == "COMPLETED" and report["JobType"] == "SERVICE_LEVEL"
+    assert report["IsTruncated"] is False
+    by_ns = {s["ServiceNamespace"]: s for s in report["ServicesLastAccessed"]}
+    assert sorted(by_ns) == ["iam", "sqs", "ssm"]
+    assert by_ns["iam"]["ServiceName"] == "AWS Identity and Access Management"
+    assert by_ns["iam"]["LastAuthenticatedEntity"] == user_arn
+    assert by_ns["iam"]["LastAuthenticatedRegion"] == "us-east-1"
+    assert by_ns["iam"]["TotalAuthenticatedEntities"] == 1
+    assert "TrackedActionsLastAccessed" not in by_ns["iam"]
+    assert by_ns["sqs"]["LastAuthenticatedRegion"] == "eu-west-1"
+    assert by_ns["ssm"]["TotalAuthenticatedEntities"] == 0 and "LastAuthenticated" not in by_ns["ssm"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", by_ns["iam"]["LastAuthenticated"])
+
+    # ACTION_LEVEL names the IAM actions used; pages follow Marker and MaxItems.
+    job = server.aws("iam", "generate-service-last-accessed-details", "--arn", user_arn,
+                     "--granularity", "ACTION_LEVEL")["JobId"]
+    first = server.client("iam").get_service_last_accessed_details(JobId=job, MaxItems=2)
+    assert first["JobType"] == "ACTION_LEVEL" and first["IsTruncated"] is True
+    assert [s["ServiceNamespace"] for s in first["ServicesLastAccessed"]] == ["iam", "sqs"]
+    actions = {a["ActionName"]: a for a in first["ServicesLastAccessed"][0]["TrackedActionsLastAccessed"]}
+    # The report generated just now is an IAM action too.
+    assert {"ListUsers", "GetUser", "GenerateServiceLastAccessedDetails"} <= set(actions)
+    assert actions["ListUsers"]["LastAccessedEntity"] == user_arn
+    rest = server.client("iam").get_service_last_accessed_details(JobId=job, Marker=first["Marker"])
+    assert [s["ServiceNamespace"] for s in rest["ServicesLastAccessed"]] == ["ssm"] and not rest["IsTruncated"]
+
+    # A role's report counts its sessions as the role; a managed policy's, the roles using it.
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}
+    iam = server.client("iam")
+    role_arn = iam.create_role(RoleName="Advised", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    policy_arn = iam.create_policy(PolicyName="AdvisedKms",
+                                   PolicyDocument=json.dumps(allow(["kms:ListKeys", "sts:*"])))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="Advised", PolicyArn=policy_arn)
+    server.aws("iam", "put-user-policy", "--user-name", "Auditor", "--policy-name", "assume",
+               "--policy-document", json.dumps(allow("sts:AssumeRole", role_arn)))
+    creds = server.aws("sts", "assume-role", "--role-arn", role_arn, "--role-session-name", "s1",
+                       env=auditor)["Credentials"]
+    as_role = cli_env_for(server, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    server.aws("kms", "list-keys", env=as_role)
+    for arn in (role_arn, policy_arn):
+        job = server.aws("iam", "generate-service-last-accessed-details", "--arn", arn)["JobId"]
+        services = server.aws("iam", "get-service-last-accessed-details", "--job-id", job)["ServicesLastAccessed"]
+        assert [s["ServiceNamespace"] for s in services] == ["kms", "sts"]
+        assert services[0]["LastAuthenticatedEntity"] == role_arn
+        assert services[0]["TotalAuthenticatedEntities"] == 1
+
+    # IAM's errors: an unknown entity, a malformed ARN, an unknown job.
+    p = server.aws("iam", "generate-service-last-accessed-details", "--arn",
+                   f"arn:aws:iam::{account}:user/Nobody", check=False)
+    assert cli_error(p) == ("NoSuchEntity", "The user with name Nobody cannot be found.")
+    p = server.aws("iam", "generate-service-last-accessed-details", "--arn", "arn:aws:s3:::seller-reports", check=False)
+    assert cli_error(p) == ("InvalidInput", "ARN arn:aws:s3:::seller-reports is not valid.")
+    p = server.aws("iam", "get-service-last-accessed-details", "--job-id", "00000000-0000-4000-8000-000000000000",
+                   check=False)
+    assert cli_error(p)[0] == "NoSuchEntity"
+    # Without the permission, the caller is refused like any IAM call.
+    nokey, nosecret = new_user(server, "Unadvised")
+    p = server.aws("iam", "generate-service-last-accessed-details", "--arn", user_arn,
+                   env=cli_env_for(server, nokey, nosecret), check=False)
+    assert cli_error(p) == ("AccessDenied", f"User: arn:aws:iam::{account}:user/Unadvised is not authorized to "
+                                            f"perform: iam:GenerateServiceLastAccessedDetails on resource: {user_arn}")

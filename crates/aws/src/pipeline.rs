@@ -307,8 +307,8 @@ impl Dispatcher {
         let authenticated = auth::authenticate(&self.env, &sig_request, parsed, service)
             .await
             .or_else(|e| self.anonymous(e, endpoint.as_ref(), &operation));
-        let (result, principal) = match authenticated {
-            Err(e) => (Err(Failure::common(&e, flavor)), None),
+        let (result, principal, signed_region) = match authenticated {
+            Err(e) => (Err(Failure::common(&e, flavor)), None, None),
             Ok(Authenticated { caller, region }) => {
                 let host = request
                     .headers
@@ -334,15 +334,11 @@ impl Dispatcher {
                     model,
                     flavor,
                 };
-                (endpoint.run(&ctx, &call).await, Some(caller.arn.clone()))
+                (endpoint.run(&ctx, &call).await, Some(caller.arn.clone()), Some(region.clone()))
             }
         };
 
-        let (outcome, error_code) = match &result {
-            Ok(_) => ("Allowed", None),
-            Err(f) if f.status == 403 || f.code.starts_with("AccessDenied") => ("Denied", Some(f.code.clone())),
-            Err(f) => ("Error", Some(f.code.clone())),
-        };
+        let (outcome, error_code) = outcome(&result);
         let record = store::audit::Record {
             time_ms: now_ms,
             request_id: request_id.clone(),
@@ -352,6 +348,7 @@ impl Dispatcher {
             operation: operation.clone(),
             outcome: outcome.to_owned(),
             error_code,
+            region: signed_region,
         };
         // The record must be durable before the caller hears back: an acknowledged request is
         // never missing from the audit log.
@@ -420,6 +417,15 @@ fn generic_model(protocol: &str) -> wire::ServiceModel {
         "shapes": {},
     });
     wire::ServiceModel::from_json(&json.to_string()).expect("a model with no operations is valid")
+}
+
+/// How the audit log names a request's result: `Allowed`, `Denied` or `Error`, with the code.
+fn outcome(result: &Result<Value, Failure>) -> (&'static str, Option<String>) {
+    match result {
+        Ok(_) => ("Allowed", None),
+        Err(f) if f.status == 403 || f.code.starts_with("AccessDenied") => ("Denied", Some(f.code.clone())),
+        Err(f) => ("Error", Some(f.code.clone())),
+    }
 }
 
 fn encode_failure(

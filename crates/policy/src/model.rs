@@ -75,6 +75,15 @@ impl Policy {
         self.id.as_deref()
     }
 
+    /// Whether some statement allows some action of the service `namespace` (`ssm`, `sqs`):
+    /// what IAM's last-accessed report calls the services a policy "allows access to". A
+    /// `NotAction` allow counts for every service, as it does there.
+    pub fn allows_service(&self, namespace: &str) -> bool {
+        self.statements.iter().any(|s| {
+            s.effect == Effect::Allow && (s.action.not || s.action.services.iter().any(|g| g.matches(namespace)))
+        })
+    }
+
     /// The statements in document order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
@@ -164,6 +173,8 @@ pub(crate) struct PrincipalElement {
 pub(crate) struct ActionElement {
     pub not: bool,
     pub patterns: Vec<Glob>,
+    /// The service part of each pattern (before its `:`; a bare `*` is every service).
+    pub services: Vec<Glob>,
 }
 
 /// `Resource` or `NotResource`.

@@ -485,8 +485,14 @@ fn compile(doc: &str, kind: PolicyKind, version: Option<&str>, id: Option<&str>,
             let (line, column) = lines.after(raw.node.end.saturating_sub(1));
             let end = Position { line, column };
             let (not, actions) = raw.action.as_ref().map_or((false, &[][..]), |(n, a)| (*n, a.items.as_slice()));
-            let action =
-                ActionElement { not, patterns: actions.iter().map(|a| Glob::new(a, Flavor::FoldCase)).collect() };
+            let action = ActionElement {
+                not,
+                patterns: actions.iter().map(|a| Glob::new(a, Flavor::FoldCase)).collect(),
+                services: actions
+                    .iter()
+                    .map(|a| Glob::new(a.split_once(':').map_or(&**a, |(service, _)| service), Flavor::FoldCase))
+                    .collect(),
+            };
             let resource = raw.resource.as_ref().map(|(not, r)| ResourceElement {
                 not: *not,
                 patterns: r

@@ -6,10 +6,8 @@ use spcred_policy::{
     requires_authorization,
 };
 
-const DATA: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../testdata/iam/moto/identity-evaluation-cases.json"
-));
+const DATA: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/iam/moto/identity-evaluation-cases.json"));
 
 #[test]
 fn moto_identity_cases() {

@@ -4,10 +4,8 @@
 use serde_json::Value;
 use spcred_policy::{Policy, PolicyKind};
 
-const DATA: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../testdata/iam/moto/policy-document-validation.json"
-));
+const DATA: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/iam/moto/policy-document-validation.json"));
 
 fn document(v: &Value) -> String {
     match v {

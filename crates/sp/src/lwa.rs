@@ -406,6 +406,7 @@ pub(crate) async fn handle(
         operation: grant.into(),
         outcome: outcome.into(),
         error_code,
+        region: None,
     };
     if sb.audit(record).await.is_err() {
         return no_store(

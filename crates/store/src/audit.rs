@@ -22,6 +22,8 @@ pub struct Record {
     pub outcome: String,
     /// The error code returned, if any.
     pub error_code: Option<String>,
+    /// The region the request was signed for, when it had one.
+    pub region: Option<String>,
 }
 
 /// Which records to list.
@@ -41,8 +43,8 @@ pub struct Filter {
 pub async fn append(conn: &mut Conn, records: &[Record]) -> Result<(), StoreError> {
     for r in records {
         sqlx::query(
-            "INSERT INTO audit (time_ms, request_id, principal_arn, source_ip, service, operation, outcome, error_code) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (time_ms, request_id, principal_arn, source_ip, service, operation, outcome, error_code, \
+             region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.time_ms)
         .bind(&r.request_id)
@@ -52,6 +54,7 @@ pub async fn append(conn: &mut Conn, records: &[Record]) -> Result<(), StoreErro
         .bind(&r.operation)
         .bind(&r.outcome)
         .bind(&r.error_code)
+        .bind(&r.region)
         .execute(&mut *conn)
         .await?;
     }
@@ -61,7 +64,7 @@ pub async fn append(conn: &mut Conn, records: &[Record]) -> Result<(), StoreErro
 /// Lists records matching `filter`, oldest first (the last `limit` of them).
 pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Record>, StoreError> {
     let rows: Vec<Record> = sqlx::query_as(
-        "SELECT time_ms, request_id, principal_arn, source_ip, service, operation, outcome, error_code FROM audit \
+        "SELECT time_ms, request_id, principal_arn, source_ip, service, operation, outcome, error_code, region FROM audit \
          WHERE (?1 IS NULL OR principal_arn = ?1) AND (?2 IS NULL OR operation = ?2) AND (?3 IS NULL OR time_ms >= ?3) \
          ORDER BY id DESC LIMIT ?4",
     )
@@ -72,6 +75,57 @@ pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Record>, Store
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().rev().collect())
+}
+
+/// Whose records a last-accessed report reads.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// One principal ARN (an IAM user).
+    Exact(String),
+    /// Every ARN starting with this text (a role's sessions: `arn:aws:sts::A:assumed-role/R/`).
+    Prefix(String),
+}
+
+/// The newest audited request of one principal to one operation.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LastAccess {
+    /// Who made it.
+    pub principal_arn: String,
+    /// `sts`, `iam`, ...
+    pub service: String,
+    /// The operation name.
+    pub operation: String,
+    /// The region it was signed for.
+    pub region: Option<String>,
+    /// When, epoch ms.
+    pub time_ms: i64,
+}
+
+/// For each principal in `who`, service and operation, its newest request at or after
+/// `since_ms`, whatever its outcome (an attempt counts as an access, as in IAM's reports).
+pub async fn last_accessed(conn: &mut Conn, who: &[Who], since_ms: i64) -> Result<Vec<LastAccess>, StoreError> {
+    let mut out = Vec::new();
+    for w in who {
+        // A range on the index rather than LIKE, whose `_` and `%` ARNs may contain. Every
+        // prefix ends in `/`, and `0` is the character after it.
+        let (low, high) = match w {
+            Who::Exact(arn) => (arn.clone(), None),
+            Who::Prefix(p) => (p.clone(), Some(format!("{}0", p.strip_suffix('/').unwrap_or(p)))),
+        };
+        // SQLite takes the bare columns of an aggregate from the row holding the MAX.
+        let rows: Vec<LastAccess> = sqlx::query_as(
+            "SELECT principal_arn, service, operation, region, MAX(time_ms) AS time_ms FROM audit \
+             WHERE ((?2 IS NULL AND principal_arn = ?1) OR (?2 IS NOT NULL AND principal_arn >= ?1 AND principal_arn < ?2)) \
+             AND time_ms >= ?3 GROUP BY principal_arn, service, operation",
+        )
+        .bind(&low)
+        .bind(&high)
+        .bind(since_ms)
+        .fetch_all(&mut *conn)
+        .await?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Appends audit records with group commit: callers wait until their record is durable, while

@@ -979,3 +979,63 @@ pub async fn credential_report(conn: &mut Conn, account_id: &str) -> Result<Opti
         .fetch_optional(conn)
         .await?)
 }
+
+// ---- last-accessed reports -----------------------------------------------------------------
+
+/// A generated last-accessed report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessReport {
+    /// The job id (a UUID).
+    pub job_id: String,
+    /// The account it was generated in.
+    pub account_id: String,
+    /// The user, role, group or policy it is about.
+    pub entity_arn: String,
+    /// `SERVICE_LEVEL` or `ACTION_LEVEL`.
+    pub granularity: String,
+    /// When it was asked for, epoch ms.
+    pub created_ms: i64,
+    /// When it was complete, epoch ms.
+    pub completed_ms: i64,
+    /// The services, as the JSON list the report returns.
+    pub services: String,
+}
+
+/// Keeps a report, dropping the account's reports created before `expired_before_ms`.
+pub async fn put_access_report(conn: &mut Conn, r: &AccessReport, expired_before_ms: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM iam_access_reports WHERE account_id = ? AND created_ms < ?")
+        .bind(&r.account_id)
+        .bind(expired_before_ms)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO iam_access_reports (job_id, account_id, entity_arn, granularity, created_ms, completed_ms, services) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&r.job_id)
+    .bind(&r.account_id)
+    .bind(&r.entity_arn)
+    .bind(&r.granularity)
+    .bind(r.created_ms)
+    .bind(r.completed_ms)
+    .bind(&r.services)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The account's report with this job id.
+pub async fn access_report(
+    conn: &mut Conn,
+    account_id: &str,
+    job_id: &str,
+) -> Result<Option<AccessReport>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT job_id, account_id, entity_arn, granularity, created_ms, completed_ms, services \
+         FROM iam_access_reports WHERE account_id = ? AND job_id = ?",
+    )
+    .bind(account_id)
+    .bind(job_id)
+    .fetch_optional(conn)
+    .await?)
+}

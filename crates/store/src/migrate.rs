@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "ssm-settings", include_str!("../migrations/0010_ssm_settings.sql")),
     (11, "review", include_str!("../migrations/0011_review.sql")),
     (12, "portability", include_str!("../migrations/0012_portability.sql")),
+    (13, "access-advisor", include_str!("../migrations/0013_access_advisor.sql")),
 ];
 
 /// The schema version this build writes.

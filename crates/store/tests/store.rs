@@ -81,6 +81,7 @@ async fn audit_filters_by_principal_operation_and_time() {
         operation: op.into(),
         outcome: "Allowed".into(),
         error_code: None,
+        region: Some("us-east-1".into()),
     };
     let mut tx = store.begin().await.unwrap();
     audit::append(&mut tx, &[rec(1, "a", "X"), rec(2, "b", "X"), rec(3, "a", "Y")]).await.unwrap();
@@ -92,6 +93,56 @@ async fn audit_filters_by_principal_operation_and_time() {
     assert_eq!(audit::list(&mut conn, &f).await.unwrap().iter().map(|r| r.time_ms).collect::<Vec<_>>(), vec![2]);
     let f = audit::Filter { limit: 2, ..Default::default() };
     assert_eq!(audit::list(&mut conn, &f).await.unwrap().iter().map(|r| r.time_ms).collect::<Vec<_>>(), vec![2, 3]);
+}
+
+#[tokio::test]
+async fn last_access_is_the_newest_record_per_principal_service_and_operation() {
+    let (_dir, store) = open().await;
+    let rec = |t: i64, who: &str, service: &str, op: &str, region: &str| audit::Record {
+        time_ms: t,
+        request_id: format!("r{t}"),
+        principal_arn: Some(who.into()),
+        source_ip: "127.0.0.1".into(),
+        service: service.into(),
+        operation: op.into(),
+        outcome: "Allowed".into(),
+        error_code: None,
+        region: Some(region.into()),
+    };
+    let bob = "arn:aws:iam::123456789012:user/Bob";
+    let session = "arn:aws:sts::123456789012:assumed-role/R_1/s";
+    let mut tx = store.begin().await.unwrap();
+    audit::append(
+        &mut tx,
+        &[
+            rec(1, bob, "ssm", "GetParameter", "us-east-1"),
+            rec(5, bob, "ssm", "GetParameter", "eu-west-1"),
+            rec(3, bob, "iam", "ListUsers", "us-east-1"),
+            rec(4, session, "sts", "GetCallerIdentity", "us-west-2"),
+            // `_` is no wildcard: R21's sessions are not R_1's.
+            rec(6, "arn:aws:sts::123456789012:assumed-role/R21/s", "sts", "GetCallerIdentity", "us-west-2"),
+            rec(7, "arn:aws:iam::123456789012:user/Bobby", "ssm", "GetParameter", "us-east-1"),
+        ],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = store.reader().acquire().await.unwrap();
+    let who = [audit::Who::Exact(bob.into()), audit::Who::Prefix("arn:aws:sts::123456789012:assumed-role/R_1/".into())];
+    let mut got = audit::last_accessed(&mut conn, &who, 0).await.unwrap();
+    got.sort_by_key(|a| a.time_ms);
+    let summary: Vec<(i64, &str, &str, Option<&str>)> =
+        got.iter().map(|a| (a.time_ms, a.principal_arn.as_str(), a.operation.as_str(), a.region.as_deref())).collect();
+    assert_eq!(
+        summary,
+        [
+            (3, bob, "ListUsers", Some("us-east-1")),
+            (4, session, "GetCallerIdentity", Some("us-west-2")),
+            (5, bob, "GetParameter", Some("eu-west-1"))
+        ]
+    );
+    // Older than the tracking period: not counted.
+    assert_eq!(audit::last_accessed(&mut conn, &who, 5).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -287,6 +287,7 @@ impl Invoker {
             operation: operation.split(':').nth(1).unwrap_or_default().to_owned(),
             outcome: outcome.to_owned(),
             error_code: error.map(str::to_owned),
+            region: None,
         };
         if self.env.audit.record(record).await.is_err() {
             tracing::error!(delivery = %send.delivery_id, "could not audit a target invocation");

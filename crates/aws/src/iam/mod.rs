@@ -7,6 +7,7 @@ mod attached;
 mod entity;
 mod error;
 mod groups;
+mod last_accessed;
 mod managed;
 mod names;
 mod page;
@@ -83,7 +84,7 @@ operations! {
     ListRolePolicies, DeleteRolePolicy, PutGroupPolicy, GetGroupPolicy, ListGroupPolicies, DeleteGroupPolicy,
     GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport,
     SimulatePrincipalPolicy, SimulateCustomPolicy, GetContextKeysForPrincipalPolicy,
-    GetContextKeysForCustomPolicy,
+    GetContextKeysForCustomPolicy, GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails,
 }
 
 /// What an operation acts on, which decides the resource ARN it is authorized against.
@@ -106,6 +107,8 @@ enum Scope {
     PolicyPath,
     /// `PolicySourceArn`.
     Source,
+    /// `Arn`: the user, role, group or policy a last-accessed report is about.
+    Arn,
     /// No resource: `*`.
     Star,
 }
@@ -116,9 +119,10 @@ impl Op {
             AddUserToGroup, AttachGroupPolicy, AttachRolePolicy, AttachUserPolicy, CreateAccessKey, CreateGroup,
             CreatePolicy, CreatePolicyVersion, CreateRole, CreateUser, DeleteAccessKey, DeleteGroup, DeleteGroupPolicy,
             DeletePolicy, DeletePolicyVersion, DeleteRole, DeleteRolePolicy, DeleteUser, DeleteUserPolicy,
-            DetachGroupPolicy, DetachRolePolicy, DetachUserPolicy, GenerateCredentialReport, GetAccessKeyLastUsed,
-            GetAccountAuthorizationDetails, GetContextKeysForCustomPolicy, GetContextKeysForPrincipalPolicy,
-            GetCredentialReport, GetGroup, GetGroupPolicy, GetPolicy, GetPolicyVersion, GetRole, GetRolePolicy,
+            DetachGroupPolicy, DetachRolePolicy, DetachUserPolicy, GenerateCredentialReport,
+            GenerateServiceLastAccessedDetails, GetAccessKeyLastUsed, GetAccountAuthorizationDetails,
+            GetContextKeysForCustomPolicy, GetContextKeysForPrincipalPolicy, GetCredentialReport, GetGroup,
+            GetGroupPolicy, GetPolicy, GetPolicyVersion, GetRole, GetRolePolicy, GetServiceLastAccessedDetails,
             GetUser, GetUserPolicy, ListAccessKeys, ListAttachedGroupPolicies, ListAttachedRolePolicies,
             ListAttachedUserPolicies, ListEntitiesForPolicy, ListGroupPolicies, ListGroups, ListGroupsForUser,
             ListPolicies, ListPolicyTags, ListPolicyVersions, ListRolePolicies, ListRoleTags, ListRoles,
@@ -190,7 +194,9 @@ impl Op {
             ListGroups => Scope::List(Kind::Group),
             ListPolicies => Scope::PolicyPath,
             SimulatePrincipalPolicy | GetContextKeysForPrincipalPolicy => Scope::Source,
-            GetAccountAuthorizationDetails
+            GenerateServiceLastAccessedDetails => Scope::Arn,
+            GetServiceLastAccessedDetails
+            | GetAccountAuthorizationDetails
             | GenerateCredentialReport
             | GetCredentialReport
             | SimulateCustomPolicy
@@ -267,6 +273,7 @@ async fn resource(ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<(String, Optio
         }
         Scope::PolicyPath => (format!("policy path {}", field(input, "PathPrefix").unwrap_or("/")), None),
         Scope::Source => (field(input, "PolicySourceArn").unwrap_or_default().to_owned(), None),
+        Scope::Arn => (field(input, "Arn").unwrap_or_default().to_owned(), None),
         Scope::Star => ("*".to_owned(), None),
     })
 }
@@ -400,6 +407,8 @@ async fn run(ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, IamError> {
         Op::SimulateCustomPolicy => simulate::custom_policy(ctx, input),
         Op::GetContextKeysForPrincipalPolicy => simulate::context_keys_principal(ctx, input).await,
         Op::GetContextKeysForCustomPolicy => simulate::context_keys_custom(input),
+        Op::GenerateServiceLastAccessedDetails => last_accessed::generate(ctx, input).await,
+        Op::GetServiceLastAccessedDetails => last_accessed::get(ctx, input).await,
     }
 }
 
@@ -414,7 +423,7 @@ mod tests {
             assert_eq!(Op::from_name(op.name()), Some(*op));
             assert!(names.contains(&op.name()), "{} is not an IAM operation", op.name());
         }
-        assert_eq!(Op::ALL.len(), 72);
+        assert_eq!(Op::ALL.len(), 74);
         assert!(Op::from_name("CreateLoginProfile").is_none());
     }
 

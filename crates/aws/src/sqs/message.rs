@@ -244,8 +244,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
 
-    const VECTORS: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sqs/md5-vectors.json"));
+    const VECTORS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/sqs/md5-vectors.json"));
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(s)

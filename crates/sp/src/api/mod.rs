@@ -590,6 +590,7 @@ pub(crate) async fn handle(State(sb): State<Arc<Sandbox>>, request: axum::extrac
         operation: op.name().into(),
         outcome: outcome.into(),
         error_code,
+        region: None,
     };
     if sb.audit(record).await.is_err() {
         return respond(&request_id, Err(ApiError::internal()), None);

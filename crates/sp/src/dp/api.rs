@@ -369,6 +369,7 @@ async fn audited(
         operation: operation.into(),
         outcome: outcome.into(),
         error_code: code,
+        region: None,
     };
     if sb.audit(record).await.is_err() {
         return DpError::from(store::StoreError::Corrupt("audit".into())).into_response();
