@@ -24,6 +24,7 @@ SERVICES = {
     "events": ("events", "2015-10-07"),
     "sns": ("sns", "2010-03-31"),
     "sqs": ("sqs", "2012-11-05"),
+    "organizations": ("organizations", "2016-11-28"),
 }
 DROP = {"documentation", "documentationUrl", "examples", "deprecatedMessage", "endpointdiscovery"}
 

@@ -11,8 +11,14 @@
 //! - The account's root user may do anything in its account that no resource policy explicitly
 //!   denies, except where a required resource policy does not let the account in (a KMS key
 //!   policy without the account statement locks root out, as AWS documents).
-//! - Service principals, and principals of other accounts (Amazon's SP-API account sending to a
-//!   queue), are decided by the resource policy alone.
+//! - Service principals, and principals of accounts outside the store (Amazon's SP-API account
+//!   sending to a queue), are decided by the resource policy alone. A principal of another
+//!   account of the store needs both: the resource's policy must let it in and its own
+//!   account's policies must allow the action, as for any cross-account request.
+//! - AWS Organizations: in a member account whose organization has service control policies
+//!   enabled, every principal (root included) is bounded by them: at each level from the root
+//!   through its OUs to the account, an attached SCP must allow the action and none may deny it.
+//!   The management account is never bounded.
 //!
 //! Each principal's parsed policies are cached for a few seconds and dropped whenever IAM
 //! changes anything, so a decision normally costs no database read and no parsing.
@@ -43,6 +49,30 @@ pub(crate) fn denied(caller_arn: &str, check: &Check) -> CommonError {
     ))
 }
 
+/// AWS's denial message when a service control policy is the reason.
+fn denied_by_scp(caller_arn: &str, check: &Check, explicit: bool) -> CommonError {
+    let why = if explicit {
+        "with an explicit deny in a service control policy".to_owned()
+    } else {
+        format!("because no service control policy allows the {} action", check.action)
+    };
+    CommonError::AccessDenied(format!(
+        "User: {caller_arn} is not authorized to perform: {} on resource: {} {why}",
+        check.action, check.resource
+    ))
+}
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Allowed,
+    Denied,
+    /// Denied by the caller's organization's service control policies (explicitly or not).
+    DeniedByScp {
+        explicit: bool,
+    },
+}
+
 /// A policy ready for evaluation, with the name the simulator would give it.
 #[derive(Debug)]
 struct Compiled {
@@ -65,6 +95,11 @@ struct Subject {
     session: Option<Vec<Compiled>>,
     /// The user's or role's tags (`aws:PrincipalTag/*`).
     tags: Vec<(String, String)>,
+    /// Whether the principal's account is one of the store's (so its own policies are known).
+    local: bool,
+    /// The service control policies bounding the principal's account, level by level from the
+    /// organization's root; `None` when none apply.
+    scps: Option<Vec<Vec<Compiled>>>,
 }
 
 /// Parsed policies: per principal, and per document text (shared by principals and reused for
@@ -132,7 +167,8 @@ async fn subject(ctx: &Ctx<'_>) -> Result<Arc<Subject>, CommonError> {
     let key = match &caller.kind {
         CallerKind::User { .. } => format!("u:{}", caller.user_id),
         CallerKind::AssumedRole { .. } => format!("s:{}", caller.access_key_id.as_deref().unwrap_or_default()),
-        CallerKind::Root | CallerKind::Service { .. } | CallerKind::Anonymous => {
+        CallerKind::Root => format!("r:{}", caller.account_id),
+        CallerKind::Service { .. } | CallerKind::Anonymous => {
             return Ok(Arc::new(Subject::default()));
         }
     };
@@ -157,8 +193,13 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
         CallerKind::User { .. } => {
             let docs = iam::documents(&mut conn, Kind::User, &caller.user_id).await.map_err(failed)?;
             let tags = store::iam::tags(&mut conn, store::iam::Owner::User, &caller.user_id).await?;
-            Ok(Subject { identity: cache.compile(docs, PolicyKind::Identity), session: None, tags: tags_of(tags) })
+            Ok(Subject {
+                identity: cache.compile(docs, PolicyKind::Identity),
+                tags: tags_of(tags),
+                ..account_bounds(&mut conn, cache, &caller.account_id).await?
+            })
         }
+        CallerKind::Root => account_bounds(&mut conn, cache, &caller.account_id).await,
         CallerKind::AssumedRole { .. } => {
             let role_id = caller.user_id.split(':').next().unwrap_or_default();
             let docs = iam::documents(&mut conn, Kind::Role, role_id).await.map_err(failed)?;
@@ -187,10 +228,38 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
                 }
                 _ => None,
             };
-            Ok(Subject { identity: cache.compile(docs, PolicyKind::Identity), session, tags: tags_of(tags) })
+            Ok(Subject {
+                identity: cache.compile(docs, PolicyKind::Identity),
+                session,
+                tags: tags_of(tags),
+                ..account_bounds(&mut conn, cache, &caller.account_id).await?
+            })
         }
-        CallerKind::Root | CallerKind::Service { .. } | CallerKind::Anonymous => Ok(Subject::default()),
+        CallerKind::Service { .. } | CallerKind::Anonymous => Ok(Subject::default()),
     }
+}
+
+/// What the principal's account says of every principal in it: whether the store holds it, and
+/// the service control policies of its organization.
+async fn account_bounds(conn: &mut store::Conn, cache: &PolicyCache, account: &str) -> Result<Subject, CommonError> {
+    let local = store::org::account(conn, account).await?.is_some();
+    let scps = store::org::scp_levels(conn, account).await?.map(|levels| {
+        levels
+            .into_iter()
+            .map(|level| {
+                let docs = level
+                    .into_iter()
+                    .map(|(id, content)| iam::Doc {
+                        document: content.unwrap_or_else(|| crate::organizations::FULL_AWS_ACCESS.to_owned()),
+                        id,
+                        source_type: SourceType::None,
+                    })
+                    .collect();
+                cache.compile(docs, PolicyKind::Identity)
+            })
+            .collect()
+    });
+    Ok(Subject { local, scps, ..Subject::default() })
 }
 
 /// The caller as the evaluator sees it.
@@ -268,14 +337,16 @@ pub(crate) async fn authorize(ctx: &Ctx<'_>, authorization: &Authorization) -> R
         if session_token && check.action.to_ascii_lowercase().starts_with("iam:") {
             return Err(CommonError::InvalidClientTokenId);
         }
-        if decide(ctx, &subject, &principal, &base, check) != Decision::Allowed {
-            return Err(denied(&caller.arn, check));
+        match decide(ctx, &subject, &principal, &base, check) {
+            Verdict::Allowed => {}
+            Verdict::Denied => return Err(denied(&caller.arn, check)),
+            Verdict::DeniedByScp { explicit } => return Err(denied_by_scp(&caller.arn, check, explicit)),
         }
     }
     Ok(())
 }
 
-fn decide(ctx: &Ctx<'_>, subject: &Subject, principal: &Principal, base: &Context, check: &Check) -> Decision {
+fn decide(ctx: &Ctx<'_>, subject: &Subject, principal: &Principal, base: &Context, check: &Check) -> Verdict {
     let with_conditions;
     let context = if check.conditions.is_empty() {
         base
@@ -312,10 +383,28 @@ fn decide(ctx: &Ctx<'_>, subject: &Subject, principal: &Principal, base: &Contex
     };
     // A required resource policy that is missing or unreadable lets nobody in.
     if check.resource_policy.as_ref().is_some_and(|r| r.mode == ResourceMode::Required) && input.resource.is_none() {
-        return Decision::ImplicitDeny;
+        return Verdict::Denied;
     }
     let request = Request { principal, action: &check.action, resource: &check.resource, context };
-    policy::decide(&input, &request)
+    if policy::decide(&input, &request) != Decision::Allowed {
+        return Verdict::Denied;
+    }
+    // Across two of the store's accounts, the caller's own account must allow it too.
+    if !same_account && !is_service && subject.local {
+        let own = Input { resource: None, identity_applies: true, ..input };
+        if policy::decide(&own, &request) != Decision::Allowed {
+            return Verdict::Denied;
+        }
+    }
+    for level in subject.scps.iter().flatten() {
+        let sources: Vec<Source<'_>> = level.iter().map(Compiled::source).collect();
+        match policy::bound(&sources, &request) {
+            Decision::Allowed => {}
+            Decision::ExplicitDeny => return Verdict::DeniedByScp { explicit: true },
+            Decision::ImplicitDeny => return Verdict::DeniedByScp { explicit: false },
+        }
+    }
+    Verdict::Allowed
 }
 
 #[cfg(test)]

@@ -83,6 +83,12 @@ impl Ids {
         format!("{prefix}{}", self.pick(BASE32, len))
     }
 
+    /// `len` characters of lower-case letters and digits, as AWS Organizations' ids have
+    /// (`o-`, `r-`, `ou-`, `p-`, `car-` and these).
+    pub fn lower(&self, len: usize) -> String {
+        self.pick(b"abcdefghijklmnopqrstuvwxyz012345", len)
+    }
+
     /// A long-term access key id: `AKIA` and 16 characters.
     pub fn access_key_id(&self) -> String {
         self.prefixed("AKIA", 16)

@@ -8,6 +8,7 @@
 //! Services never see HTTP: they get a [`Ctx`] and a typed input, and return a typed output or
 //! their own error enum.
 
+pub mod accounts;
 mod auth;
 mod authz;
 mod caller;
@@ -18,6 +19,7 @@ pub mod iam;
 mod ids;
 pub mod kms;
 mod models;
+pub mod organizations;
 mod pipeline;
 mod service;
 pub mod sns;

@@ -22,6 +22,9 @@ pub static EVENTS: LazyLock<ServiceModel> = LazyLock::new(|| load("events", incl
 pub static SNS: LazyLock<ServiceModel> = LazyLock::new(|| load("sns", include_str!("../models/sns.json")));
 /// SQS.
 pub static SQS: LazyLock<ServiceModel> = LazyLock::new(|| load("sqs", include_str!("../models/sqs.json")));
+/// AWS Organizations.
+pub static ORGANIZATIONS: LazyLock<ServiceModel> =
+    LazyLock::new(|| load("organizations", include_str!("../models/organizations.json")));
 /// SQS's Query API: the same model with the awsQuery wire names (derived by tools/gen-models.py).
 pub static SQS_QUERY: LazyLock<ServiceModel> =
     LazyLock::new(|| load("sqs-query", include_str!("../models/sqs-query.json")));

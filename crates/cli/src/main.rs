@@ -1,5 +1,6 @@
 //! `spcred`: the credential platform for Selling Partner API apps.
 
+mod account;
 mod admin;
 mod agent;
 mod dp;
@@ -25,6 +26,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print the audit log of a running server.
     Audit(AuditArgs),
+    /// More AWS accounts in the store: another account to trust, or members of an organization.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// The SP-API sandbox's Developer Central: developer profile, apps, sellers, authorizations.
     #[command(subcommand)]
     Sp(sp::SpCommand),
@@ -232,6 +236,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Audit(args) => admin::audit(args).await,
+            Command::Account(command) => account::run(command).await,
             Command::Sp(command) => sp::run(command).await,
             Command::Dp(command) => dp::run(command).await,
             Command::Outbox(args) => admin::outbox(args).await,

@@ -177,6 +177,22 @@ pub fn decide(input: &Input<'_>, req: &Request<'_>) -> Decision {
     run(input, req, &mut Quiet)
 }
 
+/// The verdict of policies that only bound what other policies grant, as AWS Organizations'
+/// service control policies do at one level of an organization: `ExplicitDeny` if one of them
+/// denies, `Allowed` if one allows, otherwise `ImplicitDeny`. Principals play no part: these
+/// policies have no `Principal` element and apply to every principal of the account.
+pub fn bound(policies: &[Source<'_>], req: &Request<'_>) -> Decision {
+    let mut allowed = false;
+    for source in policies {
+        let said = scan(source, req, &mut Quiet);
+        if said.deny {
+            return Decision::ExplicitDeny;
+        }
+        allowed |= said.allow.is_some();
+    }
+    if allowed { Decision::Allowed } else { Decision::ImplicitDeny }
+}
+
 /// Whether AWS authorizes the action at all. `sts:GetCallerIdentity` needs no permission: "If
 /// an administrator attaches a policy to your identity that explicitly denies access to the
 /// `sts:GetCallerIdentity` action, you can still perform this operation." Services call this

@@ -65,8 +65,8 @@ mod values;
 pub use context::{Context, ContextError, ContextKeyType};
 pub use error::PolicyError;
 pub use eval::{
-    Decision, Evaluation, Input, MatchedStatement, Request, ResourceMode, ResourcePolicy, Source, SourceType, decide,
-    evaluate, requires_authorization,
+    Decision, Evaluation, Input, MatchedStatement, Request, ResourceMode, ResourcePolicy, Source, SourceType, bound,
+    decide, evaluate, requires_authorization,
 };
 pub use model::{Effect, Policy, PolicyKind, Position, Statement};
 pub use principal::{Principal, PrincipalKind, PrincipalType};

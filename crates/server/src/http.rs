@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/clock", get(get_clock).post(set_clock))
         .route("/audit", get(list_audit))
+        .route("/accounts", get(crate::accounts::list).post(crate::accounts::create))
         .route("/outbox", get(crate::outbox::list_outbox))
         .route("/deliveries", get(crate::outbox::list_deliveries))
         .route("/events", get(crate::outbox::list_events))

@@ -124,7 +124,7 @@ fn load_master_key(path: &Path) -> Result<MasterKey, InitError> {
 }
 
 fn check_account_id(id: &str) -> Result<(), InitError> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+    if aws::accounts::valid_id(id) {
         Ok(())
     } else {
         Err(InitError::Bootstrap(format!("SPCRED_ACCOUNT_ID must be 12 digits, not {id:?}")))
@@ -214,16 +214,7 @@ async fn ensure_account(
         }
     };
     check_root_key(&key_id, &secret)?;
-    access_keys::create_account(tx, &account_id, now_ms).await?;
-    let key = access_keys::AccessKey {
-        secret_sealed: at_rest.seal(rng, secret.expose().as_bytes(), format!("access-key:{key_id}").as_bytes()),
-        access_key_id: key_id,
-        account_id: account_id.clone(),
-        user_name: None,
-        status: "Active".into(),
-        created_ms: now_ms,
-    };
-    access_keys::insert(tx, &key).await?;
+    aws::accounts::insert(tx, at_rest, rng, &account_id, &key_id, &secret, now_ms).await?;
     Ok((account_id, true))
 }
 

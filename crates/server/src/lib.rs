@@ -1,6 +1,7 @@
 //! The composition root of `spcred serve`: configuration, the data directory, the services, the
 //! HTTP router, background workers, and graceful shutdown.
 
+mod accounts;
 pub mod config;
 pub mod http;
 pub mod init;
@@ -129,6 +130,7 @@ impl Server {
         let mut dispatcher = aws::Dispatcher::new(env.clone());
         dispatcher.register(aws::sts::Sts);
         dispatcher.register(aws::iam::Iam);
+        dispatcher.register(aws::organizations::Organizations);
         dispatcher.register(aws::sqs::Sqs);
         dispatcher.register(aws::kms::Kms);
         dispatcher.register(aws::ssm::Ssm);

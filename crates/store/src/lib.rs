@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod kms;
 pub mod meta;
 mod migrate;
+pub mod org;
 pub mod review;
 pub mod sns;
 pub mod sp;

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "review", include_str!("../migrations/0011_review.sql")),
     (12, "portability", include_str!("../migrations/0012_portability.sql")),
     (13, "access-advisor", include_str!("../migrations/0013_access_advisor.sql")),
+    (14, "organizations", include_str!("../migrations/0014_organizations.sql")),
 ];
 
 /// The schema version this build writes.

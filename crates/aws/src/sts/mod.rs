@@ -228,12 +228,11 @@ async fn assume_role_check(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Chec
     }
     let (account, name) =
         parse_role_arn(&input.role_arn).ok_or_else(|| validation(&format!("{} is invalid", input.role_arn)))?;
-    let role = if account == ctx.account() {
-        let mut conn = store::iam::reader(&ctx.env.store).await?;
-        store::iam::role_by_name(&mut conn, account, name).await?
-    } else {
-        None
-    };
+    // The role may be in another of the store's accounts: its trust policy and the caller's
+    // own permissions then decide together.
+    let mut conn = store::iam::reader(&ctx.env.store).await?;
+    let role = store::iam::role_by_name(&mut conn, account, name).await?;
+    drop(conn);
     // An unknown role is denied like a forbidden one, so that existence does not leak.
     let Some(role) = role else {
         return Err(StsError::Common(denied(&ctx.caller.arn, &Check::new("sts:AssumeRole", input.role_arn))));
@@ -258,11 +257,12 @@ struct Issued {
     token: zeroize::Zeroizing<String>,
 }
 
-fn issue(ctx: &Ctx<'_>) -> Issued {
+/// Credentials in `account` (a role's, which may not be the caller's).
+fn issue(ctx: &Ctx<'_>, account: &str) -> Issued {
     let mut raw = zeroize::Zeroizing::new([0u8; 96]);
     ctx.env.rng.fill(raw.as_mut());
     Issued {
-        access_key_id: ctx.env.ids.access_key_id_for("ASIA", ctx.account()),
+        access_key_id: ctx.env.ids.access_key_id_for("ASIA", account),
         secret: zeroize::Zeroizing::new(ctx.env.ids.secret_access_key()),
         token: zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_ref())),
     }
@@ -278,10 +278,10 @@ fn credentials_out(issued: &Issued, expires_ms: i64) -> CredentialsOut {
 }
 
 /// The session row for `issued`, to be completed by the caller.
-fn session_row(ctx: &Ctx<'_>, issued: &Issued, kind: &str, expires_ms: i64) -> store::iam::Session {
+fn session_row(ctx: &Ctx<'_>, issued: &Issued, kind: &str, account: &str, expires_ms: i64) -> store::iam::Session {
     store::iam::Session {
         access_key_id: issued.access_key_id.clone(),
-        account_id: ctx.account().to_owned(),
+        account_id: account.to_owned(),
         secret_sealed: ctx.env.seal(issued.secret.as_bytes(), &crate::auth::session_aad(&issued.access_key_id)),
         token_mac: ctx.env.verifier.mac(issued.token.as_bytes()).to_vec(),
         kind: kind.to_owned(),
@@ -330,11 +330,11 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, Sts
     let policy_arns: Vec<String> = input.policy_arns.into_iter().filter_map(|p| p.arn).collect();
     let packed = packed_size(input.policy.as_deref(), &policy_arns)?;
     let expires_ms = ctx.now_ms + duration * 1000;
-    let issued = issue(ctx);
+    let issued = issue(ctx, &role.account_id);
     let role_arn = crate::iam::role_arn(&role);
     let arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account_id, role.role_name, input.role_session_name);
     let assumed_role_id = format!("{}:{}", role.role_id, input.role_session_name);
-    let mut row = session_row(ctx, &issued, "role", expires_ms);
+    let mut row = session_row(ctx, &issued, "role", &role.account_id, expires_ms);
     row.arn.clone_from(&arn);
     row.user_id.clone_from(&assumed_role_id);
     row.role_id = Some(role.role_id.clone());
@@ -392,8 +392,8 @@ async fn session_token(ctx: &Ctx<'_>, input: DurationInput) -> Result<Value, Sts
         }
     };
     let expires_ms = ctx.now_ms + duration * 1000;
-    let issued = issue(ctx);
-    let mut row = session_row(ctx, &issued, kind, expires_ms);
+    let issued = issue(ctx, ctx.account());
+    let mut row = session_row(ctx, &issued, kind, ctx.account(), expires_ms);
     row.user_name = user_name;
     store_session(ctx, &row, None).await?;
     Ok(serde_json::json!({ "Credentials": service::output(&credentials_out(&issued, expires_ms))? }))
