@@ -13,6 +13,10 @@ fi
 target_dir="${CARGO_TARGET_DIR:-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# What the workspace declares is enforced: formatting, and clippy (pedantic, see Cargo.toml)
+# with every warning an error.
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --locked --workspace --bins
 cargo test --locked --workspace
 
