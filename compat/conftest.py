@@ -38,6 +38,8 @@ class Server:
         self.data_dir = Path(data_dir)
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        # What requests verifies HTTPS with (a CA file for a server under --tls-*).
+        self.verify = True
         self.extra_args = list(extra_args)
         self.extra_env = dict(env or {})
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
@@ -61,9 +63,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"spcred exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
             try:
-                if requests.get(f"{self.endpoint}/_spcred/health", timeout=1).ok:
+                if requests.get(f"{self.endpoint}/_spcred/health", timeout=1, verify=self.verify).ok:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, OSError):
+                # Not listening yet (or, under TLS, its CA file not written yet).
                 time.sleep(0.05)
         else:
             raise RuntimeError("spcred did not become healthy in 30 s")
@@ -112,7 +115,7 @@ class Server:
     def admin(self, method, path, **kw):
         headers = kw.pop("headers", {})
         headers["Authorization"] = f"Bearer {self.admin_token}"
-        return requests.request(method, f"{self.endpoint}{path}", headers=headers, timeout=120, **kw)
+        return requests.request(method, f"{self.endpoint}{path}", headers=headers, timeout=120, verify=self.verify, **kw)
 
     def advance(self, seconds=0, days=0):
         r = self.admin("POST", "/_spcred/clock", json={"advance_seconds": int(seconds + days * 86400)})
@@ -135,6 +138,8 @@ class Server:
             AWS_PROFILE="spcred",
             AWS_EC2_METADATA_DISABLED="true",
         )
+        if self.verify is not True:
+            env["AWS_CA_BUNDLE"] = str(self.verify)
         env.update(extra)
         return env
 
@@ -158,6 +163,7 @@ class Server:
             aws_access_key_id=key_id,
             aws_secret_access_key=secret,
             aws_session_token=token,
+            verify=None if self.verify is True else str(self.verify),
             config=botocore.config.Config(retries={"max_attempts": 1}, **config),
         )
 

@@ -99,8 +99,22 @@ struct ServeArgs {
     /// commas (2026-12-25,2027-01-01).
     #[arg(long, env = "SPCRED_SP_HOLIDAYS")]
     sp_holidays: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); reloaded on SIGHUP.
+    #[arg(long, env = "SPCRED_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "SPCRED_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate spcred makes once and keeps sealed in the store, signed by
+    /// its own CA, written to <data-dir>/ca.pem (for AWS_CA_BUNDLE).
+    #[arg(long, env = "SPCRED_TLS_SELF_SIGNED", num_args = 0..=1, default_missing_value = "true")]
+    tls_self_signed: Option<bool>,
+    /// Serve plain HTTP on an address other machines can reach (refused otherwise).
+    #[arg(long, env = "SPCRED_INSECURE_HTTP", num_args = 0..=1, default_missing_value = "true")]
+    insecure_http: Option<bool>,
     /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode,
-    /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from, sp-holidays).
+    /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from, sp-holidays,
+    /// tls-cert, tls-key, tls-self-signed, insecure-http).
     #[arg(long, env = "SPCRED_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -191,6 +205,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         sms_url: args.sms_url,
         sms_from: args.sms_from,
         sp_holidays: args.sp_holidays,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        tls_self_signed: args.tls_self_signed,
+        insecure_http: args.insecure_http,
     };
     let from_file = match &args.config {
         Some(path) => server::Settings::from_file(path).map_err(|e| e.to_string())?,
@@ -208,7 +226,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let server = server::Server::bind(&config, boot).await.map_err(|e| e.to_string())?;
     let data = &server.data;
-    println!("spcred {} listening on http://{}", env!("CARGO_PKG_VERSION"), server.local_addr);
+    let scheme = if server.tls.is_some() { "https" } else { "http" };
+    println!("spcred {} listening on {scheme}://{}", env!("CARGO_PKG_VERSION"), server.local_addr);
+    if let Some(tls) = &server.tls {
+        println!("  tls sha-256:   {}", tls.fingerprint);
+        if let Some(ca) = &tls.ca_path {
+            println!("  ca bundle:     {} (AWS_CA_BUNDLE)", ca.display());
+        }
+    }
     println!("  account:       {}{}", data.account_id, if data.created { " (created)" } else { "" });
     println!("  access key id: {}", data.root_access_key_id);
     println!("  credentials:   {} (profile spcred)", data.credentials_path.display());

@@ -56,6 +56,14 @@ pub struct Settings {
     pub sms_from: Option<String>,
     /// The holidays of the SP-API sandbox's review SLAs (ISO dates, comma-separated).
     pub sp_holidays: Option<String>,
+    /// The TLS certificate chain (PEM).
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate spcred makes and keeps.
+    pub tls_self_signed: Option<bool>,
+    /// Accept plain HTTP on an address other machines can reach.
+    pub insecure_http: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -80,6 +88,10 @@ pub struct ServeConfig {
     /// The business days the SP-API sandbox's review SLAs count (weekends and these holidays
     /// skipped).
     pub sp_calendar: sp::Calendar,
+    /// HTTPS, if configured.
+    pub tls: Option<crate::tls::TlsSource>,
+    /// Plain HTTP beyond loopback was asked for, risk accepted.
+    pub insecure_http: bool,
 }
 
 /// A configuration file that could not be used.
@@ -96,6 +108,9 @@ pub enum ConfigError {
     /// A holiday list that is not dates.
     #[error("invalid sp-holidays: {0}")]
     Holidays(String),
+    /// TLS settings that do not go together.
+    #[error("{0}")]
+    Tls(String),
     /// Not valid TOML for these keys.
     #[error("invalid config file {path}: {message}")]
     Parse {
@@ -109,7 +124,7 @@ pub enum ConfigError {
 impl Settings {
     /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `region`,
     /// `log-format`, `test-mode`, `sp-require-sigv4`, `public-url`, `smtp-url`, `smtp-from`, `sms-url`,
-    /// `sms-from`, `sp-holidays`).
+    /// `sms-from`, `sp-holidays`, `tls-cert`, `tls-key`, `tls-self-signed`, `insecure-http`).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
@@ -132,6 +147,10 @@ impl Settings {
             sms_url: self.sms_url.or(fallback.sms_url),
             sms_from: self.sms_from.or(fallback.sms_from),
             sp_holidays: self.sp_holidays.or(fallback.sp_holidays),
+            tls_cert: self.tls_cert.or(fallback.tls_cert),
+            tls_key: self.tls_key.or(fallback.tls_key),
+            tls_self_signed: self.tls_self_signed.or(fallback.tls_self_signed),
+            insecure_http: self.insecure_http.or(fallback.insecure_http),
         }
     }
 
@@ -140,6 +159,15 @@ impl Settings {
         let sp_calendar = match &self.sp_holidays {
             Some(text) => sp::Calendar::parse(text).map_err(ConfigError::Holidays)?,
             None => sp::Calendar::default(),
+        };
+        let tls = match (self.tls_cert, self.tls_key, self.tls_self_signed.unwrap_or(false)) {
+            (None, None, false) => None,
+            (None, None, true) => Some(crate::tls::TlsSource::SelfSigned),
+            (Some(cert), Some(key), false) => Some(crate::tls::TlsSource::Files { cert, key }),
+            (Some(_), Some(_), true) => {
+                return Err(ConfigError::Tls("give --tls-cert and --tls-key, or --tls-self-signed, not both".into()));
+            }
+            _ => return Err(ConfigError::Tls("--tls-cert and --tls-key go together: give both".into())),
         };
         Ok(ServeConfig {
             listen: self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 4566))),
@@ -156,6 +184,8 @@ impl Settings {
                 sms_from: self.sms_from,
             },
             sp_calendar,
+            tls,
+            insecure_http: self.insecure_http.unwrap_or(false),
         })
     }
 }
@@ -187,5 +217,25 @@ mod tests {
         assert!(err.contains("unknown field `lisen`"), "{err}");
         std::fs::write(&file, "log-format = \"xml\"\n").unwrap();
         assert!(Settings::from_file(&file).is_err());
+    }
+
+    #[test]
+    fn tls_settings_must_go_together() {
+        let cert = Some(PathBuf::from("cert.pem"));
+        let key = Some(PathBuf::from("key.pem"));
+        let half = Settings { tls_cert: cert.clone(), ..Default::default() };
+        assert_eq!(half.resolve().unwrap_err().to_string(), "--tls-cert and --tls-key go together: give both");
+        let both = Settings {
+            tls_cert: cert.clone(),
+            tls_key: key.clone(),
+            tls_self_signed: Some(true),
+            ..Default::default()
+        };
+        assert!(both.resolve().is_err());
+        let files = Settings { tls_cert: cert, tls_key: key, ..Default::default() }.resolve().unwrap();
+        assert!(matches!(files.tls, Some(crate::tls::TlsSource::Files { .. })));
+        let own = Settings { tls_self_signed: Some(true), ..Default::default() }.resolve().unwrap();
+        assert_eq!(own.tls, Some(crate::tls::TlsSource::SelfSigned));
+        assert_eq!(Settings::default().resolve().unwrap().tls, None);
     }
 }

@@ -8,6 +8,7 @@ pub mod init;
 mod outbox;
 pub mod scheduler;
 pub mod sp_bridge;
+pub mod tls;
 
 use crypto::{Random, SystemRandom};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -40,6 +41,14 @@ pub enum ServeError {
     /// A delivery channel is misconfigured.
     #[error(transparent)]
     Delivery(#[from] delivery::ConfigError),
+    /// HTTPS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// Plain HTTP on an address other machines reach, without --insecure-http.
+    #[error(
+        "refusing to serve plain HTTP on {0}, which other machines can reach: credentials would cross the network in the clear. Give --tls-cert and --tls-key, or --tls-self-signed; or --insecure-http to accept the risk"
+    )]
+    Insecure(SocketAddr),
 }
 
 /// Sets up logging to stderr. `RUST_LOG` refines the level (default `info`). Colours only on a
@@ -77,6 +86,8 @@ pub struct Server {
     pub local_addr: SocketAddr,
     /// What the data directory holds.
     pub data: init::DataDir,
+    /// HTTPS, when configured.
+    pub tls: Option<tls::Tls>,
 }
 
 impl Server {
@@ -89,6 +100,12 @@ impl Server {
             None => Arc::new(SystemClock),
         };
         let ids = aws::Ids::new(rng.clone());
+        if config.tls.is_none() && !config.listen.ip().is_loopback() {
+            if !config.insecure_http {
+                return Err(ServeError::Insecure(config.listen));
+            }
+            tracing::warn!(listen = %config.listen, "serving plain HTTP beyond loopback (--insecure-http): secrets cross the network in the clear");
+        }
         let data = init::open(&config.data_dir, &config.region, boot, rng.as_ref(), &ids, clock.now_ms()).await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServeError::Listen {
             addr: config.listen,
@@ -100,6 +117,8 @@ impl Server {
             source,
         })?;
         let local_addr = listener.local_addr()?;
+        let tls = setup_tls(config, local_addr, &data, rng.as_ref()).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
 
         let mut env =
             aws::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
@@ -110,7 +129,7 @@ impl Server {
             if reachable.ip().is_unspecified() {
                 reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }
-            format!("http://{reachable}")
+            format!("{scheme}://{reachable}")
         });
         let env = Arc::new(env);
         let sns = aws::sns::Sns::new();
@@ -163,7 +182,7 @@ impl Server {
             sandbox,
             sns,
         };
-        Ok(Self { listener, state, local_addr, data })
+        Ok(Self { listener, state, local_addr, data, tls })
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests and
@@ -190,8 +209,13 @@ impl Server {
         };
         let store = self.state.store.clone();
         let dispatcher = self.state.dispatcher.clone();
-        let app = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let router = http::router(self.state);
+        let served = if let Some(tls) = self.tls {
+            tls::serve(self.listener, router, tls, shutdown).await
+        } else {
+            let app = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+        };
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = upkeep.await;
@@ -200,6 +224,19 @@ impl Server {
         tracing::info!("stopped");
         Ok(served?)
     }
+}
+
+/// HTTPS as configured, or `None` for plain HTTP.
+async fn setup_tls(
+    config: &ServeConfig,
+    local_addr: SocketAddr,
+    data: &init::DataDir,
+    rng: &dyn Random,
+) -> Result<Option<tls::Tls>, ServeError> {
+    let Some(source) = &config.tls else { return Ok(None) };
+    let at_rest = data.master.subkey(crypto::Purpose::AtRest);
+    let public_url = config.public_url.as_deref();
+    Ok(Some(tls::Tls::new(source, local_addr, public_url, &data.store, &at_rest, rng, &config.data_dir).await?))
 }
 
 /// Resolves on SIGINT or SIGTERM.
