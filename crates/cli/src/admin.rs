@@ -145,8 +145,9 @@ pub async fn deliveries(args: DeliveriesArgs) -> Result<(), String> {
     }
     let line = |d: &Value| {
         println!(
-            "{}  {:<9} {:<10} {:<5} attempts={} {} -> {}  {}",
+            "{}  {}  {:<9} {:<10} {:<5} attempts={} {} -> {}  {}",
             time(d["created_ms"].as_i64()),
+            d["id"].as_str().unwrap_or(""),
             d["status"].as_str().unwrap_or(""),
             d["protocol"].as_str().unwrap_or(""),
             d["message_type"].as_str().unwrap_or(""),
