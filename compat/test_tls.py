@@ -170,3 +170,33 @@ def test_plain_http_beyond_loopback_is_refused_unless_insecure_http(tmp_path, wo
         assert "serving plain HTTP beyond loopback" in s.log()
     finally:
         s.stop()
+
+
+def test_the_agent_serves_https_and_refuses_plain_http_beyond_loopback(fresh_server, request, tmp_path):
+    from agentproc import Agent, blog_setup, env_without_spcred
+
+    token = tmp_path / "token"
+    token.write_text("s3cr3t-agent-token-0123456789\n")
+    # A bearer token alone is not enough off loopback: it would cross the network in the clear.
+    p = subprocess.run([BIN, "agent", "--listen", "0.0.0.0:0", "--auth-token-file", str(token)],
+                       capture_output=True, text=True, env=env_without_spcred(), timeout=30)
+    assert p.returncode != 0 and "needs HTTPS (--tls-cert and --tls-key)" in p.stderr
+
+    server = fresh_server()
+    blog_setup(server)
+    cert, key = openssl_cert(tmp_path, "agent")
+    agent = Agent(server, "--tls-cert", str(cert), "--tls-key", str(key), "--auth-token-file", str(token))
+    agent.url = f"https://localhost:{agent.port}"
+    agent.start(wait=False)
+    request.addfinalizer(agent.stop)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if requests.get(f"{agent.url}/health", timeout=1, verify=str(cert)).ok:
+                break
+        except (requests.ConnectionError, OSError):
+            time.sleep(0.1)
+    token_headers = {"Authorization": "Bearer s3cr3t-agent-token-0123456789"}
+    r = agent.get("/v1/token", headers=token_headers, verify=str(cert))
+    assert r.status_code == 200 and r.json()["access_token"].startswith("Atza|")
+    assert served_fingerprint(agent.port, str(cert)) == served_fingerprint(agent.port)

@@ -178,6 +178,12 @@ pub struct Settings {
     pub default_seller: Option<String>,
     /// A file holding the bearer token clients must present (required off loopback).
     pub auth_token_file: Option<PathBuf>,
+    /// The TLS certificate chain (PEM) to serve HTTPS with; reread on SIGHUP.
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM).
+    pub tls_key: Option<PathBuf>,
+    /// Accept plain HTTP beyond loopback.
+    pub insecure_http: Option<bool>,
     /// The application's name in the `user-agent` (default `spcred-agent`).
     pub app_name: Option<String>,
     /// The application's version in the `user-agent` (default this agent's version).
@@ -265,6 +271,8 @@ pub struct Config {
     pub default_seller: Option<String>,
     /// The bearer token clients must present, if any.
     pub auth_token: Option<Secret>,
+    /// The certificate and key files to serve HTTPS with, if any.
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// The `user-agent` sent to SP-API and LWA.
     pub user_agent: String,
     /// The longest a proxied call waits for its usage plan.
@@ -317,6 +325,9 @@ impl Settings {
             lwa_endpoint: self.lwa_endpoint.or(fallback.lwa_endpoint),
             default_seller: self.default_seller.or(fallback.default_seller),
             auth_token_file: self.auth_token_file.or(fallback.auth_token_file),
+            tls_cert: self.tls_cert.or(fallback.tls_cert),
+            tls_key: self.tls_key.or(fallback.tls_key),
+            insecure_http: self.insecure_http.or(fallback.insecure_http),
             app_name: self.app_name.or(fallback.app_name),
             app_version: self.app_version.or(fallback.app_version),
             ssm,
@@ -361,6 +372,17 @@ impl Settings {
                  (--auth-token-file or SPCRED_AGENT_AUTH_TOKEN_FILE)"
             )));
         }
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err(ConfigError::Invalid("--tls-cert and --tls-key go together: give both".into())),
+        };
+        if tls.is_none() && !listen.ip().is_loopback() && !self.insecure_http.unwrap_or(false) {
+            return Err(ConfigError::Invalid(format!(
+                "the agent hands out access tokens: listening on {listen}, beyond loopback, needs HTTPS \
+                 (--tls-cert and --tls-key), or --insecure-http to accept sending them in the clear"
+            )));
+        }
         let app_name = self.app_name.unwrap_or_else(|| "spcred-agent".to_owned());
         let app_version = self.app_version.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned());
         let user_agent = useragent::build(&app_name, &app_version).map_err(ConfigError::Invalid)?;
@@ -377,6 +399,7 @@ impl Settings {
             reload_interval: Duration::from_secs(reload_seconds),
             default_seller: self.default_seller,
             auth_token,
+            tls,
             user_agent,
             max_throttle_wait: Duration::from_secs(self.max_throttle_wait_seconds.unwrap_or(60)),
             rotation: self.rotation.unwrap_or_default().resolve()?,
@@ -479,8 +502,16 @@ mod tests {
         let with = Settings { auth_token_file: Some(file.clone()), ..wide.clone() };
         assert!(with.resolve().unwrap_err().to_string().contains("shorter than 16"));
         std::fs::write(&file, "0123456789abcdef0123\n").unwrap();
-        let c = Settings { auth_token_file: Some(file), ..wide }.resolve().unwrap();
+        let tokened = Settings { auth_token_file: Some(file), ..wide };
+        // The token would cross the network in the clear: HTTPS, or the risk accepted.
+        let err = tokened.clone().resolve().unwrap_err().to_string();
+        assert!(err.contains("needs HTTPS (--tls-cert and --tls-key)"), "{err}");
+        let c = Settings { insecure_http: Some(true), ..tokened.clone() }.resolve().unwrap();
         assert_eq!(c.auth_token.unwrap().expose(), "0123456789abcdef0123");
+        let files = Settings { tls_cert: Some("c.pem".into()), tls_key: Some("k.pem".into()), ..tokened.clone() };
+        assert_eq!(files.resolve().unwrap().tls, Some(("c.pem".into(), "k.pem".into())));
+        let half = Settings { tls_cert: Some("c.pem".into()), ..tokened };
+        assert!(half.resolve().unwrap_err().to_string().contains("go together"));
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub enum AgentError {
     /// Serving failed.
     #[error("serving failed: {0}")]
     Serve(std::io::Error),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// How long a connection to SP-API or LWA may take to open.
@@ -113,14 +116,20 @@ impl Agent {
         }
     }
 
-    /// Serves on `listener` until `shutdown` completes, watching the parameters meanwhile.
+    /// Serves on `listener` (over TLS when given) until `shutdown` completes, watching the
+    /// parameters meanwhile.
     pub async fn serve(
         self: Arc<Self>,
         listener: tokio::net::TcpListener,
+        tls: Option<tls::Tls>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AgentError> {
         let watcher = tokio::spawn(self.clone().watch_parameters());
-        let result = axum::serve(listener, http::router(self)).with_graceful_shutdown(shutdown).await;
+        let router = http::router(self);
+        let result = match tls {
+            Some(tls) => tls::serve(listener, router, tls, shutdown).await,
+            None => axum::serve(listener, router).with_graceful_shutdown(shutdown).await,
+        };
         watcher.abort();
         result.map_err(AgentError::Serve)
     }
@@ -134,14 +143,22 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let ssm = ssm::SsmStore::new(&aws);
     let listen = config.listen;
     let rotation = config.rotation.clone();
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tls::Tls::from_files(cert, key)?),
+        None => None,
+    };
     let agent = Agent::new(config, Arc::new(ssm.clone())).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|source| AgentError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| AgentError::Listen { addr: listen, source })?;
-    tracing::info!(%addr, "spcred agent listening");
-    println!("spcred agent listening on http://{addr}");
+    tracing::info!(%addr, tls = tls.is_some(), "spcred agent listening");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("spcred agent listening on {scheme}://{addr}");
+    if let Some(tls) = &tls {
+        println!("  tls sha-256: {}", tls.fingerprint);
+    }
     let rotator = rotation.map(|settings| tokio::spawn(rotation::run(agent.clone(), ssm, aws, settings)));
-    let result = agent.serve(listener, shutdown).await;
+    let result = agent.serve(listener, tls, shutdown).await;
     if let Some(r) = rotator {
         r.abort();
     }

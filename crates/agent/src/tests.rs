@@ -65,7 +65,7 @@ async fn start() -> (Arc<Fake>, String) {
     let agent = Agent::new(agent_settings.resolve().unwrap(), blog_store()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let agent_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(agent.serve(listener, std::future::pending()));
+    tokio::spawn(agent.serve(listener, None, std::future::pending()));
     (fake, agent_url)
 }
 

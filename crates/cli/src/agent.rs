@@ -29,6 +29,15 @@ pub struct AgentArgs {
     /// A file holding the bearer token clients must present.
     #[arg(long, env = "SPCRED_AGENT_AUTH_TOKEN_FILE")]
     auth_token_file: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); reread on SIGHUP.
+    #[arg(long, env = "SPCRED_AGENT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "SPCRED_AGENT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP beyond loopback (refused otherwise: the agent hands out access tokens).
+    #[arg(long, env = "SPCRED_AGENT_INSECURE_HTTP", num_args = 0..=1, default_missing_value = "true")]
+    insecure_http: Option<bool>,
     /// The application's name in the user-agent [default: spcred-agent].
     #[arg(long, env = "SPCRED_AGENT_APP_NAME")]
     app_name: Option<String>,
@@ -81,6 +90,9 @@ impl AgentArgs {
             lwa_endpoint: self.lwa_endpoint.clone(),
             default_seller: self.default_seller.clone(),
             auth_token_file: self.auth_token_file.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            insecure_http: self.insecure_http,
             app_name: self.app_name.clone(),
             app_version: self.app_version.clone(),
             max_throttle_wait_seconds: self.max_throttle_wait,

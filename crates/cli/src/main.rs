@@ -228,9 +228,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let data = &server.data;
     let scheme = if server.tls.is_some() { "https" } else { "http" };
     println!("spcred {} listening on {scheme}://{}", env!("CARGO_PKG_VERSION"), server.local_addr);
-    if let Some(tls) = &server.tls {
+    if let Some((tls, ca)) = &server.tls {
         println!("  tls sha-256:   {}", tls.fingerprint);
-        if let Some(ca) = &tls.ca_path {
+        if let Some(ca) = ca {
             println!("  ca bundle:     {} (AWS_CA_BUNDLE)", ca.display());
         }
     }

@@ -20,10 +20,6 @@ use store::{Store, VirtualClock, audit};
 /// The largest request body accepted (SQS and SNS batches of 256 KB messages fit with room).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// Marks a request that came over TLS (`aws:SecureTransport` is true exactly for these).
-#[derive(Debug, Clone, Copy)]
-pub struct OverTls;
-
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -249,7 +245,7 @@ async fn aws_request(
         headers,
         body: body.to_vec(),
         source_ip: peer.ip(),
-        secure: parts.extensions.get::<OverTls>().is_some(),
+        secure: parts.extensions.get::<tls::OverTls>().is_some(),
     };
     let response = state.dispatcher.handle(aws_request).await;
     let mut out = Response::new(Body::from(response.body));

@@ -86,8 +86,8 @@ pub struct Server {
     pub local_addr: SocketAddr,
     /// What the data directory holds.
     pub data: init::DataDir,
-    /// HTTPS, when configured.
-    pub tls: Option<tls::Tls>,
+    /// HTTPS, when configured, with the CA file to trust if spcred made the certificate.
+    pub tls: Option<(::tls::Tls, Option<std::path::PathBuf>)>,
 }
 
 impl Server {
@@ -210,8 +210,8 @@ impl Server {
         let store = self.state.store.clone();
         let dispatcher = self.state.dispatcher.clone();
         let router = http::router(self.state);
-        let served = if let Some(tls) = self.tls {
-            tls::serve(self.listener, router, tls, shutdown).await
+        let served = if let Some((tls, _)) = self.tls {
+            ::tls::serve(self.listener, router, tls, shutdown).await
         } else {
             let app = router.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
@@ -232,11 +232,11 @@ async fn setup_tls(
     local_addr: SocketAddr,
     data: &init::DataDir,
     rng: &dyn Random,
-) -> Result<Option<tls::Tls>, ServeError> {
+) -> Result<Option<(::tls::Tls, Option<std::path::PathBuf>)>, ServeError> {
     let Some(source) = &config.tls else { return Ok(None) };
     let at_rest = data.master.subkey(crypto::Purpose::AtRest);
     let public_url = config.public_url.as_deref();
-    Ok(Some(tls::Tls::new(source, local_addr, public_url, &data.store, &at_rest, rng, &config.data_dir).await?))
+    Ok(Some(tls::setup(source, local_addr, public_url, &data.store, &at_rest, rng, &config.data_dir).await?))
 }
 
 /// Resolves on SIGINT or SIGTERM.

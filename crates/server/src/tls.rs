@@ -1,24 +1,13 @@
-//! HTTPS for `spcred serve` (rustls): a certificate and key from PEM files, reloaded on SIGHUP,
-//! or a certificate spcred makes once and keeps sealed in the store, signed by a CA of its own
-//! whose certificate it writes to `<data-dir>/ca.pem` for `AWS_CA_BUNDLE`. Requests that came
-//! over TLS carry [`OverTls`], which is what makes `aws:SecureTransport` true.
+//! HTTPS for `spcred serve`: a certificate and key from PEM files (reread on SIGHUP), or one
+//! spcred makes once and keeps sealed in the store, signed by a CA of its own whose certificate it
+//! writes to `<data-dir>/ca.pem` for `AWS_CA_BUNDLE`. Serving is the `tls` crate's.
 
-use crate::http::OverTls;
-use axum::Router;
-use axum::extract::ConnectInfo;
 use crypto::{DataKey, Random};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
-use tower::ServiceExt;
 
 /// Where the server's certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,17 +26,9 @@ pub enum TlsSource {
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    /// A PEM file that cannot be read or used.
-    #[error("cannot use {path}: {message}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// The certificate and key do not go together, or rustls refused them.
-    #[error("the TLS certificate and key cannot be used: {0}")]
-    Key(String),
+    /// The certificate cannot be served.
+    #[error(transparent)]
+    Serve(#[from] tls::TlsError),
     /// Making the self-signed certificate failed.
     #[error("cannot make the self-signed certificate: {0}")]
     Generate(String),
@@ -62,60 +43,6 @@ pub enum TlsError {
         /// Why.
         source: std::io::Error,
     },
-}
-
-/// The certificate in use, swapped on reload.
-#[derive(Debug)]
-struct Current(RwLock<Arc<CertifiedKey>>);
-
-impl ResolvesServerCert for Current {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
-    }
-}
-
-/// A ready TLS endpoint.
-#[derive(Clone)]
-pub struct Tls {
-    acceptor: tokio_rustls::TlsAcceptor,
-    current: Arc<Current>,
-    source: TlsSource,
-    /// The SHA-256 fingerprint of the leaf certificate, as `AB:CD:...`.
-    pub fingerprint: String,
-    /// The CA certificate to trust, for a self-signed setup.
-    pub ca_path: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for Tls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tls")
-            .field("source", &self.source)
-            .field("fingerprint", &self.fingerprint)
-            .finish_non_exhaustive()
-    }
-}
-
-fn fingerprint(der: &[u8]) -> String {
-    crypto::sha256(der).iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
-}
-
-fn certified(chain: Vec<CertificateDer<'static>>, key: &PrivateKeyDer<'_>) -> Result<CertifiedKey, TlsError> {
-    let provider = rustls::crypto::aws_lc_rs::default_provider();
-    CertifiedKey::from_der(chain, key.clone_key(), &provider).map_err(|e| TlsError::Key(e.to_string()))
-}
-
-fn load_files(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
-    let bad = |path: &Path| {
-        let path = path.to_owned();
-        move |e: rustls::pki_types::pem::Error| TlsError::File { path, message: e.to_string() }
-    };
-    let chain: Vec<CertificateDer<'static>> =
-        CertificateDer::pem_file_iter(cert).map_err(bad(cert))?.collect::<Result<_, _>>().map_err(bad(cert))?;
-    if chain.is_empty() {
-        return Err(TlsError::File { path: cert.to_owned(), message: "no CERTIFICATE in it".into() });
-    }
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(bad(key))?;
-    certified(chain, &key_der)
 }
 
 /// What the store keeps of the self-signed setup, sealed.
@@ -206,7 +133,7 @@ async fn self_signed(
     rng: &dyn Random,
     names: &[String],
     data_dir: &Path,
-) -> Result<(CertifiedKey, PathBuf), TlsError> {
+) -> Result<(tls::Tls, PathBuf), TlsError> {
     let mut tx = store.begin().await?;
     let kept: Option<Kept> = match store::meta::get(&mut tx, KEPT).await? {
         Some(sealed) => {
@@ -229,133 +156,24 @@ async fn self_signed(
     std::fs::write(&ca_path, &kept.ca_pem).map_err(|source| TlsError::Write { path: ca_path.clone(), source })?;
     let leaf = CertificateDer::from_pem_slice(kept.leaf_pem.as_bytes()).map_err(generate_error)?;
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(kept.leaf_key_pkcs8.clone()));
-    Ok((certified(vec![leaf], &key)?, ca_path))
+    Ok((tls::Tls::from_der(vec![leaf], &key)?, ca_path))
 }
 
-impl Tls {
-    /// Sets TLS up from `source`.
-    pub async fn new(
-        source: &TlsSource,
-        listen: SocketAddr,
-        public_url: Option<&str>,
-        store: &store::Store,
-        at_rest: &DataKey,
-        rng: &dyn Random,
-        data_dir: &Path,
-    ) -> Result<Self, TlsError> {
-        let (key, ca_path) = match source {
-            TlsSource::Files { cert, key } => (load_files(cert, key)?, None),
-            TlsSource::SelfSigned => {
-                let (key, ca) = self_signed(store, at_rest, rng, &names(listen, public_url), data_dir).await?;
-                (key, Some(ca))
-            }
-        };
-        let fingerprint = key.cert.first().map(|c| fingerprint(c)).unwrap_or_default();
-        let current = Arc::new(Current(RwLock::new(Arc::new(key))));
-        let mut config =
-            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| TlsError::Key(e.to_string()))?
-                .with_no_client_auth()
-                .with_cert_resolver(current.clone());
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(Self {
-            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-            current,
-            source: source.clone(),
-            fingerprint,
-            ca_path,
-        })
-    }
-
-    /// Rereads the certificate files (a self-signed certificate does not change); on failure
-    /// the certificate in use stays.
-    pub fn reload(&self) -> Result<String, TlsError> {
-        let TlsSource::Files { cert, key } = &self.source else {
-            return Ok(self.fingerprint.clone());
-        };
-        let fresh = load_files(cert, key)?;
-        let print = fresh.cert.first().map(|c| fingerprint(c)).unwrap_or_default();
-        *self.current.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(fresh);
-        Ok(print)
-    }
-}
-
-/// How long a client may take to send a request's headers (slow clients are dropped).
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a TLS handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Serves `router` over TLS on `listener` until `shutdown`, then lets open connections finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    tls: Tls,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let reloads = reload_on_sighup(tls.clone());
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of descriptors and the like: wait a little rather than spin.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let acceptor = tls.acceptor.clone();
-        let router = router.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let service = tower::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.extensions_mut().insert(OverTls);
-                router.clone().oneshot(request.map(axum::body::Body::new))
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
-    reloads.abort();
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
-}
-
-/// Rereads the certificate files whenever the process gets SIGHUP.
-fn reload_on_sighup(tls: Tls) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
-            tracing::warn!("cannot watch SIGHUP: the TLS certificate will not be reloaded");
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            match tls.reload() {
-                Ok(print) => tracing::info!(fingerprint = %print, "reloaded the TLS certificate"),
-                Err(e) => tracing::error!(error = %e, "reloading the TLS certificate failed; the old one stays"),
-            }
+/// The TLS endpoint for `source`, and the CA file to trust when spcred made the certificate.
+pub async fn setup(
+    source: &TlsSource,
+    listen: SocketAddr,
+    public_url: Option<&str>,
+    store: &store::Store,
+    at_rest: &DataKey,
+    rng: &dyn Random,
+    data_dir: &Path,
+) -> Result<(tls::Tls, Option<PathBuf>), TlsError> {
+    Ok(match source {
+        TlsSource::Files { cert, key } => (tls::Tls::from_files(cert, key)?, None),
+        TlsSource::SelfSigned => {
+            let (served, ca) = self_signed(store, at_rest, rng, &names(listen, public_url), data_dir).await?;
+            (served, Some(ca))
         }
     })
 }
