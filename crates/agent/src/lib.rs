@@ -126,10 +126,7 @@ impl Agent {
     ) -> Result<(), AgentError> {
         let watcher = tokio::spawn(self.clone().watch_parameters());
         let router = http::router(self);
-        let result = match tls {
-            Some(tls) => tls::serve(listener, router, tls, shutdown).await,
-            None => axum::serve(listener, router).with_graceful_shutdown(shutdown).await,
-        };
+        let result = tls::serve(listener, router, tls, shutdown).await;
         watcher.abort();
         result.map_err(AgentError::Serve)
     }

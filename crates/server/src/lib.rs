@@ -210,12 +210,7 @@ impl Server {
         let store = self.state.store.clone();
         let dispatcher = self.state.dispatcher.clone();
         let router = http::router(self.state);
-        let served = if let Some((tls, _)) = self.tls {
-            ::tls::serve(self.listener, router, tls, shutdown).await
-        } else {
-            let app = router.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
-        };
+        let served = ::tls::serve(self.listener, router, self.tls.map(|(tls, _)| tls), shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;
         let _ = upkeep.await;

@@ -1,7 +1,9 @@
-//! HTTPS for `spcred serve` and `spcred agent` (rustls over axum): a certificate from PEM files,
-//! reread on SIGHUP, or one given in memory (`spcred serve --tls-self-signed` makes its own);
-//! bounded handshakes and header reads; and [`OverTls`] on every request that came over TLS, which
-//! is what makes `aws:SecureTransport` true.
+//! The listener of `spcred serve` and `spcred agent`: plain HTTP, or HTTPS (rustls) with a
+//! certificate from PEM files, reread on SIGHUP, or one given in memory (`spcred serve
+//! --tls-self-signed` makes its own). Connections are bounded (a cap on how many are open, time
+//! limits on handshakes and on sending request headers, so slow clients cannot hold the server),
+//! and every request that came over TLS carries [`OverTls`], which is what makes
+//! `aws:SecureTransport` true.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -132,19 +134,26 @@ impl Tls {
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most connections open at once; past it, new ones wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 8_192;
 
-/// Serves `router` over TLS on `listener` until `shutdown`, then lets open connections finish.
-/// Requests carry `ConnectInfo<SocketAddr>` and [`OverTls`].
+/// Serves `router` on `listener`, over TLS when `tls` is given, until `shutdown`, then lets open
+/// connections finish. Requests carry `ConnectInfo<SocketAddr>`, and [`OverTls`] under TLS.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
-    tls: Tls,
+    tls: Option<Tls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let reloads = reload_on_sighup(tls.clone());
+    let reloads = tls.clone().map(reload_on_sighup);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -157,39 +166,55 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let acceptor = tls.acceptor.clone();
+        // Small requests and answers go out at once rather than waiting on Nagle.
+        let _ = tcp.set_nodelay(true);
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         let router = router.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let service = tower::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                request.extensions_mut().insert(OverTls);
-                router.clone().oneshot(request.map(axum::body::Body::new))
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            let _slot = slot;
+            match acceptor {
+                None => connection(TokioIo::new(tcp), peer, router, false, watcher).await,
+                Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => connection(TokioIo::new(stream), peer, router, true, watcher).await,
+                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
             }
         });
     }
-    reloads.abort();
+    if let Some(r) = reloads {
+        r.abort();
+    }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Serves one connection's requests.
+async fn connection<I>(
+    io: TokioIo<I>,
+    peer: SocketAddr,
+    router: Router,
+    over_tls: bool,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = tower::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+        if over_tls {
+            request.extensions_mut().insert(OverTls);
+        }
+        router.clone().oneshot(request.map(axum::body::Body::new))
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(io, TowerToHyperService::new(service));
+    if let Err(e) = watcher.watch(connection).await {
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
 }
 
 /// Rereads the certificate files whenever the process gets SIGHUP.
@@ -206,4 +231,37 @@ fn reload_on_sighup(tls: Tls) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn started() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(serve(listener, router, None, std::future::pending()));
+        addr
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_too_slow_to_send_its_headers_is_dropped() {
+        let addr = started().await;
+        let mut complete = tokio::net::TcpStream::connect(addr).await.unwrap();
+        complete.write_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+        let mut answer = String::new();
+        complete.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+        // Half a request head, then nothing: after the header timeout the connection is closed.
+        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+        let started = tokio::time::Instant::now();
+        let mut rest = Vec::new();
+        let _ = slow.read_to_end(&mut rest).await;
+        assert!(started.elapsed() >= HEADER_TIMEOUT, "closed after {:?}", started.elapsed());
+        assert!(!String::from_utf8_lossy(&rest).contains("200"));
+    }
 }
