@@ -10,6 +10,17 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r compat/requirements.txt
 
+# The console's browser tests drive Debian's Chromium through its ChromeDriver (nothing is
+# downloaded at run time). Installed here when missing and we may; otherwise those tests skip.
+if [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+    else
+        echo "note: chromium and chromium-driver are not installed; the browser tests will be skipped" >&2
+    fi
+fi
+
 target_dir="${CARGO_TARGET_DIR:-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 

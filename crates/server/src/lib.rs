@@ -88,6 +88,8 @@ pub struct Server {
     pub data: init::DataDir,
     /// HTTPS, when configured, with the CA file to trust if spcred made the certificate.
     pub tls: Option<(::tls::Tls, Option<std::path::PathBuf>)>,
+    /// The web console's routes.
+    console: axum::Router,
 }
 
 impl Server {
@@ -172,9 +174,19 @@ impl Server {
             scheduler.register(kind, handler);
         }
         tracing::info!(public_url = %env.public_url, delivery = ?config.delivery, "deliveries configured");
+        let admin_token = Arc::new(data.admin_token.clone());
+        let console = console::router(console::Deps {
+            sandbox: sandbox.clone(),
+            store: data.store.clone(),
+            clock: clock.clone(),
+            rng: rng.clone(),
+            verifier: data.master.subkey(crypto::Purpose::Verifier),
+            admin_token: admin_token.clone(),
+            audit: env.audit.clone(),
+        });
         let state = http::AppState {
             dispatcher: Arc::new(dispatcher),
-            admin_token: Arc::new(data.admin_token.clone()),
+            admin_token,
             virtual_clock,
             scheduler: Arc::new(scheduler),
             metrics: metrics_handle(),
@@ -182,7 +194,7 @@ impl Server {
             sandbox,
             sns,
         };
-        Ok(Self { listener, state, local_addr, data, tls })
+        Ok(Self { listener, state, local_addr, data, tls, console })
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests and
@@ -209,7 +221,7 @@ impl Server {
         };
         let store = self.state.store.clone();
         let dispatcher = self.state.dispatcher.clone();
-        let router = http::router(self.state);
+        let router = http::router(self.state).merge(self.console);
         let served = ::tls::serve(self.listener, router, self.tls.map(|(tls, _)| tls), shutdown).await;
         let _ = stop_tx.send(true);
         let _ = worker.await;

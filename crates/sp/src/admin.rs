@@ -69,11 +69,11 @@ pub(crate) fn router(sb: Arc<Sandbox>) -> Router {
 
 async fn register(State(sb): State<Arc<Sandbox>>, body: Bytes) -> Reply {
     let r: Registration = parse(&body)?;
-    Ok(axum::Json(sb.register_developer(&r).await?))
+    Ok(axum::Json(sb.register_developer(crate::Dev::Admin, &r).await?))
 }
 
 async fn developer(State(sb): State<Arc<Sandbox>>) -> Reply {
-    Ok(axum::Json(sb.developer().await?))
+    Ok(axum::Json(sb.developer(crate::Dev::Admin).await?))
 }
 
 async fn create_app(
@@ -81,16 +81,14 @@ async fn create_app(
     body: Bytes,
 ) -> Result<(StatusCode, axum::Json<Value>), ConsoleError> {
     let new: NewApp = parse(&body)?;
-    let (app, secret) = sb.create_app(&new).await?;
+    let (app, secret) = sb.create_app(crate::Dev::Admin, &new).await?;
     let mut view = sb.app_view(&app).await?;
     view["clientSecret"] = json!(secret.secret.expose());
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 
 async fn list_apps(State(sb): State<Arc<Sandbox>>) -> Reply {
-    let mut conn = sb.reader().await?;
-    let apps = sp::apps(&mut conn).await?;
-    drop(conn);
+    let apps = sb.apps(crate::Dev::Admin).await?;
     let mut out = Vec::with_capacity(apps.len());
     for app in &apps {
         out.push(sb.app_view(app).await?);

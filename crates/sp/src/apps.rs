@@ -20,16 +20,24 @@ pub(crate) const EXPIRY_NOTICE_DAYS: [i64; 4] = [90, 30, 7, 1];
 
 /// A Developer Central error: an admin API error code and a message that says what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ConsoleError {
+pub struct ConsoleError {
     pub code: &'static str,
     pub message: String,
 }
 
+impl std::fmt::Display for ConsoleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 impl ConsoleError {
+    /// Bad input (the message says what to change).
     pub fn invalid(message: impl Into<String>) -> Self {
         Self { code: "InvalidRequest", message: message.into() }
     }
 
+    /// No such thing (or not the caller's to see).
     pub fn not_found(message: impl Into<String>) -> Self {
         Self { code: "NotFound", message: message.into() }
     }
@@ -45,7 +53,7 @@ impl From<store::StoreError> for ConsoleError {
 /// The developer registration form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Registration {
+pub struct Registration {
     pub organization: Organization,
     pub contact: Contact,
     /// `public` (the organization builds and offers publicly available applications) or
@@ -59,7 +67,7 @@ pub(crate) struct Registration {
 /// Organization section.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Organization {
+pub struct Organization {
     pub name: String,
     #[serde(default)]
     pub website: Option<String>,
@@ -70,7 +78,7 @@ pub(crate) struct Organization {
 /// Contact section.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Contact {
+pub struct Contact {
     pub name: String,
     pub email: String,
     #[serde(default)]
@@ -80,7 +88,7 @@ pub(crate) struct Contact {
 /// Use cases section: the roles asked for and what the applications do with them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct UseCases {
+pub struct UseCases {
     pub roles: Vec<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -89,7 +97,7 @@ pub(crate) struct UseCases {
 /// Security controls section: required for restricted roles.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct SecurityControls {
+pub struct SecurityControls {
     #[serde(default)]
     pub incident_response_policy: Option<String>,
     #[serde(default)]
@@ -186,7 +194,7 @@ pub(crate) fn check_queue_arn(arn: &str) -> Result<(), String> {
 /// A new app client.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct NewApp {
+pub struct NewApp {
     pub name: String,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
@@ -200,16 +208,55 @@ pub(crate) struct NewApp {
     pub vendor: bool,
 }
 
+/// Whose Developer Central a call acts in.
+#[derive(Debug, Clone, Copy)]
+pub enum Dev<'a> {
+    /// The admin API's (and the CLI's): the first developer profile registered.
+    Admin,
+    /// A console account's own profile.
+    Id(&'a str),
+}
+
+/// What "Edit App" changes.
+#[derive(Debug, Clone)]
+pub struct AppEdit {
+    /// The app's name.
+    pub name: String,
+    /// The OAuth login URIs.
+    pub login_uris: Vec<String>,
+    /// The OAuth redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// The IAM user or role ARN (legacy IAM mode).
+    pub iam_arn: Option<String>,
+}
+
+fn check_name_and_uris(name: &str, login_uris: &[String], redirect_uris: &[String]) -> Result<(), ConsoleError> {
+    check_text("name", name, true)?;
+    if name.chars().count() > 256 {
+        return Err(ConsoleError::invalid("name is longer than 256 characters"));
+    }
+    if redirect_uris.len() > 20 || login_uris.len() > 20 {
+        return Err(ConsoleError::invalid("an app has at most 20 login URIs and 20 redirect URIs"));
+    }
+    for uri in login_uris {
+        check_uri("the OAuth login URI", uri)?;
+    }
+    for uri in redirect_uris {
+        check_uri("the OAuth redirect URI", uri)?;
+    }
+    Ok(())
+}
+
 /// A client secret and when it expires, shown once.
 #[derive(Debug)]
-pub(crate) struct FreshSecret {
+pub struct FreshSecret {
     pub secret: crypto::Secret,
     pub expires_ms: i64,
 }
 
 impl Sandbox {
     /// Registers (or resubmits) the developer profile, for Amazon's review (the registration case).
-    pub(crate) async fn register_developer(&self, r: &Registration) -> Result<Value, ConsoleError> {
+    pub async fn register_developer(&self, dev: Dev<'_>, r: &Registration) -> Result<Value, ConsoleError> {
         check_text("organization.name", &r.organization.name, true)?;
         check_text("contact.name", &r.contact.name, true)?;
         check_text("contact.email", &r.contact.email, true)?;
@@ -245,8 +292,12 @@ impl Sandbox {
         }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let existing = sp::developer(&mut tx).await?;
-        let developer_id = existing.as_ref().map_or_else(|| self.ids().uuid(), |d| d.developer_id.clone());
+        let existing = profile_of(&mut tx, dev).await?;
+        let developer_id = match (&existing, dev) {
+            (Some(d), _) => d.developer_id.clone(),
+            (None, Dev::Id(id)) => id.to_owned(),
+            (None, Dev::Admin) => self.ids().uuid(),
+        };
         // Each submission goes to Amazon's manual review; a resubmission reopens the same case.
         let form = serde_json::to_value(r).unwrap_or(Value::Null);
         let case = store::review::reviews(&mut tx, flows::REGISTRATION.kind, Some(&developer_id))
@@ -301,7 +352,7 @@ impl Sandbox {
         tx: &mut store::Tx,
         moved: &review::Moved,
     ) -> Result<(), ConsoleError> {
-        let Some(mut d) = sp::developer(tx).await?.filter(|d| d.developer_id == moved.review.subject) else {
+        let Some(mut d) = sp::developer_by_id(tx, &moved.review.subject).await? else {
             return Ok(());
         };
         let form: Option<Registration> = store::review::steps(tx, &moved.review.review_id)
@@ -327,27 +378,15 @@ impl Sandbox {
     }
 
     /// The developer profile.
-    pub(crate) async fn developer(&self) -> Result<Value, ConsoleError> {
+    pub async fn developer(&self, dev: Dev<'_>) -> Result<Value, ConsoleError> {
         let mut conn = self.reader().await?;
-        let d = sp::developer(&mut conn).await?.ok_or_else(no_profile)?;
+        let d = profile_of(&mut conn, dev).await?.ok_or_else(no_profile)?;
         Ok(developer_json(&d))
     }
 
     /// Creates an app client in Draft with its first client secret.
-    pub(crate) async fn create_app(&self, new: &NewApp) -> Result<(sp::App, FreshSecret), ConsoleError> {
-        check_text("name", &new.name, true)?;
-        if new.name.chars().count() > 256 {
-            return Err(ConsoleError::invalid("name is longer than 256 characters"));
-        }
-        if new.redirect_uris.len() > 20 || new.login_uris.len() > 20 {
-            return Err(ConsoleError::invalid("an app has at most 20 login URIs and 20 redirect URIs"));
-        }
-        for uri in &new.login_uris {
-            check_uri("the OAuth login URI", uri)?;
-        }
-        for uri in &new.redirect_uris {
-            check_uri("the OAuth redirect URI", uri)?;
-        }
+    pub async fn create_app(&self, dev: Dev<'_>, new: &NewApp) -> Result<(sp::App, FreshSecret), ConsoleError> {
+        check_name_and_uris(&new.name, &new.login_uris, &new.redirect_uris)?;
         if let Some(arn) = &new.iam_arn {
             check_iam_arn(arn)?;
         }
@@ -359,7 +398,7 @@ impl Sandbox {
         }
         let now = self.now_ms();
         let mut tx = self.begin().await?;
-        let developer = sp::developer(&mut tx).await?.ok_or_else(no_profile)?;
+        let developer = profile_of(&mut tx, dev).await?.ok_or_else(no_profile)?;
         if developer.status != "Approved" {
             return Err(ConsoleError {
                 code: "DeveloperNotApproved",
@@ -416,7 +455,9 @@ impl Sandbox {
             created_ms: now,
             expires_ms: now + SECRET_LIFETIME_MS,
         };
-        sp::insert_secret(tx, &row, &self.verifier(CLIENT_SECRET, secret.expose())).await?;
+        let sealed =
+            self.deps.at_rest.seal(self.deps.rng.as_ref(), secret.expose().as_bytes(), &sealed_aad(&row.secret_id));
+        sp::insert_secret(tx, &row, &self.verifier(CLIENT_SECRET, secret.expose()), &sealed).await?;
         for days in EXPIRY_NOTICE_DAYS {
             let due = row.expires_ms - days * DAY_MS;
             if due > now {
@@ -442,7 +483,7 @@ impl Sandbox {
     /// Rotates an app's client secret: a new one valid 180 days, every older one cut to 7 days
     /// from now at most, and an `APPLICATION_OAUTH_CLIENT_NEW_SECRET` notification to the
     /// registered queue (when there is one).
-    pub(crate) async fn rotate(&self, app: &sp::App) -> Result<FreshSecret, ConsoleError> {
+    pub async fn rotate(&self, app: &sp::App) -> Result<FreshSecret, ConsoleError> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         let fresh = self.add_secret(&mut tx, &app.app_id, now).await?;
@@ -483,7 +524,7 @@ impl Sandbox {
     }
 
     /// Registers the SQS queues of the application notifications.
-    pub(crate) async fn set_queues(
+    pub async fn set_queues(
         &self,
         app: &sp::App,
         expiry: Option<&str>,
@@ -517,7 +558,7 @@ impl Sandbox {
     }
 
     /// Self-authorization: the selling partner authorizes the app; returns the refresh token.
-    pub(crate) async fn self_authorize(&self, app: &sp::App, seller_id: &str) -> Result<crypto::Secret, ConsoleError> {
+    pub async fn self_authorize(&self, app: &sp::App, seller_id: &str) -> Result<crypto::Secret, ConsoleError> {
         let now = self.now_ms();
         let mut tx = self.begin().await?;
         if sp::seller(&mut tx, seller_id).await?.is_none() {
@@ -547,8 +588,58 @@ impl Sandbox {
         Ok(n)
     }
 
+    /// "Edit App": the name, the OAuth URIs and the IAM ARN.
+    pub async fn update_app(&self, app: &sp::App, edit: &AppEdit) -> Result<sp::App, ConsoleError> {
+        check_name_and_uris(&edit.name, &edit.login_uris, &edit.redirect_uris)?;
+        if let Some(arn) = &edit.iam_arn {
+            check_iam_arn(arn)?;
+        }
+        let mut updated = app.clone();
+        updated.name.clone_from(&edit.name);
+        updated.login_uris = serde_json::to_string(&edit.login_uris).unwrap_or_default();
+        updated.redirect_uris = serde_json::to_string(&edit.redirect_uris).unwrap_or_default();
+        updated.iam_arn.clone_from(&edit.iam_arn);
+        let mut tx = self.begin().await?;
+        sp::update_app(&mut tx, &updated).await?;
+        commit(tx).await?;
+        Ok(updated)
+    }
+
+    /// "View" under LWA credentials: the app's current client secret, opened from its sealed
+    /// copy. The caller audits the reveal.
+    pub async fn reveal_secret(&self, app: &sp::App) -> Result<crypto::Secret, ConsoleError> {
+        let mut conn = self.reader().await?;
+        let current = sp::secrets(&mut conn, &app.app_id).await?.into_iter().next();
+        let Some(current) = current.filter(|s| s.expires_ms > self.now_ms()) else {
+            return Err(ConsoleError::not_found("the app has no client secret in force: rotate it"));
+        };
+        let sealed = sp::sealed_secret(&mut conn, &current.secret_id).await?.ok_or_else(|| {
+            ConsoleError::not_found("this client secret was made before spcred kept a copy to show: rotate it")
+        })?;
+        let plain = self.deps.at_rest.open(&sealed, &sealed_aad(&current.secret_id)).map_err(|_| {
+            tracing::error!(secret_id = %current.secret_id, "a sealed client secret does not open");
+            ConsoleError {
+                code: "InternalFailure",
+                message: "the client secret cannot be opened; see the server log".into(),
+            }
+        })?;
+        String::from_utf8(plain.to_vec()).map(crypto::Secret::new).map_err(|_| ConsoleError {
+            code: "InternalFailure",
+            message: "the client secret cannot be opened; see the server log".into(),
+        })
+    }
+
+    /// The apps of a developer (the admin API's: every app).
+    pub async fn apps(&self, dev: Dev<'_>) -> Result<Vec<sp::App>, ConsoleError> {
+        let mut conn = self.reader().await?;
+        Ok(match dev {
+            Dev::Admin => sp::apps(&mut conn).await?,
+            Dev::Id(id) => sp::apps_of(&mut conn, id).await?,
+        })
+    }
+
     /// An app by application id, client id or name.
-    pub(crate) async fn find_app(&self, key: &str) -> Result<sp::App, ConsoleError> {
+    pub async fn find_app(&self, key: &str) -> Result<sp::App, ConsoleError> {
         let mut conn = self.reader().await?;
         sp::find_app(&mut conn, key).await?.ok_or_else(|| {
             ConsoleError::not_found(format!("no app {key:?} (give its application id, client id or name)"))
@@ -557,7 +648,7 @@ impl Sandbox {
 
     /// What Developer Central shows of an app: never a secret, only the credentials' ids and
     /// expiry dates, and the fate of recent notifications.
-    pub(crate) async fn app_view(&self, app: &sp::App) -> Result<Value, ConsoleError> {
+    pub async fn app_view(&self, app: &sp::App) -> Result<Value, ConsoleError> {
         let now = self.now_ms();
         let mut conn = self.reader().await?;
         let secrets = sp::secrets(&mut conn, &app.app_id).await?;
@@ -619,6 +710,18 @@ impl Sandbox {
             "createdAt": iso_ms(app.created_ms),
         }))
     }
+}
+
+/// The additional data a sealed client secret is bound to.
+fn sealed_aad(secret_id: &str) -> Vec<u8> {
+    format!("sp-client-secret\0{secret_id}").into_bytes()
+}
+
+async fn profile_of(conn: &mut store::Conn, dev: Dev<'_>) -> Result<Option<sp::Developer>, ConsoleError> {
+    Ok(match dev {
+        Dev::Admin => sp::developer(conn).await?,
+        Dev::Id(id) => sp::developer_by_id(conn, id).await?,
+    })
 }
 
 fn no_profile() -> ConsoleError {

@@ -186,7 +186,8 @@ impl Sandbox {
     async fn consent_page(&self, p: &HashMap<String, String>) -> Result<ConsentPage, Stop> {
         let app = self.consent_app(p).await?;
         let mut conn = self.reader().await?;
-        let developer = sp::developer(&mut conn).await?.map(|d| d.organization).unwrap_or_default();
+        let developer =
+            sp::developer_by_id(&mut conn, &app.developer_id).await?.map(|d| d.organization).unwrap_or_default();
         let sellers = sp::sellers(&mut conn).await?;
         Ok(ConsentPage {
             app_name: app.name.clone(),

@@ -46,6 +46,9 @@ use std::sync::Arc;
 use store::audit::AuditLog;
 use store::{Clock, Store};
 
+pub use apps::{
+    AppEdit, ConsoleError, Contact, Dev, FreshSecret, NewApp, Organization, Registration, SecurityControls, UseCases,
+};
 pub use calendar::Calendar;
 pub use catalog::{MARKETPLACES, Marketplace, ROLES, Role};
 pub use ratelimit::UsagePlan;

@@ -153,7 +153,7 @@ impl Sandbox {
     pub(crate) async fn save_listing(&self, app: &sp::App, form: &ListingForm) -> Result<Value, ConsoleError> {
         form.validate()?;
         let mut tx = self.begin().await?;
-        let developer = sp::developer(&mut tx).await?;
+        let developer = sp::developer_by_id(&mut tx, &app.developer_id).await?;
         let email = developer
             .and_then(|d| serde_json::from_str::<Value>(&d.profile).ok())
             .and_then(|p| p.pointer("/contact/email").and_then(Value::as_str).map(str::to_owned));

@@ -8,6 +8,7 @@
 pub mod access_keys;
 pub mod audit;
 pub mod clock;
+pub mod console;
 pub mod delivery;
 pub mod dp;
 pub mod events;

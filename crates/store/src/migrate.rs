@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "portability", include_str!("../migrations/0012_portability.sql")),
     (13, "access-advisor", include_str!("../migrations/0013_access_advisor.sql")),
     (14, "organizations", include_str!("../migrations/0014_organizations.sql")),
+    (15, "console", include_str!("../migrations/0015_console.sql")),
 ];
 
 /// The schema version this build writes.

@@ -46,7 +46,19 @@ pub async fn put_developer(conn: &mut Conn, d: &Developer) -> Result<(), StoreEr
     Ok(())
 }
 
-/// The developer profile, if one was registered (the sandbox has one developer account).
+/// The developer profile with this id, if it was registered.
+pub async fn developer_by_id(conn: &mut Conn, developer_id: &str) -> Result<Option<Developer>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT developer_id, organization, profile, roles, status, created_ms, updated_ms FROM sp_developers \
+         WHERE developer_id = ?",
+    )
+    .bind(developer_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The admin API's developer profile, if one was registered: the first one (the admin API and
+/// the CLI act as one developer; console accounts each have their own).
 pub async fn developer(conn: &mut Conn) -> Result<Option<Developer>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT developer_id, organization, profile, roles, status, created_ms, updated_ms FROM sp_developers \
@@ -155,6 +167,27 @@ pub async fn apps(conn: &mut Conn) -> Result<Vec<App>, StoreError> {
         .await?)
 }
 
+/// The apps of one developer, oldest first.
+pub async fn apps_of(conn: &mut Conn, developer_id: &str) -> Result<Vec<App>, StoreError> {
+    Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM sp_apps WHERE developer_id = ? ORDER BY created_ms, app_id"))
+        .bind(developer_id)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Saves what "Edit App" changes: the name, the OAuth URIs and the IAM ARN.
+pub async fn update_app(conn: &mut Conn, a: &App) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sp_apps SET name = ?, login_uris = ?, redirect_uris = ?, iam_arn = ? WHERE app_id = ?")
+        .bind(&a.name)
+        .bind(&a.login_uris)
+        .bind(&a.redirect_uris)
+        .bind(&a.iam_arn)
+        .bind(&a.app_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Registers the queues of the application notifications, with the subscription ids stamped on them.
 pub async fn set_app_queues(
     conn: &mut Conn,
@@ -195,14 +228,22 @@ pub struct ClientSecret {
     pub expires_ms: i64,
 }
 
-/// Inserts a client secret's verifier.
-pub async fn insert_secret(conn: &mut Conn, s: &ClientSecret, verifier: &[u8]) -> Result<(), StoreError> {
+/// Inserts a client secret's verifier, and the secret sealed under the at-rest key (for
+/// Developer Central's "View").
+pub async fn insert_secret(
+    conn: &mut Conn,
+    s: &ClientSecret,
+    verifier: &[u8],
+    sealed: &[u8],
+) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO sp_client_secrets (secret_id, app_id, verifier, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sp_client_secrets (secret_id, app_id, verifier, sealed, created_ms, expires_ms) \
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&s.secret_id)
     .bind(&s.app_id)
     .bind(verifier)
+    .bind(sealed)
     .bind(s.created_ms)
     .bind(s.expires_ms)
     .execute(conn)
@@ -219,6 +260,15 @@ pub async fn secrets(conn: &mut Conn, app_id: &str) -> Result<Vec<ClientSecret>,
     .bind(app_id)
     .fetch_all(conn)
     .await?)
+}
+
+/// The sealed copy of a client secret (`None` for one made before copies were kept).
+pub async fn sealed_secret(conn: &mut Conn, secret_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT sealed FROM sp_client_secrets WHERE secret_id = ?")
+        .bind(secret_id)
+        .fetch_optional(conn)
+        .await?
+        .flatten())
 }
 
 /// The client secret with this verifier, if any.

@@ -74,7 +74,8 @@ impl Sandbox {
         };
         let mut conn = self.reader().await?;
         let customers = dp::customers(&mut conn).await?;
-        let developer = sp::developer(&mut conn).await?.map(|d| d.organization).unwrap_or_default();
+        let developer =
+            sp::developer_by_id(&mut conn, &app.developer_id).await?.map(|d| d.organization).unwrap_or_default();
         let page = Page {
             app_name: app.name,
             developer,

@@ -158,7 +158,7 @@ impl Sandbox {
                 app.app_id, r.review_id
             )));
         }
-        let email = sp::developer(&mut tx)
+        let email = sp::developer_by_id(&mut tx, &app.developer_id)
             .await?
             .and_then(|d| serde_json::from_str::<Value>(&d.profile).ok())
             .and_then(|p| p.pointer("/contact/email").and_then(Value::as_str).map(str::to_owned));
@@ -565,7 +565,8 @@ impl Sandbox {
         review_of(&mut conn, id).await
     }
 
-    pub(crate) async fn decide(
+    /// A reviewer's decision (`start`, `approve`, `deny`, `request-info`) on a step of review `id`.
+    pub async fn decide(
         &self,
         id: &str,
         step: &str,
@@ -592,7 +593,7 @@ impl Sandbox {
     }
 
     /// Any review by id, as its kind shows it.
-    pub(crate) async fn any_review_view(&self, id: &str) -> Result<Value, ConsoleError> {
+    pub async fn any_review_view(&self, id: &str) -> Result<Value, ConsoleError> {
         let (review, flow) = self.review_of(id).await?;
         if flow.kind == ONBOARDING.kind {
             self.request_view(&review).await
@@ -602,7 +603,7 @@ impl Sandbox {
     }
 
     /// Amazon's reviewer queue: every step waiting on Amazon, the earliest due first.
-    pub(crate) async fn reviewer_queue(&self) -> Result<Value, ConsoleError> {
+    pub async fn reviewer_queue(&self) -> Result<Value, ConsoleError> {
         let now = self.now_ms();
         let mut conn = self.reader().await?;
         let mut rows = Vec::new();
@@ -621,7 +622,7 @@ impl Sandbox {
     }
 
     /// The developer's submission on a step, opened for the reviewer.
-    pub(crate) async fn submission(&self, id: &str, step: &str) -> Result<Value, ConsoleError> {
+    pub async fn submission(&self, id: &str, step: &str) -> Result<Value, ConsoleError> {
         let mut conn = self.reader().await?;
         let s = repo::steps(&mut conn, id)
             .await?
