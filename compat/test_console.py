@@ -134,6 +134,42 @@ def csrf_of(html):
     return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
 
 
+def operator_signs_in(op, server):
+    op.get(f"{server.endpoint}/console/signin")
+    fill(op, "admin_token", server.admin_token)
+    click(op, "operator-signin")
+    assert op.current_url.endswith("/console/reviews")
+
+
+def approve(op, server, review_id, step):
+    """The operator approves `step` of review `review_id` from its page."""
+    from selenium.webdriver.common.by import By
+    op.get(f"{server.endpoint}/console/reviews/{review_id}")
+    click(op, f"approve-{step}")
+    assert "That did not work" not in text(op) and not op.find_elements(By.CSS_SELECTOR, "p.error"), text(op)
+
+
+def approved_developer_with_app(browsers, server, email):
+    """A developer signed up, registered, approved by the operator, with one app: (browser, operator browser, app id)."""
+    base = server.endpoint
+    dev = browsers()
+    sign_up(dev, base, email)
+    fill(dev, "organization", "Acme Integrations")
+    fill(dev, "contact_name", "Ana Silva")
+    check(dev, "roles", "Pricing")
+    click(dev, "register")
+    op = browsers()
+    operator_signs_in(op, server)
+    from selenium.webdriver.common.by import By
+    press(op, op.find_elements(By.CSS_SELECTOR, "#queue tbody tr a")[0])
+    click(op, "approve-registration")
+    dev.get(f"{base}/console/apps/new")
+    fill(dev, "name", "Acme DP")
+    check(dev, "roles", "Pricing")
+    click(dev, "save-app")
+    return dev, op, dev.current_url.rsplit("/", 1)[1]
+
+
 def test_developer_central_in_a_browser(fresh_server, browsers, workdir):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -162,10 +198,7 @@ def test_developer_central_in_a_browser(fresh_server, browsers, workdir):
 
     # The operator signs in with the admin token and approves it from the reviewer queue.
     op = browsers()
-    op.get(f"{base}/console/signin")
-    fill(op, "admin_token", server.admin_token)
-    click(op, "operator-signin")
-    assert op.current_url.endswith("/console/reviews")
+    operator_signs_in(op, server)
     rows = op.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
     assert len(rows) == 1 and "registration" in rows[0].text
     press(op, rows[0].find_element(By.TAG_NAME, "a"))
@@ -313,3 +346,119 @@ def test_sign_in_failures_are_limited(fresh_server):
     ok = fresh.post(f"{base}/console/signin", data={"csrf": csrf, "email": "carol@acme.example",
                                                     "password": PASSWORD}, timeout=30)
     assert ok.status_code == 200 and ok.url.endswith("/console/apps"), ok.text
+
+
+def test_data_portability_workspace_and_tps_portal(fresh_server, browsers, workdir, tmp_path):
+    """The Identity and Security Assessment end to end in the browser: documents, business
+    information, identity verification, the privacy questionnaire, the TPS portal's security
+    questionnaire with a finding remediated and resolved, a case message; Amazon's side from the
+    operator's review page."""
+    from selenium.webdriver.common.by import By
+    from spapi import png
+
+    server = fresh_server()
+    base = server.endpoint
+    ana, op, app_id = approved_developer_with_app(browsers, server, "ana@acme.example")
+
+    ana.get(f"{base}/console/dp")
+    check(ana, "categories", "2")
+    click(ana, "open-request")
+    request_url = ana.current_url
+    request_id = request_url.rsplit("/", 1)[1]
+    assert ana.find_element(By.ID, "request-status").text == "InProgress"
+    steps = [r.get_attribute("data-step") for r in ana.find_elements(By.CSS_SELECTOR, "#steps tbody tr")]
+    assert steps[:3] == ["business-license", "identity-verification", "privacy-review"] and "security-review" in steps
+
+    files = {"license.pdf": b"%PDF-1.4 business license", "id.png": png(40, 30), "face.png": png(30, 30),
+             "policy.txt": b"We encrypt with AES-256-GCM; keys in KMS."}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+
+    def upload(kind, name):
+        from selenium.webdriver.support.ui import Select
+        Select(ana.find_element(By.ID, "kind")).select_by_value(kind)
+        ana.find_element(By.ID, "file").send_keys(str(tmp_path / name))
+        click(ana, "upload")
+        assert "The document was uploaded." in text(ana), text(ana)
+
+    def step_state(step):
+        return ana.find_element(By.CSS_SELECTOR, f"#steps tr[data-step='{step}'] td:nth-child(2)").text
+
+    # Stage one: the business license, then instant identity verification.
+    upload("business-license", "license.pdf")
+    fill(ana, "company_name", "Acme Integrations Ltd")
+    fill(ana, "address", "1 Main St, Dublin")
+    fill(ana, "representative", "Ana Silva")
+    fill(ana, "rep_email", "ana@acme.example")
+    click(ana, "submit-identity")
+    assert "submitted for review" in text(ana), text(ana)
+    approve(op, server, request_id, "business-license")
+    ana.get(request_url)
+    assert step_state("business-license") == "Approved"
+    upload("photo-id", "id.png")
+    upload("face-image", "face.png")
+    click(ana, "submit-verification")
+    approve(op, server, request_id, "identity-verification")
+
+    # Stage two: the privacy questionnaire, whose questions follow the categories asked for.
+    ana.get(request_url)
+    questions = ana.find_elements(By.CSS_SELECTOR, "form[action$='/privacy'] textarea")
+    assert any(q.get_attribute("name") == "q_purchaseDataUse" for q in questions), "category 2 asks more"
+    for q in questions:
+        q.send_keys("Answered in full.")
+    click(ana, "submit-privacy")
+    approve(op, server, request_id, "privacy-review")
+    ana.get(request_url)
+    assert ana.find_element(By.ID, "unlocked").text == "1"
+
+    # Stage three, the TPS portal: questionnaire and evidence; a finding, remediated and resolved.
+    upload("evidence", "policy.txt")
+    for q in ana.find_elements(By.CSS_SELECTOR, "form[action$='/security'] textarea[name^='q_']"):
+        q.send_keys("Documented in the attached policy.")
+    click(ana, "submit-security")
+    assert "submitted for review" in text(ana), text(ana)
+    op.get(f"{base}/console/reviews/{request_id}")
+    fill(op, "finding-title", "No MFA for admins")
+    fill(op, "finding-detail", "Enforce MFA on every administrative account.")
+    click(op, "issue-finding")
+    ana.get(request_url)
+    assert ana.find_element(By.CSS_SELECTOR, ".finding-status").text == "Open"
+    ana.find_element(By.CSS_SELECTOR, "textarea[name=remediation]").send_keys("MFA is enforced since Monday.")
+    press(ana, ana.find_element(By.CSS_SELECTOR, "button.remediate"))
+    assert ana.find_element(By.CSS_SELECTOR, ".finding-status").text == "Remediated"
+    op.get(f"{base}/console/reviews/{request_id}")
+    press(op, op.find_element(By.CSS_SELECTOR, "button.resolve"))
+    approve(op, server, request_id, "security-review")
+    ana.get(request_url)
+    assert ana.find_element(By.ID, "unlocked").text == "1, 2"
+
+    # A case message reaches Amazon's side.
+    fill(ana, "body", "When can we expect production access?")
+    click(ana, "send-message")
+    op.get(f"{base}/console/reviews/{request_id}")
+    assert "When can we expect production access?" in text(op)
+    ana.save_screenshot(str(shots_dir(workdir) / "dp-1280.png"))
+
+    # Another developer cannot open the request, nor act on it.
+    bob = browsers()
+    sign_up(bob, base, "bob@other.example")
+    bob.get(request_url)
+    assert bob.find_element(By.TAG_NAME, "h1").text == "Not found"
+    page = requests.get(f"{base}/console/dp", cookies=session_cookie(bob), timeout=30)
+    assert request_id not in page.text
+    withdrawn = requests.post(f"{request_url}/withdraw", data={"csrf": csrf_of(page.text)},
+                              cookies=session_cookie(bob), timeout=30)
+    assert withdrawn.status_code == 404
+    ana.get(request_url)
+    assert ana.find_element(By.ID, "request-status").text == "InProgress"
+
+    # The operator sees the e-mails the review sent (the finding's notice among them) and their fate.
+    op.get(f"{base}/console/platform")
+    deliveries = op.find_element(By.ID, "delivery-list").text
+    assert "email" in deliveries and "ana@acme.example" in deliveries, deliveries
+
+    records = server.admin("GET", "/_spcred/audit").json()["records"]
+    ops = {r["operation"] for r in records if r["service"] == "console"}
+    assert {"CreateOnboardingRequest", "UploadDocument", "SubmitIdentity", "VerifyIdentity",
+            "SubmitPrivacyQuestionnaire", "SubmitSecurityQuestionnaire", "IssueFinding", "RemediateFinding",
+            "ResolveFinding", "ReplyToCase", "DecideReview"} <= ops, ops

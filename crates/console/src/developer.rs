@@ -13,14 +13,14 @@ use serde_json::Value;
 use sp::{AppEdit, ConsoleError, Dev, NewApp, Registration};
 
 /// The signed-in developer; the operator has no Developer Central of their own.
-struct Me {
-    signed: Signed,
-    email: String,
-    developer_id: String,
+pub(crate) struct Me {
+    pub(crate) signed: Signed,
+    pub(crate) email: String,
+    pub(crate) developer_id: String,
 }
 
 impl Me {
-    fn of(signed: Signed) -> Result<Self, Box<Response>> {
+    pub(crate) fn of(signed: Signed) -> Result<Self, Box<Response>> {
         match &signed.who {
             Who::Developer { email, developer_id } => {
                 let (email, developer_id) = (email.clone(), developer_id.clone());
@@ -37,12 +37,12 @@ impl Me {
 }
 
 /// The developer of a page request (signed out: a redirect to sign-in).
-async fn me(app: &Console, ctx: &Ctx) -> Result<Me, Response> {
+pub(crate) async fn me(app: &Console, ctx: &Ctx) -> Result<Me, Response> {
     Me::of(app.page_guard(ctx).await?).map_err(|r| *r)
 }
 
 /// The developer and form of a form post (its CSRF token checked).
-async fn me_form(app: &Console, ctx: &Ctx, body: &[u8]) -> Result<(Me, Form), Response> {
+pub(crate) async fn me_form(app: &Console, ctx: &Ctx, body: &[u8]) -> Result<(Me, Form), Response> {
     let (signed, form) = app.form_guard(ctx, body).await?;
     Ok((Me::of(signed).map_err(|r| *r)?, form))
 }

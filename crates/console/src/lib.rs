@@ -14,6 +14,7 @@
 
 mod auth;
 mod developer;
+mod dp;
 mod form;
 mod operator;
 mod pages;
@@ -82,8 +83,16 @@ pub fn router(deps: Deps) -> Router {
         .route("/console/apps/{id}/rotate", post(developer::rotate))
         .route("/console/apps/{id}/queues", post(developer::queues))
         .route("/console/apps/{id}/authorize", post(developer::authorize))
+        .route("/console/dp", get(dp::requests_page).post(dp::create))
+        .route("/console/dp/{id}", get(dp::request))
+        .route(
+            "/console/dp/{id}/documents",
+            post(dp::upload).layer(axum::extract::DefaultBodyLimit::max(dp::MAX_UPLOAD)),
+        )
+        .route("/console/dp/{id}/{action}", post(dp::act))
         .route("/console/reviews", get(operator::queue_page))
         .route("/console/reviews/{id}", get(operator::review_page).post(operator::decide))
+        .route("/console/reviews/{id}/{action}", post(operator::act))
         .route("/console/platform", get(operator::platform_page))
         .route("/console/{*rest}", axum::routing::any(pages::not_found))
         .layer(axum::extract::DefaultBodyLimit::max(form::MAX_BODY))

@@ -91,6 +91,12 @@ struct ReviewPage {
     subject: String,
     status: String,
     steps: Vec<StepRow>,
+    live: bool,
+    onboarding: bool,
+    /// Id, title, severity, status and remediation of each finding.
+    findings: Vec<[String; 5]>,
+    /// Thread, author, time and body of each message.
+    messages: Vec<[String; 4]>,
     detail: String,
     error: Option<String>,
 }
@@ -140,6 +146,10 @@ async fn review_page_of(
         subject: s(&view, "subject"),
         status: s(&view, "status"),
         steps,
+        live: view["status"] == "InProgress",
+        onboarding: view["kind"] == "onboarding",
+        findings: rows(&view, "findings", ["findingId", "title", "severity", "status", "remediation"]),
+        messages: rows(&view, "messages", ["thread", "author", "at", "body"]),
         detail: serde_json::to_string_pretty(&view).unwrap_or_default(),
         error,
     };
@@ -172,6 +182,41 @@ pub(crate) async fn decide(State(app): State<App>, ctx: Ctx, Path(id): Path<Stri
     }
 }
 
+fn rows<const N: usize>(v: &Value, key: &str, fields: [&str; N]) -> Vec<[String; N]> {
+    v[key].as_array().into_iter().flatten().map(|r| fields.map(|f| s(r, f))).collect()
+}
+
+/// The assessor's actions on a review: issue or resolve a finding, reply on a thread.
+pub(crate) async fn act(
+    State(app): State<App>,
+    ctx: Ctx,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (signed, form) = match app.form_guard(&ctx, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !matches!(signed.who, Who::Operator) {
+        return pages::not_found_for(Some(&signed));
+    }
+    let sb = &app.deps.sandbox;
+    let (operation, result) = match action.as_str() {
+        "findings" => {
+            ("IssueFinding", sb.issue_finding(&id, form.get("title"), form.get("detail"), form.get("severity")).await)
+        }
+        "resolve" => ("ResolveFinding", sb.update_finding(&id, form.get("finding_id"), None).await),
+        "messages" => ("ReplyToCase", sb.reply(&id, form.get("thread"), "amazon", form.get("body")).await),
+        _ => return pages::not_found_for(Some(&signed)),
+    };
+    app.audit(&ctx, &signed.principal(), operation, crate::outcome(&result)).await;
+    match result {
+        Ok(_) => see_other(&format!("/console/reviews/{id}")),
+        Err(e) if e.code == "NotFound" && e.message.starts_with("no review") => pages::not_found_for(Some(&signed)),
+        Err(e) => review_page_of(&app, &signed, &id, StatusCode::BAD_REQUEST, Some(e.message)).await,
+    }
+}
+
 // --- the platform ------------------------------------------------------------------------------
 
 /// How many rows each table shows at most.
@@ -193,9 +238,44 @@ struct PlatformPage {
     parameters: Vec<store::console::ParameterRow>,
     queues: Vec<store::console::QueueRow>,
     scheduled: Vec<[String; 3]>,
+    /// Created, protocol, endpoint, message type, status, attempts, last error.
+    deliveries: Vec<[String; 7]>,
+    /// Label and figure of each count at a glance.
+    glance: Vec<(&'static str, usize)>,
     audit: Vec<[String; 6]>,
     principal: String,
     operation: String,
+}
+
+/// Every account with its IAM users and roles.
+async fn accounts(conn: &mut store::Conn) -> Result<Vec<AccountView>, store::StoreError> {
+    let mut out = Vec::new();
+    for a in store::org::accounts(conn).await? {
+        let users = store::iam::list_users(conn, &a.account_id, "/").await?;
+        let roles = store::iam::list_roles(conn, &a.account_id, "/").await?;
+        out.push(AccountView {
+            name: a.name.unwrap_or_default(),
+            users: users.into_iter().map(|u| format!("{}{}", u.path, u.user_name)).collect(),
+            roles: roles.into_iter().map(|r| format!("{}{}", r.path, r.role_name)).collect(),
+            account_id: a.account_id,
+        });
+    }
+    Ok(out)
+}
+
+/// Every console developer account: e-mail, organization, profile status, since when.
+async fn developers(conn: &mut store::Conn) -> Result<Vec<[String; 4]>, store::StoreError> {
+    let mut out = Vec::new();
+    for u in store::console::users(conn).await? {
+        let profile = store::sp::developer_by_id(conn, &u.developer_id).await?;
+        out.push([
+            u.email,
+            profile.as_ref().map(|d| d.organization.clone()).unwrap_or_default(),
+            profile.map_or_else(|| "No profile".to_owned(), |d| d.status),
+            iso(u.created_ms),
+        ]);
+    }
+    Ok(out)
 }
 
 pub(crate) async fn platform_page(State(app): State<App>, ctx: Ctx, RawQuery(query): RawQuery) -> Response {
@@ -208,27 +288,8 @@ pub(crate) async fn platform_page(State(app): State<App>, ctx: Ctx, RawQuery(que
     let operation = filter.as_ref().map(|f| f.get("operation").to_owned()).unwrap_or_default();
     let page = async {
         let mut conn = app.deps.store.read().await?;
-        let mut accounts = Vec::new();
-        for a in store::org::accounts(&mut conn).await? {
-            let users = store::iam::list_users(&mut conn, &a.account_id, "/").await?;
-            let roles = store::iam::list_roles(&mut conn, &a.account_id, "/").await?;
-            accounts.push(AccountView {
-                name: a.name.unwrap_or_default(),
-                users: users.into_iter().map(|u| format!("{}{}", u.path, u.user_name)).collect(),
-                roles: roles.into_iter().map(|r| format!("{}{}", r.path, r.role_name)).collect(),
-                account_id: a.account_id,
-            });
-        }
-        let mut developers = Vec::new();
-        for u in store::console::users(&mut conn).await? {
-            let profile = store::sp::developer_by_id(&mut conn, &u.developer_id).await?;
-            developers.push([
-                u.email,
-                profile.as_ref().map(|d| d.organization.clone()).unwrap_or_default(),
-                profile.map_or_else(|| "No profile".to_owned(), |d| d.status),
-                iso(u.created_ms),
-            ]);
-        }
+        let accounts = accounts(&mut conn).await?;
+        let developers = developers(&mut conn).await?;
         let audit_filter = store::audit::Filter {
             principal_arn: Some(principal.clone()).filter(|p| !p.is_empty()),
             operation: Some(operation.clone()).filter(|o| !o.is_empty()),
@@ -250,17 +311,48 @@ pub(crate) async fn platform_page(State(app): State<App>, ctx: Ctx, RawQuery(que
                 ]
             })
             .collect();
+        let deliveries =
+            store::delivery::list(&mut conn, &store::delivery::Filter { limit: ROWS, ..Default::default() })
+                .await?
+                .into_iter()
+                .rev()
+                .map(|d| {
+                    [
+                        iso(d.created_ms),
+                        d.protocol,
+                        d.endpoint,
+                        d.message_type,
+                        d.status,
+                        d.attempts.to_string(),
+                        d.last_error.unwrap_or_default(),
+                    ]
+                })
+                .collect::<Vec<_>>();
+        let parameters = store::console::parameters(&mut conn, ROWS).await?;
+        let queues = store::console::queues(&mut conn, ROWS).await?;
+        let scheduled: Vec<[String; 3]> = store::console::scheduled(&mut conn, ROWS)
+            .await?
+            .into_iter()
+            .map(|j| [iso(j.due_ms), j.kind, j.attempts.to_string()])
+            .collect();
+        let failing = deliveries.iter().filter(|d| d[4] == "failed").count();
+        let glance = vec![
+            ("accounts", accounts.len()),
+            ("developer accounts", developers.len()),
+            ("parameters", parameters.len()),
+            ("queues", queues.len()),
+            ("scheduled jobs", scheduled.len()),
+            ("recent failed deliveries", failing),
+        ];
         Ok::<PlatformPage, store::StoreError>(PlatformPage {
             nav: Nav::of(Some(&signed)),
             accounts,
             developers,
-            parameters: store::console::parameters(&mut conn, ROWS).await?,
-            queues: store::console::queues(&mut conn, ROWS).await?,
-            scheduled: store::console::scheduled(&mut conn, ROWS)
-                .await?
-                .into_iter()
-                .map(|j| [iso(j.due_ms), j.kind, j.attempts.to_string()])
-                .collect(),
+            parameters,
+            queues,
+            scheduled,
+            deliveries,
+            glance,
             audit,
             principal: principal.clone(),
             operation: operation.clone(),

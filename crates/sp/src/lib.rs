@@ -51,6 +51,9 @@ pub use apps::{
 };
 pub use calendar::Calendar;
 pub use catalog::{MARKETPLACES, Marketplace, ROLES, Role};
+pub use dp::{
+    Identity, NewRequest, PRIVACY_QUESTIONS, Question, SECURITY_QUESTIONS, Security, Verification, questions,
+};
 pub use ratelimit::UsagePlan;
 
 /// Amazon's AWS account, the principal that delivers SP-API notifications to SQS queues.

@@ -168,7 +168,7 @@ async fn create_request(
 }
 
 async fn list_requests(State(sb): State<Arc<Sandbox>>) -> Reply {
-    Ok(axum::Json(sb.list_requests().await?))
+    Ok(axum::Json(sb.list_requests(crate::Dev::Admin).await?))
 }
 
 #[derive(Deserialize)]

@@ -24,7 +24,7 @@ pub(crate) const MAX_SANDBOX_CUSTOMERS: usize = 5;
 
 /// A question of the privacy or security questionnaire.
 #[derive(Debug)]
-pub(crate) struct Question {
+pub struct Question {
     pub id: &'static str,
     pub text: &'static str,
     /// Asked when any of these categories is requested (empty: always).
@@ -37,7 +37,7 @@ const fn q(id: &'static str, text: &'static str, categories: &'static [u8]) -> Q
 
 /// The business offering and privacy questionnaire; its questions vary with the categories
 /// requested.
-pub(crate) const PRIVACY_QUESTIONS: &[Question] = &[
+pub const PRIVACY_QUESTIONS: &[Question] = &[
     q("businessOffering", "Describe your business offering and how your Application uses customer data.", &[]),
     q("privacyPolicyUrl", "The URL of the privacy policy shown to customers.", &[]),
     q("dataRetention", "How long do you keep customer data obtained through the API, and why?", &[]),
@@ -49,7 +49,7 @@ pub(crate) const PRIVACY_QUESTIONS: &[Question] = &[
 ];
 
 /// The security questionnaire of the TPS portal.
-pub(crate) const SECURITY_QUESTIONS: &[Question] = &[
+pub const SECURITY_QUESTIONS: &[Question] = &[
     q("encryptionAtRest", "How is customer data encrypted at rest (algorithm, key management)?", &[]),
     q("encryptionInTransit", "How is customer data protected in transit (TLS versions)?", &[]),
     q("accessControl", "Who can access customer data, and how is access granted, reviewed and revoked?", &[]),
@@ -60,7 +60,7 @@ pub(crate) const SECURITY_QUESTIONS: &[Question] = &[
 ];
 
 /// The questions asked of a request for `categories`.
-pub(crate) fn questions<'a>(set: &'a [Question], categories: &[u8]) -> Vec<&'a Question> {
+pub fn questions<'a>(set: &'a [Question], categories: &[u8]) -> Vec<&'a Question> {
     set.iter().filter(|q| q.categories.is_empty() || q.categories.iter().any(|c| categories.contains(c))).collect()
 }
 
@@ -98,7 +98,7 @@ pub(crate) fn questions_json(set: &[Question], categories: &[u8]) -> Value {
 /// A new onboarding request.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct NewRequest {
+pub struct NewRequest {
     pub application_id: String,
     pub categories: Vec<u8>,
 }
@@ -106,7 +106,7 @@ pub(crate) struct NewRequest {
 /// Stage one's submission.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Identity {
+pub struct Identity {
     pub company_name: String,
     pub address: String,
     pub representative: String,
@@ -117,7 +117,7 @@ pub(crate) struct Identity {
 /// Instant identity verification.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Verification {
+pub struct Verification {
     pub photo_id_document_id: String,
     pub face_image_document_id: String,
 }
@@ -125,7 +125,7 @@ pub(crate) struct Verification {
 /// The security questionnaire in the TPS portal.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct Security {
+pub struct Security {
     pub answers: Map<String, Value>,
     #[serde(default)]
     pub evidence_document_ids: Vec<String>,
@@ -142,7 +142,7 @@ fn text(what: &str, value: &str, max: usize) -> Result<(), ConsoleError> {
 
 impl Sandbox {
     /// Opens an onboarding request for an app (one in progress per app).
-    pub(crate) async fn create_request(&self, new: &NewRequest) -> Result<Value, ConsoleError> {
+    pub async fn create_request(&self, new: &NewRequest) -> Result<Value, ConsoleError> {
         let mut categories = new.categories.clone();
         categories.sort_unstable();
         categories.dedup();
@@ -208,7 +208,7 @@ impl Sandbox {
     }
 
     /// The onboarding request `id`.
-    pub(crate) async fn find_request(&self, id: &str) -> Result<repo::Review, ConsoleError> {
+    pub async fn find_request(&self, id: &str) -> Result<repo::Review, ConsoleError> {
         let mut conn = self.reader().await?;
         repo::review(&mut conn, id)
             .await?
@@ -237,7 +237,7 @@ impl Sandbox {
     }
 
     /// Stage one: company, representative, e-mail and business license.
-    pub(crate) async fn submit_identity(&self, id: &str, form: &Identity) -> Result<Value, ConsoleError> {
+    pub async fn submit_identity(&self, id: &str, form: &Identity) -> Result<Value, ConsoleError> {
         text("companyName", &form.company_name, 256)?;
         text("address", &form.address, 1024)?;
         text("representative", &form.representative, 256)?;
@@ -261,7 +261,7 @@ impl Sandbox {
     }
 
     /// Instant identity verification: a photo ID and a face image.
-    pub(crate) async fn verify_identity(&self, id: &str, form: &Verification) -> Result<Value, ConsoleError> {
+    pub async fn verify_identity(&self, id: &str, form: &Verification) -> Result<Value, ConsoleError> {
         let docs = self.documents_of(id).await?;
         require_document(&docs, &form.photo_id_document_id, "photo-id")?;
         require_document(&docs, &form.face_image_document_id, "face-image")?;
@@ -272,7 +272,7 @@ impl Sandbox {
 
     /// Stage two: the business offering and privacy questionnaire (again whenever data
     /// handling changes).
-    pub(crate) async fn submit_privacy(&self, id: &str, answers: &Map<String, Value>) -> Result<Value, ConsoleError> {
+    pub async fn submit_privacy(&self, id: &str, answers: &Map<String, Value>) -> Result<Value, ConsoleError> {
         let review = self.find_request(id).await?;
         check_answers(PRIVACY_QUESTIONS, &Data::of(&review).categories, answers)?;
         self.submit(id, "privacy-review", Action::Submit, &Value::Object(answers.clone()), |_| {}).await
@@ -280,7 +280,7 @@ impl Sandbox {
 
     /// Stage three: the security questionnaire and evidence; after a denial, the remediated
     /// answers appeal it.
-    pub(crate) async fn submit_security(&self, id: &str, form: &Security) -> Result<Value, ConsoleError> {
+    pub async fn submit_security(&self, id: &str, form: &Security) -> Result<Value, ConsoleError> {
         let review = self.find_request(id).await?;
         check_answers(SECURITY_QUESTIONS, &Data::of(&review).categories, &form.answers)?;
         if form.evidence_document_ids.len() > 50 {
@@ -305,7 +305,7 @@ impl Sandbox {
     }
 
     /// Sandbox access for up to 5 customers, after stages one and two.
-    pub(crate) async fn request_sandbox(&self, id: &str, customers: &[String]) -> Result<Value, ConsoleError> {
+    pub async fn request_sandbox(&self, id: &str, customers: &[String]) -> Result<Value, ConsoleError> {
         if customers.is_empty() {
             return Err(ConsoleError::invalid("name the customer ids of up to 5 Amazon accounts you own or control"));
         }
@@ -335,12 +335,12 @@ impl Sandbox {
     }
 
     /// Full production access, after the security review.
-    pub(crate) async fn request_production(&self, id: &str) -> Result<Value, ConsoleError> {
+    pub async fn request_production(&self, id: &str) -> Result<Value, ConsoleError> {
         self.submit(id, "production-access", Action::Submit, &json!({}), |_| {}).await
     }
 
     /// Invites a collaborator to the TPS assessment, by e-mail.
-    pub(crate) async fn invite_collaborator(&self, id: &str, email: &str) -> Result<Value, ConsoleError> {
+    pub async fn invite_collaborator(&self, id: &str, email: &str) -> Result<Value, ConsoleError> {
         text("email", email, 254)?;
         if !email.contains('@') {
             return Err(ConsoleError::invalid(format!("{email:?} is not an e-mail address")));
@@ -370,7 +370,7 @@ impl Sandbox {
     }
 
     /// An assessor issues a finding for remediation.
-    pub(crate) async fn issue_finding(
+    pub async fn issue_finding(
         &self,
         id: &str,
         title: &str,
@@ -410,7 +410,7 @@ impl Sandbox {
     }
 
     /// The developer remediates a finding, or the assessor resolves it.
-    pub(crate) async fn update_finding(
+    pub async fn update_finding(
         &self,
         id: &str,
         finding: &str,
@@ -633,7 +633,7 @@ impl Sandbox {
     }
 
     /// The developer or Amazon writes on the case or consultation thread.
-    pub(crate) async fn reply(&self, id: &str, thread: &str, from: &str, body: &str) -> Result<Value, ConsoleError> {
+    pub async fn reply(&self, id: &str, thread: &str, from: &str, body: &str) -> Result<Value, ConsoleError> {
         let (_, flow) = self.review_of(id).await?;
         let actor = match from {
             "developer" => Actor::Developer,
@@ -645,20 +645,14 @@ impl Sandbox {
     }
 
     /// The developer withdraws a review.
-    pub(crate) async fn withdraw_any(&self, id: &str, reason: Option<&str>) -> Result<Value, ConsoleError> {
+    pub async fn withdraw_any(&self, id: &str, reason: Option<&str>) -> Result<Value, ConsoleError> {
         let (_, flow) = self.review_of(id).await?;
         self.withdraw(flow, id, reason).await?;
         self.any_review_view(id).await
     }
 
     /// Uploads a document to a review in progress.
-    pub(crate) async fn upload(
-        &self,
-        id: &str,
-        kind: &str,
-        file_name: &str,
-        bytes: &[u8],
-    ) -> Result<Value, ConsoleError> {
+    pub async fn upload(&self, id: &str, kind: &str, file_name: &str, bytes: &[u8]) -> Result<Value, ConsoleError> {
         let mut tx = self.begin().await?;
         let (_, flow) = review_of(&mut tx, id).await?;
         self.live_review(&mut tx, flow, id).await?;
@@ -669,10 +663,14 @@ impl Sandbox {
 }
 
 impl Sandbox {
-    /// Every onboarding request.
-    pub(crate) async fn list_requests(&self) -> Result<Value, ConsoleError> {
+    /// The onboarding requests of a developer's apps (the admin API's: every request).
+    pub async fn list_requests(&self, dev: crate::Dev<'_>) -> Result<Value, ConsoleError> {
         let mut conn = self.reader().await?;
-        let all = repo::reviews(&mut conn, ONBOARDING.kind, None).await?;
+        let mut all = repo::reviews(&mut conn, ONBOARDING.kind, None).await?;
+        if let crate::Dev::Id(developer) = dev {
+            let mine: Vec<String> = sp::apps_of(&mut conn, developer).await?.into_iter().map(|a| a.app_id).collect();
+            all.retain(|r| mine.contains(&r.subject));
+        }
         drop(conn);
         let mut out = Vec::with_capacity(all.len());
         for r in &all {
