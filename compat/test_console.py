@@ -289,10 +289,17 @@ def test_developer_central_in_a_browser(fresh_server, browsers, workdir):
 
     # The operator's view of the platform: names, versions and depths, never a parameter's value.
     server.aws("ssm", "put-parameter", "--name", "/acme/lwa/client-secret", "--type", "SecureString",
-               "--value", "s3cr3t-value-xyz")
+               "--value", "s3cr3t-value-xyz", "--tier", "Advanced", "--policies",
+               '[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-06-01T00:00:00.000Z"}}]')
     server.aws("sqs", "create-queue", "--queue-name", "rotation-notices")
+    server.aws("iam", "create-policy", "--policy-name", "SellingPartnerAPI", "--policy-document",
+               '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke",'
+               '"Resource":"arn:aws:execute-api:*:*:*"}]}')
     op.get(f"{base}/console/platform")
     assert "/acme/lwa/client-secret" in text(op) and "rotation-notices" in text(op)
+    assert "SellingPartnerAPI" in text(op)
+    events = op.find_element(By.ID, "policy-event-list").text
+    assert "2030-06-01T00:00:00Z" in events and "Expiration" in events, events
     assert "s3cr3t-value-xyz" not in op.page_source
 
     # Every action is in the audit log, which the operator filters.

@@ -227,6 +227,7 @@ struct AccountView {
     name: String,
     users: Vec<String>,
     roles: Vec<String>,
+    policies: Vec<String>,
 }
 
 #[derive(Template)]
@@ -238,6 +239,8 @@ struct PlatformPage {
     parameters: Vec<store::console::ParameterRow>,
     queues: Vec<store::console::QueueRow>,
     scheduled: Vec<[String; 3]>,
+    /// Due, policy type, account, region and parameter of each pending parameter policy.
+    policy_events: Vec<[String; 5]>,
     /// Created, protocol, endpoint, message type, status, attempts, last error.
     deliveries: Vec<[String; 7]>,
     /// Label and figure of each count at a glance.
@@ -247,13 +250,15 @@ struct PlatformPage {
     operation: String,
 }
 
-/// Every account with its IAM users and roles.
+/// Every account with its IAM users, roles and customer managed policies.
 async fn accounts(conn: &mut store::Conn) -> Result<Vec<AccountView>, store::StoreError> {
     let mut out = Vec::new();
     for a in store::org::accounts(conn).await? {
         let users = store::iam::list_users(conn, &a.account_id, "/").await?;
         let roles = store::iam::list_roles(conn, &a.account_id, "/").await?;
+        let policies = store::iam::list_policies(conn, &a.account_id, "/").await?;
         out.push(AccountView {
+            policies: policies.into_iter().map(|p| format!("{}{}", p.path, p.policy_name)).collect(),
             name: a.name.unwrap_or_default(),
             users: users.into_iter().map(|u| format!("{}{}", u.path, u.user_name)).collect(),
             roles: roles.into_iter().map(|r| format!("{}{}", r.path, r.role_name)).collect(),
@@ -335,6 +340,7 @@ pub(crate) async fn platform_page(State(app): State<App>, ctx: Ctx, RawQuery(que
             .into_iter()
             .map(|j| [iso(j.due_ms), j.kind, j.attempts.to_string()])
             .collect();
+        let open_reviews = store::console::open_reviews(&mut conn).await?;
         let failing = deliveries.iter().filter(|d| d[4] == "failed").count();
         let glance = vec![
             ("accounts", accounts.len()),
@@ -342,6 +348,7 @@ pub(crate) async fn platform_page(State(app): State<App>, ctx: Ctx, RawQuery(que
             ("parameters", parameters.len()),
             ("queues", queues.len()),
             ("scheduled jobs", scheduled.len()),
+            ("open reviews", open_reviews),
             ("recent failed deliveries", failing),
         ];
         Ok::<PlatformPage, store::StoreError>(PlatformPage {
@@ -351,6 +358,11 @@ pub(crate) async fn platform_page(State(app): State<App>, ctx: Ctx, RawQuery(que
             parameters,
             queues,
             scheduled,
+            policy_events: store::console::policy_events(&mut conn, ROWS)
+                .await?
+                .into_iter()
+                .map(|e| [iso(e.due_ms), e.kind, e.account_id, e.region, e.name])
+                .collect(),
             deliveries,
             glance,
             audit,

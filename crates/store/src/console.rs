@@ -161,3 +161,35 @@ pub async fn scheduled(conn: &mut Conn, limit: i64) -> Result<Vec<crate::jobs::J
         .fetch_all(conn)
         .await?)
 }
+
+/// A parameter policy waiting to fire.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PolicyEvent {
+    /// The account.
+    pub account_id: String,
+    /// The region.
+    pub region: String,
+    /// The parameter.
+    pub name: String,
+    /// `Expiration`, `ExpirationNotification` or `NoChangeNotification`.
+    pub kind: String,
+    /// When it fires.
+    pub due_ms: i64,
+}
+
+/// Parameter policies still to fire, the earliest first, at most `limit`.
+pub async fn policy_events(conn: &mut Conn, limit: i64) -> Result<Vec<PolicyEvent>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, region, name, type AS kind, due_ms FROM ssm_policies \
+         WHERE status = 'Pending' AND due_ms IS NOT NULL ORDER BY due_ms, account_id, region, name, idx LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// How many reviews (registrations, listings, onboarding requests) are in progress.
+pub async fn open_reviews(conn: &mut Conn) -> Result<usize, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reviews WHERE status = 'InProgress'").fetch_one(conn).await?;
+    Ok(usize::try_from(n).unwrap_or_default())
+}
