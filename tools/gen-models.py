@@ -25,6 +25,7 @@ SERVICES = {
     "sns": ("sns", "2010-03-31"),
     "sqs": ("sqs", "2012-11-05"),
     "organizations": ("organizations", "2016-11-28"),
+    "logs": ("logs", "2014-03-28"),
 }
 DROP = {"documentation", "documentationUrl", "examples", "deprecatedMessage", "endpointdiscovery"}
 

@@ -25,6 +25,8 @@ pub static SQS: LazyLock<ServiceModel> = LazyLock::new(|| load("sqs", include_st
 /// AWS Organizations.
 pub static ORGANIZATIONS: LazyLock<ServiceModel> =
     LazyLock::new(|| load("organizations", include_str!("../models/organizations.json")));
+/// CloudWatch Logs.
+pub static LOGS: LazyLock<ServiceModel> = LazyLock::new(|| load("logs", include_str!("../models/logs.json")));
 /// SQS's Query API: the same model with the awsQuery wire names (derived by tools/gen-models.py).
 pub static SQS_QUERY: LazyLock<ServiceModel> =
     LazyLock::new(|| load("sqs-query", include_str!("../models/sqs-query.json")));
@@ -42,6 +44,8 @@ mod tests {
             &super::SNS,
             &super::SQS,
             &super::SQS_QUERY,
+            &super::ORGANIZATIONS,
+            &super::LOGS,
         ] {
             assert!(model.operation_names().next().is_some());
         }

@@ -155,6 +155,7 @@ impl Server {
         dispatcher.register(aws::sqs::Sqs);
         dispatcher.register(aws::kms::Kms);
         dispatcher.register(aws::ssm::Ssm);
+        dispatcher.register(aws::logs::Logs);
         dispatcher.register(aws::events::EventBridge);
         dispatcher.register(sns.clone());
         let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock.clone());

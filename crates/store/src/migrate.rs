@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "access-advisor", include_str!("../migrations/0013_access_advisor.sql")),
     (14, "organizations", include_str!("../migrations/0014_organizations.sql")),
     (15, "console", include_str!("../migrations/0015_console.sql")),
+    (16, "logs", include_str!("../migrations/0016_logs.sql")),
 ];
 
 /// The schema version this build writes.
