@@ -26,6 +26,7 @@ SERVICES = {
     "sqs": ("sqs", "2012-11-05"),
     "organizations": ("organizations", "2016-11-28"),
     "logs": ("logs", "2014-03-28"),
+    "lambda": ("lambda", "2015-03-31"),
 }
 DROP = {"documentation", "documentationUrl", "examples", "deprecatedMessage", "endpointdiscovery"}
 

@@ -260,6 +260,11 @@ async fn resolve(env: &Env, access_key_id: &str) -> Result<Option<Arc<Credential
     Ok(Some(credential))
 }
 
+/// The principal behind `access_key_id` (a key or an STS session), if it is known.
+pub(crate) async fn caller_of(env: &Env, access_key_id: &str) -> Result<Option<Caller>, CommonError> {
+    Ok(resolve(env, access_key_id).await?.map(|c| c.caller.clone()))
+}
+
 /// Verifies the request's signature and returns the caller. `service` is the signing name the
 /// request was routed to: a signature scoped to another service is refused.
 pub(crate) async fn authenticate(

@@ -18,6 +18,7 @@ pub mod events;
 pub mod iam;
 mod ids;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 mod models;
 pub mod organizations;

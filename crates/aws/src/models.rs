@@ -27,6 +27,8 @@ pub static ORGANIZATIONS: LazyLock<ServiceModel> =
     LazyLock::new(|| load("organizations", include_str!("../models/organizations.json")));
 /// CloudWatch Logs.
 pub static LOGS: LazyLock<ServiceModel> = LazyLock::new(|| load("logs", include_str!("../models/logs.json")));
+/// AWS Lambda.
+pub static LAMBDA: LazyLock<ServiceModel> = LazyLock::new(|| load("lambda", include_str!("../models/lambda.json")));
 /// SQS's Query API: the same model with the awsQuery wire names (derived by tools/gen-models.py).
 pub static SQS_QUERY: LazyLock<ServiceModel> =
     LazyLock::new(|| load("sqs-query", include_str!("../models/sqs-query.json")));
@@ -46,6 +48,7 @@ mod tests {
             &super::SQS_QUERY,
             &super::ORGANIZATIONS,
             &super::LOGS,
+            &super::LAMBDA,
         ] {
             assert!(model.operation_names().next().is_some());
         }

@@ -81,12 +81,21 @@ impl Failure {
     }
 }
 
+/// Where a call's input is, after detection.
+enum Input<'a> {
+    /// An awsJson body.
+    Json(&'a [u8]),
+    /// awsQuery parameters (the path may hold more, e.g. SQS's queue URL).
+    Query(&'a [(String, String)]),
+    /// A restJson request.
+    Rest(wire::RestRequest<'a>),
+}
+
 /// One incoming call, after detection.
 struct Call<'a> {
     operation: &'a str,
-    query_params: Option<&'a [(String, String)]>,
+    input: Input<'a>,
     path: &'a str,
-    body: &'a [u8],
     /// The model the call is decoded and answered with.
     model: &'static wire::ServiceModel,
     flavor: Flavor,
@@ -136,8 +145,8 @@ impl<S: Service> Endpoint for S {
         let op = S::Op::from_name(call.operation)
             .ok_or_else(|| common(CommonError::UnknownOperation(call.operation.into())))?;
         let model = call.model;
-        let input = match call.query_params {
-            Some(params) => {
+        let input = match &call.input {
+            Input::Query(params) => {
                 let from_path = self.path_parameters(ctx, op, call.path).map_err(|e| Failure::service(&e))?;
                 if from_path.is_empty() {
                     wire::decode_query(model, op.name(), params)
@@ -146,7 +155,8 @@ impl<S: Service> Endpoint for S {
                     wire::decode_query(model, op.name(), &all)
                 }
             }
-            None => wire::decode_json(model, op.name(), call.body),
+            Input::Json(body) => wire::decode_json(model, op.name(), body),
+            Input::Rest(req) => wire::decode_rest_json(model, op.name(), req),
         }
         .map_err(|e| common(CommonError::MalformedInput(e.to_string())))?;
         let violations = wire::validate(model, op.name(), &input);
@@ -189,6 +199,7 @@ impl std::fmt::Debug for Dispatcher {
 enum Route<'a> {
     Json { endpoint: &'a Arc<dyn Endpoint>, operation: String },
     Query { endpoint: &'a Arc<dyn Endpoint>, operation: String, params: Vec<(String, String)> },
+    Rest { endpoint: &'a Arc<dyn Endpoint>, operation: String, labels: Vec<(String, String)> },
     Fail(Flavor, CommonError),
 }
 
@@ -208,8 +219,8 @@ impl Dispatcher {
         &self.env
     }
 
-    fn route(&self, detected: wire::Detected, scope_service: Option<&str>) -> Route<'_> {
-        match detected {
+    fn route(&self, parts: &wire::RequestParts<'_>, scope_service: Option<&str>) -> Route<'_> {
+        match wire::detect(parts) {
             wire::Detected::Json { target_prefix, operation, .. } => {
                 let Some(endpoint) = self
                     .endpoints
@@ -246,8 +257,35 @@ impl Dispatcher {
                 Route::Query { endpoint, operation: action, params }
             }
             wire::Detected::Malformed(e) => Route::Fail(Flavor::Query, CommonError::MalformedInput(e.to_string())),
-            wire::Detected::Unknown => Route::Fail(Flavor::Query, CommonError::MissingAction),
+            wire::Detected::Unknown => self.rest_route(parts, scope_service),
         }
+    }
+
+    /// A restJson service's operation, found by method and path (among the services the
+    /// signature's scope names, or all of them when unsigned).
+    fn rest_route(&self, parts: &wire::RequestParts<'_>, scope_service: Option<&str>) -> Route<'_> {
+        let mut rest = self
+            .endpoints
+            .iter()
+            .filter(|e| e.model().metadata().protocol == wire::Protocol::RestJson)
+            .filter(|e| scope_service.is_none_or(|s| s == e.signing_name()))
+            .peekable();
+        let Some(first) = rest.peek().copied() else {
+            return Route::Fail(Flavor::Query, CommonError::MissingAction);
+        };
+        for endpoint in rest {
+            if let Some(found) = wire::match_rest(endpoint.model(), parts.method, parts.path) {
+                if !endpoint.knows(&found.operation) {
+                    return Route::Fail(endpoint.flavor(), CommonError::UnknownOperation(String::new()));
+                }
+                return Route::Rest { endpoint, operation: found.operation, labels: found.labels };
+            }
+        }
+        // AWS answers a path no operation has with UnknownOperationException.
+        if scope_service.is_some() {
+            return Route::Fail(first.flavor(), CommonError::UnknownOperation(String::new()));
+        }
+        Route::Fail(Flavor::Query, CommonError::MissingAction)
     }
 
     /// No signature at all, to an operation AWS serves unsigned: the caller is anonymous.
@@ -291,9 +329,10 @@ impl Dispatcher {
         };
         let parsed = sigv4::parse(&sig_request);
         let scope_service = parsed.as_ref().ok().map(|a| a.scope.service.clone());
-        let (endpoint, operation, params) = match self.route(wire::detect(&parts), scope_service.as_deref()) {
-            Route::Json { endpoint, operation } => (endpoint, operation, None),
-            Route::Query { endpoint, operation, params } => (endpoint, operation, Some(params)),
+        let (endpoint, operation, params, labels) = match self.route(&parts, scope_service.as_deref()) {
+            Route::Json { endpoint, operation } => (endpoint, operation, None, None),
+            Route::Query { endpoint, operation, params } => (endpoint, operation, Some(params), None),
+            Route::Rest { endpoint, operation, labels } => (endpoint, operation, None, Some(labels)),
             Route::Fail(flavor, e) => {
                 return encode_failure(None, flavor, &Failure::common(&e, flavor), &request_id);
             }
@@ -326,14 +365,8 @@ impl Dispatcher {
                     protocol,
                     now_ms,
                 };
-                let call = Call {
-                    operation: &operation,
-                    query_params: params.as_deref(),
-                    path: &request.path,
-                    body: &request.body,
-                    model,
-                    flavor,
-                };
+                let input = call_input(params.as_deref(), labels.as_deref(), &request, &headers);
+                let call = Call { operation: &operation, input, path: &request.path, model, flavor };
                 (endpoint.run(&ctx, &call).await, Some(caller.arn.clone()), Some(region.clone()))
             }
         };
@@ -375,6 +408,22 @@ impl Dispatcher {
     }
 }
 
+/// Where the call's input is: awsQuery parameters, a restJson request, or an awsJson body.
+fn call_input<'a>(
+    params: Option<&'a [(String, String)]>,
+    labels: Option<&'a [(String, String)]>,
+    request: &'a AwsRequest,
+    headers: &'a [(&'a str, &'a str)],
+) -> Input<'a> {
+    match (params, labels) {
+        (Some(params), _) => Input::Query(params),
+        (None, Some(labels)) => {
+            Input::Rest(wire::RestRequest { labels, query: &request.query, headers, body: &request.body })
+        }
+        (None, None) => Input::Json(&request.body),
+    }
+}
+
 /// The model a call is decoded and answered with, and how its common errors are spelled: a JSON
 /// service that also takes awsQuery (SQS) answers awsQuery calls from its awsQuery model.
 fn call_model(endpoint: &dyn Endpoint, query: bool) -> (&'static wire::ServiceModel, Flavor) {
@@ -395,6 +444,12 @@ fn encode_success(model: &wire::ServiceModel, operation: &str, output: &Value, r
     let body = match model.metadata().protocol {
         wire::Protocol::Query => wire::encode_query(model, operation, output, request_id).into_bytes(),
         wire::Protocol::Json1_0 | wire::Protocol::Json1_1 => wire::encode_json(model, operation, output),
+        wire::Protocol::RestJson => {
+            let rest = wire::encode_rest_json(model, operation, output);
+            let mut headers = vec![("x-amzn-RequestId".to_owned(), request_id.to_owned())];
+            headers.extend(rest.headers);
+            return AwsResponse { status: rest.status, headers, body: rest.body };
+        }
     };
     AwsResponse {
         status: 200,

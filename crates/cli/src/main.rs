@@ -112,9 +112,16 @@ struct ServeArgs {
     /// Serve plain HTTP on an address other machines can reach (refused otherwise).
     #[arg(long, env = "SPCRED_INSECURE_HTTP", num_args = 0..=1, default_missing_value = "true")]
     insecure_http: Option<bool>,
+    /// The Python interpreter Lambda functions run with; it must have awslambdaric (and
+    /// boto3, as Lambda's Python runtimes do) installed. Default: python3 on PATH.
+    #[arg(long, env = "SPCRED_LAMBDA_PYTHON")]
+    lambda_python: Option<PathBuf>,
+    /// Lambda invocations that may run at once (each is a child process); more are throttled.
+    #[arg(long, env = "SPCRED_LAMBDA_CONCURRENCY")]
+    lambda_concurrency: Option<usize>,
     /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode,
     /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from, sp-holidays,
-    /// tls-cert, tls-key, tls-self-signed, insecure-http).
+    /// tls-cert, tls-key, tls-self-signed, insecure-http, lambda-python, lambda-concurrency).
     #[arg(long, env = "SPCRED_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -209,6 +216,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tls_key: args.tls_key,
         tls_self_signed: args.tls_self_signed,
         insecure_http: args.insecure_http,
+        lambda_python: args.lambda_python,
+        lambda_concurrency: args.lambda_concurrency,
     };
     let from_file = match &args.config {
         Some(path) => server::Settings::from_file(path).map_err(|e| e.to_string())?,

@@ -64,6 +64,10 @@ pub struct Settings {
     pub tls_self_signed: Option<bool>,
     /// Accept plain HTTP on an address other machines can reach.
     pub insecure_http: Option<bool>,
+    /// The Python interpreter Lambda functions run with.
+    pub lambda_python: Option<PathBuf>,
+    /// Lambda invocations that may run at once.
+    pub lambda_concurrency: Option<usize>,
 }
 
 /// The resolved configuration.
@@ -92,6 +96,8 @@ pub struct ServeConfig {
     pub tls: Option<crate::tls::TlsSource>,
     /// Plain HTTP beyond loopback was asked for, risk accepted.
     pub insecure_http: bool,
+    /// How Lambda functions run.
+    pub lambda: crate::lambda::LambdaConfig,
 }
 
 /// A configuration file that could not be used.
@@ -151,6 +157,8 @@ impl Settings {
             tls_key: self.tls_key.or(fallback.tls_key),
             tls_self_signed: self.tls_self_signed.or(fallback.tls_self_signed),
             insecure_http: self.insecure_http.or(fallback.insecure_http),
+            lambda_python: self.lambda_python.or(fallback.lambda_python),
+            lambda_concurrency: self.lambda_concurrency.or(fallback.lambda_concurrency),
         }
     }
 
@@ -186,6 +194,10 @@ impl Settings {
             sp_calendar,
             tls,
             insecure_http: self.insecure_http.unwrap_or(false),
+            lambda: crate::lambda::LambdaConfig {
+                python: self.lambda_python.unwrap_or_else(|| PathBuf::from("python3")),
+                concurrency: self.lambda_concurrency.unwrap_or(crate::lambda::DEFAULT_CONCURRENCY).clamp(1, 1000),
+            },
         })
     }
 }

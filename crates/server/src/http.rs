@@ -19,6 +19,16 @@ use store::{Store, VirtualClock, audit};
 
 /// The largest request body accepted (SQS and SNS batches of 256 KB messages fit with room).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
+/// Lambda's CreateFunction and UpdateFunctionCode carry the zip (up to 50 MB) in base64.
+pub const LAMBDA_CODE_BODY: usize = 70 * 1024 * 1024;
+
+/// The body limit of a request: larger only where Lambda takes a deployment package.
+fn body_limit(method: &axum::http::Method, path: &str) -> usize {
+    let functions = path.strip_prefix("/2015-03-31/functions");
+    let create = *method == axum::http::Method::POST && functions.is_some_and(|rest| rest.trim_matches('/').is_empty());
+    let code = *method == axum::http::Method::PUT && functions.is_some_and(|rest| rest.ends_with("/code"));
+    if create || code { LAMBDA_CODE_BODY } else { MAX_BODY }
+}
 
 /// Shared by every handler.
 #[derive(Clone)]
@@ -230,8 +240,9 @@ async fn aws_request(
         return crate::outbox::certificate(&state, name).await;
     }
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY} bytes")).into_response();
+    let limit = body_limit(&parts.method, parts.uri.path());
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {limit} bytes")).into_response();
     };
     let headers = parts
         .headers

@@ -5,6 +5,7 @@ mod accounts;
 pub mod config;
 pub mod http;
 pub mod init;
+pub mod lambda;
 mod outbox;
 pub mod scheduler;
 pub mod sp_bridge;
@@ -148,16 +149,14 @@ impl Server {
                 .then(|| Arc::new(sp_bridge::AwsGate::new(env.clone())) as Arc<dyn sp::IamGate>),
             calendar: config.sp_calendar.clone(),
         });
-        let mut dispatcher = aws::Dispatcher::new(env.clone());
-        dispatcher.register(aws::sts::Sts);
-        dispatcher.register(aws::iam::Iam);
-        dispatcher.register(aws::organizations::Organizations);
-        dispatcher.register(aws::sqs::Sqs);
-        dispatcher.register(aws::kms::Kms);
-        dispatcher.register(aws::ssm::Ssm);
-        dispatcher.register(aws::logs::Logs);
-        dispatcher.register(aws::events::EventBridge);
-        dispatcher.register(sns.clone());
+        let ca_bundle = tls.as_ref().and_then(|(_, ca)| ca.clone());
+        let runner: Arc<dyn aws::lambda::Runner> = Arc::new(lambda::ProcessRunner::new(
+            &config.lambda,
+            env.public_url.clone(),
+            ca_bundle,
+            config.data_dir.join("lambda"),
+        ));
+        let dispatcher = dispatcher(&env, &sns, aws::lambda::Lambda::new(runner.clone()));
         let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock.clone());
         scheduler.wake_on(env.work_queued.clone());
         let key_lifecycle = Arc::new(aws::kms::KeyLifecycle::new(env.clone()));
@@ -170,6 +169,7 @@ impl Server {
         scheduler.register(aws::events::outbox::ROUTE_JOB, Arc::new(aws::events::Router::new(env.clone())));
         scheduler.register(aws::events::INVOKE_JOB, Arc::new(aws::events::Invoker::new(env.clone(), sns.clone())));
         scheduler.register(aws::events::SCHEDULE_JOB, Arc::new(aws::events::ScheduledRules::new(env.clone())));
+        scheduler.register(aws::lambda::INVOKE_JOB, Arc::new(aws::lambda::AsyncInvoker::new(env.clone(), runner)));
         scheduler.register(store::delivery::SQS_JOB, Arc::new(aws::sns::QueueDelivery::new(env.clone())));
         for (kind, handler) in delivery::handlers(&config.delivery, &data.store, &clock, &rng)? {
             scheduler.register(kind, handler);
@@ -235,6 +235,22 @@ impl Server {
 }
 
 /// HTTPS as configured, or `None` for plain HTTP.
+/// The AWS pipeline with every service.
+fn dispatcher(env: &Arc<aws::Env>, sns: &aws::sns::Sns, lambda: aws::lambda::Lambda) -> aws::Dispatcher {
+    let mut dispatcher = aws::Dispatcher::new(env.clone());
+    dispatcher.register(aws::sts::Sts);
+    dispatcher.register(aws::iam::Iam);
+    dispatcher.register(aws::organizations::Organizations);
+    dispatcher.register(aws::sqs::Sqs);
+    dispatcher.register(aws::kms::Kms);
+    dispatcher.register(aws::ssm::Ssm);
+    dispatcher.register(aws::logs::Logs);
+    dispatcher.register(aws::events::EventBridge);
+    dispatcher.register(sns.clone());
+    dispatcher.register(lambda);
+    dispatcher
+}
+
 async fn setup_tls(
     config: &ServeConfig,
     local_addr: SocketAddr,

@@ -15,6 +15,7 @@ pub mod events;
 pub mod iam;
 pub mod jobs;
 pub mod kms;
+pub mod lambda;
 pub mod logs;
 pub mod meta;
 mod migrate;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "organizations", include_str!("../migrations/0014_organizations.sql")),
     (15, "console", include_str!("../migrations/0015_console.sql")),
     (16, "logs", include_str!("../migrations/0016_logs.sql")),
+    (17, "lambda", include_str!("../migrations/0017_lambda.sql")),
 ];
 
 /// The schema version this build writes.

@@ -68,11 +68,13 @@ mod detect;
 mod encode;
 mod model;
 mod path;
+mod rest;
 mod timestamp;
 mod validate;
 
 pub use decode::{DecodeError, MAX_KEY_LENGTH, MAX_KEY_SEGMENTS, decode_json, decode_query};
 pub use detect::{Detected, MAX_QUERY_PARAMS, Malformed, RequestParts, detect};
 pub use encode::{ErrorBody, JsonError, encode_json, encode_json_error, encode_query, encode_query_error};
-pub use model::{ErrorShape, JsonVersion, Metadata, ModelError, Operation, Protocol, ServiceModel};
+pub use model::{ErrorShape, Http, JsonVersion, Metadata, ModelError, Operation, Protocol, ServiceModel};
+pub use rest::{RestMatch, RestRequest, RestResponse, decode_rest_json, encode_rest_json, match_rest};
 pub use validate::{ShownValue, Violation, validate, validation_message};

@@ -42,6 +42,9 @@ pub enum ModelError {
     /// A list shape without `member`, or a map without `key` or `value`.
     #[error("shape {0:?} lacks its member, key or value")]
     Incomplete(String),
+    /// A member `location` other than uri, querystring, header, headers or statusCode.
+    #[error("unknown member location {0:?}")]
+    UnknownLocation(String),
     /// A `timestampFormat` other than iso8601, rfc822 or unixTimestamp.
     #[error("unknown timestamp format {0:?}")]
     UnknownTimestampFormat(String),
@@ -56,6 +59,9 @@ pub enum Protocol {
     Json1_0,
     /// awsJson 1.1: as 1.0 but for the media type.
     Json1_1,
+    /// restJson: the operation named by method and path, members bound to the path, the query
+    /// string and headers, the rest in a JSON body (or one member as the whole body).
+    RestJson,
 }
 
 impl Protocol {
@@ -65,6 +71,7 @@ impl Protocol {
             Protocol::Query => "text/xml",
             Protocol::Json1_0 => JsonVersion::V1_0.content_type(),
             Protocol::Json1_1 => JsonVersion::V1_1.content_type(),
+            Protocol::RestJson => "application/json",
         }
     }
 }
@@ -118,6 +125,19 @@ pub struct Operation {
     output: Option<String>,
     result_wrapper: Option<String>,
     errors: Vec<String>,
+    http: Option<Http>,
+}
+
+/// Where a restJson operation lives: its method, path template and success status.
+#[derive(Debug, Clone)]
+pub struct Http {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path template, e.g. `/2015-03-31/functions/{FunctionName}/policy/{StatementId}`
+    /// (`{Name+}` takes the rest of the path), before any `?`.
+    pub request_uri: String,
+    /// The status of a successful answer (200 unless the model says otherwise).
+    pub response_code: u16,
 }
 
 impl Operation {
@@ -145,6 +165,11 @@ impl Operation {
     /// The shape names of the errors the operation declares.
     pub fn errors(&self) -> impl Iterator<Item = &str> {
         self.errors.iter().map(String::as_str)
+    }
+
+    /// The operation's HTTP binding (restJson models have one for every operation).
+    pub fn http(&self) -> Option<&Http> {
+        self.http.as_ref()
     }
 }
 
@@ -238,6 +263,11 @@ impl ServiceModel {
                 result_wrapper: op.output.as_ref().and_then(|r| r.result_wrapper.clone()),
                 output: op.output.map(|r| r.shape),
                 errors: op.errors.into_iter().map(|r| r.shape).collect(),
+                http: op.http.map(|h| Http {
+                    method: h.method,
+                    request_uri: h.request_uri.split('?').next().unwrap_or_default().to_owned(),
+                    response_code: h.response_code.unwrap_or(200),
+                }),
             };
             operations.insert(key, operation);
         }
@@ -268,6 +298,7 @@ fn metadata(raw: RawMetadata) -> Result<Metadata, ModelError> {
             Some("1.1") => Protocol::Json1_1,
             Some(other) => return Err(ModelError::UnsupportedJsonVersion(other.to_owned())),
         },
+        "rest-json" => Protocol::RestJson,
         other => return Err(ModelError::UnsupportedProtocol(other.to_owned())),
     };
     Ok(Metadata {
@@ -398,6 +429,8 @@ pub(crate) struct Structure {
     pub required: Vec<String>,
     /// A Smithy document: free-form JSON that passes through untouched.
     pub document: bool,
+    /// restJson: the member that is the whole body.
+    pub payload: Option<String>,
 }
 
 /// A reference to a shape from a structure member, a list member or a map key or value, with the
@@ -406,17 +439,44 @@ pub(crate) struct Structure {
 pub(crate) struct Member {
     pub shape: String,
     pub location_name: Option<String>,
+    /// restJson: where outside the body the member travels.
+    pub location: Option<Location>,
     pub flattened: bool,
     pub xml_attribute: bool,
     pub xml_namespace: Option<XmlNamespace>,
     pub timestamp_format: Option<TimestampFormat>,
 }
 
+/// Where a restJson member travels when it is not in the JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// A `{label}` of the path.
+    Uri,
+    /// A query string parameter.
+    Querystring,
+    /// A header.
+    Header,
+    /// Every header with a prefix (a map).
+    Headers,
+    /// The HTTP status (output only).
+    StatusCode,
+}
+
 impl Member {
     fn from_raw(raw: RawMember) -> Result<Self, ModelError> {
+        let location = match raw.location.as_deref() {
+            None => None,
+            Some("uri") => Some(Location::Uri),
+            Some("querystring") => Some(Location::Querystring),
+            Some("header") => Some(Location::Header),
+            Some("headers") => Some(Location::Headers),
+            Some("statusCode") => Some(Location::StatusCode),
+            Some(other) => return Err(ModelError::UnknownLocation(other.to_owned())),
+        };
         Ok(Member {
             shape: raw.shape,
             location_name: raw.location_name,
+            location,
             flattened: raw.flattened,
             xml_attribute: raw.xml_attribute,
             xml_namespace: raw.xml_namespace.map(RawNamespace::into_namespace),
@@ -445,6 +505,7 @@ impl Shape {
                     .collect::<Result<_, ModelError>>()?,
                 required: raw.required,
                 document: raw.document,
+                payload: raw.payload,
             }),
             "list" => Kind::List(Member::from_raw(raw.member.ok_or_else(incomplete)?)?),
             "map" => Kind::Map {
@@ -576,6 +637,15 @@ struct RawOperation {
     output: Option<RawShapeRef>,
     #[serde(default)]
     errors: Vec<RawShapeRef>,
+    http: Option<RawHttp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawHttp {
+    method: String,
+    request_uri: String,
+    response_code: Option<u16>,
 }
 
 #[derive(Deserialize)]
@@ -614,6 +684,7 @@ struct RawShape {
     fault: bool,
     #[serde(default)]
     document: bool,
+    payload: Option<String>,
     error: Option<RawErrorTrait>,
 }
 
@@ -630,6 +701,7 @@ struct RawErrorTrait {
 struct RawMember {
     shape: String,
     location_name: Option<String>,
+    location: Option<String>,
     #[serde(default)]
     flattened: bool,
     #[serde(default)]

@@ -54,6 +54,14 @@ const MANAGED: &[Managed] = &[
         through: "Simple Queue Service (SQS)",
         users_of: "SQS",
     },
+    Managed {
+        alias: "alias/aws/lambda",
+        service: "lambda",
+        description: "Default key that protects my Lambda functions when no other key is defined",
+        policy_id: "auto-lambda-1",
+        through: "AWS Lambda",
+        users_of: "AWS Lambda",
+    },
 ];
 
 /// The ARN of key `key_id`.

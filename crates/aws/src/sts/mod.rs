@@ -352,6 +352,76 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, Sts
     })?)
 }
 
+/// A role session a service holds on the role's behalf (Lambda running a function with its
+/// execution role).
+pub struct RoleSession {
+    /// `ASIA...`.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: zeroize::Zeroizing<String>,
+    /// The session token.
+    pub session_token: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for RoleSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleSession").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+    }
+}
+
+fn service_request(role_arn: &str, session_name: &str) -> AssumeRoleInput {
+    AssumeRoleInput {
+        role_arn: role_arn.to_owned(),
+        role_session_name: session_name.to_owned(),
+        duration_seconds: None,
+        external_id: None,
+        policy: None,
+        policy_arns: Vec::new(),
+        source_identity: None,
+    }
+}
+
+/// Whether service `principal` may assume `role_arn`: the role exists and its trust policy
+/// allows the service, exactly as an AssumeRole call by the service would be decided.
+pub(crate) async fn service_may_assume(
+    env: &crate::Env,
+    region: &str,
+    principal: &str,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<(), StsError> {
+    let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
+    let caller = crate::caller::Caller::service(principal, account);
+    let request_id = env.ids.uuid();
+    let ctx = service::internal_ctx(env, &request_id, &caller, region);
+    let check = assume_role_check(&ctx, service_request(role_arn, session_name)).await?;
+    ctx.authorize(check).await?;
+    Ok(())
+}
+
+/// Assumes `role_arn` as service `principal` (the trust policy must allow it) and returns the
+/// session's credentials, for the default session length.
+pub(crate) async fn assume_role_for_service(
+    env: &crate::Env,
+    region: &str,
+    principal: &str,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<RoleSession, StsError> {
+    service_may_assume(env, region, principal, role_arn, session_name).await?;
+    let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
+    let caller = crate::caller::Caller::service(principal, account);
+    let request_id = env.ids.uuid();
+    let ctx = service::internal_ctx(env, &request_id, &caller, region);
+    let out = assume_role(&ctx, service_request(role_arn, session_name)).await?;
+    let field = |k: &str| out["Credentials"][k].as_str().unwrap_or_default().to_owned();
+    Ok(RoleSession {
+        access_key_id: field("AccessKeyId"),
+        secret_access_key: zeroize::Zeroizing::new(field("SecretAccessKey")),
+        session_token: zeroize::Zeroizing::new(field("SessionToken")),
+    })
+}
+
 /// Validates the session policies and reports their packed size as the percentage of the
 /// limit AWS reports (`PackedPolicySize`); `None` when none were passed.
 fn packed_size(policy: Option<&str>, arns: &[String]) -> Result<Option<i64>, StsError> {

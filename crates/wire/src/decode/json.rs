@@ -25,7 +25,7 @@ pub fn decode_json(model: &ServiceModel, operation: &str, body: &[u8]) -> Result
     Ok(Value::Object(members))
 }
 
-fn structure(
+pub(crate) fn structure(
     model: &ServiceModel,
     s: &Structure,
     obj: &Map<String, Value>,

@@ -1,7 +1,7 @@
 //! Decoding: from the wire to the normalised value (see the crate documentation) that follows
 //! the operation's input shape. Members the model does not know are ignored, as AWS does.
 
-mod json;
+pub(crate) mod json;
 mod query;
 
 use base64::Engine as _;
@@ -47,7 +47,7 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-fn invalid(path: &str, expected: &'static str) -> DecodeError {
+pub(crate) fn invalid(path: &str, expected: &'static str) -> DecodeError {
     DecodeError::InvalidValue { path: path.to_owned(), expected }
 }
 
@@ -78,7 +78,7 @@ fn canonical_blob(text: &str) -> Option<Value> {
 }
 
 /// Read a scalar from its text form (awsQuery parameters).
-fn scalar_from_text(kind: &Kind, text: &str, path: &str) -> Result<Value, DecodeError> {
+pub(crate) fn scalar_from_text(kind: &Kind, text: &str, path: &str) -> Result<Value, DecodeError> {
     let value = match kind {
         Kind::String => Some(Value::String(text.to_owned())),
         Kind::Integer => text.parse::<i32>().ok().map(Value::from),

@@ -75,7 +75,12 @@ pub fn encode_json_error(model: &ServiceModel, e: &ErrorBody<'_>, query_error_co
     JsonError { headers, body: Value::Object(body).to_string().into_bytes() }
 }
 
-fn structure(model: &ServiceModel, s: &Structure, obj: &Map<String, Value>, depth: usize) -> Map<String, Value> {
+pub(crate) fn structure(
+    model: &ServiceModel,
+    s: &Structure,
+    obj: &Map<String, Value>,
+    depth: usize,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for (name, member) in &s.members {
         let (Some(v), Some(shape)) = (obj.get(name), model.shape(&member.shape)) else {

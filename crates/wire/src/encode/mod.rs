@@ -1,7 +1,7 @@
 //! Encoding: from a normalised value (see the crate documentation) to awsQuery XML or awsJson,
 //! and the error bodies of both protocols.
 
-mod json;
+pub(crate) mod json;
 mod xml;
 
 use serde_json::Value;
