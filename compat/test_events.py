@@ -135,7 +135,7 @@ def test_targets(events, sns):
     out = events.put_targets(Rule=rule, Targets=[
         {"Id": "sns", "Arn": topic, "InputPath": "$.detail",
          "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600}},
-        {"Id": "fn", "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+        {"Id": "fn", "Arn": "arn:aws:kinesis:us-east-1:123456789012:stream/s"},
     ])
     assert out["FailedEntryCount"] == 1
     assert out["FailedEntries"][0]["TargetId"] == "fn" and out["FailedEntries"][0]["ErrorCode"] == "ValidationException"

@@ -350,3 +350,46 @@ def test_the_control_plane_and_its_errors(fresh_server, workdir):
 
     lam.delete_function(FunctionName="plane-2")
     assert code_of(lam.delete_function, FunctionName="plane-2")[0] == "ResourceNotFoundException"
+
+
+def test_the_rule_invokes_the_function_on_day_150(fresh_server, workdir):
+    """The blog's rule with the function as its target, allowed by `aws lambda add-permission`:
+    in test mode, 150 days after the SecureString was put, the function runs with the event."""
+    server = lambda_server(fresh_server)
+    account = server.client("sts").get_caller_identity()["Account"]
+    secret = "/my-erp/lwa/clientsecret"
+    policies = [{"Type": "NoChangeNotification", "Version": "1.0", "Attributes": {"After": "150", "Unit": "Days"}}]
+    server.aws("ssm", "put-parameter", "--name", secret, "--type", "SecureString", "--value", "amzn1.oa2-cs.v1.x",
+               "--tier", "Advanced", "--policies", json.dumps(policies))
+    role = make_role(server, "reminder", logs_policy(account, "on-reminder"))
+    package = small_package(workdir, "on-reminder", '''
+import json
+def handler(event, context):
+    print("reminder", event["detail-type"], event["detail"]["parameter-name"], event["detail"]["policy-type"])
+''')
+    arn = server.aws("lambda", "create-function", "--function-name", "on-reminder", "--runtime", "python3.12",
+                     "--role", role, "--handler", "handler.handler",
+                     "--zip-file", f"fileb://{package}")["FunctionArn"]
+    pattern = {"source": ["aws.ssm"], "detail-type": ["Parameter Store Policy Action"],
+               "detail": {"parameter-name": [secret]}}
+    rule_arn = server.aws("events", "put-rule", "--name", "My-ERP-Rotate", "--event-pattern", json.dumps(pattern),
+                          "--state", "ENABLED")["RuleArn"]
+    server.aws("events", "put-targets", "--rule", "My-ERP-Rotate",
+               "--targets", json.dumps([{"Id": "rotation-function", "Arn": arn}]))
+
+    server.aws("lambda", "add-permission", "--function-name", "on-reminder", "--statement-id", "events",
+               "--action", "lambda:InvokeFunction", "--principal", "events.amazonaws.com", "--source-arn", rule_arn)
+    server.advance(days=149)
+    assert not _has_log(server), "nothing is due before day 150"
+    server.advance(days=1, seconds=60)
+    deadline = time.time() + 30
+    while time.time() < deadline and not (_has_log(server) and any(
+            m.startswith("reminder ") for m in log_messages(server, "on-reminder"))):
+        time.sleep(0.3)
+    lines = [m for m in log_messages(server, "on-reminder") if m.startswith("reminder ")]
+    assert lines == [f"reminder Parameter Store Policy Action {secret} NoChangeNotification"]
+
+
+def _has_log(server):
+    groups = server.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/on-reminder")["logGroups"]
+    return bool(groups)

@@ -437,6 +437,8 @@ pub(crate) enum TargetKind {
     Queue,
     /// An event bus.
     Bus,
+    /// A Lambda function.
+    Function,
 }
 
 impl TargetKind {
@@ -456,6 +458,12 @@ impl TargetKind {
             {
                 Some(TargetKind::Bus)
             }
+            ["arn", _, "lambda", region, account, resource]
+                if valid_scope(region, account)
+                    && resource.strip_prefix("function:").is_some_and(|n| !n.is_empty() && !n.contains(':')) =>
+            {
+                Some(TargetKind::Function)
+            }
             _ => None,
         }
     }
@@ -466,6 +474,7 @@ impl TargetKind {
             TargetKind::Topic => "sns",
             TargetKind::Queue => "sqs",
             TargetKind::Bus => "events",
+            TargetKind::Function => "lambda",
         }
     }
 }
@@ -513,7 +522,7 @@ pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result
                 id,
                 "ValidationException",
                 &format!(
-                    "Parameter {arn} is not valid. Reason: spcred delivers to SNS topics, SQS queues and event buses only."
+                    "Parameter {arn} is not valid. Reason: spcred delivers to SNS topics, SQS queues, Lambda functions and event buses only."
                 ),
             ));
         } else {
@@ -828,7 +837,8 @@ mod tests {
         assert_eq!(TargetKind::of("arn:aws:sns:us-east-1:123456789012:t"), Some(TargetKind::Topic));
         assert_eq!(TargetKind::of("arn:aws:sqs:us-east-1:123456789012:q"), Some(TargetKind::Queue));
         assert_eq!(TargetKind::of("arn:aws:events:us-east-1:123456789012:event-bus/b"), Some(TargetKind::Bus));
-        assert_eq!(TargetKind::of("arn:aws:lambda:us-east-1:123456789012:function:f"), None);
+        assert_eq!(TargetKind::of("arn:aws:lambda:us-east-1:123456789012:function:f"), Some(TargetKind::Function));
+        assert_eq!(TargetKind::of("arn:aws:lambda:us-east-1:123456789012:function:f:1"), None);
         assert_eq!(TargetKind::of("arn:aws:sns:us-east-1:1234:t"), None);
         assert_eq!(TargetKind::of("arn:aws:events:us-east-1:123456789012:rule/r"), None);
         assert_eq!(TargetKind::of("nope"), None);

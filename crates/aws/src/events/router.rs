@@ -336,6 +336,37 @@ impl Invoker {
         Ok(Invoked::Delivered(tx, format!("published as message {}", out.message_id)))
     }
 
+    /// Queues an asynchronous invocation of the function, if its resource-based policy lets
+    /// EventBridge invoke it for the rule (as `aws lambda add-permission` grants).
+    async fn to_function(&self, send: &Send) -> Result<Invoked, StoreError> {
+        let not_found = || {
+            Invoked::Failed(Attempt::Failed {
+                error: format!("RESOURCE_NOT_FOUND: function {} does not exist", send.endpoint),
+                retryable: false,
+            })
+        };
+        let Some((region, account, name)) = crate::lambda::parse_function_arn(&send.endpoint) else {
+            return Ok(not_found());
+        };
+        let scope = Scope { account_id: account, region };
+        match crate::lambda::authorize_service_invoke(&self.env, PRINCIPAL, &send.source_arn, scope, name).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(not_found()),
+            Err(CommonError::AccessDenied(message)) => {
+                self.audit(send, "lambda:InvokeFunction", "Denied", Some("AccessDeniedException")).await;
+                return Ok(Invoked::Failed(Attempt::Failed {
+                    error: format!("NO_PERMISSIONS: {message}"),
+                    retryable: false,
+                }));
+            }
+            Err(e) => return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true })),
+        }
+        let mut tx = self.env.store.begin().await?;
+        crate::lambda::enqueue_invocation(&self.env, &mut tx, scope, name, &send.delivery_id, send.body.as_bytes())
+            .await?;
+        Ok(Invoked::Delivered(tx, format!("queued an asynchronous invocation of {name}")))
+    }
+
     async fn to_bus(&self, send: &Send) -> Result<Invoked, StoreError> {
         let parts: Vec<&str> = send.endpoint.splitn(6, ':').collect();
         let (region, account, bus) = match parts.as_slice() {
@@ -369,6 +400,7 @@ impl Handler for Invoker {
         let invoked = match TargetKind::of(&send.endpoint) {
             Some(TargetKind::Topic) => self.to_topic(&send).await?,
             Some(TargetKind::Bus) => self.to_bus(&send).await?,
+            Some(TargetKind::Function) => self.to_function(&send).await?,
             _ => Invoked::Failed(Attempt::Failed { error: "unsupported target".into(), retryable: false }),
         };
         let now = self.env.now_ms();
@@ -378,8 +410,10 @@ impl Handler for Invoker {
                 jobs::complete(&mut tx, job.id).await?;
                 tx.commit().await?;
                 // Audited once committed: the audit log writes through the same store writer.
-                if TargetKind::of(&send.endpoint) == Some(TargetKind::Topic) {
-                    self.audit(&send, "sns:Publish", "Allowed", None).await;
+                match TargetKind::of(&send.endpoint) {
+                    Some(TargetKind::Topic) => self.audit(&send, "sns:Publish", "Allowed", None).await,
+                    Some(TargetKind::Function) => self.audit(&send, "lambda:InvokeFunction", "Allowed", None).await,
+                    _ => {}
                 }
                 self.env.work_queued.notify_one();
                 (Outcome::Done, Settled::Delivered)

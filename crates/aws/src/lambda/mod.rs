@@ -15,6 +15,7 @@ mod error;
 mod invoke;
 
 pub use error::LambdaError;
+pub(crate) use invoke::enqueue as enqueue_invocation;
 pub use invoke::{AsyncInvoker, Execution, INVOKE_JOB, Outcome, Response, Runner, RunnerError};
 
 use crate::kms::cipher;
@@ -173,6 +174,41 @@ impl Service for Lambda {
             Op::ListFunctions => unreachable!("answered above"),
         }
     }
+}
+
+/// `(region, account, name)` of an unqualified function ARN.
+pub(crate) fn parse_function_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:lambda:")?;
+    let (region, rest) = rest.split_once(':')?;
+    let (account, name) = rest.split_once(":function:")?;
+    (!name.is_empty() && !name.contains(':')).then_some((region, account, name))
+}
+
+/// Whether service `principal` (EventBridge for a rule, SNS for a topic: `source_arn`) may
+/// invoke the function, as its resource-based policy decides. `Ok(false)`: no such function.
+pub(crate) async fn authorize_service_invoke(
+    env: &crate::env::Env,
+    principal: &str,
+    source_arn: &str,
+    scope: Scope<'_>,
+    name: &str,
+) -> Result<bool, crate::CommonError> {
+    let mut conn = env.store.read().await?;
+    let Some(function) = db::get(&mut conn, scope, name).await? else { return Ok(false) };
+    drop(conn);
+    let source_account = source_arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let caller = crate::caller::Caller::service(principal, scope.account_id);
+    let request_id = env.ids.uuid();
+    let ctx = crate::service::internal_ctx(env, &request_id, &caller, scope.region);
+    let arn = format!("arn:aws:lambda:{}:{}:function:{name}", scope.region, scope.account_id);
+    let mut check = Check::new("lambda:InvokeFunction", arn)
+        .with_condition("aws:SourceArn", vec![source_arn.to_owned()])
+        .with_condition("aws:SourceAccount", vec![source_account]);
+    if let Some(policy) = function.policy {
+        check = check.with_resource_policy(policy, policy::ResourceMode::Optional);
+    }
+    ctx.authorize(check).await?;
+    Ok(true)
 }
 
 fn scope<'a>(ctx: &'a Ctx<'_>) -> Scope<'a> {
