@@ -199,6 +199,17 @@ async fn read_body(body: axum::body::Body) -> Option<Bytes> {
     axum::body::to_bytes(body, RESPONSE_MAX).await.ok()
 }
 
+/// Ends the invocation with the document the runtime posted, read as `outcome` says.
+async fn finish_with(inv: &Invocation, body: axum::body::Body, outcome: fn(Vec<u8>) -> Response) -> HttpResponse {
+    match read_body(body).await {
+        Some(bytes) => {
+            inv.finish(outcome(bytes.to_vec()));
+            accepted()
+        }
+        None => too_large(inv),
+    }
+}
+
 async fn respond(
     State(inv): State<Arc<Invocation>>,
     axum::extract::Path(id): axum::extract::Path<String>,
@@ -207,13 +218,7 @@ async fn respond(
     if id != inv.request_id {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    match read_body(body).await {
-        Some(bytes) => {
-            inv.finish(Response::Ok(bytes.to_vec()));
-            accepted()
-        }
-        None => too_large(&inv),
-    }
+    finish_with(&inv, body, Response::Ok).await
 }
 
 async fn fail(
@@ -224,23 +229,11 @@ async fn fail(
     if id != inv.request_id {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    match read_body(body).await {
-        Some(bytes) => {
-            inv.finish(Response::Error(bytes.to_vec()));
-            accepted()
-        }
-        None => too_large(&inv),
-    }
+    finish_with(&inv, body, Response::Error).await
 }
 
 async fn init_error(State(inv): State<Arc<Invocation>>, body: axum::body::Body) -> HttpResponse {
-    match read_body(body).await {
-        Some(bytes) => {
-            inv.finish(Response::Error(bytes.to_vec()));
-            accepted()
-        }
-        None => too_large(&inv),
-    }
+    finish_with(&inv, body, Response::Error).await
 }
 
 fn runtime_api(inv: Arc<Invocation>) -> Router {

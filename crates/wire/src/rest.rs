@@ -235,8 +235,8 @@ pub fn encode_rest_json(model: &ServiceModel, operation: &str, output: &Value) -
         }
     }
     if s.payload.is_none() {
-        let members = Structure { members: s.members.clone(), required: Vec::new(), document: false, payload: None };
-        response.body = Value::Object(encode_json::structure(model, &members, &body, 0)).to_string().into_bytes();
+        // `body` holds only the members without a location, so the structure encodes just those.
+        response.body = Value::Object(encode_json::structure(model, s, &body, 0)).to_string().into_bytes();
         response.headers.push(("content-type".into(), "application/json".into()));
     }
     finish(response)
