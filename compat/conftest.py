@@ -257,3 +257,11 @@ def smtp_sink():
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def sms_sink():
+    """An SMS provider's HTTP API, as a local sink."""
+    sink = HttpSink()
+    yield sink
+    sink.close()

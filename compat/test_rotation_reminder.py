@@ -5,21 +5,13 @@ reach a person: by SMTP and through an SMS provider, run here as local sinks, ex
 through a mail server outage and a kill -9."""
 import json
 
-import pytest
 import requests
 
-from sinks import HttpSink, wait_for
+from sinks import wait_for
 
 SECRET = "/my-erp/lwa/clientsecret"
 BLOG_POLICY = [{"Type": "NoChangeNotification", "Version": "1.0", "Attributes": {"After": "150", "Unit": "Days"}}]
 PHONE = "+12065550100"
-
-
-@pytest.fixture
-def sms_sink():
-    sink = HttpSink()
-    yield sink
-    sink.close()
 
 
 def blog_body(key_id, value="171yourclientsecrietf722d"):
@@ -40,12 +32,8 @@ def put_secret(s, tmp_path, key_id, value="171yourclientsecrietf722d"):
     s.aws("ssm", "put-parameter", "--cli-input-json", f"file://{tmp_path / 'body.json'}")
 
 
-def the_blog(s, tmp_path, smtp_sink, sms_sink):
-    """Steps 1-3 of the blog, as a new user types them; returns the topic ARN."""
-    # 1. The KMS key and the SecureString with its NoChangeNotification policy.
-    key_id = s.aws("kms", "create-key", "--description", "LWA credentials")["KeyMetadata"]["KeyId"]
-    put_secret(s, tmp_path, key_id)
-    # 2. The topic and its e-mail and SMS subscriptions; the e-mail one confirmed by its link.
+def the_topic(s, smtp_sink):
+    """Step 2 of the blog: the topic with its e-mail and SMS subscribers, the e-mail confirmed."""
     topic = s.aws("sns", "create-topic", "--name", "lwa-credential-rotation")["TopicArn"]
     s.aws("sns", "subscribe", "--topic-arn", topic, "--protocol", "email", "--notification-endpoint", "it-admin@example.com")
     s.aws("sns", "subscribe", "--topic-arn", topic, "--protocol", "sms", "--notification-endpoint", PHONE)
@@ -56,6 +44,16 @@ def the_blog(s, tmp_path, smtp_sink, sms_sink):
     assert requests.get(link.strip(), timeout=10).status_code == 200
     subs = s.aws("sns", "list-subscriptions-by-topic", "--topic-arn", topic)["Subscriptions"]
     assert sorted((x["Protocol"], x["SubscriptionArn"] != "PendingConfirmation") for x in subs) == [("email", True), ("sms", True)]
+    return topic
+
+
+def the_blog(s, tmp_path, smtp_sink, sms_sink):
+    """Steps 1-3 of the blog, as a new user types them; returns the topic ARN."""
+    # 1. The KMS key and the SecureString with its NoChangeNotification policy.
+    key_id = s.aws("kms", "create-key", "--description", "LWA credentials")["KeyMetadata"]["KeyId"]
+    put_secret(s, tmp_path, key_id)
+    # 2. The topic and its e-mail and SMS subscriptions; the e-mail one confirmed by its link.
+    topic = the_topic(s, smtp_sink)
     # 3. The blog's rule, its target, and a topic policy that lets EventBridge publish.
     pattern = {"source": ["aws.ssm"], "detail-type": ["Parameter Store Policy Action"], "detail": {"parameter-name": [SECRET]}}
     rule_arn = s.aws("events", "put-rule", "--name", "My-ERP-Rotate", "--event-bus-name", "default",

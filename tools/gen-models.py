@@ -27,6 +27,7 @@ SERVICES = {
     "organizations": ("organizations", "2016-11-28"),
     "logs": ("logs", "2014-03-28"),
     "lambda": ("lambda", "2015-03-31"),
+    "cloudformation": ("cloudformation", "2010-05-15"),
 }
 DROP = {"documentation", "documentationUrl", "examples", "deprecatedMessage", "endpointdiscovery"}
 

@@ -29,6 +29,9 @@ pub static ORGANIZATIONS: LazyLock<ServiceModel> =
 pub static LOGS: LazyLock<ServiceModel> = LazyLock::new(|| load("logs", include_str!("../models/logs.json")));
 /// AWS Lambda.
 pub static LAMBDA: LazyLock<ServiceModel> = LazyLock::new(|| load("lambda", include_str!("../models/lambda.json")));
+/// AWS CloudFormation.
+pub static CLOUDFORMATION: LazyLock<ServiceModel> =
+    LazyLock::new(|| load("cloudformation", include_str!("../models/cloudformation.json")));
 /// SQS's Query API: the same model with the awsQuery wire names (derived by tools/gen-models.py).
 pub static SQS_QUERY: LazyLock<ServiceModel> =
     LazyLock::new(|| load("sqs-query", include_str!("../models/sqs-query.json")));
@@ -49,6 +52,7 @@ mod tests {
             &super::ORGANIZATIONS,
             &super::LOGS,
             &super::LAMBDA,
+            &super::CLOUDFORMATION,
         ] {
             assert!(model.operation_names().next().is_some());
         }

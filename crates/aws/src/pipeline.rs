@@ -111,6 +111,15 @@ trait Endpoint: Send + Sync {
     fn knows(&self, operation: &str) -> bool;
     fn allows_anonymous(&self, operation: &str) -> bool;
     async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure>;
+    /// Validates, authorizes and executes an operation whose input is already decoded.
+    async fn decided(
+        &self,
+        ctx: &Ctx<'_>,
+        operation: &str,
+        input: Value,
+        model: &'static wire::ServiceModel,
+        flavor: Flavor,
+    ) -> Result<Value, Failure>;
 }
 
 #[async_trait::async_trait]
@@ -159,6 +168,19 @@ impl<S: Service> Endpoint for S {
             Input::Rest(req) => wire::decode_rest_json(model, op.name(), req),
         }
         .map_err(|e| common(CommonError::MalformedInput(e.to_string())))?;
+        self.decided(ctx, op.name(), input, model, flavor).await
+    }
+
+    async fn decided(
+        &self,
+        ctx: &Ctx<'_>,
+        operation: &str,
+        input: Value,
+        model: &'static wire::ServiceModel,
+        flavor: Flavor,
+    ) -> Result<Value, Failure> {
+        let common = |e: CommonError| Failure::common(&e, flavor);
+        let op = S::Op::from_name(operation).ok_or_else(|| common(CommonError::UnknownOperation(operation.into())))?;
         let violations = wire::validate(model, op.name(), &input);
         if let Some(message) = wire::validation_message(&violations) {
             match self.invalid_input(op, &input, &violations) {
@@ -371,18 +393,8 @@ impl Dispatcher {
             }
         };
 
-        let (outcome, error_code) = outcome(&result);
-        let record = store::audit::Record {
-            time_ms: now_ms,
-            request_id: request_id.clone(),
-            principal_arn: principal,
-            source_ip: request.source_ip.to_string(),
-            service: service.to_owned(),
-            operation: operation.clone(),
-            outcome: outcome.to_owned(),
-            error_code,
-            region: signed_region,
-        };
+        let record =
+            record(&result, now_ms, &request_id, principal, request.source_ip, service, &operation, signed_region);
         // The record must be durable before the caller hears back: an acknowledged request is
         // never missing from the audit log.
         let audit_failed = self.env.audit.record(record).await.is_err();
@@ -405,6 +417,71 @@ impl Dispatcher {
         metrics::histogram!("spcred_request_duration_seconds", "service" => service, "operation" => operation, "status" => status)
             .record(started.elapsed().as_secs_f64());
         response
+    }
+
+    /// Runs `operation` of the service signed as `service` for `ctx`'s caller, as if the caller
+    /// had sent it: validated against the service's model, authorized, executed and audited.
+    /// CloudFormation provisions a stack's resources this way, each step as its caller.
+    pub async fn call(&self, ctx: &Ctx<'_>, service: &str, operation: &str, input: Value) -> Result<Value, CallError> {
+        let Some(endpoint) = self.endpoints.iter().find(|e| e.signing_name() == service) else {
+            return Err(CallError {
+                code: "InternalFailure".into(),
+                message: format!("no service {service}"),
+                status: 500,
+            });
+        };
+        let (model, flavor) = (endpoint.model(), endpoint.flavor());
+        let request_id = self.env.ids.uuid();
+        let inner = Ctx { request_id: &request_id, protocol: model.metadata().protocol, ..*ctx };
+        let result = endpoint.decided(&inner, operation, input, model, flavor).await;
+        let principal = Some(ctx.caller.arn.clone());
+        let region = Some(ctx.region.to_owned());
+        let record = record(&result, ctx.now_ms, &request_id, principal, ctx.source_ip, service, operation, region);
+        if self.env.audit.record(record).await.is_err() {
+            return Err(CallError {
+                code: "InternalFailure".into(),
+                message: "the audit log refused".into(),
+                status: 500,
+            });
+        }
+        result.map_err(|f| CallError { code: f.code, message: f.message, status: f.status })
+    }
+}
+
+/// Why a [`Dispatcher::call`] failed: the error the service would have answered.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    /// The error code, e.g. `AccessDenied`.
+    pub code: String,
+    /// The message.
+    pub message: String,
+    /// The HTTP status it would have had.
+    pub status: u16,
+}
+
+/// The audit record of one call.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    result: &Result<Value, Failure>,
+    now_ms: i64,
+    request_id: &str,
+    principal: Option<String>,
+    source_ip: IpAddr,
+    service: &str,
+    operation: &str,
+    region: Option<String>,
+) -> store::audit::Record {
+    let (outcome, error_code) = outcome(result);
+    store::audit::Record {
+        time_ms: now_ms,
+        request_id: request_id.to_owned(),
+        principal_arn: principal,
+        source_ip: source_ip.to_string(),
+        service: service.to_owned(),
+        operation: operation.to_owned(),
+        outcome: outcome.to_owned(),
+        error_code,
+        region,
     }
 }
 

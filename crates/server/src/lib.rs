@@ -186,7 +186,7 @@ impl Server {
             audit: env.audit.clone(),
         });
         let state = http::AppState {
-            dispatcher: Arc::new(dispatcher),
+            dispatcher,
             admin_token,
             virtual_clock,
             scheduler: Arc::new(scheduler),
@@ -234,9 +234,9 @@ impl Server {
     }
 }
 
-/// HTTPS as configured, or `None` for plain HTTP.
-/// The AWS pipeline with every service.
-fn dispatcher(env: &Arc<aws::Env>, sns: &aws::sns::Sns, lambda: aws::lambda::Lambda) -> aws::Dispatcher {
+/// The AWS pipeline with every service; CloudFormation calls the others through it.
+fn dispatcher(env: &Arc<aws::Env>, sns: &aws::sns::Sns, lambda: aws::lambda::Lambda) -> Arc<aws::Dispatcher> {
+    let link = aws::cloudformation::DispatcherLink::default();
     let mut dispatcher = aws::Dispatcher::new(env.clone());
     dispatcher.register(aws::sts::Sts);
     dispatcher.register(aws::iam::Iam);
@@ -248,9 +248,13 @@ fn dispatcher(env: &Arc<aws::Env>, sns: &aws::sns::Sns, lambda: aws::lambda::Lam
     dispatcher.register(aws::events::EventBridge);
     dispatcher.register(sns.clone());
     dispatcher.register(lambda);
+    dispatcher.register(aws::cloudformation::CloudFormation::new(link.clone()));
+    let dispatcher = Arc::new(dispatcher);
+    link.connect(&dispatcher);
     dispatcher
 }
 
+/// HTTPS as configured, or `None` for plain HTTP.
 async fn setup_tls(
     config: &ServeConfig,
     local_addr: SocketAddr,

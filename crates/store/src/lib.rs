@@ -8,6 +8,7 @@
 pub mod access_keys;
 pub mod audit;
 pub mod clock;
+pub mod cloudformation;
 pub mod console;
 pub mod delivery;
 pub mod dp;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "console", include_str!("../migrations/0015_console.sql")),
     (16, "logs", include_str!("../migrations/0016_logs.sql")),
     (17, "lambda", include_str!("../migrations/0017_lambda.sql")),
+    (18, "cloudformation", include_str!("../migrations/0018_cloudformation.sql")),
 ];
 
 /// The schema version this build writes.
