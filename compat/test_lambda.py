@@ -390,6 +390,55 @@ def handler(event, context):
     assert lines == [f"reminder Parameter Store Policy Action {secret} NoChangeNotification"]
 
 
-def _has_log(server):
-    groups = server.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/on-reminder")["logGroups"]
+def test_a_topic_invokes_its_subscribed_function(fresh_server, workdir):
+    """An SNS `lambda` subscription: confirmed at once, the function invoked asynchronously with
+    SNS's event once its policy lets sns.amazonaws.com in for the topic, and not before."""
+    server = lambda_server(fresh_server)
+    account = server.client("sts").get_caller_identity()["Account"]
+    role = make_role(server, "on-notice", logs_policy(account, "on-notice"))
+    package = small_package(workdir, "on-notice", '''
+def handler(event, context):
+    record = event["Records"][0]
+    sns = record["Sns"]
+    print("notice", record["EventSource"], sns["Type"], sns["Subject"], sns["Message"],
+          sns["MessageAttributes"]["kind"]["Value"], sns["TopicArn"] == record["EventSubscriptionArn"].rsplit(":", 1)[0])
+''')
+    arn = server.aws("lambda", "create-function", "--function-name", "on-notice", "--runtime", "python3.12",
+                     "--role", role, "--handler", "handler.handler", "--zip-file", f"fileb://{package}")["FunctionArn"]
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="lwa-credential-rotation")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)["SubscriptionArn"]
+    assert sub.startswith(topic + ":"), "a function of the topic's account needs no confirmation"
+
+    def published(subject):
+        sns.publish(TopicArn=topic, Subject=subject, Message="rotate the secret",
+                    MessageAttributes={"kind": {"DataType": "String", "StringValue": "reminder"}})
+        server.advance(seconds=0)
+
+    def notices():
+        if not _has_log(server, "on-notice"):
+            return []
+        return [m for m in log_messages(server, "on-notice") if m.startswith("notice ")]
+
+    # Without a permission SNS may not invoke it: the delivery fails, audited as denied.
+    published("first")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        records = server.admin("GET", "/_spcred/deliveries").json()["deliveries"]
+        if any(d["protocol"] == "lambda" and d["status"] == "failed" for d in records):
+            break
+        time.sleep(0.2)
+    assert [d["status"] for d in records if d["protocol"] == "lambda"] == ["failed"]
+    assert notices() == []
+    server.aws("lambda", "add-permission", "--function-name", "on-notice", "--statement-id", "sns",
+               "--action", "lambda:InvokeFunction", "--principal", "sns.amazonaws.com", "--source-arn", topic)
+    published("second")
+    deadline = time.time() + 30
+    while time.time() < deadline and not notices():
+        time.sleep(0.3)
+    assert notices() == ["notice aws:sns Notification second rotate the secret reminder True"]
+
+
+def _has_log(server, function="on-reminder"):
+    groups = server.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")["logGroups"]
     return bool(groups)

@@ -103,8 +103,10 @@ def test_subscribe_errors(sns):
     ]
     for protocol, endpoint, message in cases:
         assert error(sns.subscribe, TopicArn=topic, Protocol=protocol, Endpoint=endpoint)[:2] == ("InvalidParameter", message)
-    code, message, _ = error(sns.subscribe, TopicArn=topic, Protocol="lambda", Endpoint="arn:aws:lambda:us-east-1:123456789012:function:f")
-    assert code == "InvalidParameter" and "lambda" in message
+    assert error(sns.subscribe, TopicArn=topic, Protocol="lambda", Endpoint="arn:aws:sqs:us-east-1:123456789012:q")[:2] == (
+        "InvalidParameter", "Invalid parameter: Lambda endpoint ARN")
+    code, message, _ = error(sns.subscribe, TopicArn=topic, Protocol="firehose", Endpoint="arn:aws:firehose:us-east-1:1:deliverystream/d")
+    assert code == "InvalidParameter" and "firehose" in message
     assert error(sns.subscribe, TopicArn=topic, Protocol="email", Endpoint="a@example.com",
                  Attributes={"RawMessageDelivery": "true"})[:2] == (
         "InvalidParameter", "Invalid parameter: Attributes Reason: Delivery protocol [email] does not support raw message delivery.")

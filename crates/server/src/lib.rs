@@ -171,6 +171,7 @@ impl Server {
         scheduler.register(aws::events::SCHEDULE_JOB, Arc::new(aws::events::ScheduledRules::new(env.clone())));
         scheduler.register(aws::lambda::INVOKE_JOB, Arc::new(aws::lambda::AsyncInvoker::new(env.clone(), runner)));
         scheduler.register(store::delivery::SQS_JOB, Arc::new(aws::sns::QueueDelivery::new(env.clone())));
+        scheduler.register(store::delivery::LAMBDA_JOB, Arc::new(aws::sns::QueueDelivery::functions(env.clone())));
         for (kind, handler) in delivery::handlers(&config.delivery, &data.store, &clock, &rng)? {
             scheduler.register(kind, handler);
         }

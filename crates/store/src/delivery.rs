@@ -21,6 +21,8 @@ pub const SMS_JOB: &str = "delivery.sms";
 pub const HTTP_JOB: &str = "delivery.http";
 /// The job kind for deliveries into SQS queues (handled inside the AWS services).
 pub const SQS_JOB: &str = "delivery.sqs";
+/// The job kind that queues a Lambda function's invocation (SNS `lambda` subscriptions).
+pub const LAMBDA_JOB: &str = "delivery.lambda";
 
 /// The longest error text kept per attempt.
 const MAX_DETAIL: usize = 1024;
@@ -503,8 +505,22 @@ pub async fn settle(
     now_ms: i64,
     random: u64,
 ) -> Result<(Outcome, Settled), StoreError> {
+    settle_in(store.begin().await?, job, send, previous, attempt, now_ms, random).await
+}
+
+/// [`settle`] in a transaction that already holds what the attempt wrote (a Lambda invocation
+/// queued in process), so the attempt and its record commit together or not at all.
+#[allow(clippy::too_many_arguments)]
+pub async fn settle_in(
+    mut tx: crate::Tx,
+    job: &Job,
+    send: &Send,
+    previous: i64,
+    attempt: Attempt,
+    now_ms: i64,
+    random: u64,
+) -> Result<(Outcome, Settled), StoreError> {
     let number = previous + 1;
-    let mut tx = store.begin().await?;
     let result = match attempt {
         Attempt::Delivered(detail) => {
             record(&mut tx, &send.delivery_id, number, now_ms, "delivered", &detail).await?;

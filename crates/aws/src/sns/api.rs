@@ -413,7 +413,7 @@ fn check_endpoint(protocol: &str, endpoint: Option<&str>) -> Result<String, SnsE
     if !PROTOCOLS.contains(&protocol) {
         return Err(SnsError::invalid(format!("Amazon SNS does not support this protocol string: {protocol}")));
     }
-    if matches!(protocol, "application" | "lambda" | "firehose") {
+    if matches!(protocol, "application" | "firehose") {
         return Err(SnsError::invalid(format!("Protocol {protocol} is not supported by spcred")));
     }
     let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) else {
@@ -430,6 +430,9 @@ fn check_endpoint(protocol: &str, endpoint: Option<&str>) -> Result<String, SnsE
         }
         "sms" => normalize_phone(endpoint)
             .ok_or_else(|| SnsError::InvalidParameter(format!("Invalid SMS endpoint: {endpoint}"))),
+        "lambda" => crate::lambda::parse_function_arn(endpoint)
+            .map(|_| endpoint.to_owned())
+            .ok_or_else(|| SnsError::invalid("Lambda endpoint ARN")),
         _ => {
             let parts: Vec<&str> = endpoint.split(':').collect();
             match parts.as_slice() {
@@ -543,9 +546,11 @@ pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -
         };
         return Ok(json!({ "SubscriptionArn": arn }));
     }
-    // SMS and same-account queues need no confirmation; everything else does.
+    // SMS, and queues and functions of the topic's account, need no confirmation; everything
+    // else does.
     let confirmed = input.protocol == "sms"
-        || (input.protocol == "sqs" && endpoint.split(':').nth(4) == Some(topic.account_id.as_str()));
+        || (matches!(input.protocol.as_str(), "sqs" | "lambda")
+            && endpoint.split(':').nth(4) == Some(topic.account_id.as_str()));
     let sub = Subscription {
         arn: format!("{}:{}", topic.arn, ctx.env.ids.uuid()),
         topic_arn: topic.arn.clone(),
@@ -1045,7 +1050,9 @@ mod tests {
         assert_eq!(message("email", Some("nope")), "Invalid parameter: Email address");
         assert_eq!(message("sms", Some("555")), "Invalid SMS endpoint: 555");
         assert_eq!(message("sqs", Some("arn:aws:sns:us-east-1:1:q")), "Invalid parameter: SQS endpoint ARN");
-        assert!(message("lambda", Some("arn:aws:lambda:us-east-1:1:function:f")).contains("not supported"));
+        assert!(check_endpoint("lambda", Some("arn:aws:lambda:us-east-1:1:function:f")).is_ok());
+        assert_eq!(message("lambda", Some("arn:aws:sqs:us-east-1:1:q")), "Invalid parameter: Lambda endpoint ARN");
+        assert!(message("firehose", Some("arn:aws:firehose:us-east-1:1:deliverystream/d")).contains("not supported"));
         assert_eq!(message("email", None), "Endpoint not specified in subscription");
     }
 

@@ -209,6 +209,30 @@ impl Envelope<'_> {
     }
 }
 
+/// The event a Lambda function subscribed to a topic is invoked with: one record holding the
+/// notification, its keys spelled as Lambda's SNS event spells them (`SigningCertUrl`,
+/// `UnsubscribeUrl`, `Subject` null when there is none).
+pub fn lambda_event(subscription_arn: &str, e: &Envelope<'_>) -> String {
+    let attributes: serde_json::Map<String, Value> = e
+        .attributes
+        .map(|a| {
+            a.iter().map(|(n, a)| (n.clone(), serde_json::json!({"Type": a.data_type, "Value": a.value()}))).collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "Sns": {
+            "Type": e.kind, "MessageId": e.message_id, "TopicArn": e.topic_arn, "Subject": e.subject,
+            "Message": e.message, "Timestamp": e.timestamp, "SignatureVersion": e.signature_version,
+            "Signature": e.signature, "SigningCertUrl": e.signing_cert_url, "UnsubscribeUrl": e.unsubscribe_url,
+            "MessageAttributes": attributes,
+        },
+    }]})
+    .to_string()
+}
+
 /// The subject of a notification e-mail without a Subject.
 pub const DEFAULT_EMAIL_SUBJECT: &str = "AWS Notification Message";
 /// The subject of a confirmation e-mail.

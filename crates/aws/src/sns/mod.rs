@@ -1,9 +1,9 @@
 //! Amazon Simple Notification Service (awsQuery): topics, subscriptions (email, email-json,
-//! sms, http, https, sqs) with confirmation, filter policies, publishing, and tags.
+//! sms, http, https, sqs, lambda) with confirmation, filter policies, publishing, and tags.
 //!
 //! A publish commits its message and one delivery per matching subscription in one transaction
-//! (`store::delivery`); the delivery crate (SMTP, SMS, HTTP/S) and [`QueueDelivery`] (SQS, in
-//! process) send them. What HTTP/S, e-mail-json and SQS endpoints receive is signed as SNS signs
+//! (`store::delivery`); the delivery crate (SMTP, SMS, HTTP/S) and [`QueueDelivery`] (SQS and
+//! Lambda, in process) send them. What HTTP/S, e-mail-json and SQS endpoints receive is signed as SNS signs
 //! it, with a key made once per store ([`signing`]); the certificate is served at the
 //! `SigningCertURL` under the server's public URL. The confirmation and unsubscribe links work
 //! unsigned, as on AWS: ConfirmSubscription and Unsubscribe are the two operations the pipeline

@@ -68,6 +68,7 @@ fn job_kind(protocol: &str) -> &'static str {
         "email" | "email-json" => delivery::EMAIL_JOB,
         "sms" => delivery::SMS_JOB,
         "sqs" => delivery::SQS_JOB,
+        "lambda" => delivery::LAMBDA_JOB,
         _ => delivery::HTTP_JOB,
     }
 }
@@ -231,6 +232,27 @@ impl Notification<'_> {
             "sms" => {
                 send.body = message::sms_text(&self.display_name, text);
                 send.retry = Retry::CUSTOMER_MANAGED;
+            }
+            "lambda" => {
+                let signature = self.signatures.sign(text)?;
+                send.body = message::lambda_event(
+                    &sub.arn,
+                    &Envelope {
+                        kind: "Notification",
+                        message_id: &out.message_id,
+                        topic_arn: &topic.arn,
+                        subject: out.subject.as_deref(),
+                        message: text,
+                        timestamp: &out.timestamp,
+                        signature_version: self.signatures.version,
+                        signature: &signature,
+                        signing_cert_url: &self.cert_url,
+                        unsubscribe_url: Some(&unsubscribe),
+                        attributes: Some(&out.attributes),
+                        ..Envelope::default()
+                    },
+                );
+                send.retry = Retry::AWS_MANAGED;
             }
             "sqs" => {
                 send.body = body(&mut self.signatures)?;

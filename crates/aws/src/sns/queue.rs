@@ -1,31 +1,110 @@
-//! Deliveries into SQS queues: SNS subscriptions, EventBridge targets and the dead-letter
-//! queues of both, in process through the SQS service, whose queue policy decides (the sender
-//! is the service principal, `aws:SourceArn` its topic or rule).
+//! Deliveries in process: into SQS queues (SNS subscriptions, EventBridge targets and the
+//! dead-letter queues of both) through the SQS service, whose queue policy decides (the sender
+//! is the service principal, `aws:SourceArn` its topic or rule); and to Lambda functions (SNS
+//! `lambda` subscriptions), queued as asynchronous invocations once the function's policy lets
+//! SNS in for the topic.
 
 use crate::caller::Caller;
 use crate::env::Env;
+use crate::error::CommonError;
 use crate::sqs::{self, DeliveryError, Incoming};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use store::StoreError;
-use store::delivery::{self, Attempt, Send};
+use store::delivery::{self, Attempt, Send, Settled};
 use store::jobs::{Handler, Job, Outcome};
+use store::{Scope, StoreError};
 
-/// The handler of `store::delivery::SQS_JOB`.
+/// Where an in-process delivery goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sink {
+    Queue,
+    Function,
+}
+
+/// The handler of `store::delivery::SQS_JOB` and `store::delivery::LAMBDA_JOB`.
 pub struct QueueDelivery {
     env: Arc<Env>,
+    sink: Sink,
 }
 
 impl std::fmt::Debug for QueueDelivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueueDelivery").finish_non_exhaustive()
+        f.debug_struct("QueueDelivery").field("sink", &self.sink).finish_non_exhaustive()
     }
 }
 
 impl QueueDelivery {
-    /// The handler.
+    /// The handler of deliveries into queues.
     pub fn new(env: Arc<Env>) -> Self {
-        Self { env }
+        Self { env, sink: Sink::Queue }
+    }
+
+    /// The handler of deliveries to Lambda functions.
+    pub fn functions(env: Arc<Env>) -> Self {
+        Self { env, sink: Sink::Function }
+    }
+
+    async fn audit(&self, send: &Send, outcome: &str, error: Option<&str>) {
+        let record = store::audit::Record {
+            time_ms: self.env.now_ms(),
+            request_id: send.delivery_id.clone(),
+            principal_arn: Some(send.principal.clone()),
+            source_ip: "internal".to_owned(),
+            service: "lambda".to_owned(),
+            operation: "InvokeFunction".to_owned(),
+            outcome: outcome.to_owned(),
+            error_code: error.map(str::to_owned),
+            region: None,
+        };
+        if self.env.audit.record(record).await.is_err() {
+            tracing::error!(delivery = %send.delivery_id, "could not audit a function invocation");
+        }
+    }
+
+    /// Queues the invocation and settles the delivery in one transaction, so a crash between
+    /// the two neither loses nor doubles it.
+    async fn invoke(&self, job: &Job, send: &Send, previous: i64) -> Result<(Outcome, Settled), StoreError> {
+        let failed = |error: String, retryable: bool| Attempt::Failed { error, retryable };
+        let now = self.env.now_ms();
+        let random = self.env.ids.random_u64();
+        let attempt = match crate::lambda::parse_function_arn(&send.endpoint) {
+            None => failed(format!("RESOURCE_NOT_FOUND: function {} does not exist", send.endpoint), false),
+            Some((region, account, name)) => {
+                let scope = Scope { account_id: account, region };
+                match crate::lambda::authorize_service_invoke(&self.env, &send.principal, &send.source_arn, scope, name)
+                    .await
+                {
+                    Ok(true) => {
+                        let mut tx = self.env.store.begin().await?;
+                        crate::lambda::enqueue_invocation(
+                            &self.env,
+                            &mut tx,
+                            scope,
+                            name,
+                            &send.delivery_id,
+                            send.body.as_bytes(),
+                        )
+                        .await?;
+                        let detail = format!("queued an asynchronous invocation of {name}");
+                        let settled =
+                            delivery::settle_in(tx, job, send, previous, Attempt::Delivered(detail), now, random)
+                                .await?;
+                        self.audit(send, "Allowed", None).await;
+                        self.env.work_queued.notify_one();
+                        return Ok(settled);
+                    }
+                    Ok(false) => {
+                        failed(format!("RESOURCE_NOT_FOUND: function {} does not exist", send.endpoint), false)
+                    }
+                    Err(CommonError::AccessDenied(message)) => {
+                        self.audit(send, "Denied", Some("AccessDeniedException")).await;
+                        failed(format!("NO_PERMISSIONS: {message}"), false)
+                    }
+                    Err(e) => failed(format!("INTERNAL: {e}"), true),
+                }
+            }
+        };
+        delivery::settle(&self.env.store, job, send, previous, attempt, now, random).await
     }
 
     async fn send(&self, send: &Send) -> Attempt {
@@ -66,21 +145,18 @@ impl Handler for QueueDelivery {
         let Some(open) = delivery::open(&mut *self.env.store.read().await?, &send.delivery_id).await? else {
             return Ok(Outcome::Done);
         };
-        let attempt = self.send(&send).await;
-        if let Attempt::Failed { error, .. } = &attempt {
-            tracing::warn!(delivery = %send.delivery_id, queue = %send.endpoint, %error, "queue delivery failed");
-        }
-        let (outcome, settled) = delivery::settle(
-            &self.env.store,
-            job,
-            &send,
-            open.attempts,
-            attempt,
-            self.env.now_ms(),
-            self.env.ids.random_u64(),
-        )
-        .await?;
-        metrics::counter!("spcred_deliveries_total", "channel" => "sqs", "outcome" => settled.as_str()).increment(1);
+        let (outcome, settled) = if self.sink == Sink::Function {
+            self.invoke(job, &send, open.attempts).await?
+        } else {
+            let attempt = self.send(&send).await;
+            if let Attempt::Failed { error, .. } = &attempt {
+                tracing::warn!(delivery = %send.delivery_id, queue = %send.endpoint, %error, "queue delivery failed");
+            }
+            let (now, random) = (self.env.now_ms(), self.env.ids.random_u64());
+            delivery::settle(&self.env.store, job, &send, open.attempts, attempt, now, random).await?
+        };
+        let channel = if self.sink == Sink::Function { "lambda" } else { "sqs" };
+        metrics::counter!("spcred_deliveries_total", "channel" => channel, "outcome" => settled.as_str()).increment(1);
         Ok(outcome)
     }
 }
