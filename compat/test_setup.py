@@ -115,7 +115,7 @@ def test_setup_then_doctor_passes_a_second_run_changes_nothing(fresh_server, smt
                      "iam-access-keys", "parameter:/my-erp/lwa/clientidentifier", f"parameter:{SECRET}",
                      "parameter:/my-erp/refreshToken", "events-rule", "sns-topic-policy", "sns-subscriptions",
                      "sqs-queue:lwa-client-secret-expiry", "sqs-queue:lwa-client-secret-new", "lwa-credentials",
-                     "client-secret-expiry", "refresh-token:/my-erp/refreshToken"]
+                     "client-secret-expiry", "refresh-token:/my-erp/refreshToken", "log-secrets"]
     # The text form: one line per check and a summary; exit 0.
     text = user.run("doctor", *FULL, "--sp-endpoint", s.endpoint, "--lwa-endpoint", f"{s.endpoint}/auth/o2/token")
     assert text.returncode == 0, text.stdout
@@ -337,3 +337,31 @@ def test_doctor_fails_when_nothing_is_set_up_and_setup_needs_the_secrets(fresh_s
     # stderr holds the log (which source gave the AWS credentials, never the secret), then the error.
     assert p.stderr.strip().splitlines()[-1] == "error: 1 check(s) failed"
     assert "EnvironmentVariable" in p.stderr and bad["AWS_SECRET_ACCESS_KEY"] not in p.stderr
+
+
+def test_doctor_warns_of_a_token_printed_to_a_log(fresh_server):
+    """The rotation blog's function prints the LWA answer: doctor says which log group holds
+    something shaped like an LWA token, without repeating it."""
+    s = fresh_server()
+    user = User(s)
+    user.setup("--sms", PHONE)
+    logs = s.client("logs")
+    logs.create_log_group(logGroupName="/aws/lambda/lwa-token")
+    logs.create_log_group(logGroupName="/aws/lambda/quiet")
+    for group in ("/aws/lambda/lwa-token", "/aws/lambda/quiet"):
+        logs.create_log_stream(logGroupName=group, logStreamName="2026/12/07/[$LATEST]abc")
+    now_ms = s.advance(seconds=0)["now_ms"]
+    logs.put_log_events(logGroupName="/aws/lambda/quiet", logStreamName="2026/12/07/[$LATEST]abc",
+                        logEvents=[{"timestamp": now_ms, "message": "rotation reminder handled"}])
+    report = user.doctor("--sms", PHONE)
+    assert not_passed(report) == {"iam": "skip"}
+    assert next(c for c in report["checks"] if c["name"] == "log-secrets")["detail"] == "no LWA token or client secret in 2 log group(s)"
+    token = "Atza|IwEBIexample-access-token-value"
+    logs.put_log_events(logGroupName="/aws/lambda/lwa-token", logStreamName="2026/12/07/[$LATEST]abc",
+                        logEvents=[{"timestamp": now_ms, "message": 'lwa value =  {"access_token":"' + token + '"}'}])
+    report = user.doctor("--sms", PHONE)
+    assert report["ok"] and not_passed(report) == {"iam": "skip", "log-secrets": "warn"}
+    check = next(c for c in report["checks"] if c["name"] == "log-secrets")
+    assert check["detail"] == "/aws/lambda/lwa-token (stream 2026/12/07/[$LATEST]abc) holds what looks like an LWA access token"
+    assert "put-retention-policy --log-group-name /aws/lambda/lwa-token" in check["fix"]
+    assert "Atza|" not in json.dumps(report)

@@ -21,6 +21,8 @@ pub struct Clients {
     pub events: aws_sdk_eventbridge::Client,
     /// SQS.
     pub sqs: aws_sdk_sqs::Client,
+    /// CloudWatch Logs.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     /// The region the regional resources live in.
     pub region: String,
     config: aws_config::SdkConfig,
@@ -50,6 +52,7 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             region,
             config,
         })

@@ -137,9 +137,16 @@ pub async fn run(aws: &Clients, http: &reqwest::Client, options: &Options) -> Re
         d.queue(name).await;
     }
     d.lwa(secret).await;
+    d.logs().await;
     let ok = !d.checks.iter().any(|c| c.status == Status::Fail);
     Report { ok, checks: d.checks }
 }
+
+/// At most this many log groups are searched for secrets.
+const LOG_GROUPS_CHECKED: usize = 200;
+/// What LWA credentials begin with, and what each is.
+const SECRET_SHAPES: [(&str, &str); 3] =
+    [("Atza|", "an LWA access token"), ("Atzr|", "an LWA refresh token"), ("amzn1.oa2-cs.v1.", "an LWA client secret")];
 
 fn pass(name: &str, detail: impl Into<String>) -> Check {
     Check { name: name.into(), status: Status::Pass, detail: detail.into(), fix: None }
@@ -639,6 +646,68 @@ impl Doctor<'_> {
         } else {
             self.push(fail(NAME, problems.join("; "), fixes.join("; ")));
         }
+    }
+
+    /// Log groups that hold text shaped like LWA credentials: the rotation blog's function prints
+    /// the LWA answer (an access token), and logs are read by more people than secrets are. The
+    /// tokens themselves are never shown, only where they are.
+    async fn logs(&mut self) {
+        const NAME: &str = "log-secrets";
+        let mut groups = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.aws.logs.describe_log_groups().set_next_token(token).send().await;
+            let page = match page.map_err(failed("DescribeLogGroups")) {
+                Ok(p) => p,
+                Err(e) => {
+                    let detail = format!("log groups not checked: {e}");
+                    return self.push(Check { name: NAME.into(), status: Status::Skip, detail, fix: None });
+                }
+            };
+            groups.extend(page.log_groups().iter().filter_map(|g| g.log_group_name().map(str::to_owned)));
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() || groups.len() >= LOG_GROUPS_CHECKED {
+                break;
+            }
+        }
+        let mut found = Vec::new();
+        for group in groups.iter().take(LOG_GROUPS_CHECKED) {
+            for (prefix, what) in SECRET_SHAPES {
+                let hits = self
+                    .aws
+                    .logs
+                    .filter_log_events()
+                    .log_group_name(group)
+                    .filter_pattern(format!("\"{prefix}\""))
+                    .limit(1)
+                    .send()
+                    .await;
+                if let Ok(hits) = hits
+                    && let Some(event) = hits.events().first()
+                {
+                    let stream = event.log_stream_name().unwrap_or("?");
+                    found.push((group.clone(), format!("{group} (stream {stream}) holds what looks like {what}")));
+                }
+            }
+        }
+        if found.is_empty() {
+            let detail =
+                format!("no LWA token or client secret in {} log group(s)", groups.len().min(LOG_GROUPS_CHECKED));
+            return self.push(pass(NAME, detail));
+        }
+        let mut fixes: Vec<String> = found
+            .iter()
+            .map(|(group, _)| format!("aws logs put-retention-policy --log-group-name {group} --retention-in-days 1"))
+            .collect();
+        fixes.dedup();
+        fixes.insert(0, "stop printing LWA answers and secrets (the rotation blog's function prints its token)".into());
+        let detail: Vec<String> = found.into_iter().map(|(_, d)| d).collect();
+        self.push(Check {
+            name: NAME.into(),
+            status: Status::Warn,
+            detail: detail.join("; "),
+            fix: Some(fixes.join("; ")),
+        });
     }
 
     async fn queue(&mut self, name: &str) {
