@@ -365,3 +365,39 @@ def test_doctor_warns_of_a_token_printed_to_a_log(fresh_server):
     assert check["detail"] == "/aws/lambda/lwa-token (stream 2026/12/07/[$LATEST]abc) holds what looks like an LWA access token"
     assert "put-retention-policy --log-group-name /aws/lambda/lwa-token" in check["fix"]
     assert "Atza|" not in json.dumps(report)
+
+
+def test_the_rotation_chain_as_one_cloudformation_template(fresh_server, smtp_sink, tmp_path):
+    """`spcred setup --cloudformation` prints the chain as a template; `aws cloudformation deploy`
+    makes it; setup then puts only what CloudFormation cannot (the SecureStrings and the user's
+    access key) and doctor passes."""
+    s = fresh_server(["--smtp-url", smtp_sink.url])
+    user = User(s)
+    p = user.run("setup", "--cloudformation", *FULL, "--queue-kms", env=s.cli_env())
+    assert p.returncode == 0, p.stderr
+    template = json.loads(p.stdout)
+    assert user.secret not in p.stdout, "the template never holds a secret"
+    assert s.aws("sns", "list-topics")["Topics"] == [], "printing the template makes nothing"
+    body = tmp_path / "rotation.json"
+    body.write_text(p.stdout)
+    assert s.aws("cloudformation", "validate-template", "--template-body", f"file://{body}")["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    deployed = s.aws("cloudformation", "deploy", "--template-file", str(body), "--stack-name", "sp-api-rotation",
+                     "--capabilities", "CAPABILITY_NAMED_IAM", check=False)
+    assert deployed.returncode == 0, deployed.stderr
+    stack = s.aws("cloudformation", "describe-stacks", "--stack-name", "sp-api-rotation")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    account = s.aws("sts", "get-caller-identity")["Account"]
+    assert outputs["RoleArn"] == f"arn:aws:iam::{account}:role/SellingPartnerAPIRole"
+    assert outputs["NewSecretQueueArn"] == f"arn:aws:sqs:us-east-1:{account}:lwa-client-secret-new"
+    assert len(template["Resources"]) == 12
+    # Setup finds the chain in place and adds what a template cannot hold.
+    done = user.setup(*FULL, "--queue-kms")
+    assert done["changes"] == [
+        "create the SecureString /my-erp/lwa/clientidentifier", f"create the SecureString {SECRET}",
+        "create the SecureString /my-erp/refreshToken",
+        "create an access key for SellingPartnerAPIUser, stored in /my-erp/iam/accessKeyId and /my-erp/iam/secretAccessKey"]
+    assert done["role_arn"] == outputs["RoleArn"] and done["topic_arn"] == outputs["TopicArn"]
+    confirm_email(s, smtp_sink)
+    report = user.doctor(*FULL)
+    assert report["ok"] and not_passed(report) == {}, not_passed(report)

@@ -25,6 +25,8 @@ pub struct Common {
     json: bool,
 }
 
+// A command's switches are flags by nature.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Args)]
 pub struct SetupArgs {
     #[command(flatten)]
@@ -39,6 +41,10 @@ pub struct SetupArgs {
     /// Print the plan; change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Print the whole rotation chain as one CloudFormation template (JSON) instead of making
+    /// it; deploy it, then run setup again to put the SecureStrings.
+    #[arg(long, conflicts_with_all = ["dry_run", "credentials_from_stdin"])]
+    cloudformation: bool,
 }
 
 #[derive(Args)]
@@ -65,6 +71,9 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
 }
 
 pub async fn setup(args: SetupArgs) -> Result<(), String> {
+    if args.cloudformation {
+        return print_json(&setup::template::rotation_template(&args.common.scope(), args.queue_kms));
+    }
     let mut credentials = Credentials::from_lookup(|name| std::env::var(name).ok());
     if args.credentials_from_stdin {
         let mut text = String::new();

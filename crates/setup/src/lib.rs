@@ -17,6 +17,7 @@ pub mod aws;
 pub mod doctor;
 pub mod documents;
 pub mod setup;
+pub mod template;
 
 use agent::config::ParameterNames;
 use crypto::Secret;

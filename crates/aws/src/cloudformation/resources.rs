@@ -9,8 +9,9 @@ use serde_json::{Map, Value, json};
 use std::io::Write;
 
 /// Every resource type spcred provisions.
-pub(crate) const TYPES: [&str; 15] = [
+pub(crate) const TYPES: [&str; 16] = [
     "AWS::Events::Rule",
+    "AWS::IAM::ManagedPolicy",
     "AWS::IAM::Policy",
     "AWS::IAM::Role",
     "AWS::IAM::User",
@@ -37,6 +38,7 @@ pub(crate) fn supported(kind: &str) -> bool {
 pub(crate) fn name_key(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "AWS::Events::Rule" | "AWS::SSM::Parameter" => "Name",
+        "AWS::IAM::ManagedPolicy" => "ManagedPolicyName",
         "AWS::IAM::Role" => "RoleName",
         "AWS::IAM::User" => "UserName",
         "AWS::KMS::Alias" => "AliasName",
@@ -145,6 +147,7 @@ impl Calls<'_> {
             "AWS::IAM::Role" => self.create_principal(spec, Principal::Role).await,
             "AWS::IAM::User" => self.create_principal(spec, Principal::User).await,
             "AWS::IAM::Policy" => self.put_inline_policy(spec, None).await,
+            "AWS::IAM::ManagedPolicy" => self.create_managed_policy(spec).await,
             "AWS::Events::Rule" => self.put_rule(spec, None).await,
             "AWS::Lambda::Function" => self.create_function(spec).await,
             "AWS::Lambda::Permission" => self.add_permission(spec).await,
@@ -176,6 +179,7 @@ impl Calls<'_> {
                 self.delete_inline_policy(old, made).await?;
                 self.put_inline_policy(spec, Some(made)).await.map(Some)
             }
+            "AWS::IAM::ManagedPolicy" if same("Path") => self.update_managed_policy(spec, old, made).await.map(Some),
             "AWS::IAM::Role" | "AWS::IAM::User" if same("Path") => {
                 let principal = if kind == "AWS::IAM::Role" { Principal::Role } else { Principal::User };
                 self.update_principal(spec, old, made, principal).await.map(Some)
@@ -237,6 +241,7 @@ impl Calls<'_> {
             "AWS::IAM::Role" => self.delete_principal(props, made, Principal::Role).await,
             "AWS::IAM::User" => self.delete_principal(props, made, Principal::User).await,
             "AWS::IAM::Policy" => self.delete_inline_policy(props, made).await,
+            "AWS::IAM::ManagedPolicy" => self.delete_managed_policy(props, made).await,
             "AWS::Events::Rule" => self.delete_rule(props, made).await,
             "AWS::Lambda::Function" => {
                 self.call("lambda", "DeleteFunction", json!({"FunctionName": id})).await.map(drop)
@@ -620,6 +625,88 @@ impl Calls<'_> {
             }
         }
         Ok(())
+    }
+
+    async fn create_managed_policy(&self, spec: &Spec<'_>) -> Result<Made, String> {
+        let name = self.name(spec, "ManagedPolicyName", 128);
+        let document = spec.document("PolicyDocument").ok_or_else(|| spec.required("PolicyDocument").unwrap_err())?;
+        let mut input = json!({"PolicyName": name, "PolicyDocument": document});
+        for key in ["Path", "Description"] {
+            if let Some(v) = spec.text(key) {
+                input[key] = json!(v);
+            }
+        }
+        let out = self.call("iam", "CreatePolicy", input).await?;
+        let arn = string(&out["Policy"], "Arn")?;
+        self.attach_managed(&arn, &Map::new(), spec.props).await?;
+        Ok(made(&arn, [("PolicyArn", json!(arn)), ("PolicyId", out["Policy"]["PolicyId"].clone())]))
+    }
+
+    /// Attaches the managed policy to the roles, users and groups of `new` and detaches it from
+    /// those only `old` has.
+    async fn attach_managed(
+        &self,
+        arn: &str,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+    ) -> Result<(), String> {
+        let (before, after) = (policy_targets(old), policy_targets(new));
+        for (p, name) in before.iter().filter(|t| !after.contains(t)) {
+            match self.call("iam", p.detach(), json!({p.name_key(): name, "PolicyArn": arn})).await {
+                Err(e) if !gone(&e) => return Err(e),
+                _ => {}
+            }
+        }
+        for (p, name) in after.iter().filter(|t| !before.contains(t)) {
+            self.call("iam", p.attach(), json!({p.name_key(): name, "PolicyArn": arn})).await?;
+        }
+        Ok(())
+    }
+
+    /// The managed policy's versions other than the default, oldest first.
+    async fn old_versions(&self, arn: &str) -> Result<Vec<String>, String> {
+        let out = self.call("iam", "ListPolicyVersions", json!({"PolicyArn": arn})).await?;
+        let mut versions: Vec<String> = out["Versions"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter(|v| v["IsDefaultVersion"] != json!(true))
+                    .map(|v| scalar_text(&v["VersionId"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        versions.sort_by_key(|v| v.trim_start_matches('v').parse::<u32>().unwrap_or(0));
+        Ok(versions)
+    }
+
+    async fn update_managed_policy(
+        &self,
+        spec: &Spec<'_>,
+        old: &Map<String, Value>,
+        made: &Made,
+    ) -> Result<Made, String> {
+        let arn = made.physical_id.as_str();
+        if spec.get("PolicyDocument") != old.get("PolicyDocument") {
+            // IAM keeps five versions; the oldest goes to make room, as CloudFormation does.
+            let versions = self.old_versions(arn).await?;
+            if versions.len() >= 4 {
+                self.call("iam", "DeletePolicyVersion", json!({"PolicyArn": arn, "VersionId": versions[0]})).await?;
+            }
+            let document = spec.document("PolicyDocument").unwrap_or_default();
+            let input = json!({"PolicyArn": arn, "PolicyDocument": document, "SetAsDefault": true});
+            self.call("iam", "CreatePolicyVersion", input).await?;
+        }
+        self.attach_managed(arn, old, spec.props).await?;
+        Ok(made.clone())
+    }
+
+    async fn delete_managed_policy(&self, props: &Map<String, Value>, made: &Made) -> Result<(), String> {
+        let arn = made.physical_id.as_str();
+        self.attach_managed(arn, props, &Map::new()).await?;
+        for version in self.old_versions(arn).await? {
+            self.call("iam", "DeletePolicyVersion", json!({"PolicyArn": arn, "VersionId": version})).await?;
+        }
+        self.call("iam", "DeletePolicy", json!({"PolicyArn": arn})).await.map(drop)
     }
 
     async fn put_rule(&self, spec: &Spec<'_>, before: Option<&Made>) -> Result<Made, String> {

@@ -366,6 +366,7 @@ impl Template {
             let name_key = match r.kind.as_str() {
                 "AWS::IAM::Role" => Some("RoleName"),
                 "AWS::IAM::User" => Some("UserName"),
+                "AWS::IAM::ManagedPolicy" => Some("ManagedPolicyName"),
                 "AWS::IAM::Policy" => None,
                 _ => continue,
             };
