@@ -157,6 +157,27 @@ pub async fn update_stack(conn: &mut Conn, s: &Stack) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Moves a stack from `from` to `to` if no other operation moved it first: `None` when it
+/// moved, else the status another operation left it in.
+pub async fn transition(conn: &mut Conn, stack_id: &str, from: &str, to: &str) -> Result<Option<String>, StoreError> {
+    let done = sqlx::query(
+        "UPDATE cfn_stacks SET status = ?1, status_reason = 'User Initiated' WHERE stack_id = ?2 AND status = ?3",
+    )
+    .bind(to)
+    .bind(stack_id)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let current: Option<String> = sqlx::query_scalar("SELECT status FROM cfn_stacks WHERE stack_id = ?1")
+        .bind(stack_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(Some(current.unwrap_or_default()))
+}
+
 /// The stack a name (a live stack) or a stack id (live or deleted) names.
 pub async fn stack(conn: &mut Conn, scope: Scope<'_>, name_or_id: &str) -> Result<Option<Stack>, StoreError> {
     let by = if name_or_id.starts_with("arn:") { "stack_id = ?3" } else { "name = ?3 AND deleted_ms IS NULL" };

@@ -183,3 +183,43 @@ async fn sp_grants_are_single_use_and_delivery_records_are_bounded() {
     assert_eq!(kept[0].notification_id, "n129");
     tx.commit().await.unwrap();
 }
+
+#[tokio::test]
+async fn one_stack_operation_at_a_time_and_one_live_stack_per_name() {
+    use spcred_store::{Scope, cloudformation as cfn};
+    let (_dir, store) = open().await;
+    let scope = Scope { account_id: "123456789012", region: "us-east-1" };
+    let stack = cfn::Stack {
+        stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1".into(),
+        name: "s".into(),
+        status: "CREATE_COMPLETE".into(),
+        status_reason: None,
+        description: None,
+        body: vec![1],
+        capabilities: "[]".into(),
+        tags: "[]".into(),
+        disable_rollback: false,
+        created_ms: 1,
+        updated_ms: None,
+        deleted_ms: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert!(cfn::insert_stack(&mut tx, scope, &stack).await.unwrap());
+    let twin = cfn::Stack { stack_id: format!("{}-twin", stack.stack_id), ..stack.clone() };
+    assert!(!cfn::insert_stack(&mut tx, scope, &twin).await.unwrap(), "a live stack of that name exists");
+    // The first update claims the stack; a second that read the same status is refused with
+    // the status the first left.
+    let id = &stack.stack_id;
+    assert_eq!(cfn::transition(&mut tx, id, "CREATE_COMPLETE", "UPDATE_IN_PROGRESS").await.unwrap(), None);
+    assert_eq!(
+        cfn::transition(&mut tx, id, "CREATE_COMPLETE", "DELETE_IN_PROGRESS").await.unwrap().as_deref(),
+        Some("UPDATE_IN_PROGRESS")
+    );
+    // Deleted, the name is free again and the old stack is still found by its id.
+    let deleted = cfn::Stack { status: "DELETE_COMPLETE".into(), deleted_ms: Some(2), ..stack.clone() };
+    cfn::update_stack(&mut tx, &deleted).await.unwrap();
+    assert!(cfn::insert_stack(&mut tx, scope, &twin).await.unwrap());
+    assert_eq!(cfn::stack(&mut tx, scope, "s").await.unwrap().unwrap().stack_id, twin.stack_id);
+    assert_eq!(cfn::stack(&mut tx, scope, id).await.unwrap().unwrap().status, "DELETE_COMPLETE");
+    tx.commit().await.unwrap();
+}

@@ -124,6 +124,24 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// Starts an operation: the stack moves to `status` only from the status it was read in, so
+    /// two operations never run on one stack at once (the second is refused, as on AWS).
+    async fn claim(&mut self, status: &str) -> Result<(), CfnError> {
+        let mut tx = self.env().store.begin().await?;
+        let busy = db::transition(&mut tx, &self.stack.stack_id, &self.stack.status, status).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        if let Some(current) = busy {
+            return Err(CfnError::Validation(format!(
+                "Stack:{} is in {current} state and can not be updated.",
+                self.stack.stack_id
+            )));
+        }
+        status.clone_into(&mut self.stack.status);
+        self.stack.status_reason = Some("User Initiated".into());
+        let (name, id) = (self.stack.name.clone(), self.stack.stack_id.clone());
+        self.event(&name, &id, "AWS::CloudFormation::Stack", status, Some("User Initiated")).await
+    }
+
     /// Moves the stack to `status` (with its event), writing its row.
     pub(crate) async fn status(&mut self, status: &str, reason: Option<&str>) -> Result<(), CfnError> {
         status.clone_into(&mut self.stack.status);
@@ -194,7 +212,7 @@ impl Runner<'_> {
         old_template: Option<&Template>,
     ) -> Result<(), CfnError> {
         let creating = old_template.is_none();
-        self.status(if creating { "CREATE_IN_PROGRESS" } else { "UPDATE_IN_PROGRESS" }, Some("User Initiated")).await?;
+        self.claim(if creating { "CREATE_IN_PROGRESS" } else { "UPDATE_IN_PROGRESS" }).await?;
         let mut current = load_resources(self.env(), &self.stack.stack_id).await?;
         let mut made: HashMap<String, Made> = current.iter().map(|(k, c)| (k.clone(), c.state.made.clone())).collect();
         let mut steps: Vec<Step> = Vec::new();
@@ -544,7 +562,7 @@ impl Runner<'_> {
 
     /// Deletes every resource the stack holds, dependents first, then the stack.
     pub(crate) async fn delete(&mut self, template: Option<&Template>) -> Result<(), CfnError> {
-        self.status("DELETE_IN_PROGRESS", Some("User Initiated")).await?;
+        self.claim("DELETE_IN_PROGRESS").await?;
         let current = load_resources(self.env(), &self.stack.stack_id).await?;
         let order = template.and_then(|t| t.order().ok()).unwrap_or_default();
         let mut logicals: Vec<&String> = current.keys().collect();
