@@ -59,13 +59,13 @@ pub struct ProcessRunner {
 
 impl ProcessRunner {
     /// A runner whose functions call spcred at `endpoint` (trusting `ca_bundle` over HTTPS)
-    /// and unpack their code below `work`.
-    pub fn new(config: &LambdaConfig, endpoint: String, ca_bundle: Option<PathBuf>, work: PathBuf) -> Self {
+    /// and unpack their code below `lambda/` in the data directory.
+    pub fn new(config: &LambdaConfig, endpoint: &str, ca_bundle: Option<PathBuf>, data_dir: &Path) -> Self {
         Self {
             python: config.python.clone(),
-            endpoint,
+            endpoint: endpoint.to_owned(),
             ca_bundle,
-            work,
+            work: data_dir.join("lambda"),
             slots: Arc::new(Semaphore::new(config.concurrency)),
         }
     }

@@ -39,6 +39,9 @@ pub enum ServeError {
     /// The server failed while running.
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    /// The store failed while the server started.
+    #[error("the store failed: {0}")]
+    Store(#[from] store::StoreError),
     /// A delivery channel is misconfigured.
     #[error(transparent)]
     Delivery(#[from] delivery::ConfigError),
@@ -135,6 +138,7 @@ impl Server {
             format!("{scheme}://{reachable}")
         });
         let env = Arc::new(env);
+        aws::cloudformation::recover(&env).await?;
         let sns = aws::sns::Sns::new();
         let sandbox = sp::Sandbox::new(sp::Deps {
             store: data.store.clone(),
@@ -150,12 +154,8 @@ impl Server {
             calendar: config.sp_calendar.clone(),
         });
         let ca_bundle = tls.as_ref().and_then(|(_, ca)| ca.clone());
-        let runner: Arc<dyn aws::lambda::Runner> = Arc::new(lambda::ProcessRunner::new(
-            &config.lambda,
-            env.public_url.clone(),
-            ca_bundle,
-            config.data_dir.join("lambda"),
-        ));
+        let runner: Arc<dyn aws::lambda::Runner> =
+            Arc::new(lambda::ProcessRunner::new(&config.lambda, &env.public_url, ca_bundle, &config.data_dir));
         let dispatcher = dispatcher(&env, &sns, aws::lambda::Lambda::new(runner.clone()));
         let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock.clone());
         scheduler.wake_on(env.work_queued.clone());

@@ -178,6 +178,28 @@ pub async fn transition(conn: &mut Conn, stack_id: &str, from: &str, to: &str) -
     Ok(Some(current.unwrap_or_default()))
 }
 
+/// After a restart: the stacks an operation was running on when the server stopped, moved to the
+/// failed status of that operation (a create to `CREATE_FAILED`, an update or its rollback to
+/// `UPDATE_ROLLBACK_FAILED`, a delete or a rollback to `DELETE_FAILED` or `ROLLBACK_FAILED`), so
+/// that they can be deleted; returns how many. The resources each had made are recorded step by
+/// step, so deleting the stack removes them.
+pub async fn interrupted(conn: &mut Conn, now_ms: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE cfn_stacks SET status = CASE \
+           WHEN status = 'CREATE_IN_PROGRESS' THEN 'CREATE_FAILED' \
+           WHEN status = 'ROLLBACK_IN_PROGRESS' THEN 'ROLLBACK_FAILED' \
+           WHEN status = 'DELETE_IN_PROGRESS' THEN 'DELETE_FAILED' \
+           ELSE 'UPDATE_ROLLBACK_FAILED' END, \
+         status_reason = 'spcred stopped while the operation ran; delete the stack to remove what it made', \
+         updated_ms = ?1 \
+         WHERE status LIKE '%_IN_PROGRESS' AND status != 'REVIEW_IN_PROGRESS'",
+    )
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The stack a name (a live stack) or a stack id (live or deleted) names.
 pub async fn stack(conn: &mut Conn, scope: Scope<'_>, name_or_id: &str) -> Result<Option<Stack>, StoreError> {
     let by = if name_or_id.starts_with("arn:") { "stack_id = ?3" } else { "name = ?3 AND deleted_ms IS NULL" };

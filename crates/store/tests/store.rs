@@ -221,5 +221,21 @@ async fn one_stack_operation_at_a_time_and_one_live_stack_per_name() {
     assert!(cfn::insert_stack(&mut tx, scope, &twin).await.unwrap());
     assert_eq!(cfn::stack(&mut tx, scope, "s").await.unwrap().unwrap().stack_id, twin.stack_id);
     assert_eq!(cfn::stack(&mut tx, scope, id).await.unwrap().unwrap().status, "DELETE_COMPLETE");
+    // A server that stops mid-operation leaves the live stack busy; the next start marks it
+    // failed so it can be deleted, and leaves settled and reviewed stacks alone.
+    let review = cfn::Stack {
+        stack_id: format!("{}-review", stack.stack_id),
+        name: "r".into(),
+        status: "REVIEW_IN_PROGRESS".into(),
+        ..stack.clone()
+    };
+    assert!(cfn::insert_stack(&mut tx, scope, &review).await.unwrap());
+    assert_eq!(cfn::transition(&mut tx, &twin.stack_id, "CREATE_COMPLETE", "UPDATE_IN_PROGRESS").await.unwrap(), None);
+    assert_eq!(cfn::interrupted(&mut tx, 5).await.unwrap(), 1);
+    let after = cfn::stack(&mut tx, scope, "s").await.unwrap().unwrap();
+    assert_eq!(after.status, "UPDATE_ROLLBACK_FAILED");
+    assert!(after.status_reason.unwrap().contains("delete the stack"));
+    assert_eq!(cfn::stack(&mut tx, scope, "r").await.unwrap().unwrap().status, "REVIEW_IN_PROGRESS");
+    assert_eq!(cfn::stack(&mut tx, scope, id).await.unwrap().unwrap().status, "DELETE_COMPLETE");
     tx.commit().await.unwrap();
 }

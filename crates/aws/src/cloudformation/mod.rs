@@ -73,6 +73,18 @@ impl DispatcherLink {
     }
 }
 
+/// At start: stacks left mid-operation by a server that stopped are marked failed (see
+/// `store::cloudformation::interrupted`), so they can be deleted instead of staying busy forever.
+pub async fn recover(env: &crate::Env) -> Result<(), store::StoreError> {
+    let mut tx = env.store.begin().await?;
+    let stacks = db::interrupted(&mut tx, env.now_ms()).await?;
+    tx.commit().await?;
+    if stacks > 0 {
+        tracing::warn!(stacks, "stacks left mid-operation by the last run are marked failed");
+    }
+    Ok(())
+}
+
 /// The CloudFormation service.
 #[derive(Debug, Default)]
 pub struct CloudFormation {
