@@ -46,39 +46,50 @@ pub struct Function {
     pub tags: String,
 }
 
+/// The columns a change rewrites, in the order [`bind_state`] binds them.
+const STATE: &str = "runtime, handler, role, description, timeout_s, memory_mb, ephemeral_mb, architecture, \
+     environment, kms_key_arn, code, code_sha256, code_size, revision_id, last_modified_ms, policy, tags";
 const COLUMNS: &str = "name, function_id, runtime, handler, role, description, timeout_s, memory_mb, ephemeral_mb, \
      architecture, environment, kms_key_arn, code, code_sha256, code_size, revision_id, last_modified_ms, policy, tags";
 
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds `f`'s [`STATE`] columns as `?1` to `?17`.
+fn bind_state<'q>(query: Query<'q>, f: &'q Function) -> Query<'q> {
+    query
+        .bind(&f.runtime)
+        .bind(&f.handler)
+        .bind(&f.role)
+        .bind(&f.description)
+        .bind(f.timeout_s)
+        .bind(f.memory_mb)
+        .bind(f.ephemeral_mb)
+        .bind(&f.architecture)
+        .bind(&f.environment)
+        .bind(&f.kms_key_arn)
+        .bind(&f.code)
+        .bind(&f.code_sha256)
+        .bind(f.code_size)
+        .bind(&f.revision_id)
+        .bind(f.last_modified_ms)
+        .bind(&f.policy)
+        .bind(&f.tags)
+}
+
 /// Creates a function; `false` when one of that name exists.
 pub async fn insert(conn: &mut Conn, scope: Scope<'_>, f: &Function) -> Result<bool, StoreError> {
-    let done = sqlx::query(&format!(
-        "INSERT INTO lambda_functions (account_id, region, {COLUMNS}) \
+    let sql = format!(
+        "INSERT INTO lambda_functions ({STATE}, account_id, region, name, function_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
          ON CONFLICT DO NOTHING"
-    ))
-    .bind(scope.account_id)
-    .bind(scope.region)
-    .bind(&f.name)
-    .bind(&f.function_id)
-    .bind(&f.runtime)
-    .bind(&f.handler)
-    .bind(&f.role)
-    .bind(&f.description)
-    .bind(f.timeout_s)
-    .bind(f.memory_mb)
-    .bind(f.ephemeral_mb)
-    .bind(&f.architecture)
-    .bind(&f.environment)
-    .bind(&f.kms_key_arn)
-    .bind(&f.code)
-    .bind(&f.code_sha256)
-    .bind(f.code_size)
-    .bind(&f.revision_id)
-    .bind(f.last_modified_ms)
-    .bind(&f.policy)
-    .bind(&f.tags)
-    .execute(conn)
-    .await?;
+    );
+    let done = bind_state(sqlx::query(&sql), f)
+        .bind(scope.account_id)
+        .bind(scope.region)
+        .bind(&f.name)
+        .bind(&f.function_id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -90,35 +101,19 @@ pub async fn replace(
     expected_revision: &str,
     f: &Function,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let query = sqlx::query(
         "UPDATE lambda_functions SET runtime = ?1, handler = ?2, role = ?3, description = ?4, timeout_s = ?5, \
          memory_mb = ?6, ephemeral_mb = ?7, architecture = ?8, environment = ?9, kms_key_arn = ?10, code = ?11, \
          code_sha256 = ?12, code_size = ?13, revision_id = ?14, last_modified_ms = ?15, policy = ?16, tags = ?17 \
          WHERE account_id = ?18 AND region = ?19 AND name = ?20 AND revision_id = ?21",
-    )
-    .bind(&f.runtime)
-    .bind(&f.handler)
-    .bind(&f.role)
-    .bind(&f.description)
-    .bind(f.timeout_s)
-    .bind(f.memory_mb)
-    .bind(f.ephemeral_mb)
-    .bind(&f.architecture)
-    .bind(&f.environment)
-    .bind(&f.kms_key_arn)
-    .bind(&f.code)
-    .bind(&f.code_sha256)
-    .bind(f.code_size)
-    .bind(&f.revision_id)
-    .bind(f.last_modified_ms)
-    .bind(&f.policy)
-    .bind(&f.tags)
-    .bind(scope.account_id)
-    .bind(scope.region)
-    .bind(&f.name)
-    .bind(expected_revision)
-    .execute(conn)
-    .await?;
+    );
+    let done = bind_state(query, f)
+        .bind(scope.account_id)
+        .bind(scope.region)
+        .bind(&f.name)
+        .bind(expected_revision)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
