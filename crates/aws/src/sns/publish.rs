@@ -194,13 +194,14 @@ impl Notification<'_> {
         let raw = attribute(&attrs, "RawMessageDelivery") == Some("true");
         let unsubscribe = unsubscribe_url(self.env, &sub.arn);
         let mut send = new_send(self.env, sub, &topic.arn, now_ms, attribute(&attrs, "RedrivePolicy"));
-        // Raw deliveries carry the message alone; the others SNS's signed envelope.
-        let body = |signatures: &mut NotificationSigner<'_>| -> Result<String, SnsError> {
+        // Raw deliveries carry the message alone; the others SNS's signed envelope, which a
+        // Lambda function gets inside its event.
+        let body = |signatures: &mut NotificationSigner<'_>, for_lambda: bool| -> Result<String, SnsError> {
             if raw {
                 return Ok(text.to_owned());
             }
             let signature = signatures.sign(text)?;
-            Ok(Envelope {
+            let envelope = Envelope {
                 kind: "Notification",
                 message_id: &out.message_id,
                 topic_arn: &topic.arn,
@@ -213,8 +214,8 @@ impl Notification<'_> {
                 unsubscribe_url: Some(&unsubscribe),
                 attributes: Some(&out.attributes),
                 ..Envelope::default()
-            }
-            .to_json())
+            };
+            Ok(if for_lambda { message::lambda_event(&sub.arn, &envelope) } else { envelope.to_json() })
         };
         let subject = || Some(out.subject.clone().unwrap_or_else(|| message::DEFAULT_EMAIL_SUBJECT.to_owned()));
         let sender_name = Some(self.display_name.clone()).filter(|d| !d.is_empty());
@@ -226,7 +227,7 @@ impl Notification<'_> {
             }
             "email-json" => {
                 (send.subject, send.sender_name) = (subject(), sender_name);
-                send.body = body(&mut self.signatures)?;
+                send.body = body(&mut self.signatures, false)?;
                 send.retry = Retry::CUSTOMER_MANAGED;
             }
             "sms" => {
@@ -234,28 +235,11 @@ impl Notification<'_> {
                 send.retry = Retry::CUSTOMER_MANAGED;
             }
             "lambda" => {
-                let signature = self.signatures.sign(text)?;
-                send.body = message::lambda_event(
-                    &sub.arn,
-                    &Envelope {
-                        kind: "Notification",
-                        message_id: &out.message_id,
-                        topic_arn: &topic.arn,
-                        subject: out.subject.as_deref(),
-                        message: text,
-                        timestamp: &out.timestamp,
-                        signature_version: self.signatures.version,
-                        signature: &signature,
-                        signing_cert_url: &self.cert_url,
-                        unsubscribe_url: Some(&unsubscribe),
-                        attributes: Some(&out.attributes),
-                        ..Envelope::default()
-                    },
-                );
+                send.body = body(&mut self.signatures, true)?;
                 send.retry = Retry::AWS_MANAGED;
             }
             "sqs" => {
-                send.body = body(&mut self.signatures)?;
+                send.body = body(&mut self.signatures, false)?;
                 if raw && !out.attributes.is_empty() {
                     send.attributes =
                         Some(Value::Object(out.attributes.iter().map(|(n, a)| (n.clone(), a.to_sqs())).collect()));
@@ -263,7 +247,7 @@ impl Notification<'_> {
                 send.retry = Retry::AWS_MANAGED;
             }
             _ => {
-                send.body = body(&mut self.signatures)?;
+                send.body = body(&mut self.signatures, false)?;
                 send.headers = http_headers("Notification", &out.message_id, &topic.arn, Some(&sub.arn), raw);
                 send.retry = http_retry(&attrs, &self.topic_attrs);
             }
