@@ -215,10 +215,7 @@ async fn respond(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: axum::body::Body,
 ) -> HttpResponse {
-    if id != inv.request_id {
-        return StatusCode::BAD_REQUEST.into_response();
-    }
-    finish_with(&inv, body, Response::Ok).await
+    finish_request(&inv, &id, body, Response::Ok).await
 }
 
 async fn fail(
@@ -226,10 +223,20 @@ async fn fail(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: axum::body::Body,
 ) -> HttpResponse {
+    finish_request(&inv, &id, body, Response::Error).await
+}
+
+/// Ends the invocation with the runtime's answer to request `id`, which must be this one.
+async fn finish_request(
+    inv: &Invocation,
+    id: &str,
+    body: axum::body::Body,
+    outcome: fn(Vec<u8>) -> Response,
+) -> HttpResponse {
     if id != inv.request_id {
         return StatusCode::BAD_REQUEST.into_response();
     }
-    finish_with(&inv, body, Response::Error).await
+    finish_with(inv, body, outcome).await
 }
 
 async fn init_error(State(inv): State<Arc<Invocation>>, body: axum::body::Body) -> HttpResponse {
