@@ -581,29 +581,12 @@ impl Stacks<'_> {
             }
         };
         let template = load(&text)?;
-        let parameters: Vec<Value> = template
-            .parameters
-            .iter()
-            .map(|(k, p)| {
-                let mut v = json!({"ParameterKey": k, "ParameterType": p.kind, "NoEcho": p.no_echo,
-                    "ParameterConstraints": {"AllowedValues": p.allowed_values}});
-                if let Some(d) = &p.default {
-                    v["DefaultValue"] = json!(d);
-                }
-                if let Some(d) = &p.description {
-                    v["Description"] = json!(d);
-                }
-                v
-            })
-            .collect();
+        let mut out = declarations(&template, true);
         let mut types: Vec<&str> = template.resources.iter().map(|(_, r)| r.kind.as_str()).collect();
         types.sort_unstable();
         types.dedup();
-        let mut out = json!({"Parameters": parameters, "ResourceTypes": types, "Version": "2010-09-09", "DeclaredTransforms": []});
-        capabilities_into(&template, &mut out);
-        if let Some(d) = &template.description {
-            out["Description"] = json!(d);
-        }
+        out["ResourceTypes"] = json!(types);
+        out["Version"] = json!("2010-09-09");
         Ok(out)
     }
 
@@ -611,27 +594,7 @@ impl Stacks<'_> {
         let Some(text) = input.template_body else {
             return Err(CfnError::Validation("Either Template URL or Template Body must be specified.".into()));
         };
-        let template = load(&text)?;
-        let parameters: Vec<Value> = template
-            .parameters
-            .iter()
-            .map(|(k, p)| {
-                let mut v = json!({"ParameterKey": k, "NoEcho": p.no_echo});
-                if let Some(d) = &p.default {
-                    v["DefaultValue"] = json!(d);
-                }
-                if let Some(d) = &p.description {
-                    v["Description"] = json!(d);
-                }
-                v
-            })
-            .collect();
-        let mut out = json!({"Parameters": parameters, "DeclaredTransforms": []});
-        capabilities_into(&template, &mut out);
-        if let Some(d) = &template.description {
-            out["Description"] = json!(d);
-        }
-        Ok(out)
+        Ok(declarations(&load(&text)?, false))
     }
 }
 
@@ -646,11 +609,36 @@ fn parameter_views(template: Option<&Template>, parameters: &[(String, String)])
         .collect()
 }
 
-/// `Capabilities` and `CapabilitiesReason`, when the template's IAM resources need one.
-fn capabilities_into(template: &Template, out: &mut Value) {
+/// What ValidateTemplate says of a template, and GetTemplateSummary (`detailed`: with each
+/// parameter's type and allowed values) before its own members: the parameters, the description,
+/// and the capability its IAM resources need.
+fn declarations(template: &Template, detailed: bool) -> Value {
+    let parameters: Vec<Value> = template
+        .parameters
+        .iter()
+        .map(|(k, p)| {
+            let mut v = json!({"ParameterKey": k, "NoEcho": p.no_echo});
+            if detailed {
+                v["ParameterType"] = json!(p.kind);
+                v["ParameterConstraints"] = json!({"AllowedValues": p.allowed_values});
+            }
+            if let Some(d) = &p.default {
+                v["DefaultValue"] = json!(d);
+            }
+            if let Some(d) = &p.description {
+                v["Description"] = json!(d);
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({"Parameters": parameters, "DeclaredTransforms": []});
     if let Some((capability, types)) = template.capability() {
         out["Capabilities"] = json!([capability]);
         out["CapabilitiesReason"] =
             json!(format!("The following resource(s) require capabilities: [{}]", types.join(", ")));
     }
+    if let Some(d) = &template.description {
+        out["Description"] = json!(d);
+    }
+    out
 }

@@ -73,12 +73,15 @@ impl Spec<'_> {
     }
 
     fn required(&self, key: &str) -> Result<String, String> {
-        self.text(key).ok_or_else(|| {
-            format!(
-                "Properties validation failed for resource {} with message: #: required key [{key}] not found",
-                self.logical_id
-            )
-        })
+        self.text(key).ok_or_else(|| self.missing(key))
+    }
+
+    /// CloudFormation's message for a required property that is not there.
+    fn missing(&self, key: &str) -> String {
+        format!(
+            "Properties validation failed for resource {} with message: #: required key [{key}] not found",
+            self.logical_id
+        )
     }
 
     /// A property that holds a JSON document (a policy, a pattern), as the text services take.
@@ -87,6 +90,11 @@ impl Spec<'_> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         })
+    }
+
+    /// A document the resource cannot be made without.
+    fn required_document(&self, key: &str) -> Result<String, String> {
+        self.document(key).ok_or_else(|| self.missing(key))
     }
 
     fn list(&self, key: &str) -> Vec<Value> {
@@ -304,7 +312,7 @@ impl Calls<'_> {
     /// Sets the policy on each topic, remembering the one it replaces (a change keeps what was
     /// remembered for topics it still holds, and gives the others theirs back).
     async fn put_topic_policy(&self, spec: &Spec<'_>, before: Option<&Made>) -> Result<Made, String> {
-        let policy = spec.document("PolicyDocument").ok_or_else(|| spec.required("PolicyDocument").unwrap_err())?;
+        let policy = spec.required_document("PolicyDocument")?;
         let topics: Vec<String> = spec.list("Topics").iter().map(scalar_text).collect();
         let mut previous =
             before.and_then(|m| m.memo.get("Previous")).and_then(Value::as_object).cloned().unwrap_or_default();
@@ -360,7 +368,7 @@ impl Calls<'_> {
     }
 
     async fn put_queue_policy(&self, spec: &Spec<'_>, before: Option<&Made>) -> Result<Made, String> {
-        let policy = spec.document("PolicyDocument").ok_or_else(|| spec.required("PolicyDocument").unwrap_err())?;
+        let policy = spec.required_document("PolicyDocument")?;
         let queues: Vec<String> = spec.list("Queues").iter().map(scalar_text).collect();
         if let Some(before) = before {
             self.clear_queue_policies(before, &queues).await?;
@@ -491,10 +499,7 @@ impl Calls<'_> {
             }
         }
         if p == Principal::Role {
-            input["AssumeRolePolicyDocument"] = json!(
-                spec.document("AssumeRolePolicyDocument")
-                    .ok_or_else(|| spec.required("AssumeRolePolicyDocument").unwrap_err())?
-            );
+            input["AssumeRolePolicyDocument"] = json!(spec.required_document("AssumeRolePolicyDocument")?);
         }
         if let Some(tags) = spec.get("Tags") {
             input["Tags"] = tags.clone();
@@ -596,7 +601,7 @@ impl Calls<'_> {
 
     async fn put_inline_policy(&self, spec: &Spec<'_>, before: Option<&Made>) -> Result<Made, String> {
         let policy = spec.required("PolicyName")?;
-        let document = spec.document("PolicyDocument").ok_or_else(|| spec.required("PolicyDocument").unwrap_err())?;
+        let document = spec.required_document("PolicyDocument")?;
         let targets = policy_targets(spec.props);
         if targets.is_empty() {
             return Err(format!(
@@ -629,7 +634,7 @@ impl Calls<'_> {
 
     async fn create_managed_policy(&self, spec: &Spec<'_>) -> Result<Made, String> {
         let name = self.name(spec, "ManagedPolicyName", 128);
-        let document = spec.document("PolicyDocument").ok_or_else(|| spec.required("PolicyDocument").unwrap_err())?;
+        let document = spec.required_document("PolicyDocument")?;
         let mut input = json!({"PolicyName": name, "PolicyDocument": document});
         for key in ["Path", "Description"] {
             if let Some(v) = spec.text(key) {
