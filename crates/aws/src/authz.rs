@@ -25,7 +25,6 @@
 
 use crate::caller::{Caller, CallerKind};
 use crate::error::CommonError;
-use crate::iam::{self, Kind};
 use crate::service::{Authorization, Check, Ctx};
 use policy::{
     Context, ContextKeyType, Decision, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode,
@@ -34,6 +33,40 @@ use policy::{
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+
+/// The service control policy every organization starts with, attached at every level; the store
+/// keeps AWS's own policies without content, and this is what they say.
+pub const FULL_AWS_ACCESS: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}";
+
+/// Whose identity-based policies authorization asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// An IAM user (its own policies and its groups').
+    User,
+    /// An IAM role (for its sessions).
+    Role,
+}
+
+/// A policy document that speaks for a principal, named as the simulator reports it.
+#[derive(Debug, Clone)]
+pub struct PolicyDoc {
+    /// The policy's name (inline) or managed policy name.
+    pub id: String,
+    /// Where the policy comes from, as `SimulatePrincipalPolicy` reports it.
+    pub source_type: SourceType,
+    /// The document.
+    pub document: String,
+}
+
+/// Where authorization finds principals' identity-based policies: IAM's data, read by IAM's
+/// code, wired in by the composition root (the pipeline knows no service).
+#[async_trait::async_trait]
+pub trait Identities: Send + Sync + std::fmt::Debug {
+    /// Every identity-based policy of a user (with its groups') or a role.
+    async fn documents(&self, conn: &mut store::Conn, holder: Holder, id: &str) -> Result<Vec<PolicyDoc>, CommonError>;
+    /// A managed policy's default document, AWS or customer managed, named by its ARN.
+    async fn managed_document(&self, conn: &mut store::Conn, arn: &str) -> Result<Option<PolicyDoc>, CommonError>;
+}
 
 /// How long a principal's policies are reused without looking at the store.
 const SUBJECT_TTL: Duration = Duration::from_secs(5);
@@ -151,7 +184,7 @@ impl PolicyCache {
         Some(policy)
     }
 
-    fn compile(&self, docs: Vec<iam::Doc>, kind: PolicyKind) -> Vec<Compiled> {
+    fn compile(&self, docs: Vec<PolicyDoc>, kind: PolicyKind) -> Vec<Compiled> {
         docs.into_iter()
             .filter_map(|d| {
                 let policy = self.parsed(&d.document, kind)?;
@@ -185,13 +218,10 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
     let mut conn = store::iam::reader(&env.store).await?;
     let cache = &env.policies;
     let tags_of = |tags: Vec<store::iam::Tag>| tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect();
-    let failed = |e: iam::IamError| {
-        tracing::error!(error = %e, "loading a principal's policies failed");
-        CommonError::Internal
-    };
+    let identities = env.identities()?;
     match &caller.kind {
         CallerKind::User { .. } => {
-            let docs = iam::documents(&mut conn, Kind::User, &caller.user_id).await.map_err(failed)?;
+            let docs = identities.documents(&mut conn, Holder::User, &caller.user_id).await?;
             let tags = store::iam::tags(&mut conn, store::iam::Owner::User, &caller.user_id).await?;
             Ok(Subject {
                 identity: cache.compile(docs, PolicyKind::Identity),
@@ -202,14 +232,14 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
         CallerKind::Root => account_bounds(&mut conn, cache, &caller.account_id).await,
         CallerKind::AssumedRole { .. } => {
             let role_id = caller.user_id.split(':').next().unwrap_or_default();
-            let docs = iam::documents(&mut conn, Kind::Role, role_id).await.map_err(failed)?;
+            let docs = identities.documents(&mut conn, Holder::Role, role_id).await?;
             let tags = store::iam::tags(&mut conn, store::iam::Owner::Role, role_id).await?;
             let key = caller.access_key_id.as_deref().unwrap_or_default();
             let session = match store::iam::session(&mut conn, key).await? {
                 Some(s) if s.session_policy.is_some() || s.policy_arns.is_some() => {
                     let mut docs = Vec::new();
                     if let Some(doc) = s.session_policy {
-                        docs.push(iam::Doc {
+                        docs.push(PolicyDoc {
                             id: "SessionPolicy".into(),
                             source_type: SourceType::None,
                             document: doc,
@@ -218,10 +248,8 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
                     let arns: Vec<String> =
                         s.policy_arns.as_deref().and_then(|a| serde_json::from_str(a).ok()).unwrap_or_default();
                     for arn in arns {
-                        if let Some((name, document, source_type)) =
-                            iam::managed_document(&mut conn, &arn).await.map_err(failed)?
-                        {
-                            docs.push(iam::Doc { id: name, source_type, document });
+                        if let Some(doc) = identities.managed_document(&mut conn, &arn).await? {
+                            docs.push(doc);
                         }
                     }
                     Some(cache.compile(docs, PolicyKind::Session))
@@ -249,8 +277,8 @@ async fn account_bounds(conn: &mut store::Conn, cache: &PolicyCache, account: &s
             .map(|level| {
                 let docs = level
                     .into_iter()
-                    .map(|(id, content)| iam::Doc {
-                        document: content.unwrap_or_else(|| crate::organizations::FULL_AWS_ACCESS.to_owned()),
+                    .map(|(id, content)| PolicyDoc {
+                        document: content.unwrap_or_else(|| FULL_AWS_ACCESS.to_owned()),
                         id,
                         source_type: SourceType::None,
                     })

@@ -1,10 +1,13 @@
 //! What every service shares: the store, time, randomness, the key that seals secrets at rest.
 
 use crate::auth::{KeyCache, KeyUsage};
-use crate::authz::PolicyCache;
+use crate::authz::{Identities, PolicyCache};
+use crate::error::CommonError;
 use crate::ids::Ids;
 use crypto::{DataKey, MasterKey, Purpose, Random};
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use store::audit::AuditLog;
 use store::{Clock, Store};
 
@@ -39,10 +42,11 @@ pub struct Env {
     /// When access keys were last used, noted in memory and flushed in batches.
     pub(crate) key_usage: Arc<KeyUsage>,
     pub(crate) policies: PolicyCache,
-    /// SQS's in-memory state: long-poll notifiers and recently loaded queues.
-    pub(crate) sqs: crate::sqs::Shared,
-    /// KMS key material already opened (see `kms::cipher::MaterialCache`).
-    pub(crate) kms_materials: crate::kms::cipher::MaterialCache,
+    /// IAM's reading of principals' policies, wired by the composition root.
+    identities: OnceLock<Arc<dyn Identities>>,
+    /// Each service's own in-memory state (caches, long-poll notifiers), by type: the service
+    /// defines and uses it, the environment only keeps it for the server's lifetime.
+    states: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Env {
@@ -72,8 +76,8 @@ impl Env {
             keys: KeyCache::default(),
             key_usage,
             policies: PolicyCache::default(),
-            sqs: crate::sqs::Shared::default(),
-            kms_materials: crate::kms::cipher::MaterialCache::default(),
+            identities: OnceLock::new(),
+            states: RwLock::default(),
         }
     }
 
@@ -90,6 +94,35 @@ impl Env {
     /// Opens a secret sealed by [`Env::seal`] for the same row.
     pub fn open(&self, blob: &[u8], aad: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, crypto::Error> {
         self.at_rest.open(blob, aad.as_bytes())
+    }
+
+    /// The service state of type `T`, made on first use. A service keeps its caches here rather
+    /// than in statics, so that each environment (each server, each test) has its own.
+    pub fn state<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let key = TypeId::of::<T>();
+        let found = self.states.read().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        let any = found.unwrap_or_else(|| {
+            let mut states = self.states.write().unwrap_or_else(PoisonError::into_inner);
+            states.entry(key).or_insert_with(|| Arc::new(T::default())).clone()
+        });
+        // The map is keyed by the value's own type id.
+        any.downcast::<T>().unwrap_or_else(|_| unreachable!("a service state is stored under its own type"))
+    }
+
+    /// Wires in where authorization reads principals' identity-based policies (IAM's
+    /// [`Identities`]); once, at start. Until then only the root user and service principals can
+    /// be authorized.
+    pub fn wire_identities(&self, identities: Arc<dyn Identities>) {
+        if self.identities.set(identities).is_err() {
+            tracing::warn!("identities wired twice; the first stays");
+        }
+    }
+
+    pub(crate) fn identities(&self) -> Result<&dyn Identities, CommonError> {
+        self.identities.get().map(AsRef::as_ref).ok_or_else(|| {
+            tracing::error!("no identities wired: a user's or role's policies cannot be read");
+            CommonError::Internal
+        })
     }
 
     /// Forgets cached credentials (after a key is deactivated or deleted).

@@ -137,6 +137,7 @@ impl Server {
             }
             format!("{scheme}://{reachable}")
         });
+        env.wire_identities(Arc::new(aws::iam::IamIdentities));
         let env = Arc::new(env);
         aws::cloudformation::recover(&env).await?;
         let sns = aws::sns::Sns::new();

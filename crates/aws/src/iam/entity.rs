@@ -3,6 +3,8 @@
 //! an entity, which authorization and the simulator evaluate.
 
 use super::{IamError, managed, names};
+use crate::authz::{Holder, Identities, PolicyDoc as Doc};
+use crate::error::CommonError;
 use policy::SourceType;
 use store::iam::{self as db, Owner};
 
@@ -93,14 +95,6 @@ pub(crate) async fn require(conn: &mut store::Conn, account: &str, kind: Kind, n
     find(conn, account, kind, name).await?.ok_or_else(|| kind.not_found(name))
 }
 
-/// A policy document that speaks for a principal, named as the simulator reports it.
-#[derive(Debug, Clone)]
-pub(crate) struct Doc {
-    pub id: String,
-    pub source_type: SourceType,
-    pub document: String,
-}
-
 /// A managed policy's name and default document, whether AWS or customer managed.
 pub(crate) async fn managed_document(
     conn: &mut store::Conn,
@@ -111,6 +105,32 @@ pub(crate) async fn managed_document(
     }
     let name = names::parse_arn(arn, "policy").map(|p| p.name.to_owned()).unwrap_or_default();
     Ok(db::default_document(conn, arn).await?.map(|d| (name, d, SourceType::UserManaged)))
+}
+
+/// IAM's answer to authorization's questions about principals' policies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IamIdentities;
+
+#[async_trait::async_trait]
+impl Identities for IamIdentities {
+    async fn documents(&self, conn: &mut store::Conn, holder: Holder, id: &str) -> Result<Vec<Doc>, CommonError> {
+        let kind = match holder {
+            Holder::User => Kind::User,
+            Holder::Role => Kind::Role,
+        };
+        documents(conn, kind, id).await.map_err(failed)
+    }
+
+    async fn managed_document(&self, conn: &mut store::Conn, arn: &str) -> Result<Option<Doc>, CommonError> {
+        let found = managed_document(conn, arn).await.map_err(failed)?;
+        Ok(found.map(|(id, document, source_type)| Doc { id, source_type, document }))
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // Used as `map_err(failed)`.
+fn failed(e: IamError) -> CommonError {
+    tracing::error!(error = %e, "loading a principal's policies failed");
+    CommonError::Internal
 }
 
 /// The inline and attached policies of one entity; `via_group` reports them all as the group's.

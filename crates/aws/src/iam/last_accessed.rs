@@ -109,7 +109,7 @@ fn session_prefix(account: &str, role_name: &str) -> Who {
 /// The documents that speak for the entity named by `arn`, and its principals.
 async fn subject(conn: &mut store::Conn, account: &str, arn: &str) -> Result<Subject, IamError> {
     let kind = ["user", "role", "group"].into_iter().find(|k| names::parse_arn(arn, k).is_some());
-    let docs = |d: Vec<entity::Doc>| d.into_iter().map(|d| d.document).collect::<Vec<_>>();
+    let docs = |d: Vec<crate::authz::PolicyDoc>| d.into_iter().map(|d| d.document).collect::<Vec<_>>();
     if let Some(word) = kind {
         let parsed = names::parse_arn(arn, word).ok_or_else(|| invalid_arn(arn))?;
         let kind = match word {

@@ -17,7 +17,8 @@ mod simulate;
 mod tags;
 mod users;
 
-pub(crate) use entity::{Doc, Kind, documents, managed_document};
+pub use entity::IamIdentities;
+pub(crate) use entity::Kind;
 pub use error::IamError;
 pub(crate) use roles::{DEFAULT_SESSION_SECS, role_arn};
 

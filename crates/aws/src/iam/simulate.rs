@@ -2,9 +2,10 @@
 //! listings. The simulator evaluates exactly what it is given: context keys come only from
 //! `ContextEntries`, and the keys a decision needed but lacked are reported as missing.
 
-use super::entity::{self, Doc, Kind};
+use super::entity::{self, Kind};
 use super::page::{Paging, Truncation, paginate};
 use super::{IamError, names};
+use crate::authz::PolicyDoc as Doc;
 use crate::service::{self, Ctx};
 use policy::{
     Context, ContextKeyType, Evaluation, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode,

@@ -59,7 +59,7 @@ impl MaterialCache {
 
 /// A key's material version, opened, with its public id.
 async fn material(env: &Env, key: &Key, version: i64) -> Result<Option<(KeyMaterial, String)>, KmsError> {
-    if let Some(hit) = env.kms_materials.get(&key.key_id, version) {
+    if let Some(hit) = env.state::<MaterialCache>().get(&key.key_id, version) {
         return Ok(Some(hit));
     }
     let mut conn = env.store.reader().acquire().await.map_err(store::StoreError::from)?;
@@ -71,7 +71,7 @@ async fn material(env: &Env, key: &Key, version: i64) -> Result<Option<(KeyMater
         tracing::error!(key_id = %key.key_id, version, "stored key material does not open under the master key");
         KmsError::Common(crate::CommonError::Internal)
     })?;
-    env.kms_materials.put(&key.key_id, version, (opened.clone(), row.material_id.clone()));
+    env.state::<MaterialCache>().put(&key.key_id, version, (opened.clone(), row.material_id.clone()));
     Ok(Some((opened, row.material_id)))
 }
 

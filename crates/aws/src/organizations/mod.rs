@@ -11,6 +11,7 @@ mod error;
 
 pub use error::OrgError;
 
+use crate::authz::FULL_AWS_ACCESS;
 use crate::service::{self, Authorization, Check, Ctx, Service, epoch_seconds, operations};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,8 +22,6 @@ use store::org::{self as db, Member, Organization, Unit};
 
 /// The id of the AWS managed policy attached everywhere when SCPs are enabled.
 pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
-/// Its document, as AWS writes it.
-pub const FULL_AWS_ACCESS: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}";
 const SCP: &str = "SERVICE_CONTROL_POLICY";
 /// The largest SCP document, in characters.
 const SCP_MAX_CHARS: usize = 5_120;

@@ -155,7 +155,9 @@ mod tests {
         let rng: Arc<dyn crypto::Random> = Arc::new(crypto::SystemRandom);
         let master = crypto::MasterKey::generate(rng.as_ref());
         let clock: Arc<dyn store::Clock> = Arc::new(store::SystemClock);
-        (dir, Arc::new(Env::new(store, clock, rng, &master, "us-east-1".into())))
+        let env = Env::new(store, clock, rng, &master, "us-east-1".into());
+        env.wire_identities(Arc::new(crate::iam::IamIdentities));
+        (dir, Arc::new(env))
     }
 
     fn ctx_at<'a>(env: &'a Env, caller: &'a Caller, now_ms: i64) -> Ctx<'a> {

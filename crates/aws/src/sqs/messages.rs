@@ -222,7 +222,7 @@ pub(crate) async fn enqueue(
         store::sqs::insert_messages(&mut conn, &rows).await?;
         rows.len()
     };
-    env.sqs.waiters.wake(queue.id(), inserted);
+    super::shared(env).waiters.wake(queue.id(), inserted);
     Ok(prepared.into_iter().map(|p| p.sent).collect())
 }
 
@@ -475,7 +475,7 @@ async fn claim_once(
     let claimed = store::sqs::claim(&mut tx, &claim).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     if moved > 0 {
-        env.sqs.waiters.wake(dl.queue_id, usize::try_from(moved).unwrap_or(usize::MAX));
+        super::shared(env).waiters.wake(dl.queue_id, usize::try_from(moved).unwrap_or(usize::MAX));
     }
     Ok(claimed)
 }
@@ -572,7 +572,7 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> R
     // Before anything changes: a receiver that may not decrypt leaves the messages as they are.
     let mut opener = sse::Opener::new(ctx, q).await?;
     let deadline = Instant::now() + Duration::from_secs(wait.unsigned_abs());
-    let notify = ctx.env.sqs.waiters.subscribe(q.id());
+    let notify = super::shared(ctx.env).waiters.subscribe(q.id());
     let claimed = loop {
         // Registered before looking, so a send between the look and the wait still wakes us.
         let notified = notify.notified();
@@ -647,7 +647,7 @@ pub(super) async fn delete_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Re
         delete_fifo_in(ctx.env, &mut tx, q, &input.receipt_handle, ctx.env.now_ms()).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
         // The message's group may be free for the next receive now.
-        ctx.env.sqs.waiters.wake(q.id(), 1);
+        super::shared(ctx.env).waiters.wake(q.id(), 1);
     } else {
         delete_standard(ctx.env, q, &[receipt_for(ctx.env, q, &input.receipt_handle)?]).await?;
     }
@@ -685,7 +685,7 @@ pub(super) async fn delete_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value)
             }
         }
         tx.commit().await.map_err(store::StoreError::from)?;
-        ctx.env.sqs.waiters.wake(q.id(), successful.len());
+        super::shared(ctx.env).waiters.wake(q.id(), successful.len());
     } else {
         let mut receipts = Vec::new();
         for entry in input.entries {
@@ -753,7 +753,7 @@ pub(super) async fn change_message_visibility(ctx: &Ctx<'_>, q: &Queue, input: V
         change_visibility_in(ctx.env, &mut tx, q, &input.receipt_handle, input.visibility_timeout, now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     if visible {
-        ctx.env.sqs.waiters.wake(q.id(), 1);
+        super::shared(ctx.env).waiters.wake(q.id(), 1);
     }
     Ok(json!({}))
 }
@@ -793,6 +793,6 @@ pub(super) async fn change_message_visibility_batch(ctx: &Ctx<'_>, q: &Queue, in
         }
     }
     tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.sqs.waiters.wake(q.id(), visible);
+    super::shared(ctx.env).waiters.wake(q.id(), visible);
     Ok(service::output(&BatchOutput { successful, failed })?)
 }

@@ -32,6 +32,11 @@ pub(crate) struct Shared {
     pub(crate) data_keys: sse::DataKeys,
 }
 
+/// SQS's in-memory state in this environment.
+pub(crate) fn shared(env: &crate::Env) -> std::sync::Arc<Shared> {
+    env.state()
+}
+
 use crate::error::Flavor;
 use crate::service::{Authorization, Check, Ctx, Operation, Service};
 use serde::Deserialize;

@@ -106,7 +106,7 @@ pub(crate) async fn load(
 /// Loads a queue, from the cache or a reader connection.
 pub(crate) async fn read(env: &Env, account: &str, region: &str, name: &str) -> Result<Option<Arc<Queue>>, SqsError> {
     let key = (account.to_owned(), region.to_owned(), name.to_owned());
-    if let Some(hit) = env.sqs.queues.get(&key) {
+    if let Some(hit) = super::shared(env).queues.get(&key) {
         return Ok(Some(hit));
     }
     let mut conn = env.store.reader().acquire().await.map_err(store::StoreError::from)?;
@@ -114,7 +114,7 @@ pub(crate) async fn read(env: &Env, account: &str, region: &str, name: &str) -> 
         return Ok(None);
     };
     let queue = Arc::new(queue);
-    env.sqs.queues.put(key, queue.clone());
+    super::shared(env).queues.put(key, queue.clone());
     Ok(Some(queue))
 }
 

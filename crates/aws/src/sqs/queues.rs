@@ -248,7 +248,7 @@ pub(super) async fn delete_queue(ctx: &Ctx<'_>, q: &Queue) -> Result<Value, SqsE
     let q = reload(ctx, &mut tx, q).await?;
     store::sqs::delete_queue(&mut tx, &q.row, ctx.now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.sqs.queues.forget(&q);
+    super::shared(ctx.env).queues.forget(&q);
     Ok(json!({}))
 }
 
@@ -326,7 +326,7 @@ pub(super) async fn set_queue_attributes(ctx: &Ctx<'_>, q: &Queue, input: Value)
     let dlq_arn = config.redrive().map(|r| r.dead_letter_target_arn);
     store::sqs::update_attributes(&mut tx, q.id(), &json_text(&config)?, dlq_arn.as_deref(), ctx.now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.sqs.queues.forget(&q);
+    super::shared(ctx.env).queues.forget(&q);
     Ok(json!({}))
 }
 
@@ -359,7 +359,7 @@ async fn retag(
     change(&mut q.tags);
     store::sqs::update_tags(&mut tx, q.id(), &json_text(&q.tags)?).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.sqs.queues.forget(&q);
+    super::shared(ctx.env).queues.forget(&q);
     Ok(json!({}))
 }
 
@@ -427,7 +427,7 @@ async fn repolicy(
     };
     store::sqs::update_attributes(&mut tx, q.id(), &json_text(&config)?, q.row.dlq_arn.as_deref(), ctx.now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    ctx.env.sqs.queues.forget(&q);
+    super::shared(ctx.env).queues.forget(&q);
     Ok(json!({}))
 }
 

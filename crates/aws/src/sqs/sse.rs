@@ -118,7 +118,7 @@ pub(crate) async fn sealer(ctx: &Ctx<'_>, q: &Queue) -> Result<Sealer, SqsError>
     let key = usable_key(ctx, q, key_ref, &["kms:GenerateDataKey", "kms:Decrypt"]).await?;
     let arn = q.arn();
     let cache_key = (arn.clone(), key.key_id.clone(), ctx.caller.arn.clone());
-    if let Some(entry) = ctx.env.sqs.data_keys.sending(&cache_key, ctx.now_ms) {
+    if let Some(entry) = super::shared(ctx.env).data_keys.sending(&cache_key, ctx.now_ms) {
         return Ok(Sealer::Kms(entry));
     }
     let (plain, wrapped) =
@@ -126,7 +126,7 @@ pub(crate) async fn sealer(ctx: &Ctx<'_>, q: &Queue) -> Result<Sealer, SqsError>
     let key = DataKey::from_bytes(&plain).map_err(|_| SqsError::Common(CommonError::Internal))?;
     let expires_ms = ctx.now_ms + q.config.kms_data_key_reuse_period_seconds * 1000;
     let entry = Arc::new(Entry { key, wrapped, arn, expires_ms });
-    bounded_insert(&ctx.env.sqs.data_keys.sending, cache_key, entry.clone());
+    bounded_insert(&super::shared(ctx.env).data_keys.sending, cache_key, entry.clone());
     Ok(Sealer::Kms(entry))
 }
 
@@ -224,7 +224,7 @@ impl<'c, 'a> Opener<'c, 'a> {
             self.allowed.insert(allowed, key.clone());
             key
         };
-        if let Some(hit) = ctx.env.sqs.data_keys.opening(wrapped, ctx.now_ms) {
+        if let Some(hit) = super::shared(ctx.env).data_keys.opening(wrapped, ctx.now_ms) {
             return Ok(hit);
         }
         let (plain, _) =
@@ -234,7 +234,7 @@ impl<'c, 'a> Opener<'c, 'a> {
             })?;
         let data_key = DataKey::from_bytes(&plain).map_err(|_| corrupt())?;
         let expires_ms = ctx.now_ms + self.q.config.kms_data_key_reuse_period_seconds * 1000;
-        bounded_insert(&ctx.env.sqs.data_keys.opening, wrapped.to_vec(), (data_key.clone(), expires_ms));
+        bounded_insert(&super::shared(ctx.env).data_keys.opening, wrapped.to_vec(), (data_key.clone(), expires_ms));
         Ok(data_key)
     }
 }
