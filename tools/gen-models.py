@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates crates/aws/models/*.json from the botocore service models.
+"""Regenerates crates/aws/<service>/models/*.json from the botocore service models.
 
 The AWS-compatible services are driven by AWS's own service models (operation tables, shapes,
 constraints, error traits). This copies them from the botocore package installed in the venv,
@@ -134,9 +134,9 @@ def write(out_dir, file_name, model):
 
 
 def main():
-    out_dir = os.path.join(os.path.dirname(__file__), "..", "crates", "aws", "models")
-    os.makedirs(out_dir, exist_ok=True)
     for file_name, (service, version) in SERVICES.items():
+        out_dir = os.path.join(os.path.dirname(__file__), "..", "crates", "aws", file_name, "models")
+        os.makedirs(out_dir, exist_ok=True)
         model = strip(load(service, version))
         model["metadata"]["generatedBy"] = f"tools/gen-models.py from botocore {botocore.__version__}; do not edit"
         write(out_dir, file_name, model)

@@ -3,7 +3,7 @@
 //! organization. What `spcred account create` and `spcred account list` call.
 
 use crate::http::{AppState, admin_error};
-use aws::accounts::AccountError;
+use aws_core::accounts::AccountError;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -53,7 +53,7 @@ pub(crate) async fn create(
         Ok(tx) => tx,
         Err(e) => return internal("opening a transaction", &e),
     };
-    let created = match aws::accounts::create(
+    let created = match aws_core::accounts::create(
         env,
         &mut tx,
         body.account_id.as_deref(),

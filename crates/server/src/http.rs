@@ -34,7 +34,7 @@ fn body_limit(method: &axum::http::Method, path: &str) -> usize {
 #[derive(Clone)]
 pub struct AppState {
     /// The AWS pipeline.
-    pub dispatcher: Arc<aws::Dispatcher>,
+    pub dispatcher: Arc<aws_core::Dispatcher>,
     /// The admin bearer token.
     pub admin_token: Arc<Secret>,
     /// The virtual clock, in test mode only.
@@ -48,7 +48,7 @@ pub struct AppState {
     /// The SP-API sandbox.
     pub sandbox: Arc<sp::Sandbox>,
     /// SNS, for its signing certificate.
-    pub sns: aws::sns::Sns,
+    pub sns: sns::Sns,
 }
 
 impl std::fmt::Debug for AppState {
@@ -249,7 +249,7 @@ async fn aws_request(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
         .collect();
-    let aws_request = aws::AwsRequest {
+    let aws_request = aws_core::AwsRequest {
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),

@@ -124,7 +124,7 @@ fn load_master_key(path: &Path) -> Result<MasterKey, InitError> {
 }
 
 fn check_account_id(id: &str) -> Result<(), InitError> {
-    if aws::accounts::valid_id(id) {
+    if aws_core::accounts::valid_id(id) {
         Ok(())
     } else {
         Err(InitError::Bootstrap(format!("SPCRED_ACCOUNT_ID must be 12 digits, not {id:?}")))
@@ -189,7 +189,7 @@ async fn ensure_account(
     boot: &Bootstrap,
     at_rest: &crypto::DataKey,
     rng: &dyn Random,
-    ids: &aws::Ids,
+    ids: &aws_core::Ids,
     now_ms: i64,
 ) -> Result<(String, bool), InitError> {
     if let Some(existing) = access_keys::accounts(tx).await?.into_iter().next() {
@@ -214,7 +214,7 @@ async fn ensure_account(
         }
     };
     check_root_key(&key_id, &secret)?;
-    aws::accounts::insert(tx, at_rest, rng, &account_id, &key_id, &secret, now_ms).await?;
+    aws_core::accounts::insert(tx, at_rest, rng, &account_id, &key_id, &secret, now_ms).await?;
     Ok((account_id, true))
 }
 
@@ -224,7 +224,7 @@ pub async fn open(
     region: &str,
     boot: Bootstrap,
     rng: &dyn Random,
-    ids: &aws::Ids,
+    ids: &aws_core::Ids,
     now_ms: i64,
 ) -> Result<DataDir, InitError> {
     fs::DirBuilder::new().recursive(true).mode(0o700).create(data_dir).map_err(unwritable(data_dir))?;

@@ -9,13 +9,13 @@
 //! Function code runs as spcred's own OS user; isolate it (a separate user, a container) when
 //! the functions are not your own.
 
-use aws::lambda::{Execution, Outcome, Response, Runner, RunnerError};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
+use lambda::{Execution, Outcome, Response, Runner, RunnerError};
 use std::io::Read as _;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -105,7 +105,7 @@ impl Server {
             Some(c) => c.clone(),
             None => Arc::new(SystemClock),
         };
-        let ids = aws::Ids::new(rng.clone());
+        let ids = aws_core::Ids::new(rng.clone());
         if config.tls.is_none() && !config.listen.ip().is_loopback() {
             if !config.insecure_http {
                 return Err(ServeError::Insecure(config.listen));
@@ -127,7 +127,7 @@ impl Server {
         let scheme = if tls.is_some() { "https" } else { "http" };
 
         let mut env =
-            aws::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
+            aws_core::Env::new(data.store.clone(), clock.clone(), rng.clone(), &data.master, config.region.clone());
         env.public_url = config.public_url.clone().unwrap_or_else(|| {
             // Links to 0.0.0.0 lead nowhere; a server listening on every address is reached on
             // the loopback one from here (and should be given --public-url for other hosts).
@@ -137,10 +137,10 @@ impl Server {
             }
             format!("{scheme}://{reachable}")
         });
-        env.wire_identities(Arc::new(aws::iam::IamIdentities));
+        env.wire_identities(Arc::new(iam::IamIdentities));
         let env = Arc::new(env);
-        aws::cloudformation::recover(&env).await?;
-        let sns = aws::sns::Sns::new();
+        cloudformation::recover(&env).await?;
+        let sns = sns::Sns::new();
         let sandbox = sp::Sandbox::new(sp::Deps {
             store: data.store.clone(),
             clock: clock.clone(),
@@ -155,24 +155,24 @@ impl Server {
             calendar: config.sp_calendar.clone(),
         });
         let ca_bundle = tls.as_ref().and_then(|(_, ca)| ca.clone());
-        let runner: Arc<dyn aws::lambda::Runner> =
+        let runner: Arc<dyn ::lambda::Runner> =
             Arc::new(lambda::ProcessRunner::new(&config.lambda, &env.public_url, ca_bundle, &config.data_dir));
-        let dispatcher = dispatcher(&env, &sns, aws::lambda::Lambda::new(runner.clone()));
+        let dispatcher = dispatcher(&env, &sns, ::lambda::Lambda::new(runner.clone()));
         let mut scheduler = scheduler::Scheduler::new(data.store.clone(), clock.clone());
         scheduler.wake_on(env.work_queued.clone());
-        let key_lifecycle = Arc::new(aws::kms::KeyLifecycle::new(env.clone()));
-        scheduler.register(aws::kms::DELETE_JOB, key_lifecycle.clone());
-        scheduler.register(aws::kms::ROTATE_JOB, key_lifecycle);
-        scheduler.register(aws::ssm::POLICY_JOB, Arc::new(aws::ssm::PolicyJobs::new(env.clone())));
+        let key_lifecycle = Arc::new(kms::KeyLifecycle::new(env.clone()));
+        scheduler.register(kms::DELETE_JOB, key_lifecycle.clone());
+        scheduler.register(kms::ROTATE_JOB, key_lifecycle);
+        scheduler.register(ssm::POLICY_JOB, Arc::new(ssm::PolicyJobs::new(env.clone())));
         for (kind, handler) in sandbox.job_handlers() {
             scheduler.register(kind, handler);
         }
-        scheduler.register(aws::events::outbox::ROUTE_JOB, Arc::new(aws::events::Router::new(env.clone())));
-        scheduler.register(aws::events::INVOKE_JOB, Arc::new(aws::events::Invoker::new(env.clone(), sns.clone())));
-        scheduler.register(aws::events::SCHEDULE_JOB, Arc::new(aws::events::ScheduledRules::new(env.clone())));
-        scheduler.register(aws::lambda::INVOKE_JOB, Arc::new(aws::lambda::AsyncInvoker::new(env.clone(), runner)));
-        scheduler.register(store::delivery::SQS_JOB, Arc::new(aws::sns::QueueDelivery::new(env.clone())));
-        scheduler.register(store::delivery::LAMBDA_JOB, Arc::new(aws::sns::QueueDelivery::functions(env.clone())));
+        scheduler.register(events::outbox::ROUTE_JOB, Arc::new(events::Router::new(env.clone())));
+        scheduler.register(events::INVOKE_JOB, Arc::new(events::Invoker::new(env.clone(), sns.clone())));
+        scheduler.register(events::SCHEDULE_JOB, Arc::new(events::ScheduledRules::new(env.clone())));
+        scheduler.register(::lambda::INVOKE_JOB, Arc::new(::lambda::AsyncInvoker::new(env.clone(), runner)));
+        scheduler.register(store::delivery::SQS_JOB, Arc::new(sns::QueueDelivery::new(env.clone())));
+        scheduler.register(store::delivery::LAMBDA_JOB, Arc::new(sns::QueueDelivery::functions(env.clone())));
         for (kind, handler) in delivery::handlers(&config.delivery, &data.store, &clock, &rng)? {
             scheduler.register(kind, handler);
         }
@@ -237,20 +237,20 @@ impl Server {
 }
 
 /// The AWS pipeline with every service; CloudFormation calls the others through it.
-fn dispatcher(env: &Arc<aws::Env>, sns: &aws::sns::Sns, lambda: aws::lambda::Lambda) -> Arc<aws::Dispatcher> {
-    let link = aws::cloudformation::DispatcherLink::default();
-    let mut dispatcher = aws::Dispatcher::new(env.clone());
-    dispatcher.register(aws::sts::Sts);
-    dispatcher.register(aws::iam::Iam);
-    dispatcher.register(aws::organizations::Organizations);
-    dispatcher.register(aws::sqs::Sqs);
-    dispatcher.register(aws::kms::Kms);
-    dispatcher.register(aws::ssm::Ssm);
-    dispatcher.register(aws::logs::Logs);
-    dispatcher.register(aws::events::EventBridge);
+fn dispatcher(env: &Arc<aws_core::Env>, sns: &sns::Sns, lambda: ::lambda::Lambda) -> Arc<aws_core::Dispatcher> {
+    let link = cloudformation::DispatcherLink::default();
+    let mut dispatcher = aws_core::Dispatcher::new(env.clone());
+    dispatcher.register(sts::Sts);
+    dispatcher.register(iam::Iam);
+    dispatcher.register(organizations::Organizations);
+    dispatcher.register(sqs::Sqs);
+    dispatcher.register(kms::Kms);
+    dispatcher.register(ssm::Ssm);
+    dispatcher.register(logs::Logs);
+    dispatcher.register(events::EventBridge);
     dispatcher.register(sns.clone());
     dispatcher.register(lambda);
-    dispatcher.register(aws::cloudformation::CloudFormation::new(link.clone()));
+    dispatcher.register(cloudformation::CloudFormation::new(link.clone()));
     let dispatcher = Arc::new(dispatcher);
     link.connect(&dispatcher);
     dispatcher
@@ -278,4 +278,27 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_embedded_service_model_parses() {
+        for model in [
+            &*iam::MODEL,
+            &*sts::MODEL,
+            &*kms::MODEL,
+            &*ssm::MODEL,
+            &*events::MODEL,
+            &*sns::MODEL,
+            &*sqs::MODEL,
+            &*sqs::QUERY_MODEL,
+            &*organizations::MODEL,
+            &*logs::MODEL,
+            &*::lambda::MODEL,
+            &*cloudformation::MODEL,
+        ] {
+            assert!(model.operation_names().next().is_some());
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// Delivers the sandbox's notifications into this server's SQS queues.
 pub struct AwsSink {
-    env: Arc<aws::Env>,
+    env: Arc<aws_core::Env>,
 }
 
 impl std::fmt::Debug for AwsSink {
@@ -19,7 +19,7 @@ impl std::fmt::Debug for AwsSink {
 
 impl AwsSink {
     /// A sink over the services' environment.
-    pub fn new(env: Arc<aws::Env>) -> Self {
+    pub fn new(env: Arc<aws_core::Env>) -> Self {
         Self { env }
     }
 }
@@ -27,11 +27,11 @@ impl AwsSink {
 #[async_trait::async_trait]
 impl NotificationSink for AwsSink {
     async fn send_to_queue(&self, queue_arn: &str, body: &str) -> Result<(), SinkError> {
-        let amazon = aws::Caller::root(sp::AMAZON_ACCOUNT, None);
-        let message = aws::sqs::Incoming { body: body.to_owned(), ..Default::default() };
-        match aws::sqs::deliver(&self.env, queue_arn, message, &amazon, None).await {
+        let amazon = aws_core::Caller::root(sp::AMAZON_ACCOUNT, None);
+        let message = sqs::Incoming { body: body.to_owned(), ..Default::default() };
+        match sqs::deliver(&self.env, queue_arn, message, &amazon, None).await {
             Ok(_) => Ok(()),
-            Err(aws::sqs::DeliveryError::Internal) => Err(SinkError::Unavailable("the store failed".into())),
+            Err(sqs::DeliveryError::Internal) => Err(SinkError::Unavailable("the store failed".into())),
             // No such queue, a policy that leaves Amazon out, a message the queue refuses (a FIFO
             // queue): each stays so until someone changes the queue.
             Err(e) => Err(SinkError::Refused(e.to_string())),
@@ -40,7 +40,7 @@ impl NotificationSink for AwsSink {
 
     async fn put_partner_event(&self, target: &PartnerEventTarget, event: &serde_json::Value) -> Result<(), SinkError> {
         let scope = store::Scope { account_id: &target.account_id, region: &target.region };
-        match aws::events::outbox::put_partner_event(&self.env, scope, &target.source_name, event).await {
+        match events::outbox::put_partner_event(&self.env, scope, &target.source_name, event).await {
             Ok(true) => Ok(()),
             // As on AWS, the partner event source exists from the destination's creation; until
             // the account associates an event bus with it, its events have nowhere to go.
@@ -60,7 +60,7 @@ impl NotificationSink for AwsSink {
 /// Legacy IAM mode over IAM and STS: SigV4 against the store's access keys and sessions, and
 /// IAM's evaluation of `execute-api:Invoke`.
 pub struct AwsGate {
-    env: Arc<aws::Env>,
+    env: Arc<aws_core::Env>,
 }
 
 impl std::fmt::Debug for AwsGate {
@@ -71,19 +71,19 @@ impl std::fmt::Debug for AwsGate {
 
 impl AwsGate {
     /// A gate over the services' environment.
-    pub fn new(env: Arc<aws::Env>) -> Self {
+    pub fn new(env: Arc<aws_core::Env>) -> Self {
         Self { env }
     }
 }
 
-fn refusal(e: aws::CommonError) -> GateRefusal {
+fn refusal(e: aws_core::CommonError) -> GateRefusal {
     match e {
-        aws::CommonError::InvalidClientTokenId => GateRefusal::InvalidToken,
-        aws::CommonError::ExpiredToken => GateRefusal::ExpiredToken,
-        aws::CommonError::SignatureDoesNotMatch(m) | aws::CommonError::IncompleteSignature(m) => {
+        aws_core::CommonError::InvalidClientTokenId => GateRefusal::InvalidToken,
+        aws_core::CommonError::ExpiredToken => GateRefusal::ExpiredToken,
+        aws_core::CommonError::SignatureDoesNotMatch(m) | aws_core::CommonError::IncompleteSignature(m) => {
             GateRefusal::InvalidSignature(m)
         }
-        aws::CommonError::AccessDenied(m) => GateRefusal::Denied(m),
+        aws_core::CommonError::AccessDenied(m) => GateRefusal::Denied(m),
         other => {
             tracing::error!(error = %other, "legacy IAM check failed");
             GateRefusal::Internal
@@ -101,11 +101,11 @@ impl IamGate for AwsGate {
         registered_arn: &str,
     ) -> Result<(), GateRefusal> {
         let (caller, region) =
-            aws::authenticate_request(&self.env, request, auth.clone(), "execute-api").await.map_err(refusal)?;
+            aws_core::authenticate_request(&self.env, request, auth.clone(), "execute-api").await.map_err(refusal)?;
         // The registered entity is an IAM user (its own keys) or a role (sessions of it).
         let registered = match &caller.kind {
-            aws::CallerKind::User { .. } => caller.arn == registered_arn,
-            aws::CallerKind::AssumedRole { role_arn, .. } => role_arn == registered_arn,
+            aws_core::CallerKind::User { .. } => caller.arn == registered_arn,
+            aws_core::CallerKind::AssumedRole { role_arn, .. } => role_arn == registered_arn,
             _ => false,
         };
         if !registered {
@@ -113,7 +113,7 @@ impl IamGate for AwsGate {
         }
         let resource = sp::execute_api_arn(&region, &caller.account_id, request.method, request.path);
         let request_id = self.env.ids.uuid();
-        let ctx = aws::Ctx {
+        let ctx = aws_core::Ctx {
             env: &self.env,
             request_id: &request_id,
             caller: &caller,
@@ -125,6 +125,6 @@ impl IamGate for AwsGate {
             protocol: wire::Protocol::Json1_1,
             now_ms: self.env.now_ms(),
         };
-        ctx.authorize(aws::Check::new("execute-api:Invoke", resource)).await.map_err(refusal)
+        ctx.authorize(aws_core::Check::new("execute-api:Invoke", resource)).await.map_err(refusal)
     }
 }

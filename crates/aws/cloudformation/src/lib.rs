@@ -1,0 +1,650 @@
+//! AWS CloudFormation (awsQuery): stacks from JSON or YAML templates, made of the resources the
+//! other spcred services serve, created in dependency order and rolled back on failure; change
+//! sets, so `aws cloudformation deploy` works as written.
+//!
+//! Each step calls the owning service's own operation as the stack's caller (see
+//! [`Dispatcher::call`]): validated, authorized and audited as if the caller had made it. Stack
+//! operations run to their end inside the request that starts them, so by the time the caller
+//! polls, the stack is in a final state; the events tell what happened step by step. Templates,
+//! parameter values and resource properties are sealed at rest.
+
+mod changes;
+mod error;
+mod resources;
+mod stack;
+mod template;
+
+pub use error::CfnError;
+
+/// AWS CloudFormation's service model (generated from botocore by `tools/gen-models.py`).
+pub static MODEL: std::sync::LazyLock<wire::ServiceModel> = std::sync::LazyLock::new(|| {
+    aws_core::models::load("cloudformation", include_str!("../models/cloudformation.json"))
+});
+
+use aws_core::operations;
+use aws_core::pipeline::Dispatcher;
+use aws_core::service::{Authorization, Check, Ctx, Service};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use resources::Calls;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stack::{Body, Runner};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, Weak};
+use store::Scope;
+use store::cloudformation as db;
+use template::Template;
+
+operations!(
+    "The implemented CloudFormation operations.";
+    CreateChangeSet,
+    CreateStack,
+    DeleteChangeSet,
+    DeleteStack,
+    DescribeChangeSet,
+    DescribeStackEvents,
+    DescribeStackResource,
+    DescribeStackResources,
+    DescribeStacks,
+    ExecuteChangeSet,
+    GetTemplate,
+    GetTemplateSummary,
+    ListChangeSets,
+    ListStackResources,
+    ListStacks,
+    UpdateStack,
+    ValidateTemplate,
+);
+
+/// Events per DescribeStackEvents page, stacks per DescribeStacks/ListStacks page.
+const EVENTS_PAGE: i64 = 100;
+const STACKS_PAGE: usize = 100;
+/// At most this many live stacks per account and region (CloudFormation's default quota).
+const MAX_STACKS: usize = 2000;
+
+/// The dispatcher CloudFormation calls the other services through, set once the dispatcher
+/// that holds CloudFormation itself is built.
+#[derive(Debug, Clone, Default)]
+pub struct DispatcherLink(Arc<OnceLock<Weak<Dispatcher>>>);
+
+impl DispatcherLink {
+    /// Points the link at the dispatcher.
+    pub fn connect(&self, dispatcher: &Arc<Dispatcher>) {
+        let _ = self.0.set(Arc::downgrade(dispatcher));
+    }
+
+    fn get(&self) -> Result<Arc<Dispatcher>, CfnError> {
+        self.0.get().and_then(Weak::upgrade).ok_or(CfnError::Common(aws_core::CommonError::Internal))
+    }
+}
+
+/// At start: stacks left mid-operation by a server that stopped are marked failed (see
+/// `store::cloudformation::interrupted`), so they can be deleted instead of staying busy forever.
+pub async fn recover(env: &aws_core::Env) -> Result<(), store::StoreError> {
+    let mut tx = env.store.begin().await?;
+    let stacks = db::interrupted(&mut tx, env.now_ms()).await?;
+    tx.commit().await?;
+    if stacks > 0 {
+        tracing::warn!(stacks, "stacks left mid-operation by the last run are marked failed");
+    }
+    Ok(())
+}
+
+/// The CloudFormation service.
+#[derive(Debug, Default)]
+pub struct CloudFormation {
+    link: DispatcherLink,
+}
+
+impl CloudFormation {
+    /// CloudFormation, calling the services through `link` once it is connected.
+    pub fn new(link: DispatcherLink) -> Self {
+        Self { link }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParameterInput {
+    parameter_key: String,
+    parameter_value: Option<String>,
+    #[serde(default)]
+    use_previous_value: bool,
+}
+
+/// The members CreateStack, UpdateStack and CreateChangeSet share.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct StackInput {
+    stack_name: String,
+    #[serde(rename = "TemplateBody")]
+    template_body: Option<String>,
+    #[serde(rename = "TemplateURL")]
+    template_url: Option<String>,
+    use_previous_template: bool,
+    parameters: Vec<ParameterInput>,
+    capabilities: Vec<String>,
+    tags: Vec<Value>,
+    disable_rollback: bool,
+    on_failure: Option<String>,
+    on_stack_failure: Option<String>,
+    change_set_name: String,
+    change_set_type: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct NameInput {
+    stack_name: Option<String>,
+    change_set_name: Option<String>,
+    next_token: Option<String>,
+    logical_resource_id: Option<String>,
+    physical_resource_id: Option<String>,
+    template_body: Option<String>,
+    stack_status_filter: Vec<String>,
+    disable_rollback: Option<bool>,
+}
+
+fn stack_arn(ctx: &Ctx<'_>, name: &str) -> String {
+    if name.starts_with("arn:") {
+        return name.to_owned();
+    }
+    format!("arn:aws:cloudformation:{}:{}:stack/{name}/*", ctx.region, ctx.account())
+}
+
+#[async_trait::async_trait]
+impl Service for CloudFormation {
+    type Op = Op;
+    type Error = CfnError;
+
+    fn signing_name(&self) -> &'static str {
+        "cloudformation"
+    }
+
+    fn model(&self) -> &'static wire::ServiceModel {
+        &crate::MODEL
+    }
+
+    fn flavor(&self) -> aws_core::error::Flavor {
+        aws_core::error::Flavor::Query
+    }
+
+    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, CfnError> {
+        use aws_core::service::Operation;
+        let resource = match input.get("StackName").and_then(Value::as_str) {
+            Some(name) if !matches!(op, Op::ValidateTemplate | Op::ListStacks) => stack_arn(ctx, name),
+            _ => "*".to_owned(),
+        };
+        Ok(Authorization::one(Check::new(format!("cloudformation:{}", op.name()), resource)))
+    }
+
+    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, CfnError> {
+        let c = Stacks { ctx, link: &self.link, scope: Scope { account_id: ctx.account(), region: ctx.region } };
+        match op {
+            Op::CreateStack => c.create(aws_core::service::input(input)?).await,
+            Op::UpdateStack => c.update(aws_core::service::input(input)?).await,
+            Op::DeleteStack => c.delete(aws_core::service::input(input)?).await,
+            Op::DescribeStacks => c.describe(aws_core::service::input(input)?).await,
+            Op::ListStacks => c.list(aws_core::service::input(input)?).await,
+            Op::DescribeStackEvents => c.events(aws_core::service::input(input)?).await,
+            Op::ListStackResources | Op::DescribeStackResources | Op::DescribeStackResource => {
+                c.resources(op, aws_core::service::input(input)?).await
+            }
+            Op::GetTemplate => c.template(aws_core::service::input(input)?).await,
+            Op::GetTemplateSummary => c.summary(aws_core::service::input(input)?).await,
+            Op::ValidateTemplate => Stacks::validate(aws_core::service::input(input)?),
+            Op::CreateChangeSet => c.create_change_set(aws_core::service::input(input)?).await,
+            Op::DescribeChangeSet => c.describe_change_set(aws_core::service::input(input)?).await,
+            Op::ExecuteChangeSet => c.execute_change_set(aws_core::service::input(input)?).await,
+            Op::DeleteChangeSet => c.delete_change_set(aws_core::service::input(input)?).await,
+            Op::ListChangeSets => c.list_change_sets(aws_core::service::input(input)?).await,
+        }
+    }
+}
+
+/// Epoch seconds with milliseconds, as the wire layer takes timestamps.
+#[allow(clippy::cast_precision_loss)]
+fn time(ms: i64) -> Value {
+    json!(ms as f64 / 1000.0)
+}
+
+fn not_found(name: &str) -> CfnError {
+    CfnError::Validation(format!("Stack with id {name} does not exist"))
+}
+
+fn page_token(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(offset.to_string())
+}
+
+fn page_offset(token: Option<&String>) -> Result<usize, CfnError> {
+    match token {
+        None => Ok(0),
+        Some(t) => URL_SAFE_NO_PAD
+            .decode(t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| CfnError::Validation("Invalid NextToken".into())),
+    }
+}
+
+/// Loads a template body: parsed, checked, every resource type supported.
+fn load(body: &str) -> Result<Template, CfnError> {
+    let value = template::parse(body).map_err(CfnError::Validation)?;
+    Template::load(&value, resources::supported).map_err(CfnError::Validation)
+}
+
+/// CloudFormation's answers for one account and region.
+struct Stacks<'a> {
+    ctx: &'a Ctx<'a>,
+    link: &'a DispatcherLink,
+    scope: Scope<'a>,
+}
+
+impl Stacks<'_> {
+    async fn find(&self, name: &str) -> Result<Option<db::Stack>, CfnError> {
+        Ok(db::stack(&mut *self.ctx.env.store.read().await?, self.scope, name).await?)
+    }
+
+    async fn live(&self, name: &str) -> Result<db::Stack, CfnError> {
+        match self.find(name).await? {
+            Some(s) if s.deleted_ms.is_none() => Ok(s),
+            _ => Err(not_found(name)),
+        }
+    }
+
+    /// The template text of a request: its body, or the stack's own with `UsePreviousTemplate`.
+    fn body_of(input: &StackInput, previous: Option<&Body>) -> Result<String, CfnError> {
+        if input.template_url.is_some() {
+            return Err(CfnError::Validation(
+                "TemplateURL is not supported: spcred has no S3; pass the template as TemplateBody".into(),
+            ));
+        }
+        match (&input.template_body, input.use_previous_template, previous) {
+            (Some(body), false, _) => Ok(body.clone()),
+            (None, true, Some(p)) => Ok(p.template.clone()),
+            (Some(_), true, _) => Err(CfnError::Validation(
+                "An input must be specified for either TemplateBody or UsePreviousTemplate, not both".into(),
+            )),
+            _ => Err(CfnError::Validation("Either Template URL or Template Body must be specified.".into())),
+        }
+    }
+
+    /// Checks parameters and capabilities against a template.
+    fn prepare(
+        template: &Template,
+        input: &StackInput,
+        previous: Option<&Body>,
+    ) -> Result<Vec<(String, String)>, CfnError> {
+        let given: Vec<(String, Option<String>, bool)> = input
+            .parameters
+            .iter()
+            .map(|p| (p.parameter_key.clone(), p.parameter_value.clone(), p.use_previous_value))
+            .collect();
+        let previous: HashMap<String, String> =
+            previous.map(|b| b.parameters.iter().cloned().collect()).unwrap_or_default();
+        let bound = template.bind(&given, &previous).map_err(CfnError::Validation)?;
+        if let Some((needed, _)) = template.capability() {
+            let ok = input.capabilities.iter().any(|c| c == needed || c == "CAPABILITY_NAMED_IAM");
+            if !ok {
+                return Err(CfnError::InsufficientCapabilities(format!("Requires capabilities : [{needed}]")));
+            }
+        }
+        Ok(bound)
+    }
+
+    fn runner<'r>(&'r self, dispatcher: &'r Dispatcher, stack: db::Stack, name: &'r str) -> Runner<'r> {
+        Runner { calls: Calls { dispatcher, ctx: self.ctx, stack_name: name }, stack }
+    }
+
+    fn new_stack(&self, name: &str, status: &str, input: &StackInput) -> db::Stack {
+        let stack_id = format!(
+            "arn:aws:cloudformation:{}:{}:stack/{name}/{}",
+            self.ctx.region,
+            self.ctx.account(),
+            self.ctx.env.ids.uuid()
+        );
+        db::Stack {
+            body: stack::seal_body(self.ctx.env, &stack_id, &Body::default()),
+            stack_id,
+            name: name.to_owned(),
+            status: status.to_owned(),
+            status_reason: None,
+            description: None,
+            capabilities: json!(input.capabilities).to_string(),
+            tags: json!(input.tags).to_string(),
+            disable_rollback: input.disable_rollback || input.on_failure.as_deref() == Some("DO_NOTHING"),
+            created_ms: self.ctx.now_ms,
+            updated_ms: None,
+            deleted_ms: None,
+        }
+    }
+
+    async fn insert(&self, stack: &db::Stack) -> Result<(), CfnError> {
+        let mut tx = self.ctx.env.store.begin().await?;
+        let live = db::stacks(&mut tx, self.scope).await?.iter().filter(|s| s.deleted_ms.is_none()).count();
+        if live >= MAX_STACKS {
+            return Err(CfnError::Validation(format!("Limit on the number of stacks ({MAX_STACKS}) exceeded")));
+        }
+        if !db::insert_stack(&mut tx, self.scope, stack).await? {
+            return Err(CfnError::AlreadyExists(format!("Stack [{}] already exists", stack.name)));
+        }
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
+    }
+
+    async fn create(&self, input: StackInput) -> Result<Value, CfnError> {
+        let name = input.stack_name.clone();
+        let text = Self::body_of(&input, None)?;
+        let template = load(&text)?;
+        let parameters = Self::prepare(&template, &input, None)?;
+        if self.find(&name).await?.is_some_and(|s| s.deleted_ms.is_none()) {
+            return Err(CfnError::AlreadyExists(format!("Stack [{name}] already exists")));
+        }
+        let stack = self.new_stack(&name, "CREATE_IN_PROGRESS", &input);
+        self.insert(&stack).await?;
+        let dispatcher = self.link.get()?;
+        let mut runner = self.runner(&dispatcher, stack, &name);
+        runner.deploy(&template, &text, parameters, None).await?;
+        if runner.stack.status == "ROLLBACK_COMPLETE" && input.on_failure.as_deref() == Some("DELETE") {
+            runner.delete(Some(&template)).await?;
+        }
+        Ok(json!({"StackId": runner.stack.stack_id}))
+    }
+
+    async fn update(&self, input: StackInput) -> Result<Value, CfnError> {
+        let stack = self.live(&input.stack_name).await?;
+        if !stack::settled_for_update(&stack.status) {
+            return Err(CfnError::Validation(format!(
+                "Stack:{} is in {} state and can not be updated.",
+                stack.stack_id, stack.status
+            )));
+        }
+        let previous = stack::open_body(self.ctx.env, &stack)?;
+        let text = Self::body_of(&input, Some(&previous))?;
+        let template = load(&text)?;
+        let parameters = Self::prepare(&template, &input, Some(&previous))?;
+        if text == previous.template && parameters == previous.parameters {
+            return Err(CfnError::Validation("No updates are to be performed.".into()));
+        }
+        let old = load(&previous.template)?;
+        let name = stack.name.clone();
+        let dispatcher = self.link.get()?;
+        let mut runner = self.runner(&dispatcher, stack, &name);
+        runner.stack.capabilities = json!(input.capabilities).to_string();
+        runner.stack.disable_rollback = input.disable_rollback;
+        runner.deploy(&template, &text, parameters, Some(&old)).await?;
+        Ok(json!({"StackId": runner.stack.stack_id}))
+    }
+
+    async fn delete(&self, input: NameInput) -> Result<Value, CfnError> {
+        let name = input.stack_name.unwrap_or_default();
+        // Deleting a stack that does not exist (or no longer does) succeeds, as in AWS.
+        let Some(stack) = self.find(&name).await?.filter(|s| s.deleted_ms.is_none()) else {
+            return Ok(json!({}));
+        };
+        if stack.status.ends_with("_IN_PROGRESS") && stack.status != "REVIEW_IN_PROGRESS" {
+            return Err(CfnError::Validation(format!(
+                "Stack [{}] cannot be deleted while in status {}",
+                stack.name, stack.status
+            )));
+        }
+        let body = stack::open_body(self.ctx.env, &stack)?;
+        let template = if body.template.is_empty() { None } else { load(&body.template).ok() };
+        let stack_name = stack.name.clone();
+        let dispatcher = self.link.get()?;
+        let mut runner = self.runner(&dispatcher, stack, &stack_name);
+        runner.delete(template.as_ref()).await?;
+        Ok(json!({}))
+    }
+
+    fn stack_view(&self, s: &db::Stack) -> Result<Value, CfnError> {
+        let body = stack::open_body(self.ctx.env, s)?;
+        let template = if body.template.is_empty() { None } else { load(&body.template).ok() };
+        let parameters = parameter_views(template.as_ref(), &body.parameters);
+        let outputs: Vec<Value> = body
+            .outputs
+            .iter()
+            .map(|o| {
+                let mut v = json!({"OutputKey": o.key, "OutputValue": o.value});
+                if let Some(d) = &o.description {
+                    v["Description"] = json!(d);
+                }
+                if let Some(e) = &o.export {
+                    v["ExportName"] = json!(e);
+                }
+                v
+            })
+            .collect();
+        let mut view = json!({
+            "StackId": s.stack_id, "StackName": s.name, "Parameters": parameters, "CreationTime": time(s.created_ms),
+            "StackStatus": s.status, "DisableRollback": s.disable_rollback, "NotificationARNs": [],
+            "Capabilities": serde_json::from_str::<Value>(&s.capabilities).unwrap_or_else(|_| json!([])),
+            "Outputs": outputs, "Tags": serde_json::from_str::<Value>(&s.tags).unwrap_or_else(|_| json!([])),
+            "EnableTerminationProtection": false,
+            "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
+        });
+        if let Some(d) = &s.description {
+            view["Description"] = json!(d);
+        }
+        if let Some(r) = &s.status_reason {
+            view["StackStatusReason"] = json!(r);
+        }
+        if let Some(t) = s.updated_ms {
+            view["LastUpdatedTime"] = time(t);
+        }
+        if let Some(t) = s.deleted_ms {
+            view["DeletionTime"] = time(t);
+        }
+        Ok(view)
+    }
+
+    async fn describe(&self, input: NameInput) -> Result<Value, CfnError> {
+        if let Some(name) = &input.stack_name {
+            let stack = self.find(name).await?.ok_or_else(|| not_found(name))?;
+            return Ok(json!({"Stacks": [self.stack_view(&stack)?]}));
+        }
+        let all = db::stacks(&mut *self.ctx.env.store.read().await?, self.scope).await?;
+        let live: Vec<&db::Stack> = all.iter().filter(|s| s.deleted_ms.is_none()).collect();
+        let offset = page_offset(input.next_token.as_ref())?;
+        let page: Vec<Value> =
+            live.iter().skip(offset).take(STACKS_PAGE).map(|s| self.stack_view(s)).collect::<Result<_, _>>()?;
+        let mut out = json!({"Stacks": page});
+        if offset + STACKS_PAGE < live.len() {
+            out["NextToken"] = json!(page_token(offset + STACKS_PAGE));
+        }
+        Ok(out)
+    }
+
+    async fn list(&self, input: NameInput) -> Result<Value, CfnError> {
+        let all = db::stacks(&mut *self.ctx.env.store.read().await?, self.scope).await?;
+        let chosen: Vec<&db::Stack> = all
+            .iter()
+            .filter(|s| input.stack_status_filter.is_empty() || input.stack_status_filter.contains(&s.status))
+            .collect();
+        let offset = page_offset(input.next_token.as_ref())?;
+        let summaries: Vec<Value> = chosen
+            .iter()
+            .skip(offset)
+            .take(STACKS_PAGE)
+            .map(|s| {
+                let mut v = json!({"StackId": s.stack_id, "StackName": s.name, "CreationTime": time(s.created_ms),
+                    "StackStatus": s.status, "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"}});
+                if let Some(d) = &s.description {
+                    v["TemplateDescription"] = json!(d);
+                }
+                if let Some(r) = &s.status_reason {
+                    v["StackStatusReason"] = json!(r);
+                }
+                if let Some(t) = s.updated_ms {
+                    v["LastUpdatedTime"] = time(t);
+                }
+                if let Some(t) = s.deleted_ms {
+                    v["DeletionTime"] = time(t);
+                }
+                v
+            })
+            .collect();
+        let mut out = json!({"StackSummaries": summaries});
+        if offset + STACKS_PAGE < chosen.len() {
+            out["NextToken"] = json!(page_token(offset + STACKS_PAGE));
+        }
+        Ok(out)
+    }
+
+    async fn events(&self, input: NameInput) -> Result<Value, CfnError> {
+        let name = input.stack_name.unwrap_or_default();
+        let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
+        let before = match &input.next_token {
+            None => None,
+            Some(t) => Some(
+                i64::try_from(page_offset(Some(t))?).map_err(|_| CfnError::Validation("Invalid NextToken".into()))?,
+            ),
+        };
+        let rows = db::events(&mut *self.ctx.env.store.read().await?, &stack.stack_id, before, EVENTS_PAGE + 1).await?;
+        let more = rows.len() > usize::try_from(EVENTS_PAGE).unwrap_or(usize::MAX);
+        let events: Vec<Value> = rows
+            .iter()
+            .take(usize::try_from(EVENTS_PAGE).unwrap_or(usize::MAX))
+            .map(|e| {
+                let mut v = json!({"StackId": stack.stack_id, "EventId": e.event_id, "StackName": stack.name,
+                    "LogicalResourceId": e.logical_id, "PhysicalResourceId": e.physical_id, "ResourceType": e.r#type,
+                    "Timestamp": time(e.time_ms), "ResourceStatus": e.status});
+                if let Some(r) = &e.status_reason {
+                    v["ResourceStatusReason"] = json!(r);
+                }
+                v
+            })
+            .collect();
+        let mut out = json!({"StackEvents": events});
+        if more && let Some(last) = rows.get(usize::try_from(EVENTS_PAGE - 1).unwrap_or_default()) {
+            out["NextToken"] = json!(page_token(usize::try_from(last.id).unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    async fn resources(&self, op: Op, input: NameInput) -> Result<Value, CfnError> {
+        let name = input.stack_name.clone().unwrap_or_default();
+        let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
+        let rows = db::resources(&mut *self.ctx.env.store.read().await?, &stack.stack_id).await?;
+        let view = |r: &db::Resource, time_key: &str| {
+            let mut v = json!({"LogicalResourceId": r.logical_id, "PhysicalResourceId": r.physical_id,
+                "ResourceType": r.r#type, "ResourceStatus": r.status, time_key: time(r.updated_ms),
+                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}});
+            if let Some(reason) = &r.status_reason {
+                v["ResourceStatusReason"] = json!(reason);
+            }
+            if time_key != "LastUpdatedTimestamp" || op == Op::DescribeStackResource {
+                v["StackName"] = json!(stack.name);
+                v["StackId"] = json!(stack.stack_id);
+            }
+            v
+        };
+        match op {
+            Op::ListStackResources => {
+                let summaries: Vec<Value> = rows.iter().map(|r| view(r, "LastUpdatedTimestamp")).collect();
+                Ok(json!({"StackResourceSummaries": summaries}))
+            }
+            Op::DescribeStackResource => {
+                let logical = input.logical_resource_id.unwrap_or_default();
+                let r = rows.iter().find(|r| r.logical_id == logical).ok_or_else(|| {
+                    CfnError::Validation(format!("Resource {logical} does not exist for stack {name}"))
+                })?;
+                Ok(json!({"StackResourceDetail": view(r, "LastUpdatedTimestamp")}))
+            }
+            _ => {
+                let chosen: Vec<Value> = rows
+                    .iter()
+                    .filter(|r| input.logical_resource_id.as_ref().is_none_or(|l| *l == r.logical_id))
+                    .filter(|r| input.physical_resource_id.as_ref().is_none_or(|p| *p == r.physical_id))
+                    .map(|r| view(r, "Timestamp"))
+                    .collect();
+                Ok(json!({"StackResources": chosen}))
+            }
+        }
+    }
+
+    async fn template(&self, input: NameInput) -> Result<Value, CfnError> {
+        let name = input.stack_name.clone().unwrap_or_default();
+        let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
+        let text = match &input.change_set_name {
+            Some(cs) => changes::open_body(self.ctx.env, &self.change_set(&stack, cs).await?)?.template,
+            None => stack::open_body(self.ctx.env, &stack)?.template,
+        };
+        Ok(json!({"TemplateBody": text, "StagesAvailable": ["Original", "Processed"]}))
+    }
+
+    async fn summary(&self, input: NameInput) -> Result<Value, CfnError> {
+        let text = match (&input.template_body, &input.stack_name) {
+            (Some(body), None) => body.clone(),
+            (None, Some(name)) => stack::open_body(self.ctx.env, &self.live(name).await?)?.template,
+            _ => {
+                return Err(CfnError::Validation(
+                    "Exactly one of TemplateBody, TemplateUrl or StackName must be specified".into(),
+                ));
+            }
+        };
+        let template = load(&text)?;
+        let mut out = declarations(&template, true);
+        let mut types: Vec<&str> = template.resources.iter().map(|(_, r)| r.kind.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        out["ResourceTypes"] = json!(types);
+        out["Version"] = json!("2010-09-09");
+        Ok(out)
+    }
+
+    fn validate(input: NameInput) -> Result<Value, CfnError> {
+        let Some(text) = input.template_body else {
+            return Err(CfnError::Validation("Either Template URL or Template Body must be specified.".into()));
+        };
+        Ok(declarations(&load(&text)?, false))
+    }
+}
+
+/// Parameter values as DescribeStacks and DescribeChangeSet show them: NoEcho ones as `****`.
+fn parameter_views(template: Option<&Template>, parameters: &[(String, String)]) -> Vec<Value> {
+    parameters
+        .iter()
+        .map(|(k, v)| {
+            let shown = if template.is_some_and(|t| t.no_echo(k)) { "****" } else { v.as_str() };
+            json!({"ParameterKey": k, "ParameterValue": shown})
+        })
+        .collect()
+}
+
+/// What ValidateTemplate says of a template, and GetTemplateSummary (`detailed`: with each
+/// parameter's type and allowed values) before its own members: the parameters, the description,
+/// and the capability its IAM resources need.
+fn declarations(template: &Template, detailed: bool) -> Value {
+    let parameters: Vec<Value> = template
+        .parameters
+        .iter()
+        .map(|(k, p)| {
+            let mut v = json!({"ParameterKey": k, "NoEcho": p.no_echo});
+            if detailed {
+                v["ParameterType"] = json!(p.kind);
+                v["ParameterConstraints"] = json!({"AllowedValues": p.allowed_values});
+            }
+            if let Some(d) = &p.default {
+                v["DefaultValue"] = json!(d);
+            }
+            if let Some(d) = &p.description {
+                v["Description"] = json!(d);
+            }
+            v
+        })
+        .collect();
+    let mut out = json!({"Parameters": parameters, "DeclaredTransforms": []});
+    if let Some((capability, types)) = template.capability() {
+        out["Capabilities"] = json!([capability]);
+        out["CapabilitiesReason"] =
+            json!(format!("The following resource(s) require capabilities: [{}]", types.join(", ")));
+    }
+    if let Some(d) = &template.description {
+        out["Description"] = json!(d);
+    }
+    out
+}

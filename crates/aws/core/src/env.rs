@@ -1,0 +1,147 @@
+//! What every service shares: the store, time, randomness, the key that seals secrets at rest.
+
+use crate::auth::{KeyCache, KeyUsage};
+use crate::authz::{Identities, PolicyCache};
+use crate::error::CommonError;
+use crate::ids::Ids;
+use crypto::{DataKey, MasterKey, Purpose, Random};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use store::audit::AuditLog;
+use store::{Clock, Store};
+
+/// The services' shared environment, built once by the server.
+#[derive(Debug)]
+pub struct Env {
+    /// The database.
+    pub store: Store,
+    /// The server's clock (virtual in test mode); `SigV4` windows use the wall clock instead.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness for ids, keys and nonces.
+    pub rng: Arc<dyn Random>,
+    /// Identifier generation in AWS's shapes.
+    pub ids: Ids,
+    /// Seals secrets at rest (IAM secret keys, KMS key material).
+    pub at_rest: DataKey,
+    /// Keyed hashes of bearer secrets.
+    pub verifier: DataKey,
+    /// Seals and opens KMS ciphertext blobs.
+    pub kms_envelope: crypto::kms::Envelope,
+    /// The audit log writer.
+    pub audit: AuditLog,
+    /// The region used when a request does not name one.
+    pub default_region: String,
+    /// The URL clients reach this server at, without a trailing slash: the base of the links
+    /// SNS puts in what it delivers (SubscribeURL, UnsubscribeURL, SigningCertURL).
+    pub public_url: String,
+    /// Wakes the job runner when a service queues work due now (a publish, an event), so it
+    /// does not wait for its next look.
+    pub work_queued: Arc<tokio::sync::Notify>,
+    pub(crate) keys: KeyCache,
+    /// When access keys were last used, noted in memory and flushed in batches.
+    pub(crate) key_usage: Arc<KeyUsage>,
+    pub(crate) policies: PolicyCache,
+    /// IAM's reading of principals' policies, wired by the composition root.
+    identities: OnceLock<Arc<dyn Identities>>,
+    /// Each service's own in-memory state (caches, long-poll notifiers), by type: the service
+    /// defines and uses it, the environment only keeps it for the server's lifetime.
+    states: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Env {
+    /// Assembles the environment.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        master: &MasterKey,
+        default_region: String,
+    ) -> Self {
+        let audit = AuditLog::start(store.clone());
+        let key_usage = Arc::new(KeyUsage::default());
+        KeyUsage::start_flushing(&key_usage, store.clone());
+        Self {
+            ids: Ids::new(rng.clone()),
+            store,
+            clock,
+            rng,
+            at_rest: master.subkey(Purpose::AtRest),
+            verifier: master.subkey(Purpose::Verifier),
+            kms_envelope: crypto::kms::Envelope::new(master.subkey(Purpose::KmsEnvelope)),
+            audit,
+            default_region,
+            public_url: "http://127.0.0.1:4566".to_owned(),
+            work_queued: Arc::new(tokio::sync::Notify::new()),
+            keys: KeyCache::default(),
+            key_usage,
+            policies: PolicyCache::default(),
+            identities: OnceLock::new(),
+            states: RwLock::default(),
+        }
+    }
+
+    /// Now, on the server's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Seals a secret for the row named by `aad`.
+    pub fn seal(&self, plaintext: &[u8], aad: &str) -> Vec<u8> {
+        self.at_rest.seal(self.rng.as_ref(), plaintext, aad.as_bytes())
+    }
+
+    /// Opens a secret sealed by [`Env::seal`] for the same row.
+    pub fn open(&self, blob: &[u8], aad: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, crypto::Error> {
+        self.at_rest.open(blob, aad.as_bytes())
+    }
+
+    /// The service state of type `T`, made on first use. A service keeps its caches here rather
+    /// than in statics, so that each environment (each server, each test) has its own.
+    pub fn state<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let key = TypeId::of::<T>();
+        let found = self.states.read().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        let any = found.unwrap_or_else(|| {
+            let mut states = self.states.write().unwrap_or_else(PoisonError::into_inner);
+            states.entry(key).or_insert_with(|| Arc::new(T::default())).clone()
+        });
+        // The map is keyed by the value's own type id.
+        any.downcast::<T>().unwrap_or_else(|_| unreachable!("a service state is stored under its own type"))
+    }
+
+    /// Wires in where authorization reads principals' identity-based policies (IAM's
+    /// [`Identities`]); once, at start. Until then only the root user and service principals can
+    /// be authorized.
+    pub fn wire_identities(&self, identities: Arc<dyn Identities>) {
+        if self.identities.set(identities).is_err() {
+            tracing::warn!("identities wired twice; the first stays");
+        }
+    }
+
+    pub(crate) fn identities(&self) -> Result<&dyn Identities, CommonError> {
+        self.identities.get().map(AsRef::as_ref).ok_or_else(|| {
+            tracing::error!("no identities wired: a user's or role's policies cannot be read");
+            CommonError::Internal
+        })
+    }
+
+    /// Forgets cached credentials (after a key is deactivated or deleted).
+    pub fn forget_credentials(&self, access_key_id: &str) {
+        self.keys.forget(access_key_id);
+    }
+
+    /// Drops every cached principal's policies, after IAM changed any of them.
+    pub fn iam_changed(&self) {
+        self.policies.invalidate();
+    }
+
+    /// An access key's last use noted since the last flush: when, in which service and region.
+    pub fn key_last_used(&self, access_key_id: &str) -> Option<(i64, String, String)> {
+        self.key_usage.get(access_key_id)
+    }
+
+    /// Writes the access keys' last uses noted since the last flush (on shutdown).
+    pub async fn flush_key_usage(&self) {
+        self.key_usage.flush(&self.store).await;
+    }
+}

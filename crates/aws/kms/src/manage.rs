@@ -1,0 +1,677 @@
+//! Key management: creation, description, states, deletion, rotation, key policies and tags.
+
+use super::error::KmsError;
+use super::keys::{self, DAY_MS, DEFAULT_ROTATION_DAYS, DISABLED, ENABLED, PENDING_DELETION};
+use super::{DELETE_JOB, Op, ROTATE_JOB, epoch_seconds};
+use aws_core::error::CommonError;
+use aws_core::service::{self, Authorization, Check, Ctx, Operation};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use store::kms::Key;
+
+/// Tags a key may carry.
+const MAX_TAGS: usize = 50;
+/// On-demand rotations a key may have.
+const MAX_ON_DEMAND_ROTATIONS: i64 = 25;
+/// The only key policy name.
+const DEFAULT_POLICY: &str = "default";
+
+/// The declared check of the operations that act on one key named by `KeyId`. Only `DescribeKey`
+/// accepts an alias there.
+pub(crate) async fn authorize_on_key(ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, KmsError> {
+    let key_ref = input.get("KeyId").and_then(Value::as_str).unwrap_or_default();
+    let key = keys::resolve(ctx.env, ctx.account(), ctx.region, key_ref, op == Op::DescribeKey).await?;
+    let mut check = keys::check(ctx, &format!("kms:{}", op.name()), &key);
+    if op == Op::DescribeKey
+        && let Some(alias) = keys::alias_in(key_ref)
+    {
+        check = check.with_condition("kms:RequestAlias", vec![alias]);
+    }
+    Ok(Authorization::one(check))
+}
+
+/// Begins a write transaction and reads `key_id` in it, so that the change applies to the key
+/// as it is now.
+async fn locked(ctx: &Ctx<'_>, key: &Key) -> Result<(store::Tx, Key), KmsError> {
+    let mut tx = ctx.env.store.begin().await?;
+    let current = store::kms::get_key(&mut tx, ctx.account(), ctx.region, &key.key_id)
+        .await?
+        .ok_or_else(|| KmsError::NotFound(format!("Key '{}' does not exist", key.arn)))?;
+    Ok((tx, current))
+}
+
+async fn commit(tx: store::Tx) -> Result<(), KmsError> {
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(())
+}
+
+async fn resolve(ctx: &Ctx<'_>, key_ref: &str, aliases: bool) -> Result<Key, KmsError> {
+    keys::resolve(ctx.env, ctx.account(), ctx.region, key_ref, aliases).await
+}
+
+fn empty() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// Validates a key policy as KMS does. The policy crate speaks IAM's messages; KMS words a bad
+/// principal its own way.
+fn parse_policy(doc: &str) -> Result<(), KmsError> {
+    match policy::Policy::parse_with_limit(doc, policy::PolicyKind::KeyPolicy, policy::limits::KEY_POLICY) {
+        Ok(_) => Ok(()),
+        Err(policy::PolicyError::TooLarge { .. }) => {
+            Err(KmsError::LimitExceeded("The key policy exceeds the maximum size of 32768 characters.".into()))
+        }
+        Err(policy::PolicyError::InvalidPrincipal { .. }) => Err(KmsError::MalformedPolicyDocument(
+            "Policy contains a statement with one or more invalid principals.".into(),
+        )),
+        Err(e) => Err(KmsError::MalformedPolicyDocument(e.to_string())),
+    }
+}
+
+/// AWS's lockout safety check: the new policy must still let the caller change the policy.
+async fn lockout_check(ctx: &Ctx<'_>, key_arn: &str, doc: &str) -> Result<(), KmsError> {
+    let check =
+        Check::new("kms:PutKeyPolicy", key_arn).with_resource_policy(doc.to_owned(), policy::ResourceMode::Required);
+    match ctx.authorize(check).await {
+        Ok(()) => Ok(()),
+        Err(CommonError::AccessDenied(_)) => Err(KmsError::MalformedPolicyDocument(
+            "The new key policy will not allow you to update the key policy in the future.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct TagEntry {
+    tag_key: String,
+    tag_value: String,
+}
+
+/// Validates tags to add to a key that has `existing` tags.
+fn validate_tags(tags: &[TagEntry], existing: &[(String, String)]) -> Result<(), KmsError> {
+    let mut keys: Vec<&str> = tags.iter().map(|t| t.tag_key.as_str()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(KmsError::Tag("Duplicate tag keys".into()));
+    }
+    if tags.iter().any(|t| t.tag_key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
+        return Err(KmsError::Tag("Tags beginning with aws: are reserved".into()));
+    }
+    let added = tags.iter().filter(|t| !existing.iter().any(|(k, _)| *k == t.tag_key)).count();
+    if existing.len() + added > MAX_TAGS {
+        return Err(KmsError::Tag("Too many tags".into()));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct CreateKeyInput {
+    policy: Option<String>,
+    description: Option<String>,
+    key_usage: Option<String>,
+    customer_master_key_spec: Option<String>,
+    key_spec: Option<String>,
+    origin: Option<String>,
+    custom_key_store_id: Option<String>,
+    #[serde(default)]
+    bypass_policy_lockout_safety_check: bool,
+    #[serde(default)]
+    tags: Vec<TagEntry>,
+    multi_region: Option<bool>,
+    xks_key_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyMetadataOutput {
+    key_metadata: keys::KeyMetadata,
+}
+
+pub(crate) fn authorize_create(input: &CreateKeyInput) -> Authorization {
+    let mut checks = vec![Check::new("kms:CreateKey", "*")];
+    if !input.tags.is_empty() {
+        checks.push(Check::new("kms:TagResource", "*"));
+    }
+    Authorization::All(checks)
+}
+
+fn validate_spec(input: &CreateKeyInput) -> Result<(), KmsError> {
+    if input.key_spec.is_some() && input.customer_master_key_spec.is_some() {
+        return Err(KmsError::validation(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.",
+        ));
+    }
+    let spec =
+        input.key_spec.as_deref().or(input.customer_master_key_spec.as_deref()).unwrap_or(keys::SYMMETRIC_DEFAULT);
+    if spec != keys::SYMMETRIC_DEFAULT {
+        return Err(KmsError::Unsupported(format!(
+            "KeySpec {spec} is not supported: spcred implements symmetric encryption keys (SYMMETRIC_DEFAULT) only."
+        )));
+    }
+    if let Some(usage) = input.key_usage.as_deref().filter(|u| *u != keys::ENCRYPT_DECRYPT) {
+        return Err(KmsError::validation(format!("KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT")));
+    }
+    if let Some(origin) = input.origin.as_deref().filter(|o| *o != "AWS_KMS") {
+        return Err(KmsError::Unsupported(format!(
+            "Origin {origin} is not supported: spcred creates AWS_KMS keys only."
+        )));
+    }
+    if input.multi_region == Some(true) {
+        return Err(KmsError::Unsupported("Multi-Region keys are not supported.".into()));
+    }
+    if input.custom_key_store_id.is_some() || input.xks_key_id.is_some() {
+        return Err(KmsError::Unsupported("Custom key stores are not supported.".into()));
+    }
+    Ok(())
+}
+
+pub(crate) async fn create_key(ctx: &Ctx<'_>, input: CreateKeyInput) -> Result<Value, KmsError> {
+    validate_spec(&input)?;
+    validate_tags(&input.tags, &[])?;
+    let key_id = ctx.env.ids.uuid();
+    let (account, region) = (ctx.account(), ctx.region);
+    let policy = match input.policy {
+        Some(doc) => {
+            parse_policy(&doc)?;
+            if !input.bypass_policy_lockout_safety_check {
+                lockout_check(ctx, &keys::key_arn(region, account, &key_id), &doc).await?;
+            }
+            doc
+        }
+        None => keys::default_policy(account),
+    };
+    let spec = keys::NewKey {
+        description: input.description.unwrap_or_default(),
+        policy,
+        key_manager: "CUSTOMER",
+        rotation_days: None,
+    };
+    let mut tx = ctx.env.store.begin().await?;
+    let key = keys::insert_new(ctx.env, &mut tx, account, region, key_id, spec, ctx.now_ms).await?;
+    for tag in &input.tags {
+        store::kms::put_tag(&mut tx, &key.key_id, &tag.tag_key, &tag.tag_value).await?;
+    }
+    let material_id =
+        store::kms::get_material(&mut tx, &key.key_id, 1).await?.map(|m| m.material_id).unwrap_or_default();
+    commit(tx).await?;
+    Ok(service::output(&KeyMetadataOutput { key_metadata: keys::metadata(&key, material_id) })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyIdInput {
+    key_id: String,
+}
+
+pub(crate) async fn describe_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, true).await?;
+    let material_id = super::cipher::current_material_id(ctx.env, &key).await?;
+    Ok(service::output(&KeyMetadataOutput { key_metadata: keys::metadata(&key, material_id) })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PageInput {
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyListEntry {
+    key_id: String,
+    key_arn: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListKeysOutput {
+    keys: Vec<KeyListEntry>,
+    truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+}
+
+/// Splits off one page of at most `limit` items from `items` (fetched with one extra to learn
+/// whether more follow); returns the page and the marker of the next.
+pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, marker_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    if items.len() > limit {
+        items.truncate(limit);
+        let marker = items.last().map(marker_of);
+        (items, marker)
+    } else {
+        (items, None)
+    }
+}
+
+fn limit(requested: Option<i64>, default: i64) -> i64 {
+    // The wire layer holds Limit to 1..=1000.
+    requested.unwrap_or(default)
+}
+
+pub(crate) async fn list_keys(ctx: &Ctx<'_>, input: PageInput) -> Result<Value, KmsError> {
+    let limit = limit(input.limit, 100);
+    let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
+    let after = input.marker.unwrap_or_default();
+    let rows = store::kms::list_keys(&mut conn, ctx.account(), ctx.region, &after, limit + 1).await?;
+    let (rows, next_marker) = page(rows, usize::try_from(limit).unwrap_or(100), |k| k.key_id.clone());
+    let keys = rows.into_iter().map(|k| KeyListEntry { key_id: k.key_id, key_arn: k.arn }).collect();
+    Ok(service::output(&ListKeysOutput { keys, truncated: next_marker.is_some(), next_marker })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UpdateDescriptionInput {
+    key_id: String,
+    description: String,
+}
+
+pub(crate) async fn update_key_description(ctx: &Ctx<'_>, input: UpdateDescriptionInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_not_pending_deletion(&key)?;
+    key.description = input.description;
+    store::kms::update_key(&mut tx, &key).await?;
+    commit(tx).await?;
+    Ok(empty())
+}
+
+pub(crate) async fn enable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_not_pending_deletion(&key)?;
+    if key.key_state != ENABLED {
+        key.key_state = ENABLED.into();
+        store::kms::update_key(&mut tx, &key).await?;
+        // A rotation that fell due while the key was disabled happens now.
+        if let Some(next) = key.next_rotation_ms
+            && next <= ctx.now_ms
+        {
+            keys::schedule(&mut tx, ROTATE_JOB, &key.key_id, ctx.now_ms, ctx.now_ms).await?;
+        }
+    }
+    commit(tx).await?;
+    Ok(empty())
+}
+
+pub(crate) async fn disable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_not_pending_deletion(&key)?;
+    key.key_state = DISABLED.into();
+    store::kms::update_key(&mut tx, &key).await?;
+    commit(tx).await?;
+    Ok(empty())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ScheduleDeletionInput {
+    key_id: String,
+    pending_window_in_days: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ScheduleDeletionOutput {
+    key_id: String,
+    deletion_date: f64,
+    key_state: &'static str,
+    pending_window_in_days: i64,
+}
+
+pub(crate) async fn schedule_key_deletion(ctx: &Ctx<'_>, input: ScheduleDeletionInput) -> Result<Value, KmsError> {
+    let days = input.pending_window_in_days.unwrap_or(30);
+    if !(7..=30).contains(&days) {
+        return Err(KmsError::validation(format!("PendingWindowInDays should be between 7 and 30, but it is {days}")));
+    }
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_not_pending_deletion(&key)?;
+    keys::schedule_deletion(&mut tx, &mut key, days, ctx.now_ms).await?;
+    commit(tx).await?;
+    Ok(service::output(&ScheduleDeletionOutput {
+        deletion_date: epoch_seconds(key.deletion_ms.unwrap_or_default()),
+        key_id: key.arn,
+        key_state: PENDING_DELETION,
+        pending_window_in_days: days,
+    })?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyArnOutput {
+    key_id: String,
+}
+
+pub(crate) async fn cancel_key_deletion(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    if key.key_state != PENDING_DELETION {
+        return Err(KmsError::InvalidState(format!("{} is not pending deletion.", key.arn)));
+    }
+    key.key_state = DISABLED.into();
+    key.deletion_ms = None;
+    key.pending_window_days = None;
+    store::kms::update_key(&mut tx, &key).await?;
+    keys::unschedule(&mut tx, DELETE_JOB, &key.key_id).await?;
+    commit(tx).await?;
+    Ok(service::output(&KeyArnOutput { key_id: key.arn })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EnableRotationInput {
+    key_id: String,
+    rotation_period_in_days: Option<i64>,
+}
+
+pub(crate) async fn enable_key_rotation(ctx: &Ctx<'_>, input: EnableRotationInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_enabled(&key)?;
+    // The wire layer holds RotationPeriodInDays to 90..=2560.
+    let days = input.rotation_period_in_days.unwrap_or(DEFAULT_ROTATION_DAYS);
+    let due = ctx.now_ms + days * DAY_MS;
+    key.rotation_period_days = Some(days);
+    key.next_rotation_ms = Some(due);
+    store::kms::update_key(&mut tx, &key).await?;
+    keys::unschedule(&mut tx, ROTATE_JOB, &key.key_id).await?;
+    keys::schedule(&mut tx, ROTATE_JOB, &key.key_id, due, ctx.now_ms).await?;
+    commit(tx).await?;
+    Ok(empty())
+}
+
+pub(crate) async fn disable_key_rotation(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_enabled(&key)?;
+    key.rotation_period_days = None;
+    key.next_rotation_ms = None;
+    store::kms::update_key(&mut tx, &key).await?;
+    keys::unschedule(&mut tx, ROTATE_JOB, &key.key_id).await?;
+    commit(tx).await?;
+    Ok(empty())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RotationStatusOutput {
+    key_id: String,
+    key_rotation_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_period_in_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_rotation_date: Option<f64>,
+}
+
+pub(crate) async fn get_key_rotation_status(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    Ok(service::output(&RotationStatusOutput {
+        key_rotation_enabled: key.rotation_period_days.is_some(),
+        rotation_period_in_days: key.rotation_period_days,
+        next_rotation_date: key.next_rotation_ms.map(epoch_seconds),
+        key_id: key.arn,
+    })?)
+}
+
+pub(crate) async fn rotate_key_on_demand(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    keys::require_enabled(&key)?;
+    if store::kms::count_on_demand_rotations(&mut tx, &key.key_id).await? >= MAX_ON_DEMAND_ROTATIONS {
+        return Err(KmsError::LimitExceeded(format!(
+            "The on-demand rotations limit has been reached for the given key {}. The limit is {MAX_ON_DEMAND_ROTATIONS}.",
+            key.arn
+        )));
+    }
+    rotate(ctx.env, &mut tx, &mut key, "ON_DEMAND", ctx.now_ms).await?;
+    commit(tx).await?;
+    Ok(service::output(&KeyArnOutput { key_id: key.arn })?)
+}
+
+/// Adds a material version to `key` and makes it current (old ciphertexts keep their version).
+pub(crate) async fn rotate(
+    env: &aws_core::Env,
+    conn: &mut store::Conn,
+    key: &mut Key,
+    rotation_type: &str,
+    now: i64,
+) -> Result<(), KmsError> {
+    let version = key.current_version + 1;
+    keys::add_material(env, conn, &key.key_id, version, Some(rotation_type), now).await?;
+    key.current_version = version;
+    store::kms::update_key(conn, key).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListRotationsInput {
+    key_id: String,
+    include_key_material: Option<String>,
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RotationEntry {
+    key_id: String,
+    key_material_id: String,
+    key_material_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_type: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRotationsOutput {
+    rotations: Vec<RotationEntry>,
+    truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+}
+
+pub(crate) async fn list_key_rotations(ctx: &Ctx<'_>, input: ListRotationsInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let all = input.include_key_material.as_deref() == Some("ALL_KEY_MATERIAL");
+    let after: i64 = input.marker.as_deref().and_then(|m| m.parse().ok()).unwrap_or(0);
+    let limit = limit(input.limit, 100);
+    let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
+    let rows: Vec<_> = store::kms::list_materials(&mut conn, &key.key_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.version > after && (all || m.rotation_type.is_some()))
+        .collect();
+    let (rows, next_marker) = page(rows, usize::try_from(limit).unwrap_or(100), |m| m.version.to_string());
+    let rotations = rows
+        .into_iter()
+        .map(|m| RotationEntry {
+            key_id: key.arn.clone(),
+            key_material_state: if m.version == key.current_version { "CURRENT" } else { "NON_CURRENT" },
+            rotation_date: m.rotation_type.as_ref().map(|_| epoch_seconds(m.created_ms)),
+            rotation_type: m.rotation_type,
+            key_material_id: m.material_id,
+        })
+        .collect();
+    Ok(service::output(&ListRotationsOutput { rotations, truncated: next_marker.is_some(), next_marker })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct GetPolicyInput {
+    key_id: String,
+    policy_name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetPolicyOutput {
+    policy: String,
+    policy_name: &'static str,
+}
+
+pub(crate) async fn get_key_policy(ctx: &Ctx<'_>, input: GetPolicyInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    if input.policy_name.as_deref().is_some_and(|n| n != DEFAULT_POLICY) {
+        return Err(KmsError::NotFound("No such policy exists".into()));
+    }
+    Ok(service::output(&GetPolicyOutput { policy: key.policy, policy_name: DEFAULT_POLICY })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct PutPolicyInput {
+    key_id: String,
+    policy: String,
+    policy_name: Option<String>,
+    #[serde(default)]
+    bypass_policy_lockout_safety_check: bool,
+}
+
+pub(crate) async fn put_key_policy(ctx: &Ctx<'_>, input: PutPolicyInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    if input.policy_name.as_deref().is_some_and(|n| n != DEFAULT_POLICY) {
+        return Err(KmsError::Unsupported("Only default policy is supported".into()));
+    }
+    keys::require_not_pending_deletion(&key)?;
+    parse_policy(&input.policy)?;
+    if !input.bypass_policy_lockout_safety_check {
+        lockout_check(ctx, &key.arn, &input.policy).await?;
+    }
+    let (mut tx, mut key) = locked(ctx, &key).await?;
+    key.policy = input.policy;
+    store::kms::update_key(&mut tx, &key).await?;
+    commit(tx).await?;
+    Ok(empty())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListPoliciesOutput {
+    policy_names: [&'static str; 1],
+    truncated: bool,
+}
+
+pub(crate) async fn list_key_policies(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+    resolve(ctx, &input.key_id, false).await?;
+    Ok(service::output(&ListPoliciesOutput { policy_names: [DEFAULT_POLICY], truncated: false })?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct TagInput {
+    key_id: String,
+    tags: Vec<TagEntry>,
+}
+
+pub(crate) async fn tag_resource(ctx: &Ctx<'_>, input: TagInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, key) = locked(ctx, &key).await?;
+    keys::require_not_pending_deletion(&key)?;
+    let existing = store::kms::list_tags(&mut tx, &key.key_id).await?;
+    validate_tags(&input.tags, &existing)?;
+    for tag in &input.tags {
+        store::kms::put_tag(&mut tx, &key.key_id, &tag.tag_key, &tag.tag_value).await?;
+    }
+    commit(tx).await?;
+    Ok(empty())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UntagInput {
+    key_id: String,
+    tag_keys: Vec<String>,
+}
+
+pub(crate) async fn untag_resource(ctx: &Ctx<'_>, input: UntagInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let (mut tx, key) = locked(ctx, &key).await?;
+    keys::require_not_pending_deletion(&key)?;
+    for tag_key in &input.tag_keys {
+        store::kms::delete_tag(&mut tx, &key.key_id, tag_key).await?;
+    }
+    commit(tx).await?;
+    Ok(empty())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ListTagsInput {
+    key_id: String,
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListTagsOutput {
+    tags: Vec<TagEntry>,
+    truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+}
+
+pub(crate) async fn list_resource_tags(ctx: &Ctx<'_>, input: ListTagsInput) -> Result<Value, KmsError> {
+    let key = resolve(ctx, &input.key_id, false).await?;
+    let limit = limit(input.limit, 50);
+    let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
+    let after = input.marker.unwrap_or_default();
+    let tags: Vec<TagEntry> = store::kms::list_tags(&mut conn, &key.key_id)
+        .await?
+        .into_iter()
+        .filter(|(k, _)| *k > after)
+        .map(|(tag_key, tag_value)| TagEntry { tag_key, tag_value })
+        .collect();
+    let (tags, next_marker) = page(tags, usize::try_from(limit).unwrap_or(50), |t| t.tag_key.clone());
+    Ok(service::output(&ListTagsOutput { tags, truncated: next_marker.is_some(), next_marker })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(k: &str) -> TagEntry {
+        TagEntry { tag_key: k.into(), tag_value: "v".into() }
+    }
+
+    #[test]
+    fn tags_are_validated_like_kms() {
+        assert!(validate_tags(&[tag("env"), tag("team")], &[]).is_ok());
+        assert_eq!(validate_tags(&[tag("a"), tag("a")], &[]).unwrap_err().to_string(), "Duplicate tag keys");
+        assert_eq!(
+            validate_tags(&[tag("AWS:x")], &[]).unwrap_err().to_string(),
+            "Tags beginning with aws: are reserved"
+        );
+        let existing: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(validate_tags(&[tag("k1")], &existing).is_ok(), "replacing a tag adds none");
+        assert_eq!(validate_tags(&[tag("new")], &existing).unwrap_err().to_string(), "Too many tags");
+    }
+
+    #[test]
+    fn pages_carry_a_marker_only_when_more_follow() {
+        let (items, marker) = page(vec![1, 2, 3], 2, ToString::to_string);
+        assert_eq!((items, marker.as_deref()), (vec![1, 2], Some("2")));
+        let (items, marker) = page(vec![1, 2], 2, ToString::to_string);
+        assert_eq!((items, marker), (vec![1, 2], None));
+    }
+
+    #[test]
+    fn key_policies_are_checked_with_kms_wording() {
+        assert!(parse_policy(&keys::default_policy("111122223333")).is_ok());
+        let bad_principal = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"nobody"},"Action":"kms:*","Resource":"*"}]}"#;
+        assert_eq!(
+            parse_policy(bad_principal).unwrap_err().to_string(),
+            "Policy contains a statement with one or more invalid principals."
+        );
+        assert!(matches!(parse_policy("{"), Err(KmsError::MalformedPolicyDocument(_))));
+        let huge = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}"}}]}}"#, "x".repeat(40_000));
+        assert!(matches!(parse_policy(&huge), Err(KmsError::LimitExceeded(_))));
+    }
+}

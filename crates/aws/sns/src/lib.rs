@@ -1,0 +1,238 @@
+//! Amazon Simple Notification Service (awsQuery): topics, subscriptions (email, email-json,
+//! sms, http, https, sqs, lambda) with confirmation, filter policies, publishing, and tags.
+//!
+//! A publish commits its message and one delivery per matching subscription in one transaction
+//! (`store::delivery`); the delivery crate (SMTP, SMS, HTTP/S) and [`QueueDelivery`] (SQS and
+//! Lambda, in process) send them. What HTTP/S, e-mail-json and SQS endpoints receive is signed as SNS signs
+//! it, with a key made once per store ([`signing`]); the certificate is served at the
+//! `SigningCertURL` under the server's public URL. The confirmation and unsubscribe links work
+//! unsigned, as on AWS: ConfirmSubscription and Unsubscribe are the two operations the pipeline
+//! lets through without a signature.
+
+pub mod api;
+mod error;
+pub(crate) mod filter;
+pub mod message;
+pub mod publish;
+mod queue;
+pub mod signing;
+
+/// SNS's service model (generated from botocore by `tools/gen-models.py`).
+pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
+    std::sync::LazyLock::new(|| aws_core::models::load("sns", include_str!("../models/sns.json")));
+
+use aws_core::env::Env;
+use aws_core::error::Flavor;
+use aws_core::operations;
+use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
+use serde_json::Value;
+use signing::Signer;
+use std::sync::Arc;
+
+pub use error::SnsError;
+pub use queue::QueueDelivery;
+
+/// The service principal SNS delivers as.
+pub const PRINCIPAL: &str = "sns.amazonaws.com";
+
+operations!(
+    "The implemented SNS operations.";
+    AddPermission,
+    ConfirmSubscription,
+    CreateTopic,
+    DeleteTopic,
+    GetSubscriptionAttributes,
+    GetTopicAttributes,
+    ListSubscriptions,
+    ListSubscriptionsByTopic,
+    ListTagsForResource,
+    ListTopics,
+    Publish,
+    PublishBatch,
+    RemovePermission,
+    SetSubscriptionAttributes,
+    SetTopicAttributes,
+    Subscribe,
+    TagResource,
+    Unsubscribe,
+    UntagResource,
+);
+
+/// The SNS service. Cloning is cheap; clones share the signing key.
+#[derive(Debug, Clone, Default)]
+pub struct Sns {
+    signer: Arc<tokio::sync::OnceCell<Arc<Signer>>>,
+}
+
+/// A topic ARN, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TopicArn {
+    pub region: String,
+    pub account: String,
+    pub name: String,
+}
+
+impl TopicArn {
+    /// Parses `arn:aws:sns:REGION:ACCOUNT:NAME`; `Err` is SNS's message for `field`.
+    pub(crate) fn parse(arn: &str, field: &str) -> Result<Self, SnsError> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        if parts.len() < 6 {
+            return Err(SnsError::invalid(format!(
+                "{field} Reason: An ARN must have at least 6 elements, not {}",
+                parts.len()
+            )));
+        }
+        match parts.as_slice() {
+            ["arn", _, "sns", region, account, name]
+                if !region.is_empty() && !account.is_empty() && !name.is_empty() =>
+            {
+                Ok(Self { region: (*region).to_owned(), account: (*account).to_owned(), name: (*name).to_owned() })
+            }
+            _ => Err(SnsError::invalid(field)),
+        }
+    }
+
+    /// The ARN of the topic a subscription ARN belongs to.
+    pub(crate) fn of_subscription(arn: &str) -> Result<(Self, String), SnsError> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        if parts.len() < 6 {
+            return Err(SnsError::invalid(format!(
+                "SubscriptionArn Reason: An ARN must have at least 6 elements, not {}",
+                parts.len()
+            )));
+        }
+        match arn.rsplit_once(':') {
+            Some((topic, id)) if parts.len() == 7 && !id.is_empty() => {
+                Ok((Self::parse(topic, "SubscriptionArn")?, topic.to_owned()))
+            }
+            _ => Err(SnsError::invalid("SubscriptionId")),
+        }
+    }
+}
+
+impl Sns {
+    /// A service with no signing key loaded yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The store's signer, loaded (or made) once.
+    pub async fn signer(&self, env: &Env) -> Result<Arc<Signer>, SnsError> {
+        Ok(self.signer.get_or_try_init(|| async { Signer::load_or_create(env).await.map(Arc::new) }).await?.clone())
+    }
+
+    /// The signing certificate served at `/<name>` (the `SigningCertURL`), if `name` is its file name.
+    pub async fn certificate(&self, env: &Env, name: &str) -> Option<String> {
+        let signer = self.signer(env).await.ok()?;
+        (signer.certificate_name() == name).then(|| signer.certificate_pem().to_owned())
+    }
+}
+
+fn str_field<'a>(input: &'a Value, name: &str) -> &'a str {
+    input.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A check on a topic, with the topic's policy (its default one if none was set) taking part.
+async fn topic_check(ctx: &Ctx<'_>, action: &str, topic_arn: &str) -> Result<Check, SnsError> {
+    let check = Check::new(action, topic_arn);
+    let topic = store::sns::topic(&mut *ctx.env.store.read().await?, topic_arn).await?;
+    Ok(match topic {
+        Some(topic) => check.with_resource_policy(api::topic_policy(&topic), policy::ResourceMode::Optional),
+        None => check,
+    })
+}
+
+#[async_trait::async_trait]
+impl Service for Sns {
+    type Op = Op;
+    type Error = SnsError;
+
+    fn signing_name(&self) -> &'static str {
+        "sns"
+    }
+
+    fn model(&self) -> &'static wire::ServiceModel {
+        &crate::MODEL
+    }
+
+    fn flavor(&self) -> Flavor {
+        Flavor::Query
+    }
+
+    fn denial_code(&self) -> Option<&'static str> {
+        Some("AuthorizationError")
+    }
+
+    fn allows_anonymous(&self, op: Op) -> bool {
+        matches!(op, Op::ConfirmSubscription | Op::Unsubscribe)
+    }
+
+    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, SnsError> {
+        // IAM spells SNS's actions `SNS:Name` in its messages; matching ignores case.
+        let action = format!("SNS:{}", op.name());
+        let check = match op {
+            Op::ListTopics | Op::ListSubscriptions => Check::new(action, "*"),
+            Op::CreateTopic => {
+                Check::new(action, format!("arn:aws:sns:{}:{}:{}", ctx.region, ctx.account(), str_field(input, "Name")))
+            }
+            // The token is the authorization of an unsigned confirmation; whether an unsigned
+            // unsubscribe may go ahead depends on how the subscription was confirmed, which the
+            // operation decides.
+            Op::ConfirmSubscription | Op::Unsubscribe if ctx.caller.is_anonymous() => {
+                return Ok(Authorization::NotRequired);
+            }
+            Op::Unsubscribe | Op::GetSubscriptionAttributes | Op::SetSubscriptionAttributes => {
+                let (_, topic) = TopicArn::of_subscription(str_field(input, "SubscriptionArn"))?;
+                topic_check(ctx, &action, &topic).await?
+            }
+            Op::Publish => {
+                let target =
+                    [str_field(input, "TopicArn"), str_field(input, "TargetArn")].into_iter().find(|a| !a.is_empty());
+                match target {
+                    Some(arn) => topic_check(ctx, &action, arn).await?,
+                    None => Check::new(action, "*"),
+                }
+            }
+            Op::PublishBatch => topic_check(ctx, "SNS:Publish", str_field(input, "TopicArn")).await?,
+            Op::TagResource | Op::UntagResource | Op::ListTagsForResource => {
+                topic_check(ctx, &action, str_field(input, "ResourceArn")).await?
+            }
+            Op::Subscribe => topic_check(ctx, &action, str_field(input, "TopicArn"))
+                .await?
+                .with_condition("sns:Protocol", vec![str_field(input, "Protocol").to_owned()])
+                .with_condition("sns:Endpoint", vec![str_field(input, "Endpoint").to_owned()]),
+            Op::AddPermission
+            | Op::ConfirmSubscription
+            | Op::DeleteTopic
+            | Op::GetTopicAttributes
+            | Op::ListSubscriptionsByTopic
+            | Op::RemovePermission
+            | Op::SetTopicAttributes => topic_check(ctx, &action, str_field(input, "TopicArn")).await?,
+        };
+        Ok(Authorization::one(check))
+    }
+
+    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, SnsError> {
+        match op {
+            Op::CreateTopic => api::create_topic(ctx, service::input(input)?).await,
+            Op::DeleteTopic => api::delete_topic(ctx, service::input(input)?).await,
+            Op::GetTopicAttributes => api::get_topic_attributes(ctx, service::input(input)?).await,
+            Op::SetTopicAttributes => api::set_topic_attributes(ctx, service::input(input)?).await,
+            Op::ListTopics => api::list_topics(ctx, service::input(input)?).await,
+            Op::AddPermission => api::add_permission(ctx, service::input(input)?).await,
+            Op::RemovePermission => api::remove_permission(ctx, service::input(input)?).await,
+            Op::Subscribe => api::subscribe(self, ctx, service::input(input)?).await,
+            Op::ConfirmSubscription => api::confirm_subscription(ctx, service::input(input)?).await,
+            Op::Unsubscribe => api::unsubscribe(ctx, service::input(input)?).await,
+            Op::ListSubscriptions => api::list_subscriptions(ctx, service::input(input)?).await,
+            Op::ListSubscriptionsByTopic => api::list_subscriptions_by_topic(ctx, service::input(input)?).await,
+            Op::GetSubscriptionAttributes => api::get_subscription_attributes(ctx, service::input(input)?).await,
+            Op::SetSubscriptionAttributes => api::set_subscription_attributes(ctx, service::input(input)?).await,
+            Op::Publish => api::publish(self, ctx, service::input(input)?).await,
+            Op::PublishBatch => api::publish_batch(self, ctx, service::input(input)?).await,
+            Op::TagResource => api::tag_resource(ctx, service::input(input)?).await,
+            Op::UntagResource => api::untag_resource(ctx, service::input(input)?).await,
+            Op::ListTagsForResource => api::list_tags_for_resource(ctx, service::input(input)?).await,
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! AWS Security Token Service (awsQuery, global): who am I, temporary credentials for role
+//! sessions (`AssumeRole`) and for users (`GetSessionToken`), and which account a key belongs to.
+
+/// STS's service model (generated from botocore by `tools/gen-models.py`).
+pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
+    std::sync::LazyLock::new(|| aws_core::models::load("sts", include_str!("../models/sts.json")));
+
+use aws_core::authz::denied;
+use aws_core::caller::CallerKind;
+use aws_core::error::{CommonError, Flavor, ServiceError};
+use aws_core::service::{self, Authorization, Check, Ctx, Operation, Service};
+use base64::Engine;
+use policy::{Policy, PolicyKind, ResourceMode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// The implemented STS operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Who am I.
+    GetCallerIdentity,
+    /// Temporary credentials of a role session.
+    AssumeRole,
+    /// Temporary credentials of the calling user.
+    GetSessionToken,
+    /// The account an access key belongs to.
+    GetAccessKeyInfo,
+}
+
+impl Operation for Op {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "GetCallerIdentity" => Op::GetCallerIdentity,
+            "AssumeRole" => Op::AssumeRole,
+            "GetSessionToken" => Op::GetSessionToken,
+            "GetAccessKeyInfo" => Op::GetAccessKeyInfo,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Op::GetCallerIdentity => "GetCallerIdentity",
+            Op::AssumeRole => "AssumeRole",
+            Op::GetSessionToken => "GetSessionToken",
+            Op::GetAccessKeyInfo => "GetAccessKeyInfo",
+        }
+    }
+}
+
+/// STS errors.
+#[derive(Debug)]
+pub enum StsError {
+    /// `MalformedPolicyDocument` (400): a session policy IAM's grammar refuses.
+    MalformedPolicyDocument(String),
+    /// `PackedPolicyTooLarge` (400): session policies over their packed size.
+    PackedPolicyTooLarge(String),
+    /// A pipeline failure.
+    Common(CommonError),
+}
+
+impl From<CommonError> for StsError {
+    fn from(e: CommonError) -> Self {
+        StsError::Common(e)
+    }
+}
+
+impl From<store::StoreError> for StsError {
+    fn from(e: store::StoreError) -> Self {
+        StsError::Common(e.into())
+    }
+}
+
+impl StsError {
+    fn parts(&self) -> (&str, u16, String) {
+        match self {
+            StsError::MalformedPolicyDocument(m) => ("MalformedPolicyDocument", 400, m.clone()),
+            StsError::PackedPolicyTooLarge(m) => ("PackedPolicyTooLarge", 400, m.clone()),
+            StsError::Common(e) => e.render(Flavor::Query),
+        }
+    }
+}
+
+impl fmt::Display for StsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.parts().2)
+    }
+}
+
+impl ServiceError for StsError {
+    fn code(&self) -> &str {
+        self.parts().0
+    }
+
+    fn status(&self) -> u16 {
+        self.parts().1
+    }
+}
+
+fn validation(message: &str) -> StsError {
+    StsError::Common(CommonError::Validation(message.to_owned()))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetCallerIdentityResponse<'a> {
+    user_id: &'a str,
+    account: &'a str,
+    arn: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyArn {
+    arn: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleInput {
+    role_arn: String,
+    role_session_name: String,
+    duration_seconds: Option<i64>,
+    external_id: Option<String>,
+    policy: Option<String>,
+    #[serde(default)]
+    policy_arns: Vec<PolicyArn>,
+    source_identity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DurationInput {
+    duration_seconds: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialsOut {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumedRoleUser {
+    assumed_role_id: String,
+    arn: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResponse {
+    credentials: CredentialsOut,
+    assumed_role_user: AssumedRoleUser,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_identity: Option<String>,
+}
+
+/// Longest sessions: role chaining is limited to one hour; `GetSessionToken` to 36 hours for
+/// users, one hour for root.
+const CHAINED_MAX_SECS: i64 = 3_600;
+const USER_SESSION_DEFAULT_SECS: i64 = 43_200;
+const ROOT_SESSION_SECS: i64 = 3_600;
+/// Expired sessions are remembered this long, so their use is `ExpiredToken`, not unknown.
+const EXPIRED_KEPT_MS: i64 = 30 * 86_400 * 1_000;
+
+/// The role named by a role ARN: (account, name).
+fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path_and_name = resource.strip_prefix("role/")?;
+    let name = path_and_name.rsplit('/').next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty()).then_some((account, name))
+}
+
+/// The STS service.
+#[derive(Debug, Default)]
+pub struct Sts;
+
+#[async_trait::async_trait]
+impl Service for Sts {
+    type Op = Op;
+    type Error = StsError;
+
+    fn signing_name(&self) -> &'static str {
+        "sts"
+    }
+
+    fn model(&self) -> &'static wire::ServiceModel {
+        &crate::MODEL
+    }
+
+    fn flavor(&self) -> Flavor {
+        Flavor::Query
+    }
+
+    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, StsError> {
+        Ok(match op {
+            // "No permissions are required to perform this operation" (STS API reference), and
+            // for GetSessionToken: "No permissions are required for users to perform this operation".
+            Op::GetCallerIdentity | Op::GetSessionToken => Authorization::NotRequired,
+            Op::GetAccessKeyInfo => Authorization::one(Check::new("sts:GetAccessKeyInfo", "*")),
+            Op::AssumeRole => Authorization::one(assume_role_check(ctx, service::input(input.clone())?).await?),
+        })
+    }
+
+    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, StsError> {
+        match op {
+            Op::GetCallerIdentity => Ok(service::output(&GetCallerIdentityResponse {
+                user_id: &ctx.caller.user_id,
+                account: &ctx.caller.account_id,
+                arn: &ctx.caller.arn,
+            })?),
+            Op::AssumeRole => assume_role(ctx, service::input(input)?).await,
+            Op::GetSessionToken => session_token(ctx, service::input(input)?).await,
+            Op::GetAccessKeyInfo => access_key_info(ctx, &input).await,
+        }
+    }
+}
+
+/// `AssumeRole` needs the role's trust policy to let the caller in and, unless it names the
+/// caller, the caller's own `sts:AssumeRole` permission on the role.
+async fn assume_role_check(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Check, StsError> {
+    if ctx.caller.is_root() {
+        return Err(StsError::Common(CommonError::AccessDenied("Roles may not be assumed by root accounts.".into())));
+    }
+    let (account, name) =
+        parse_role_arn(&input.role_arn).ok_or_else(|| validation(&format!("{} is invalid", input.role_arn)))?;
+    // The role may be in another of the store's accounts: its trust policy and the caller's
+    // own permissions then decide together.
+    let mut conn = store::iam::reader(&ctx.env.store).await?;
+    let role = store::iam::role_by_name(&mut conn, account, name).await?;
+    drop(conn);
+    // An unknown role is denied like a forbidden one, so that existence does not leak.
+    let Some(role) = role else {
+        return Err(StsError::Common(denied(&ctx.caller.arn, &Check::new("sts:AssumeRole", input.role_arn))));
+    };
+    let mut check = Check::new("sts:AssumeRole", ::iam::role_arn(&role))
+        .with_resource_policy(role.trust_policy, ResourceMode::Required)
+        .with_condition("sts:RoleSessionName", vec![input.role_session_name]);
+    if let Some(id) = input.external_id {
+        check = check.with_condition("sts:ExternalId", vec![id]);
+    }
+    if let Some(source) = input.source_identity {
+        check = check.with_condition("sts:SourceIdentity", vec![source]);
+    }
+    Ok(check)
+}
+
+/// New temporary credentials: an `ASIA` key carrying the account, a secret sealed at rest, and a
+/// session token of which only a keyed hash is kept.
+struct Issued {
+    access_key_id: String,
+    secret: zeroize::Zeroizing<String>,
+    token: zeroize::Zeroizing<String>,
+}
+
+/// Credentials in `account` (a role's, which may not be the caller's).
+fn issue(ctx: &Ctx<'_>, account: &str) -> Issued {
+    let mut raw = zeroize::Zeroizing::new([0u8; 96]);
+    ctx.env.rng.fill(raw.as_mut());
+    Issued {
+        access_key_id: ctx.env.ids.access_key_id_for("ASIA", account),
+        secret: zeroize::Zeroizing::new(ctx.env.ids.secret_access_key()),
+        token: zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(raw.as_ref())),
+    }
+}
+
+fn credentials_out(issued: &Issued, expires_ms: i64) -> CredentialsOut {
+    CredentialsOut {
+        access_key_id: issued.access_key_id.clone(),
+        secret_access_key: issued.secret.to_string(),
+        session_token: issued.token.to_string(),
+        expiration: expires_ms.div_euclid(1000),
+    }
+}
+
+/// The session row for `issued`, to be completed by the caller.
+fn session_row(ctx: &Ctx<'_>, issued: &Issued, kind: &str, account: &str, expires_ms: i64) -> store::iam::Session {
+    store::iam::Session {
+        access_key_id: issued.access_key_id.clone(),
+        account_id: account.to_owned(),
+        secret_sealed: ctx.env.seal(issued.secret.as_bytes(), &aws_core::auth::session_aad(&issued.access_key_id)),
+        token_mac: ctx.env.verifier.mac(issued.token.as_bytes()).to_vec(),
+        kind: kind.to_owned(),
+        arn: ctx.caller.arn.clone(),
+        user_id: ctx.caller.user_id.clone(),
+        user_name: None,
+        role_id: None,
+        role_name: None,
+        role_arn: None,
+        session_name: None,
+        session_policy: None,
+        policy_arns: None,
+        issued_ms: ctx.now_ms,
+        expires_ms,
+    }
+}
+
+async fn store_session(ctx: &Ctx<'_>, row: &store::iam::Session, role_id: Option<&str>) -> Result<(), StsError> {
+    let mut tx = ctx.env.store.begin().await?;
+    store::iam::delete_sessions_expired_before(&mut tx, ctx.now_ms - EXPIRED_KEPT_MS).await?;
+    store::iam::insert_session(&mut tx, row).await?;
+    if let Some(role_id) = role_id {
+        store::iam::touch_role(&mut tx, role_id, ctx.now_ms, ctx.region).await?;
+    }
+    store::iam::commit(tx).await?;
+    Ok(())
+}
+
+async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, StsError> {
+    let (account, name) =
+        parse_role_arn(&input.role_arn).ok_or_else(|| validation(&format!("{} is invalid", input.role_arn)))?;
+    let mut conn = store::iam::reader(&ctx.env.store).await?;
+    let role = store::iam::role_by_name(&mut conn, account, name)
+        .await?
+        .ok_or_else(|| StsError::Common(denied(&ctx.caller.arn, &Check::new("sts:AssumeRole", &input.role_arn))))?;
+    drop(conn);
+    let duration = input.duration_seconds.unwrap_or(::iam::DEFAULT_SESSION_SECS);
+    if matches!(ctx.caller.kind, CallerKind::AssumedRole { .. }) && duration > CHAINED_MAX_SECS {
+        return Err(validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ));
+    }
+    if duration > role.max_session_secs {
+        return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
+    }
+    let policy_arns: Vec<String> = input.policy_arns.into_iter().filter_map(|p| p.arn).collect();
+    let packed = packed_size(input.policy.as_deref(), &policy_arns)?;
+    let expires_ms = ctx.now_ms + duration * 1000;
+    let issued = issue(ctx, &role.account_id);
+    let role_arn = ::iam::role_arn(&role);
+    let arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account_id, role.role_name, input.role_session_name);
+    let assumed_role_id = format!("{}:{}", role.role_id, input.role_session_name);
+    let mut row = session_row(ctx, &issued, "role", &role.account_id, expires_ms);
+    row.arn.clone_from(&arn);
+    row.user_id.clone_from(&assumed_role_id);
+    row.role_id = Some(role.role_id.clone());
+    row.role_name = Some(role.role_name.clone());
+    row.role_arn = Some(role_arn);
+    row.session_name = Some(input.role_session_name);
+    row.session_policy = input.policy;
+    row.policy_arns = (!policy_arns.is_empty()).then(|| Value::from(policy_arns).to_string());
+    store_session(ctx, &row, Some(&role.role_id)).await?;
+    Ok(service::output(&AssumeRoleResponse {
+        credentials: credentials_out(&issued, expires_ms),
+        assumed_role_user: AssumedRoleUser { assumed_role_id, arn },
+        packed_policy_size: packed,
+        source_identity: input.source_identity,
+    })?)
+}
+
+/// A role session a service holds on the role's behalf (Lambda running a function with its
+/// execution role).
+pub struct RoleSession {
+    /// `ASIA...`.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: zeroize::Zeroizing<String>,
+    /// The session token.
+    pub session_token: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for RoleSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleSession").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+    }
+}
+
+fn service_request(role_arn: &str, session_name: &str) -> AssumeRoleInput {
+    AssumeRoleInput {
+        role_arn: role_arn.to_owned(),
+        role_session_name: session_name.to_owned(),
+        duration_seconds: None,
+        external_id: None,
+        policy: None,
+        policy_arns: Vec::new(),
+        source_identity: None,
+    }
+}
+
+/// Whether service `principal` may assume `role_arn`: the role exists and its trust policy
+/// allows the service, exactly as an AssumeRole call by the service would be decided.
+pub async fn service_may_assume(
+    env: &aws_core::Env,
+    region: &str,
+    principal: &str,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<(), StsError> {
+    let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
+    let caller = aws_core::caller::Caller::service(principal, account);
+    let request_id = env.ids.uuid();
+    let ctx = service::internal_ctx(env, &request_id, &caller, region);
+    let check = assume_role_check(&ctx, service_request(role_arn, session_name)).await?;
+    ctx.authorize(check).await?;
+    Ok(())
+}
+
+/// Assumes `role_arn` as service `principal` (the trust policy must allow it) and returns the
+/// session's credentials, for the default session length.
+pub async fn assume_role_for_service(
+    env: &aws_core::Env,
+    region: &str,
+    principal: &str,
+    role_arn: &str,
+    session_name: &str,
+) -> Result<RoleSession, StsError> {
+    service_may_assume(env, region, principal, role_arn, session_name).await?;
+    let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
+    let caller = aws_core::caller::Caller::service(principal, account);
+    let request_id = env.ids.uuid();
+    let ctx = service::internal_ctx(env, &request_id, &caller, region);
+    let out = assume_role(&ctx, service_request(role_arn, session_name)).await?;
+    let field = |k: &str| out["Credentials"][k].as_str().unwrap_or_default().to_owned();
+    Ok(RoleSession {
+        access_key_id: field("AccessKeyId"),
+        secret_access_key: zeroize::Zeroizing::new(field("SecretAccessKey")),
+        session_token: zeroize::Zeroizing::new(field("SessionToken")),
+    })
+}
+
+/// Validates the session policies and reports their packed size as the percentage of the
+/// limit AWS reports (`PackedPolicySize`); `None` when none were passed.
+fn packed_size(policy: Option<&str>, arns: &[String]) -> Result<Option<i64>, StsError> {
+    if policy.is_none() && arns.is_empty() {
+        return Ok(None);
+    }
+    let text = policy.map_or(0, policy::policy_size);
+    if let Some(doc) = policy {
+        Policy::parse(doc, PolicyKind::Session).map_err(|e| StsError::MalformedPolicyDocument(e.to_string()))?;
+    }
+    let limit = policy::limits::SESSION_POLICY;
+    // Packing compresses the text; ARNs count about a tenth of a packed policy each.
+    let percent = (text * 100).div_ceil(limit * 2) + arns.len() * 10;
+    if percent > 100 {
+        return Err(StsError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
+    }
+    Ok(Some(i64::try_from(percent).unwrap_or(100)))
+}
+
+async fn session_token(ctx: &Ctx<'_>, input: DurationInput) -> Result<Value, StsError> {
+    if ctx.caller.token_issued_ms.is_some() {
+        return Err(StsError::Common(CommonError::AccessDenied(
+            "Cannot call GetSessionToken with session credentials".into(),
+        )));
+    }
+    let (kind, user_name, duration) = match &ctx.caller.kind {
+        // Root sessions last one hour at most; a longer request gets one hour.
+        CallerKind::Root => ("root", None, input.duration_seconds.unwrap_or(ROOT_SESSION_SECS).min(ROOT_SESSION_SECS)),
+        CallerKind::User { name } => {
+            ("user", Some(name.clone()), input.duration_seconds.unwrap_or(USER_SESSION_DEFAULT_SECS))
+        }
+        _ => {
+            return Err(StsError::Common(CommonError::AccessDenied(
+                "Cannot call GetSessionToken with session credentials".into(),
+            )));
+        }
+    };
+    let expires_ms = ctx.now_ms + duration * 1000;
+    let issued = issue(ctx, ctx.account());
+    let mut row = session_row(ctx, &issued, kind, ctx.account(), expires_ms);
+    row.user_name = user_name;
+    store_session(ctx, &row, None).await?;
+    Ok(serde_json::json!({ "Credentials": service::output(&credentials_out(&issued, expires_ms))? }))
+}
+
+async fn access_key_info(ctx: &Ctx<'_>, input: &Value) -> Result<Value, StsError> {
+    let id = input.get("AccessKeyId").and_then(Value::as_str).unwrap_or_default();
+    let mut conn = store::iam::reader(&ctx.env.store).await?;
+    let known = match store::access_keys::get(&mut conn, id).await? {
+        Some(k) => Some(k.account_id),
+        None => store::iam::session(&mut conn, id).await?.map(|s| s.account_id),
+    };
+    // Like AWS, read the account out of the key id itself when the key is not ours.
+    let account = known
+        .or_else(|| aws_core::ids::account_of_key(id))
+        .ok_or_else(|| validation(&format!("The access key ID {id} is not valid.")))?;
+    Ok(serde_json::json!({ "Account": account }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/R"), Some(("123456789012", "R")));
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/a/b/R"), Some(("123456789012", "R")));
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:user/R"), None);
+        assert_eq!(parse_role_arn("arn:aws:iam::12345:role/R"), None);
+        assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/"), None);
+    }
+
+    #[test]
+    fn packed_sizes() {
+        assert_eq!(packed_size(None, &[]).unwrap(), None);
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+        let size = packed_size(Some(doc), &[]).unwrap().unwrap();
+        assert!((1..=100).contains(&size));
+        assert!(matches!(packed_size(Some("{}"), &[]), Err(StsError::MalformedPolicyDocument(_))));
+        let arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned(); 11];
+        assert!(matches!(packed_size(None, &arns), Err(StsError::PackedPolicyTooLarge(_))));
+    }
+}
