@@ -137,7 +137,8 @@ impl Server {
             }
             format!("{scheme}://{reachable}")
         });
-        env.wire_identities(Arc::new(iam::IamIdentities));
+        env.wire::<dyn aws_core::authz::Identities>(Arc::new(iam::IamIdentities));
+        env.wire::<dyn aws_core::ports::Keys>(Arc::new(kms::KmsKeys));
         let env = Arc::new(env);
         cloudformation::recover(&env).await?;
         let sns = sns::Sns::new();

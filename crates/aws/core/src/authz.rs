@@ -218,7 +218,7 @@ async fn load_subject(env: &crate::Env, caller: &Caller) -> Result<Subject, Comm
     let mut conn = store::iam::reader(&env.store).await?;
     let cache = &env.policies;
     let tags_of = |tags: Vec<store::iam::Tag>| tags.into_iter().map(|t| (t.tag_key, t.tag_value)).collect();
-    let identities = env.identities()?;
+    let identities = env.port::<dyn Identities>()?;
     match &caller.kind {
         CallerKind::User { .. } => {
             let docs = identities.documents(&mut conn, Holder::User, &caller.user_id).await?;

@@ -1,13 +1,13 @@
 //! What every service shares: the store, time, randomness, the key that seals secrets at rest.
 
 use crate::auth::{KeyCache, KeyUsage};
-use crate::authz::{Identities, PolicyCache};
+use crate::authz::PolicyCache;
 use crate::error::CommonError;
 use crate::ids::Ids;
 use crypto::{DataKey, MasterKey, Purpose, Random};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use store::audit::AuditLog;
 use store::{Clock, Store};
 
@@ -42,8 +42,8 @@ pub struct Env {
     /// When access keys were last used, noted in memory and flushed in batches.
     pub(crate) key_usage: Arc<KeyUsage>,
     pub(crate) policies: PolicyCache,
-    /// IAM's reading of principals' policies, wired by the composition root.
-    identities: OnceLock<Arc<dyn Identities>>,
+    /// The ports wired by the composition root (see [`crate::ports`]), by the port's type.
+    ports: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Each service's own in-memory state (caches, long-poll notifiers), by type: the service
     /// defines and uses it, the environment only keeps it for the server's lifetime.
     states: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
@@ -76,7 +76,7 @@ impl Env {
             keys: KeyCache::default(),
             key_usage,
             policies: PolicyCache::default(),
-            identities: OnceLock::new(),
+            ports: RwLock::default(),
             states: RwLock::default(),
         }
     }
@@ -109,18 +109,20 @@ impl Env {
         any.downcast::<T>().unwrap_or_else(|_| unreachable!("a service state is stored under its own type"))
     }
 
-    /// Wires in where authorization reads principals' identity-based policies (IAM's
-    /// [`Identities`]); once, at start. Until then only the root user and service principals can
-    /// be authorized.
-    pub fn wire_identities(&self, identities: Arc<dyn Identities>) {
-        if self.identities.set(identities).is_err() {
-            tracing::warn!("identities wired twice; the first stays");
-        }
+    /// Wires in the implementation of a port (`P` is the port's trait object type, e.g.
+    /// `dyn ports::Keys`); at start, by the composition root. A second wiring replaces the first.
+    pub fn wire<P: ?Sized + Send + Sync + 'static>(&self, implementation: Arc<P>) {
+        let mut ports = self.ports.write().unwrap_or_else(PoisonError::into_inner);
+        ports.insert(TypeId::of::<P>(), Arc::new(implementation));
     }
 
-    pub(crate) fn identities(&self) -> Result<&dyn Identities, CommonError> {
-        self.identities.get().map(AsRef::as_ref).ok_or_else(|| {
-            tracing::error!("no identities wired: a user's or role's policies cannot be read");
+    /// The implementation wired for the port `P`. Unwired, the request fails as an internal
+    /// error (logged): a composition defect, never a reason to skip a check.
+    pub fn port<P: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<P>, CommonError> {
+        let ports = self.ports.read().unwrap_or_else(PoisonError::into_inner);
+        let found = ports.get(&TypeId::of::<P>()).and_then(|any| any.downcast_ref::<Arc<P>>()).cloned();
+        found.ok_or_else(|| {
+            tracing::error!(port = std::any::type_name::<P>(), "a port the request needs is not wired");
             CommonError::Internal
         })
     }

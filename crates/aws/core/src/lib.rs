@@ -9,7 +9,8 @@
 //! Services (one crate each) never see HTTP: they get a [`Ctx`] and a typed input, and return a
 //! typed output or their own error enum. Where one service uses another, as AWS's own do, it goes
 //! through a narrow port the composition root wires (authorization reads principals' policies
-//! through [`authz::Identities`], which IAM implements).
+//! through [`authz::Identities`], which IAM implements; SSM, SQS and Lambda use KMS through
+//! [`ports::Keys`]).
 
 pub mod accounts;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod ids;
 pub mod models;
 pub mod pipeline;
+pub mod ports;
 pub mod service;
 
 pub use auth::authenticate_request;

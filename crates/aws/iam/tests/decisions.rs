@@ -21,7 +21,7 @@ async fn world() -> World {
     let rng: Arc<dyn crypto::Random> = Arc::new(crypto::SystemRandom);
     let master = crypto::MasterKey::generate(rng.as_ref());
     let env = Env::new(store, Arc::new(store::SystemClock), rng, &master, "us-east-1".into());
-    env.wire_identities(Arc::new(spcred_iam::IamIdentities));
+    env.wire::<dyn aws_core::authz::Identities>(Arc::new(spcred_iam::IamIdentities));
     let mut tx = env.store.begin().await.unwrap();
     store::access_keys::create_account(&mut tx, ACCOUNT, 0).await.unwrap();
     db::commit(tx).await.unwrap();

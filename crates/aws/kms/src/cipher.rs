@@ -136,15 +136,6 @@ pub async fn decrypt_with(
     Ok((plaintext, material_id))
 }
 
-/// Resolves the key another service was asked to use, or its AWS managed key (`default_alias`).
-pub async fn resolve_for(ctx: &Ctx<'_>, key_ref: Option<&str>, default_alias: &str) -> Result<Key, KmsError> {
-    let (account, region) = (ctx.account(), ctx.region);
-    match key_ref {
-        Some(r) => keys::resolve(ctx.env, account, region, r, true).await,
-        None => keys::ensure_managed(ctx.env, account, region, default_alias).await,
-    }
-}
-
 /// The permission another service needs on the caller's behalf to use `key` (AWS evaluates
 /// `kms:ViaService` as `SERVICE.REGION.amazonaws.com`). A service principal (SNS delivering to
 /// an encrypted queue) calls KMS itself, not through the service, so its check has no

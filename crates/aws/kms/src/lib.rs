@@ -7,11 +7,12 @@
 //! [`cipher`], never over HTTP.
 
 mod aliases;
-pub mod cipher;
+pub(crate) mod cipher;
 mod error;
 mod jobs;
-pub mod keys;
+pub(crate) mod keys;
 mod manage;
+mod port;
 
 /// KMS's service model (generated from botocore by `tools/gen-models.py`).
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 pub use error::KmsError;
 pub use jobs::KeyLifecycle;
+pub use port::KmsKeys;
 
 /// The job that deletes a key when its waiting period ends; payload `{"key_id": ...}`.
 pub const DELETE_JOB: &str = "kms.delete-key";

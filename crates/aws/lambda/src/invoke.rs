@@ -5,9 +5,9 @@
 //! (`Event`, and EventBridge and SNS targets) are jobs, retried twice on a function error.
 
 use super::{ASYNC_PAYLOAD_MAX, LambdaError, PRINCIPAL, SYNC_PAYLOAD_MAX, code_aad, db, kms_context};
-use ::kms::cipher;
 use aws_core::caller::Caller;
 use aws_core::env::Env;
+use aws_core::ports::Keys;
 use aws_core::service::{Ctx, Service};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -239,10 +239,10 @@ pub(crate) async fn open_variables(
 ) -> Result<BTreeMap<String, Zeroizing<String>>, LambdaError> {
     let Some(blob) = &f.environment else { return Ok(BTreeMap::new()) };
     let context = kms_context(&f.name);
+    let keys = env.port::<dyn Keys>()?;
     let (key, origin) =
-        cipher::key_of_blob(env, scope.account_id, scope.region, blob).await.map_err(|e| super::kms_denied(&e))?;
-    let (plain, _) =
-        cipher::decrypt_with(env, &key, &origin, blob, &context).await.map_err(|e| super::kms_denied(&e))?;
+        keys.key_of_blob(env, scope.account_id, scope.region, blob).await.map_err(|e| super::kms_denied(&e))?;
+    let plain = keys.decrypt(env, &key, &origin, blob, &context).await.map_err(|e| super::kms_denied(&e))?;
     let variables: BTreeMap<String, String> =
         serde_json::from_slice(&plain).map_err(|_| LambdaError::Common(aws_core::CommonError::Internal))?;
     Ok(variables.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect())

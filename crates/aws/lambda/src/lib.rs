@@ -22,8 +22,8 @@ pub use invoke::{AsyncInvoker, Execution, INVOKE_JOB, Outcome, Response, Runner,
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("lambda", include_str!("../models/lambda.json")));
 
-use ::kms::cipher;
 use aws_core::operations;
+use aws_core::ports::{KeyError, Keys};
 use aws_core::service::{Authorization, Check, Ctx, Service};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -469,12 +469,15 @@ impl Functions<'_, '_> {
             )));
         }
         let context = kms_context(&self.name);
-        let key = cipher::resolve_for(self.ctx, key_arn, DEFAULT_KEY).await.map_err(|e| kms_denied(&e))?;
+        let (env, keys) = (self.ctx.env, self.ctx.env.port::<dyn Keys>()?);
+        let key = keys
+            .resolve(env, self.ctx.account(), self.ctx.region, key_arn, DEFAULT_KEY)
+            .await
+            .map_err(|e| kms_denied(&e))?;
         if key_arn.is_some() {
-            self.ctx.authorize(cipher::service_check(self.ctx, "kms:Encrypt", &key, &context, "lambda")).await?;
+            self.ctx.authorize(keys.check(self.ctx, "kms:Encrypt", &key, &context, "lambda")).await?;
         }
-        let blob =
-            cipher::encrypt_with(self.ctx.env, &key, text.as_bytes(), &context).await.map_err(|e| kms_denied(&e))?;
+        let blob = keys.encrypt(env, &key, text.as_bytes(), &context).await.map_err(|e| kms_denied(&e))?;
         Ok(Some(blob))
     }
 
@@ -592,10 +595,12 @@ impl Functions<'_, '_> {
             && f.kms_key_arn.is_some()
             && let Some(blob) = &f.environment
         {
-            let (key, _) = cipher::key_of_blob(self.ctx.env, self.ctx.account(), self.ctx.region, blob)
+            let keys = self.ctx.env.port::<dyn Keys>()?;
+            let (key, _) = keys
+                .key_of_blob(self.ctx.env, self.ctx.account(), self.ctx.region, blob)
                 .await
                 .map_err(|e| kms_denied(&e))?;
-            let check = cipher::service_check(self.ctx, "kms:Decrypt", &key, &kms_context(&f.name), "lambda");
+            let check = keys.check(self.ctx, "kms:Decrypt", &key, &kms_context(&f.name), "lambda");
             self.ctx.authorize(check).await?;
         }
         let variables = invoke::open_variables(self.ctx.env, scope(self.ctx), f).await?;
@@ -837,7 +842,7 @@ fn principal_of(principal: &str) -> Result<Value, LambdaError> {
     Err(invalid(format!("The provided principal was invalid. Please check the principal and try again: {principal}")))
 }
 
-fn kms_denied(e: &::kms::KmsError) -> LambdaError {
+fn kms_denied(e: &KeyError) -> LambdaError {
     LambdaError::KmsAccessDenied(format!(
         "Lambda was unable to decrypt the environment variables because KMS access was denied. Please check the \
          function's KMS key settings. KMS Exception: {e}"

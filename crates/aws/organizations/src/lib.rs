@@ -559,7 +559,7 @@ impl Org<'_, '_> {
                 request.account_id = Some(account);
             }
             Err(aws_core::accounts::AccountError::EmailExists(_)) => {
-                request.failure = Some("EMAIL_ALREADY_EXISTS".into())
+                request.failure = Some("EMAIL_ALREADY_EXISTS".into());
             }
             Err(e) => {
                 tracing::error!(error = %e, "CreateAccount failed");

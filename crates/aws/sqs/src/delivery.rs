@@ -156,7 +156,8 @@ mod tests {
         let master = crypto::MasterKey::generate(rng.as_ref());
         let clock: Arc<dyn store::Clock> = Arc::new(store::SystemClock);
         let env = Env::new(store, clock, rng, &master, "us-east-1".into());
-        env.wire_identities(Arc::new(::iam::IamIdentities));
+        env.wire::<dyn aws_core::authz::Identities>(Arc::new(::iam::IamIdentities));
+        env.wire::<dyn aws_core::ports::Keys>(Arc::new(::kms::KmsKeys));
         (dir, Arc::new(env))
     }
 
@@ -360,7 +361,7 @@ mod tests {
         assert_eq!(sealed_parts(&again).1, wrapped);
         assert_ne!(sealed_parts(&later).1, wrapped);
         // The data key is KMS ciphertext of the queue's key, under SQS's encryption context.
-        assert_eq!(::kms::cipher::origin_of(&env, &wrapped).unwrap().key_id, key_id);
+        assert_eq!(aws_core::ports::Keys::origin_of(&::kms::KmsKeys, &env, &wrapped).unwrap().key_id, key_id);
         let (stored, sealed) = first.seal(&env, "the new client secret", "sqs:message:m").unwrap();
         assert!(sealed && !stored.windows(6).any(|w| w == b"client"));
 

@@ -2,8 +2,8 @@
 //! code that the Query API answers with and that awsJson carries in `x-amzn-query-error` (the
 //! code boto3 and the AWS SDKs report). botocore's SQS model no longer lists the latter.
 
-use ::kms::KmsError;
 use aws_core::error::{CommonError, Flavor, ServiceError};
+use aws_core::ports::{KeyError, KeyFault};
 use std::fmt;
 
 /// Why an SQS operation failed.
@@ -87,16 +87,16 @@ impl SqsError {
     }
 
     /// A KMS failure met while SQS used the queue's key, with KMS's message as AWS reports it.
-    pub(crate) fn from_kms(e: &KmsError, request_id: &str) -> Self {
-        let failure = match e {
-            KmsError::Disabled(_) => KmsFailure::Disabled,
-            KmsError::NotFound(_) => KmsFailure::NotFound,
-            KmsError::InvalidState(_) => KmsFailure::InvalidState,
-            KmsError::InvalidKeyUsage(_) => KmsFailure::InvalidKeyUsage,
-            KmsError::Common(CommonError::AccessDenied(_)) => KmsFailure::AccessDenied,
-            KmsError::Common(c) => return SqsError::Common(c.clone()),
-            other => {
-                tracing::error!(error = %other, "KMS failed an SQS body it sealed itself");
+    pub(crate) fn from_kms(e: &KeyError, request_id: &str) -> Self {
+        let failure = match (e.fault, &e.common) {
+            (KeyFault::Disabled, _) => KmsFailure::Disabled,
+            (KeyFault::NotFound, _) => KmsFailure::NotFound,
+            (KeyFault::InvalidState, _) => KmsFailure::InvalidState,
+            (KeyFault::InvalidKeyUsage, _) => KmsFailure::InvalidKeyUsage,
+            (KeyFault::AccessDenied, _) => KmsFailure::AccessDenied,
+            (_, Some(c)) => return SqsError::Common(c.clone()),
+            (KeyFault::InvalidCiphertext | KeyFault::Other, None) => {
+                tracing::error!(error = %e, "KMS failed an SQS body it sealed itself");
                 return SqsError::Common(CommonError::Internal);
             }
         };

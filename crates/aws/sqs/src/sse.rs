@@ -13,9 +13,9 @@
 
 use super::error::SqsError;
 use super::queue::Queue;
-use ::kms::{KmsError, cipher, keys};
 use aws_core::CommonError;
 use aws_core::env::Env;
+use aws_core::ports::{KeyError, KeyFault, Keys};
 use aws_core::service::Ctx;
 use crypto::DataKey;
 use crypto::kms::EncryptionContext;
@@ -84,29 +84,45 @@ pub(crate) enum Sealer {
     Kms(Arc<Entry>),
 }
 
+/// SQS's AWS managed key.
+const MANAGED_KEY: &str = "alias/aws/sqs";
+
 fn context(queue_arn: &str) -> EncryptionContext {
     [("aws:sqs:arn".to_owned(), queue_arn.to_owned())].into_iter().collect()
 }
 
 /// Maps KMS's failures to SQS's; the message names the request id of the (inner) KMS call.
-fn kms_error(ctx: &Ctx<'_>) -> impl Fn(KmsError) -> SqsError {
+fn kms_error(ctx: &Ctx<'_>) -> impl Fn(KeyError) -> SqsError {
     let request_id = ctx.env.ids.uuid();
     move |e| SqsError::from_kms(&e, &request_id)
 }
 
 /// Decides `action` on `key` for the caller, as SQS asks KMS on its behalf.
-async fn authorize(ctx: &Ctx<'_>, action: &str, key: &Key, context: &EncryptionContext) -> Result<(), SqsError> {
-    ctx.authorize(cipher::service_check(ctx, action, key, context, "sqs")).await.map_err(|e| kms_error(ctx)(e.into()))
+async fn authorize(
+    ctx: &Ctx<'_>,
+    keys: &dyn Keys,
+    action: &str,
+    key: &Key,
+    context: &EncryptionContext,
+) -> Result<(), SqsError> {
+    ctx.authorize(keys.check(ctx, action, key, context, "sqs")).await.map_err(|e| kms_error(ctx)(e.into()))
 }
 
 /// The queue's KMS key, which the caller may use for `actions`, and which must be enabled.
-async fn usable_key(ctx: &Ctx<'_>, q: &Queue, key_ref: &str, actions: &[&str]) -> Result<Key, SqsError> {
-    let key = keys::resolve(ctx.env, &q.row.account_id, &q.row.region, key_ref, true).await.map_err(kms_error(ctx))?;
+async fn usable_key(
+    ctx: &Ctx<'_>,
+    keys: &dyn Keys,
+    q: &Queue,
+    key_ref: &str,
+    actions: &[&str],
+) -> Result<Key, SqsError> {
+    let (account, region) = (&q.row.account_id, &q.row.region);
+    let key = keys.resolve(ctx.env, account, region, Some(key_ref), MANAGED_KEY).await.map_err(kms_error(ctx))?;
     let context = context(&q.arn());
     for action in actions {
-        authorize(ctx, action, &key, &context).await?;
+        authorize(ctx, keys, action, &key, &context).await?;
     }
-    keys::require_enabled(&key).map_err(kms_error(ctx))?;
+    keys.require_enabled(&key).map_err(kms_error(ctx))?;
     Ok(key)
 }
 
@@ -115,14 +131,15 @@ pub(crate) async fn sealer(ctx: &Ctx<'_>, q: &Queue) -> Result<Sealer, SqsError>
     let Some(key_ref) = q.config.kms_master_key_id.as_deref() else {
         return Ok(if q.config.sqs_managed_sse_enabled { Sealer::Sqs } else { Sealer::Plain });
     };
-    let key = usable_key(ctx, q, key_ref, &["kms:GenerateDataKey", "kms:Decrypt"]).await?;
+    let keys = ctx.env.port::<dyn Keys>()?;
+    let key = usable_key(ctx, keys.as_ref(), q, key_ref, &["kms:GenerateDataKey", "kms:Decrypt"]).await?;
     let arn = q.arn();
     let cache_key = (arn.clone(), key.key_id.clone(), ctx.caller.arn.clone());
     if let Some(entry) = super::shared(ctx.env).data_keys.sending(&cache_key, ctx.now_ms) {
         return Ok(Sealer::Kms(entry));
     }
     let (plain, wrapped) =
-        cipher::generate_data_key_with(ctx.env, &key, crypto::KEY_LEN, &context(&arn)).await.map_err(kms_error(ctx))?;
+        keys.generate_data_key(ctx.env, &key, crypto::KEY_LEN, &context(&arn)).await.map_err(kms_error(ctx))?;
     let key = DataKey::from_bytes(&plain).map_err(|_| SqsError::Common(CommonError::Internal))?;
     let expires_ms = ctx.now_ms + q.config.kms_data_key_reuse_period_seconds * 1000;
     let entry = Arc::new(Entry { key, wrapped, arn, expires_ms });
@@ -189,7 +206,8 @@ impl<'c, 'a> Opener<'c, 'a> {
     pub(crate) async fn new(ctx: &'c Ctx<'a>, q: &'c Queue) -> Result<Self, SqsError> {
         let mut allowed = HashMap::new();
         if let Some(key_ref) = q.config.kms_master_key_id.as_deref() {
-            let key = usable_key(ctx, q, key_ref, &["kms:Decrypt"]).await?;
+            let keys = ctx.env.port::<dyn Keys>()?;
+            let key = usable_key(ctx, keys.as_ref(), q, key_ref, &["kms:Decrypt"]).await?;
             allowed.insert((key.key_id.clone(), q.arn()), key);
         }
         Ok(Self { ctx, q, allowed })
@@ -212,26 +230,26 @@ impl<'c, 'a> Opener<'c, 'a> {
     async fn data_key(&mut self, arn: &str, wrapped: &[u8]) -> Result<DataKey, SqsError> {
         let (ctx, kms_error) = (self.ctx, kms_error(self.ctx));
         let context = context(arn);
-        let origin = cipher::origin_of(ctx.env, wrapped).map_err(|_| corrupt())?;
+        let keys = ctx.env.port::<dyn Keys>()?;
+        let origin = keys.origin_of(ctx.env, wrapped).map_err(|_| corrupt())?;
         let allowed = (origin.key_id.clone(), arn.to_owned());
         let key = if let Some(key) = self.allowed.get(&allowed) {
             key.clone()
         } else {
             let (account, region) = (&self.q.row.account_id, &self.q.row.region);
-            let (key, _) = cipher::key_of_blob(ctx.env, account, region, wrapped).await.map_err(&kms_error)?;
-            authorize(ctx, "kms:Decrypt", &key, &context).await?;
-            keys::require_enabled(&key).map_err(&kms_error)?;
+            let (key, _) = keys.key_of_blob(ctx.env, account, region, wrapped).await.map_err(&kms_error)?;
+            authorize(ctx, keys.as_ref(), "kms:Decrypt", &key, &context).await?;
+            keys.require_enabled(&key).map_err(&kms_error)?;
             self.allowed.insert(allowed, key.clone());
             key
         };
         if let Some(hit) = super::shared(ctx.env).data_keys.opening(wrapped, ctx.now_ms) {
             return Ok(hit);
         }
-        let (plain, _) =
-            cipher::decrypt_with(ctx.env, &key, &origin, wrapped, &context).await.map_err(|e| match e {
-                KmsError::InvalidCiphertext => corrupt(),
-                other => kms_error(other),
-            })?;
+        let plain = keys.decrypt(ctx.env, &key, &origin, wrapped, &context).await.map_err(|e| match e.fault {
+            KeyFault::InvalidCiphertext => corrupt(),
+            _ => kms_error(e),
+        })?;
         let data_key = DataKey::from_bytes(&plain).map_err(|_| corrupt())?;
         let expires_ms = ctx.now_ms + self.q.config.kms_data_key_reuse_period_seconds * 1000;
         bounded_insert(&super::shared(ctx.env).data_keys.opening, wrapped.to_vec(), (data_key.clone(), expires_ms));

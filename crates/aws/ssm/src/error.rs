@@ -1,7 +1,7 @@
 //! SSM errors, with AWS's codes. All are client errors (400) except internal failures.
 
-use ::kms::KmsError;
 use aws_core::error::{CommonError, Flavor, ServiceError};
+use aws_core::ports::KeyError;
 use std::fmt;
 
 /// An error of the SSM service.
@@ -78,13 +78,13 @@ impl SsmError {
     /// A KMS failure met while Parameter Store used a key on the caller's behalf. Parameter
     /// Store reports it as `InvalidKeyId` carrying KMS's error the way its Java client prints
     /// it (an access denial stays `AccessDeniedException`).
-    pub(crate) fn from_kms(e: KmsError, request_id: &str) -> Self {
-        match e {
-            KmsError::Common(CommonError::AccessDenied(_)) => {
+    pub(crate) fn from_kms(e: KeyError, request_id: &str) -> Self {
+        match e.common {
+            Some(CommonError::AccessDenied(_)) => {
                 SsmError::Common(CommonError::AccessDenied(e.as_reported_by_service(request_id)))
             }
-            KmsError::Common(c) => SsmError::Common(c),
-            other => SsmError::InvalidKeyId(other.as_reported_by_service(request_id)),
+            Some(c) => SsmError::Common(c),
+            None => SsmError::InvalidKeyId(e.as_reported_by_service(request_id)),
         }
     }
 }

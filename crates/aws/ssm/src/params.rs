@@ -6,7 +6,7 @@ use super::filters::{self, Filter};
 use super::names::{self, Reference, Which};
 use super::policies::{self, FINISHED, PENDING};
 use super::{events, secure, settings};
-use ::kms::{self, cipher};
+use aws_core::ports::Keys;
 use aws_core::service::{self, Ctx};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -93,14 +93,12 @@ async fn value_of(ctx: &Ctx<'_>, v: &Version, with_decryption: bool) -> Result<S
     }
     let (account, region) = (ctx.account(), ctx.region);
     let key_id = v.kms_key_id.as_deref().unwrap_or_default();
-    let key = {
-        let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
-        store::kms::get_key(&mut conn, account, region, key_id).await?
-    };
-    let key = key.ok_or_else(|| {
-        let arn = kms::keys::key_arn(region, account, key_id);
-        SsmError::from_kms(kms::KmsError::NotFound(format!("Key '{arn}' does not exist")), &ctx.env.ids.uuid())
-    })?;
+    let key = ctx
+        .env
+        .port::<dyn Keys>()?
+        .resolve(ctx.env, account, region, Some(key_id), DEFAULT_KEY)
+        .await
+        .map_err(|e| SsmError::from_kms(e, &ctx.env.ids.uuid()))?;
     let plain = secure::decrypt(ctx, &key, &names::arn(region, account, &v.name), blob).await?;
     Ok(plain.to_string())
 }
@@ -324,7 +322,10 @@ async fn seal(ctx: &Ctx<'_>, input: &PutInput, plan: &Plan) -> Result<Stored, Ss
     let inherited = plan.existing.as_ref().filter(|e| e.kind == SECURE_STRING).and_then(|e| e.key_id.clone());
     let key_ref = input.key_id.clone().or(inherited);
     let request_id = ctx.env.ids.uuid();
-    let key = cipher::resolve_for(ctx, key_ref.as_deref(), DEFAULT_KEY)
+    let key = ctx
+        .env
+        .port::<dyn Keys>()?
+        .resolve(ctx.env, ctx.account(), ctx.region, key_ref.as_deref(), DEFAULT_KEY)
         .await
         .map_err(|e| SsmError::from_kms(e, &request_id))?;
     let arn = names::arn(ctx.region, ctx.account(), &input.name);

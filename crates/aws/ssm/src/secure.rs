@@ -7,7 +7,7 @@
 //! `{"PARAMETER_ARN": <the parameter's ARN>}`.
 
 use super::error::SsmError;
-use ::kms::cipher;
+use aws_core::ports::{KeyError, Keys};
 use aws_core::service::Ctx;
 use crypto::DataKey;
 use crypto::kms::EncryptionContext;
@@ -21,13 +21,19 @@ fn context(arn: &str) -> EncryptionContext {
     [("PARAMETER_ARN".to_owned(), arn.to_owned())].into_iter().collect()
 }
 
-async fn authorize(ctx: &Ctx<'_>, action: &str, key: &Key, context: &EncryptionContext) -> Result<(), SsmError> {
-    ctx.authorize(cipher::service_check(ctx, action, key, context, "ssm"))
+async fn authorize(
+    ctx: &Ctx<'_>,
+    keys: &dyn Keys,
+    action: &str,
+    key: &Key,
+    context: &EncryptionContext,
+) -> Result<(), SsmError> {
+    ctx.authorize(keys.check(ctx, action, key, context, "ssm"))
         .await
         .map_err(|e| SsmError::from_kms(e.into(), &ctx.env.ids.uuid()))
 }
 
-fn kms(ctx: &Ctx<'_>) -> impl Fn(::kms::KmsError) -> SsmError {
+fn kms(ctx: &Ctx<'_>) -> impl Fn(KeyError) -> SsmError {
     let request_id = ctx.env.ids.uuid();
     move |e| SsmError::from_kms(e, &request_id)
 }
@@ -41,13 +47,14 @@ pub(crate) async fn encrypt(
     plaintext: &str,
 ) -> Result<Vec<u8>, SsmError> {
     let context = context(arn);
+    let keys = ctx.env.port::<dyn Keys>()?;
     if !advanced {
-        authorize(ctx, "kms:Encrypt", key, &context).await?;
-        return cipher::encrypt_with(ctx.env, key, plaintext.as_bytes(), &context).await.map_err(kms(ctx));
+        authorize(ctx, keys.as_ref(), "kms:Encrypt", key, &context).await?;
+        return keys.encrypt(ctx.env, key, plaintext.as_bytes(), &context).await.map_err(kms(ctx));
     }
-    authorize(ctx, "kms:GenerateDataKey", key, &context).await?;
+    authorize(ctx, keys.as_ref(), "kms:GenerateDataKey", key, &context).await?;
     let (data_key, wrapped) =
-        cipher::generate_data_key_with(ctx.env, key, crypto::KEY_LEN, &context).await.map_err(kms(ctx))?;
+        keys.generate_data_key(ctx.env, key, crypto::KEY_LEN, &context).await.map_err(kms(ctx))?;
     let data_key = DataKey::from_bytes(&data_key).map_err(|_| SsmError::Common(aws_core::CommonError::Internal))?;
     let sealed = data_key.seal(ctx.env.rng.as_ref(), plaintext.as_bytes(), arn.as_bytes());
     let wrapped_len = u16::try_from(wrapped.len()).map_err(|_| SsmError::Common(aws_core::CommonError::Internal))?;
@@ -62,7 +69,8 @@ pub(crate) async fn encrypt(
 /// Decrypts the value of parameter `arn`, sealed under `key`.
 pub(crate) async fn decrypt(ctx: &Ctx<'_>, key: &Key, arn: &str, blob: &[u8]) -> Result<Zeroizing<String>, SsmError> {
     let context = context(arn);
-    authorize(ctx, "kms:Decrypt", key, &context).await?;
+    let keys = ctx.env.port::<dyn Keys>()?;
+    authorize(ctx, keys.as_ref(), "kms:Decrypt", key, &context).await?;
     let (kms_blob, sealed) = match blob.split_first() {
         Some((&ENVELOPE_V2, rest)) => {
             let (len, rest) = rest.split_at_checked(2).ok_or_else(corrupt)?;
@@ -73,11 +81,11 @@ pub(crate) async fn decrypt(ctx: &Ctx<'_>, key: &Key, arn: &str, blob: &[u8]) ->
         _ => (blob, None),
     };
     // The parameter records its key; the blob must agree (no need to look the key up again).
-    let origin = cipher::origin_of(ctx.env, kms_blob).map_err(kms(ctx))?;
+    let origin = keys.origin_of(ctx.env, kms_blob).map_err(kms(ctx))?;
     if origin.key_id != key.key_id {
         return Err(corrupt());
     }
-    let (plain, _) = cipher::decrypt_with(ctx.env, key, &origin, kms_blob, &context).await.map_err(kms(ctx))?;
+    let plain = keys.decrypt(ctx.env, key, &origin, kms_blob, &context).await.map_err(kms(ctx))?;
     let plain = match sealed {
         None => plain,
         Some(sealed) => {

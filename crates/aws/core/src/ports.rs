@@ -1,0 +1,128 @@
+//! The narrow interfaces one service uses another through, where AWS's own services do: the
+//! core defines them, the providing service implements them, and the composition root wires the
+//! implementation into the [`Env`] ([`Env::wire`]) for the services that use it ([`Env::port`]).
+
+use crate::env::Env;
+use crate::error::CommonError;
+use crate::service::{Check, Ctx};
+use crypto::kms::{BlobOrigin, EncryptionContext};
+use std::fmt;
+use store::kms::Key;
+use zeroize::Zeroizing;
+
+/// Which KMS failure a service using a key on its caller's behalf met, as far as it tells them
+/// apart (SQS reports each as its own `Kms*` error; Parameter Store reports all as one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFault {
+    /// No such key or alias.
+    NotFound,
+    /// The key is disabled.
+    Disabled,
+    /// The key's state does not allow the use (pending deletion).
+    InvalidState,
+    /// The key cannot be used so.
+    InvalidKeyUsage,
+    /// The ciphertext is not KMS's, was altered, or its context differs.
+    InvalidCiphertext,
+    /// KMS's authorization refused the use.
+    AccessDenied,
+    /// Anything else KMS failed with.
+    Other,
+}
+
+/// A KMS failure met while a service used a key on its caller's behalf.
+#[derive(Debug, Clone)]
+pub struct KeyError {
+    /// Which failure it is.
+    pub fault: KeyFault,
+    /// KMS's error code, e.g. `DisabledException`.
+    pub code: String,
+    /// KMS's message.
+    pub message: String,
+    /// The pipeline's own error, when that is what KMS failed with (access denied, internal),
+    /// for the using service to pass on as it is.
+    pub common: Option<CommonError>,
+}
+
+impl KeyError {
+    /// The message another service (Parameter Store, SQS) reports when KMS failed it on the
+    /// caller's behalf: KMS's error as AWS's Java client prints it.
+    pub fn as_reported_by_service(&self, request_id: &str) -> String {
+        let message = if self.message.is_empty() { "null" } else { self.message.as_str() };
+        format!(
+            "{message} (Service: AWSKMS; Status Code: 400; Error Code: {}; Request ID: {request_id}; Proxy: null)",
+            self.code
+        )
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<CommonError> for KeyError {
+    fn from(e: CommonError) -> Self {
+        let (code, _, message) = e.render(crate::error::Flavor::Json);
+        let fault = if matches!(e, CommonError::AccessDenied(_)) { KeyFault::AccessDenied } else { KeyFault::Other };
+        Self { fault, code: code.to_owned(), message, common: Some(e) }
+    }
+}
+
+/// KMS's keys, for the services that encrypt with them on their callers' behalf (Parameter
+/// Store's SecureStrings, SQS's SSE-KMS, Lambda's environment variables).
+#[async_trait::async_trait]
+pub trait Keys: Send + Sync + fmt::Debug {
+    /// The key a request names (key id, key ARN, alias name or alias ARN) or, when it names
+    /// none, the AWS managed key behind `default_alias` (made on first use, as AWS does).
+    async fn resolve(
+        &self,
+        env: &Env,
+        account: &str,
+        region: &str,
+        key_ref: Option<&str>,
+        default_alias: &str,
+    ) -> Result<Key, KeyError>;
+    /// Fails unless the key can be used for cryptography.
+    fn require_enabled(&self, key: &Key) -> Result<(), KeyError>;
+    /// The permission the service needs on the caller's behalf to use `key` for `action`
+    /// (`kms:Decrypt`, ...), with the encryption context and `kms:ViaService` as AWS evaluates
+    /// them.
+    fn check(&self, ctx: &Ctx<'_>, action: &str, key: &Key, context: &EncryptionContext, service: &str) -> Check;
+    /// Encrypts under the key's current material.
+    async fn encrypt(
+        &self,
+        env: &Env,
+        key: &Key,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>, KeyError>;
+    /// A fresh data key of `len` bytes and its ciphertext under `key`.
+    async fn generate_data_key(
+        &self,
+        env: &Env,
+        key: &Key,
+        len: usize,
+        context: &EncryptionContext,
+    ) -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), KeyError>;
+    /// Which key and material version sealed `blob`.
+    fn origin_of(&self, env: &Env, blob: &[u8]) -> Result<BlobOrigin, KeyError>;
+    /// The key (of the account and region) that sealed `blob`.
+    async fn key_of_blob(
+        &self,
+        env: &Env,
+        account: &str,
+        region: &str,
+        blob: &[u8],
+    ) -> Result<(Key, BlobOrigin), KeyError>;
+    /// Decrypts `blob`, sealed by `key` with `context`.
+    async fn decrypt(
+        &self,
+        env: &Env,
+        key: &Key,
+        origin: &BlobOrigin,
+        blob: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Zeroizing<Vec<u8>>, KeyError>;
+}
