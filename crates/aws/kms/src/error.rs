@@ -53,17 +53,6 @@ impl KmsError {
     pub(crate) fn validation(message: impl Into<String>) -> Self {
         KmsError::Common(CommonError::Validation(message.into()))
     }
-
-    /// The message another service (Parameter Store, SQS) reports when KMS failed it on the
-    /// caller's behalf: KMS's error as AWS's Java client prints it.
-    pub fn as_reported_by_service(&self, request_id: &str) -> String {
-        let message = self.to_string();
-        let message = if message.is_empty() { "null" } else { message.as_str() };
-        format!(
-            "{message} (Service: AWSKMS; Status Code: 400; Error Code: {}; Request ID: {request_id}; Proxy: null)",
-            self.code()
-        )
-    }
 }
 
 impl fmt::Display for KmsError {
