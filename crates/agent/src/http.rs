@@ -18,7 +18,6 @@ use crate::cache::Key;
 use crate::config::Region;
 use crate::credentials::rfc3339;
 use crate::error::Failure;
-use crate::operations::SCOPES;
 use crate::proxy::{self, SELLER_HEADER};
 use axum::Router;
 use axum::body::Bytes;
@@ -85,9 +84,14 @@ async fn token(
             (Some(_), Some(_)) => {
                 return Err(Failure::BadRequest("ask for a selling_partner_id or a grantless scope, not both".into()));
             }
-            (Some(scope), None) => Key::Grantless(SCOPES.iter().find(|s| **s == scope.as_str()).ok_or_else(|| {
-                Failure::BadRequest(format!("{scope:?} is not a grantless scope ({})", SCOPES.join(", ")))
-            })?),
+            (Some(scope), None) => {
+                Key::Grantless(spapi::scope::ALL.iter().find(|s| **s == scope.as_str()).ok_or_else(|| {
+                    Failure::BadRequest(format!(
+                        "{scope:?} is not a grantless scope ({})",
+                        spapi::scope::ALL.join(", ")
+                    ))
+                })?)
+            }
             (None, named) => {
                 let header = headers.get(SELLER_HEADER).and_then(|v| v.to_str().ok());
                 Key::Seller(agent.seller(named.as_deref().or(header))?)

@@ -5,7 +5,9 @@
 //! - [`credentials`] and [`ssm`]: the LWA credentials in SSM Parameter Store, re-read by version.
 //! - [`lwa`], `cache`, `broker`: LWA exchanges, the token cache (single flight) and restricted
 //!   data tokens.
-//! - `proxy`, `ratelimit`, `operations`, `useragent`: calls to SP-API.
+//! - `proxy`, `ratelimit`, `useragent`: calls to SP-API, by the operations of the shared table
+//!   (`spapi`); an operation not in it is proxied with the seller's token and paced only by the
+//!   429s and `x-amzn-RateLimit-Limit` headers SP-API returns.
 //! - `http`: the agent's own API (`/v1/token`, `/v1/rdt`, `/sp/...`, `/metrics`, `/health`).
 //! - `notices`, [`rotation`]: the notice queues and the client secret's rotation.
 
@@ -18,7 +20,6 @@ mod http;
 pub mod lwa;
 mod metrics;
 mod notices;
-mod operations;
 mod proxy;
 mod ratelimit;
 pub mod rotation;
@@ -27,7 +28,8 @@ pub mod ssm;
 mod tests;
 mod useragent;
 
-pub use operations::SCOPE_ROTATION;
+/// The grantless scope of the Application Management API.
+pub use spapi::scope::ROTATION as SCOPE_ROTATION;
 
 use config::Config;
 use credentials::{Credentials, LoadError};

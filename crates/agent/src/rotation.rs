@@ -22,19 +22,18 @@ use crate::credentials::ParameterStore;
 use crate::lwa::{Grant, Lwa};
 use crate::metrics::ROTATIONS;
 use crate::notices::{Notice, parse};
-use crate::operations::{self, SCOPE_ROTATION};
 use crate::proxy::Call;
 use crate::ssm::{Described, SsmStore};
 use axum::http::{HeaderMap, Method};
 use crypto::Secret;
 use jiff::Timestamp;
 use serde_json::json;
+use spapi::ROTATE_APPLICATION_CLIENT_SECRET;
+use spapi::scope::ROTATION as SCOPE_ROTATION;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// The rotation API's path.
-const ROTATE_PATH: &str = "/applications/2023-11-30/clientSecret";
 /// How long one receive waits for a message.
 const LONG_POLL_SECONDS: i32 = 20;
 /// The longest a failed notice waits before it is tried again.
@@ -288,12 +287,12 @@ impl Rotator {
         let call = Call {
             region: Region::Na,
             method: Method::POST,
-            path: ROTATE_PATH.to_owned(),
+            path: ROTATE_APPLICATION_CLIENT_SECRET.template.to_owned(),
             query: None,
             headers: HeaderMap::new(),
             body: axum::body::Bytes::new(),
             key: Key::Grantless(SCOPE_ROTATION),
-            operation: operations::find("POST", ROTATE_PATH),
+            operation: Some(&ROTATE_APPLICATION_CLIENT_SECRET),
         };
         let response = self.agent.call(call).await.map_err(|f| format!("rotateApplicationClientSecret: {f}"))?;
         let status = response.status();
