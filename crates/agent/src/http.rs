@@ -15,6 +15,7 @@
 use crate::Agent;
 use crate::broker::{Resource, canonical};
 use crate::cache::Key;
+use crate::clock::Clock;
 use crate::config::Region;
 use crate::credentials::rfc3339;
 use crate::error::Failure;
@@ -67,8 +68,9 @@ struct TokenQuery {
     scope: Option<String>,
 }
 
-fn seconds_left(at: SystemTime) -> u64 {
-    at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs())
+/// The seconds from now, by `clock`, until `at`.
+fn seconds_left(clock: &dyn Clock, at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::from(clock.now())).map_or(0, |d| d.as_secs())
 }
 
 async fn token(
@@ -101,7 +103,7 @@ async fn token(
         Ok(axum::Json(json!({
             "access_token": token.value.expose(),
             "token_type": "bearer",
-            "expires_in": seconds_left(token.expires_at),
+            "expires_in": seconds_left(agent.clock.as_ref(), token.expires_at),
             "expires_at": rfc3339(token.expires_at),
         }))
         .into_response())
@@ -135,7 +137,7 @@ async fn rdt(State(agent): State<Arc<Agent>>, headers: HeaderMap, query: Query<R
         let token = agent.token(&Key::Rdt { region, seller, resources }).await?;
         Ok(axum::Json(json!({
             "restrictedDataToken": token.value.expose(),
-            "expiresIn": seconds_left(token.expires_at),
+            "expiresIn": seconds_left(agent.clock.as_ref(), token.expires_at),
             "expiresAt": rfc3339(token.expires_at),
         }))
         .into_response())
