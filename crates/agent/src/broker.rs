@@ -9,11 +9,11 @@ use crate::config::Region;
 use crate::error::Failure;
 use crate::lwa::{Grant, LwaError};
 use crate::metrics::{CACHE, EXCHANGES, RDTS};
-use crate::operations::CREATE_RDT;
 use crate::proxy::Call;
 use crate::{Agent, credentials::Versioned};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use serde::{Deserialize, Serialize};
+use spapi::CREATE_RESTRICTED_DATA_TOKEN;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -137,12 +137,12 @@ impl Agent {
         let call = Call {
             region,
             method: Method::POST,
-            path: CREATE_RDT.template.to_owned(),
+            path: CREATE_RESTRICTED_DATA_TOKEN.template.to_owned(),
             query: None,
             headers,
             body: body.into(),
             key: Key::Seller(seller.to_owned()),
-            operation: Some(&CREATE_RDT),
+            operation: Some(&CREATE_RESTRICTED_DATA_TOKEN),
         };
         // Boxed: a call fetches its token, which may be this very kind of call.
         let response = Box::pin(self.call(call)).await?;

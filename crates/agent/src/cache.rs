@@ -4,6 +4,7 @@
 //! dropped only if the slot still holds that very token (by generation), so a thousand requests
 //! that all failed on the old token cause one refresh, not a thousand.
 
+use crate::clock::Clock;
 use crate::config::Region;
 use crypto::Secret;
 use std::collections::HashMap;
@@ -80,10 +81,12 @@ impl Slot {
 }
 
 /// The cache.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Cache {
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
     generations: AtomicU64,
+    /// The date of tokens' expiries, for clients.
+    clock: Arc<dyn Clock>,
 }
 
 /// Whether a lookup was answered from the cache.
@@ -104,6 +107,11 @@ impl Lookup {
 }
 
 impl Cache {
+    /// An empty cache whose tokens' expiries are dated by `clock`.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { slots: Mutex::default(), generations: AtomicU64::default(), clock }
+    }
+
     fn slot(&self, key: &Key) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(s) = slots.get(key) {
@@ -137,7 +145,7 @@ impl Cache {
         let fresh = fetch().await?;
         let token = Arc::new(Token {
             value: fresh.value,
-            expires_at: SystemTime::now() + fresh.expires_in,
+            expires_at: SystemTime::from(self.clock.now()) + fresh.expires_in,
             refresh_at: Instant::now() + fresh.expires_in - REFRESH_MARGIN.min(fresh.expires_in / 2),
             generation: self.generations.fetch_add(1, Ordering::Relaxed) + 1,
         });
@@ -159,6 +167,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use std::sync::atomic::AtomicUsize;
 
     fn fresh(value: &str, secs: u64) -> Fresh {
@@ -167,7 +176,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn many_concurrent_misses_make_one_fetch() {
-        let cache = Arc::new(Cache::default());
+        let cache = Arc::new(Cache::new(Arc::new(SystemClock)));
         let fetches = Arc::new(AtomicUsize::new(0));
         let key = Key::Seller("A1".into());
         let tasks: Vec<_> = (0..1000)
@@ -194,7 +203,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn refreshed_five_minutes_before_expiry() {
-        let cache = Cache::default();
+        let cache = Cache::new(Arc::new(SystemClock));
         let key = Key::Grantless("sellingpartnerapi::notifications");
         let (t1, l) = cache.get(&key, || async { Ok::<_, ()>(fresh("one", 3600)) }).await.unwrap();
         assert_eq!(l, Lookup::Miss);
@@ -208,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_expired_token_is_dropped_once_and_failures_are_not_cached() {
-        let cache = Cache::default();
+        let cache = Cache::new(Arc::new(SystemClock));
         let key = Key::Seller("A1".into());
         let (old, _) = cache.get(&key, || async { Ok::<_, ()>(fresh("old", 3600)) }).await.unwrap();
         cache.invalidate(&key, old.generation);
@@ -221,5 +230,13 @@ mod tests {
         assert_eq!(cache.get(&other, || async { Err::<Fresh, _>("refused") }).await.unwrap_err(), "refused");
         let (t, l) = cache.get(&other, || async { Ok::<_, ()>(fresh("a2", 3600)) }).await.unwrap();
         assert_eq!((t.value.expose(), l), ("a2", Lookup::Miss));
+    }
+
+    #[tokio::test]
+    async fn expiries_are_dated_by_the_clock() {
+        let clock = crate::clock::TestClock::at("2030-01-01T00:00:00Z");
+        let cache = Cache::new(clock.clone());
+        let (t, _) = cache.get(&Key::Seller("A1".into()), || async { Ok::<_, ()>(fresh("a1", 3600)) }).await.unwrap();
+        assert_eq!(crate::credentials::rfc3339(t.expires_at), "2030-01-01T01:00:00Z");
     }
 }

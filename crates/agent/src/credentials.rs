@@ -9,6 +9,7 @@
 //! (`invalid_grant`) is marked revoked until its parameter changes, and a client secret LWA refused
 //! (`invalid_client`) is marked rejected until its parameter changes.
 
+use crate::clock::Clock;
 use crate::config::ParameterNames;
 use crypto::Secret;
 use std::collections::{BTreeMap, HashMap};
@@ -133,17 +134,21 @@ pub struct Credentials {
     state: RwLock<State>,
     /// Serialises reloads; holds when the last one finished.
     reloading: tokio::sync::Mutex<Option<Instant>>,
+    /// The date of verdicts and reloads.
+    clock: Arc<dyn Clock>,
 }
 
 /// The seller id of the blog's single refresh token when no default seller is configured.
 pub(crate) const DEFAULT_SELLER: &str = "default";
 
 impl Credentials {
-    /// Reads every credential once; fails when the client id or secret is missing.
+    /// Reads every credential once; fails when the client id or secret is missing. Verdicts
+    /// and reloads are dated by `clock`.
     pub async fn load(
         store: Arc<dyn ParameterStore>,
         names: ParameterNames,
         default_seller: Option<String>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, LoadError> {
         let creds = Arc::new(Self {
             store,
@@ -151,6 +156,7 @@ impl Credentials {
             default_seller: default_seller.unwrap_or_else(|| DEFAULT_SELLER.to_owned()),
             state: RwLock::new(State::default()),
             reloading: tokio::sync::Mutex::new(None),
+            clock,
         });
         creds.reload().await?;
         for name in [&creds.names.client_id, &creds.names.client_secret] {
@@ -163,6 +169,10 @@ impl Credentials {
             }
         }
         Ok(creds)
+    }
+
+    fn now(&self) -> SystemTime {
+        SystemTime::from(self.clock.now())
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -180,7 +190,7 @@ impl Credentials {
         let result = self.reload_locked().await;
         *last = Some(Instant::now());
         let mut s = self.write();
-        s.reloaded_at = Some(SystemTime::now());
+        s.reloaded_at = Some(self.now());
         match &result {
             Ok(_) => s.last_error = None,
             Err(e) => {
@@ -304,7 +314,7 @@ impl Credentials {
     pub(crate) fn reject_client_secret(&self, version: i64, reason: &str) -> ClientError {
         let mut s = self.write();
         if s.client_secret.as_ref().is_some_and(|v| v.version == version) {
-            let verdict = Verdict { at: SystemTime::now(), since: Instant::now(), reason: reason.to_owned() };
+            let verdict = Verdict { at: self.now(), since: Instant::now(), reason: reason.to_owned() };
             s.rejected = Some((version, verdict));
         }
         ClientError::Rejected { parameter: self.names.client_secret.clone(), version, reason: reason.to_owned() }
@@ -335,7 +345,7 @@ impl Credentials {
     /// Marks `seller`'s refresh token of `version` revoked (LWA's `invalid_grant`).
     pub(crate) fn revoke_seller(&self, seller: &str, version: i64, reason: &str) -> SellerError {
         let mut s = self.write();
-        let at = SystemTime::now();
+        let at = self.now();
         let mut parameter = self.names.seller_refresh_token(seller);
         if let Some(entry) = s.sellers.get_mut(seller) {
             parameter.clone_from(&entry.parameter);
@@ -371,6 +381,7 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::clock::SystemClock;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -449,7 +460,9 @@ pub(crate) mod tests {
         store.put("/my-erp/sellers/A1/refreshToken", "Atzr|a1");
         store.put("/my-erp/sellers/A2/refreshToken", "Atzr|a2");
         store.put("/my-erp/sellers/A2/notes", "not a token");
-        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None).await.unwrap();
+        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None, Arc::new(SystemClock))
+            .await
+            .unwrap();
         assert_eq!(store.decrypted.load(Ordering::SeqCst), 5);
         let (id, secret) = creds.client().unwrap();
         assert_eq!(id.expose(), "amzn1.application-oa2-client.1");
@@ -482,8 +495,14 @@ pub(crate) mod tests {
         let store = blog_store();
         store.put("/my-erp/sellers/A1/refreshToken", "Atzr|a1");
         store.put("/my-erp/sellers/A2/refreshToken", "Atzr|a2");
-        let creds =
-            Credentials::load(store.clone(), ParameterNames::under("/my-erp"), Some("A2".into())).await.unwrap();
+        let creds = Credentials::load(
+            store.clone(),
+            ParameterNames::under("/my-erp"),
+            Some("A2".into()),
+            Arc::new(SystemClock),
+        )
+        .await
+        .unwrap();
         // The default seller's own parameter beats the single refresh token.
         assert_eq!(creds.seller(None).unwrap().1.value.expose(), "Atzr|a2");
         let (_, token) = creds.seller(Some("A1")).unwrap();
@@ -505,7 +524,9 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_rejected_secret_fails_fast_until_a_new_version() {
         let store = blog_store();
-        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None).await.unwrap();
+        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None, Arc::new(SystemClock))
+            .await
+            .unwrap();
         let (_, secret) = creds.client().unwrap();
         creds.reject_client_secret(secret.version, "Client authentication failed");
         assert!(matches!(creds.client(), Err(ClientError::Rejected { version: 1, .. })));
@@ -519,9 +540,31 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn verdicts_and_reloads_are_dated_by_the_clock() {
+        let clock = crate::clock::TestClock::at("2030-01-02T03:04:05Z");
+        let creds =
+            Credentials::load(blog_store(), ParameterNames::under("/my-erp"), None, clock.clone()).await.unwrap();
+        assert_eq!(creds.summary().last_reload.as_deref(), Some("2030-01-02T03:04:05Z"));
+        clock.advance(60);
+        let version = creds.client_secret_version().unwrap();
+        creds.reject_client_secret(version, "invalid_client");
+        let rejected = creds.summary().client_secret_rejected.unwrap();
+        assert!(rejected.ends_with("at 2030-01-02T03:05:05Z"), "{rejected}");
+        clock.advance(60);
+        let (_, refresh) = creds.seller(None).unwrap();
+        let SellerError::Revoked { at, .. } = creds.revoke_seller(DEFAULT_SELLER, refresh.version, "invalid_grant")
+        else {
+            panic!("not revoked");
+        };
+        assert_eq!(rfc3339(at), "2030-01-02T03:06:05Z");
+    }
+
+    #[tokio::test]
     async fn a_failed_reload_keeps_the_credentials_and_says_why() {
         let store = blog_store();
-        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None).await.unwrap();
+        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None, Arc::new(SystemClock))
+            .await
+            .unwrap();
         store.fail.store(true, Ordering::SeqCst);
         assert!(creds.reload().await.is_err());
         assert!(creds.client().is_ok());
@@ -533,7 +576,8 @@ pub(crate) mod tests {
     async fn missing_client_parameters_are_named() {
         let store = Arc::new(MemoryStore::default());
         store.put("/my-erp/lwa/clientidentifier", "id");
-        let err = Credentials::load(store, ParameterNames::under("/my-erp"), None).await.unwrap_err();
+        let err =
+            Credentials::load(store, ParameterNames::under("/my-erp"), None, Arc::new(SystemClock)).await.unwrap_err();
         assert!(err.to_string().starts_with("the SSM parameter /my-erp/lwa/clientsecret does not exist"), "{err}");
     }
 
@@ -542,7 +586,9 @@ pub(crate) mod tests {
         let store = blog_store();
         store.delete("/my-erp/refreshToken");
         store.put("/my-erp/sellers/A1/refreshToken", "Atzr|a1");
-        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None).await.unwrap();
+        let creds = Credentials::load(store.clone(), ParameterNames::under("/my-erp"), None, Arc::new(SystemClock))
+            .await
+            .unwrap();
         assert_eq!(creds.seller(None).unwrap().0, "A1");
         store.put("/my-erp/sellers/A2/refreshToken", "Atzr|a2");
         creds.reload().await.unwrap();

@@ -15,10 +15,10 @@
 use crate::Agent;
 use crate::broker::{Resource, canonical};
 use crate::cache::Key;
+use crate::clock::Clock;
 use crate::config::Region;
 use crate::credentials::rfc3339;
 use crate::error::Failure;
-use crate::operations::SCOPES;
 use crate::proxy::{self, SELLER_HEADER};
 use axum::Router;
 use axum::body::Bytes;
@@ -68,8 +68,9 @@ struct TokenQuery {
     scope: Option<String>,
 }
 
-fn seconds_left(at: SystemTime) -> u64 {
-    at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs())
+/// The seconds from now, by `clock`, until `at`.
+fn seconds_left(clock: &dyn Clock, at: SystemTime) -> u64 {
+    at.duration_since(SystemTime::from(clock.now())).map_or(0, |d| d.as_secs())
 }
 
 async fn token(
@@ -85,9 +86,14 @@ async fn token(
             (Some(_), Some(_)) => {
                 return Err(Failure::BadRequest("ask for a selling_partner_id or a grantless scope, not both".into()));
             }
-            (Some(scope), None) => Key::Grantless(SCOPES.iter().find(|s| **s == scope.as_str()).ok_or_else(|| {
-                Failure::BadRequest(format!("{scope:?} is not a grantless scope ({})", SCOPES.join(", ")))
-            })?),
+            (Some(scope), None) => {
+                Key::Grantless(spapi::scope::ALL.iter().find(|s| **s == scope.as_str()).ok_or_else(|| {
+                    Failure::BadRequest(format!(
+                        "{scope:?} is not a grantless scope ({})",
+                        spapi::scope::ALL.join(", ")
+                    ))
+                })?)
+            }
             (None, named) => {
                 let header = headers.get(SELLER_HEADER).and_then(|v| v.to_str().ok());
                 Key::Seller(agent.seller(named.as_deref().or(header))?)
@@ -97,7 +103,7 @@ async fn token(
         Ok(axum::Json(json!({
             "access_token": token.value.expose(),
             "token_type": "bearer",
-            "expires_in": seconds_left(token.expires_at),
+            "expires_in": seconds_left(agent.clock.as_ref(), token.expires_at),
             "expires_at": rfc3339(token.expires_at),
         }))
         .into_response())
@@ -131,7 +137,7 @@ async fn rdt(State(agent): State<Arc<Agent>>, headers: HeaderMap, query: Query<R
         let token = agent.token(&Key::Rdt { region, seller, resources }).await?;
         Ok(axum::Json(json!({
             "restrictedDataToken": token.value.expose(),
-            "expiresIn": seconds_left(token.expires_at),
+            "expiresIn": seconds_left(agent.clock.as_ref(), token.expires_at),
             "expiresAt": rfc3339(token.expires_at),
         }))
         .into_response())

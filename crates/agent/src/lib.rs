@@ -2,15 +2,19 @@
 //! client secret's rotation.
 //!
 //! - [`config`]: flags, environment, TOML and defaults.
+//! - [`clock`]: the date, injected.
 //! - [`credentials`] and [`ssm`]: the LWA credentials in SSM Parameter Store, re-read by version.
 //! - [`lwa`], `cache`, `broker`: LWA exchanges, the token cache (single flight) and restricted
 //!   data tokens.
-//! - `proxy`, `ratelimit`, `operations`, `useragent`: calls to SP-API.
+//! - `proxy`, `ratelimit`, `useragent`: calls to SP-API, by the operations of the shared table
+//!   (`spapi`); an operation not in it is proxied with the seller's token and paced only by the
+//!   429s and `x-amzn-RateLimit-Limit` headers SP-API returns.
 //! - `http`: the agent's own API (`/v1/token`, `/v1/rdt`, `/sp/...`, `/metrics`, `/health`).
 //! - `notices`, [`rotation`]: the notice queues and the client secret's rotation.
 
 mod broker;
 mod cache;
+pub mod clock;
 pub mod config;
 pub mod credentials;
 mod error;
@@ -18,7 +22,6 @@ mod http;
 pub mod lwa;
 mod metrics;
 mod notices;
-mod operations;
 mod proxy;
 mod ratelimit;
 pub mod rotation;
@@ -27,8 +30,10 @@ pub mod ssm;
 mod tests;
 mod useragent;
 
-pub use operations::SCOPE_ROTATION;
+/// The grantless scope of the Application Management API.
+pub use spapi::scope::ROTATION as SCOPE_ROTATION;
 
+use clock::{Clock, SystemClock};
 use config::Config;
 use credentials::{Credentials, LoadError};
 use std::future::Future;
@@ -45,6 +50,7 @@ pub struct Agent {
     cache: cache::Cache,
     limiter: ratelimit::Limiter,
     metrics: metrics::Metrics,
+    clock: Arc<dyn Clock>,
 }
 
 /// The agent could not start or stopped.
@@ -79,8 +85,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Agent {
-    /// An agent with `config`, reading the credentials from `store` once now.
-    pub async fn new(config: Config, store: Arc<dyn credentials::ParameterStore>) -> Result<Arc<Self>, AgentError> {
+    /// An agent with `config`, reading the credentials from `store` once now, and the date from
+    /// `clock`.
+    pub async fn new(
+        config: Config,
+        store: Arc<dyn credentials::ParameterStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, AgentError> {
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .connect_timeout(CONNECT_TIMEOUT)
@@ -88,16 +99,18 @@ impl Agent {
             .pool_max_idle_per_host(256)
             .build()
             .map_err(|e| AgentError::Client(e.to_string()))?;
-        let creds = Credentials::load(store, config.parameters.clone(), config.default_seller.clone()).await?;
+        let creds =
+            Credentials::load(store, config.parameters.clone(), config.default_seller.clone(), clock.clone()).await?;
         let lwa = lwa::Lwa::new(http.clone(), config.lwa_endpoint.clone());
         Ok(Arc::new(Self {
             config,
             http,
             creds,
             lwa,
-            cache: cache::Cache::default(),
+            cache: cache::Cache::new(clock.clone()),
             limiter: ratelimit::Limiter::default(),
             metrics: metrics::Metrics::default(),
+            clock,
         }))
     }
 
@@ -144,7 +157,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         Some((cert, key)) => Some(tls::Tls::from_files(cert, key)?),
         None => None,
     };
-    let agent = Agent::new(config, Arc::new(ssm.clone())).await?;
+    let agent = Agent::new(config, Arc::new(ssm.clone()), Arc::new(SystemClock)).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|source| AgentError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| AgentError::Listen { addr: listen, source })?;

@@ -12,12 +12,12 @@ use crate::cache::Key;
 use crate::config::{Region, useful_id};
 use crate::error::Failure;
 use crate::metrics::{PROXIED, RETRIES, THROTTLED};
-use crate::operations::{self, Access, Operation};
 use crate::ratelimit::{BucketKey, backoff, parse_rate};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use spapi::{Access, Operation};
 use std::sync::Arc;
 use tokio::time::Instant;
 
@@ -194,7 +194,7 @@ fn key_for(
         return Ok(Key::Seller(seller()?));
     };
     let resource = |data_elements: Option<Vec<String>>| -> Result<Key, Failure> {
-        let path = operations::rdt_path(op, path).to_owned();
+        let path = op.rdt_path(path).to_owned();
         let resources = canonical(&[Resource { method: method.as_str().to_owned(), path, data_elements }])?;
         Ok(Key::Rdt { region, seller: seller()?, resources })
     };
@@ -222,7 +222,7 @@ pub(crate) async fn handle(State(agent): State<Arc<Agent>>, request: Request) ->
     let full = parts.uri.path();
     let rest = full.strip_prefix("/sp/").unwrap_or("");
     let (region_name, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let op = operations::find(parts.method.as_str(), path);
+    let op = spapi::find(parts.method.as_str(), path);
     let label = op.map_or("unknown", |o| o.name);
     let answer = async {
         let region = Region::parse(region_name).ok_or_else(|| {
@@ -274,7 +274,7 @@ mod tests {
         for (n, v) in headers {
             h.insert(*n, HeaderValue::from_str(v).unwrap());
         }
-        key_for(operations::find(method.as_str(), path), Region::Eu, || Ok("A1".into()), &method, path, &h)
+        key_for(spapi::find(method.as_str(), path), Region::Eu, || Ok("A1".into()), &method, path, &h)
     }
 
     #[test]

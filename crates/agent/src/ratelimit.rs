@@ -9,7 +9,7 @@
 //! other; a change of plan wakes them all to reserve again under the new one.
 
 use crate::config::Region;
-use crate::operations::Plan;
+use spapi::Plan;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

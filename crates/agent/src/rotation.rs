@@ -17,24 +17,24 @@
 
 use crate::Agent;
 use crate::cache::Key;
+use crate::clock::Clock;
 use crate::config::{Config, Region, Rotation};
 use crate::credentials::ParameterStore;
 use crate::lwa::{Grant, Lwa};
 use crate::metrics::ROTATIONS;
 use crate::notices::{Notice, parse};
-use crate::operations::{self, SCOPE_ROTATION};
 use crate::proxy::Call;
 use crate::ssm::{Described, SsmStore};
 use axum::http::{HeaderMap, Method};
 use crypto::Secret;
 use jiff::Timestamp;
 use serde_json::json;
+use spapi::ROTATE_APPLICATION_CLIENT_SECRET;
+use spapi::scope::ROTATION as SCOPE_ROTATION;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// The rotation API's path.
-const ROTATE_PATH: &str = "/applications/2023-11-30/clientSecret";
 /// How long one receive waits for a message.
 const LONG_POLL_SECONDS: i32 = 20;
 /// The longest a failed notice waits before it is tried again.
@@ -60,6 +60,12 @@ pub fn recorded_expiry(description: &str) -> Option<Timestamp> {
 fn retry_delay(receive_count: u32) -> Duration {
     let doubled = 30u64.saturating_mul(1 << receive_count.saturating_sub(1).min(10));
     Duration::from_secs(doubled).min(LONGEST_RETRY)
+}
+
+/// Now by `clock`, or the notice's own time when it is later (a clock that runs ahead).
+fn now_or_later(clock: &dyn Clock, event_time: Option<Timestamp>) -> Timestamp {
+    let now = clock.now();
+    event_time.map_or(now, |t| t.max(now))
 }
 
 /// Whether a secret `expiring` then is within `threshold` of `now`.
@@ -270,16 +276,16 @@ impl Rotator {
                 {
                     return Ok(Outcome::Stale);
                 }
-                // The notice's own time counts when it is later (a clock that runs ahead).
-                let now = event_time.map_or_else(Timestamp::now, |t| t.max(Timestamp::now()));
-                self.rotate_if_due(expires_at, now).await
+                self.rotate_if_due(expires_at, event_time).await
             }
             Notice::NewSecret { id, secret, expires_at, .. } => self.store(&secret, expires_at, &id).await,
         }
     }
 
-    async fn rotate_if_due(&self, expiring: Timestamp, now: Timestamp) -> Result<Outcome, String> {
-        if !due(expiring, now, self.settings.threshold)? {
+    /// Asks for a rotation when the secret `expiring` then is due, by the agent's clock or by
+    /// `event_time`, the time of the notice that told of it, when that is later.
+    async fn rotate_if_due(&self, expiring: Timestamp, event_time: Option<Timestamp>) -> Result<Outcome, String> {
+        if !due(expiring, now_or_later(self.agent.clock.as_ref(), event_time), self.settings.threshold)? {
             return Ok(Outcome::NotDue { expiring });
         }
         if *self.requested_for.lock().unwrap_or_else(PoisonError::into_inner) == Some(expiring) {
@@ -288,12 +294,12 @@ impl Rotator {
         let call = Call {
             region: Region::Na,
             method: Method::POST,
-            path: ROTATE_PATH.to_owned(),
+            path: ROTATE_APPLICATION_CLIENT_SECRET.template.to_owned(),
             query: None,
             headers: HeaderMap::new(),
             body: axum::body::Bytes::new(),
             key: Key::Grantless(SCOPE_ROTATION),
-            operation: operations::find("POST", ROTATE_PATH),
+            operation: Some(&ROTATE_APPLICATION_CLIENT_SECRET),
         };
         let response = self.agent.call(call).await.map_err(|f| format!("rotateApplicationClientSecret: {f}"))?;
         let status = response.status();
@@ -356,7 +362,7 @@ impl Rotator {
                         None => return Ok(None),
                     },
                 };
-                self.rotate_if_due(expiring, Timestamp::now()).await.map(Some)
+                self.rotate_if_due(expiring, None).await.map(Some)
             }
             .await;
             match result {
@@ -403,7 +409,7 @@ impl Rotator {
             "parameter": self.secret_parameter(),
             "notificationId": notification,
             "detail": detail,
-            "at": Timestamp::now().to_string(),
+            "at": self.agent.clock.now().to_string(),
         });
         let sent = self
             .sns
@@ -421,8 +427,8 @@ impl Rotator {
 
 /// `spcred rotate --new-secret-from-stdin`: proves `secret` with an LWA exchange and stores it as
 /// a new version of the client secret parameter (a running agent switches at its next look).
-/// The new version's number.
-pub async fn store_by_hand(config: &Config, secret: &Secret) -> Result<i64, String> {
+/// The new version's number. The secret's recorded expiry counts its lifetime from `clock`'s now.
+pub async fn store_by_hand(config: &Config, secret: &Secret, clock: &dyn Clock) -> Result<i64, String> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = SsmStore::new(&aws);
     let names = &config.parameters;
@@ -439,7 +445,8 @@ pub async fn store_by_hand(config: &Config, secret: &Secret) -> Result<i64, Stri
         .map_err(|e| format!("LWA refused the new secret, nothing was stored: {e}"))?;
     let described = ssm.describe(&names.client_secret).await.map_err(|e| e.0)?.unwrap_or_default();
     let lifetime = config.rotation.as_ref().map_or(Duration::from_secs(180 * 86_400), |r| r.secret_lifetime);
-    let expires_at = Timestamp::now()
+    let expires_at = clock
+        .now()
         .saturating_add(jiff::SignedDuration::try_from(lifetime).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     ssm.put_secret(&names.client_secret, secret, &description(expires_at, "spcred rotate"), described.key_id.as_deref())
@@ -476,5 +483,51 @@ mod tests {
         assert_eq!(retry_delay(1), Duration::from_secs(30));
         assert_eq!(retry_delay(3), Duration::from_secs(120));
         assert_eq!(retry_delay(50), LONGEST_RETRY);
+    }
+
+    fn rotator(agent: Arc<Agent>) -> Rotator {
+        // The AWS clients are never called on this path.
+        let aws = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        Rotator {
+            agent,
+            ssm: SsmStore::new(&aws),
+            sqs: aws_sdk_sqs::Client::new(&aws),
+            sns: aws_sdk_sns::Client::new(&aws),
+            settings: Rotation {
+                queue_urls: Vec::new(),
+                topic_arn: None,
+                threshold: Duration::from_secs(30 * 86_400),
+                secret_lifetime: Duration::from_secs(180 * 86_400),
+                check_interval: Duration::from_secs(3600),
+            },
+            done: Mutex::new(HashSet::new()),
+            requested_for: Mutex::new(None),
+            fail_point: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rotation_due_on_a_day_is_asked_for_when_the_clock_reaches_it() {
+        let clock = crate::clock::TestClock::at("2027-04-20T00:00:00Z");
+        let (fake, agent) = crate::tests::fake_and_agent(clock.clone()).await;
+        let rotator = rotator(agent);
+        // Due 30 days before it expires: from 2027-04-21T00:00:00Z.
+        let expiring: Timestamp = "2027-05-21T00:00:00Z".parse().unwrap();
+        assert_eq!(rotator.rotate_if_due(expiring, None).await.unwrap(), Outcome::NotDue { expiring });
+        clock.advance(86_400 - 1);
+        assert_eq!(rotator.rotate_if_due(expiring, None).await.unwrap(), Outcome::NotDue { expiring });
+        assert_eq!(fake.rotations.load(std::sync::atomic::Ordering::SeqCst), 0);
+        clock.advance(1);
+        assert_eq!(rotator.rotate_if_due(expiring, None).await.unwrap(), Outcome::Requested { expiring });
+        assert_eq!(fake.rotations.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_notice_dated_ahead_of_the_clock_counts_from_its_own_date() {
+        let clock = crate::clock::TestClock::at("2027-04-20T00:00:00Z");
+        let ahead: Timestamp = "2027-04-22T00:00:00Z".parse().unwrap();
+        assert_eq!(now_or_later(clock.as_ref(), Some(ahead)), ahead);
+        assert_eq!(now_or_later(clock.as_ref(), Some("2027-04-01T00:00:00Z".parse().unwrap())), clock.now());
+        assert_eq!(now_or_later(clock.as_ref(), None), clock.now());
     }
 }

@@ -1,5 +1,6 @@
 //! The agent against a fake SP-API and LWA on loopback: what goes over the wire.
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::credentials::tests::blog_store;
 use crate::{Agent, metrics};
@@ -11,11 +12,14 @@ use axum::routing::{get, post};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// What the fake SP-API and LWA saw.
 #[derive(Default)]
-struct Fake {
+pub(crate) struct Fake {
     exchanges: AtomicUsize,
     throttled: AtomicUsize,
     user_agents: Mutex<Vec<String>>,
+    /// rotateApplicationClientSecret calls.
+    pub rotations: AtomicUsize,
 }
 
 async fn lwa(State(f): State<Arc<Fake>>) -> impl IntoResponse {
@@ -45,12 +49,19 @@ async fn order(State(f): State<Arc<Fake>>) -> impl IntoResponse {
     ([("x-amzn-RateLimit-Limit", "0.5")], r#"{"payload":{}}"#).into_response()
 }
 
-async fn start() -> (Arc<Fake>, String) {
+async fn rotate(State(f): State<Arc<Fake>>) -> StatusCode {
+    f.rotations.fetch_add(1, Ordering::SeqCst);
+    StatusCode::NO_CONTENT
+}
+
+/// A fake SP-API and LWA on loopback, and an agent against them dated by `clock`.
+pub(crate) async fn fake_and_agent(clock: Arc<dyn Clock>) -> (Arc<Fake>, Arc<Agent>) {
     let fake = Arc::new(Fake::default());
     let app = Router::new()
         .route("/auth/o2/token", post(lwa))
         .route("/sellers/v1/marketplaceParticipations", get(participations))
         .route("/orders/v0/orders/{id}", get(order))
+        .route(spapi::ROTATE_APPLICATION_CLIENT_SECRET.template, post(rotate))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -62,7 +73,12 @@ async fn start() -> (Arc<Fake>, String) {
         app_version: Some("3.1".into()),
         ..Settings::default()
     };
-    let agent = Agent::new(agent_settings.resolve().unwrap(), blog_store()).await.unwrap();
+    let agent = Agent::new(agent_settings.resolve().unwrap(), blog_store(), clock).await.unwrap();
+    (fake, agent)
+}
+
+async fn start() -> (Arc<Fake>, String) {
+    let (fake, agent) = fake_and_agent(Arc::new(SystemClock)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let agent_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(agent.serve(listener, None, std::future::pending()));

@@ -138,7 +138,7 @@ pub async fn rotate(args: RotateArgs) -> Result<(), String> {
     if secret.expose().is_empty() {
         return Err("no secret on stdin".into());
     }
-    let version = agent::rotation::store_by_hand(&config, &secret).await?;
+    let version = agent::rotation::store_by_hand(&config, &secret, &agent::clock::SystemClock).await?;
     println!("stored the new client secret as version {version} of {}", config.parameters.client_secret);
     Ok(())
 }

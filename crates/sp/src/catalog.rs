@@ -43,15 +43,6 @@ pub fn role_named(name: &str) -> Option<&'static Role> {
     ROLES.iter().find(|r| key(r.name) == wanted)
 }
 
-/// The role that gives shipping addresses (`shippingAddress`, `.../address`).
-pub const DIRECT_TO_CONSUMER_SHIPPING: &str = "Direct-to-Consumer Shipping";
-/// A role that gives buyers' tax information.
-pub const TAX_INVOICING: &str = "Tax Invoicing";
-/// Another role that gives buyers' tax information.
-pub const TAX_REMITTANCE: &str = "Tax Remittance";
-/// The general role of the Orders API.
-pub const INVENTORY_AND_ORDER_TRACKING: &str = "Inventory and Order Tracking";
-
 /// An Amazon marketplace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Marketplace {
@@ -116,6 +107,7 @@ pub fn marketplace(id: &str) -> Option<&'static Marketplace> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spapi::role::{DIRECT_TO_CONSUMER_SHIPPING, INVENTORY_AND_ORDER_TRACKING, TAX_INVOICING, TAX_REMITTANCE};
 
     #[test]
     fn roles_are_found_however_they_are_spelled() {

@@ -54,7 +54,6 @@ pub use catalog::{MARKETPLACES, Marketplace, ROLES, Role};
 pub use dp::{
     Identity, NewRequest, PRIVACY_QUESTIONS, Question, SECURITY_QUESTIONS, Security, Verification, questions,
 };
-pub use ratelimit::UsagePlan;
 
 /// Amazon's AWS account, the principal that delivers SP-API notifications to SQS queues.
 pub const AMAZON_ACCOUNT: &str = "437568002678";

@@ -14,13 +14,6 @@ use store::sp;
 
 /// How long an access token (of any kind) lives, in seconds.
 pub(crate) const ACCESS_TOKEN_SECS: i64 = 3600;
-/// The scopes of grantless operations.
-pub(crate) const SCOPE_NOTIFICATIONS: &str = "sellingpartnerapi::notifications";
-/// The scope of the Application Management API.
-pub(crate) const SCOPE_ROTATION: &str = "sellingpartnerapi::client_credential:rotation";
-/// The scope of the Authorization API (MWS migration).
-pub(crate) const SCOPE_MIGRATION: &str = "sellingpartnerapi::migration";
-const SCOPES: [&str; 3] = [SCOPE_NOTIFICATIONS, SCOPE_ROTATION, SCOPE_MIGRATION];
 
 /// The largest token request body read; a token request is a few hundred bytes.
 const MAX_BODY: usize = 64 * 1024;
@@ -271,7 +264,7 @@ impl Sandbox {
 
     async fn client_credentials_grant(&self, req: &TokenRequest) -> Result<Issued, LwaError> {
         let scope = req.scope.as_deref().ok_or_else(|| LwaError::missing("scope"))?;
-        if !SCOPES.contains(&scope) {
+        if !spapi::scope::ALL.contains(&scope) {
             return Err(LwaError::new(StatusCode::BAD_REQUEST, "invalid_scope", "An unknown scope was requested"));
         }
         let app = self.authenticate_client(req).await?;

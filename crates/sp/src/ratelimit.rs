@@ -2,45 +2,15 @@
 //! meters calls. Buckets live in memory and refill on the server clock, so advancing the virtual
 //! clock refills them too.
 
+use spapi::Plan;
 use std::collections::HashMap;
 use std::sync::Mutex;
-
-/// An operation's usage plan.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct UsagePlan {
-    /// Requests per second.
-    pub rate: f64,
-    /// Bucket size.
-    pub burst: u32,
-}
-
-impl UsagePlan {
-    /// A plan of `rate` requests per second and `burst`.
-    pub const fn new(rate: f64, burst: u32) -> Self {
-        Self { rate, burst }
-    }
-
-    /// This plan scaled for a selling partner with a larger usage plan.
-    #[must_use]
-    pub fn scaled(self, scale: f64) -> Self {
-        let scale = if scale.is_finite() && scale >= 1.0 { scale } else { 1.0 };
-        // Burst sizes are whole requests; a scale large enough to overflow caps at u32::MAX.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let burst = (f64::from(self.burst) * scale).min(f64::from(u32::MAX)) as u32;
-        Self { rate: self.rate * scale, burst }
-    }
-
-    /// The `x-amzn-RateLimit-Limit` value: the rate as Amazon prints it (`0.0167`, `1.0`).
-    pub fn header(self) -> String {
-        if self.rate.fract() == 0.0 { format!("{:.1}", self.rate) } else { format!("{}", self.rate) }
-    }
-}
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
     at_ms: i64,
-    plan: UsagePlan,
+    plan: Plan,
 }
 
 /// The most buckets kept; past it, full buckets (which behave exactly like absent ones) are dropped.
@@ -63,7 +33,7 @@ fn refill(b: Bucket, now_ms: i64) -> Bucket {
 impl Limiter {
     /// Takes one request from the bucket of (`app`, `principal`, `operation`) under `plan`;
     /// `false` when it is empty.
-    pub fn take(&self, app: &str, principal: &str, operation: &'static str, plan: UsagePlan, now_ms: i64) -> bool {
+    pub fn take(&self, app: &str, principal: &str, operation: &'static str, plan: Plan, now_ms: i64) -> bool {
         let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() >= MAX_BUCKETS {
             buckets.retain(|_, b| refill(*b, now_ms).tokens < f64::from(b.plan.burst));
@@ -91,7 +61,7 @@ mod tests {
     #[test]
     fn a_burst_then_the_rate() {
         let l = Limiter::default();
-        let plan = UsagePlan::new(0.5, 3);
+        let plan = Plan::new(0.5, 3);
         let take = |t| l.take("app", "A1", "getOrder", plan, t);
         assert!(take(0) && take(0) && take(0));
         assert!(!take(0));
@@ -106,21 +76,10 @@ mod tests {
     #[test]
     fn rotation_allows_one_call_a_minute() {
         let l = Limiter::default();
-        let plan = UsagePlan::new(0.0167, 1);
+        let plan = Plan::new(0.0167, 1);
         assert!(l.take("app", "-", "rotate", plan, 0));
         assert!(!l.take("app", "-", "rotate", plan, 30_000));
         assert!(l.take("app", "-", "rotate", plan, 60_000));
-    }
-
-    #[test]
-    fn headers_print_like_amazon() {
-        assert_eq!(UsagePlan::new(0.0167, 20).header(), "0.0167");
-        assert_eq!(UsagePlan::new(1.0, 10).header(), "1.0");
-        assert_eq!(UsagePlan::new(0.5, 30).header(), "0.5");
-        assert_eq!(UsagePlan::new(0.5, 30).scaled(4.0).header(), "2.0");
-        assert_eq!(UsagePlan::new(0.5, 30).scaled(4.0).burst, 120);
-        assert_eq!(UsagePlan::new(0.5, 30).scaled(f64::NAN), UsagePlan::new(0.5, 30));
-        assert_eq!(UsagePlan::new(0.5, 30).scaled(1e300).burst, u32::MAX);
     }
 
     proptest! {
@@ -129,7 +88,7 @@ mod tests {
             rate in 0.01f64..50.0, burst in 1u32..40, steps in prop::collection::vec(0i64..5_000, 1..200)
         ) {
             let l = Limiter::default();
-            let plan = UsagePlan::new(rate, burst);
+            let plan = Plan::new(rate, burst);
             let (mut now, mut allowed) = (0i64, 0u32);
             for step in steps {
                 now += step;

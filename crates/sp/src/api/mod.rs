@@ -11,14 +11,14 @@ mod tokens;
 
 use crate::catalog;
 use crate::error::ApiError;
-use crate::lwa::{ACCESS_TOKEN, SCOPE_NOTIFICATIONS, SCOPE_ROTATION};
+use crate::lwa::ACCESS_TOKEN;
 use crate::orders::{Pii, Query};
-use crate::ratelimit::UsagePlan;
 use crate::{GateRefusal, Sandbox};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use spapi::{Access, Operation};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,108 +50,54 @@ pub(crate) enum Op {
     RotateApplicationClientSecret,
 }
 
-/// What a caller must present.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    /// A selling partner's access token, from an app with one of these roles (any role if empty).
-    Seller(&'static [&'static str]),
-    /// A restricted data token covering the call.
-    Restricted,
-    /// A grantless token with this scope.
-    Grantless(&'static str),
-}
-
-const ORDER_ROLES: &[&str] = &[
-    catalog::INVENTORY_AND_ORDER_TRACKING,
-    catalog::DIRECT_TO_CONSUMER_SHIPPING,
-    catalog::TAX_INVOICING,
-    catalog::TAX_REMITTANCE,
-];
-
-/// (method, path template, operation). `{x}` matches one path segment.
-const ROUTES: &[(Method, &str, Op)] = &[
-    (Method::GET, "/sellers/v1/marketplaceParticipations", Op::GetMarketplaceParticipations),
-    (Method::GET, "/orders/v0/orders", Op::GetOrders),
-    (Method::GET, "/orders/v0/orders/{orderId}", Op::GetOrder),
-    (Method::GET, "/orders/v0/orders/{orderId}/buyerInfo", Op::GetOrderBuyerInfo),
-    (Method::GET, "/orders/v0/orders/{orderId}/address", Op::GetOrderAddress),
-    (Method::GET, "/orders/v0/orders/{orderId}/orderItems", Op::GetOrderItems),
-    (Method::GET, "/orders/v0/orders/{orderId}/orderItems/buyerInfo", Op::GetOrderItemsBuyerInfo),
-    (Method::POST, "/tokens/2021-03-01/restrictedDataToken", Op::CreateRestrictedDataToken),
-    (Method::GET, "/notifications/v1/subscriptions/{notificationType}", Op::GetSubscription),
-    (Method::POST, "/notifications/v1/subscriptions/{notificationType}", Op::CreateSubscription),
-    (Method::GET, "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}", Op::GetSubscriptionById),
-    (Method::DELETE, "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}", Op::DeleteSubscriptionById),
-    (Method::GET, "/notifications/v1/destinations", Op::GetDestinations),
-    (Method::POST, "/notifications/v1/destinations", Op::CreateDestination),
-    (Method::GET, "/notifications/v1/destinations/{destinationId}", Op::GetDestination),
-    (Method::DELETE, "/notifications/v1/destinations/{destinationId}", Op::DeleteDestination),
-    (Method::POST, "/applications/2023-11-30/clientSecret", Op::RotateApplicationClientSecret),
-];
-
 impl Op {
+    /// Every operation the sandbox serves.
+    const ALL: [Op; 17] = [
+        Op::GetMarketplaceParticipations,
+        Op::GetOrders,
+        Op::GetOrder,
+        Op::GetOrderBuyerInfo,
+        Op::GetOrderAddress,
+        Op::GetOrderItems,
+        Op::GetOrderItemsBuyerInfo,
+        Op::CreateRestrictedDataToken,
+        Op::GetSubscription,
+        Op::CreateSubscription,
+        Op::GetSubscriptionById,
+        Op::DeleteSubscriptionById,
+        Op::GetDestinations,
+        Op::CreateDestination,
+        Op::GetDestination,
+        Op::DeleteDestination,
+        Op::RotateApplicationClientSecret,
+    ];
+
+    /// Its entry in the SP-API table: method, path, usage plan, access and roles.
+    pub fn operation(self) -> &'static Operation {
+        match self {
+            Op::GetMarketplaceParticipations => &spapi::GET_MARKETPLACE_PARTICIPATIONS,
+            Op::GetOrders => &spapi::GET_ORDERS,
+            Op::GetOrder => &spapi::GET_ORDER,
+            Op::GetOrderBuyerInfo => &spapi::GET_ORDER_BUYER_INFO,
+            Op::GetOrderAddress => &spapi::GET_ORDER_ADDRESS,
+            Op::GetOrderItems => &spapi::GET_ORDER_ITEMS,
+            Op::GetOrderItemsBuyerInfo => &spapi::GET_ORDER_ITEMS_BUYER_INFO,
+            Op::CreateRestrictedDataToken => &spapi::CREATE_RESTRICTED_DATA_TOKEN,
+            Op::GetSubscription => &spapi::GET_SUBSCRIPTION,
+            Op::CreateSubscription => &spapi::CREATE_SUBSCRIPTION,
+            Op::GetSubscriptionById => &spapi::GET_SUBSCRIPTION_BY_ID,
+            Op::DeleteSubscriptionById => &spapi::DELETE_SUBSCRIPTION_BY_ID,
+            Op::GetDestinations => &spapi::GET_DESTINATIONS,
+            Op::CreateDestination => &spapi::CREATE_DESTINATION,
+            Op::GetDestination => &spapi::GET_DESTINATION,
+            Op::DeleteDestination => &spapi::DELETE_DESTINATION,
+            Op::RotateApplicationClientSecret => &spapi::ROTATE_APPLICATION_CLIENT_SECRET,
+        }
+    }
+
     /// The `operationId`.
     pub fn name(self) -> &'static str {
-        match self {
-            Op::GetMarketplaceParticipations => "getMarketplaceParticipations",
-            Op::GetOrders => "getOrders",
-            Op::GetOrder => "getOrder",
-            Op::GetOrderBuyerInfo => "getOrderBuyerInfo",
-            Op::GetOrderAddress => "getOrderAddress",
-            Op::GetOrderItems => "getOrderItems",
-            Op::GetOrderItemsBuyerInfo => "getOrderItemsBuyerInfo",
-            Op::CreateRestrictedDataToken => "createRestrictedDataToken",
-            Op::GetSubscription => "getSubscription",
-            Op::CreateSubscription => "createSubscription",
-            Op::GetSubscriptionById => "getSubscriptionById",
-            Op::DeleteSubscriptionById => "deleteSubscriptionById",
-            Op::GetDestinations => "getDestinations",
-            Op::CreateDestination => "createDestination",
-            Op::GetDestination => "getDestination",
-            Op::DeleteDestination => "deleteDestination",
-            Op::RotateApplicationClientSecret => "rotateApplicationClientSecret",
-        }
-    }
-
-    /// Amazon's default usage plan.
-    pub fn plan(self) -> UsagePlan {
-        match self {
-            Op::GetMarketplaceParticipations => UsagePlan::new(0.016, 15),
-            Op::GetOrders => UsagePlan::new(0.0167, 20),
-            Op::GetOrder
-            | Op::GetOrderBuyerInfo
-            | Op::GetOrderAddress
-            | Op::GetOrderItems
-            | Op::GetOrderItemsBuyerInfo => UsagePlan::new(0.5, 30),
-            Op::CreateRestrictedDataToken => UsagePlan::new(1.0, 10),
-            Op::GetSubscription
-            | Op::CreateSubscription
-            | Op::GetSubscriptionById
-            | Op::DeleteSubscriptionById
-            | Op::GetDestinations
-            | Op::CreateDestination
-            | Op::GetDestination
-            | Op::DeleteDestination => UsagePlan::new(1.0, 5),
-            Op::RotateApplicationClientSecret => UsagePlan::new(0.0167, 1),
-        }
-    }
-
-    fn access(self) -> Access {
-        match self {
-            Op::GetMarketplaceParticipations
-            | Op::CreateRestrictedDataToken
-            | Op::GetSubscription
-            | Op::CreateSubscription => Access::Seller(&[]),
-            Op::GetOrders | Op::GetOrder | Op::GetOrderItems => Access::Seller(ORDER_ROLES),
-            Op::GetOrderBuyerInfo | Op::GetOrderAddress | Op::GetOrderItemsBuyerInfo => Access::Restricted,
-            Op::GetSubscriptionById
-            | Op::DeleteSubscriptionById
-            | Op::GetDestinations
-            | Op::CreateDestination
-            | Op::GetDestination
-            | Op::DeleteDestination => Access::Grantless(SCOPE_NOTIFICATIONS),
-            Op::RotateApplicationClientSecret => Access::Grantless(SCOPE_ROTATION),
-        }
+        self.operation().name
     }
 }
 
@@ -159,35 +105,16 @@ fn decode_segment(s: &str) -> String {
     percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
-/// Does `path` match `template`? Returns the values of its `{placeholders}`.
-pub(crate) fn match_template(template: &str, path: &str) -> Option<Vec<String>> {
-    let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut params = Vec::new();
-    for (ts, ps) in t.iter().zip(&p) {
-        if ts.starts_with('{') && ts.ends_with('}') {
-            if ps.is_empty() {
-                return None;
-            }
-            params.push(decode_segment(ps));
-        } else if ts != ps {
-            return None;
-        }
-    }
-    Some(params)
-}
-
-/// The operation at `method` `path`, with its path parameters; `Err(true)` when the path exists
-/// under another method.
+/// The operation at `method` `path`, with its path parameters (percent-decoded); `Err(true)`
+/// when the path exists under another method. Only the operations served here count: the rest of
+/// the SP-API table is not found.
 pub(crate) fn route(method: &Method, path: &str) -> Result<(Op, Vec<String>), bool> {
     let mut path_known = false;
-    for (m, template, op) in ROUTES {
-        if let Some(params) = match_template(template, path) {
-            if m == method {
-                return Ok((*op, params));
+    for op in Op::ALL {
+        let operation = op.operation();
+        if let Some(params) = spapi::path_params(operation.template, path) {
+            if operation.method == method.as_str() {
+                return Ok((op, params.into_iter().map(decode_segment).collect()));
             }
             path_known = true;
         }
@@ -351,7 +278,8 @@ impl Sandbox {
 
     /// Checks that `caller` may call `op`.
     fn check_access(op: Op, caller: &Caller, call: &Call<'_>) -> Result<(), ApiError> {
-        match (op.access(), caller.kind) {
+        let operation = op.operation();
+        match (operation.access, caller.kind) {
             (Access::Grantless(scope), TokenKind::Grantless) => {
                 if caller.scope.as_deref() == Some(scope) {
                     Ok(())
@@ -370,7 +298,7 @@ impl Sandbox {
                 "The access token you provided is grantless (client_credentials); {} needs the access token of a selling partner who authorized the application.",
                 op.name()
             ))),
-            (Access::Restricted, TokenKind::Seller) => Err(ApiError::unauthorized(format!(
+            (Access::Restricted { .. }, TokenKind::Seller) => Err(ApiError::unauthorized(format!(
                 "{} returns restricted data: call it with a restricted data token (createRestrictedDataToken) for {} {}.",
                 op.name(),
                 call.method,
@@ -388,7 +316,8 @@ impl Sandbox {
                     Ok(())
                 }
             }
-            (Access::Seller(roles), TokenKind::Seller) => {
+            (Access::Seller | Access::Elements { .. } | Access::OnRequest, TokenKind::Seller) => {
+                let roles = operation.roles;
                 let app_roles = crate::apps::stored_list(&caller.app.roles);
                 if roles.is_empty() && !app_roles.is_empty() || roles.iter().any(|r| app_roles.iter().any(|a| a == r)) {
                     Ok(())
@@ -503,7 +432,7 @@ impl Sandbox {
         if let Err(e) = Self::check_access(op, &caller, call) {
             return (Err(e), None, principal);
         }
-        let plan = op.plan().scaled(caller.rate_scale);
+        let plan = op.operation().plan.scaled(caller.rate_scale);
         let bucket_owner = caller.seller.as_deref().unwrap_or("-");
         if !self.limiter.take(&caller.app.app_id, bucket_owner, op.name(), plan, self.now_ms()) {
             let e = ApiError::new(
@@ -651,12 +580,16 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_has_a_route_and_a_plan() {
-        for (_, _, op) in ROUTES {
-            assert!(op.plan().rate > 0.0 && op.plan().burst >= 1, "{op:?}");
-            assert!(!op.name().is_empty());
+    fn every_served_operation_routes_to_its_table_entry() {
+        for op in Op::ALL {
+            let operation = op.operation();
+            assert_eq!(spapi::find(operation.method, operation.template), Some(operation), "{op:?}");
+            assert_eq!(
+                route(&Method::from_bytes(operation.method.as_bytes()).unwrap(), operation.template).unwrap().0,
+                op
+            );
         }
-        assert_eq!(Op::RotateApplicationClientSecret.plan().header(), "0.0167");
+        assert_eq!(Op::RotateApplicationClientSecret.operation().plan.header(), "0.0167");
     }
 
     proptest::proptest! {

@@ -1,22 +1,20 @@
 //! The Tokens API: restricted data tokens (RDT), and what an RDT covers.
 
-use super::Caller;
+use super::{Caller, Op};
 use crate::Sandbox;
-use crate::catalog::{DIRECT_TO_CONSUMER_SHIPPING, TAX_INVOICING, TAX_REMITTANCE};
 use crate::error::ApiError;
 use crate::lwa::{ACCESS_TOKEN, ACCESS_TOKEN_SECS};
 use crate::orders::Pii;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use spapi::Access;
+use spapi::element::{BUYER_INFO, BUYER_TAX_INFORMATION, SHIPPING_ADDRESS};
+use spapi::role::{TAX_INVOICING, TAX_REMITTANCE};
 use store::sp;
 
 /// At most this many restricted resources per token.
 const MAX_RESOURCES: usize = 50;
-
-const BUYER_INFO: &str = "buyerInfo";
-const SHIPPING_ADDRESS: &str = "shippingAddress";
-const BUYER_TAX_INFORMATION: &str = "buyerTaxInformation";
 
 /// A restricted resource: an HTTP method, a path (specific, or generic with `{orderId}`), and
 /// the data elements wanted.
@@ -29,45 +27,39 @@ pub(crate) struct RestrictedResource {
     pub data_elements: Vec<String>,
 }
 
-/// A restricted operation's path, the data elements it takes (none: the path alone is the
-/// grant), and the roles that give it.
+/// A restricted operation of those served here: the data elements it takes (none: the path
+/// alone is the grant), and the roles that give it.
 struct Restricted {
-    template: &'static str,
     elements: &'static [&'static str],
     roles: &'static [&'static str],
 }
 
-const BUYER_ROLES: &[&str] = &[DIRECT_TO_CONSUMER_SHIPPING, TAX_INVOICING, TAX_REMITTANCE];
-const ORDER_ELEMENTS: &[&str] = &[BUYER_INFO, SHIPPING_ADDRESS, BUYER_TAX_INFORMATION];
+/// The restricted operation, of those served here, whose template covers the resource `method`
+/// `path`.
+fn restricted(method: &str, path: &str) -> Option<Restricted> {
+    Op::ALL.iter().map(|op| op.operation()).find_map(|o| {
+        let elements = match o.access {
+            Access::Restricted { .. } => &[],
+            Access::Elements { elements, .. } => elements,
+            Access::Seller | Access::Grantless(_) | Access::OnRequest => return None,
+        };
+        (o.method == method && path_covers(o.template, path)).then_some(Restricted { elements, roles: o.roles })
+    })
+}
 
-const RESTRICTED: &[Restricted] = &[
-    Restricted { template: "/orders/v0/orders", elements: ORDER_ELEMENTS, roles: &[] },
-    Restricted { template: "/orders/v0/orders/{orderId}", elements: ORDER_ELEMENTS, roles: &[] },
-    Restricted { template: "/orders/v0/orders/{orderId}/orderItems", elements: &[BUYER_INFO], roles: &[] },
-    Restricted {
-        template: "/orders/v0/orders/{orderId}/address",
-        elements: &[],
-        roles: &[DIRECT_TO_CONSUMER_SHIPPING],
-    },
-    Restricted { template: "/orders/v0/orders/{orderId}/buyerInfo", elements: &[], roles: BUYER_ROLES },
-    Restricted { template: "/orders/v0/orders/{orderId}/orderItems/buyerInfo", elements: &[], roles: BUYER_ROLES },
-];
-
-/// The roles that give a data element.
+/// The roles that give a data element: those of the operation that returns it alone.
 fn element_roles(element: &str) -> &'static [&'static str] {
     match element {
-        SHIPPING_ADDRESS => &[DIRECT_TO_CONSUMER_SHIPPING],
+        SHIPPING_ADDRESS => spapi::GET_ORDER_ADDRESS.roles,
         BUYER_TAX_INFORMATION => &[TAX_INVOICING, TAX_REMITTANCE],
-        _ => BUYER_ROLES,
+        _ => spapi::GET_ORDER_BUYER_INFO.roles,
     }
 }
 
-/// Does the resource path (whose `{x}` segments match anything) cover `path`?
+/// Does the resource path (whose `{x}` segments match anything) cover `path`? A trailing `/`
+/// on either counts for nothing.
 fn path_covers(resource: &str, path: &str) -> bool {
-    let r: Vec<&str> = resource.trim_end_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    r.len() == p.len()
-        && r.iter().zip(&p).all(|(rs, ps)| (rs.starts_with('{') && rs.ends_with('}') && !ps.is_empty()) || rs == ps)
+    spapi::matches(resource.trim_end_matches('/'), path.trim_end_matches('/'))
 }
 
 /// Does any of `resources` cover `method` `path`?
@@ -119,7 +111,7 @@ fn check(resources: &[RestrictedResource], app_roles: &[String]) -> Result<(), A
         if !["GET", "PUT", "POST", "DELETE"].contains(&r.method.as_str()) {
             return Err(invalid_request(format!("Invalid method: {:?}.", r.method)));
         }
-        let Some(restricted) = RESTRICTED.iter().find(|x| r.method == "GET" && path_covers(x.template, &r.path)) else {
+        let Some(restricted) = restricted(&r.method, &r.path) else {
             return Err(invalid_request(format!("{} {} is not a restricted resource.", r.method, r.path)));
         };
         if restricted.elements.is_empty() {
@@ -197,6 +189,7 @@ impl Sandbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spapi::role::DIRECT_TO_CONSUMER_SHIPPING;
 
     fn res(method: &str, path: &str, elements: &[&str]) -> RestrictedResource {
         RestrictedResource {

@@ -18,7 +18,7 @@
 use super::scopes::{self, Scope};
 use crate::lwa::ACCESS_TOKEN;
 use crate::review::Data;
-use crate::{Sandbox, UsagePlan, commit};
+use crate::{Sandbox, commit};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,7 +35,7 @@ const TTL_MS: i64 = 5 * 60_000;
 /// How long a presigned file URL works.
 const FILE_URL_SECS: i64 = 900;
 /// `createDataQuery`'s rate and burst.
-const CREATE_PLAN: UsagePlan = UsagePlan::new(1.0, 1);
+const CREATE_PLAN: spapi::Plan = spapi::Plan::new(1.0, 1);
 /// `createDataQuery`'s daily quota per application and scope.
 const DAILY_QUOTA: u32 = 1500;
 const MAX_RESULTS: usize = 250;

@@ -1,61 +1,13 @@
-//! The SP-API operations the agent knows: what token each needs (a seller's, a grantless one of a
-//! scope, or a restricted data token for Amazon's PII operations) and its published usage plan.
-//! An operation not in the table is proxied with the seller's token and paced only by the 429s
-//! and `x-amzn-RateLimit-Limit` headers SP-API returns.
+//! The table of SP-API operations. The operations the sandbox serves, and the ones the agent
+//! calls itself, are named; the others appear only in [`OPERATIONS`].
 
-/// A usage plan: requests per second and bucket size, as Amazon publishes them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Plan {
-    pub rate: f64,
-    pub burst: u32,
-}
+use crate::element::ORDERS as ORDER_ELEMENTS;
+use crate::role::{DIRECT_TO_CONSUMER_SHIPPING, INVENTORY_AND_ORDER_TRACKING, TAX_INVOICING, TAX_REMITTANCE};
+use crate::scope::{MIGRATION, NOTIFICATIONS, ROTATION};
+use crate::{Access, Operation, Plan};
 
 const fn plan(rate: f64, burst: u32) -> Plan {
-    Plan { rate, burst }
-}
-
-/// The grantless scope of the Notifications API's destination operations.
-pub(crate) const SCOPE_NOTIFICATIONS: &str = "sellingpartnerapi::notifications";
-/// The grantless scope of the Application Management API.
-pub const SCOPE_ROTATION: &str = "sellingpartnerapi::client_credential:rotation";
-/// The grantless scope of the Authorization API.
-pub(crate) const SCOPE_MIGRATION: &str = "sellingpartnerapi::migration";
-/// The grantless scopes the token API hands out.
-pub(crate) const SCOPES: [&str; 3] = [SCOPE_NOTIFICATIONS, SCOPE_ROTATION, SCOPE_MIGRATION];
-
-/// The data elements of the Orders API's restricted data.
-pub(crate) const ORDER_ELEMENTS: &[&str] = &["buyerInfo", "shippingAddress", "buyerTaxInformation"];
-
-/// What a call needs in `x-amz-access-token`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// The selling partner's LWA access token.
-    Seller,
-    /// A grantless token of this scope.
-    Grantless(&'static str),
-    /// Always a restricted data token; `generic` when Amazon accepts the path with its
-    /// `{placeholders}`, so one token covers every order.
-    Restricted { generic: bool },
-    /// A restricted data token when the client asks for these data elements, else the seller's
-    /// token.
-    Elements { generic: bool, elements: &'static [&'static str] },
-    /// A restricted data token for the exact path when the client asks (a report document of a
-    /// restricted report type), else the seller's token.
-    OnRequest,
-}
-
-/// An SP-API operation.
-#[derive(Debug, PartialEq)]
-pub(crate) struct Operation {
-    /// The API, to tell apart operations of the same name (`getOrders` of Orders and of Direct
-    /// Fulfillment Orders).
-    pub api: &'static str,
-    /// The `operationId`.
-    pub name: &'static str,
-    pub method: &'static str,
-    pub template: &'static str,
-    pub plan: Plan,
-    pub access: Access,
+    Plan::new(rate, burst)
 }
 
 const fn op(
@@ -66,72 +18,186 @@ const fn op(
     plan: Plan,
     access: Access,
 ) -> Operation {
-    Operation { api, name, method, template, plan, access }
+    Operation { api, name, method, template, plan, access, roles: &[] }
+}
+
+impl Operation {
+    /// This operation, given to applications with one of `roles` only.
+    const fn roles(self, roles: &'static [&'static str]) -> Self {
+        Self { roles, ..self }
+    }
 }
 
 use Access::{Elements, Grantless, OnRequest, Restricted, Seller};
+
+/// The roles of the Orders API's operations on a seller's token.
+const ORDER_ROLES: &[&str] =
+    &[INVENTORY_AND_ORDER_TRACKING, DIRECT_TO_CONSUMER_SHIPPING, TAX_INVOICING, TAX_REMITTANCE];
+/// The roles that give buyers' information.
+const BUYER_ROLES: &[&str] = &[DIRECT_TO_CONSUMER_SHIPPING, TAX_INVOICING, TAX_REMITTANCE];
 
 const ORDERS_GENERIC: Access = Elements { generic: true, elements: ORDER_ELEMENTS };
 const DF: Plan = plan(10.0, 10);
 const SPECIFIC: Access = Restricted { generic: false };
 
-/// The `createRestrictedDataToken` operation, which the agent calls itself.
-pub(crate) const CREATE_RDT: Operation =
+/// `createRestrictedDataToken`.
+pub const CREATE_RESTRICTED_DATA_TOKEN: Operation =
     op("tokens", "createRestrictedDataToken", "POST", "/tokens/2021-03-01/restrictedDataToken", plan(1.0, 10), Seller);
+/// `getMarketplaceParticipations`.
+pub const GET_MARKETPLACE_PARTICIPATIONS: Operation = op(
+    "sellers",
+    "getMarketplaceParticipations",
+    "GET",
+    "/sellers/v1/marketplaceParticipations",
+    plan(0.016, 15),
+    Seller,
+);
+/// `getOrders`.
+pub const GET_ORDERS: Operation = op(
+    "orders",
+    "getOrders",
+    "GET",
+    "/orders/v0/orders",
+    plan(0.0167, 20),
+    Elements { generic: false, elements: ORDER_ELEMENTS },
+)
+.roles(ORDER_ROLES);
+/// `getOrder`.
+pub const GET_ORDER: Operation =
+    op("orders", "getOrder", "GET", "/orders/v0/orders/{orderId}", plan(0.5, 30), ORDERS_GENERIC).roles(ORDER_ROLES);
+/// `getOrderBuyerInfo`.
+pub const GET_ORDER_BUYER_INFO: Operation = op(
+    "orders",
+    "getOrderBuyerInfo",
+    "GET",
+    "/orders/v0/orders/{orderId}/buyerInfo",
+    plan(0.5, 30),
+    Restricted { generic: true },
+)
+.roles(BUYER_ROLES);
+/// `getOrderAddress`.
+pub const GET_ORDER_ADDRESS: Operation = op(
+    "orders",
+    "getOrderAddress",
+    "GET",
+    "/orders/v0/orders/{orderId}/address",
+    plan(0.5, 30),
+    Restricted { generic: true },
+)
+.roles(&[DIRECT_TO_CONSUMER_SHIPPING]);
+/// `getOrderItems`.
+pub const GET_ORDER_ITEMS: Operation = op(
+    "orders",
+    "getOrderItems",
+    "GET",
+    "/orders/v0/orders/{orderId}/orderItems",
+    plan(0.5, 30),
+    Elements { generic: true, elements: &["buyerInfo"] },
+)
+.roles(ORDER_ROLES);
+/// `getOrderItemsBuyerInfo`.
+pub const GET_ORDER_ITEMS_BUYER_INFO: Operation = op(
+    "orders",
+    "getOrderItemsBuyerInfo",
+    "GET",
+    "/orders/v0/orders/{orderId}/orderItems/buyerInfo",
+    plan(0.5, 30),
+    Restricted { generic: true },
+)
+.roles(BUYER_ROLES);
+/// `getSubscription`.
+pub const GET_SUBSCRIPTION: Operation = op(
+    "notifications",
+    "getSubscription",
+    "GET",
+    "/notifications/v1/subscriptions/{notificationType}",
+    plan(1.0, 5),
+    Seller,
+);
+/// `createSubscription`.
+pub const CREATE_SUBSCRIPTION: Operation = op(
+    "notifications",
+    "createSubscription",
+    "POST",
+    "/notifications/v1/subscriptions/{notificationType}",
+    plan(1.0, 5),
+    Seller,
+);
+/// `getSubscriptionById`.
+pub const GET_SUBSCRIPTION_BY_ID: Operation = op(
+    "notifications",
+    "getSubscriptionById",
+    "GET",
+    "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
+    plan(1.0, 5),
+    Grantless(NOTIFICATIONS),
+);
+/// `deleteSubscriptionById`.
+pub const DELETE_SUBSCRIPTION_BY_ID: Operation = op(
+    "notifications",
+    "deleteSubscriptionById",
+    "DELETE",
+    "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
+    plan(1.0, 5),
+    Grantless(NOTIFICATIONS),
+);
+/// `getDestinations`.
+pub const GET_DESTINATIONS: Operation = op(
+    "notifications",
+    "getDestinations",
+    "GET",
+    "/notifications/v1/destinations",
+    plan(1.0, 5),
+    Grantless(NOTIFICATIONS),
+);
+/// `createDestination`.
+pub const CREATE_DESTINATION: Operation = op(
+    "notifications",
+    "createDestination",
+    "POST",
+    "/notifications/v1/destinations",
+    plan(1.0, 5),
+    Grantless(NOTIFICATIONS),
+);
+/// `getDestination`.
+pub const GET_DESTINATION: Operation = op(
+    "notifications",
+    "getDestination",
+    "GET",
+    "/notifications/v1/destinations/{destinationId}",
+    plan(1.0, 5),
+    Grantless(NOTIFICATIONS),
+);
+/// `deleteDestination`.
+pub const DELETE_DESTINATION: Operation = op(
+    "notifications",
+    "deleteDestination",
+    "DELETE",
+    "/notifications/v1/destinations/{destinationId}",
+    plan(1.0, 5),
+    Grantless(NOTIFICATIONS),
+);
+/// `rotateApplicationClientSecret`.
+pub const ROTATE_APPLICATION_CLIENT_SECRET: Operation = op(
+    "applications",
+    "rotateApplicationClientSecret",
+    "POST",
+    "/applications/2023-11-30/clientSecret",
+    plan(0.0167, 1),
+    Grantless(ROTATION),
+);
 
-/// The table. Usage plans are Amazon's published defaults; restricted operations are those of
-/// the Tokens API use case guide.
-pub(crate) const OPERATIONS: &[Operation] = &[
-    op(
-        "sellers",
-        "getMarketplaceParticipations",
-        "GET",
-        "/sellers/v1/marketplaceParticipations",
-        plan(0.016, 15),
-        Seller,
-    ),
+/// The table: every operation the agent knows and the sandbox serves. Usage plans are Amazon's
+/// published defaults; restricted operations are those of the Tokens API use case guide.
+pub const OPERATIONS: &[Operation] = &[
+    GET_MARKETPLACE_PARTICIPATIONS,
     op("sellers", "getAccount", "GET", "/sellers/v1/account", plan(0.016, 15), Seller),
-    op(
-        "orders",
-        "getOrders",
-        "GET",
-        "/orders/v0/orders",
-        plan(0.0167, 20),
-        Elements { generic: false, elements: ORDER_ELEMENTS },
-    ),
-    op("orders", "getOrder", "GET", "/orders/v0/orders/{orderId}", plan(0.5, 30), ORDERS_GENERIC),
-    op(
-        "orders",
-        "getOrderBuyerInfo",
-        "GET",
-        "/orders/v0/orders/{orderId}/buyerInfo",
-        plan(0.5, 30),
-        Restricted { generic: true },
-    ),
-    op(
-        "orders",
-        "getOrderAddress",
-        "GET",
-        "/orders/v0/orders/{orderId}/address",
-        plan(0.5, 30),
-        Restricted { generic: true },
-    ),
-    op(
-        "orders",
-        "getOrderItems",
-        "GET",
-        "/orders/v0/orders/{orderId}/orderItems",
-        plan(0.5, 30),
-        Elements { generic: true, elements: &["buyerInfo"] },
-    ),
-    op(
-        "orders",
-        "getOrderItemsBuyerInfo",
-        "GET",
-        "/orders/v0/orders/{orderId}/orderItems/buyerInfo",
-        plan(0.5, 30),
-        Restricted { generic: true },
-    ),
+    GET_ORDERS,
+    GET_ORDER,
+    GET_ORDER_BUYER_INFO,
+    GET_ORDER_ADDRESS,
+    GET_ORDER_ITEMS,
+    GET_ORDER_ITEMS_BUYER_INFO,
     op("orders", "getOrderRegulatedInfo", "GET", "/orders/v0/orders/{orderId}/regulatedInfo", plan(0.5, 30), SPECIFIC),
     op(
         "orders",
@@ -143,86 +209,23 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     op("orders", "updateShipmentStatus", "POST", "/orders/v0/orders/{orderId}/shipment", plan(5.0, 15), Seller),
     op("orders", "confirmShipment", "POST", "/orders/v0/orders/{orderId}/shipmentConfirmation", plan(2.0, 10), Seller),
-    CREATE_RDT,
-    op(
-        "notifications",
-        "getSubscription",
-        "GET",
-        "/notifications/v1/subscriptions/{notificationType}",
-        plan(1.0, 5),
-        Seller,
-    ),
-    op(
-        "notifications",
-        "createSubscription",
-        "POST",
-        "/notifications/v1/subscriptions/{notificationType}",
-        plan(1.0, 5),
-        Seller,
-    ),
-    op(
-        "notifications",
-        "getSubscriptionById",
-        "GET",
-        "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
-        plan(1.0, 5),
-        Grantless(SCOPE_NOTIFICATIONS),
-    ),
-    op(
-        "notifications",
-        "deleteSubscriptionById",
-        "DELETE",
-        "/notifications/v1/subscriptions/{notificationType}/{subscriptionId}",
-        plan(1.0, 5),
-        Grantless(SCOPE_NOTIFICATIONS),
-    ),
-    op(
-        "notifications",
-        "getDestinations",
-        "GET",
-        "/notifications/v1/destinations",
-        plan(1.0, 5),
-        Grantless(SCOPE_NOTIFICATIONS),
-    ),
-    op(
-        "notifications",
-        "createDestination",
-        "POST",
-        "/notifications/v1/destinations",
-        plan(1.0, 5),
-        Grantless(SCOPE_NOTIFICATIONS),
-    ),
-    op(
-        "notifications",
-        "getDestination",
-        "GET",
-        "/notifications/v1/destinations/{destinationId}",
-        plan(1.0, 5),
-        Grantless(SCOPE_NOTIFICATIONS),
-    ),
-    op(
-        "notifications",
-        "deleteDestination",
-        "DELETE",
-        "/notifications/v1/destinations/{destinationId}",
-        plan(1.0, 5),
-        Grantless(SCOPE_NOTIFICATIONS),
-    ),
-    op(
-        "applications",
-        "rotateApplicationClientSecret",
-        "POST",
-        "/applications/2023-11-30/clientSecret",
-        plan(0.0167, 1),
-        Grantless(SCOPE_ROTATION),
-    ),
+    CREATE_RESTRICTED_DATA_TOKEN,
+    GET_SUBSCRIPTION,
+    CREATE_SUBSCRIPTION,
+    GET_SUBSCRIPTION_BY_ID,
+    DELETE_SUBSCRIPTION_BY_ID,
+    GET_DESTINATIONS,
+    CREATE_DESTINATION,
+    GET_DESTINATION,
+    DELETE_DESTINATION,
+    ROTATE_APPLICATION_CLIENT_SECRET,
     op(
         "authorization",
         "getAuthorizationCode",
         "GET",
         "/authorization/v1/authorizationCode",
         plan(1.0, 5),
-        Grantless(SCOPE_MIGRATION),
+        Grantless(MIGRATION),
     ),
     op("catalogItems", "searchCatalogItems", "GET", "/catalog/2022-04-01/items", plan(2.0, 2), Seller),
     op("catalogItems", "getCatalogItem", "GET", "/catalog/2022-04-01/items/{asin}", plan(2.0, 2), Seller),
@@ -491,106 +494,3 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         SPECIFIC,
     ),
 ];
-
-/// Does `path` (without its query) match `template`, whose `{x}` segments match one non-empty
-/// segment?
-fn matches(template: &str, path: &str) -> bool {
-    let mut t = template.split('/');
-    let mut p = path.split('/');
-    loop {
-        match (t.next(), p.next()) {
-            (None, None) => return true,
-            (Some(ts), Some(ps)) => {
-                let placeholder = ts.starts_with('{') && ts.ends_with('}');
-                if (placeholder && ps.is_empty()) || (!placeholder && ts != ps) {
-                    return false;
-                }
-            }
-            _ => return false,
-        }
-    }
-}
-
-/// The operation at `method` `path`, if the table has it.
-pub(crate) fn find(method: &str, path: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|o| o.method == method && matches(o.template, path))
-}
-
-/// The `path` of the restricted resource that covers a call of `op` to `path`.
-pub(crate) fn rdt_path<'a>(op: &'a Operation, path: &'a str) -> &'a str {
-    match op.access {
-        Restricted { generic: true } | Elements { generic: true, .. } => op.template,
-        _ => path,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn sample(template: &str) -> String {
-        template
-            .split('/')
-            .map(|s| if s.starts_with('{') { "123-4567890-1234567" } else { s })
-            .collect::<Vec<_>>()
-            .join("/")
-    }
-
-    #[test]
-    fn every_operation_finds_itself_and_has_a_plan() {
-        for o in OPERATIONS {
-            assert_eq!(find(o.method, &sample(o.template)), Some(o), "{} {}", o.api, o.name);
-            assert!(o.plan.rate > 0.0 && o.plan.burst >= 1, "{}", o.name);
-            assert!(o.template.starts_with('/'), "{}", o.name);
-        }
-        assert_eq!(find("POST", "/tokens/2021-03-01/restrictedDataToken"), Some(&CREATE_RDT));
-    }
-
-    #[test]
-    fn operation_ids_are_unique_within_an_api() {
-        for (i, a) in OPERATIONS.iter().enumerate() {
-            for b in &OPERATIONS[i + 1..] {
-                assert!(!(a.api == b.api && a.name == b.name), "{} {}", a.api, a.name);
-                assert!(!(a.method == b.method && a.template == b.template), "{}", a.template);
-            }
-        }
-    }
-
-    #[test]
-    fn orders_pii_and_the_rdt_paths() {
-        let addr = find("GET", "/orders/v0/orders/902-3159896-1390916/address").unwrap();
-        assert_eq!(addr.name, "getOrderAddress");
-        assert_eq!(addr.access, Restricted { generic: true });
-        assert_eq!(
-            rdt_path(addr, "/orders/v0/orders/902-3159896-1390916/address"),
-            "/orders/v0/orders/{orderId}/address"
-        );
-        let shipment = find("DELETE", "/mfn/v0/shipments/s-1").unwrap();
-        assert_eq!(rdt_path(shipment, "/mfn/v0/shipments/s-1"), "/mfn/v0/shipments/s-1");
-        let orders = find("GET", "/orders/v0/orders").unwrap();
-        assert_eq!(orders.access, Elements { generic: false, elements: ORDER_ELEMENTS });
-        assert_eq!(find("GET", "/orders/v0/orders/1/orderItems/buyerInfo").unwrap().name, "getOrderItemsBuyerInfo");
-        assert_eq!(find("GET", "/orders/v0/orders//address"), None);
-        assert_eq!(find("POST", "/orders/v0/orders"), None);
-        assert_eq!(
-            find("GET", "/vendor/directFulfillment/orders/v1/purchaseOrders").unwrap().api,
-            "vendorDirectFulfillmentOrders"
-        );
-        assert_eq!(
-            find("GET", "/notifications/v1/destinations").unwrap().access,
-            Grantless("sellingpartnerapi::notifications")
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn any_path_is_found_or_not_without_panicking(path in "/[a-zA-Z0-9/{}._-]{0,120}", m in 0usize..5) {
-            let method = ["GET", "POST", "PUT", "PATCH", "DELETE"][m];
-            if let Some(o) = find(method, &path) {
-                prop_assert_eq!(o.method, method);
-                prop_assert_eq!(o.template.split('/').count(), path.split('/').count());
-            }
-        }
-    }
-}
