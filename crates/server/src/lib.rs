@@ -139,6 +139,7 @@ impl Server {
         });
         env.wire::<dyn aws_core::authz::Identities>(Arc::new(iam::IamIdentities));
         env.wire::<dyn aws_core::ports::Keys>(Arc::new(kms::KmsKeys));
+        env.wire::<dyn aws_core::ports::Queues>(Arc::new(sqs::SqsQueues));
         let env = Arc::new(env);
         cloudformation::recover(&env).await?;
         let sns = sns::Sns::new();

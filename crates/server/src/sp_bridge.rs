@@ -3,6 +3,7 @@
 //! partner event bus of an EventBridge destination, and (legacy
 //! IAM mode) SigV4 and IAM for SP-API calls.
 
+use aws_core::ports::{QueueError, QueueMessage, Queues as _};
 use sp::{GateRefusal, IamGate, NotificationSink, PartnerEventTarget, SinkError};
 use std::sync::Arc;
 
@@ -28,10 +29,10 @@ impl AwsSink {
 impl NotificationSink for AwsSink {
     async fn send_to_queue(&self, queue_arn: &str, body: &str) -> Result<(), SinkError> {
         let amazon = aws_core::Caller::root(sp::AMAZON_ACCOUNT, None);
-        let message = sqs::Incoming { body: body.to_owned(), ..Default::default() };
-        match sqs::deliver(&self.env, queue_arn, message, &amazon, None).await {
+        let message = QueueMessage { body: body.to_owned(), attributes: None };
+        match sqs::SqsQueues.deliver(&self.env, queue_arn, message, &amazon, None).await {
             Ok(_) => Ok(()),
-            Err(sqs::DeliveryError::Internal) => Err(SinkError::Unavailable("the store failed".into())),
+            Err(QueueError::Internal) => Err(SinkError::Unavailable("the store failed".into())),
             // No such queue, a policy that leaves Amazon out, a message the queue refuses (a FIFO
             // queue): each stays so until someone changes the queue.
             Err(e) => Err(SinkError::Refused(e.to_string())),

@@ -2,6 +2,7 @@
 //! core defines them, the providing service implements them, and the composition root wires the
 //! implementation into the [`Env`] ([`Env::wire`]) for the services that use it ([`Env::port`]).
 
+use crate::caller::Caller;
 use crate::env::Env;
 use crate::error::CommonError;
 use crate::service::{Check, Ctx};
@@ -125,4 +126,54 @@ pub trait Keys: Send + Sync + fmt::Debug {
         blob: &[u8],
         context: &EncryptionContext,
     ) -> Result<Zeroizing<Vec<u8>>, KeyError>;
+}
+
+/// A message another service delivers into an SQS queue (SNS to its `sqs` subscriptions,
+/// EventBridge to its targets, both to their dead-letter queues).
+#[derive(Debug, Clone, Default)]
+pub struct QueueMessage {
+    /// The body.
+    pub body: String,
+    /// The message attributes in SQS's JSON shape (`{"Name": {"DataType": ..., "StringValue":
+    /// ...}}`), if any.
+    pub attributes: Option<serde_json::Value>,
+}
+
+/// Why a delivery into a queue did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    /// No queue has that ARN.
+    #[error("the queue {0} does not exist")]
+    NoSuchQueue(String),
+    /// The queue's policy does not let the sender send to it.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The message breaks the queue's rules (size, attributes, FIFO parameters): SQS's code and
+    /// message.
+    #[error("{code}: {message}")]
+    Rejected {
+        /// SQS's error code, e.g. `InvalidParameterValue`.
+        code: String,
+        /// SQS's message.
+        message: String,
+    },
+    /// The store failed; the details are in the log.
+    #[error("the store failed")]
+    Internal,
+}
+
+/// SQS's queues, for the services that deliver into them.
+#[async_trait::async_trait]
+pub trait Queues: Send + Sync + fmt::Debug {
+    /// Delivers `message` into the queue `queue_arn` on behalf of `sender` (a service principal
+    /// with the `source_arn` of its topic or rule), if the queue's policy allows
+    /// `sqs:SendMessage` for it. Returns the message id.
+    async fn deliver(
+        &self,
+        env: &Env,
+        queue_arn: &str,
+        message: QueueMessage,
+        sender: &Caller,
+        source_arn: Option<&str>,
+    ) -> Result<String, QueueError>;
 }

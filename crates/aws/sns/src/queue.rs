@@ -4,11 +4,10 @@
 //! `lambda` subscriptions), queued as asynchronous invocations once the function's policy lets
 //! SNS in for the topic.
 
-use ::sqs::{self, DeliveryError, Incoming};
 use aws_core::caller::Caller;
 use aws_core::env::Env;
 use aws_core::error::CommonError;
-use std::collections::BTreeMap;
+use aws_core::ports::{QueueError, QueueMessage, Queues};
 use std::sync::Arc;
 use store::delivery::{self, Attempt, Send, Settled};
 use store::jobs::{Handler, Job, Outcome};
@@ -108,27 +107,26 @@ impl QueueDelivery {
     }
 
     async fn send(&self, send: &Send) -> Attempt {
-        let attributes: BTreeMap<String, sqs::MessageAttribute> = match &send.attributes {
-            Some(value) => serde_json::from_value(value.clone()).unwrap_or_default(),
-            None => BTreeMap::new(),
-        };
         let account = send.source_arn.split(':').nth(4).unwrap_or_default();
         let sender = Caller::service(&send.principal, account);
-        let message = Incoming { body: send.body.clone(), attributes, ..Incoming::default() };
-        match sqs::deliver(&self.env, &send.endpoint, message, &sender, Some(&send.source_arn)).await {
-            Ok(result) => Attempt::Delivered(format!("SQS message {}", result.message_id)),
+        let message = QueueMessage { body: send.body.clone(), attributes: send.attributes.clone() };
+        let Ok(queues) = self.env.port::<dyn Queues>() else {
+            return Attempt::Failed { error: "INTERNAL: no queues wired".into(), retryable: true };
+        };
+        match queues.deliver(&self.env, &send.endpoint, message, &sender, Some(&send.source_arn)).await {
+            Ok(message_id) => Attempt::Delivered(format!("SQS message {message_id}")),
             // What retrying cannot fix is not retried (SNS and EventBridge both send it to the
             // dead-letter queue at once).
-            Err(DeliveryError::NoSuchQueue(queue)) => {
+            Err(QueueError::NoSuchQueue(queue)) => {
                 Attempt::Failed { error: format!("RESOURCE_NOT_FOUND: queue {queue} does not exist"), retryable: false }
             }
-            Err(DeliveryError::AccessDenied(message)) => {
+            Err(QueueError::AccessDenied(message)) => {
                 Attempt::Failed { error: format!("NO_PERMISSIONS: {message}"), retryable: false }
             }
-            Err(DeliveryError::Rejected { code, message }) => {
+            Err(QueueError::Rejected { code, message }) => {
                 Attempt::Failed { error: format!("{code}: {message}"), retryable: false }
             }
-            Err(DeliveryError::Internal) => {
+            Err(QueueError::Internal) => {
                 Attempt::Failed { error: "INTERNAL: the store failed".into(), retryable: true }
             }
         }

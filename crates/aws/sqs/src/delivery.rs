@@ -8,6 +8,7 @@ use super::{names, queue};
 use aws_core::caller::Caller;
 use aws_core::env::Env;
 use aws_core::error::CommonError;
+use aws_core::ports::{QueueError, QueueMessage, Queues};
 use aws_core::service::{Check, Ctx};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -38,39 +39,39 @@ pub struct SendResult {
     pub sequence_number: Option<String>,
 }
 
-/// Why a delivery did not happen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryError {
-    /// No queue has that ARN.
-    #[error("the queue {0} does not exist")]
-    NoSuchQueue(String),
-    /// The queue's policy does not let the sender send to it.
-    #[error("{0}")]
-    AccessDenied(String),
-    /// The message breaks the queue's rules (size, attributes, FIFO parameters): SQS's code and
-    /// message.
-    #[error("{code}: {message}")]
-    Rejected {
-        /// SQS's error code, e.g. `InvalidParameterValue`.
-        code: String,
-        /// SQS's message.
-        message: String,
-    },
-    /// The store failed; the details are in the log.
-    #[error("the store failed")]
-    Internal,
-}
-
-impl From<super::SqsError> for DeliveryError {
+impl From<super::SqsError> for QueueError {
     fn from(e: super::SqsError) -> Self {
         use aws_core::error::ServiceError as _;
         match e {
-            super::SqsError::Common(_) => DeliveryError::Internal,
-            other => DeliveryError::Rejected {
+            super::SqsError::Common(_) => QueueError::Internal,
+            other => QueueError::Rejected {
                 code: other.query_code().unwrap_or(other.code()).to_owned(),
                 message: other.to_string(),
             },
         }
+    }
+}
+
+/// SQS's implementation of the core's [`Queues`] port, wired by the composition root.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqsQueues;
+
+#[async_trait::async_trait]
+impl Queues for SqsQueues {
+    async fn deliver(
+        &self,
+        env: &Env,
+        queue_arn: &str,
+        message: QueueMessage,
+        sender: &Caller,
+        source_arn: Option<&str>,
+    ) -> Result<String, QueueError> {
+        let attributes = match message.attributes {
+            Some(value) => serde_json::from_value(value).unwrap_or_default(),
+            None => BTreeMap::new(),
+        };
+        let incoming = Incoming { body: message.body, attributes, ..Incoming::default() };
+        Ok(deliver(env, queue_arn, incoming, sender, source_arn).await?.message_id)
     }
 }
 
@@ -83,8 +84,8 @@ pub async fn deliver(
     message: Incoming,
     sender: &Caller,
     source_arn: Option<&str>,
-) -> Result<SendResult, DeliveryError> {
-    let missing = || DeliveryError::NoSuchQueue(queue_arn.to_owned());
+) -> Result<SendResult, QueueError> {
+    let missing = || QueueError::NoSuchQueue(queue_arn.to_owned());
     let at = names::parse_arn(queue_arn).ok_or_else(missing)?;
     let q = queue::read(env, &at.queue.account, &at.region, &at.queue.name).await?.ok_or_else(missing)?;
     let request_id = env.ids.uuid();
@@ -110,8 +111,8 @@ pub async fn deliver(
         check = check.with_resource_policy(document.clone(), policy::ResourceMode::Optional);
     }
     ctx.authorize(check).await.map_err(|e| match e {
-        CommonError::AccessDenied(m) => DeliveryError::AccessDenied(m),
-        _ => DeliveryError::Internal,
+        CommonError::AccessDenied(m) => QueueError::AccessDenied(m),
+        _ => QueueError::Internal,
     })?;
     let attributes: Attributes = message.attributes;
     let outgoing = Outgoing {
@@ -128,7 +129,7 @@ pub async fn deliver(
     let sent = messages::enqueue(env, &q, &sender.user_id, std::slice::from_ref(&outgoing), &sealer, ctx.now_ms)
         .await?
         .pop()
-        .ok_or(DeliveryError::Internal)?;
+        .ok_or(QueueError::Internal)?;
     Ok(SendResult {
         message_id: sent.message_id,
         md5_of_body: sent.md5_of_body,
@@ -242,15 +243,15 @@ mod tests {
         let (_, arn) = create(&env, "plain", json!({})).await;
         let root = Caller::root(ACCOUNT, None);
         let missing = names::arn("us-east-1", ACCOUNT, "absent");
-        assert_eq!(deliver(&env, &missing, incoming("x"), &root, None).await, Err(DeliveryError::NoSuchQueue(missing)));
+        assert_eq!(deliver(&env, &missing, incoming("x"), &root, None).await, Err(QueueError::NoSuchQueue(missing)));
         assert_eq!(
             deliver(&env, "not an arn", incoming("x"), &root, None).await,
-            Err(DeliveryError::NoSuchQueue("not an arn".into()))
+            Err(QueueError::NoSuchQueue("not an arn".into()))
         );
         let empty = deliver(&env, &arn, incoming(""), &root, None).await.unwrap_err();
         assert_eq!(
             empty,
-            DeliveryError::Rejected {
+            QueueError::Rejected {
                 code: "MissingParameter".into(),
                 message: "The request must contain the parameter MessageBody.".into()
             }
@@ -260,11 +261,11 @@ mod tests {
         let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:alerts");
         let denied = deliver(&env, &arn, incoming("x"), &sns, Some(&topic)).await.unwrap_err();
         assert!(
-            matches!(&denied, DeliveryError::AccessDenied(m) if m.contains("sqs:SendMessage") && m.contains(&arn)),
+            matches!(&denied, QueueError::AccessDenied(m) if m.contains("sqs:SendMessage") && m.contains(&arn)),
             "{denied:?}"
         );
         let amazon = Caller::root("437568002678", None);
-        assert!(matches!(deliver(&env, &arn, incoming("x"), &amazon, None).await, Err(DeliveryError::AccessDenied(_))));
+        assert!(matches!(deliver(&env, &arn, incoming("x"), &amazon, None).await, Err(QueueError::AccessDenied(_))));
     }
 
     #[tokio::test]
@@ -293,7 +294,7 @@ mod tests {
         ];
         for (sender, source) in refused {
             let e = deliver(&env, &arn, incoming("x"), &sender, source).await.unwrap_err();
-            assert!(matches!(e, DeliveryError::AccessDenied(_)), "{} from {source:?}: {e:?}", sender.arn);
+            assert!(matches!(e, QueueError::AccessDenied(_)), "{} from {source:?}: {e:?}", sender.arn);
         }
         let got = call(&env, Op::ReceiveMessage, json!({"QueueUrl": url, "MaxNumberOfMessages": 10})).await.unwrap();
         let mut bodies: Vec<&str> =
@@ -309,7 +310,7 @@ mod tests {
         let (_, arn) = create(&env, "events.fifo", attrs).await;
         let root = Caller::root(ACCOUNT, None);
         let no_group = deliver(&env, &arn, incoming("e"), &root, None).await.unwrap_err();
-        assert!(matches!(no_group, DeliveryError::Rejected { ref code, .. } if code == "MissingParameter"));
+        assert!(matches!(no_group, QueueError::Rejected { ref code, .. } if code == "MissingParameter"));
         let grouped = || Incoming { group_id: Some("g".into()), ..incoming("e") };
         let first = deliver(&env, &arn, grouped(), &root, None).await.unwrap();
         let again = deliver(&env, &arn, grouped(), &root, None).await.unwrap();
@@ -393,7 +394,7 @@ mod tests {
         assert_eq!(got["Messages"][0]["Attributes"]["ApproximateReceiveCount"], "1");
         let (_, unknown) = create(&env, "unknown-key", json!({"KmsMasterKeyId": "alias/nothing-here"})).await;
         let e = deliver(&env, &unknown, incoming("x"), &Caller::root(ACCOUNT, None), None).await.unwrap_err();
-        assert!(matches!(e, DeliveryError::Rejected { ref code, .. } if code == "KMS.NotFoundException"), "{e:?}");
+        assert!(matches!(e, QueueError::Rejected { ref code, .. } if code == "KMS.NotFoundException"), "{e:?}");
     }
 
     #[tokio::test]
@@ -426,7 +427,7 @@ mod tests {
                 let outcome = deliver(&env, &arn, incoming(&format!("to {name}")), sender, source).await;
                 match outcome {
                     Ok(_) => assert!(allowed, "{} delivered into {name}", sender.arn),
-                    Err(DeliveryError::Rejected { code, message }) => {
+                    Err(QueueError::Rejected { code, message }) => {
                         assert!(!allowed, "{} refused by {name}: {message}", sender.arn);
                         assert_eq!(code, "KMS.AccessDeniedException");
                         assert!(message.contains("kms:GenerateDataKey"), "{message}");

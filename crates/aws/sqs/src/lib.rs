@@ -20,7 +20,7 @@ mod receipt;
 mod sse;
 mod waiters;
 
-pub use delivery::{DeliveryError, Incoming, SendResult, deliver};
+pub use delivery::SqsQueues;
 pub use error::{KmsFailure, SqsError};
 pub use message::MessageAttribute;
 /// What SQS keeps in memory for the whole server: long-poll notifiers, recently loaded queues
