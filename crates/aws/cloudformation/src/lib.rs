@@ -8,6 +8,8 @@
 //! polls, the stack is in a final state; the events tell what happened step by step. Templates,
 //! parameter values and resource properties are sealed at rest.
 
+pub mod ops;
+pub use ops::Op;
 mod changes;
 mod error;
 mod resources;
@@ -21,7 +23,6 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> = std::sync::LazyLock:
     aws_core::models::load("cloudformation", include_str!("../models/cloudformation.json"))
 });
 
-use aws_core::operations;
 use aws_core::pipeline::Dispatcher;
 use aws_core::service::{Authorization, Check, Ctx, Service};
 use base64::Engine;
@@ -35,27 +36,6 @@ use std::sync::{Arc, OnceLock, Weak};
 use store::Scope;
 use store::cloudformation as db;
 use template::Template;
-
-operations!(
-    "The implemented CloudFormation operations.";
-    CreateChangeSet,
-    CreateStack,
-    DeleteChangeSet,
-    DeleteStack,
-    DescribeChangeSet,
-    DescribeStackEvents,
-    DescribeStackResource,
-    DescribeStackResources,
-    DescribeStacks,
-    ExecuteChangeSet,
-    GetTemplate,
-    GetTemplateSummary,
-    ListChangeSets,
-    ListStackResources,
-    ListStacks,
-    UpdateStack,
-    ValidateTemplate,
-);
 
 /// Events per DescribeStackEvents page, stacks per DescribeStacks/ListStacks page.
 const EVENTS_PAGE: i64 = 100;
@@ -156,7 +136,7 @@ fn stack_arn(ctx: &Ctx<'_>, name: &str) -> String {
 
 #[async_trait::async_trait]
 impl Service for CloudFormation {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = CfnError;
 
     fn signing_name(&self) -> &'static str {
@@ -171,8 +151,13 @@ impl Service for CloudFormation {
         aws_core::error::Flavor::Query
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, CfnError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, CfnError> {
         use aws_core::service::Operation;
+        let (op, input) = (request.op, &request.input);
         let resource = match input.get("StackName").and_then(Value::as_str) {
             Some(name) if !matches!(op, Op::ValidateTemplate | Op::ListStacks) => stack_arn(ctx, name),
             _ => "*".to_owned(),
@@ -180,7 +165,8 @@ impl Service for CloudFormation {
         Ok(Authorization::one(Check::new(format!("cloudformation:{}", op.name()), resource)))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, CfnError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, CfnError> {
+        let aws_core::service::Untyped { op, input } = request;
         let c = Stacks { ctx, link: &self.link, scope: Scope { account_id: ctx.account(), region: ctx.region } };
         match op {
             Op::CreateStack => c.create(aws_core::service::input(input)?).await,

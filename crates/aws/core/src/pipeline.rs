@@ -5,7 +5,7 @@ use crate::authz;
 use crate::caller::Caller;
 use crate::env::Env;
 use crate::error::{CommonError, Flavor, ServiceError};
-use crate::service::{Ctx, Operation, Service};
+use crate::service::{Ctx, OpOf, Operation, Request as _, Service};
 use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -141,17 +141,17 @@ impl<S: Service> Endpoint for S {
     }
 
     fn knows(&self, operation: &str) -> bool {
-        S::Op::from_name(operation).is_some()
+        OpOf::<S>::from_name(operation).is_some()
     }
 
     fn allows_anonymous(&self, operation: &str) -> bool {
-        S::Op::from_name(operation).is_some_and(|op| Service::allows_anonymous(self, op))
+        OpOf::<S>::from_name(operation).is_some_and(|op| Service::allows_anonymous(self, op))
     }
 
     async fn run(&self, ctx: &Ctx<'_>, call: &Call<'_>) -> Result<Value, Failure> {
         let flavor = call.flavor;
         let common = |e: CommonError| Failure::common(&e, flavor);
-        let op = S::Op::from_name(call.operation)
+        let op = OpOf::<S>::from_name(call.operation)
             .ok_or_else(|| common(CommonError::UnknownOperation(call.operation.into())))?;
         let model = call.model;
         let input = match &call.input {
@@ -180,7 +180,8 @@ impl<S: Service> Endpoint for S {
         flavor: Flavor,
     ) -> Result<Value, Failure> {
         let common = |e: CommonError| Failure::common(&e, flavor);
-        let op = S::Op::from_name(operation).ok_or_else(|| common(CommonError::UnknownOperation(operation.into())))?;
+        let op =
+            OpOf::<S>::from_name(operation).ok_or_else(|| common(CommonError::UnknownOperation(operation.into())))?;
         let violations = wire::validate(model, op.name(), &input);
         if let Some(message) = wire::validation_message(&violations) {
             match self.invalid_input(op, &input, &violations) {
@@ -189,7 +190,8 @@ impl<S: Service> Endpoint for S {
                 None => return Err(common(CommonError::Validation(message))),
             }
         }
-        let authorization = self.authorize(ctx, op, &input).await.map_err(|e| Failure::service(&e))?;
+        let request = S::Request::decode(op, input).map_err(common)?;
+        let authorization = self.authorize(ctx, &request).await.map_err(|e| Failure::service(&e))?;
         authz::authorize(ctx, &authorization).await.map_err(|e| {
             let mut failure = common(e.clone());
             // SNS, for one, calls a denial AuthorizationError.
@@ -199,7 +201,7 @@ impl<S: Service> Endpoint for S {
             }
             failure
         })?;
-        self.execute(ctx, op, input).await.map_err(|e| Failure::service(&e))
+        self.execute(ctx, request).await.map_err(|e| Failure::service(&e))
     }
 }
 

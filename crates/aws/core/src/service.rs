@@ -14,6 +14,42 @@ pub trait Operation: Sized + Copy + Send + Sync + std::fmt::Debug + 'static {
     fn name(self) -> &'static str;
 }
 
+/// A call's input decoded once, from the wire layer's normalised value, into the service's typed
+/// request: the same value is authorized and then executed. Services' `ops.rs`, generated from
+/// their models by `tools/gen-ops.py`, implement it.
+pub trait Request: Sized + Send + Sync + 'static {
+    /// The operation table.
+    type Op: Operation;
+    /// Decodes `op`'s input (already validated against the model).
+    fn decode(op: Self::Op, input: Value) -> Result<Self, CommonError>;
+    /// The operation this is a request of.
+    fn op(&self) -> Self::Op;
+}
+
+/// A request left as the normalised value, for a service whose operations are not yet typed.
+#[derive(Debug, Clone)]
+pub struct Untyped<O> {
+    /// The operation.
+    pub op: O,
+    /// Its input.
+    pub input: Value,
+}
+
+impl<O: Operation> Request for Untyped<O> {
+    type Op = O;
+
+    fn decode(op: O, input: Value) -> Result<Self, CommonError> {
+        Ok(Untyped { op, input })
+    }
+
+    fn op(&self) -> O {
+        self.op
+    }
+}
+
+/// The operation table of service `S`.
+pub type OpOf<S> = <<S as Service>::Request as Request>::Op;
+
 /// Everything an operation may know about its request, and nothing about HTTP.
 #[derive(Debug)]
 pub struct Ctx<'a> {
@@ -131,8 +167,8 @@ impl Authorization {
 /// An AWS-compatible service. Services are typed and never see HTTP.
 #[async_trait::async_trait]
 pub trait Service: Send + Sync + 'static {
-    /// The operation table.
-    type Op: Operation;
+    /// A decoded call (the operation table is its `Op`).
+    type Request: Request;
     /// The service's error enum.
     type Error: ServiceError + From<CommonError>;
 
@@ -154,7 +190,7 @@ pub trait Service: Send + Sync + 'static {
     fn path_parameters(
         &self,
         _ctx: &Ctx<'_>,
-        _op: Self::Op,
+        _op: OpOf<Self>,
         _path: &str,
     ) -> Result<Vec<(String, String)>, Self::Error> {
         Ok(Vec::new())
@@ -166,7 +202,7 @@ pub trait Service: Send + Sync + 'static {
     /// its attribute names to the model's enum).
     fn invalid_input(
         &self,
-        _op: Self::Op,
+        _op: OpOf<Self>,
         _input: &Value,
         _violations: &[wire::Violation],
     ) -> Option<Result<(), Self::Error>> {
@@ -182,14 +218,14 @@ pub trait Service: Send + Sync + 'static {
     /// Whether `op` may be called without a signature. AWS serves exactly two such operations,
     /// SNS's ConfirmSubscription and Unsubscribe, because the links SNS sends to subscribers must
     /// work in a browser; the operation then sees an anonymous caller and decides for itself.
-    fn allows_anonymous(&self, _op: Self::Op) -> bool {
+    fn allows_anonymous(&self, _op: OpOf<Self>) -> bool {
         false
     }
 
-    /// Declares what `op` with `input` needs to be allowed.
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Self::Op, input: &Value) -> Result<Authorization, Self::Error>;
-    /// Runs `op`, already authorized.
-    async fn execute(&self, ctx: &Ctx<'_>, op: Self::Op, input: Value) -> Result<Value, Self::Error>;
+    /// Declares what `request` needs to be allowed.
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Self::Request) -> Result<Authorization, Self::Error>;
+    /// Runs `request`, already authorized, to its output in normalised form.
+    async fn execute(&self, ctx: &Ctx<'_>, request: Self::Request) -> Result<Value, Self::Error>;
 }
 
 /// Deserialises an operation's input into its typed struct. The wire layer already checked the

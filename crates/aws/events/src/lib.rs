@@ -10,6 +10,8 @@
 //! recorded and retried by the target's retry policy, and only if the target's resource policy
 //! lets `events.amazonaws.com` in for that rule.
 
+pub mod ops;
+pub use ops::Op;
 mod api;
 mod error;
 pub(crate) mod input;
@@ -22,7 +24,6 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("events", include_str!("../models/events.json")));
 
 use aws_core::error::Flavor;
-use aws_core::operations;
 use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
 use serde_json::Value;
 
@@ -37,30 +38,6 @@ pub const SCHEDULE_JOB: &str = "events.schedule";
 
 /// The service principal EventBridge delivers as.
 pub const PRINCIPAL: &str = "events.amazonaws.com";
-
-operations!(
-    "The implemented EventBridge operations.";
-    CreateEventBus,
-    DeleteEventBus,
-    DescribeEventBus,
-    DeleteRule,
-    DescribeRule,
-    DisableRule,
-    EnableRule,
-    ListEventBuses,
-    ListRuleNamesByTarget,
-    ListRules,
-    ListTagsForResource,
-    ListTargetsByRule,
-    PutEvents,
-    PutRule,
-    PutTargets,
-    RemoveTargets,
-    TagResource,
-    TestEventPattern,
-    UntagResource,
-    UpdateEventBus,
-);
 
 /// An event bus's ARN.
 pub(crate) fn bus_arn(region: &str, account: &str, bus: &str) -> String {
@@ -103,7 +80,7 @@ fn str_field<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
 
 #[async_trait::async_trait]
 impl Service for EventBridge {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = EventsError;
 
     fn signing_name(&self) -> &'static str {
@@ -118,7 +95,12 @@ impl Service for EventBridge {
         Flavor::Json
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, EventsError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, EventsError> {
+        let (op, input) = (request.op, &request.input);
         let action = format!("events:{}", op.name());
         let (region, account) = (ctx.region, ctx.account());
         let bus = |field: &str| bus_name(ctx, str_field(input, field));
@@ -142,7 +124,8 @@ impl Service for EventBridge {
         Ok(Authorization::one(Check::new(action, resource)))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, EventsError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, EventsError> {
+        let aws_core::service::Untyped { op, input } = request;
         let output = match op {
             Op::CreateEventBus => api::create_event_bus(ctx, service::input(input)?).await?,
             Op::DeleteEventBus => api::delete_event_bus(ctx, service::input(input)?).await?,

@@ -2,6 +2,8 @@
 //! managed and inline policies, tags, the account's authorization details, credential reports
 //! and the policy simulator.
 
+pub mod ops;
+pub use ops::Op;
 mod account;
 mod attached;
 mod entity;
@@ -37,59 +39,6 @@ pub(crate) fn quota(count: i64, max: i64, name: &str) -> Result<(), IamError> {
         return Err(IamError::LimitExceeded(format!("Cannot exceed quota for {name}: {max}")));
     }
     Ok(())
-}
-
-macro_rules! operations {
-    ($($op:ident),* $(,)?) => {
-        /// The implemented IAM operations; each one's IAM action is `iam:<name>`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Op {
-            $(
-                #[doc = concat!("`", stringify!($op), "`")]
-                $op,
-            )*
-        }
-
-        impl Op {
-            /// Every operation.
-            #[cfg(test)]
-            const ALL: &[Op] = &[$(Op::$op),*];
-        }
-
-        impl Operation for Op {
-            fn from_name(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($op) => Some(Op::$op),)*
-                    _ => None,
-                }
-            }
-
-            fn name(self) -> &'static str {
-                match self {
-                    $(Op::$op => stringify!($op),)*
-                }
-            }
-        }
-    };
-}
-
-operations! {
-    CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, TagUser, UntagUser, ListUserTags,
-    CreateAccessKey, ListAccessKeys, UpdateAccessKey, DeleteAccessKey, GetAccessKeyLastUsed,
-    CreateGroup, GetGroup, ListGroups, UpdateGroup, DeleteGroup, AddUserToGroup, RemoveUserFromGroup,
-    ListGroupsForUser,
-    CreateRole, GetRole, ListRoles, UpdateRole, UpdateRoleDescription, UpdateAssumeRolePolicy, DeleteRole,
-    TagRole, UntagRole, ListRoleTags,
-    CreatePolicy, GetPolicy, ListPolicies, DeletePolicy, CreatePolicyVersion, GetPolicyVersion,
-    ListPolicyVersions, DeletePolicyVersion, SetDefaultPolicyVersion, ListEntitiesForPolicy, TagPolicy,
-    UntagPolicy, ListPolicyTags,
-    AttachUserPolicy, DetachUserPolicy, ListAttachedUserPolicies, AttachRolePolicy, DetachRolePolicy,
-    ListAttachedRolePolicies, AttachGroupPolicy, DetachGroupPolicy, ListAttachedGroupPolicies,
-    PutUserPolicy, GetUserPolicy, ListUserPolicies, DeleteUserPolicy, PutRolePolicy, GetRolePolicy,
-    ListRolePolicies, DeleteRolePolicy, PutGroupPolicy, GetGroupPolicy, ListGroupPolicies, DeleteGroupPolicy,
-    GetAccountAuthorizationDetails, GenerateCredentialReport, GetCredentialReport,
-    SimulatePrincipalPolicy, SimulateCustomPolicy, GetContextKeysForPrincipalPolicy,
-    GetContextKeysForCustomPolicy, GenerateServiceLastAccessedDetails, GetServiceLastAccessedDetails,
 }
 
 /// What an operation acts on, which decides the resource ARN it is authorized against.
@@ -289,7 +238,7 @@ pub struct Iam;
 
 #[async_trait::async_trait]
 impl Service for Iam {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = IamError;
 
     fn signing_name(&self) -> &'static str {
@@ -304,7 +253,12 @@ impl Service for Iam {
         Flavor::Query
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, IamError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, IamError> {
+        let (op, input) = (request.op, &request.input);
         let (arn, owner) = resource(ctx, op, input).await?;
         let mut check = Check::new(format!("iam:{}", op.name()), arn);
         if op.changes_policy() && check.resource.starts_with("arn:aws:iam::aws:") {
@@ -328,7 +282,8 @@ impl Service for Iam {
         Ok(Authorization::one(check))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, IamError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, IamError> {
+        let aws_core::service::Untyped { op, input } = request;
         let out = run(ctx, op, input).await?;
         if op.writes() {
             ctx.env.iam_changed();

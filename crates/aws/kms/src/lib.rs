@@ -6,6 +6,8 @@
 //! as in AWS. Other services (SSM) use keys through the crate-internal functions of
 //! [`cipher`], never over HTTP.
 
+pub mod ops;
+pub use ops::Op;
 mod aliases;
 pub(crate) mod cipher;
 mod error;
@@ -33,48 +35,13 @@ pub const ROTATE_JOB: &str = "kms.rotate-key";
 
 pub(crate) use aws_core::service::epoch_seconds;
 
-use aws_core::operations;
-
-operations!(
-    "The implemented KMS operations.";
-    CancelKeyDeletion,
-    CreateAlias,
-    CreateKey,
-    Decrypt,
-    DeleteAlias,
-    DescribeKey,
-    DisableKey,
-    DisableKeyRotation,
-    EnableKey,
-    EnableKeyRotation,
-    Encrypt,
-    GenerateDataKey,
-    GenerateDataKeyWithoutPlaintext,
-    GenerateRandom,
-    GetKeyPolicy,
-    GetKeyRotationStatus,
-    ListAliases,
-    ListKeyPolicies,
-    ListKeyRotations,
-    ListKeys,
-    ListResourceTags,
-    PutKeyPolicy,
-    ReEncrypt,
-    RotateKeyOnDemand,
-    ScheduleKeyDeletion,
-    TagResource,
-    UntagResource,
-    UpdateAlias,
-    UpdateKeyDescription,
-);
-
 /// The KMS service.
 #[derive(Debug, Default)]
 pub struct Kms;
 
 #[async_trait::async_trait]
 impl Service for Kms {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = KmsError;
 
     fn signing_name(&self) -> &'static str {
@@ -89,7 +56,12 @@ impl Service for Kms {
         Flavor::Json
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, KmsError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, KmsError> {
+        let (op, input) = (request.op, &request.input);
         let input = input.clone();
         match op {
             Op::CreateKey => Ok(manage::authorize_create(&service::input(input)?)),
@@ -128,7 +100,8 @@ impl Service for Kms {
         }
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, KmsError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, KmsError> {
+        let aws_core::service::Untyped { op, input } = request;
         match op {
             Op::CreateKey => manage::create_key(ctx, service::input(input)?).await,
             Op::DescribeKey => manage::describe_key(ctx, service::input(input)?).await,

@@ -8,7 +8,7 @@ use super::{ASYNC_PAYLOAD_MAX, LambdaError, PRINCIPAL, SYNC_PAYLOAD_MAX, code_aa
 use aws_core::caller::Caller;
 use aws_core::env::Env;
 use aws_core::ports::Keys;
-use aws_core::service::{Ctx, Service};
+use aws_core::service::{Ctx, Request as _, Service};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -400,9 +400,10 @@ async fn call_logs(
     let request_id = env.ids.uuid();
     let ctx = aws_core::service::internal_ctx(env, &request_id, caller, region);
     let logs = ::logs::Logs;
-    let authorization = logs.authorize(&ctx, op, &input).await?;
+    let request = <::logs::Logs as Service>::Request::decode(op, input)?;
+    let authorization = logs.authorize(&ctx, &request).await?;
     aws_core::authz::authorize(&ctx, &authorization).await?;
-    logs.execute(&ctx, op, input).await.map(|_| ())
+    logs.execute(&ctx, request).await.map(|_| ())
 }
 
 /// Runs the queued asynchronous invocations ([`INVOKE_JOB`]).

@@ -11,6 +11,8 @@
 //! ciphertext under the function's key or the AWS managed key `aws/lambda`, with the encryption
 //! context `LambdaFunctionName`, as Lambda keeps them.
 
+pub mod ops;
+pub use ops::Op;
 mod error;
 mod invoke;
 
@@ -22,7 +24,6 @@ pub use invoke::{AsyncInvoker, Execution, INVOKE_JOB, Outcome, Response, Runner,
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("lambda", include_str!("../models/lambda.json")));
 
-use aws_core::operations;
 use aws_core::ports::{KeyError, Keys};
 use aws_core::service::{Authorization, Check, Ctx, Service};
 use base64::Engine;
@@ -33,21 +34,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::Scope;
 use store::lambda as db;
-
-operations!(
-    "The implemented Lambda operations.";
-    AddPermission,
-    CreateFunction,
-    DeleteFunction,
-    GetFunction,
-    GetFunctionConfiguration,
-    GetPolicy,
-    Invoke,
-    ListFunctions,
-    RemovePermission,
-    UpdateFunctionCode,
-    UpdateFunctionConfiguration,
-);
 
 /// Lambda's service principal (execution roles trust it; it writes the function's log).
 pub const PRINCIPAL: &str = "lambda.amazonaws.com";
@@ -110,7 +96,7 @@ impl Lambda {
 
 #[async_trait::async_trait]
 impl Service for Lambda {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = LambdaError;
 
     fn signing_name(&self) -> &'static str {
@@ -125,8 +111,13 @@ impl Service for Lambda {
         aws_core::error::Flavor::Json
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, LambdaError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, LambdaError> {
         use aws_core::service::Operation;
+        let (op, input) = (request.op, &request.input);
         if op == Op::ListFunctions {
             return Ok(Authorization::one(Check::new("lambda:ListFunctions", "*")));
         }
@@ -156,7 +147,8 @@ impl Service for Lambda {
         Ok(Authorization::All(checks))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, LambdaError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, LambdaError> {
+        let aws_core::service::Untyped { op, input } = request;
         if op == Op::ListFunctions {
             return list(ctx, aws_core::service::input(input)?).await;
         }

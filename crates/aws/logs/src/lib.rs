@@ -8,6 +8,8 @@
 //! at rest too. Events outside a group's retention are not returned and are deleted as new ones
 //! arrive.
 
+pub mod ops;
+pub use ops::Op;
 mod error;
 mod pattern;
 
@@ -17,7 +19,6 @@ pub use error::LogsError;
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("logs", include_str!("../models/logs.json")));
 
-use aws_core::operations;
 use aws_core::service::{Authorization, Check, Ctx, Service};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,21 +26,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use store::Scope;
 use store::logs as db;
-
-operations!(
-    "The implemented CloudWatch Logs operations.";
-    CreateLogGroup,
-    CreateLogStream,
-    DeleteLogGroup,
-    DeleteLogStream,
-    DeleteRetentionPolicy,
-    DescribeLogGroups,
-    DescribeLogStreams,
-    FilterLogEvents,
-    GetLogEvents,
-    PutLogEvents,
-    PutRetentionPolicy,
-);
 
 const DAY_MS: i64 = 86_400_000;
 /// The retention periods CloudWatch Logs offers, in days.
@@ -71,7 +57,7 @@ pub struct Logs;
 
 #[async_trait::async_trait]
 impl Service for Logs {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = LogsError;
 
     fn signing_name(&self) -> &'static str {
@@ -90,8 +76,13 @@ impl Service for Logs {
         wire::validation_message(violations).map(|m| Err(LogsError::InvalidParameter(m)))
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, LogsError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, LogsError> {
         use aws_core::service::Operation;
+        let (op, input) = (request.op, &request.input);
         let name = |key: &str| input.get(key).and_then(Value::as_str).unwrap_or_default();
         let group = group_name(ctx, input)?;
         // As CloudWatch Logs documents: stream operations on the stream's ARN, the others on
@@ -106,7 +97,8 @@ impl Service for Logs {
         Ok(Authorization::one(Check::new(format!("logs:{}", op.name()), resource)))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, LogsError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, LogsError> {
+        let aws_core::service::Untyped { op, input } = request;
         let group = group_name(ctx, &input)?;
         let l = Group { ctx, scope: Scope { account_id: ctx.account(), region: ctx.region }, name: group };
         match op {

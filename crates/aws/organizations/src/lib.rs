@@ -7,6 +7,8 @@
 //! are created at once: `CreateAccount` answers `SUCCEEDED`. Of the policy types, service
 //! control policies are the ones spcred enforces, so the only ones it takes.
 
+pub mod ops;
+pub use ops::Op;
 mod error;
 
 pub use error::OrgError;
@@ -16,7 +18,6 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("organizations", include_str!("../models/organizations.json")));
 
 use aws_core::authz::FULL_AWS_ACCESS;
-use aws_core::operations;
 use aws_core::service::{self, Authorization, Check, Ctx, Service, epoch_seconds};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -37,43 +38,13 @@ const PAGE_MAX: usize = 20;
 /// The role `CreateAccount` makes in the new account unless told another name.
 const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 
-operations!(
-    "The implemented AWS Organizations operations.";
-    AttachPolicy,
-    CreateAccount,
-    CreateOrganization,
-    CreateOrganizationalUnit,
-    CreatePolicy,
-    DeleteOrganization,
-    DeleteOrganizationalUnit,
-    DeletePolicy,
-    DescribeAccount,
-    DescribeCreateAccountStatus,
-    DescribeOrganization,
-    DescribeOrganizationalUnit,
-    DescribePolicy,
-    DetachPolicy,
-    DisablePolicyType,
-    EnablePolicyType,
-    ListAccounts,
-    ListAccountsForParent,
-    ListOrganizationalUnitsForParent,
-    ListParents,
-    ListPolicies,
-    ListPoliciesForTarget,
-    ListRoots,
-    ListTargetsForPolicy,
-    MoveAccount,
-    UpdatePolicy,
-);
-
 /// The AWS Organizations service.
 #[derive(Debug, Default)]
 pub struct Organizations;
 
 #[async_trait::async_trait]
 impl Service for Organizations {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = OrgError;
 
     fn signing_name(&self) -> &'static str {
@@ -88,12 +59,18 @@ impl Service for Organizations {
         aws_core::error::Flavor::Json
     }
 
-    async fn authorize(&self, _ctx: &Ctx<'_>, op: Op, _input: &Value) -> Result<Authorization, OrgError> {
+    async fn authorize(
+        &self,
+        _ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, OrgError> {
         use aws_core::service::Operation;
+        let (op, _input) = (request.op, &request.input);
         Ok(Authorization::one(Check::new(format!("organizations:{}", op.name()), "*")))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, OrgError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, OrgError> {
+        let aws_core::service::Untyped { op, input } = request;
         let mut conn = ctx.env.store.read().await?;
         let membership = db::membership(&mut conn, ctx.account()).await?;
         drop(conn);

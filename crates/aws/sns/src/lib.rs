@@ -9,6 +9,8 @@
 //! unsigned, as on AWS: ConfirmSubscription and Unsubscribe are the two operations the pipeline
 //! lets through without a signature.
 
+pub mod ops;
+pub use ops::Op;
 pub mod api;
 mod error;
 pub(crate) mod filter;
@@ -23,7 +25,6 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
 
 use aws_core::env::Env;
 use aws_core::error::Flavor;
-use aws_core::operations;
 use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
 use serde_json::Value;
 use signing::Signer;
@@ -34,29 +35,6 @@ pub use queue::QueueDelivery;
 
 /// The service principal SNS delivers as.
 pub const PRINCIPAL: &str = "sns.amazonaws.com";
-
-operations!(
-    "The implemented SNS operations.";
-    AddPermission,
-    ConfirmSubscription,
-    CreateTopic,
-    DeleteTopic,
-    GetSubscriptionAttributes,
-    GetTopicAttributes,
-    ListSubscriptions,
-    ListSubscriptionsByTopic,
-    ListTagsForResource,
-    ListTopics,
-    Publish,
-    PublishBatch,
-    RemovePermission,
-    SetSubscriptionAttributes,
-    SetTopicAttributes,
-    Subscribe,
-    TagResource,
-    Unsubscribe,
-    UntagResource,
-);
 
 /// The SNS service. Cloning is cheap; clones share the signing key.
 #[derive(Debug, Clone, Default)]
@@ -144,7 +122,7 @@ async fn topic_check(ctx: &Ctx<'_>, action: &str, topic_arn: &str) -> Result<Che
 
 #[async_trait::async_trait]
 impl Service for Sns {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = SnsError;
 
     fn signing_name(&self) -> &'static str {
@@ -167,7 +145,12 @@ impl Service for Sns {
         matches!(op, Op::ConfirmSubscription | Op::Unsubscribe)
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, SnsError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, SnsError> {
+        let (op, input) = (request.op, &request.input);
         // IAM spells SNS's actions `SNS:Name` in its messages; matching ignores case.
         let action = format!("SNS:{}", op.name());
         let check = match op {
@@ -212,7 +195,8 @@ impl Service for Sns {
         Ok(Authorization::one(check))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, SnsError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, SnsError> {
+        let aws_core::service::Untyped { op, input } = request;
         match op {
             Op::CreateTopic => api::create_topic(ctx, service::input(input)?).await,
             Op::DeleteTopic => api::delete_topic(ctx, service::input(input)?).await,

@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use crate::sse::{self, Sealer};
     use crate::{Op, Sqs};
-    use aws_core::service::Operation as _;
+    use aws_core::service::{Operation as _, Request as _};
     use aws_core::{Service, caller::Caller};
     use serde_json::{Value, json};
     use std::sync::Arc;
@@ -178,7 +178,8 @@ mod tests {
 
     async fn call(env: &Env, op: Op, input: Value) -> Result<Value, crate::SqsError> {
         let root = Caller::root(ACCOUNT, None);
-        Sqs.execute(&ctx_at(env, &root, env.now_ms()), op, input).await
+        let request = <Sqs as Service>::Request::decode(op, input)?;
+        Sqs.execute(&ctx_at(env, &root, env.now_ms()), request).await
     }
 
     async fn create(env: &Env, name: &str, attributes: Value) -> (String, String) {
@@ -316,12 +317,13 @@ mod tests {
         let again = deliver(&env, &arn, grouped(), &root, None).await.unwrap();
         assert_eq!(first, again);
         assert!(first.sequence_number.is_some());
-        assert_eq!(Op::from_name("SendMessageBatch").map(Op::action), Some("sqs:SendMessage"));
+        assert_eq!(Op::from_name("SendMessageBatch").map(crate::action), Some("sqs:SendMessage"));
     }
 
     async fn kms(env: &Env, op: ::kms::Op, input: Value) -> Value {
         let root = Caller::root(ACCOUNT, None);
-        ::kms::Kms.execute(&ctx_at(env, &root, env.now_ms()), op, input).await.unwrap()
+        let request = <::kms::Kms as Service>::Request::decode(op, input).unwrap();
+        ::kms::Kms.execute(&ctx_at(env, &root, env.now_ms()), request).await.unwrap()
     }
 
     /// A key whose policy lets the account in, and `principal` use it for SQS if given.

@@ -14,6 +14,7 @@ mod error;
 mod message;
 mod messages;
 mod names;
+pub mod ops;
 mod queue;
 mod queues;
 mod receipt;
@@ -21,6 +22,30 @@ mod sse;
 mod waiters;
 
 pub use delivery::SqsQueues;
+pub use ops::Op;
+
+/// The IAM action an operation needs (a batch needs its single operation's).
+fn action(op: Op) -> &'static str {
+    match op {
+        Op::ChangeMessageVisibility | Op::ChangeMessageVisibilityBatch => "sqs:ChangeMessageVisibility",
+        Op::DeleteMessage | Op::DeleteMessageBatch => "sqs:DeleteMessage",
+        Op::SendMessage | Op::SendMessageBatch => "sqs:SendMessage",
+        Op::AddPermission => "sqs:AddPermission",
+        Op::CreateQueue => "sqs:CreateQueue",
+        Op::DeleteQueue => "sqs:DeleteQueue",
+        Op::GetQueueAttributes => "sqs:GetQueueAttributes",
+        Op::GetQueueUrl => "sqs:GetQueueUrl",
+        Op::ListDeadLetterSourceQueues => "sqs:ListDeadLetterSourceQueues",
+        Op::ListQueueTags => "sqs:ListQueueTags",
+        Op::ListQueues => "sqs:ListQueues",
+        Op::PurgeQueue => "sqs:PurgeQueue",
+        Op::ReceiveMessage => "sqs:ReceiveMessage",
+        Op::RemovePermission => "sqs:RemovePermission",
+        Op::SetQueueAttributes => "sqs:SetQueueAttributes",
+        Op::TagQueue => "sqs:TagQueue",
+        Op::UntagQueue => "sqs:UntagQueue",
+    }
+}
 pub use error::{KmsFailure, SqsError};
 pub use message::MessageAttribute;
 /// What SQS keeps in memory for the whole server: long-poll notifiers, recently loaded queues
@@ -48,66 +73,6 @@ use aws_core::error::Flavor;
 use aws_core::service::{Authorization, Check, Ctx, Operation, Service};
 use serde::Deserialize;
 use serde_json::Value;
-
-macro_rules! operations {
-    ($($op:ident => $action:literal),* $(,)?) => {
-        /// The implemented SQS operations.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Op {
-            $(
-                #[doc = concat!("`", stringify!($op), "`.")]
-                $op,
-            )*
-        }
-
-        impl Operation for Op {
-            fn from_name(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($op) => Some(Op::$op),)*
-                    _ => None,
-                }
-            }
-
-            fn name(self) -> &'static str {
-                match self {
-                    $(Op::$op => stringify!($op),)*
-                }
-            }
-        }
-
-        impl Op {
-            /// The IAM action the operation needs (a batch needs its single operation's).
-            pub fn action(self) -> &'static str {
-                match self {
-                    $(Op::$op => concat!("sqs:", $action),)*
-                }
-            }
-        }
-    };
-}
-
-operations! {
-    AddPermission => "AddPermission",
-    ChangeMessageVisibility => "ChangeMessageVisibility",
-    ChangeMessageVisibilityBatch => "ChangeMessageVisibility",
-    CreateQueue => "CreateQueue",
-    DeleteMessage => "DeleteMessage",
-    DeleteMessageBatch => "DeleteMessage",
-    DeleteQueue => "DeleteQueue",
-    GetQueueAttributes => "GetQueueAttributes",
-    GetQueueUrl => "GetQueueUrl",
-    ListDeadLetterSourceQueues => "ListDeadLetterSourceQueues",
-    ListQueueTags => "ListQueueTags",
-    ListQueues => "ListQueues",
-    PurgeQueue => "PurgeQueue",
-    ReceiveMessage => "ReceiveMessage",
-    RemovePermission => "RemovePermission",
-    SendMessage => "SendMessage",
-    SendMessageBatch => "SendMessage",
-    SetQueueAttributes => "SetQueueAttributes",
-    TagQueue => "TagQueue",
-    UntagQueue => "UntagQueue",
-}
 
 /// The SQS service.
 #[derive(Debug, Default)]
@@ -159,7 +124,7 @@ impl Sqs {
 
 #[async_trait::async_trait]
 impl Service for Sqs {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = SqsError;
 
     fn signing_name(&self) -> &'static str {
@@ -205,10 +170,15 @@ impl Service for Sqs {
         Some(Ok(()))
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, SqsError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, SqsError> {
+        let (op, input) = (request.op, &request.input);
         let target = Target::of(input)?;
         let check = |resource: String, policy: Option<String>| {
-            let check = Check::new(op.action(), resource);
+            let check = Check::new(action(op), resource);
             match policy {
                 Some(document) => check.with_resource_policy(document, policy::ResourceMode::Optional),
                 None => check,
@@ -216,10 +186,10 @@ impl Service for Sqs {
         };
         Ok(match op {
             // "Resource: *" in the Service Authorization Reference.
-            Op::ListQueues => Authorization::one(Check::new(op.action(), "*")),
+            Op::ListQueues => Authorization::one(Check::new(action(op), "*")),
             Op::CreateQueue => {
                 let arn = names::arn(ctx.region, ctx.account(), target.queue_name.as_deref().unwrap_or_default());
-                let mut checks = vec![Check::new(op.action(), arn.clone())];
+                let mut checks = vec![Check::new(action(op), arn.clone())];
                 // Tagging on creation needs sqs:TagQueue as well.
                 if target.create_tags.is_some_and(|t| !t.is_empty()) {
                     checks.push(Check::new("sqs:TagQueue", arn));
@@ -259,7 +229,8 @@ impl Service for Sqs {
         })
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, SqsError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, SqsError> {
+        let aws_core::service::Untyped { op, input } = request;
         // The operations on one queue find it first: a QueueUrl that names none is QueueDoesNotExist.
         macro_rules! on_queue {
             (|$q:ident| $call:expr) => {{

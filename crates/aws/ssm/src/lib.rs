@@ -5,6 +5,8 @@
 //! Parameter policies are scheduled as jobs on the server's clock; every change and every fired
 //! policy puts an `aws.ssm` event in the outbox within the same transaction.
 
+pub mod ops;
+pub use ops::Op;
 mod error;
 mod events;
 mod filters;
@@ -20,32 +22,11 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("ssm", include_str!("../models/ssm.json")));
 
 use aws_core::error::Flavor;
-use aws_core::operations;
 use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
 use serde_json::Value;
 
 pub use error::SsmError;
 pub use policies::{POLICY_JOB, PolicyJobs};
-
-operations!(
-    "The implemented Parameter Store operations.";
-    AddTagsToResource,
-    DeleteParameter,
-    DeleteParameters,
-    DescribeParameters,
-    GetParameter,
-    GetParameterHistory,
-    GetParameters,
-    GetParametersByPath,
-    GetServiceSetting,
-    LabelParameterVersion,
-    ListTagsForResource,
-    PutParameter,
-    RemoveTagsFromResource,
-    ResetServiceSetting,
-    UnlabelParameterVersion,
-    UpdateServiceSetting,
-);
 
 /// The Parameter Store service.
 #[derive(Debug, Default)]
@@ -65,7 +46,7 @@ fn tagging(ctx: &Ctx<'_>, action: &str, input: &tags::ResourceInput) -> Authoriz
 
 #[async_trait::async_trait]
 impl Service for Ssm {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = SsmError;
 
     fn signing_name(&self) -> &'static str {
@@ -80,7 +61,12 @@ impl Service for Ssm {
         Flavor::Json
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, SsmError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, SsmError> {
+        let (op, input) = (request.op, &request.input);
         let input = input.clone();
         Ok(match op {
             Op::PutParameter => {
@@ -142,7 +128,8 @@ impl Service for Ssm {
         })
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, SsmError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, SsmError> {
+        let aws_core::service::Untyped { op, input } = request;
         match op {
             Op::PutParameter => params::put_parameter(ctx, service::input(input)?).await,
             Op::GetParameter => params::get_parameter(ctx, service::input(input)?).await,

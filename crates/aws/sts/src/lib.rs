@@ -5,49 +5,19 @@
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("sts", include_str!("../models/sts.json")));
 
+pub mod ops;
+
+pub use ops::Op;
+
 use aws_core::authz::denied;
 use aws_core::caller::CallerKind;
 use aws_core::error::{CommonError, Flavor, ServiceError};
-use aws_core::service::{self, Authorization, Check, Ctx, Operation, Service};
+use aws_core::service::{self, Authorization, Check, Ctx, Service};
 use base64::Engine;
 use policy::{Policy, PolicyKind, ResourceMode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
-
-/// The implemented STS operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// Who am I.
-    GetCallerIdentity,
-    /// Temporary credentials of a role session.
-    AssumeRole,
-    /// Temporary credentials of the calling user.
-    GetSessionToken,
-    /// The account an access key belongs to.
-    GetAccessKeyInfo,
-}
-
-impl Operation for Op {
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "GetCallerIdentity" => Op::GetCallerIdentity,
-            "AssumeRole" => Op::AssumeRole,
-            "GetSessionToken" => Op::GetSessionToken,
-            "GetAccessKeyInfo" => Op::GetAccessKeyInfo,
-            _ => return None,
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Op::GetCallerIdentity => "GetCallerIdentity",
-            Op::AssumeRole => "AssumeRole",
-            Op::GetSessionToken => "GetSessionToken",
-            Op::GetAccessKeyInfo => "GetAccessKeyInfo",
-        }
-    }
-}
 
 /// STS errors.
 #[derive(Debug)]
@@ -185,7 +155,7 @@ pub struct Sts;
 
 #[async_trait::async_trait]
 impl Service for Sts {
-    type Op = Op;
+    type Request = aws_core::service::Untyped<Op>;
     type Error = StsError;
 
     fn signing_name(&self) -> &'static str {
@@ -200,7 +170,12 @@ impl Service for Sts {
         Flavor::Query
     }
 
-    async fn authorize(&self, ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, StsError> {
+    async fn authorize(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &aws_core::service::Untyped<Op>,
+    ) -> Result<Authorization, StsError> {
+        let (op, input) = (request.op, &request.input);
         Ok(match op {
             // "No permissions are required to perform this operation" (STS API reference), and
             // for GetSessionToken: "No permissions are required for users to perform this operation".
@@ -210,7 +185,8 @@ impl Service for Sts {
         })
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, op: Op, input: Value) -> Result<Value, StsError> {
+    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, StsError> {
+        let aws_core::service::Untyped { op, input } = request;
         match op {
             Op::GetCallerIdentity => Ok(service::output(&GetCallerIdentityResponse {
                 user_id: &ctx.caller.user_id,
