@@ -169,7 +169,7 @@ impl Server {
         for (kind, handler) in sandbox.job_handlers() {
             scheduler.register(kind, handler);
         }
-        scheduler.register(events::outbox::ROUTE_JOB, Arc::new(events::Router::new(env.clone())));
+        scheduler.register(aws_core::outbox::ROUTE_JOB, Arc::new(events::Router::new(env.clone())));
         scheduler.register(events::INVOKE_JOB, Arc::new(events::Invoker::new(env.clone(), sns.clone())));
         scheduler.register(events::SCHEDULE_JOB, Arc::new(events::ScheduledRules::new(env.clone())));
         scheduler.register(::lambda::INVOKE_JOB, Arc::new(::lambda::AsyncInvoker::new(env.clone(), runner)));

@@ -110,7 +110,7 @@ pub(crate) async fn list_events(State(state): State<AppState>, Query(q): Query<E
     };
     let (logged, queued) = match (
         store::events::logged(&mut conn, &filter).await,
-        store::jobs::list(&mut conn, events::outbox::ROUTE_JOB, limit).await,
+        store::jobs::list(&mut conn, aws_core::outbox::ROUTE_JOB, limit).await,
     ) {
         (Ok(l), Ok(q)) => (l, q),
         (Err(e), _) | (_, Err(e)) => return internal("reading the event log", &e),
@@ -128,7 +128,7 @@ pub(crate) async fn list_events(State(state): State<AppState>, Query(q): Query<E
     });
     let waiting = queued
         .iter()
-        .filter_map(|job| serde_json::from_str::<events::outbox::RouteJob>(&job.payload).ok())
+        .filter_map(|job| serde_json::from_str::<aws_core::outbox::RouteJob>(&job.payload).ok())
         .filter_map(|route| with(&route.event, json!({"bus": route.bus, "queued": true})))
         .filter(|e| wanted(e, "source", q.source.as_ref()) && wanted(e, "detail-type", q.detail_type.as_ref()));
     let events: Vec<serde_json::Value> = routed.chain(waiting).take(usize::try_from(limit).unwrap_or(1000)).collect();

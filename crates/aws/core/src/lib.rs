@@ -20,6 +20,7 @@ pub mod env;
 pub mod error;
 pub mod ids;
 pub mod models;
+pub mod outbox;
 pub mod pipeline;
 pub mod ports;
 pub mod service;

@@ -2,8 +2,8 @@
 //! schedules, targets (SNS topics, SQS queues, other buses) with their input transformations,
 //! PutEvents, TestEventPattern and tags.
 //!
-//! Nothing is delivered inside a request. PutEvents and AWS services ([`outbox::emit`]) queue
-//! each event as a [`outbox::ROUTE_JOB`] in the transaction that causes it; the [`Router`]
+//! Nothing is delivered inside a request. PutEvents and AWS services ([`aws_core::outbox::emit`]) queue
+//! each event as a [`aws_core::outbox::ROUTE_JOB`] in the transaction that causes it; the [`Router`]
 //! matches it against the bus's rules (the `pattern` crate, compiled once per change of the
 //! bus) and queues one delivery per matching target, rendered as the target asks; the
 //! [`Invoker`] (SNS topics, other buses) and the SQS delivery job then deliver it, each attempt

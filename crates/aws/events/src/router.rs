@@ -144,7 +144,7 @@ async fn queue_targets(
     Ok(())
 }
 
-/// Matches each routed event ([`outbox::ROUTE_JOB`]) against its bus's rules and queues a
+/// Matches each routed event ([`aws_core::outbox::ROUTE_JOB`]) against its bus's rules and queues a
 /// delivery per target of every rule it matches, in one transaction that also completes the
 /// routing job, so an event is routed exactly once.
 pub struct Router {

@@ -2,8 +2,8 @@
 //! transaction of the change that causes them.
 
 use super::names;
-use ::events::outbox::{self, Event};
 use aws_core::env::Env;
+use aws_core::outbox::{self, Event};
 use serde_json::json;
 use store::Scope;
 use store::StoreError;

@@ -441,7 +441,7 @@ mod tests {
             assert!(matches!(handler.run(job).await.unwrap(), Outcome::Done));
         }
         let mut conn = db.reader().acquire().await.unwrap();
-        let events = store::jobs::list(&mut conn, ::events::outbox::ROUTE_JOB, 10).await.unwrap();
+        let events = store::jobs::list(&mut conn, aws_core::outbox::ROUTE_JOB, 10).await.unwrap();
         assert_eq!(events.len(), 1, "one event, for the due policy only");
         assert!(events[0].payload.contains("/due") && events[0].payload.contains("NoChangeNotification"));
         let due = store::ssm::policy(&mut conn, scope, "/due", 0).await.unwrap().unwrap();
