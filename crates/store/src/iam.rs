@@ -74,6 +74,11 @@ pub struct Role {
     pub last_used_region: Option<String>,
 }
 
+/// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+pub fn role_arn(role: &Role) -> String {
+    format!("arn:aws:iam::{}:role{}{}", role.account_id, role.path, role.role_name)
+}
+
 /// A customer managed policy.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ManagedPolicy {

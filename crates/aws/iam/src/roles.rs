@@ -61,10 +61,7 @@ impl RoleOut {
     }
 }
 
-/// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
-pub fn role_arn(r: &db::Role) -> String {
-    names::arn(&r.account_id, "role", &r.path, &r.role_name)
-}
+pub use store::iam::role_arn;
 
 /// Validates a trust policy as IAM does: its own size quota, the trust grammar, and users and
 /// roles of this account named as principals must exist.

@@ -14,8 +14,11 @@ use aws_core::caller::CallerKind;
 use aws_core::error::{CommonError, Flavor, ServiceError};
 use aws_core::service::{self, Authorization, Check, Ctx, Service};
 use base64::Engine;
+use ops::{
+    AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Credentials, GetAccessKeyInfoRequest,
+    GetAccessKeyInfoResponse, GetCallerIdentityResponse, GetSessionTokenRequest, GetSessionTokenResponse, Request,
+};
 use policy::{Policy, PolicyKind, ResourceMode};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
@@ -72,66 +75,8 @@ fn validation(message: &str) -> StsError {
     StsError::Common(CommonError::Validation(message.to_owned()))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetCallerIdentityResponse<'a> {
-    user_id: &'a str,
-    account: &'a str,
-    arn: &'a str,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyArn {
-    arn: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AssumeRoleInput {
-    role_arn: String,
-    role_session_name: String,
-    duration_seconds: Option<i64>,
-    external_id: Option<String>,
-    policy: Option<String>,
-    #[serde(default)]
-    policy_arns: Vec<PolicyArn>,
-    source_identity: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DurationInput {
-    duration_seconds: Option<i64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct CredentialsOut {
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: String,
-    expiration: i64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AssumedRoleUser {
-    assumed_role_id: String,
-    arn: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AssumeRoleResponse {
-    credentials: CredentialsOut,
-    assumed_role_user: AssumedRoleUser,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    packed_policy_size: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source_identity: Option<String>,
-}
-
+/// `AssumeRole`'s session when the request names no `DurationSeconds`.
+const DEFAULT_SESSION_SECS: i64 = 3_600;
 /// Longest sessions: role chaining is limited to one hour; `GetSessionToken` to 36 hours for
 /// users, one hour for root.
 const CHAINED_MAX_SECS: i64 = 3_600;
@@ -155,7 +100,7 @@ pub struct Sts;
 
 #[async_trait::async_trait]
 impl Service for Sts {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = StsError;
 
     fn signing_name(&self) -> &'static str {
@@ -170,39 +115,33 @@ impl Service for Sts {
         Flavor::Query
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, StsError> {
-        let (op, input) = (request.op, &request.input);
-        Ok(match op {
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, StsError> {
+        Ok(match request {
             // "No permissions are required to perform this operation" (STS API reference), and
             // for GetSessionToken: "No permissions are required for users to perform this operation".
-            Op::GetCallerIdentity | Op::GetSessionToken => Authorization::NotRequired,
-            Op::GetAccessKeyInfo => Authorization::one(Check::new("sts:GetAccessKeyInfo", "*")),
-            Op::AssumeRole => Authorization::one(assume_role_check(ctx, service::input(input.clone())?).await?),
+            Request::GetCallerIdentity(_) | Request::GetSessionToken(_) => Authorization::NotRequired,
+            Request::GetAccessKeyInfo(_) => Authorization::one(Check::new("sts:GetAccessKeyInfo", "*")),
+            Request::AssumeRole(input) => Authorization::one(assume_role_check(ctx, input).await?),
         })
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, StsError> {
-        let aws_core::service::Untyped { op, input } = request;
-        match op {
-            Op::GetCallerIdentity => Ok(service::output(&GetCallerIdentityResponse {
-                user_id: &ctx.caller.user_id,
-                account: &ctx.caller.account_id,
-                arn: &ctx.caller.arn,
-            })?),
-            Op::AssumeRole => assume_role(ctx, service::input(input)?).await,
-            Op::GetSessionToken => session_token(ctx, service::input(input)?).await,
-            Op::GetAccessKeyInfo => access_key_info(ctx, &input).await,
-        }
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, StsError> {
+        Ok(match request {
+            Request::GetCallerIdentity(_) => service::output(&GetCallerIdentityResponse {
+                user_id: Some(ctx.caller.user_id.clone()),
+                account: Some(ctx.caller.account_id.clone()),
+                arn: Some(ctx.caller.arn.clone()),
+            })?,
+            Request::AssumeRole(input) => service::output(&assume_role(ctx, input).await?)?,
+            Request::GetSessionToken(input) => service::output(&session_token(ctx, &input).await?)?,
+            Request::GetAccessKeyInfo(input) => service::output(&access_key_info(ctx, &input).await?)?,
+        })
     }
 }
 
 /// `AssumeRole` needs the role's trust policy to let the caller in and, unless it names the
 /// caller, the caller's own `sts:AssumeRole` permission on the role.
-async fn assume_role_check(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Check, StsError> {
+async fn assume_role_check(ctx: &Ctx<'_>, input: &AssumeRoleRequest) -> Result<Check, StsError> {
     if ctx.caller.is_root() {
         return Err(StsError::Common(CommonError::AccessDenied("Roles may not be assumed by root accounts.".into())));
     }
@@ -215,16 +154,16 @@ async fn assume_role_check(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Chec
     drop(conn);
     // An unknown role is denied like a forbidden one, so that existence does not leak.
     let Some(role) = role else {
-        return Err(StsError::Common(denied(&ctx.caller.arn, &Check::new("sts:AssumeRole", input.role_arn))));
+        return Err(StsError::Common(denied(&ctx.caller.arn, &Check::new("sts:AssumeRole", &input.role_arn))));
     };
-    let mut check = Check::new("sts:AssumeRole", ::iam::role_arn(&role))
+    let mut check = Check::new("sts:AssumeRole", store::iam::role_arn(&role))
         .with_resource_policy(role.trust_policy, ResourceMode::Required)
-        .with_condition("sts:RoleSessionName", vec![input.role_session_name]);
-    if let Some(id) = input.external_id {
-        check = check.with_condition("sts:ExternalId", vec![id]);
+        .with_condition("sts:RoleSessionName", vec![input.role_session_name.clone()]);
+    if let Some(id) = &input.external_id {
+        check = check.with_condition("sts:ExternalId", vec![id.clone()]);
     }
-    if let Some(source) = input.source_identity {
-        check = check.with_condition("sts:SourceIdentity", vec![source]);
+    if let Some(source) = &input.source_identity {
+        check = check.with_condition("sts:SourceIdentity", vec![source.clone()]);
     }
     Ok(check)
 }
@@ -248,12 +187,13 @@ fn issue(ctx: &Ctx<'_>, account: &str) -> Issued {
     }
 }
 
-fn credentials_out(issued: &Issued, expires_ms: i64) -> CredentialsOut {
-    CredentialsOut {
+fn credentials(issued: &Issued, expires_ms: i64) -> Credentials {
+    Credentials {
         access_key_id: issued.access_key_id.clone(),
         secret_access_key: issued.secret.to_string(),
         session_token: issued.token.to_string(),
-        expiration: expires_ms.div_euclid(1000),
+        // Whole seconds, as AWS reports it.
+        expiration: service::epoch_seconds(expires_ms - expires_ms.rem_euclid(1000)),
     }
 }
 
@@ -290,7 +230,7 @@ async fn store_session(ctx: &Ctx<'_>, row: &store::iam::Session, role_id: Option
     Ok(())
 }
 
-async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, StsError> {
+async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleRequest) -> Result<AssumeRoleResponse, StsError> {
     let (account, name) =
         parse_role_arn(&input.role_arn).ok_or_else(|| validation(&format!("{} is invalid", input.role_arn)))?;
     let mut conn = store::iam::reader(&ctx.env.store).await?;
@@ -298,7 +238,7 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, Sts
         .await?
         .ok_or_else(|| StsError::Common(denied(&ctx.caller.arn, &Check::new("sts:AssumeRole", &input.role_arn))))?;
     drop(conn);
-    let duration = input.duration_seconds.unwrap_or(::iam::DEFAULT_SESSION_SECS);
+    let duration = input.duration_seconds.map_or(DEFAULT_SESSION_SECS, i64::from);
     if matches!(ctx.caller.kind, CallerKind::AssumedRole { .. }) && duration > CHAINED_MAX_SECS {
         return Err(validation(
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
@@ -307,11 +247,11 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, Sts
     if duration > role.max_session_secs {
         return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
     }
-    let policy_arns: Vec<String> = input.policy_arns.into_iter().filter_map(|p| p.arn).collect();
+    let policy_arns: Vec<String> = input.policy_arns.unwrap_or_default().into_iter().filter_map(|p| p.arn).collect();
     let packed = packed_size(input.policy.as_deref(), &policy_arns)?;
     let expires_ms = ctx.now_ms + duration * 1000;
     let issued = issue(ctx, &role.account_id);
-    let role_arn = ::iam::role_arn(&role);
+    let role_arn = store::iam::role_arn(&role);
     let arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account_id, role.role_name, input.role_session_name);
     let assumed_role_id = format!("{}:{}", role.role_id, input.role_session_name);
     let mut row = session_row(ctx, &issued, "role", &role.account_id, expires_ms);
@@ -324,12 +264,13 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleInput) -> Result<Value, Sts
     row.session_policy = input.policy;
     row.policy_arns = (!policy_arns.is_empty()).then(|| Value::from(policy_arns).to_string());
     store_session(ctx, &row, Some(&role.role_id)).await?;
-    Ok(service::output(&AssumeRoleResponse {
-        credentials: credentials_out(&issued, expires_ms),
-        assumed_role_user: AssumedRoleUser { assumed_role_id, arn },
+    Ok(AssumeRoleResponse {
+        credentials: Some(credentials(&issued, expires_ms)),
+        assumed_role_user: Some(AssumedRoleUser { assumed_role_id, arn }),
         packed_policy_size: packed,
         source_identity: input.source_identity,
-    })?)
+        ..AssumeRoleResponse::default()
+    })
 }
 
 /// A role session a service holds on the role's behalf (Lambda running a function with its
@@ -349,15 +290,11 @@ impl std::fmt::Debug for RoleSession {
     }
 }
 
-fn service_request(role_arn: &str, session_name: &str) -> AssumeRoleInput {
-    AssumeRoleInput {
+fn service_request(role_arn: &str, session_name: &str) -> AssumeRoleRequest {
+    AssumeRoleRequest {
         role_arn: role_arn.to_owned(),
         role_session_name: session_name.to_owned(),
-        duration_seconds: None,
-        external_id: None,
-        policy: None,
-        policy_arns: Vec::new(),
-        source_identity: None,
+        ..AssumeRoleRequest::default()
     }
 }
 
@@ -374,7 +311,7 @@ pub async fn service_may_assume(
     let caller = aws_core::caller::Caller::service(principal, account);
     let request_id = env.ids.uuid();
     let ctx = service::internal_ctx(env, &request_id, &caller, region);
-    let check = assume_role_check(&ctx, service_request(role_arn, session_name)).await?;
+    let check = assume_role_check(&ctx, &service_request(role_arn, session_name)).await?;
     ctx.authorize(check).await?;
     Ok(())
 }
@@ -393,18 +330,17 @@ pub async fn assume_role_for_service(
     let caller = aws_core::caller::Caller::service(principal, account);
     let request_id = env.ids.uuid();
     let ctx = service::internal_ctx(env, &request_id, &caller, region);
-    let out = assume_role(&ctx, service_request(role_arn, session_name)).await?;
-    let field = |k: &str| out["Credentials"][k].as_str().unwrap_or_default().to_owned();
+    let credentials = assume_role(&ctx, service_request(role_arn, session_name)).await?.credentials.unwrap_or_default();
     Ok(RoleSession {
-        access_key_id: field("AccessKeyId"),
-        secret_access_key: zeroize::Zeroizing::new(field("SecretAccessKey")),
-        session_token: zeroize::Zeroizing::new(field("SessionToken")),
+        access_key_id: credentials.access_key_id,
+        secret_access_key: zeroize::Zeroizing::new(credentials.secret_access_key),
+        session_token: zeroize::Zeroizing::new(credentials.session_token),
     })
 }
 
 /// Validates the session policies and reports their packed size as the percentage of the
 /// limit AWS reports (`PackedPolicySize`); `None` when none were passed.
-fn packed_size(policy: Option<&str>, arns: &[String]) -> Result<Option<i64>, StsError> {
+fn packed_size(policy: Option<&str>, arns: &[String]) -> Result<Option<i32>, StsError> {
     if policy.is_none() && arns.is_empty() {
         return Ok(None);
     }
@@ -420,21 +356,20 @@ fn packed_size(policy: Option<&str>, arns: &[String]) -> Result<Option<i64>, Sts
             "Packed policy consumes {percent}% of allotted space, please use smaller policy."
         )));
     }
-    Ok(Some(i64::try_from(percent).unwrap_or(100)))
+    Ok(Some(i32::try_from(percent).unwrap_or(100)))
 }
 
-async fn session_token(ctx: &Ctx<'_>, input: DurationInput) -> Result<Value, StsError> {
+async fn session_token(ctx: &Ctx<'_>, input: &GetSessionTokenRequest) -> Result<GetSessionTokenResponse, StsError> {
     if ctx.caller.token_issued_ms.is_some() {
         return Err(StsError::Common(CommonError::AccessDenied(
             "Cannot call GetSessionToken with session credentials".into(),
         )));
     }
+    let requested = input.duration_seconds.map(i64::from);
     let (kind, user_name, duration) = match &ctx.caller.kind {
         // Root sessions last one hour at most; a longer request gets one hour.
-        CallerKind::Root => ("root", None, input.duration_seconds.unwrap_or(ROOT_SESSION_SECS).min(ROOT_SESSION_SECS)),
-        CallerKind::User { name } => {
-            ("user", Some(name.clone()), input.duration_seconds.unwrap_or(USER_SESSION_DEFAULT_SECS))
-        }
+        CallerKind::Root => ("root", None, requested.unwrap_or(ROOT_SESSION_SECS).min(ROOT_SESSION_SECS)),
+        CallerKind::User { name } => ("user", Some(name.clone()), requested.unwrap_or(USER_SESSION_DEFAULT_SECS)),
         _ => {
             return Err(StsError::Common(CommonError::AccessDenied(
                 "Cannot call GetSessionToken with session credentials".into(),
@@ -446,11 +381,14 @@ async fn session_token(ctx: &Ctx<'_>, input: DurationInput) -> Result<Value, Sts
     let mut row = session_row(ctx, &issued, kind, ctx.account(), expires_ms);
     row.user_name = user_name;
     store_session(ctx, &row, None).await?;
-    Ok(serde_json::json!({ "Credentials": service::output(&credentials_out(&issued, expires_ms))? }))
+    Ok(GetSessionTokenResponse {
+        credentials: Some(credentials(&issued, expires_ms)),
+        ..GetSessionTokenResponse::default()
+    })
 }
 
-async fn access_key_info(ctx: &Ctx<'_>, input: &Value) -> Result<Value, StsError> {
-    let id = input.get("AccessKeyId").and_then(Value::as_str).unwrap_or_default();
+async fn access_key_info(ctx: &Ctx<'_>, input: &GetAccessKeyInfoRequest) -> Result<GetAccessKeyInfoResponse, StsError> {
+    let id = input.access_key_id.as_str();
     let mut conn = store::iam::reader(&ctx.env.store).await?;
     let known = match store::access_keys::get(&mut conn, id).await? {
         Some(k) => Some(k.account_id),
@@ -460,7 +398,7 @@ async fn access_key_info(ctx: &Ctx<'_>, input: &Value) -> Result<Value, StsError
     let account = known
         .or_else(|| aws_core::ids::account_of_key(id))
         .ok_or_else(|| validation(&format!("The access key ID {id} is not valid.")))?;
-    Ok(serde_json::json!({ "Account": account }))
+    Ok(GetAccessKeyInfoResponse { account: Some(account) })
 }
 
 #[cfg(test)]
