@@ -42,11 +42,11 @@ pub struct Env {
     /// When access keys were last used, noted in memory and flushed in batches.
     pub(crate) key_usage: Arc<KeyUsage>,
     pub(crate) policies: PolicyCache,
-    /// The ports wired by the composition root (see [`crate::ports`]), by the port's type.
-    ports: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
-    /// Each service's own in-memory state (caches, long-poll notifiers), by type: the service
-    /// defines and uses it, the environment only keeps it for the server's lifetime.
-    states: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// What the environment keeps for others, by type: the ports wired by the composition root
+    /// (see [`crate::ports`]), under the port's trait object type, and each service's own
+    /// in-memory state (caches, long-poll notifiers), under the state's type, which the service
+    /// defines and uses; the environment only keeps them for the server's lifetime.
+    parts: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Env {
@@ -76,8 +76,7 @@ impl Env {
             keys: KeyCache::default(),
             key_usage,
             policies: PolicyCache::default(),
-            ports: RwLock::default(),
-            states: RwLock::default(),
+            parts: RwLock::default(),
         }
     }
 
@@ -100,10 +99,10 @@ impl Env {
     /// than in statics, so that each environment (each server, each test) has its own.
     pub fn state<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
         let key = TypeId::of::<T>();
-        let found = self.states.read().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
+        let found = self.parts.read().unwrap_or_else(PoisonError::into_inner).get(&key).cloned();
         let any = found.unwrap_or_else(|| {
-            let mut states = self.states.write().unwrap_or_else(PoisonError::into_inner);
-            states.entry(key).or_insert_with(|| Arc::new(T::default())).clone()
+            let mut parts = self.parts.write().unwrap_or_else(PoisonError::into_inner);
+            parts.entry(key).or_insert_with(|| Arc::new(T::default())).clone()
         });
         // The map is keyed by the value's own type id.
         any.downcast::<T>().unwrap_or_else(|_| unreachable!("a service state is stored under its own type"))
@@ -112,15 +111,15 @@ impl Env {
     /// Wires in the implementation of a port (`P` is the port's trait object type, e.g.
     /// `dyn ports::Keys`); at start, by the composition root. A second wiring replaces the first.
     pub fn wire<P: ?Sized + Send + Sync + 'static>(&self, implementation: Arc<P>) {
-        let mut ports = self.ports.write().unwrap_or_else(PoisonError::into_inner);
-        ports.insert(TypeId::of::<P>(), Arc::new(implementation));
+        let mut parts = self.parts.write().unwrap_or_else(PoisonError::into_inner);
+        parts.insert(TypeId::of::<P>(), Arc::new(implementation));
     }
 
     /// The implementation wired for the port `P`. Unwired, the request fails as an internal
     /// error (logged): a composition defect, never a reason to skip a check.
     pub fn port<P: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<P>, CommonError> {
-        let ports = self.ports.read().unwrap_or_else(PoisonError::into_inner);
-        let found = ports.get(&TypeId::of::<P>()).and_then(|any| any.downcast_ref::<Arc<P>>()).cloned();
+        let parts = self.parts.read().unwrap_or_else(PoisonError::into_inner);
+        let found = parts.get(&TypeId::of::<P>()).and_then(|any| any.downcast_ref::<Arc<P>>()).cloned();
         found.ok_or_else(|| {
             tracing::error!(port = std::any::type_name::<P>(), "a port the request needs is not wired");
             CommonError::Internal
