@@ -27,6 +27,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # What the workspace declares is enforced: formatting, and clippy (pedantic, see Cargo.toml)
 # with every warning an error.
 cargo fmt --all --check
+# The services' typed operations are generated from their models: what is checked in must be
+# what the generator makes.
+python3 tools/gen-ops.py --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo build --locked --workspace --bins
 cargo test --locked --workspace
