@@ -71,30 +71,12 @@ pub static QUERY_MODEL: std::sync::LazyLock<wire::ServiceModel> =
 
 use aws_core::error::Flavor;
 use aws_core::service::{Authorization, Check, Ctx, Operation, Service};
-use serde::Deserialize;
+use ops::Request;
 use serde_json::Value;
 
 /// The SQS service.
 #[derive(Debug, Default)]
 pub struct Sqs;
-
-/// The members that name the queue an operation works on.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Target {
-    queue_url: Option<String>,
-    queue_name: Option<String>,
-    #[serde(rename = "QueueOwnerAWSAccountId")]
-    owner: Option<String>,
-    #[serde(default, rename = "tags")]
-    create_tags: Option<serde_json::Map<String, Value>>,
-}
-
-impl Target {
-    fn of(input: &Value) -> Result<Self, SqsError> {
-        Ok(Target::deserialize(input).map_err(|e| aws_core::CommonError::Validation(format!("Invalid input: {e}")))?)
-    }
-}
 
 /// `queueUrl` (a member path) as SQS names the parameter: `QueueUrl`.
 fn parameter_name(path: &str) -> String {
@@ -113,18 +95,39 @@ fn unknown_attribute(input: &Value, member: &str) -> Option<String> {
     }
 }
 
-impl Sqs {
-    /// The queue a request's `QueueUrl` names, or `QueueDoesNotExist`.
-    async fn target(&self, ctx: &Ctx<'_>, input: &Value) -> Result<std::sync::Arc<queue::Queue>, SqsError> {
-        let url = Target::of(input)?.queue_url.unwrap_or_default();
-        let at = names::parse_url(&url)?;
-        queue::read(ctx.env, &at.account, ctx.region, &at.name).await?.ok_or_else(|| SqsError::no_queue(ctx.protocol))
-    }
+/// The `QueueUrl` of a request on one queue (`None` for those that name no queue by URL).
+fn queue_url(request: &Request) -> Option<&str> {
+    Some(match request {
+        Request::CreateQueue(_) | Request::GetQueueUrl(_) | Request::ListQueues(_) => return None,
+        Request::AddPermission(r) => &r.queue_url,
+        Request::ChangeMessageVisibility(r) => &r.queue_url,
+        Request::ChangeMessageVisibilityBatch(r) => &r.queue_url,
+        Request::DeleteMessage(r) => &r.queue_url,
+        Request::DeleteMessageBatch(r) => &r.queue_url,
+        Request::DeleteQueue(r) => &r.queue_url,
+        Request::GetQueueAttributes(r) => &r.queue_url,
+        Request::ListDeadLetterSourceQueues(r) => &r.queue_url,
+        Request::ListQueueTags(r) => &r.queue_url,
+        Request::PurgeQueue(r) => &r.queue_url,
+        Request::ReceiveMessage(r) => &r.queue_url,
+        Request::RemovePermission(r) => &r.queue_url,
+        Request::SendMessage(r) => &r.queue_url,
+        Request::SendMessageBatch(r) => &r.queue_url,
+        Request::SetQueueAttributes(r) => &r.queue_url,
+        Request::TagQueue(r) => &r.queue_url,
+        Request::UntagQueue(r) => &r.queue_url,
+    })
+}
+
+/// The queue `url` names, or `QueueDoesNotExist`.
+async fn target(ctx: &Ctx<'_>, url: &str) -> Result<std::sync::Arc<queue::Queue>, SqsError> {
+    let at = names::parse_url(url)?;
+    queue::read(ctx.env, &at.account, ctx.region, &at.name).await?.ok_or_else(|| SqsError::no_queue(ctx.protocol))
 }
 
 #[async_trait::async_trait]
 impl Service for Sqs {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = SqsError;
 
     fn signing_name(&self) -> &'static str {
@@ -170,13 +173,8 @@ impl Service for Sqs {
         Some(Ok(()))
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, SqsError> {
-        let (op, input) = (request.op, &request.input);
-        let target = Target::of(input)?;
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, SqsError> {
+        let op = aws_core::service::Request::op(request);
         let check = |resource: String, policy: Option<String>| {
             let check = Check::new(action(op), resource);
             match policy {
@@ -184,43 +182,43 @@ impl Service for Sqs {
                 None => check,
             }
         };
-        Ok(match op {
+        Ok(match request {
             // "Resource: *" in the Service Authorization Reference.
-            Op::ListQueues => Authorization::one(Check::new(action(op), "*")),
-            Op::CreateQueue => {
-                let arn = names::arn(ctx.region, ctx.account(), target.queue_name.as_deref().unwrap_or_default());
+            Request::ListQueues(_) => Authorization::one(Check::new(action(op), "*")),
+            Request::CreateQueue(input) => {
+                let arn = names::arn(ctx.region, ctx.account(), &input.queue_name);
                 let mut checks = vec![Check::new(action(op), arn.clone())];
                 // Tagging on creation needs sqs:TagQueue as well.
-                if target.create_tags.is_some_and(|t| !t.is_empty()) {
+                if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
                     checks.push(Check::new("sqs:TagQueue", arn));
                 }
                 Authorization::All(checks)
             }
-            Op::GetQueueUrl => {
-                let account = target.owner.as_deref().unwrap_or(ctx.account());
-                let name = target.queue_name.as_deref().unwrap_or_default();
+            Request::GetQueueUrl(input) => {
+                let account = input.queue_owner_aws_account_id.as_deref().unwrap_or(ctx.account());
+                let name = &input.queue_name;
                 let policy =
                     queue::read(ctx.env, account, ctx.region, name).await?.and_then(|q| q.config.policy.clone());
                 Authorization::one(check(names::arn(ctx.region, account, name), policy))
             }
-            Op::AddPermission
-            | Op::ChangeMessageVisibility
-            | Op::ChangeMessageVisibilityBatch
-            | Op::DeleteMessage
-            | Op::DeleteMessageBatch
-            | Op::DeleteQueue
-            | Op::GetQueueAttributes
-            | Op::ListDeadLetterSourceQueues
-            | Op::ListQueueTags
-            | Op::PurgeQueue
-            | Op::ReceiveMessage
-            | Op::RemovePermission
-            | Op::SendMessage
-            | Op::SendMessageBatch
-            | Op::SetQueueAttributes
-            | Op::TagQueue
-            | Op::UntagQueue => {
-                let at = names::parse_url(target.queue_url.as_deref().unwrap_or_default())?;
+            Request::AddPermission(_)
+            | Request::ChangeMessageVisibility(_)
+            | Request::ChangeMessageVisibilityBatch(_)
+            | Request::DeleteMessage(_)
+            | Request::DeleteMessageBatch(_)
+            | Request::DeleteQueue(_)
+            | Request::GetQueueAttributes(_)
+            | Request::ListDeadLetterSourceQueues(_)
+            | Request::ListQueueTags(_)
+            | Request::PurgeQueue(_)
+            | Request::ReceiveMessage(_)
+            | Request::RemovePermission(_)
+            | Request::SendMessage(_)
+            | Request::SendMessageBatch(_)
+            | Request::SetQueueAttributes(_)
+            | Request::TagQueue(_)
+            | Request::UntagQueue(_) => {
+                let at = names::parse_url(queue_url(request).unwrap_or_default())?;
                 let policy = queue::read(ctx.env, &at.account, ctx.region, &at.name)
                     .await?
                     .and_then(|q| q.config.policy.clone());
@@ -229,39 +227,48 @@ impl Service for Sqs {
         })
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, SqsError> {
-        let aws_core::service::Untyped { op, input } = request;
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, SqsError> {
         // The operations on one queue find it first: a QueueUrl that names none is QueueDoesNotExist.
         macro_rules! on_queue {
-            (|$q:ident| $call:expr) => {{
-                let $q = self.target(ctx, &input).await?;
+            ($input:ident, |$q:ident| $call:expr) => {{
+                let $q = target(ctx, &$input.queue_url).await?;
                 $call
             }};
         }
-        match op {
-            Op::CreateQueue => queues::create_queue(ctx, input).await,
-            Op::GetQueueUrl => queues::get_queue_url(ctx, input).await,
-            Op::ListQueues => queues::list_queues(ctx, input).await,
-            Op::DeleteQueue => on_queue!(|q| queues::delete_queue(ctx, &q).await),
-            Op::PurgeQueue => on_queue!(|q| queues::purge_queue(ctx, &q).await),
-            Op::GetQueueAttributes => on_queue!(|q| queues::get_queue_attributes(ctx, &q, input).await),
-            Op::SetQueueAttributes => on_queue!(|q| queues::set_queue_attributes(ctx, &q, input).await),
-            Op::TagQueue => on_queue!(|q| queues::tag_queue(ctx, &q, input).await),
-            Op::UntagQueue => on_queue!(|q| queues::untag_queue(ctx, &q, input).await),
-            Op::ListQueueTags => on_queue!(|q| queues::list_queue_tags(&q)),
-            Op::ListDeadLetterSourceQueues => {
-                on_queue!(|q| queues::list_dead_letter_source_queues(ctx, &q, input).await)
+        match request {
+            Request::CreateQueue(input) => queues::create_queue(ctx, input).await,
+            Request::GetQueueUrl(input) => queues::get_queue_url(ctx, input).await,
+            Request::ListQueues(input) => queues::list_queues(ctx, input).await,
+            Request::DeleteQueue(input) => on_queue!(input, |q| queues::delete_queue(ctx, &q).await),
+            Request::PurgeQueue(input) => on_queue!(input, |q| queues::purge_queue(ctx, &q).await),
+            Request::GetQueueAttributes(input) => {
+                on_queue!(input, |q| queues::get_queue_attributes(ctx, &q, input).await)
             }
-            Op::AddPermission => on_queue!(|q| queues::add_permission(ctx, &q, input).await),
-            Op::RemovePermission => on_queue!(|q| queues::remove_permission(ctx, &q, input).await),
-            Op::SendMessage => on_queue!(|q| messages::send_message(ctx, &q, input).await),
-            Op::SendMessageBatch => on_queue!(|q| messages::send_message_batch(ctx, &q, input).await),
-            Op::ReceiveMessage => on_queue!(|q| messages::receive_message(ctx, &q, input).await),
-            Op::DeleteMessage => on_queue!(|q| messages::delete_message(ctx, &q, input).await),
-            Op::DeleteMessageBatch => on_queue!(|q| messages::delete_message_batch(ctx, &q, input).await),
-            Op::ChangeMessageVisibility => on_queue!(|q| messages::change_message_visibility(ctx, &q, input).await),
-            Op::ChangeMessageVisibilityBatch => {
-                on_queue!(|q| messages::change_message_visibility_batch(ctx, &q, input).await)
+            Request::SetQueueAttributes(input) => {
+                on_queue!(input, |q| queues::set_queue_attributes(ctx, &q, input).await)
+            }
+            Request::TagQueue(input) => on_queue!(input, |q| queues::tag_queue(ctx, &q, input).await),
+            Request::UntagQueue(input) => on_queue!(input, |q| queues::untag_queue(ctx, &q, input).await),
+            Request::ListQueueTags(input) => on_queue!(input, |q| queues::list_queue_tags(&q)),
+            Request::ListDeadLetterSourceQueues(input) => {
+                on_queue!(input, |q| queues::list_dead_letter_source_queues(ctx, &q, input).await)
+            }
+            Request::AddPermission(input) => on_queue!(input, |q| queues::add_permission(ctx, &q, input).await),
+            Request::RemovePermission(input) => on_queue!(input, |q| queues::remove_permission(ctx, &q, input).await),
+            Request::SendMessage(input) => on_queue!(input, |q| messages::send_message(ctx, &q, input).await),
+            Request::SendMessageBatch(input) => {
+                on_queue!(input, |q| messages::send_message_batch(ctx, &q, input).await)
+            }
+            Request::ReceiveMessage(input) => on_queue!(input, |q| messages::receive_message(ctx, &q, input).await),
+            Request::DeleteMessage(input) => on_queue!(input, |q| messages::delete_message(ctx, &q, input).await),
+            Request::DeleteMessageBatch(input) => {
+                on_queue!(input, |q| messages::delete_message_batch(ctx, &q, input).await)
+            }
+            Request::ChangeMessageVisibility(input) => {
+                on_queue!(input, |q| messages::change_message_visibility(ctx, &q, input).await)
+            }
+            Request::ChangeMessageVisibilityBatch(input) => {
+                on_queue!(input, |q| messages::change_message_visibility_batch(ctx, &q, input).await)
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Message bodies and attributes: SQS's validation, size accounting and MD5 digests.
 
 use super::error::SqsError;
+use super::ops::{MessageAttributeValue, MessageSystemAttributeValue};
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,39 @@ pub struct MessageAttribute {
     /// The value of a `Binary` attribute, base64.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binary_value: Option<String>,
+}
+
+impl From<MessageAttributeValue> for MessageAttribute {
+    /// A sent attribute as SQS keeps it (it carries no list values).
+    fn from(value: MessageAttributeValue) -> Self {
+        MessageAttribute {
+            data_type: value.data_type,
+            string_value: value.string_value,
+            binary_value: value.binary_value,
+        }
+    }
+}
+
+impl From<MessageSystemAttributeValue> for MessageAttribute {
+    /// A sent system attribute as SQS keeps it (it carries no list values).
+    fn from(value: MessageSystemAttributeValue) -> Self {
+        MessageAttribute {
+            data_type: value.data_type,
+            string_value: value.string_value,
+            binary_value: value.binary_value,
+        }
+    }
+}
+
+impl From<MessageAttribute> for MessageAttributeValue {
+    fn from(value: MessageAttribute) -> Self {
+        MessageAttributeValue {
+            data_type: value.data_type,
+            string_value: value.string_value,
+            binary_value: value.binary_value,
+            ..MessageAttributeValue::default()
+        }
+    }
 }
 
 /// Attributes by name, in name order (the order the MD5 digest uses).

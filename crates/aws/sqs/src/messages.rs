@@ -2,13 +2,20 @@
 
 use super::error::{MAX_BATCH, SqsError};
 use super::message::{self, Attributes, MAX_MESSAGE_SIZE};
+use super::ops::{
+    BatchResultErrorEntry, ChangeMessageVisibilityBatchRequest, ChangeMessageVisibilityBatchResult,
+    ChangeMessageVisibilityBatchResultEntry, ChangeMessageVisibilityRequest, DeleteMessageBatchRequest,
+    DeleteMessageBatchResult, DeleteMessageBatchResultEntry, DeleteMessageRequest, Message, MessageAttributeValue,
+    MessageSystemAttributeValue, ReceiveMessageRequest, ReceiveMessageResult, SendMessageBatchRequest,
+    SendMessageBatchResult, SendMessageBatchResultEntry, SendMessageRequest, SendMessageResult,
+};
 use super::queue::{self, Queue};
 use super::receipt::{self, Receipt};
 use super::sse::{self, Sealer};
 use aws_core::env::Env;
 use aws_core::error::CommonError;
 use aws_core::service::{self, Ctx};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -39,18 +46,34 @@ pub(crate) struct Outgoing {
     pub dedup_id: Option<String>,
 }
 
+impl Outgoing {
+    /// A message as `SendMessage` or a `SendMessageBatch` entry gives it.
+    fn new(
+        body: String,
+        attributes: Option<BTreeMap<String, MessageAttributeValue>>,
+        system: Option<BTreeMap<String, MessageSystemAttributeValue>>,
+        delay_seconds: Option<i32>,
+        group_id: Option<String>,
+        dedup_id: Option<String>,
+    ) -> Self {
+        Outgoing {
+            body,
+            attributes: attributes.unwrap_or_default().into_iter().map(|(n, v)| (n, v.into())).collect(),
+            system: system.unwrap_or_default().into_iter().map(|(n, v)| (n, v.into())).collect(),
+            delay_seconds: delay_seconds.map(i64::from),
+            group_id,
+            dedup_id,
+        }
+    }
+}
+
 /// What a send reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct Sent {
-    #[serde(rename = "MessageId")]
     pub message_id: String,
-    #[serde(rename = "MD5OfMessageBody")]
     pub md5_of_body: String,
-    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
     pub md5_of_attributes: Option<String>,
-    #[serde(rename = "MD5OfMessageSystemAttributes", skip_serializing_if = "Option::is_none")]
     pub md5_of_system_attributes: Option<String>,
-    #[serde(rename = "SequenceNumber", skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<String>,
 }
 
@@ -253,82 +276,38 @@ async fn enqueue_fifo(env: &Env, queue: &Queue, prepared: &mut [Prepared], now_m
     Ok(inserted)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SendEntry {
-    #[serde(default)]
-    id: String,
-    message_body: String,
-    delay_seconds: Option<i64>,
-    #[serde(default)]
-    message_attributes: Attributes,
-    #[serde(default)]
-    message_system_attributes: Attributes,
-    message_deduplication_id: Option<String>,
-    message_group_id: Option<String>,
-}
-
-impl SendEntry {
-    fn into_outgoing(self) -> (String, Outgoing) {
-        let outgoing = Outgoing {
-            body: self.message_body,
-            attributes: self.message_attributes,
-            system: self.message_system_attributes,
-            delay_seconds: self.delay_seconds,
-            group_id: self.message_group_id,
-            dedup_id: self.message_deduplication_id,
-        };
-        (self.id, outgoing)
-    }
-}
-
-pub(super) async fn send_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let (_, outgoing) = service::input::<SendEntry>(input)?.into_outgoing();
+pub(super) async fn send_message(ctx: &Ctx<'_>, q: &Queue, input: SendMessageRequest) -> Result<Value, SqsError> {
+    let outgoing = Outgoing::new(
+        input.message_body,
+        input.message_attributes,
+        input.message_system_attributes,
+        input.delay_seconds,
+        input.message_group_id,
+        input.message_deduplication_id,
+    );
     check(q, &outgoing, false)?;
     let sealer = sse::sealer(ctx, q).await?;
     let mut sent =
         enqueue(ctx.env, q, &ctx.caller.user_id, std::slice::from_ref(&outgoing), &sealer, ctx.now_ms).await?;
     let sent = sent.pop().ok_or(SqsError::Common(CommonError::Internal))?;
-    Ok(service::output(&sent)?)
+    Ok(service::output(&SendMessageResult {
+        md5_of_message_attributes: sent.md5_of_attributes,
+        md5_of_message_body: Some(sent.md5_of_body),
+        md5_of_message_system_attributes: sent.md5_of_system_attributes,
+        message_id: Some(sent.message_id),
+        sequence_number: sent.sequence_number,
+    })?)
 }
 
-#[derive(Serialize)]
-struct BatchFailure {
-    #[serde(rename = "Id")]
-    id: String,
-    #[serde(rename = "SenderFault")]
-    sender_fault: bool,
-    #[serde(rename = "Code")]
-    code: String,
-    #[serde(rename = "Message")]
-    message: String,
-}
-
-impl BatchFailure {
-    fn new(id: String, e: &SqsError) -> Self {
-        use aws_core::error::ServiceError as _;
-        Self {
-            id,
-            sender_fault: e.sender_fault(),
-            code: e.query_code().unwrap_or(e.code()).to_owned(),
-            message: e.to_string(),
-        }
+/// A batch entry that failed with `e`.
+fn batch_failure(id: String, e: &SqsError) -> BatchResultErrorEntry {
+    use aws_core::error::ServiceError as _;
+    BatchResultErrorEntry {
+        code: e.query_code().unwrap_or(e.code()).to_owned(),
+        id,
+        message: Some(e.to_string()),
+        sender_fault: e.sender_fault(),
     }
-}
-
-#[derive(Serialize)]
-struct BatchSuccess<T: Serialize> {
-    #[serde(rename = "Id")]
-    id: String,
-    #[serde(flatten)]
-    result: T,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct BatchOutput<T: Serialize> {
-    successful: Vec<BatchSuccess<T>>,
-    failed: Vec<BatchFailure>,
 }
 
 /// The checks every batch gets before its entries: count, ids, distinct ids.
@@ -352,16 +331,27 @@ fn check_batch<'a>(ids: impl ExactSizeIterator<Item = &'a str>, entry: &'static 
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SendBatchInput {
-    entries: Vec<SendEntry>,
-}
-
-pub(super) async fn send_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: SendBatchInput = service::input(input)?;
+pub(super) async fn send_message_batch(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: SendMessageBatchRequest,
+) -> Result<Value, SqsError> {
     check_batch(input.entries.iter().map(|e| e.id.as_str()), "SendMessageBatchRequestEntry")?;
-    let entries: Vec<(String, Outgoing)> = input.entries.into_iter().map(SendEntry::into_outgoing).collect();
+    let entries: Vec<(String, Outgoing)> = input
+        .entries
+        .into_iter()
+        .map(|e| {
+            let outgoing = Outgoing::new(
+                e.message_body,
+                e.message_attributes,
+                e.message_system_attributes,
+                e.delay_seconds,
+                e.message_group_id,
+                e.message_deduplication_id,
+            );
+            (e.id, outgoing)
+        })
+        .collect();
     let total: usize = entries.iter().map(|(_, m)| m.body.len() + message::attributes_size(&m.attributes)).sum();
     if total > MAX_MESSAGE_SIZE {
         return Err(SqsError::BatchRequestTooLong(total));
@@ -375,7 +365,7 @@ pub(super) async fn send_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -
                 accepted_ids.push(id);
                 accepted.push(m);
             }
-            Err(e) => failed.push(BatchFailure::new(id, &e)),
+            Err(e) => failed.push(batch_failure(id, &e)),
         }
     }
     let sent = if accepted.is_empty() {
@@ -384,46 +374,26 @@ pub(super) async fn send_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -
         let sealer = sse::sealer(ctx, q).await?;
         enqueue(ctx.env, q, &ctx.caller.user_id, &accepted, &sealer, ctx.now_ms).await?
     };
-    let successful = accepted_ids.into_iter().zip(sent).map(|(id, result)| BatchSuccess { id, result }).collect();
-    Ok(service::output(&BatchOutput { successful, failed })?)
+    let successful = accepted_ids
+        .into_iter()
+        .zip(sent)
+        .map(|(id, sent)| SendMessageBatchResultEntry {
+            id,
+            md5_of_message_attributes: sent.md5_of_attributes,
+            md5_of_message_body: sent.md5_of_body,
+            md5_of_message_system_attributes: sent.md5_of_system_attributes,
+            message_id: sent.message_id,
+            sequence_number: sent.sequence_number,
+        })
+        .collect();
+    Ok(service::output(&SendMessageBatchResult { failed, successful })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ReceiveInput {
-    #[serde(default)]
-    attribute_names: Vec<String>,
-    #[serde(default)]
-    message_system_attribute_names: Vec<String>,
-    #[serde(default)]
-    message_attribute_names: Vec<String>,
-    max_number_of_messages: Option<i64>,
-    visibility_timeout: Option<i64>,
-    wait_time_seconds: Option<i64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Received {
-    message_id: String,
-    receipt_handle: String,
-    #[serde(rename = "MD5OfBody")]
-    md5_of_body: String,
-    body: String,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    attributes: BTreeMap<&'static str, String>,
-    #[serde(rename = "MD5OfMessageAttributes", skip_serializing_if = "Option::is_none")]
-    md5_of_message_attributes: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message_attributes: Option<Attributes>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ReceiveOutput {
-    // AWS leaves `Messages` out when there are none (SDKs then report no list, not an empty one).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    messages: Vec<Received>,
+/// What a receive asks to see of each message: system attribute names and message attribute
+/// patterns.
+struct Wanted {
+    system: Vec<String>,
+    attributes: Vec<String>,
 }
 
 /// Where a queue's dead letters go.
@@ -481,7 +451,7 @@ async fn claim_once(
 }
 
 /// The system attributes a receive asked for.
-fn system_attributes(m: &store::sqs::Message, wanted: &[String]) -> Result<BTreeMap<&'static str, String>, SqsError> {
+fn system_attributes(m: &store::sqs::Message, wanted: &[String]) -> Result<BTreeMap<String, String>, SqsError> {
     let all = wanted.iter().any(|n| n == "All");
     let mut out = BTreeMap::new();
     if wanted.is_empty() {
@@ -504,54 +474,45 @@ fn system_attributes(m: &store::sqs::Message, wanted: &[String]) -> Result<BTree
     ];
     for (name, value) in candidates {
         if let Some(value) = value.filter(|_| all || wanted.iter().any(|n| n == name)) {
-            out.insert(name, value);
+            out.insert(name.to_owned(), value);
         }
     }
     Ok(out)
 }
 
 /// A claimed message as the receive returns it, with its opened `body`.
-fn received(
-    env: &Env,
-    q: &Queue,
-    m: store::sqs::Message,
-    body: Vec<u8>,
-    input: &ReceiveInput,
-) -> Result<Received, SqsError> {
+fn received(env: &Env, q: &Queue, m: store::sqs::Message, body: Vec<u8>, wanted: &Wanted) -> Result<Message, SqsError> {
     let internal = |what: &str| {
         tracing::error!(message_id = %m.message_id, "a stored SQS message's {what} is unreadable");
         SqsError::Common(CommonError::Internal)
     };
     let body = String::from_utf8(body).map_err(|_| internal("body"))?;
-    let mut wanted = input.attribute_names.clone();
-    wanted.extend(input.message_system_attribute_names.iter().cloned());
-    let attributes = system_attributes(&m, &wanted)?;
-    let message_attributes = match (&m.attributes, input.message_attribute_names.is_empty()) {
+    let attributes = system_attributes(&m, &wanted.system)?;
+    let message_attributes: Option<Attributes> = match (&m.attributes, wanted.attributes.is_empty()) {
         (Some(stored), false) => {
             let all: Attributes = serde_json::from_str(stored).map_err(|_| internal("attributes"))?;
-            Some(all.into_iter().filter(|(name, _)| message::selected(name, &input.message_attribute_names)).collect())
+            Some(all.into_iter().filter(|(name, _)| message::selected(name, &wanted.attributes)).collect())
         }
         _ => None,
     };
     let handle = receipt::issue(env, Receipt { queue_id: q.id(), message_row: m.id, receive_count: m.receive_count });
-    Ok(Received {
-        message_id: m.message_id,
-        receipt_handle: handle,
-        md5_of_body: m.md5_body,
-        body,
-        attributes,
+    Ok(Message {
+        attributes: (!attributes.is_empty()).then_some(attributes),
+        body: Some(body),
+        md5_of_body: Some(m.md5_body),
         md5_of_message_attributes: message_attributes.as_ref().and_then(message::md5_of_attributes),
-        message_attributes,
+        message_attributes: message_attributes.map(|all| all.into_iter().map(|(n, v)| (n, v.into())).collect()),
+        message_id: Some(m.message_id),
+        receipt_handle: Some(handle),
     })
 }
 
-pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: ReceiveInput = service::input(input)?;
-    let limit = input.max_number_of_messages.unwrap_or(1);
+pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: ReceiveMessageRequest) -> Result<Value, SqsError> {
+    let limit = i64::from(input.max_number_of_messages.unwrap_or(1));
     if !(1..=10).contains(&limit) {
         return Err(SqsError::invalid_value("MaxNumberOfMessages", limit, "Must be between 1 and 10, if provided."));
     }
-    let visibility = input.visibility_timeout.unwrap_or(q.config.visibility_timeout);
+    let visibility = input.visibility_timeout.map_or(q.config.visibility_timeout, i64::from);
     if !(0..=MAX_VISIBILITY_S).contains(&visibility) {
         return Err(SqsError::invalid_value(
             "VisibilityTimeout",
@@ -559,7 +520,7 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> R
             "Must be >= 0 and <= 43200, if provided.",
         ));
     }
-    let wait = input.wait_time_seconds.unwrap_or(q.config.receive_message_wait_time_seconds);
+    let wait = input.wait_time_seconds.map_or(q.config.receive_message_wait_time_seconds, i64::from);
     if !(0..=MAX_WAIT_S).contains(&wait) {
         return Err(SqsError::invalid_value("WaitTimeSeconds", wait, "Must be >= 0 and <= 20, if provided."));
     }
@@ -596,12 +557,17 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> R
             () = tokio::time::sleep_until(until) => {}
         }
     };
+    let mut system = input.attribute_names.unwrap_or_default();
+    system.extend(input.message_system_attribute_names.unwrap_or_default());
+    let wanted = Wanted { system, attributes: input.message_attribute_names.unwrap_or_default() };
     let mut messages = Vec::with_capacity(claimed.len());
     for m in claimed {
         let body = opener.open(&m.body, m.sealed, &body_aad(&m.message_id)).await?;
-        messages.push(received(ctx.env, q, m, body, &input)?);
+        messages.push(received(ctx.env, q, m, body, &wanted)?);
     }
-    Ok(service::output(&ReceiveOutput { messages })?)
+    // AWS leaves `Messages` out when there are none (SDKs then report no list, not an empty one).
+    let messages = (!messages.is_empty()).then_some(messages);
+    Ok(service::output(&ReceiveMessageResult { messages })?)
 }
 
 /// Opens a receipt handle for this queue.
@@ -634,14 +600,7 @@ async fn delete_standard(env: &Env, q: &Queue, receipts: &[Receipt]) -> Result<(
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeleteInput {
-    receipt_handle: String,
-}
-
-pub(super) async fn delete_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: DeleteInput = service::input(input)?;
+pub(super) async fn delete_message(ctx: &Ctx<'_>, q: &Queue, input: DeleteMessageRequest) -> Result<Value, SqsError> {
     if q.fifo() {
         let mut tx = ctx.env.store.begin().await?;
         delete_fifo_in(ctx.env, &mut tx, q, &input.receipt_handle, ctx.env.now_ms()).await?;
@@ -654,24 +613,11 @@ pub(super) async fn delete_message(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Re
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeleteBatchEntry {
-    id: String,
-    receipt_handle: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeleteBatchInput {
-    entries: Vec<DeleteBatchEntry>,
-}
-
-#[derive(Serialize)]
-struct Nothing {}
-
-pub(super) async fn delete_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: DeleteBatchInput = service::input(input)?;
+pub(super) async fn delete_message_batch(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: DeleteMessageBatchRequest,
+) -> Result<Value, SqsError> {
     check_batch(input.entries.iter().map(|e| e.id.as_str()), "DeleteMessageBatchRequestEntry")?;
     let (mut successful, mut failed) = (Vec::new(), Vec::new());
     if q.fifo() {
@@ -679,9 +625,9 @@ pub(super) async fn delete_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value)
         let now_ms = ctx.env.now_ms();
         for entry in input.entries {
             match delete_fifo_in(ctx.env, &mut tx, q, &entry.receipt_handle, now_ms).await {
-                Ok(()) => successful.push(BatchSuccess { id: entry.id, result: Nothing {} }),
+                Ok(()) => successful.push(DeleteMessageBatchResultEntry { id: entry.id }),
                 Err(SqsError::Common(e)) => return Err(SqsError::Common(e)),
-                Err(e) => failed.push(BatchFailure::new(entry.id, &e)),
+                Err(e) => failed.push(batch_failure(entry.id, &e)),
             }
         }
         tx.commit().await.map_err(store::StoreError::from)?;
@@ -692,14 +638,14 @@ pub(super) async fn delete_message_batch(ctx: &Ctx<'_>, q: &Queue, input: Value)
             match receipt_for(ctx.env, q, &entry.receipt_handle) {
                 Ok(receipt) => {
                     receipts.push(receipt);
-                    successful.push(BatchSuccess { id: entry.id, result: Nothing {} });
+                    successful.push(DeleteMessageBatchResultEntry { id: entry.id });
                 }
-                Err(e) => failed.push(BatchFailure::new(entry.id, &e)),
+                Err(e) => failed.push(batch_failure(entry.id, &e)),
             }
         }
         delete_standard(ctx.env, q, &receipts).await?;
     }
-    Ok(service::output(&BatchOutput { successful, failed })?)
+    Ok(service::output(&DeleteMessageBatchResult { failed, successful })?)
 }
 
 /// Changes the visibility of the message a handle names, inside `tx`. Returns whether the message
@@ -738,19 +684,15 @@ async fn change_visibility_in(
     Ok(timeout == 0)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChangeVisibilityInput {
-    receipt_handle: String,
-    visibility_timeout: i64,
-}
-
-pub(super) async fn change_message_visibility(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: ChangeVisibilityInput = service::input(input)?;
+pub(super) async fn change_message_visibility(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: ChangeMessageVisibilityRequest,
+) -> Result<Value, SqsError> {
     let mut tx = ctx.env.store.begin().await?;
     let now_ms = ctx.env.now_ms();
-    let visible =
-        change_visibility_in(ctx.env, &mut tx, q, &input.receipt_handle, input.visibility_timeout, now_ms).await?;
+    let timeout = i64::from(input.visibility_timeout);
+    let visible = change_visibility_in(ctx.env, &mut tx, q, &input.receipt_handle, timeout, now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     if visible {
         super::shared(ctx.env).waiters.wake(q.id(), 1);
@@ -758,41 +700,32 @@ pub(super) async fn change_message_visibility(ctx: &Ctx<'_>, q: &Queue, input: V
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChangeVisibilityEntry {
-    id: String,
-    receipt_handle: String,
-    visibility_timeout: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChangeVisibilityBatchInput {
-    entries: Vec<ChangeVisibilityEntry>,
-}
-
-pub(super) async fn change_message_visibility_batch(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: ChangeVisibilityBatchInput = service::input(input)?;
+pub(super) async fn change_message_visibility_batch(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: ChangeMessageVisibilityBatchRequest,
+) -> Result<Value, SqsError> {
     check_batch(input.entries.iter().map(|e| e.id.as_str()), "ChangeMessageVisibilityBatchRequestEntry")?;
     let mut tx = ctx.env.store.begin().await?;
     let now_ms = ctx.env.now_ms();
     let (mut successful, mut failed, mut visible) = (Vec::new(), Vec::new(), 0);
     for entry in input.entries {
         let outcome = match entry.visibility_timeout {
-            Some(timeout) => change_visibility_in(ctx.env, &mut tx, q, &entry.receipt_handle, timeout, now_ms).await,
+            Some(timeout) => {
+                change_visibility_in(ctx.env, &mut tx, q, &entry.receipt_handle, timeout.into(), now_ms).await
+            }
             None => Err(SqsError::MissingParameter("VisibilityTimeout".into())),
         };
         match outcome {
             Ok(v) => {
                 visible += usize::from(v);
-                successful.push(BatchSuccess { id: entry.id, result: Nothing {} });
+                successful.push(ChangeMessageVisibilityBatchResultEntry { id: entry.id });
             }
             Err(SqsError::Common(e)) => return Err(SqsError::Common(e)),
-            Err(e) => failed.push(BatchFailure::new(entry.id, &e)),
+            Err(e) => failed.push(batch_failure(entry.id, &e)),
         }
     }
     tx.commit().await.map_err(store::StoreError::from)?;
     super::shared(ctx.env).waiters.wake(q.id(), visible);
-    Ok(service::output(&BatchOutput { successful, failed })?)
+    Ok(service::output(&ChangeMessageVisibilityBatchResult { failed, successful })?)
 }

@@ -2,6 +2,12 @@
 
 use super::attributes::QueueConfig;
 use super::error::SqsError;
+use super::ops::{
+    AddPermissionRequest, CreateQueueRequest, CreateQueueResult, GetQueueAttributesRequest, GetQueueAttributesResult,
+    GetQueueUrlRequest, GetQueueUrlResult, ListDeadLetterSourceQueuesRequest, ListDeadLetterSourceQueuesResult,
+    ListQueueTagsResult, ListQueuesRequest, ListQueuesResult, RemovePermissionRequest, SetQueueAttributesRequest,
+    TagQueueRequest, UntagQueueRequest,
+};
 use super::queue::{self, Queue};
 use super::{Op, names};
 use aws_core::error::CommonError;
@@ -9,7 +15,7 @@ use aws_core::service::Operation as _;
 use aws_core::service::{self, Ctx};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -25,22 +31,6 @@ fn json_text<T: Serialize>(value: &T) -> Result<String, SqsError> {
         tracing::error!(error = %e, "an SQS value did not serialise");
         SqsError::Common(CommonError::Internal)
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateQueueInput {
-    queue_name: String,
-    #[serde(default)]
-    attributes: BTreeMap<String, String>,
-    #[serde(default, rename = "tags")]
-    tags: BTreeMap<String, String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct QueueUrlOutput {
-    queue_url: String,
 }
 
 /// Checks a redrive policy's dead-letter queue: it exists, belongs to the same account, is of
@@ -78,9 +68,25 @@ async fn check_dead_letter_queue(
     Ok(())
 }
 
-pub(super) async fn create_queue(ctx: &Ctx<'_>, input: Value) -> Result<Value, SqsError> {
-    let input: CreateQueueInput = service::input(input)?;
-    let fifo = match input.attributes.get("FifoQueue") {
+/// What a queue's configuration, changed by `attributes`, is stored as: checks the dead-letter
+/// queue a new redrive policy names, and returns the configuration's text and its dead-letter
+/// queue's ARN.
+async fn stored_config(
+    ctx: &Ctx<'_>,
+    conn: &mut store::Conn,
+    source: (&str, &str, bool),
+    config: &QueueConfig,
+    attributes: &BTreeMap<String, String>,
+) -> Result<(String, Option<String>), SqsError> {
+    if let Some(raw) = attributes.get("RedrivePolicy").filter(|r| !r.is_empty()) {
+        check_dead_letter_queue(ctx, conn, source, config, raw).await?;
+    }
+    Ok((json_text(config)?, config.redrive().map(|r| r.dead_letter_target_arn)))
+}
+
+pub(super) async fn create_queue(ctx: &Ctx<'_>, input: CreateQueueRequest) -> Result<Value, SqsError> {
+    let attributes = input.attributes.unwrap_or_default();
+    let fifo = match attributes.get("FifoQueue") {
         Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         Some(_) => return Err(SqsError::invalid_attribute("FifoQueue")),
@@ -88,11 +94,11 @@ pub(super) async fn create_queue(ctx: &Ctx<'_>, input: Value) -> Result<Value, S
     };
     names::validate_name(&input.queue_name, fifo)?;
     let mut config = QueueConfig::default();
-    config.apply(fifo, true, &input.attributes)?;
+    config.apply(fifo, true, &attributes)?;
     let account = ctx.account().to_owned();
     let mut tx = ctx.env.store.begin().await?;
     if let Some(existing) = queue::load(&mut tx, &account, ctx.region, &input.queue_name).await? {
-        for (name, value) in &input.attributes {
+        for (name, value) in &attributes {
             let mut probe = existing.config.clone();
             let same = if name == "FifoQueue" {
                 existing.fifo() == fifo
@@ -104,23 +110,21 @@ pub(super) async fn create_queue(ctx: &Ctx<'_>, input: Value) -> Result<Value, S
                 return Err(SqsError::QueueNameExists(name.clone()));
             }
         }
-        return Ok(service::output(&QueueUrlOutput { queue_url: existing.url(ctx.host, ctx.secure) })?);
+        return Ok(service::output(&CreateQueueResult { queue_url: Some(existing.url(ctx.host, ctx.secure)) })?);
     }
     let deleted = store::sqs::deleted_at(&mut tx, &account, ctx.region, &input.queue_name).await?;
     if deleted.is_some_and(|at| ctx.now_ms - at < DELETED_RECENTLY_MS) {
         return Err(SqsError::QueueDeletedRecently);
     }
-    if let Some(raw) = input.attributes.get("RedrivePolicy").filter(|r| !r.is_empty()) {
-        check_dead_letter_queue(ctx, &mut tx, (&account, &input.queue_name, fifo), &config, raw).await?;
-    }
-    let dlq_arn = config.redrive().map(|r| r.dead_letter_target_arn);
+    let (stored, dlq_arn) =
+        stored_config(ctx, &mut tx, (&account, &input.queue_name, fifo), &config, &attributes).await?;
     let new = store::sqs::NewQueue {
         account_id: &account,
         region: ctx.region,
         name: &input.queue_name,
         fifo,
-        attributes: &json_text(&config)?,
-        tags: &json_text(&input.tags)?,
+        attributes: &stored,
+        tags: &json_text(&input.tags.unwrap_or_default())?,
         dlq_arn: dlq_arn.as_deref(),
         now_ms: ctx.now_ms,
         // Sequence numbers grow with time as well as within the queue, as AWS's do.
@@ -128,28 +132,21 @@ pub(super) async fn create_queue(ctx: &Ctx<'_>, input: Value) -> Result<Value, S
     };
     store::sqs::insert_queue(&mut tx, &new).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(service::output(&QueueUrlOutput { queue_url: names::url(ctx.host, ctx.secure, &account, &input.queue_name) })?)
+    let queue_url = names::url(ctx.host, ctx.secure, &account, &input.queue_name);
+    Ok(service::output(&CreateQueueResult { queue_url: Some(queue_url) })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetQueueUrlInput {
-    queue_name: String,
-    #[serde(rename = "QueueOwnerAWSAccountId")]
-    owner: Option<String>,
-}
-
-pub(super) async fn get_queue_url(ctx: &Ctx<'_>, input: Value) -> Result<Value, SqsError> {
-    let input: GetQueueUrlInput = service::input(input)?;
-    let account = input.owner.as_deref().unwrap_or(ctx.account());
+pub(super) async fn get_queue_url(ctx: &Ctx<'_>, input: GetQueueUrlRequest) -> Result<Value, SqsError> {
+    let account = input.queue_owner_aws_account_id.as_deref().unwrap_or(ctx.account());
     let queue = queue::read(ctx.env, account, ctx.region, &input.queue_name)
         .await?
         .ok_or_else(|| SqsError::no_queue(ctx.protocol))?;
-    Ok(service::output(&QueueUrlOutput { queue_url: queue.url(ctx.host, ctx.secure) })?)
+    Ok(service::output(&GetQueueUrlResult { queue_url: Some(queue.url(ctx.host, ctx.secure)) })?)
 }
 
 /// Reads `MaxResults` and `NextToken`: the page size (if paging) and the name to start after.
-fn page(max_results: Option<i64>, next_token: Option<&str>) -> Result<(Option<i64>, String), SqsError> {
+fn page(max_results: Option<i32>, next_token: Option<&str>) -> Result<(Option<i64>, String), SqsError> {
+    let max_results = max_results.map(i64::from);
     if let Some(n) = max_results.filter(|n| !(1..=MAX_RESULTS).contains(n)) {
         return Err(SqsError::invalid_value("MaxResults", n, "MaxResults must be an integer between 1 and 1000."));
     }
@@ -175,56 +172,23 @@ fn paginate(mut names: Vec<String>, page_size: Option<i64>) -> (Vec<String>, Opt
     (names, None)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListQueuesInput {
-    queue_name_prefix: Option<String>,
-    next_token: Option<String>,
-    max_results: Option<i64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListQueuesOutput {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    queue_urls: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-}
-
-pub(super) async fn list_queues(ctx: &Ctx<'_>, input: Value) -> Result<Value, SqsError> {
-    let input: ListQueuesInput = service::input(input)?;
+pub(super) async fn list_queues(ctx: &Ctx<'_>, input: ListQueuesRequest) -> Result<Value, SqsError> {
     let (page_size, after) = page(input.max_results, input.next_token.as_deref())?;
     let limit = page_size.unwrap_or(MAX_RESULTS) + i64::from(page_size.is_some());
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let prefix = input.queue_name_prefix.unwrap_or_default();
     let found = store::sqs::queue_names(&mut conn, ctx.account(), ctx.region, &prefix, &after, limit).await?;
     let (page, next_token) = paginate(found, page_size);
-    let queue_urls = page.iter().map(|n| names::url(ctx.host, ctx.secure, ctx.account(), n)).collect();
-    Ok(service::output(&ListQueuesOutput { queue_urls, next_token })?)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListSourcesInput {
-    next_token: Option<String>,
-    max_results: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct ListSourcesOutput {
-    #[serde(rename = "queueUrls")]
-    queue_urls: Vec<String>,
-    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
+    let queue_urls: Vec<String> = page.iter().map(|n| names::url(ctx.host, ctx.secure, ctx.account(), n)).collect();
+    let queue_urls = (!queue_urls.is_empty()).then_some(queue_urls);
+    Ok(service::output(&ListQueuesResult { queue_urls, next_token })?)
 }
 
 pub(super) async fn list_dead_letter_source_queues(
     ctx: &Ctx<'_>,
     dlq: &Queue,
-    input: Value,
+    input: ListDeadLetterSourceQueuesRequest,
 ) -> Result<Value, SqsError> {
-    let input: ListSourcesInput = service::input(input)?;
     let (page_size, after) = page(input.max_results, input.next_token.as_deref())?;
     let limit = page_size.unwrap_or(MAX_RESULTS) + i64::from(page_size.is_some());
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
@@ -232,7 +196,7 @@ pub(super) async fn list_dead_letter_source_queues(
     let found = store::sqs::dead_letter_sources(&mut conn, account, &dlq.row.region, &dlq.arn(), &after, limit).await?;
     let (page, next_token) = paginate(found, page_size);
     let queue_urls = page.iter().map(|n| names::url(ctx.host, ctx.secure, account, n)).collect();
-    Ok(service::output(&ListSourcesOutput { queue_urls, next_token })?)
+    Ok(service::output(&ListDeadLetterSourceQueuesResult { queue_urls, next_token })?)
 }
 
 /// Re-reads the queue inside a write transaction (it may have changed since it was looked up).
@@ -263,34 +227,29 @@ pub(super) async fn purge_queue(ctx: &Ctx<'_>, q: &Queue) -> Result<Value, SqsEr
     Ok(json!({}))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetAttributesInput {
-    #[serde(default)]
-    attribute_names: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AttributesOutput {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    attributes: BTreeMap<&'static str, String>,
-}
-
-pub(super) async fn get_queue_attributes(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: GetAttributesInput = service::input(input)?;
-    let all = input.attribute_names.iter().any(|n| n == "All");
-    let wanted = |name: &str| all || input.attribute_names.iter().any(|n| n == name);
-    let mut attributes: BTreeMap<&'static str, String> =
-        q.config.render(q.fifo()).into_iter().filter(|(name, _)| wanted(name)).collect();
+pub(super) async fn get_queue_attributes(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: GetQueueAttributesRequest,
+) -> Result<Value, SqsError> {
+    let names = input.attribute_names.unwrap_or_default();
+    let all = names.iter().any(|n| n == "All");
+    let wanted = |name: &str| all || names.iter().any(|n| n == name);
+    let mut attributes: BTreeMap<String, String> = q
+        .config
+        .render(q.fifo())
+        .into_iter()
+        .filter(|(name, _)| wanted(name))
+        .map(|(n, v)| (n.to_owned(), v))
+        .collect();
     if wanted("QueueArn") {
-        attributes.insert("QueueArn", q.arn());
+        attributes.insert("QueueArn".to_owned(), q.arn());
     }
     if wanted("CreatedTimestamp") {
-        attributes.insert("CreatedTimestamp", (q.row.created_ms / 1000).to_string());
+        attributes.insert("CreatedTimestamp".to_owned(), (q.row.created_ms / 1000).to_string());
     }
     if wanted("LastModifiedTimestamp") {
-        attributes.insert("LastModifiedTimestamp", (q.row.modified_ms / 1000).to_string());
+        attributes.insert("LastModifiedTimestamp".to_owned(), (q.row.modified_ms / 1000).to_string());
     }
     let counted =
         ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"];
@@ -300,52 +259,29 @@ pub(super) async fn get_queue_attributes(ctx: &Ctx<'_>, q: &Queue, input: Value)
         let counts = store::sqs::counts(&mut conn, q.id(), now, q.retention_cutoff(now)).await?;
         for (name, n) in counted.into_iter().zip([counts.visible, counts.not_visible, counts.delayed]) {
             if wanted(name) {
-                attributes.insert(name, n.to_string());
+                attributes.insert(name.to_owned(), n.to_string());
             }
         }
     }
-    Ok(service::output(&AttributesOutput { attributes })?)
+    let attributes = (!attributes.is_empty()).then_some(attributes);
+    Ok(service::output(&GetQueueAttributesResult { attributes })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SetAttributesInput {
-    #[serde(default)]
-    attributes: BTreeMap<String, String>,
-}
-
-pub(super) async fn set_queue_attributes(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: SetAttributesInput = service::input(input)?;
+pub(super) async fn set_queue_attributes(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: SetQueueAttributesRequest,
+) -> Result<Value, SqsError> {
     let mut tx = ctx.env.store.begin().await?;
     let q = reload(ctx, &mut tx, q).await?;
     let mut config = q.config.clone();
     config.apply(q.fifo(), false, &input.attributes)?;
-    if let Some(raw) = input.attributes.get("RedrivePolicy").filter(|r| !r.is_empty()) {
-        check_dead_letter_queue(ctx, &mut tx, (&q.row.account_id, q.name(), q.fifo()), &config, raw).await?;
-    }
-    let dlq_arn = config.redrive().map(|r| r.dead_letter_target_arn);
-    store::sqs::update_attributes(&mut tx, q.id(), &json_text(&config)?, dlq_arn.as_deref(), ctx.now_ms).await?;
+    let source = (q.row.account_id.as_str(), q.name(), q.fifo());
+    let (stored, dlq_arn) = stored_config(ctx, &mut tx, source, &config, &input.attributes).await?;
+    store::sqs::update_attributes(&mut tx, q.id(), &stored, dlq_arn.as_deref(), ctx.now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     super::shared(ctx.env).queues.forget(&q);
     Ok(json!({}))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagQueueInput {
-    tags: BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UntagQueueInput {
-    tag_keys: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagsOutput<'a> {
-    tags: &'a BTreeMap<String, String>,
 }
 
 /// Changes a queue's tags inside a transaction.
@@ -363,33 +299,16 @@ async fn retag(
     Ok(json!({}))
 }
 
-pub(super) async fn tag_queue(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: TagQueueInput = service::input(input)?;
+pub(super) async fn tag_queue(ctx: &Ctx<'_>, q: &Queue, input: TagQueueRequest) -> Result<Value, SqsError> {
     retag(ctx, q, |tags| tags.extend(input.tags)).await
 }
 
-pub(super) async fn untag_queue(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: UntagQueueInput = service::input(input)?;
+pub(super) async fn untag_queue(ctx: &Ctx<'_>, q: &Queue, input: UntagQueueRequest) -> Result<Value, SqsError> {
     retag(ctx, q, |tags| tags.retain(|k, _| !input.tag_keys.contains(k))).await
 }
 
 pub(super) fn list_queue_tags(q: &Queue) -> Result<Value, SqsError> {
-    Ok(service::output(&TagsOutput { tags: &q.tags })?)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AddPermissionInput {
-    label: String,
-    #[serde(rename = "AWSAccountIds")]
-    account_ids: Vec<String>,
-    actions: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RemovePermissionInput {
-    label: String,
+    Ok(service::output(&ListQueueTagsResult { tags: Some(q.tags.clone()) })?)
 }
 
 /// A one-or-many policy element: a single value alone, several as a list (as SQS writes them).
@@ -431,8 +350,7 @@ async fn repolicy(
     Ok(json!({}))
 }
 
-pub(super) async fn add_permission(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: AddPermissionInput = service::input(input)?;
+pub(super) async fn add_permission(ctx: &Ctx<'_>, q: &Queue, input: AddPermissionRequest) -> Result<Value, SqsError> {
     for action in &input.actions {
         if action != "*" && Op::from_name(action).is_none() {
             return Err(SqsError::invalid_value(
@@ -447,7 +365,7 @@ pub(super) async fn add_permission(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Re
         if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(&label)) {
             return Err(SqsError::invalid_value("Label", &label, "Already exists."));
         }
-        let principals = input.account_ids.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
+        let principals = input.aws_account_ids.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
         let actions = input.actions.iter().map(|a| format!("SQS:{a}")).collect();
         statements.push(json!({
             "Sid": label,
@@ -461,8 +379,11 @@ pub(super) async fn add_permission(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Re
     .await
 }
 
-pub(super) async fn remove_permission(ctx: &Ctx<'_>, q: &Queue, input: Value) -> Result<Value, SqsError> {
-    let input: RemovePermissionInput = service::input(input)?;
+pub(super) async fn remove_permission(
+    ctx: &Ctx<'_>,
+    q: &Queue,
+    input: RemovePermissionRequest,
+) -> Result<Value, SqsError> {
     repolicy(ctx, q, |_, statements| {
         let before = statements.len();
         statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(&input.label));
