@@ -176,7 +176,29 @@ impl ServiceError for SsmError {
     fn status(&self) -> u16 {
         match self {
             SsmError::Common(e) => e.render(Flavor::Json).1,
-            _ => 400,
+            SsmError::ParameterNotFound(_)
+            | SsmError::ParameterAlreadyExists
+            | SsmError::ParameterVersionNotFound(_)
+            | SsmError::ParameterMaxVersionLimitExceeded(_)
+            | SsmError::ParameterLimitExceeded
+            | SsmError::ParameterVersionLabelLimitExceeded
+            | SsmError::InvalidKeyId(_)
+            | SsmError::HierarchyLevelLimitExceeded
+            | SsmError::ParameterPatternMismatch(_)
+            | SsmError::InvalidAllowedPattern(_)
+            | SsmError::InvalidPolicyType
+            | SsmError::InvalidPolicyAttribute
+            | SsmError::PoliciesLimitExceeded
+            | SsmError::IncompatiblePolicy
+            | SsmError::InvalidFilterKey(_)
+            | SsmError::InvalidFilterOption(_)
+            | SsmError::InvalidFilterValue(_)
+            | SsmError::InvalidNextToken
+            | SsmError::InvalidResourceId
+            | SsmError::InvalidResourceType
+            | SsmError::TooManyTags
+            | SsmError::TooManyUpdates
+            | SsmError::ServiceSettingNotFound => 400,
         }
     }
 }

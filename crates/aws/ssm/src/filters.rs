@@ -1,32 +1,19 @@
 //! `ParameterFilters` (DescribeParameters, GetParametersByPath) and the legacy `Filters`.
 
 use super::error::SsmError;
-use serde::Deserialize;
 use store::Scope;
 use store::ssm::Version;
 
-/// One `ParameterStringFilter`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct Filter {
-    key: String,
-    option: Option<String>,
-    #[serde(default)]
-    values: Vec<String>,
+pub(crate) use super::ops::{ParameterStringFilter as Filter, ParametersFilter as LegacyFilter};
+
+/// A filter's option, or its key's default.
+fn option(f: &Filter) -> &str {
+    f.option.as_deref().unwrap_or(if f.key == "Path" { "OneLevel" } else { "Equals" })
 }
 
-/// One legacy `ParametersFilter` (`Name`, `Type` or `KeyId`).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct LegacyFilter {
-    key: String,
-    values: Vec<String>,
-}
-
-impl Filter {
-    fn option(&self) -> &str {
-        self.option.as_deref().unwrap_or(if self.key == "Path" { "OneLevel" } else { "Equals" })
-    }
+/// A filter's values (none given is none).
+fn values(f: &Filter) -> &[String] {
+    f.values.as_deref().unwrap_or_default()
 }
 
 const PATH_RULES: &str = "The parameter doesn't meet the parameter name requirements. The parameter name must begin with \
@@ -75,12 +62,12 @@ pub(crate) fn validate(filters: &[Filter], by_path: bool) -> Result<(), SsmError
             )));
         }
         seen.push(key);
-        if matches!(key, "Name" | "Type" | "Path" | "Tier" | "KeyId" | "Label" | "DataType") && f.values.is_empty() {
+        if matches!(key, "Name" | "Type" | "Path" | "Tier" | "KeyId" | "Label" | "DataType") && values(f).is_empty() {
             return Err(SsmError::InvalidFilterValue(format!(
                 "The following filter values are missing : null for filter key {key}."
             )));
         }
-        let option = f.option();
+        let option = option(f);
         match key {
             "Path" => {
                 if !matches!(option, "Recursive" | "OneLevel") {
@@ -88,13 +75,13 @@ pub(crate) fn validate(filters: &[Filter], by_path: bool) -> Result<(), SsmError
                         "The following filter option is not valid: {option}. Valid options include: [Recursive, OneLevel]."
                     )));
                 }
-                for value in &f.values {
+                for value in values(f) {
                     validate_path(value)?;
                 }
                 continue;
             }
-            "Tier" => allowed_values(&f.values, &["Standard", "Advanced", "Intelligent-Tiering"])?,
-            "Type" => allowed_values(&f.values, &["String", "StringList", "SecureString"])?,
+            "Tier" => allowed_values(values(f), &["Standard", "Advanced", "Intelligent-Tiering"])?,
+            "Type" => allowed_values(values(f), &["String", "StringList", "SecureString"])?,
             _ => {}
         }
         let options: &[&str] = match key {
@@ -151,24 +138,24 @@ pub(crate) async fn matches(
     filters: &[Filter],
 ) -> Result<bool, SsmError> {
     for f in filters {
-        let option = f.option();
+        let option = option(f);
         let ok = match f.key.as_str() {
-            "Name" if option == "Contains" => compare(option, &v.name, &f.values),
-            "Name" => compare(option, &slashed(&v.name), &f.values.iter().map(|x| slashed(x)).collect::<Vec<_>>()),
-            "Path" => in_path(option, &v.name, &f.values),
-            "Type" => compare(option, &v.kind, &f.values),
-            "Tier" => compare(option, &v.tier, &f.values),
-            "DataType" => compare(option, &v.data_type, &f.values),
-            "KeyId" => v.key_id.as_deref().is_some_and(|k| compare(option, k, &f.values)),
+            "Name" if option == "Contains" => compare(option, &v.name, values(f)),
+            "Name" => compare(option, &slashed(&v.name), &values(f).iter().map(|x| slashed(x)).collect::<Vec<_>>()),
+            "Path" => in_path(option, &v.name, values(f)),
+            "Type" => compare(option, &v.kind, values(f)),
+            "Tier" => compare(option, &v.tier, values(f)),
+            "DataType" => compare(option, &v.data_type, values(f)),
+            "KeyId" => v.key_id.as_deref().is_some_and(|k| compare(option, k, values(f))),
             "Label" => store::ssm::labels(conn, scope, &v.name)
                 .await?
                 .iter()
-                .any(|(label, version)| *version == v.version && f.values.contains(label)),
+                .any(|(label, version)| *version == v.version && values(f).contains(label)),
             key => match key.strip_prefix("tag:") {
                 Some(tag_key) => {
                     let tags = store::ssm::tags(conn, scope, &v.name).await?;
                     tags.iter()
-                        .any(|(k, value)| k == tag_key && (f.values.is_empty() || compare(option, value, &f.values)))
+                        .any(|(k, value)| k == tag_key && (values(f).is_empty() || compare(option, value, values(f))))
                 }
                 None => false,
             },
@@ -196,7 +183,11 @@ mod tests {
     use aws_core::error::ServiceError;
 
     fn filter(key: &str, option: Option<&str>, values: &[&str]) -> Filter {
-        Filter { key: key.into(), option: option.map(Into::into), values: values.iter().map(|v| (*v).into()).collect() }
+        Filter {
+            key: key.into(),
+            option: option.map(Into::into),
+            values: Some(values.iter().map(|v| (*v).into()).collect()),
+        }
     }
 
     fn error(filters: &[Filter], by_path: bool) -> (String, String) {

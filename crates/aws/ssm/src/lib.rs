@@ -6,7 +6,7 @@
 //! policy puts an `aws.ssm` event in the outbox within the same transaction.
 
 pub mod ops;
-pub use ops::Op;
+pub use ops::{Op, Request};
 mod error;
 mod events;
 mod filters;
@@ -22,7 +22,7 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("ssm", include_str!("../models/ssm.json")));
 
 use aws_core::error::Flavor;
-use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
+use aws_core::service::{Authorization, Check, Ctx, Operation as _, Request as _, Service};
 use serde_json::Value;
 
 pub use error::SsmError;
@@ -36,9 +36,9 @@ fn on(ctx: &Ctx<'_>, action: &str, reference: &str) -> Check {
     Check::new(action, params::arn_of(ctx, reference))
 }
 
-fn tagging(ctx: &Ctx<'_>, action: &str, input: &tags::ResourceInput) -> Authorization {
-    if input.resource_type == "Parameter" {
-        Authorization::one(on(ctx, action, &input.resource_id))
+fn tagging(ctx: &Ctx<'_>, action: &str, resource_type: &str, resource_id: &str) -> Authorization {
+    if resource_type == "Parameter" {
+        Authorization::one(on(ctx, action, resource_id))
     } else {
         Authorization::one(Check::new(action, "*"))
     }
@@ -46,7 +46,7 @@ fn tagging(ctx: &Ctx<'_>, action: &str, input: &tags::ResourceInput) -> Authoriz
 
 #[async_trait::async_trait]
 impl Service for Ssm {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = SsmError;
 
     fn signing_name(&self) -> &'static str {
@@ -61,92 +61,73 @@ impl Service for Ssm {
         Flavor::Json
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, SsmError> {
-        let (op, input) = (request.op, &request.input);
-        let input = input.clone();
-        Ok(match op {
-            Op::PutParameter => {
-                let input: params::PutInput = service::input(input)?;
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, SsmError> {
+        Ok(match request {
+            Request::PutParameter(input) => {
                 let mut checks = vec![on(ctx, "ssm:PutParameter", &input.name)];
-                if !input.tags.is_empty() {
+                if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
                     checks.push(on(ctx, "ssm:AddTagsToResource", &input.name));
                 }
                 Authorization::All(checks)
             }
-            Op::GetParameter => {
-                let input: params::GetInput = service::input(input)?;
-                Authorization::one(on(ctx, "ssm:GetParameter", &input.name))
-            }
-            Op::GetParameters => {
-                let input: params::GetManyInput = service::input(input)?;
+            Request::GetParameter(input) => Authorization::one(on(ctx, "ssm:GetParameter", &input.name)),
+            Request::GetParameters(input) => {
                 Authorization::All(input.names.iter().map(|n| on(ctx, "ssm:GetParameters", n)).collect())
             }
-            Op::GetParametersByPath => {
-                let input: params::ByPathInput = service::input(input)?;
-                let check = on(ctx, "ssm:GetParametersByPath", &input.path).with_condition(
-                    "ssm:Recursive",
-                    vec![if input.recursive { "Recursive" } else { "OneLevel" }.into()],
-                );
+            Request::GetParametersByPath(input) => {
+                let recursive = input.recursive.unwrap_or(false);
+                let check = on(ctx, "ssm:GetParametersByPath", &input.path)
+                    .with_condition("ssm:Recursive", vec![if recursive { "Recursive" } else { "OneLevel" }.into()]);
                 Authorization::one(check)
             }
-            Op::DescribeParameters => Authorization::one(Check::new("ssm:DescribeParameters", "*")),
-            Op::GetParameterHistory => {
-                let input: params::HistoryInput = service::input(input)?;
-                Authorization::one(on(ctx, "ssm:GetParameterHistory", &input.name))
-            }
-            Op::LabelParameterVersion => {
-                let input: params::LabelInput = service::input(input)?;
+            Request::DescribeParameters(_) => Authorization::one(Check::new("ssm:DescribeParameters", "*")),
+            Request::GetParameterHistory(input) => Authorization::one(on(ctx, "ssm:GetParameterHistory", &input.name)),
+            Request::LabelParameterVersion(input) => {
                 Authorization::one(on(ctx, "ssm:LabelParameterVersion", &input.name))
             }
-            Op::UnlabelParameterVersion => {
-                let input: params::UnlabelInput = service::input(input)?;
+            Request::UnlabelParameterVersion(input) => {
                 Authorization::one(on(ctx, "ssm:UnlabelParameterVersion", &input.name))
             }
-            Op::DeleteParameter => {
-                let input: params::DeleteInput = service::input(input)?;
-                Authorization::one(on(ctx, "ssm:DeleteParameter", &input.name))
-            }
-            Op::DeleteParameters => {
-                let input: params::DeleteManyInput = service::input(input)?;
+            Request::DeleteParameter(input) => Authorization::one(on(ctx, "ssm:DeleteParameter", &input.name)),
+            Request::DeleteParameters(input) => {
                 Authorization::All(input.names.iter().map(|n| on(ctx, "ssm:DeleteParameters", n)).collect())
             }
-            Op::AddTagsToResource => tagging(ctx, "ssm:AddTagsToResource", &service::input(input)?),
-            Op::RemoveTagsFromResource => tagging(ctx, "ssm:RemoveTagsFromResource", &service::input(input)?),
-            Op::ListTagsForResource => tagging(ctx, "ssm:ListTagsForResource", &service::input(input)?),
-            Op::GetServiceSetting | Op::ResetServiceSetting => {
-                let input: settings::SettingInput = service::input(input)?;
-                Authorization::one(Check::new(format!("ssm:{}", op.name()), settings::resource(ctx, &input.setting_id)))
+            Request::AddTagsToResource(i) => tagging(ctx, "ssm:AddTagsToResource", &i.resource_type, &i.resource_id),
+            Request::RemoveTagsFromResource(i) => {
+                tagging(ctx, "ssm:RemoveTagsFromResource", &i.resource_type, &i.resource_id)
             }
-            Op::UpdateServiceSetting => {
-                let input: settings::UpdateInput = service::input(input)?;
-                Authorization::one(Check::new("ssm:UpdateServiceSetting", settings::resource(ctx, &input.setting_id)))
+            Request::ListTagsForResource(i) => {
+                tagging(ctx, "ssm:ListTagsForResource", &i.resource_type, &i.resource_id)
             }
+            Request::GetServiceSetting(input) => setting(ctx, request, &input.setting_id),
+            Request::ResetServiceSetting(input) => setting(ctx, request, &input.setting_id),
+            Request::UpdateServiceSetting(input) => setting(ctx, request, &input.setting_id),
         })
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, SsmError> {
-        let aws_core::service::Untyped { op, input } = request;
-        match op {
-            Op::PutParameter => params::put_parameter(ctx, service::input(input)?).await,
-            Op::GetParameter => params::get_parameter(ctx, service::input(input)?).await,
-            Op::GetParameters => params::get_parameters(ctx, service::input(input)?).await,
-            Op::GetParametersByPath => params::get_parameters_by_path(ctx, service::input(input)?).await,
-            Op::DescribeParameters => params::describe_parameters(ctx, service::input(input)?).await,
-            Op::GetParameterHistory => params::get_parameter_history(ctx, service::input(input)?).await,
-            Op::LabelParameterVersion => params::label_parameter_version(ctx, service::input(input)?).await,
-            Op::UnlabelParameterVersion => params::unlabel_parameter_version(ctx, service::input(input)?).await,
-            Op::DeleteParameter => params::delete_parameter(ctx, service::input(input)?).await,
-            Op::DeleteParameters => params::delete_parameters(ctx, service::input(input)?).await,
-            Op::AddTagsToResource => tags::add_tags(ctx, service::input(input)?).await,
-            Op::RemoveTagsFromResource => tags::remove_tags(ctx, service::input(input)?).await,
-            Op::ListTagsForResource => tags::list_tags(ctx, service::input(input)?).await,
-            Op::GetServiceSetting => settings::get_service_setting(ctx, service::input(input)?).await,
-            Op::UpdateServiceSetting => settings::update_service_setting(ctx, service::input(input)?).await,
-            Op::ResetServiceSetting => settings::reset_service_setting(ctx, service::input(input)?).await,
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, SsmError> {
+        match request {
+            Request::PutParameter(input) => params::put_parameter(ctx, input).await,
+            Request::GetParameter(input) => params::get_parameter(ctx, input).await,
+            Request::GetParameters(input) => params::get_parameters(ctx, input).await,
+            Request::GetParametersByPath(input) => params::get_parameters_by_path(ctx, input).await,
+            Request::DescribeParameters(input) => params::describe_parameters(ctx, input).await,
+            Request::GetParameterHistory(input) => params::get_parameter_history(ctx, input).await,
+            Request::LabelParameterVersion(input) => params::label_parameter_version(ctx, input).await,
+            Request::UnlabelParameterVersion(input) => params::unlabel_parameter_version(ctx, input).await,
+            Request::DeleteParameter(input) => params::delete_parameter(ctx, input).await,
+            Request::DeleteParameters(input) => params::delete_parameters(ctx, input).await,
+            Request::AddTagsToResource(input) => tags::add_tags(ctx, input).await,
+            Request::RemoveTagsFromResource(input) => tags::remove_tags(ctx, input).await,
+            Request::ListTagsForResource(input) => tags::list_tags(ctx, input).await,
+            Request::GetServiceSetting(input) => settings::get_service_setting(ctx, input).await,
+            Request::UpdateServiceSetting(input) => settings::update_service_setting(ctx, input).await,
+            Request::ResetServiceSetting(input) => settings::reset_service_setting(ctx, input).await,
         }
     }
+}
+
+/// A service-setting operation's check: `ssm:<operation>` on the setting.
+fn setting(ctx: &Ctx<'_>, request: &Request, setting_id: &str) -> Authorization {
+    Authorization::one(Check::new(format!("ssm:{}", request.op().name()), settings::resource(ctx, setting_id)))
 }

@@ -2,14 +2,21 @@
 //! DescribeParameters, GetParameterHistory, Label/UnlabelParameterVersion, DeleteParameter(s).
 
 use super::error::SsmError;
-use super::filters::{self, Filter};
+use super::filters;
 use super::names::{self, Reference, Which};
+use super::ops::{
+    DeleteParameterRequest, DeleteParameterResult, DeleteParametersRequest, DeleteParametersResult,
+    DescribeParametersRequest, DescribeParametersResult, GetParameterHistoryRequest, GetParameterHistoryResult,
+    GetParameterRequest, GetParameterResult, GetParametersByPathRequest, GetParametersByPathResult,
+    GetParametersRequest, GetParametersResult, LabelParameterVersionRequest, LabelParameterVersionResult, Parameter,
+    ParameterHistory, ParameterInlinePolicy, ParameterMetadata, PutParameterRequest, PutParameterResult,
+    UnlabelParameterVersionRequest, UnlabelParameterVersionResult,
+};
 use super::policies::{self, FINISHED, PENDING};
 use super::{events, secure, settings};
 use aws_core::ports::Keys;
 use aws_core::service::{self, Ctx};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::Scope;
 use store::ssm::Version;
@@ -103,65 +110,24 @@ async fn value_of(ctx: &Ctx<'_>, v: &Version, with_decryption: bool) -> Result<S
     Ok(plain.to_string())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ParameterOut {
-    name: String,
-    #[serde(rename = "Type")]
-    kind: String,
-    value: String,
-    version: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    selector: Option<String>,
-    last_modified_date: f64,
-    #[serde(rename = "ARN")]
-    arn: String,
-    data_type: String,
-}
-
 async fn parameter_out(
     ctx: &Ctx<'_>,
     v: Version,
     selector: Option<String>,
     with_decryption: bool,
-) -> Result<ParameterOut, SsmError> {
+) -> Result<Parameter, SsmError> {
     let value = value_of(ctx, &v, with_decryption).await?;
-    Ok(ParameterOut {
-        arn: names::arn(ctx.region, ctx.account(), &v.name),
-        value,
-        version: v.version,
+    Ok(Parameter {
+        arn: Some(names::arn(ctx.region, ctx.account(), &v.name)),
+        value: Some(value),
+        version: Some(v.version),
         selector,
-        last_modified_date: aws_core::service::epoch_seconds(v.modified_ms),
-        data_type: v.data_type,
-        kind: v.kind,
-        name: v.name,
+        last_modified_date: Some(aws_core::service::epoch_seconds(v.modified_ms)),
+        data_type: Some(v.data_type),
+        r#type: Some(v.kind),
+        name: Some(v.name),
+        source_result: None,
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct PutInput {
-    pub(crate) name: String,
-    description: Option<String>,
-    value: String,
-    #[serde(rename = "Type")]
-    kind: Option<String>,
-    key_id: Option<String>,
-    #[serde(default)]
-    pub(crate) overwrite: bool,
-    allowed_pattern: Option<String>,
-    #[serde(default)]
-    pub(crate) tags: Vec<super::tags::TagEntry>,
-    tier: Option<String>,
-    policies: Option<String>,
-    data_type: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PutOutput {
-    version: i64,
-    tier: String,
 }
 
 /// The tier a put results in. Without a tier, a new parameter gets the account's default tier;
@@ -241,17 +207,19 @@ struct Plan {
 }
 
 /// Checks a PutParameter against the rules and the parameter's current state.
-async fn plan(ctx: &Ctx<'_>, input: &PutInput) -> Result<Plan, SsmError> {
+async fn plan(ctx: &Ctx<'_>, input: &PutParameterRequest) -> Result<Plan, SsmError> {
     let scope = scope(ctx);
     names::validate(&input.name, ctx.region, ctx.account())?;
-    if input.overwrite && !input.tags.is_empty() {
+    let overwrite = input.overwrite.unwrap_or(false);
+    let tags = input.tags.as_deref().unwrap_or_default();
+    if overwrite && !tags.is_empty() {
         return Err(SsmError::validation(
             "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove \
              overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or \
              RemoveTagsFromResource.",
         ));
     }
-    super::tags::validate(&input.tags, 0)?;
+    super::tags::validate(tags, 0)?;
     let data_type = input.data_type.clone().unwrap_or_else(|| "text".to_owned());
     if data_type != "text" {
         return Err(SsmError::validation(format!(
@@ -269,10 +237,10 @@ async fn plan(ctx: &Ctx<'_>, input: &PutInput) -> Result<Plan, SsmError> {
         };
         (existing, standard, advanced, default_tier)
     };
-    if existing.is_some() && !input.overwrite {
+    if existing.is_some() && !overwrite {
         return Err(SsmError::ParameterAlreadyExists);
     }
-    let kind = match (input.kind.clone(), &existing) {
+    let kind = match (input.r#type.clone(), &existing) {
         (Some(k), _) => k,
         (None, Some(e)) => e.kind.clone(),
         (None, None) => return Err(SsmError::validation("A parameter type is required when you create a parameter.")),
@@ -314,7 +282,7 @@ struct Stored {
     kms_key_id: Option<String>,
 }
 
-async fn seal(ctx: &Ctx<'_>, input: &PutInput, plan: &Plan) -> Result<Stored, SsmError> {
+async fn seal(ctx: &Ctx<'_>, input: &PutParameterRequest, plan: &Plan) -> Result<Stored, SsmError> {
     if plan.kind != SECURE_STRING {
         return Ok(Stored { value: Some(input.value.clone()), ciphertext: None, key_id: None, kms_key_id: None });
     }
@@ -338,7 +306,7 @@ async fn seal(ctx: &Ctx<'_>, input: &PutInput, plan: &Plan) -> Result<Stored, Ss
     })
 }
 
-pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Value, SsmError> {
+pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutParameterRequest) -> Result<Value, SsmError> {
     let plan = plan(ctx, &input).await?;
     // Encryption needs KMS and the caller's permission on the key: done before the write
     // transaction, which must not wait on anything slow.
@@ -381,7 +349,7 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
         modified_user: ctx.caller.arn.clone(),
     };
     store::ssm::put_version(&mut tx, scope, &version).await?;
-    for tag in &input.tags {
+    for tag in input.tags.iter().flatten() {
         store::ssm::put_tag(&mut tx, scope, &input.name, &tag.key, &tag.value).await?;
     }
     let schedule =
@@ -390,7 +358,7 @@ pub(crate) async fn put_parameter(ctx: &Ctx<'_>, input: PutInput) -> Result<Valu
     let operation = if plan.existing.is_some() { "Update" } else { "Create" };
     events::emit_change(ctx.env, &mut tx, scope, operation, &version, ctx.now_ms).await?;
     commit(tx).await?;
-    Ok(service::output(&PutOutput { version: version_number, tier: plan.tier })?)
+    Ok(service::output(&PutParameterResult { version: Some(version_number), tier: Some(plan.tier) })?)
 }
 
 /// The schedule after a new version: new policies start afresh; kept ones keep their state,
@@ -417,21 +385,7 @@ async fn restart_schedule(
         .collect())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GetInput {
-    pub(crate) name: String,
-    #[serde(default)]
-    with_decryption: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetOutput {
-    parameter: ParameterOut,
-}
-
-pub(crate) async fn get_parameter(ctx: &Ctx<'_>, input: GetInput) -> Result<Value, SsmError> {
+pub(crate) async fn get_parameter(ctx: &Ctx<'_>, input: GetParameterRequest) -> Result<Value, SsmError> {
     let not_found = || SsmError::ParameterNotFound(String::new());
     let reference = names::reference(&input.name, ctx.region, ctx.account()).ok_or_else(not_found)?;
     let found = {
@@ -439,26 +393,11 @@ pub(crate) async fn get_parameter(ctx: &Ctx<'_>, input: GetInput) -> Result<Valu
         find(&mut conn, scope(ctx), &reference).await?
     };
     let version = found.ok_or_else(not_found)?;
-    let parameter = parameter_out(ctx, version, reference.selector, input.with_decryption).await?;
-    Ok(service::output(&GetOutput { parameter })?)
+    let parameter = parameter_out(ctx, version, reference.selector, input.with_decryption.unwrap_or(false)).await?;
+    Ok(service::output(&GetParameterResult { parameter: Some(parameter) })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GetManyInput {
-    pub(crate) names: Vec<String>,
-    #[serde(default)]
-    with_decryption: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetManyOutput {
-    parameters: Vec<ParameterOut>,
-    invalid_parameters: Vec<String>,
-}
-
-pub(crate) async fn get_parameters(ctx: &Ctx<'_>, input: GetManyInput) -> Result<Value, SsmError> {
+pub(crate) async fn get_parameters(ctx: &Ctx<'_>, input: GetParametersRequest) -> Result<Value, SsmError> {
     let mut found = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
     {
@@ -486,9 +425,9 @@ pub(crate) async fn get_parameters(ctx: &Ctx<'_>, input: GetManyInput) -> Result
     found.sort_by(|a, b| a.1.name.cmp(&b.1.name).then(a.1.version.cmp(&b.1.version)));
     let mut parameters = Vec::with_capacity(found.len());
     for (_, version, selector) in found {
-        parameters.push(parameter_out(ctx, version, selector, input.with_decryption).await?);
+        parameters.push(parameter_out(ctx, version, selector, input.with_decryption.unwrap_or(false)).await?);
     }
-    Ok(service::output(&GetManyOutput { parameters, invalid_parameters: invalid })?)
+    Ok(service::output(&GetParametersResult { parameters: Some(parameters), invalid_parameters: Some(invalid) })?)
 }
 
 /// A page position: the last name (or version) handed out, opaque to callers.
@@ -508,6 +447,11 @@ fn decode_token(token: Option<&str>) -> Result<Option<String>, SsmError> {
         .transpose()
 }
 
+/// A request's `MaxResults` (the model bounds it), or the operation's default page size.
+fn page_size(max_results: Option<i32>, default: usize) -> usize {
+    max_results.and_then(|m| usize::try_from(m).ok()).unwrap_or(default)
+}
+
 /// Keeps at most `max` of `items` (fetched whole and in order) after the token's position.
 fn paginate<T>(
     items: Vec<T>,
@@ -525,30 +469,12 @@ fn paginate<T>(
     Ok((rest, None))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ByPathInput {
-    pub(crate) path: String,
-    #[serde(default)]
-    pub(crate) recursive: bool,
-    #[serde(default)]
-    parameter_filters: Vec<Filter>,
-    #[serde(default)]
-    with_decryption: bool,
-    max_results: Option<usize>,
-    next_token: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ByPathOutput {
-    parameters: Vec<ParameterOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-}
-
-pub(crate) async fn get_parameters_by_path(ctx: &Ctx<'_>, input: ByPathInput) -> Result<Value, SsmError> {
-    filters::validate(&input.parameter_filters, true)?;
+pub(crate) async fn get_parameters_by_path(
+    ctx: &Ctx<'_>,
+    input: GetParametersByPathRequest,
+) -> Result<Value, SsmError> {
+    let parameter_filters = input.parameter_filters.unwrap_or_default();
+    filters::validate(&parameter_filters, true)?;
     filters::validate_path(&input.path)?;
     let prefix = if input.path == "/" { "/".to_owned() } else { format!("{}/", input.path.trim_end_matches('/')) };
     let upper = format!("{}0", &prefix[..prefix.len() - 1]);
@@ -560,161 +486,74 @@ pub(crate) async fn get_parameters_by_path(ctx: &Ctx<'_>, input: ByPathInput) ->
             let Some(rest) = v.name.strip_prefix(prefix.as_str()) else {
                 continue;
             };
-            if !input.recursive && rest.contains('/') {
+            if !input.recursive.unwrap_or(false) && rest.contains('/') {
                 continue;
             }
-            if filters::matches(&mut conn, scope, &v, &input.parameter_filters).await? {
+            if filters::matches(&mut conn, scope, &v, &parameter_filters).await? {
                 matching.push(v);
             }
         }
     }
     let (page, next_token) =
-        paginate(matching, input.next_token.as_deref(), input.max_results.unwrap_or(10), |v| v.name.clone())?;
+        paginate(matching, input.next_token.as_deref(), page_size(input.max_results, 10), |v| v.name.clone())?;
     let mut parameters = Vec::with_capacity(page.len());
     for v in page {
-        parameters.push(parameter_out(ctx, v, None, input.with_decryption).await?);
+        parameters.push(parameter_out(ctx, v, None, input.with_decryption.unwrap_or(false)).await?);
     }
-    Ok(service::output(&ByPathOutput { parameters, next_token })?)
+    Ok(service::output(&GetParametersByPathResult { parameters: Some(parameters), next_token })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DescribeInput {
-    #[serde(default)]
-    filters: Vec<filters::LegacyFilter>,
-    #[serde(default)]
-    parameter_filters: Vec<Filter>,
-    max_results: Option<usize>,
-    next_token: Option<String>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct PolicyOut {
-    #[serde(rename = "PolicyText")]
-    text: String,
-    #[serde(rename = "PolicyType")]
-    kind: String,
-    #[serde(rename = "PolicyStatus")]
-    status: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct MetadataOut {
-    name: String,
-    #[serde(rename = "ARN")]
-    arn: String,
-    #[serde(rename = "Type")]
-    kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_id: Option<String>,
-    last_modified_date: f64,
-    last_modified_user: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_pattern: Option<String>,
-    version: i64,
-    tier: String,
-    policies: Vec<PolicyOut>,
-    data_type: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DescribeOutput {
-    parameters: Vec<MetadataOut>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-}
-
-pub(crate) async fn describe_parameters(ctx: &Ctx<'_>, input: DescribeInput) -> Result<Value, SsmError> {
-    if !input.filters.is_empty() && !input.parameter_filters.is_empty() {
+pub(crate) async fn describe_parameters(ctx: &Ctx<'_>, input: DescribeParametersRequest) -> Result<Value, SsmError> {
+    let (legacy, parameter_filters) = (input.filters.unwrap_or_default(), input.parameter_filters.unwrap_or_default());
+    if !legacy.is_empty() && !parameter_filters.is_empty() {
         return Err(SsmError::validation("You can use either Filters or ParameterFilters in a single request."));
     }
-    filters::validate(&input.parameter_filters, false)?;
+    filters::validate(&parameter_filters, false)?;
     let scope = scope(ctx);
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let mut matching = Vec::new();
     for v in store::ssm::list_current(&mut conn, scope, "", None).await? {
-        if filters::matches_legacy(&v, &input.filters)
-            && filters::matches(&mut conn, scope, &v, &input.parameter_filters).await?
-        {
+        if filters::matches_legacy(&v, &legacy) && filters::matches(&mut conn, scope, &v, &parameter_filters).await? {
             matching.push(v);
         }
     }
     let (page, next_token) =
-        paginate(matching, input.next_token.as_deref(), input.max_results.unwrap_or(50), |v| v.name.clone())?;
+        paginate(matching, input.next_token.as_deref(), page_size(input.max_results, 50), |v| v.name.clone())?;
     let mut parameters = Vec::with_capacity(page.len());
     for v in page {
         let policies = store::ssm::policies(&mut conn, scope, &v.name)
             .await?
             .into_iter()
-            .map(|p| PolicyOut { text: p.text, kind: p.kind, status: p.status })
+            .map(|p| policy_out(p.text, p.kind, p.status))
             .collect();
-        parameters.push(MetadataOut {
-            arn: names::arn(ctx.region, ctx.account(), &v.name),
+        parameters.push(ParameterMetadata {
+            arn: Some(names::arn(ctx.region, ctx.account(), &v.name)),
             key_id: v.key_id,
-            last_modified_date: aws_core::service::epoch_seconds(v.modified_ms),
-            last_modified_user: v.modified_user,
+            last_modified_date: Some(aws_core::service::epoch_seconds(v.modified_ms)),
+            last_modified_user: Some(v.modified_user),
             description: v.description,
             allowed_pattern: v.allowed_pattern,
-            version: v.version,
-            tier: v.tier,
-            policies,
-            data_type: v.data_type,
-            kind: v.kind,
-            name: v.name,
+            version: Some(v.version),
+            tier: Some(v.tier),
+            policies: Some(policies),
+            data_type: Some(v.data_type),
+            r#type: Some(v.kind),
+            name: Some(v.name),
         });
     }
-    Ok(service::output(&DescribeOutput { parameters, next_token })?)
+    Ok(service::output(&DescribeParametersResult { parameters: Some(parameters), next_token })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct HistoryInput {
-    pub(crate) name: String,
-    #[serde(default)]
-    with_decryption: bool,
-    max_results: Option<usize>,
-    next_token: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct HistoryEntry {
-    name: String,
-    #[serde(rename = "Type")]
-    kind: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_id: Option<String>,
-    last_modified_date: f64,
-    last_modified_user: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    value: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allowed_pattern: Option<String>,
-    version: i64,
-    labels: Vec<String>,
-    tier: String,
-    policies: Vec<PolicyOut>,
-    data_type: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct HistoryOutput {
-    parameters: Vec<HistoryEntry>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
+/// A parameter policy as DescribeParameters and GetParameterHistory show it.
+fn policy_out(text: String, kind: String, status: String) -> ParameterInlinePolicy {
+    ParameterInlinePolicy { policy_text: Some(text), policy_type: Some(kind), policy_status: Some(status) }
 }
 
 fn parameter_not_found(name: &str) -> SsmError {
     SsmError::ParameterNotFound(format!("Parameter {name} not found."))
 }
 
-pub(crate) async fn get_parameter_history(ctx: &Ctx<'_>, input: HistoryInput) -> Result<Value, SsmError> {
+pub(crate) async fn get_parameter_history(ctx: &Ctx<'_>, input: GetParameterHistoryRequest) -> Result<Value, SsmError> {
     let scope = scope(ctx);
     let reference =
         names::reference(&input.name, ctx.region, ctx.account()).ok_or_else(|| parameter_not_found(&input.name))?;
@@ -733,12 +572,12 @@ pub(crate) async fn get_parameter_history(ctx: &Ctx<'_>, input: HistoryInput) ->
         found.ok_or_else(|| parameter_not_found(&input.name))?
     };
     let current = versions.last().map(|v| v.version);
-    let (page, next_token) = paginate(versions, input.next_token.as_deref(), input.max_results.unwrap_or(50), |v| {
+    let (page, next_token) = paginate(versions, input.next_token.as_deref(), page_size(input.max_results, 50), |v| {
         format!("{:020}", v.version)
     })?;
     let mut parameters = Vec::with_capacity(page.len());
     for v in page {
-        let value = value_of(ctx, &v, input.with_decryption).await?;
+        let value = value_of(ctx, &v, input.with_decryption.unwrap_or(false)).await?;
         let policies = policies::from_texts_json(&v.policies)
             .into_iter()
             .zip(0_i64..)
@@ -753,44 +592,32 @@ pub(crate) async fn get_parameter_history(ctx: &Ctx<'_>, input: HistoryInput) ->
                     .ok()
                     .and_then(|t| t.get("Type").and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_default();
-                PolicyOut { text: p.text, kind: policy_type, status }
+                policy_out(p.text, policy_type, status)
             })
             .collect();
-        parameters.push(HistoryEntry {
-            labels: labels.iter().filter(|(_, lv)| *lv == v.version).map(|(l, _)| l.clone()).collect(),
+        parameters.push(ParameterHistory {
+            labels: Some(labels.iter().filter(|(_, lv)| *lv == v.version).map(|(l, _)| l.clone()).collect()),
             key_id: v.key_id,
-            last_modified_date: aws_core::service::epoch_seconds(v.modified_ms),
-            last_modified_user: v.modified_user,
+            last_modified_date: Some(aws_core::service::epoch_seconds(v.modified_ms)),
+            last_modified_user: Some(v.modified_user),
             description: v.description,
-            value,
+            value: Some(value),
             allowed_pattern: v.allowed_pattern,
-            version: v.version,
-            tier: v.tier,
-            policies,
-            data_type: v.data_type,
-            kind: v.kind,
-            name: v.name,
+            version: Some(v.version),
+            tier: Some(v.tier),
+            policies: Some(policies),
+            data_type: Some(v.data_type),
+            r#type: Some(v.kind),
+            name: Some(v.name),
         });
     }
-    Ok(service::output(&HistoryOutput { parameters, next_token })?)
+    Ok(service::output(&GetParameterHistoryResult { parameters: Some(parameters), next_token })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct LabelInput {
-    pub(crate) name: String,
-    parameter_version: Option<i64>,
-    labels: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct LabelOutput {
-    invalid_labels: Vec<String>,
-    parameter_version: i64,
-}
-
-pub(crate) async fn label_parameter_version(ctx: &Ctx<'_>, input: LabelInput) -> Result<Value, SsmError> {
+pub(crate) async fn label_parameter_version(
+    ctx: &Ctx<'_>,
+    input: LabelParameterVersionRequest,
+) -> Result<Value, SsmError> {
     let scope = scope(ctx);
     let mut tx = ctx.env.store.begin().await?;
     let current =
@@ -813,25 +640,16 @@ pub(crate) async fn label_parameter_version(ctx: &Ctx<'_>, input: LabelInput) ->
         events::emit_change(ctx.env, &mut tx, scope, "LabelParameterVersion", &version, ctx.now_ms).await?;
     }
     commit(tx).await?;
-    Ok(service::output(&LabelOutput { invalid_labels: invalid, parameter_version: version_number })?)
+    Ok(service::output(&LabelParameterVersionResult {
+        invalid_labels: Some(invalid),
+        parameter_version: Some(version_number),
+    })?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct UnlabelInput {
-    pub(crate) name: String,
-    parameter_version: i64,
-    labels: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct UnlabelOutput {
-    removed_labels: Vec<String>,
-    invalid_labels: Vec<String>,
-}
-
-pub(crate) async fn unlabel_parameter_version(ctx: &Ctx<'_>, input: UnlabelInput) -> Result<Value, SsmError> {
+pub(crate) async fn unlabel_parameter_version(
+    ctx: &Ctx<'_>,
+    input: UnlabelParameterVersionRequest,
+) -> Result<Value, SsmError> {
     let scope = scope(ctx);
     let mut tx = ctx.env.store.begin().await?;
     store::ssm::current(&mut tx, scope, &input.name).await?.ok_or_else(|| parameter_not_found(&input.name))?;
@@ -848,7 +666,10 @@ pub(crate) async fn unlabel_parameter_version(ctx: &Ctx<'_>, input: UnlabelInput
         }
     }
     commit(tx).await?;
-    Ok(service::output(&UnlabelOutput { removed_labels: removed, invalid_labels: invalid })?)
+    Ok(service::output(&UnlabelParameterVersionResult {
+        removed_labels: Some(removed),
+        invalid_labels: Some(invalid),
+    })?)
 }
 
 /// Deletes a parameter in `conn`'s transaction with its event; false when it does not exist.
@@ -863,35 +684,16 @@ async fn delete_one(ctx: &Ctx<'_>, conn: &mut store::Conn, name: &str) -> Result
     Ok(true)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DeleteInput {
-    pub(crate) name: String,
-}
-
-pub(crate) async fn delete_parameter(ctx: &Ctx<'_>, input: DeleteInput) -> Result<Value, SsmError> {
+pub(crate) async fn delete_parameter(ctx: &Ctx<'_>, input: DeleteParameterRequest) -> Result<Value, SsmError> {
     let mut tx = ctx.env.store.begin().await?;
     if !delete_one(ctx, &mut tx, &input.name).await? {
         return Err(SsmError::ParameterNotFound(String::new()));
     }
     commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(service::output(&DeleteParameterResult {})?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DeleteManyInput {
-    pub(crate) names: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DeleteManyOutput {
-    deleted_parameters: Vec<String>,
-    invalid_parameters: Vec<String>,
-}
-
-pub(crate) async fn delete_parameters(ctx: &Ctx<'_>, input: DeleteManyInput) -> Result<Value, SsmError> {
+pub(crate) async fn delete_parameters(ctx: &Ctx<'_>, input: DeleteParametersRequest) -> Result<Value, SsmError> {
     let mut tx = ctx.env.store.begin().await?;
     let mut deleted = Vec::new();
     let mut invalid = Vec::new();
@@ -906,7 +708,10 @@ pub(crate) async fn delete_parameters(ctx: &Ctx<'_>, input: DeleteManyInput) -> 
         }
     }
     commit(tx).await?;
-    Ok(service::output(&DeleteManyOutput { deleted_parameters: deleted, invalid_parameters: invalid })?)
+    Ok(service::output(&DeleteParametersResult {
+        deleted_parameters: Some(deleted),
+        invalid_parameters: Some(invalid),
+    })?)
 }
 
 #[cfg(test)]

@@ -9,8 +9,11 @@
 use super::error::SsmError;
 use super::params::{ADVANCED, INTELLIGENT, STANDARD, scope};
 
+use super::ops::{
+    GetServiceSettingRequest, GetServiceSettingResult, ResetServiceSettingRequest, ResetServiceSettingResult,
+    ServiceSetting, UpdateServiceSettingRequest, UpdateServiceSettingResult,
+};
 use aws_core::service::{self, Ctx};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use store::Scope;
 use store::ssm::Setting;
@@ -57,51 +60,19 @@ pub(crate) async fn default_tier(conn: &mut store::Conn, scope: Scope<'_>) -> Re
     Ok(store::ssm::setting(conn, scope, DEFAULT_TIER).await?.map_or_else(|| INTELLIGENT.to_owned(), |s| s.value))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct SettingInput {
-    pub(crate) setting_id: String,
+/// The setting as the API shows it.
+fn shown(ctx: &Ctx<'_>, k: &Known, s: Setting) -> ServiceSetting {
+    ServiceSetting {
+        setting_id: Some(k.id.to_owned()),
+        setting_value: Some(s.value),
+        last_modified_date: Some(aws_core::service::epoch_seconds(s.modified_ms)),
+        last_modified_user: Some(s.modified_user),
+        arn: Some(arn(ctx.region, ctx.account(), k.id)),
+        status: Some(s.status),
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct UpdateInput {
-    pub(crate) setting_id: String,
-    setting_value: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ServiceSetting {
-    setting_id: &'static str,
-    setting_value: String,
-    last_modified_date: f64,
-    last_modified_user: String,
-    #[serde(rename = "ARN")]
-    arn: String,
-    status: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct SettingOutput {
-    service_setting: ServiceSetting,
-}
-
-fn output(ctx: &Ctx<'_>, k: &Known, s: Setting) -> Result<Value, SsmError> {
-    Ok(service::output(&SettingOutput {
-        service_setting: ServiceSetting {
-            setting_id: k.id,
-            setting_value: s.value,
-            last_modified_date: aws_core::service::epoch_seconds(s.modified_ms),
-            last_modified_user: s.modified_user,
-            arn: arn(ctx.region, ctx.account(), k.id),
-            status: s.status,
-        },
-    })?)
-}
-
-pub(crate) async fn get_service_setting(ctx: &Ctx<'_>, input: SettingInput) -> Result<Value, SsmError> {
+pub(crate) async fn get_service_setting(ctx: &Ctx<'_>, input: GetServiceSettingRequest) -> Result<Value, SsmError> {
     let k = known(ctx, &input.setting_id)?;
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let setting = match store::ssm::setting(&mut conn, scope(ctx), k.id).await? {
@@ -114,7 +85,7 @@ pub(crate) async fn get_service_setting(ctx: &Ctx<'_>, input: SettingInput) -> R
             modified_user: "System".to_owned(),
         },
     };
-    output(ctx, k, setting)
+    Ok(service::output(&GetServiceSettingResult { service_setting: Some(shown(ctx, k, setting)) })?)
 }
 
 async fn write(ctx: &Ctx<'_>, k: &Known, setting: &Setting) -> Result<(), SsmError> {
@@ -124,7 +95,10 @@ async fn write(ctx: &Ctx<'_>, k: &Known, setting: &Setting) -> Result<(), SsmErr
     Ok(())
 }
 
-pub(crate) async fn update_service_setting(ctx: &Ctx<'_>, input: UpdateInput) -> Result<Value, SsmError> {
+pub(crate) async fn update_service_setting(
+    ctx: &Ctx<'_>,
+    input: UpdateServiceSettingRequest,
+) -> Result<Value, SsmError> {
     let k = known(ctx, &input.setting_id)?;
     if !k.values.contains(&input.setting_value.as_str()) {
         return Err(SsmError::validation(format!(
@@ -141,10 +115,10 @@ pub(crate) async fn update_service_setting(ctx: &Ctx<'_>, input: UpdateInput) ->
         modified_user: ctx.caller.arn.clone(),
     };
     write(ctx, k, &setting).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(service::output(&UpdateServiceSettingResult {})?)
 }
 
-pub(crate) async fn reset_service_setting(ctx: &Ctx<'_>, input: SettingInput) -> Result<Value, SsmError> {
+pub(crate) async fn reset_service_setting(ctx: &Ctx<'_>, input: ResetServiceSettingRequest) -> Result<Value, SsmError> {
     let k = known(ctx, &input.setting_id)?;
     let setting = Setting {
         value: k.default.to_owned(),
@@ -153,5 +127,5 @@ pub(crate) async fn reset_service_setting(ctx: &Ctx<'_>, input: SettingInput) ->
         modified_user: ctx.caller.arn.clone(),
     };
     write(ctx, k, &setting).await?;
-    output(ctx, k, setting)
+    Ok(service::output(&ResetServiceSettingResult { service_setting: Some(shown(ctx, k, setting)) })?)
 }

@@ -1,24 +1,19 @@
 //! Parameter tags: AddTagsToResource, RemoveTagsFromResource, ListTagsForResource.
 
 use super::error::SsmError;
+use super::ops::{
+    AddTagsToResourceRequest, AddTagsToResourceResult, ListTagsForResourceRequest, ListTagsForResourceResult,
+    RemoveTagsFromResourceRequest, RemoveTagsFromResourceResult, Tag,
+};
 use super::params::scope;
 use aws_core::service::{self, Ctx};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Tags a parameter may carry.
 const MAX_TAGS: usize = 50;
 
-/// One tag.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct TagEntry {
-    pub(crate) key: String,
-    pub(crate) value: String,
-}
-
 /// Checks `tags` to be added to a resource that has `existing` others.
-pub(crate) fn validate(tags: &[TagEntry], existing: usize) -> Result<(), SsmError> {
+pub(crate) fn validate(tags: &[Tag], existing: usize) -> Result<(), SsmError> {
     if existing + tags.len() > MAX_TAGS {
         return Err(SsmError::TooManyTags);
     }
@@ -28,24 +23,18 @@ pub(crate) fn validate(tags: &[TagEntry], existing: usize) -> Result<(), SsmErro
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ResourceInput {
-    pub(crate) resource_type: String,
-    pub(crate) resource_id: String,
-    #[serde(default)]
-    tags: Vec<TagEntry>,
-    #[serde(default)]
-    tag_keys: Vec<String>,
-}
-
 /// The parameter name a tagging request is about; only parameters are taggable here.
-async fn parameter(ctx: &Ctx<'_>, conn: &mut store::Conn, input: &ResourceInput) -> Result<String, SsmError> {
-    if input.resource_type != "Parameter" {
+async fn parameter(
+    ctx: &Ctx<'_>,
+    conn: &mut store::Conn,
+    resource_type: &str,
+    resource_id: &str,
+) -> Result<String, SsmError> {
+    if resource_type != "Parameter" {
         return Err(SsmError::InvalidResourceType);
     }
     let reference =
-        super::names::reference(&input.resource_id, ctx.region, ctx.account()).ok_or(SsmError::InvalidResourceId)?;
+        super::names::reference(resource_id, ctx.region, ctx.account()).ok_or(SsmError::InvalidResourceId)?;
     for name in reference.candidates {
         if store::ssm::current(conn, scope(ctx), &name).await?.is_some() {
             return Ok(name);
@@ -54,9 +43,9 @@ async fn parameter(ctx: &Ctx<'_>, conn: &mut store::Conn, input: &ResourceInput)
     Err(SsmError::InvalidResourceId)
 }
 
-pub(crate) async fn add_tags(ctx: &Ctx<'_>, input: ResourceInput) -> Result<Value, SsmError> {
+pub(crate) async fn add_tags(ctx: &Ctx<'_>, input: AddTagsToResourceRequest) -> Result<Value, SsmError> {
     let mut tx = ctx.env.store.begin().await?;
-    let name = parameter(ctx, &mut tx, &input).await?;
+    let name = parameter(ctx, &mut tx, &input.resource_type, &input.resource_id).await?;
     let existing = store::ssm::tags(&mut tx, scope(ctx), &name).await?;
     let new = input.tags.iter().filter(|t| !existing.iter().any(|(k, _)| *k == t.key)).count();
     if existing.len() + new > MAX_TAGS {
@@ -67,32 +56,26 @@ pub(crate) async fn add_tags(ctx: &Ctx<'_>, input: ResourceInput) -> Result<Valu
         store::ssm::put_tag(&mut tx, scope(ctx), &name, &tag.key, &tag.value).await?;
     }
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(service::output(&AddTagsToResourceResult {})?)
 }
 
-pub(crate) async fn remove_tags(ctx: &Ctx<'_>, input: ResourceInput) -> Result<Value, SsmError> {
+pub(crate) async fn remove_tags(ctx: &Ctx<'_>, input: RemoveTagsFromResourceRequest) -> Result<Value, SsmError> {
     let mut tx = ctx.env.store.begin().await?;
-    let name = parameter(ctx, &mut tx, &input).await?;
+    let name = parameter(ctx, &mut tx, &input.resource_type, &input.resource_id).await?;
     for key in &input.tag_keys {
         store::ssm::delete_tag(&mut tx, scope(ctx), &name, key).await?;
     }
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(service::output(&RemoveTagsFromResourceResult {})?)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListOutput {
-    tag_list: Vec<TagEntry>,
-}
-
-pub(crate) async fn list_tags(ctx: &Ctx<'_>, input: ResourceInput) -> Result<Value, SsmError> {
+pub(crate) async fn list_tags(ctx: &Ctx<'_>, input: ListTagsForResourceRequest) -> Result<Value, SsmError> {
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
-    let name = parameter(ctx, &mut conn, &input).await?;
+    let name = parameter(ctx, &mut conn, &input.resource_type, &input.resource_id).await?;
     let tag_list = store::ssm::tags(&mut conn, scope(ctx), &name)
         .await?
         .into_iter()
-        .map(|(key, value)| TagEntry { key, value })
+        .map(|(key, value)| Tag { key, value })
         .collect();
-    Ok(service::output(&ListOutput { tag_list })?)
+    Ok(service::output(&ListTagsForResourceResult { tag_list: Some(tag_list) })?)
 }
