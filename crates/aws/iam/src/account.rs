@@ -1,72 +1,22 @@
 //! Account-wide views: `GetAccountAuthorizationDetails` and the credential report.
 
-use super::attached::{AttachedOut, PolicyDetail, attached_policies, inline_details};
+use super::attached::{attached_policies, inline_details};
 use super::entity::Kind;
 use super::managed;
-use super::page::{Paging, Truncation, paginate};
-use super::policies::{self, AnyPolicy, PolicyOut, VersionOut};
-use super::roles::role_arn;
-use super::tags::TagOut;
+use super::ops::{
+    GenerateCredentialReportResponse, GetAccountAuthorizationDetailsRequest, GetAccountAuthorizationDetailsResponse,
+    GetCredentialReportResponse, GroupDetail, ManagedPolicyDetail, RoleDetail, RoleLastUsed, UserDetail,
+};
+use super::page::{Paging, paginate};
+use super::policies::{self, AnyPolicy, policy_out};
+use super::roles::{last_used, role_arn};
+use super::tags::tag_list;
 use super::users::last_use;
 use super::{IamError, names};
-use aws_core::service::{self, Ctx};
+use aws_core::service::Ctx;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::fmt::Write;
 use store::iam::{self as db, Owner};
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct UserDetail {
-    path: String,
-    user_name: String,
-    user_id: String,
-    arn: String,
-    create_date: i64,
-    user_policy_list: Vec<PolicyDetail>,
-    group_list: Vec<String>,
-    attached_managed_policies: Vec<AttachedOut>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<TagOut>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GroupDetail {
-    path: String,
-    group_name: String,
-    group_id: String,
-    arn: String,
-    create_date: i64,
-    group_policy_list: Vec<PolicyDetail>,
-    attached_managed_policies: Vec<AttachedOut>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RoleDetail {
-    path: String,
-    role_name: String,
-    role_id: String,
-    arn: String,
-    create_date: i64,
-    assume_role_policy_document: String,
-    instance_profile_list: Vec<Value>,
-    role_policy_list: Vec<PolicyDetail>,
-    attached_managed_policies: Vec<AttachedOut>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tags: Vec<TagOut>,
-    role_last_used: Value,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ManagedPolicyDetail {
-    #[serde(flatten)]
-    policy: PolicyOut,
-    policy_version_list: Vec<VersionOut>,
-}
 
 /// One entry of the combined, paginated listing.
 enum Detail {
@@ -79,41 +29,27 @@ enum Detail {
 impl Detail {
     fn key(&self) -> String {
         match self {
-            Detail::User(u) => format!("0{}", u.user_name),
-            Detail::Group(g) => format!("1{}", g.group_name),
-            Detail::Role(r) => format!("2{}", r.role_name),
-            Detail::Policy(p) => format!("3{}", p.policy.policy_name),
+            Detail::User(u) => format!("0{}", u.user_name.as_deref().unwrap_or_default()),
+            Detail::Group(g) => format!("1{}", g.group_name.as_deref().unwrap_or_default()),
+            Detail::Role(r) => format!("2{}", r.role_name.as_deref().unwrap_or_default()),
+            Detail::Policy(p) => format!("3{}", p.policy_name.as_deref().unwrap_or_default()),
         }
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DetailsResponse {
-    user_detail_list: Vec<UserDetail>,
-    group_detail_list: Vec<GroupDetail>,
-    role_detail_list: Vec<RoleDetail>,
-    policies: Vec<ManagedPolicyDetail>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-async fn tags_out(conn: &mut store::Conn, owner: Owner, id: &str) -> Result<Vec<TagOut>, IamError> {
-    Ok(db::tags(conn, owner, id).await?.iter().map(TagOut::from).collect())
 }
 
 async fn user_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detail>) -> Result<(), IamError> {
     for u in db::list_users(conn, account, "/").await? {
         out.push(Detail::User(UserDetail {
-            arn: names::arn(account, "user", &u.path, &u.user_name),
-            user_policy_list: inline_details(conn, Kind::User, &u.user_id).await?,
-            group_list: db::groups_for_user(conn, &u.user_id).await?.into_iter().map(|g| g.group_name).collect(),
-            attached_managed_policies: attached_policies(conn, Kind::User, &u.user_id).await?,
-            tags: tags_out(conn, Owner::User, &u.user_id).await?,
-            create_date: names::secs(u.created_ms),
-            path: u.path,
-            user_name: u.user_name,
-            user_id: u.user_id,
+            arn: Some(names::arn(account, "user", &u.path, &u.user_name)),
+            user_policy_list: Some(inline_details(conn, Kind::User, &u.user_id).await?),
+            group_list: Some(db::groups_for_user(conn, &u.user_id).await?.into_iter().map(|g| g.group_name).collect()),
+            attached_managed_policies: Some(attached_policies(conn, Kind::User, &u.user_id).await?),
+            tags: tag_list(&db::tags(conn, Owner::User, &u.user_id).await?),
+            create_date: Some(names::time(u.created_ms)),
+            path: Some(u.path),
+            user_name: Some(u.user_name),
+            user_id: Some(u.user_id),
+            permissions_boundary: None,
         }));
     }
     Ok(())
@@ -122,13 +58,13 @@ async fn user_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detai
 async fn group_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detail>) -> Result<(), IamError> {
     for g in db::list_groups(conn, account, "/").await? {
         out.push(Detail::Group(GroupDetail {
-            arn: names::arn(account, "group", &g.path, &g.group_name),
-            group_policy_list: inline_details(conn, Kind::Group, &g.group_id).await?,
-            attached_managed_policies: attached_policies(conn, Kind::Group, &g.group_id).await?,
-            create_date: names::secs(g.created_ms),
-            path: g.path,
-            group_name: g.group_name,
-            group_id: g.group_id,
+            arn: Some(names::arn(account, "group", &g.path, &g.group_name)),
+            group_policy_list: Some(inline_details(conn, Kind::Group, &g.group_id).await?),
+            attached_managed_policies: Some(attached_policies(conn, Kind::Group, &g.group_id).await?),
+            create_date: Some(names::time(g.created_ms)),
+            path: Some(g.path),
+            group_name: Some(g.group_name),
+            group_id: Some(g.group_id),
         }));
     }
     Ok(())
@@ -136,23 +72,24 @@ async fn group_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Deta
 
 async fn role_details(conn: &mut store::Conn, account: &str, out: &mut Vec<Detail>) -> Result<(), IamError> {
     for r in db::list_roles(conn, account, "/").await? {
-        let mut last_used = serde_json::Map::new();
-        if let (Some(ms), Some(region)) = (r.last_used_ms, &r.last_used_region) {
-            last_used.insert("LastUsedDate".into(), Value::from(names::secs(ms)));
-            last_used.insert("Region".into(), Value::String(region.clone()));
-        }
+        // The last use only once both its time and region are known.
+        let role_last_used = match (r.last_used_ms, &r.last_used_region) {
+            (Some(_), Some(_)) => last_used(&r),
+            _ => RoleLastUsed::default(),
+        };
         out.push(Detail::Role(RoleDetail {
-            arn: role_arn(&r),
-            assume_role_policy_document: names::encode_document(&r.trust_policy),
-            instance_profile_list: Vec::new(),
-            role_policy_list: inline_details(conn, Kind::Role, &r.role_id).await?,
-            attached_managed_policies: attached_policies(conn, Kind::Role, &r.role_id).await?,
-            tags: tags_out(conn, Owner::Role, &r.role_id).await?,
-            role_last_used: Value::Object(last_used),
-            create_date: names::secs(r.created_ms),
-            path: r.path,
-            role_name: r.role_name,
-            role_id: r.role_id,
+            arn: Some(role_arn(&r)),
+            assume_role_policy_document: Some(names::encode_document(&r.trust_policy)),
+            instance_profile_list: Some(Vec::new()),
+            role_policy_list: Some(inline_details(conn, Kind::Role, &r.role_id).await?),
+            attached_managed_policies: Some(attached_policies(conn, Kind::Role, &r.role_id).await?),
+            tags: tag_list(&db::tags(conn, Owner::Role, &r.role_id).await?),
+            role_last_used: Some(role_last_used),
+            create_date: Some(names::time(r.created_ms)),
+            path: Some(r.path),
+            role_name: Some(r.role_name),
+            role_id: Some(r.role_id),
+            permissions_boundary: None,
         }));
     }
     Ok(())
@@ -183,26 +120,32 @@ async fn policy_details(
             AnyPolicy::Customer(c) => c.arn.clone(),
         };
         let count = counts.get(&arn).copied().unwrap_or(0);
-        let policy_version_list = policies::versions(conn, &p, true).await?;
+        let policy_version_list = Some(policies::versions(conn, &p, true).await?);
+        let summary = policy_out(&p, count, false, &[]);
         out.push(Detail::Policy(ManagedPolicyDetail {
-            policy: PolicyOut::new(&p, count, false, Vec::new()),
+            arn: summary.arn,
+            attachment_count: summary.attachment_count,
+            create_date: summary.create_date,
+            default_version_id: summary.default_version_id,
+            description: summary.description,
+            is_attachable: summary.is_attachable,
+            path: summary.path,
+            permissions_boundary_usage_count: summary.permissions_boundary_usage_count,
+            policy_id: summary.policy_id,
+            policy_name: summary.policy_name,
             policy_version_list,
+            update_date: summary.update_date,
         }));
     }
     Ok(())
 }
 
-pub(crate) async fn authorization_details(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Input {
-        #[serde(default)]
-        filter: Vec<String>,
-        #[serde(flatten)]
-        paging: Paging,
-    }
-    let input: Input = service::input(input)?;
-    let wants = |t: &str| input.filter.is_empty() || input.filter.iter().any(|f| f == t);
+pub(crate) async fn authorization_details(
+    ctx: &Ctx<'_>,
+    input: GetAccountAuthorizationDetailsRequest,
+) -> Result<GetAccountAuthorizationDetailsResponse, IamError> {
+    let filter = input.filter.unwrap_or_default();
+    let wants = |t: &str| filter.is_empty() || filter.iter().any(|f| f == t);
     let account = ctx.account();
     let mut conn = db::reader(&ctx.env.store).await?;
     let mut all = Vec::new();
@@ -216,23 +159,24 @@ pub(crate) async fn authorization_details(ctx: &Ctx<'_>, input: Value) -> Result
         role_details(&mut conn, account, &mut all).await?;
     }
     policy_details(&mut conn, account, wants("AWSManagedPolicy"), wants("LocalManagedPolicy"), &mut all).await?;
-    let (page, truncation) = paginate(all, Detail::key, &input.paging)?;
-    let mut out = DetailsResponse {
-        user_detail_list: Vec::new(),
-        group_detail_list: Vec::new(),
-        role_detail_list: Vec::new(),
-        policies: Vec::new(),
-        truncation,
-    };
+    let (page, t) = paginate(all, Detail::key, &Paging::new(input.marker, input.max_items))?;
+    let (mut users, mut groups, mut roles, mut policies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for d in page {
         match d {
-            Detail::User(u) => out.user_detail_list.push(u),
-            Detail::Group(g) => out.group_detail_list.push(g),
-            Detail::Role(r) => out.role_detail_list.push(r),
-            Detail::Policy(p) => out.policies.push(p),
+            Detail::User(u) => users.push(u),
+            Detail::Group(g) => groups.push(g),
+            Detail::Role(r) => roles.push(r),
+            Detail::Policy(p) => policies.push(p),
         }
     }
-    Ok(service::output(&out)?)
+    Ok(GetAccountAuthorizationDetailsResponse {
+        user_detail_list: Some(users),
+        group_detail_list: Some(groups),
+        role_detail_list: Some(roles),
+        policies: Some(policies),
+        is_truncated: Some(t.is_truncated),
+        marker: t.marker,
+    })
 }
 
 // ---- credential report ---------------------------------------------------------------------
@@ -296,39 +240,23 @@ async fn report_csv(ctx: &Ctx<'_>, conn: &mut store::Conn) -> Result<String, Iam
     Ok(out)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GenerateResponse {
-    state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'static str>,
-}
-
-pub(crate) async fn generate_report(ctx: &Ctx<'_>) -> Result<Value, IamError> {
+pub(crate) async fn generate_report(ctx: &Ctx<'_>) -> Result<GenerateCredentialReportResponse, IamError> {
     let mut tx = ctx.env.store.begin().await?;
     if let Some((generated, _)) = db::credential_report(&mut tx, ctx.account()).await?
         && ctx.now_ms - generated < REPORT_LIFETIME_MS
     {
-        return Ok(service::output(&GenerateResponse { state: "COMPLETE", description: None })?);
+        return Ok(GenerateCredentialReportResponse { state: Some("COMPLETE".into()), description: None });
     }
     let csv = report_csv(ctx, &mut tx).await?;
     db::put_credential_report(&mut tx, ctx.account(), ctx.now_ms, csv.as_bytes()).await?;
     db::commit(tx).await?;
-    Ok(service::output(&GenerateResponse {
-        state: "STARTED",
-        description: Some("No report exists. Starting a new report generation task"),
-    })?)
+    Ok(GenerateCredentialReportResponse {
+        state: Some("STARTED".into()),
+        description: Some("No report exists. Starting a new report generation task".into()),
+    })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ReportResponse {
-    content: String,
-    report_format: &'static str,
-    generated_time: i64,
-}
-
-pub(crate) async fn get_report(ctx: &Ctx<'_>) -> Result<Value, IamError> {
+pub(crate) async fn get_report(ctx: &Ctx<'_>) -> Result<GetCredentialReportResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let Some((generated, content)) = db::credential_report(&mut conn, ctx.account()).await? else {
         return Err(IamError::ReportNotPresent(
@@ -344,9 +272,9 @@ pub(crate) async fn get_report(ctx: &Ctx<'_>) -> Result<Value, IamError> {
                 .into(),
         ));
     }
-    Ok(service::output(&ReportResponse {
-        content: base64::engine::general_purpose::STANDARD.encode(content),
-        report_format: "text/csv",
-        generated_time: names::secs(generated),
-    })?)
+    Ok(GetCredentialReportResponse {
+        content: Some(base64::engine::general_purpose::STANDARD.encode(content)),
+        report_format: Some("text/csv".into()),
+        generated_time: Some(names::time(generated)),
+    })
 }

@@ -34,15 +34,6 @@ impl Kind {
         }
     }
 
-    /// The request member naming the entity.
-    pub fn member(self) -> &'static str {
-        match self {
-            Kind::User => "UserName",
-            Kind::Role => "RoleName",
-            Kind::Group => "GroupName",
-        }
-    }
-
     /// "The user with name Bob cannot be found."
     pub fn not_found(self, name: &str) -> IamError {
         IamError::NoSuchEntity(format!("The {} with name {name} cannot be found.", self.word()))

@@ -1,58 +1,35 @@
 //! Groups and their members.
 
 use super::entity::{self, Kind};
-use super::page::{Paging, Truncation, paginate};
-use super::users::UserOut;
+use super::ops::{
+    CreateGroupRequest, CreateGroupResponse, DeleteGroupRequest, GetGroupRequest, GetGroupResponse, Group,
+    ListGroupsForUserRequest, ListGroupsForUserResponse, ListGroupsRequest, ListGroupsResponse, UpdateGroupRequest,
+};
+use super::page::{Paging, paginate};
+use super::users::user_out;
 use super::{IamError, names, quota};
-use aws_core::service::{self, Ctx};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use aws_core::service::Ctx;
 use store::iam::{self as db, Owner};
 
 const GROUPS_PER_ACCOUNT: i64 = 300;
 const GROUPS_PER_USER: i64 = 10;
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GroupOut {
-    pub path: String,
-    pub group_name: String,
-    pub group_id: String,
-    pub arn: String,
-    pub create_date: i64,
-}
-
-impl From<&db::Group> for GroupOut {
-    fn from(g: &db::Group) -> Self {
-        Self {
-            arn: names::arn(&g.account_id, "group", &g.path, &g.group_name),
-            path: g.path.clone(),
-            group_name: g.group_name.clone(),
-            group_id: g.group_id.clone(),
-            create_date: names::secs(g.created_ms),
-        }
+/// A group as IAM returns it.
+pub(crate) fn group_out(g: &db::Group) -> Group {
+    Group {
+        arn: names::arn(&g.account_id, "group", &g.path, &g.group_name),
+        path: g.path.clone(),
+        group_name: g.group_name.clone(),
+        group_id: g.group_id.clone(),
+        create_date: names::time(g.created_ms),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GroupInput {
-    #[serde(default)]
-    group_name: String,
-    path: Option<String>,
-    new_group_name: Option<String>,
-    new_path: Option<String>,
-    user_name: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
 }
 
 async fn require(conn: &mut store::Conn, account: &str, name: &str) -> Result<db::Group, IamError> {
     db::group_by_name(conn, account, name).await?.ok_or_else(|| Kind::Group.not_found(name))
 }
 
-pub(crate) async fn create(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GroupInput = service::input(input)?;
+pub(crate) async fn create(ctx: &Ctx<'_>, input: CreateGroupRequest) -> Result<CreateGroupResponse, IamError> {
     let group = db::Group {
         group_id: ctx.env.ids.unique_id("AGPA"),
         account_id: ctx.account().to_owned(),
@@ -67,63 +44,45 @@ pub(crate) async fn create(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     quota(db::count_groups(&mut tx, ctx.account()).await?, GROUPS_PER_ACCOUNT, "GroupsPerAccount")?;
     db::insert_group(&mut tx, &group).await?;
     db::commit(tx).await?;
-    Ok(serde_json::json!({ "Group": service::output(&GroupOut::from(&group))? }))
+    Ok(CreateGroupResponse { group: group_out(&group) })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetGroupResponse {
-    group: GroupOut,
-    users: Vec<UserOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GroupInput = service::input(input)?;
+pub(crate) async fn get(ctx: &Ctx<'_>, input: GetGroupRequest) -> Result<GetGroupResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let group = require(&mut conn, ctx.account(), &input.group_name).await?;
     let members = db::group_members(&mut conn, &group.group_id).await?;
-    let (page, truncation) = paginate(members, |u| u.user_name.clone(), &input.paging)?;
-    let users = page.iter().map(|u| UserOut::new(u, Vec::new())).collect();
-    Ok(service::output(&GetGroupResponse { group: GroupOut::from(&group), users, truncation })?)
+    let (page, t) = paginate(members, |u| u.user_name.clone(), &Paging::new(input.marker, input.max_items))?;
+    let users = page.iter().map(|u| user_out(u, &[])).collect();
+    Ok(GetGroupResponse { group: group_out(&group), users, is_truncated: Some(t.is_truncated), marker: t.marker })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GroupsResponse {
-    groups: Vec<GroupOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn list(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Input {
-        path_prefix: Option<String>,
-        #[serde(flatten)]
-        paging: Paging,
-    }
-    let input: Input = service::input(input)?;
+pub(crate) async fn list(ctx: &Ctx<'_>, input: ListGroupsRequest) -> Result<ListGroupsResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let groups = db::list_groups(&mut conn, ctx.account(), input.path_prefix.as_deref().unwrap_or("/")).await?;
-    let (page, truncation) = paginate(groups, |g| g.group_name.clone(), &input.paging)?;
-    Ok(service::output(&GroupsResponse { groups: page.iter().map(GroupOut::from).collect(), truncation })?)
+    let (page, t) = paginate(groups, |g| g.group_name.clone(), &Paging::new(input.marker, input.max_items))?;
+    Ok(ListGroupsResponse {
+        groups: page.iter().map(group_out).collect(),
+        is_truncated: Some(t.is_truncated),
+        marker: t.marker,
+    })
 }
 
-pub(crate) async fn for_user(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GroupInput = service::input(input)?;
-    let name = input.user_name.unwrap_or_default();
+pub(crate) async fn for_user(
+    ctx: &Ctx<'_>,
+    input: ListGroupsForUserRequest,
+) -> Result<ListGroupsForUserResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
-    let user = entity::require(&mut conn, ctx.account(), Kind::User, &name).await?;
+    let user = entity::require(&mut conn, ctx.account(), Kind::User, &input.user_name).await?;
     let groups = db::groups_for_user(&mut conn, &user.id).await?;
-    let (page, truncation) = paginate(groups, |g| g.group_name.clone(), &input.paging)?;
-    Ok(service::output(&GroupsResponse { groups: page.iter().map(GroupOut::from).collect(), truncation })?)
+    let (page, t) = paginate(groups, |g| g.group_name.clone(), &Paging::new(input.marker, input.max_items))?;
+    Ok(ListGroupsForUserResponse {
+        groups: page.iter().map(group_out).collect(),
+        is_truncated: Some(t.is_truncated),
+        marker: t.marker,
+    })
 }
 
-pub(crate) async fn update(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GroupInput = service::input(input)?;
+pub(crate) async fn update(ctx: &Ctx<'_>, input: UpdateGroupRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let group = require(&mut tx, ctx.account(), &input.group_name).await?;
     let new_name = input.new_group_name.unwrap_or_else(|| group.group_name.clone());
@@ -135,11 +94,10 @@ pub(crate) async fn update(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     let new_path = input.new_path.unwrap_or_else(|| group.path.clone());
     db::update_group(&mut tx, &group.group_id, &new_name, &new_path).await?;
     db::commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GroupInput = service::input(input)?;
+pub(crate) async fn delete(ctx: &Ctx<'_>, input: DeleteGroupRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let group = require(&mut tx, ctx.account(), &input.group_name).await?;
     let conflict = |what: &str| Err(IamError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
@@ -154,16 +112,14 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     }
     db::delete_group(&mut tx, &group.group_id).await?;
     db::commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
 /// `AddUserToGroup` (`add`) and `RemoveUserFromGroup`.
-pub(crate) async fn membership(ctx: &Ctx<'_>, input: Value, add: bool) -> Result<Value, IamError> {
-    let input: GroupInput = service::input(input)?;
-    let user_name = input.user_name.unwrap_or_default();
+pub(crate) async fn membership(ctx: &Ctx<'_>, group_name: &str, user_name: &str, add: bool) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
-    let group = require(&mut tx, ctx.account(), &input.group_name).await?;
-    let user = entity::require(&mut tx, ctx.account(), Kind::User, &user_name).await?;
+    let group = require(&mut tx, ctx.account(), group_name).await?;
+    let user = entity::require(&mut tx, ctx.account(), Kind::User, user_name).await?;
     if add {
         let current = db::groups_for_user(&mut tx, &user.id).await?;
         if !current.iter().any(|g| g.group_id == group.group_id) {
@@ -175,5 +131,5 @@ pub(crate) async fn membership(ctx: &Ctx<'_>, input: Value, add: bool) -> Result
         return Err(Kind::User.not_found(&user.name));
     }
     db::commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }

@@ -8,12 +8,15 @@
 //! members of the groups it is attached to). `ACTION_LEVEL` adds IAM's tracked actions, IAM's
 //! own operations, that were used. The tracking period is IAM's: 400 days.
 
-use super::page::{Paging, Truncation, paginate};
+use super::ops::{
+    GenerateServiceLastAccessedDetailsRequest, GenerateServiceLastAccessedDetailsResponse,
+    GetServiceLastAccessedDetailsRequest, GetServiceLastAccessedDetailsResponse, ServiceLastAccessed,
+    TrackedActionLastAccessed,
+};
+use super::page::{Paging, paginate};
 use super::{IamError, Kind, entity, names, policies};
-use aws_core::service::{self, Ctx};
+use aws_core::service::Ctx;
 use policy::{Policy, PolicyKind};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use store::audit::{self, Who};
 use store::iam::{self as db, Owner};
@@ -38,59 +41,6 @@ const SERVICES: [(&str, &str, &str); 8] = [
 
 /// Services whose actions are tracked one by one at `ACTION_LEVEL` (of spcred's, IAM only).
 const TRACKED: [&str; 1] = ["iam"];
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GenerateInput {
-    arn: String,
-    granularity: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetInput {
-    job_id: String,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TrackedAction {
-    action_name: String,
-    last_accessed_entity: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_accessed_region: Option<String>,
-    last_accessed_time: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ServiceLastAccessed {
-    service_name: String,
-    service_namespace: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_authenticated: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_authenticated_entity: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_authenticated_region: Option<String>,
-    total_authenticated_entities: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tracked_actions_last_accessed: Option<Vec<TrackedAction>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetResponse {
-    job_status: &'static str,
-    job_type: String,
-    job_creation_date: i64,
-    job_completion_date: i64,
-    services_last_accessed: Vec<ServiceLastAccessed>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
 
 /// Whose requests a report reads, and the entity each principal is reported as.
 struct Subject {
@@ -191,7 +141,7 @@ fn services(subject: &Subject, accesses: &[audit::LastAccess], action_level: boo
         }
         let mut newest: Option<(&audit::LastAccess, &str)> = None;
         let mut entities: Vec<&str> = Vec::new();
-        let mut actions: BTreeMap<&str, TrackedAction> = BTreeMap::new();
+        let mut actions: BTreeMap<&str, TrackedActionLastAccessed> = BTreeMap::new();
         for a in accesses.iter().filter(|a| a.service == audit_name) {
             let Some(entity) = entity_of(&subject.who, &a.principal_arn) else { continue };
             if !entities.contains(&entity) {
@@ -200,11 +150,11 @@ fn services(subject: &Subject, accesses: &[audit::LastAccess], action_level: boo
             if newest.is_none_or(|(n, _)| a.time_ms > n.time_ms) {
                 newest = Some((a, entity));
             }
-            let tracked = TrackedAction {
-                action_name: a.operation.clone(),
-                last_accessed_entity: entity.to_owned(),
+            let tracked = TrackedActionLastAccessed {
+                action_name: Some(a.operation.clone()),
+                last_accessed_entity: Some(entity.to_owned()),
                 last_accessed_region: a.region.clone(),
-                last_accessed_time: names::secs(a.time_ms),
+                last_accessed_time: Some(names::time(a.time_ms)),
             };
             match actions.get(a.operation.as_str()) {
                 Some(seen) if seen.last_accessed_time >= tracked.last_accessed_time => {}
@@ -217,10 +167,10 @@ fn services(subject: &Subject, accesses: &[audit::LastAccess], action_level: boo
         out.push(ServiceLastAccessed {
             service_name: name.to_owned(),
             service_namespace: namespace.to_owned(),
-            last_authenticated: newest.map(|(a, _)| names::secs(a.time_ms)),
+            last_authenticated: newest.map(|(a, _)| names::time(a.time_ms)),
             last_authenticated_entity: newest.map(|(_, e)| e.to_owned()),
             last_authenticated_region: newest.and_then(|(a, _)| a.region.clone()),
-            total_authenticated_entities: i64::try_from(entities.len()).unwrap_or(i64::MAX),
+            total_authenticated_entities: Some(i32::try_from(entities.len()).unwrap_or(i32::MAX)),
             tracked_actions_last_accessed: tracked,
         });
     }
@@ -228,8 +178,10 @@ fn services(subject: &Subject, accesses: &[audit::LastAccess], action_level: boo
 }
 
 /// `GenerateServiceLastAccessedDetails`: the report is computed at once and kept under its job id.
-pub(crate) async fn generate(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GenerateInput = service::input(input)?;
+pub(crate) async fn generate(
+    ctx: &Ctx<'_>,
+    input: GenerateServiceLastAccessedDetailsRequest,
+) -> Result<GenerateServiceLastAccessedDetailsResponse, IamError> {
     let granularity = input.granularity.unwrap_or_else(|| "SERVICE_LEVEL".into());
     if !matches!(granularity.as_str(), "SERVICE_LEVEL" | "ACTION_LEVEL") {
         return Err(IamError::InvalidInput(format!(
@@ -255,12 +207,14 @@ pub(crate) async fn generate(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamEr
     let mut tx = ctx.env.store.begin().await?;
     db::put_access_report(&mut tx, &report, ctx.now_ms - REPORT_KEPT_MS).await?;
     db::commit(tx).await?;
-    Ok(serde_json::json!({ "JobId": report.job_id }))
+    Ok(GenerateServiceLastAccessedDetailsResponse { job_id: Some(report.job_id) })
 }
 
 /// `GetServiceLastAccessedDetails`: a generated report, a page of its services at a time.
-pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GetInput = service::input(input)?;
+pub(crate) async fn get(
+    ctx: &Ctx<'_>,
+    input: GetServiceLastAccessedDetailsRequest,
+) -> Result<GetServiceLastAccessedDetailsResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let report = db::access_report(&mut conn, ctx.account(), &input.job_id)
         .await?
@@ -270,13 +224,16 @@ pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> 
         tracing::error!(error = %e, "a stored last-accessed report does not read back");
         IamError::Common(aws_core::CommonError::Internal)
     })?;
-    let (page, truncation) = paginate(list, |s| s.service_namespace.clone(), &input.paging)?;
-    Ok(service::output(&GetResponse {
-        job_status: "COMPLETED",
-        job_type: report.granularity,
-        job_creation_date: names::secs(report.created_ms),
-        job_completion_date: names::secs(report.completed_ms),
+    let paging = Paging::new(input.marker, input.max_items);
+    let (page, t) = paginate(list, |s| s.service_namespace.clone(), &paging)?;
+    Ok(GetServiceLastAccessedDetailsResponse {
+        job_status: "COMPLETED".into(),
+        job_type: Some(report.granularity),
+        job_creation_date: names::time(report.created_ms),
+        job_completion_date: names::time(report.completed_ms),
         services_last_accessed: page,
-        truncation,
-    })?)
+        error: None,
+        is_truncated: Some(t.is_truncated),
+        marker: t.marker,
+    })
 }

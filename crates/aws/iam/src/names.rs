@@ -50,6 +50,11 @@ pub(crate) fn secs(ms: i64) -> i64 {
     ms.div_euclid(1000)
 }
 
+/// A stored time (epoch ms) as the whole seconds IAM reports, as the output structures carry it.
+pub(crate) fn time(ms: i64) -> f64 {
+    aws_core::service::epoch_seconds(secs(ms) * 1000)
+}
+
 /// ISO 8601 with an explicit offset, as in credential reports: `2024-05-01T10:00:00+00:00`.
 pub(crate) fn iso_offset(ms: i64) -> String {
     jiff::Timestamp::from_second(secs(ms))

@@ -6,25 +6,28 @@
 use super::IamError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 
 /// IAM's default page size.
 const DEFAULT_MAX_ITEMS: usize = 100;
 
 /// The paging members of a list request.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Default)]
 pub(crate) struct Paging {
     pub marker: Option<String>,
     pub max_items: Option<i64>,
 }
 
+impl Paging {
+    /// A request's `Marker` and `MaxItems`.
+    pub fn new(marker: Option<String>, max_items: Option<i32>) -> Self {
+        Self { marker, max_items: max_items.map(i64::from) }
+    }
+}
+
 /// The paging members of a list response.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug)]
 pub(crate) struct Truncation {
     pub is_truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
 }
 

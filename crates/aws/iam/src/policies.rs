@@ -1,13 +1,17 @@
 //! Managed policies: customer managed ones with their versions, and the built-in AWS managed ones.
 
 use super::managed::{self, AwsManaged};
-use super::page::{Paging, Truncation, paginate};
-use super::tags::{TagIn, TagOut, check_new_tags};
+use super::ops::{
+    CreatePolicyRequest, CreatePolicyResponse, CreatePolicyVersionRequest, CreatePolicyVersionResponse,
+    DeletePolicyRequest, GetPolicyRequest, GetPolicyResponse, GetPolicyVersionRequest, GetPolicyVersionResponse,
+    ListEntitiesForPolicyRequest, ListEntitiesForPolicyResponse, ListPoliciesRequest, ListPoliciesResponse,
+    ListPolicyVersionsRequest, ListPolicyVersionsResponse, Policy, PolicyGroup, PolicyRole, PolicyUser, PolicyVersion,
+};
+use super::page::{Paging, paginate};
+use super::tags::{check_new_tags, tag_list, to_db};
 use super::{IamError, names, quota};
-use aws_core::service::{self, Ctx};
-use policy::{Policy, PolicyKind};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use aws_core::service::Ctx;
+use policy::PolicyKind;
 use std::collections::HashMap;
 use store::iam::{self as db, Owner};
 
@@ -54,70 +58,40 @@ pub(crate) async fn require_customer(conn: &mut store::Conn, arn: &str) -> Resul
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct PolicyOut {
-    pub policy_name: String,
-    pub policy_id: String,
-    pub arn: String,
-    pub path: String,
-    pub default_version_id: String,
-    pub attachment_count: i64,
-    pub permissions_boundary_usage_count: i64,
-    pub is_attachable: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    pub create_date: i64,
-    pub update_date: i64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<TagOut>,
-}
-
-impl PolicyOut {
-    /// The policy's summary; `with_description` for `GetPolicy` (`ListPolicies` leaves it out).
-    pub fn new(p: &AnyPolicy, attachment_count: i64, with_description: bool, tags: Vec<TagOut>) -> Self {
-        match p {
-            AnyPolicy::Aws(p) => Self {
-                policy_name: p.name.into(),
-                policy_id: p.id.into(),
-                arn: p.arn(),
-                path: "/".into(),
-                default_version_id: "v1".into(),
-                attachment_count,
-                permissions_boundary_usage_count: 0,
-                is_attachable: true,
-                description: with_description.then(|| p.description.into()),
-                create_date: p.created,
-                update_date: p.created,
-                tags,
-            },
-            AnyPolicy::Customer(p) => Self {
-                policy_name: p.policy_name.clone(),
-                policy_id: p.policy_id.clone(),
-                arn: p.arn.clone(),
-                path: p.path.clone(),
-                default_version_id: p.default_version.clone(),
-                attachment_count,
-                permissions_boundary_usage_count: 0,
-                is_attachable: true,
-                description: if with_description { p.description.clone() } else { None },
-                create_date: names::secs(p.created_ms),
-                update_date: names::secs(p.updated_ms),
-                tags,
-            },
-        }
+/// The policy's summary as IAM returns it; `with_description` for `GetPolicy` (`ListPolicies`
+/// leaves it out), with its tags where it has any.
+pub(crate) fn policy_out(p: &AnyPolicy, attachment_count: i64, with_description: bool, tags: &[db::Tag]) -> Policy {
+    let common = Policy {
+        attachment_count: Some(i32::try_from(attachment_count).unwrap_or(i32::MAX)),
+        permissions_boundary_usage_count: Some(0),
+        is_attachable: Some(true),
+        tags: tag_list(tags),
+        ..Policy::default()
+    };
+    match p {
+        AnyPolicy::Aws(p) => Policy {
+            policy_name: Some(p.name.into()),
+            policy_id: Some(p.id.into()),
+            arn: Some(p.arn()),
+            path: Some("/".into()),
+            default_version_id: Some("v1".into()),
+            description: with_description.then(|| p.description.into()),
+            create_date: Some(names::time(p.created * 1000)),
+            update_date: Some(names::time(p.created * 1000)),
+            ..common
+        },
+        AnyPolicy::Customer(p) => Policy {
+            policy_name: Some(p.policy_name.clone()),
+            policy_id: Some(p.policy_id.clone()),
+            arn: Some(p.arn.clone()),
+            path: Some(p.path.clone()),
+            default_version_id: Some(p.default_version.clone()),
+            description: if with_description { p.description.clone() } else { None },
+            create_date: Some(names::time(p.created_ms)),
+            update_date: Some(names::time(p.updated_ms)),
+            ..common
+        },
     }
-}
-
-/// One version of a policy; the document only where IAM returns it (URL-encoded).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct VersionOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub document: Option<String>,
-    pub version_id: String,
-    pub is_default_version: bool,
-    pub create_date: i64,
 }
 
 /// Every version of a policy, newest first, as IAM lists them.
@@ -125,27 +99,27 @@ pub(crate) async fn versions(
     conn: &mut store::Conn,
     p: &AnyPolicy,
     with_documents: bool,
-) -> Result<Vec<VersionOut>, IamError> {
+) -> Result<Vec<PolicyVersion>, IamError> {
     let doc = |d: &str| with_documents.then(|| names::encode_document(d));
     Ok(match p {
-        AnyPolicy::Aws(p) => vec![VersionOut {
+        AnyPolicy::Aws(p) => vec![PolicyVersion {
             document: doc(p.document),
-            version_id: "v1".into(),
-            is_default_version: true,
-            create_date: p.created,
+            version_id: Some("v1".into()),
+            is_default_version: Some(true),
+            create_date: Some(names::time(p.created * 1000)),
         }],
         AnyPolicy::Customer(p) => {
-            let mut all: Vec<VersionOut> = db::policy_versions(conn, &p.policy_id)
+            let mut all: Vec<PolicyVersion> = db::policy_versions(conn, &p.policy_id)
                 .await?
                 .into_iter()
-                .map(|v| VersionOut {
+                .map(|v| PolicyVersion {
                     document: doc(&v.document),
-                    is_default_version: v.version_id == p.default_version,
-                    version_id: v.version_id,
-                    create_date: names::secs(v.created_ms),
+                    is_default_version: Some(v.version_id == p.default_version),
+                    version_id: Some(v.version_id),
+                    create_date: Some(names::time(v.created_ms)),
                 })
                 .collect();
-            all.sort_by_key(|v| std::cmp::Reverse(version_number(&v.version_id)));
+            all.sort_by_key(|v| std::cmp::Reverse(version_number(v.version_id.as_deref().unwrap_or_default())));
             all
         }
     })
@@ -160,36 +134,12 @@ pub(crate) async fn attachment_counts(conn: &mut store::Conn, account: &str) -> 
     Ok(db::attachment_counts(conn, account).await?.into_iter().collect())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyInput {
-    #[serde(default)]
-    policy_arn: String,
-    policy_name: Option<String>,
-    path: Option<String>,
-    policy_document: Option<String>,
-    description: Option<String>,
-    version_id: Option<String>,
-    #[serde(default)]
-    set_as_default: bool,
-    #[serde(default)]
-    tags: Vec<TagIn>,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyResponse {
-    policy: PolicyOut,
-}
-
-pub(crate) async fn create(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
-    check_new_tags(&input.tags)?;
-    let document = input.policy_document.unwrap_or_default();
-    Policy::parse_with_limit(&document, PolicyKind::Identity, policy::limits::MANAGED_POLICY)?;
-    let name = input.policy_name.unwrap_or_default();
+pub(crate) async fn create(ctx: &Ctx<'_>, input: CreatePolicyRequest) -> Result<CreatePolicyResponse, IamError> {
+    let new_tags = input.tags.unwrap_or_default();
+    check_new_tags(&new_tags)?;
+    let document = input.policy_document;
+    policy::Policy::parse_with_limit(&document, PolicyKind::Identity, policy::limits::MANAGED_POLICY)?;
+    let name = input.policy_name;
     let path = input.path.unwrap_or_else(|| "/".into());
     let p = db::ManagedPolicy {
         policy_id: ctx.env.ids.unique_id("ANPA"),
@@ -212,47 +162,25 @@ pub(crate) async fn create(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     }
     quota(db::count_policies(&mut tx, ctx.account()).await?, POLICIES_PER_ACCOUNT, "PoliciesPerAccount")?;
     db::insert_policy(&mut tx, &p, &document).await?;
-    let tags: Vec<db::Tag> = input.tags.iter().map(TagIn::to_db).collect();
+    let tags: Vec<db::Tag> = new_tags.iter().map(to_db).collect();
     db::put_tags(&mut tx, Owner::Policy, &p.policy_id, &tags).await?;
     db::commit(tx).await?;
-    let tags = tags.iter().map(TagOut::from).collect();
-    Ok(service::output(&PolicyResponse { policy: PolicyOut::new(&AnyPolicy::Customer(p), 0, true, tags) })?)
+    Ok(CreatePolicyResponse { policy: Some(policy_out(&AnyPolicy::Customer(p), 0, true, &tags)) })
 }
 
-pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
+pub(crate) async fn get(ctx: &Ctx<'_>, input: GetPolicyRequest) -> Result<GetPolicyResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let p = find(&mut conn, &input.policy_arn).await?;
     let count = attachment_counts(&mut conn, ctx.account()).await?.get(&input.policy_arn).copied().unwrap_or(0);
     let tags = match &p {
-        AnyPolicy::Customer(c) => {
-            db::tags(&mut conn, Owner::Policy, &c.policy_id).await?.iter().map(TagOut::from).collect()
-        }
+        AnyPolicy::Customer(c) => db::tags(&mut conn, Owner::Policy, &c.policy_id).await?,
         AnyPolicy::Aws(_) => Vec::new(),
     };
-    Ok(service::output(&PolicyResponse { policy: PolicyOut::new(&p, count, true, tags) })?)
+    Ok(GetPolicyResponse { policy: Some(policy_out(&p, count, true, &tags)) })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListPoliciesResponse {
-    policies: Vec<PolicyOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn list(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Input {
-        scope: Option<String>,
-        #[serde(default)]
-        only_attached: bool,
-        path_prefix: Option<String>,
-        #[serde(flatten)]
-        paging: Paging,
-    }
-    let input: Input = service::input(input)?;
+pub(crate) async fn list(ctx: &Ctx<'_>, input: ListPoliciesRequest) -> Result<ListPoliciesResponse, IamError> {
+    let only_attached = input.only_attached.unwrap_or(false);
     let prefix = input.path_prefix.as_deref().unwrap_or("/");
     let scope = input.scope.as_deref().unwrap_or("All");
     let mut conn = db::reader(&ctx.env.store).await?;
@@ -269,18 +197,17 @@ pub(crate) async fn list(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError>
         AnyPolicy::Customer(c) => c.arn.clone(),
     };
     let count = |p: &AnyPolicy| counts.get(&arn(p)).copied().unwrap_or(0);
-    all.retain(|p| !input.only_attached || count(p) > 0);
+    all.retain(|p| !only_attached || count(p) > 0);
     let name = |p: &AnyPolicy| match p {
         AnyPolicy::Aws(a) => a.name.to_owned(),
         AnyPolicy::Customer(c) => c.policy_name.clone(),
     };
-    let (page, truncation) = paginate(all, name, &input.paging)?;
-    let policies = page.iter().map(|p| PolicyOut::new(p, count(p), false, Vec::new())).collect();
-    Ok(service::output(&ListPoliciesResponse { policies, truncation })?)
+    let (page, t) = paginate(all, name, &Paging::new(input.marker, input.max_items))?;
+    let policies = page.iter().map(|p| policy_out(p, count(p), false, &[])).collect();
+    Ok(ListPoliciesResponse { policies: Some(policies), is_truncated: Some(t.is_truncated), marker: t.marker })
 }
 
-pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
+pub(crate) async fn delete(ctx: &Ctx<'_>, input: DeletePolicyRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let p = require_customer(&mut tx, &input.policy_arn).await?;
     if !db::attachments_of(&mut tx, ctx.account(), &p.arn).await?.is_empty() {
@@ -295,19 +222,16 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     }
     db::delete_policy(&mut tx, &p.policy_id).await?;
     db::commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct VersionResponse {
-    policy_version: VersionOut,
-}
-
-pub(crate) async fn create_version(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
-    let document = input.policy_document.unwrap_or_default();
-    Policy::parse_with_limit(&document, PolicyKind::Identity, policy::limits::MANAGED_POLICY)?;
+pub(crate) async fn create_version(
+    ctx: &Ctx<'_>,
+    input: CreatePolicyVersionRequest,
+) -> Result<CreatePolicyVersionResponse, IamError> {
+    let document = input.policy_document;
+    let set_as_default = input.set_as_default.unwrap_or(false);
+    policy::Policy::parse_with_limit(&document, PolicyKind::Identity, policy::limits::MANAGED_POLICY)?;
     let mut tx = ctx.env.store.begin().await?;
     let p = require_customer(&mut tx, &input.policy_arn).await?;
     if db::policy_versions(&mut tx, &p.policy_id).await?.len() >= VERSIONS_PER_POLICY {
@@ -316,90 +240,69 @@ pub(crate) async fn create_version(ctx: &Ctx<'_>, input: Value) -> Result<Value,
              must delete an existing version."
         )));
     }
-    let version_id = db::add_policy_version(&mut tx, &p, &document, input.set_as_default, ctx.now_ms).await?;
+    let version_id = db::add_policy_version(&mut tx, &p, &document, set_as_default, ctx.now_ms).await?;
     db::commit(tx).await?;
-    let out = VersionOut {
+    let out = PolicyVersion {
         document: None,
-        version_id,
-        is_default_version: input.set_as_default,
-        create_date: names::secs(ctx.now_ms),
+        version_id: Some(version_id),
+        is_default_version: Some(set_as_default),
+        create_date: Some(names::time(ctx.now_ms)),
     };
-    Ok(service::output(&VersionResponse { policy_version: out })?)
+    Ok(CreatePolicyVersionResponse { policy_version: Some(out) })
 }
 
-pub(crate) async fn get_version(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
-    let wanted = input.version_id.unwrap_or_default();
+pub(crate) async fn get_version(
+    ctx: &Ctx<'_>,
+    input: GetPolicyVersionRequest,
+) -> Result<GetPolicyVersionResponse, IamError> {
+    let wanted = input.version_id;
     let mut conn = db::reader(&ctx.env.store).await?;
     let p = find(&mut conn, &input.policy_arn).await?;
     let version = versions(&mut conn, &p, true)
         .await?
         .into_iter()
-        .find(|v| v.version_id == wanted)
+        .find(|v| v.version_id.as_deref() == Some(wanted.as_str()))
         .ok_or_else(|| version_not_found(&input.policy_arn, &wanted))?;
-    Ok(service::output(&VersionResponse { policy_version: version })?)
+    Ok(GetPolicyVersionResponse { policy_version: Some(version) })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct VersionsResponse {
-    versions: Vec<VersionOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn list_versions(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
+pub(crate) async fn list_versions(
+    ctx: &Ctx<'_>,
+    input: ListPolicyVersionsRequest,
+) -> Result<ListPolicyVersionsResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let p = find(&mut conn, &input.policy_arn).await?;
     let all = versions(&mut conn, &p, false).await?;
     // Newest first: the key counts down as the version number goes up.
-    let (page, truncation) =
-        paginate(all, |v| format!("{:020}", u64::MAX - version_number(&v.version_id)), &input.paging)?;
-    Ok(service::output(&VersionsResponse { versions: page, truncation })?)
+    let key =
+        |v: &PolicyVersion| format!("{:020}", u64::MAX - version_number(v.version_id.as_deref().unwrap_or_default()));
+    let (page, t) = paginate(all, key, &Paging::new(input.marker, input.max_items))?;
+    Ok(ListPolicyVersionsResponse { versions: Some(page), is_truncated: Some(t.is_truncated), marker: t.marker })
 }
 
 /// `DeletePolicyVersion` (`delete`) and `SetDefaultPolicyVersion`.
-pub(crate) async fn change_version(ctx: &Ctx<'_>, input: Value, delete: bool) -> Result<Value, IamError> {
-    let input: PolicyInput = service::input(input)?;
-    let wanted = input.version_id.unwrap_or_default();
+pub(crate) async fn change_version(ctx: &Ctx<'_>, arn: &str, wanted: &str, delete: bool) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
-    let p = require_customer(&mut tx, &input.policy_arn).await?;
-    if db::policy_version(&mut tx, &p.policy_id, &wanted).await?.is_none() {
-        return Err(version_not_found(&input.policy_arn, &wanted));
+    let p = require_customer(&mut tx, arn).await?;
+    if db::policy_version(&mut tx, &p.policy_id, wanted).await?.is_none() {
+        return Err(version_not_found(arn, wanted));
     }
     if delete {
         if wanted == p.default_version {
             return Err(IamError::DeleteConflict("Cannot delete the default version of a policy.".into()));
         }
-        db::delete_policy_version(&mut tx, &p.policy_id, &wanted).await?;
+        db::delete_policy_version(&mut tx, &p.policy_id, wanted).await?;
     } else {
-        db::set_default_version(&mut tx, &p.policy_id, &wanted, ctx.now_ms).await?;
+        db::set_default_version(&mut tx, &p.policy_id, wanted, ctx.now_ms).await?;
     }
     db::commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct EntitiesResponse {
-    policy_groups: Vec<Value>,
-    policy_users: Vec<Value>,
-    policy_roles: Vec<Value>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn entities(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Input {
-        policy_arn: String,
-        entity_filter: Option<String>,
-        #[serde(flatten)]
-        paging: Paging,
-    }
-    let input: Input = service::input(input)?;
+pub(crate) async fn entities(
+    ctx: &Ctx<'_>,
+    input: ListEntitiesForPolicyRequest,
+) -> Result<ListEntitiesForPolicyResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     find(&mut conn, &input.policy_arn).await?;
     let mut found: Vec<(Owner, String, String)> = Vec::new();
@@ -423,15 +326,21 @@ pub(crate) async fn entities(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamEr
         Owner::User => 1,
         _ => 2,
     };
-    let (page, truncation) = paginate(found, |(o, _, n)| format!("{}{n}", kind_order(*o)), &input.paging)?;
-    let mut out =
-        EntitiesResponse { policy_groups: Vec::new(), policy_users: Vec::new(), policy_roles: Vec::new(), truncation };
+    let paging = Paging::new(input.marker, input.max_items);
+    let (page, t) = paginate(found, |(o, _, n)| format!("{}{n}", kind_order(*o)), &paging)?;
+    let (mut groups, mut users, mut roles) = (Vec::new(), Vec::new(), Vec::new());
     for (owner, id, name) in page {
         match owner {
-            Owner::Group => out.policy_groups.push(serde_json::json!({ "GroupName": name, "GroupId": id })),
-            Owner::User => out.policy_users.push(serde_json::json!({ "UserName": name, "UserId": id })),
-            _ => out.policy_roles.push(serde_json::json!({ "RoleName": name, "RoleId": id })),
+            Owner::Group => groups.push(PolicyGroup { group_name: Some(name), group_id: Some(id) }),
+            Owner::User => users.push(PolicyUser { user_name: Some(name), user_id: Some(id) }),
+            _ => roles.push(PolicyRole { role_name: Some(name), role_id: Some(id) }),
         }
     }
-    Ok(service::output(&out)?)
+    Ok(ListEntitiesForPolicyResponse {
+        policy_groups: Some(groups),
+        policy_users: Some(users),
+        policy_roles: Some(roles),
+        is_truncated: Some(t.is_truncated),
+        marker: t.marker,
+    })
 }

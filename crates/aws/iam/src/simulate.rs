@@ -3,82 +3,19 @@
 //! `ContextEntries`, and the keys a decision needed but lacked are reported as missing.
 
 use super::entity::{self, Kind};
-use super::page::{Paging, Truncation, paginate};
+use super::ops::{
+    ContextEntry, EvaluationResult, GetContextKeysForPolicyResponse, GetContextKeysForPrincipalPolicyRequest, Position,
+    SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement,
+};
+use super::page::{Paging, paginate};
 use super::{IamError, names};
 use aws_core::authz::PolicyDoc as Doc;
-use aws_core::service::{self, Ctx};
+use aws_core::service::Ctx;
 use policy::{
     Context, ContextKeyType, Evaluation, Input, Policy, PolicyKind, Principal, PrincipalKind, Request, ResourceMode,
     ResourcePolicy, Source, SourceType,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use store::iam as db;
-
-// The member names are IAM's.
-#[allow(clippy::struct_field_names)]
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ContextEntry {
-    context_key_name: Option<String>,
-    context_key_type: Option<String>,
-    #[serde(default)]
-    context_key_values: Vec<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct SimulateInput {
-    policy_source_arn: Option<String>,
-    #[serde(default)]
-    policy_input_list: Vec<String>,
-    #[serde(default)]
-    permissions_boundary_policy_input_list: Vec<String>,
-    #[serde(default)]
-    action_names: Vec<String>,
-    #[serde(default)]
-    resource_arns: Vec<String>,
-    resource_policy: Option<String>,
-    caller_arn: Option<String>,
-    #[serde(default)]
-    context_entries: Vec<ContextEntry>,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PositionOut {
-    line: u32,
-    column: u32,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct StatementOut {
-    source_policy_id: String,
-    source_policy_type: &'static str,
-    start_position: PositionOut,
-    end_position: PositionOut,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ResultOut {
-    eval_action_name: String,
-    eval_resource_name: String,
-    eval_decision: &'static str,
-    matched_statements: Vec<StatementOut>,
-    missing_context_values: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct SimulateResponse {
-    evaluation_results: Vec<ResultOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
 
 /// A parsed policy with its simulator name.
 struct Named {
@@ -134,24 +71,34 @@ fn context_of(entries: &[ContextEntry]) -> Result<Context, IamError> {
             return Err(IamError::InvalidInput("Context entries need a key name and a key type.".into()));
         };
         let ty: ContextKeyType = ty.parse().map_err(|e: policy::ContextError| IamError::InvalidInput(e.to_string()))?;
-        context.insert(key, ty, e.context_key_values.clone()).map_err(|e| IamError::InvalidInput(e.to_string()))?;
+        let values = e.context_key_values.clone().unwrap_or_default();
+        context.insert(key, ty, values).map_err(|e| IamError::InvalidInput(e.to_string()))?;
     }
     Ok(context)
 }
 
-fn statements(ev: &Evaluation<'_>) -> Vec<StatementOut> {
+fn position(line: u32, column: u32) -> Position {
+    Position { line: i32::try_from(line).ok(), column: i32::try_from(column).ok() }
+}
+
+fn statements(ev: &Evaluation<'_>) -> Vec<Statement> {
     ev.matched
         .iter()
-        .map(|m| StatementOut {
-            source_policy_id: m.source_id.to_owned(),
-            source_policy_type: m.source_type.as_str(),
-            start_position: PositionOut { line: m.start.line, column: m.start.column },
-            end_position: PositionOut { line: m.end.line, column: m.end.column },
+        .map(|m| Statement {
+            source_policy_id: Some(m.source_id.to_owned()),
+            source_policy_type: Some(m.source_type.as_str().to_owned()),
+            start_position: Some(position(m.start.line, m.start.column)),
+            end_position: Some(position(m.end.line, m.end.column)),
         })
         .collect()
 }
 
-fn simulate(input: &SimulateInput, mut principal: Principal, docs: Vec<Doc>) -> Result<Value, IamError> {
+/// Simulates `input` for `principal` with its policies `docs` (none for a custom simulation).
+fn simulate(
+    input: &SimulateCustomPolicyRequest,
+    mut principal: Principal,
+    docs: Vec<Doc>,
+) -> Result<SimulatePolicyResponse, IamError> {
     let mut identity = Vec::new();
     for d in docs {
         identity.push(parse(&d.document, PolicyKind::Identity, d.id, d.source_type)?);
@@ -159,7 +106,7 @@ fn simulate(input: &SimulateInput, mut principal: Principal, docs: Vec<Doc>) -> 
     for (i, doc) in input.policy_input_list.iter().enumerate() {
         identity.push(parse(doc, PolicyKind::Identity, format!("PolicyInputList.{}", i + 1), SourceType::None)?);
     }
-    let boundary = match input.permissions_boundary_policy_input_list.first() {
+    let boundary = match input.permissions_boundary_policy_input_list.as_deref().unwrap_or_default().first() {
         Some(doc) => {
             Some(parse(doc, PolicyKind::Identity, "PermissionsBoundaryPolicyInputList.1".into(), SourceType::None)?)
         }
@@ -174,7 +121,7 @@ fn simulate(input: &SimulateInput, mut principal: Principal, docs: Vec<Doc>) -> 
         principal.kind = PrincipalKind::User;
         principal.username = names::parse_arn(caller, "user").map(|p| p.name.to_owned());
     }
-    let context = context_of(&input.context_entries)?;
+    let context = context_of(input.context_entries.as_deref().unwrap_or_default())?;
     let sources: Vec<Source<'_>> = identity.iter().map(source).collect();
     let eval_input = Input {
         identity: &sources,
@@ -183,38 +130,65 @@ fn simulate(input: &SimulateInput, mut principal: Principal, docs: Vec<Doc>) -> 
         session: None,
         identity_applies: true,
     };
-    let resources = if input.resource_arns.is_empty() { vec!["*".to_owned()] } else { input.resource_arns.clone() };
+    let resources = match &input.resource_arns {
+        Some(arns) if !arns.is_empty() => arns.clone(),
+        _ => vec!["*".to_owned()],
+    };
     let mut results = Vec::new();
     for action in &input.action_names {
         for resource in &resources {
             let request = Request { principal: &principal, action, resource, context: &context };
             let ev = policy::evaluate(&eval_input, &request);
-            results.push(ResultOut {
+            results.push(EvaluationResult {
                 eval_action_name: action.clone(),
-                eval_resource_name: resource.clone(),
-                eval_decision: ev.decision.as_str(),
-                matched_statements: statements(&ev),
-                missing_context_values: ev.missing_context_keys.iter().map(|k| (*k).to_owned()).collect(),
+                eval_resource_name: Some(resource.clone()),
+                eval_decision: ev.decision.as_str().to_owned(),
+                matched_statements: Some(statements(&ev)),
+                missing_context_values: Some(ev.missing_context_keys.iter().map(|k| (*k).to_owned()).collect()),
+                ..EvaluationResult::default()
             });
         }
     }
-    let numbered: Vec<(usize, ResultOut)> = results.into_iter().enumerate().collect();
-    let (page, truncation) = paginate(numbered, |(i, _)| format!("{i:010}"), &input.paging)?;
+    let numbered: Vec<(usize, EvaluationResult)> = results.into_iter().enumerate().collect();
+    let paging = Paging::new(input.marker.clone(), input.max_items);
+    let (page, t) = paginate(numbered, |(i, _)| format!("{i:010}"), &paging)?;
     let evaluation_results = page.into_iter().map(|(_, r)| r).collect();
-    Ok(service::output(&SimulateResponse { evaluation_results, truncation })?)
+    Ok(SimulatePolicyResponse {
+        evaluation_results: Some(evaluation_results),
+        is_truncated: Some(t.is_truncated),
+        marker: t.marker,
+    })
 }
 
-pub(crate) async fn principal_policy(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: SimulateInput = service::input(input)?;
-    let arn = input.policy_source_arn.clone().unwrap_or_default();
+pub(crate) async fn principal_policy(
+    ctx: &Ctx<'_>,
+    input: SimulatePrincipalPolicyRequest,
+) -> Result<SimulatePolicyResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
-    let (principal, docs) = principal_documents(ctx, &mut conn, &arn).await?;
+    let (principal, docs) = principal_documents(ctx, &mut conn, &input.policy_source_arn).await?;
     drop(conn);
-    simulate(&input, principal, docs)
+    // The principal's simulation is the custom one over the principal's own policies.
+    let custom = SimulateCustomPolicyRequest {
+        action_names: input.action_names,
+        caller_arn: input.caller_arn,
+        context_entries: input.context_entries,
+        marker: input.marker,
+        max_items: input.max_items,
+        permissions_boundary_policy_input_list: input.permissions_boundary_policy_input_list,
+        policy_input_list: input.policy_input_list.unwrap_or_default(),
+        resource_arns: input.resource_arns,
+        resource_handling_option: input.resource_handling_option,
+        resource_owner: input.resource_owner,
+        resource_policy: input.resource_policy,
+        ordered_organization_policy_input_list: None,
+    };
+    simulate(&custom, principal, docs)
 }
 
-pub(crate) fn custom_policy(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: SimulateInput = service::input(input)?;
+pub(crate) fn custom_policy(
+    ctx: &Ctx<'_>,
+    input: &SimulateCustomPolicyRequest,
+) -> Result<SimulatePolicyResponse, IamError> {
     let principal = Principal {
         arn: String::new(),
         account: ctx.account().to_owned(),
@@ -223,10 +197,11 @@ pub(crate) fn custom_policy(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErr
         username: None,
         tags: Vec::new(),
     };
-    simulate(&input, principal, Vec::new())
+    simulate(input, principal, Vec::new())
 }
 
-fn context_keys(docs: &[String]) -> Result<Value, IamError> {
+/// The context keys the policies `docs` use, each once (case-insensitively).
+pub(crate) fn context_keys(docs: &[String]) -> Result<GetContextKeysForPolicyResponse, IamError> {
     let parsed: Vec<Policy> = docs.iter().map(|d| Policy::parse(d, PolicyKind::Identity)).collect::<Result<_, _>>()?;
     let mut keys: Vec<&str> = Vec::new();
     for k in parsed.iter().flat_map(Policy::context_keys) {
@@ -234,20 +209,16 @@ fn context_keys(docs: &[String]) -> Result<Value, IamError> {
             keys.push(k);
         }
     }
-    Ok(serde_json::json!({ "ContextKeyNames": keys }))
+    Ok(GetContextKeysForPolicyResponse { context_key_names: Some(keys.into_iter().map(str::to_owned).collect()) })
 }
 
-pub(crate) fn context_keys_custom(input: Value) -> Result<Value, IamError> {
-    let input: SimulateInput = service::input(input)?;
-    context_keys(&input.policy_input_list)
-}
-
-pub(crate) async fn context_keys_principal(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: SimulateInput = service::input(input)?;
-    let arn = input.policy_source_arn.clone().unwrap_or_default();
+pub(crate) async fn context_keys_principal(
+    ctx: &Ctx<'_>,
+    input: GetContextKeysForPrincipalPolicyRequest,
+) -> Result<GetContextKeysForPolicyResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
-    let (_, docs) = principal_documents(ctx, &mut conn, &arn).await?;
+    let (_, docs) = principal_documents(ctx, &mut conn, &input.policy_source_arn).await?;
     let mut all: Vec<String> = docs.into_iter().map(|d| d.document).collect();
-    all.extend(input.policy_input_list);
+    all.extend(input.policy_input_list.unwrap_or_default());
     context_keys(&all)
 }

@@ -1,12 +1,18 @@
 //! Users and their access keys.
 
 use super::entity::{self, Kind};
-use super::page::{Paging, Truncation, paginate};
-use super::tags::{TagIn, TagOut, check_new_tags};
+use super::ops::{
+    AccessKeyLastUsed, AccessKeyMetadata, CreateAccessKeyRequest, CreateUserRequest, CreateUserResponse,
+    DeleteUserRequest, GetAccessKeyLastUsedRequest, GetAccessKeyLastUsedResponse, GetUserRequest, GetUserResponse,
+    ListAccessKeysRequest, ListAccessKeysResponse, ListUsersRequest, ListUsersResponse, UpdateAccessKeyRequest,
+    UpdateUserRequest, User,
+};
+use super::page::{Paging, paginate};
+use super::tags::{check_new_tags, tag_list, to_db};
 use super::{IamError, names, quota};
 use aws_core::caller::CallerKind;
 use aws_core::service::{self, Ctx};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use store::iam::{self as db, Owner};
 
@@ -14,49 +20,22 @@ use store::iam::{self as db, Owner};
 const USERS_PER_ACCOUNT: i64 = 5_000;
 const ACCESS_KEYS_PER_USER: usize = 2;
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct UserOut {
-    pub path: String,
-    pub user_name: String,
-    pub user_id: String,
-    pub arn: String,
-    pub create_date: i64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<TagOut>,
-}
-
-impl UserOut {
-    pub fn new(u: &db::User, tags: Vec<TagOut>) -> Self {
-        Self {
-            arn: names::arn(&u.account_id, "user", &u.path, &u.user_name),
-            path: u.path.clone(),
-            user_name: u.user_name.clone(),
-            user_id: u.user_id.clone(),
-            create_date: names::secs(u.created_ms),
-            tags,
-        }
+/// A user as IAM returns it, with its tags where it has any.
+pub(crate) fn user_out(u: &db::User, tags: &[db::Tag]) -> User {
+    User {
+        arn: names::arn(&u.account_id, "user", &u.path, &u.user_name),
+        path: u.path.clone(),
+        user_name: u.user_name.clone(),
+        user_id: u.user_id.clone(),
+        create_date: names::time(u.created_ms),
+        tags: tag_list(tags),
+        ..User::default()
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct UserResponse {
-    user: UserOut,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateUser {
-    user_name: String,
-    path: Option<String>,
-    #[serde(default)]
-    tags: Vec<TagIn>,
-}
-
-pub(crate) async fn create(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: CreateUser = service::input(input)?;
-    check_new_tags(&input.tags)?;
+pub(crate) async fn create(ctx: &Ctx<'_>, input: CreateUserRequest) -> Result<CreateUserResponse, IamError> {
+    let new_tags = input.tags.unwrap_or_default();
+    check_new_tags(&new_tags)?;
     let user = db::User {
         user_id: ctx.env.ids.unique_id("AIDA"),
         account_id: ctx.account().to_owned(),
@@ -70,20 +49,14 @@ pub(crate) async fn create(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     }
     quota(db::count_users(&mut tx, ctx.account()).await?, USERS_PER_ACCOUNT, "UsersPerAccount")?;
     db::insert_user(&mut tx, &user).await?;
-    let tags: Vec<db::Tag> = input.tags.iter().map(TagIn::to_db).collect();
+    let tags: Vec<db::Tag> = new_tags.iter().map(to_db).collect();
     db::put_tags(&mut tx, Owner::User, &user.user_id, &tags).await?;
     db::commit(tx).await?;
-    let tags = tags.iter().map(TagOut::from).collect();
-    Ok(service::output(&UserResponse { user: UserOut::new(&user, tags) })?)
+    Ok(CreateUserResponse { user: Some(user_out(&user, &tags)) })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetUser {
-    user_name: Option<String>,
-}
-
-/// The response of `GetUser` for the root user: IAM reports the account, not a user.
+/// The response of `GetUser` for the root user: IAM reports the account, not a user, without the
+/// path and name the model's `User` requires.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RootUser {
@@ -92,8 +65,7 @@ struct RootUser {
     create_date: i64,
 }
 
-pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: GetUser = service::input(input)?;
+pub(crate) async fn get(ctx: &Ctx<'_>, input: GetUserRequest) -> Result<Value, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let name = match (input.user_name, &ctx.caller.kind) {
         (Some(name), _) => name,
@@ -110,8 +82,8 @@ pub(crate) async fn get(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> 
         (None, _) => return Err(non_user_credentials()),
     };
     let user = db::user_by_name(&mut conn, ctx.account(), &name).await?.ok_or_else(|| Kind::User.not_found(&name))?;
-    let tags = db::tags(&mut conn, Owner::User, &user.user_id).await?.iter().map(TagOut::from).collect();
-    Ok(service::output(&UserResponse { user: UserOut::new(&user, tags) })?)
+    let tags = db::tags(&mut conn, Owner::User, &user.user_id).await?;
+    Ok(service::output(&GetUserResponse { user: user_out(&user, &tags) })?)
 }
 
 /// IAM's answer when a user-scoped operation without `UserName` comes from a role session.
@@ -121,41 +93,15 @@ pub(crate) fn non_user_credentials() -> IamError {
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListUsers {
-    path_prefix: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListUsersResponse {
-    users: Vec<UserOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn list(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: ListUsers = service::input(input)?;
+pub(crate) async fn list(ctx: &Ctx<'_>, input: ListUsersRequest) -> Result<ListUsersResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let users = db::list_users(&mut conn, ctx.account(), input.path_prefix.as_deref().unwrap_or("/")).await?;
-    let (page, truncation) = paginate(users, |u| u.user_name.clone(), &input.paging)?;
-    let users = page.iter().map(|u| UserOut::new(u, Vec::new())).collect();
-    Ok(service::output(&ListUsersResponse { users, truncation })?)
+    let (page, t) = paginate(users, |u| u.user_name.clone(), &Paging::new(input.marker, input.max_items))?;
+    let users = page.iter().map(|u| user_out(u, &[])).collect();
+    Ok(ListUsersResponse { users, is_truncated: Some(t.is_truncated), marker: t.marker })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateUser {
-    user_name: String,
-    new_user_name: Option<String>,
-    new_path: Option<String>,
-}
-
-pub(crate) async fn update(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: UpdateUser = service::input(input)?;
+pub(crate) async fn update(ctx: &Ctx<'_>, input: UpdateUserRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let user = db::user_by_name(&mut tx, ctx.account(), &input.user_name)
         .await?
@@ -174,17 +120,10 @@ pub(crate) async fn update(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     for k in keys {
         ctx.env.forget_credentials(&k.access_key_id);
     }
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UserName {
-    user_name: String,
-}
-
-pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: UserName = service::input(input)?;
+pub(crate) async fn delete(ctx: &Ctx<'_>, input: DeleteUserRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let user = db::user_by_name(&mut tx, ctx.account(), &input.user_name)
         .await?
@@ -204,18 +143,10 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamErro
     }
     db::delete_user(&mut tx, &user.user_id).await?;
     db::commit(tx).await?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
 // ---- access keys ---------------------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct OptionalUser {
-    user_name: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
-}
 
 /// Whose keys an operation without `UserName` manages: the calling user's, or root's.
 async fn key_owner(
@@ -235,6 +166,7 @@ async fn key_owner(
     }
 }
 
+/// A new access key: the model's `AccessKey`, but without `UserName` for root's own keys.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct AccessKeyOut {
@@ -246,8 +178,7 @@ struct AccessKeyOut {
     create_date: i64,
 }
 
-pub(crate) async fn create_key(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: OptionalUser = service::input(input)?;
+pub(crate) async fn create_key(ctx: &Ctx<'_>, input: CreateAccessKeyRequest) -> Result<Value, IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let owner = key_owner(ctx, &mut tx, input.user_name).await?;
     let existing = db::keys_of(&mut tx, ctx.account(), owner.as_deref()).await?;
@@ -278,85 +209,60 @@ pub(crate) async fn create_key(ctx: &Ctx<'_>, input: Value) -> Result<Value, Iam
     Ok(serde_json::json!({ "AccessKey": service::output(&out)? }))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyMetadataOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_name: Option<String>,
-    access_key_id: String,
-    status: String,
-    create_date: i64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListKeysResponse {
-    access_key_metadata: Vec<KeyMetadataOut>,
-    #[serde(flatten)]
-    truncation: Truncation,
-}
-
-pub(crate) async fn list_keys(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: OptionalUser = service::input(input)?;
+pub(crate) async fn list_keys(ctx: &Ctx<'_>, input: ListAccessKeysRequest) -> Result<ListAccessKeysResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let owner = key_owner(ctx, &mut conn, input.user_name).await?;
     let keys = db::keys_of(&mut conn, ctx.account(), owner.as_deref()).await?;
-    let (page, truncation) = paginate(keys, |k| format!("{:020}{}", k.created_ms, k.access_key_id), &input.paging)?;
+    let paging = Paging::new(input.marker, input.max_items);
+    let (page, t) = paginate(keys, |k| format!("{:020}{}", k.created_ms, k.access_key_id), &paging)?;
     let access_key_metadata = page
         .into_iter()
-        .map(|k| KeyMetadataOut {
+        .map(|k| AccessKeyMetadata {
             user_name: k.user_name,
-            access_key_id: k.access_key_id,
-            status: k.status,
-            create_date: names::secs(k.created_ms),
+            access_key_id: Some(k.access_key_id),
+            status: Some(k.status),
+            create_date: Some(names::time(k.created_ms)),
         })
         .collect();
-    Ok(service::output(&ListKeysResponse { access_key_metadata, truncation })?)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyInput {
-    access_key_id: String,
-    user_name: Option<String>,
-    status: Option<String>,
+    Ok(ListAccessKeysResponse { access_key_metadata, is_truncated: Some(t.is_truncated), marker: t.marker })
 }
 
 /// The key `id` of the user an operation names (or the caller), or IAM's `NoSuchEntity`.
-async fn owned_key(ctx: &Ctx<'_>, conn: &mut store::Conn, input: &KeyInput) -> Result<db::KeyMetadata, IamError> {
-    let owner = key_owner(ctx, conn, input.user_name.clone()).await?;
-    db::key_metadata(conn, &input.access_key_id)
+async fn owned_key(
+    ctx: &Ctx<'_>,
+    conn: &mut store::Conn,
+    id: &str,
+    user_name: Option<String>,
+) -> Result<db::KeyMetadata, IamError> {
+    let owner = key_owner(ctx, conn, user_name).await?;
+    db::key_metadata(conn, id)
         .await?
         .filter(|k| k.account_id == ctx.account() && k.user_name == owner)
-        .ok_or_else(|| {
-            IamError::NoSuchEntity(format!("The Access Key with id {} cannot be found.", input.access_key_id))
-        })
+        .ok_or_else(|| IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found.")))
 }
 
-pub(crate) async fn update_key(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: KeyInput = service::input(input)?;
-    let status = input.status.clone().unwrap_or_default();
+pub(crate) async fn update_key(ctx: &Ctx<'_>, input: UpdateAccessKeyRequest) -> Result<(), IamError> {
+    let status = input.status;
     if status != "Active" && status != "Inactive" {
         return Err(IamError::Common(aws_core::CommonError::Validation(format!(
             "1 validation error detected: Value '{status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"
         ))));
     }
     let mut tx = ctx.env.store.begin().await?;
-    let key = owned_key(ctx, &mut tx, &input).await?;
+    let key = owned_key(ctx, &mut tx, &input.access_key_id, input.user_name).await?;
     db::set_key_status(&mut tx, &key.access_key_id, &status).await?;
     db::commit(tx).await?;
     ctx.env.forget_credentials(&key.access_key_id);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-pub(crate) async fn delete_key(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    let input: KeyInput = service::input(input)?;
+pub(crate) async fn delete_key(ctx: &Ctx<'_>, id: &str, user_name: Option<String>) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
-    let key = owned_key(ctx, &mut tx, &input).await?;
+    let key = owned_key(ctx, &mut tx, id, user_name).await?;
     db::delete_key(&mut tx, &key.access_key_id).await?;
     db::commit(tx).await?;
     ctx.env.forget_credentials(&key.access_key_id);
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
 /// When and where a key last signed a request: the stored record, overlaid with what this
@@ -372,30 +278,10 @@ pub(crate) fn last_use(ctx: &Ctx<'_>, key: &db::KeyMetadata) -> Option<(i64, Str
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct LastUsedOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_used_date: Option<i64>,
-    service_name: String,
-    region: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct LastUsedResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_name: Option<String>,
-    access_key_last_used: LastUsedOut,
-}
-
-pub(crate) async fn key_last_used(ctx: &Ctx<'_>, input: Value) -> Result<Value, IamError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Input {
-        access_key_id: String,
-    }
-    let input: Input = service::input(input)?;
+pub(crate) async fn key_last_used(
+    ctx: &Ctx<'_>,
+    input: GetAccessKeyLastUsedRequest,
+) -> Result<GetAccessKeyLastUsedResponse, IamError> {
     let mut conn = db::reader(&ctx.env.store).await?;
     let key =
         db::key_metadata(&mut conn, &input.access_key_id).await?.filter(|k| k.account_id == ctx.account()).ok_or_else(
@@ -403,10 +289,10 @@ pub(crate) async fn key_last_used(ctx: &Ctx<'_>, input: Value) -> Result<Value, 
         )?;
     // "N/A" until the key is used, as IAM reports it.
     let used = last_use(ctx, &key).map_or_else(
-        || LastUsedOut { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
-        |(ms, service_name, region)| LastUsedOut { last_used_date: Some(names::secs(ms)), service_name, region },
+        || AccessKeyLastUsed { last_used_date: None, service_name: "N/A".into(), region: "N/A".into() },
+        |(ms, service_name, region)| AccessKeyLastUsed { last_used_date: Some(names::time(ms)), service_name, region },
     );
-    Ok(service::output(&LastUsedResponse { user_name: key.user_name, access_key_last_used: used })?)
+    Ok(GetAccessKeyLastUsedResponse { user_name: key.user_name, access_key_last_used: Some(used) })
 }
 
 /// The user an operation names, or the calling user when it names none (`GetUser`, keys): its
