@@ -140,9 +140,11 @@ impl Server {
         env.wire::<dyn aws_core::authz::Identities>(Arc::new(iam::IamIdentities));
         env.wire::<dyn aws_core::ports::Keys>(Arc::new(kms::KmsKeys));
         env.wire::<dyn aws_core::ports::Queues>(Arc::new(sqs::SqsQueues));
+        env.wire::<dyn aws_core::ports::Functions>(Arc::new(::lambda::LambdaFunctions));
+        let sns = sns::Sns::new();
+        env.wire::<dyn aws_core::ports::Topics>(Arc::new(sns.clone()));
         let env = Arc::new(env);
         cloudformation::recover(&env).await?;
-        let sns = sns::Sns::new();
         let sandbox = sp::Sandbox::new(sp::Deps {
             store: data.store.clone(),
             clock: clock.clone(),
@@ -170,7 +172,7 @@ impl Server {
             scheduler.register(kind, handler);
         }
         scheduler.register(aws_core::outbox::ROUTE_JOB, Arc::new(events::Router::new(env.clone())));
-        scheduler.register(events::INVOKE_JOB, Arc::new(events::Invoker::new(env.clone(), sns.clone())));
+        scheduler.register(events::INVOKE_JOB, Arc::new(events::Invoker::new(env.clone())));
         scheduler.register(events::SCHEDULE_JOB, Arc::new(events::ScheduledRules::new(env.clone())));
         scheduler.register(::lambda::INVOKE_JOB, Arc::new(::lambda::AsyncInvoker::new(env.clone(), runner)));
         scheduler.register(store::delivery::SQS_JOB, Arc::new(sns::QueueDelivery::new(env.clone())));

@@ -177,3 +177,76 @@ pub trait Queues: Send + Sync + fmt::Debug {
         source_arn: Option<&str>,
     ) -> Result<String, QueueError>;
 }
+
+/// Lambda's functions, for the services that invoke them asynchronously on their own behalf
+/// (SNS's `lambda` subscriptions, EventBridge's function targets).
+#[async_trait::async_trait]
+pub trait Functions: Send + Sync + fmt::Debug {
+    /// The scope (region and account) and name of the function `arn`
+    /// (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`), if it is an unqualified function ARN.
+    fn parse_arn<'a>(&self, arn: &'a str) -> Option<(store::Scope<'a>, &'a str)>;
+    /// Whether service `principal` (EventBridge for a rule, SNS for a topic: `source_arn`) may
+    /// invoke the function `name` of `scope`, as its resource-based policy decides. `Ok(false)`:
+    /// no such function.
+    async fn authorize_service_invoke(
+        &self,
+        env: &Env,
+        principal: &str,
+        source_arn: &str,
+        scope: store::Scope<'_>,
+        name: &str,
+    ) -> Result<bool, CommonError>;
+    /// Queues an asynchronous invocation of the function `name` of `scope` with `event`, inside
+    /// the caller's transaction `conn`.
+    async fn enqueue_invocation(
+        &self,
+        env: &Env,
+        conn: &mut store::Conn,
+        scope: store::Scope<'_>,
+        name: &str,
+        request_id: &str,
+        event: &[u8],
+    ) -> Result<(), store::StoreError>;
+}
+
+/// Why a publish to a topic on a service's behalf did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum TopicError {
+    /// No topic has that ARN.
+    #[error("the topic {0} does not exist")]
+    NoSuchTopic(String),
+    /// The topic's policy does not let the sender publish to it.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// SNS failed in a way a later attempt may not (its signing key, the fan-out): its message.
+    #[error("{0}")]
+    Failed(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// A message published to a topic, its deliveries queued in a transaction not yet committed.
+#[derive(Debug)]
+pub struct Published {
+    /// The transaction holding the deliveries, for the publisher to add its own bookkeeping to
+    /// and commit.
+    pub tx: store::Tx,
+    /// The message id.
+    pub message_id: String,
+}
+
+/// SNS's topics, for the services that publish to them (EventBridge's topic targets).
+#[async_trait::async_trait]
+pub trait Topics: Send + Sync + fmt::Debug {
+    /// Publishes `message` to the topic `topic_arn` on behalf of service `principal` for
+    /// `source_arn` (its rule), if the topic's policy allows `SNS:Publish` for it.
+    async fn publish(
+        &self,
+        env: &Env,
+        topic_arn: &str,
+        message: &str,
+        principal: &str,
+        source_arn: &str,
+    ) -> Result<Published, TopicError>;
+}

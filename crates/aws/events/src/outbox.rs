@@ -23,4 +23,3 @@ pub async fn put_partner_event(
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(true)
 }
-

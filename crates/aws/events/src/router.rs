@@ -5,10 +5,9 @@ use super::api::TargetKind;
 use super::input::{Input, Invocation};
 use super::schedule::Schedule;
 use super::{INVOKE_JOB, PRINCIPAL, SCHEDULE_JOB, outbox, rule_arn};
-use ::sns::Sns;
-use ::sns::publish::{self as sns_publish, Outgoing};
 use aws_core::env::Env;
 use aws_core::error::CommonError;
+use aws_core::ports::{Functions, Published, TopicError, Topics};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -254,7 +253,6 @@ impl Handler for Router {
 /// not retried, as EventBridge does, and go to the target's dead-letter queue if it has one.
 pub struct Invoker {
     env: Arc<Env>,
-    sns: Sns,
 }
 
 impl std::fmt::Debug for Invoker {
@@ -272,9 +270,10 @@ enum Invoked {
 }
 
 impl Invoker {
-    /// An invoker publishing through `sns`.
-    pub fn new(env: Arc<Env>, sns: Sns) -> Self {
-        Self { env, sns }
+    /// An invoker publishing through the core's `Topics` port and invoking through its
+    /// `Functions` port.
+    pub fn new(env: Arc<Env>) -> Self {
+        Self { env }
     }
 
     async fn audit(&self, send: &Send, operation: &str, outcome: &str, error: Option<&str>) {
@@ -295,45 +294,30 @@ impl Invoker {
     }
 
     async fn to_topic(&self, send: &Send) -> Result<Invoked, StoreError> {
-        let signer = match self.sns.signer(&self.env).await {
-            Ok(s) => s,
-            Err(e) => {
-                return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true }));
+        let internal =
+            |error: String| Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {error}"), retryable: true });
+        let topics = match self.env.port::<dyn Topics>() {
+            Ok(topics) => topics,
+            Err(e) => return Ok(internal(e.to_string())),
+        };
+        match topics.publish(&self.env, &send.endpoint, &send.body, PRINCIPAL, &send.source_arn).await {
+            Ok(Published { tx, message_id }) => {
+                Ok(Invoked::Delivered(tx, format!("published as message {message_id}")))
             }
-        };
-        let topic = store::sns::topic(&mut *self.env.store.read().await?, &send.endpoint).await?;
-        let Some(topic) = topic else {
-            self.audit(send, "sns:Publish", "Error", Some("NotFound")).await;
-            return Ok(Invoked::Failed(Attempt::Failed {
-                error: format!("RESOURCE_NOT_FOUND: topic {} does not exist", send.endpoint),
-                retryable: false,
-            }));
-        };
-        match ::sns::api::authorize_service_publish(&self.env, PRINCIPAL, &send.source_arn, &topic).await {
-            Ok(()) => {}
-            Err(CommonError::AccessDenied(message)) => {
-                self.audit(send, "sns:Publish", "Denied", Some("AuthorizationError")).await;
-                return Ok(Invoked::Failed(Attempt::Failed {
-                    error: format!("NO_PERMISSIONS: {message}"),
+            Err(TopicError::NoSuchTopic(_)) => {
+                self.audit(send, "sns:Publish", "Error", Some("NotFound")).await;
+                Ok(Invoked::Failed(Attempt::Failed {
+                    error: format!("RESOURCE_NOT_FOUND: topic {} does not exist", send.endpoint),
                     retryable: false,
-                }));
+                }))
             }
-            Err(e) => return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true })),
+            Err(TopicError::AccessDenied(message)) => {
+                self.audit(send, "sns:Publish", "Denied", Some("AuthorizationError")).await;
+                Ok(Invoked::Failed(Attempt::Failed { error: format!("NO_PERMISSIONS: {message}"), retryable: false }))
+            }
+            Err(TopicError::Failed(message)) => Ok(internal(message)),
+            Err(TopicError::Store(e)) => Err(e),
         }
-        let now = self.env.now_ms();
-        let out = Outgoing {
-            message_id: self.env.ids.uuid(),
-            message: send.body.clone(),
-            per_protocol: None,
-            subject: None,
-            attributes: ::sns::message::Attributes::new(),
-            timestamp: ::sns::message::timestamp(now),
-        };
-        let mut tx = self.env.store.begin().await?;
-        if let Err(e) = sns_publish::fan_out(&self.env, &mut tx, &signer, &topic, &out, now).await {
-            return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true }));
-        }
-        Ok(Invoked::Delivered(tx, format!("published as message {}", out.message_id)))
     }
 
     /// Queues an asynchronous invocation of the function, if its resource-based policy lets
@@ -345,11 +329,14 @@ impl Invoker {
                 retryable: false,
             })
         };
-        let Some((region, account, name)) = ::lambda::parse_function_arn(&send.endpoint) else {
+        let functions = match self.env.port::<dyn Functions>() {
+            Ok(functions) => functions,
+            Err(e) => return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true })),
+        };
+        let Some((scope, name)) = functions.parse_arn(&send.endpoint) else {
             return Ok(not_found());
         };
-        let scope = Scope { account_id: account, region };
-        match ::lambda::authorize_service_invoke(&self.env, PRINCIPAL, &send.source_arn, scope, name).await {
+        match functions.authorize_service_invoke(&self.env, PRINCIPAL, &send.source_arn, scope, name).await {
             Ok(true) => {}
             Ok(false) => return Ok(not_found()),
             Err(CommonError::AccessDenied(message)) => {
@@ -362,7 +349,7 @@ impl Invoker {
             Err(e) => return Ok(Invoked::Failed(Attempt::Failed { error: format!("INTERNAL: {e}"), retryable: true })),
         }
         let mut tx = self.env.store.begin().await?;
-        ::lambda::enqueue_invocation(&self.env, &mut tx, scope, name, &send.delivery_id, send.body.as_bytes()).await?;
+        functions.enqueue_invocation(&self.env, &mut tx, scope, name, &send.delivery_id, send.body.as_bytes()).await?;
         Ok(Invoked::Delivered(tx, format!("queued an asynchronous invocation of {name}")))
     }
 

@@ -15,6 +15,8 @@ pub mod ops;
 pub use ops::Op;
 mod error;
 mod invoke;
+mod port;
+pub use port::LambdaFunctions;
 
 pub use error::LambdaError;
 pub use invoke::enqueue as enqueue_invocation;

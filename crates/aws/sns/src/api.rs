@@ -6,6 +6,7 @@ use super::publish::{self, Outgoing, attributes_of, topic_attributes};
 use super::{Sns, SnsError, TopicArn};
 use aws_core::authz;
 use aws_core::error::CommonError;
+use aws_core::ports::Functions;
 use aws_core::service::{Check, Ctx};
 use base64::Engine as _;
 use serde::Deserialize;
@@ -409,7 +410,7 @@ fn normalize_phone(raw: &str) -> Option<String> {
 }
 
 /// Checks the endpoint for `protocol`; returns it as stored.
-fn check_endpoint(protocol: &str, endpoint: Option<&str>) -> Result<String, SnsError> {
+fn check_endpoint(functions: &dyn Functions, protocol: &str, endpoint: Option<&str>) -> Result<String, SnsError> {
     if !PROTOCOLS.contains(&protocol) {
         return Err(SnsError::invalid(format!("Amazon SNS does not support this protocol string: {protocol}")));
     }
@@ -430,7 +431,8 @@ fn check_endpoint(protocol: &str, endpoint: Option<&str>) -> Result<String, SnsE
         }
         "sms" => normalize_phone(endpoint)
             .ok_or_else(|| SnsError::InvalidParameter(format!("Invalid SMS endpoint: {endpoint}"))),
-        "lambda" => ::lambda::parse_function_arn(endpoint)
+        "lambda" => functions
+            .parse_arn(endpoint)
             .map(|_| endpoint.to_owned())
             .ok_or_else(|| SnsError::invalid("Lambda endpoint ARN")),
         _ => {
@@ -509,7 +511,8 @@ fn new_token(ctx: &Ctx<'_>) -> (String, [u8; 32]) {
 
 pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
-    let endpoint = check_endpoint(&input.protocol, input.endpoint.as_deref())?;
+    let functions = ctx.env.port::<dyn Functions>()?;
+    let endpoint = check_endpoint(&*functions, &input.protocol, input.endpoint.as_deref())?;
     let mut attributes = Map::new();
     let scope = input
         .attributes
@@ -1032,13 +1035,17 @@ pub async fn authorize_service_publish(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda::LambdaFunctions;
 
     #[test]
     fn endpoints() {
-        assert_eq!(check_endpoint("sms", Some("+1 206-555-0100")).unwrap(), "+12065550100");
-        assert_eq!(check_endpoint("email", Some("ops@example.com")).unwrap(), "ops@example.com");
-        assert_eq!(check_endpoint("https", Some("https://example.com/hook")).unwrap(), "https://example.com/hook");
-        let message = |p: &str, e: Option<&str>| check_endpoint(p, e).unwrap_err().to_string();
+        assert_eq!(check_endpoint(&LambdaFunctions, "sms", Some("+1 206-555-0100")).unwrap(), "+12065550100");
+        assert_eq!(check_endpoint(&LambdaFunctions, "email", Some("ops@example.com")).unwrap(), "ops@example.com");
+        assert_eq!(
+            check_endpoint(&LambdaFunctions, "https", Some("https://example.com/hook")).unwrap(),
+            "https://example.com/hook"
+        );
+        let message = |p: &str, e: Option<&str>| check_endpoint(&LambdaFunctions, p, e).unwrap_err().to_string();
         assert_eq!(
             message("ftp", Some("x")),
             "Invalid parameter: Amazon SNS does not support this protocol string: ftp"
@@ -1050,7 +1057,7 @@ mod tests {
         assert_eq!(message("email", Some("nope")), "Invalid parameter: Email address");
         assert_eq!(message("sms", Some("555")), "Invalid SMS endpoint: 555");
         assert_eq!(message("sqs", Some("arn:aws:sns:us-east-1:1:q")), "Invalid parameter: SQS endpoint ARN");
-        assert!(check_endpoint("lambda", Some("arn:aws:lambda:us-east-1:1:function:f")).is_ok());
+        assert!(check_endpoint(&LambdaFunctions, "lambda", Some("arn:aws:lambda:us-east-1:1:function:f")).is_ok());
         assert_eq!(message("lambda", Some("arn:aws:sqs:us-east-1:1:q")), "Invalid parameter: Lambda endpoint ARN");
         assert!(message("firehose", Some("arn:aws:firehose:us-east-1:1:deliverystream/d")).contains("not supported"));
         assert_eq!(message("email", None), "Endpoint not specified in subscription");

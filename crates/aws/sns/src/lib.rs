@@ -18,6 +18,7 @@ pub mod message;
 pub mod publish;
 mod queue;
 pub mod signing;
+mod topics;
 
 /// SNS's service model (generated from botocore by `tools/gen-models.py`).
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =

@@ -1,17 +1,17 @@
 //! Deliveries in process: into SQS queues (SNS subscriptions, EventBridge targets and the
 //! dead-letter queues of both) through the SQS service, whose queue policy decides (the sender
 //! is the service principal, `aws:SourceArn` its topic or rule); and to Lambda functions (SNS
-//! `lambda` subscriptions), queued as asynchronous invocations once the function's policy lets
-//! SNS in for the topic.
+//! `lambda` subscriptions), through the core's `Functions` port, queued as asynchronous
+//! invocations once the function's policy lets SNS in for the topic.
 
 use aws_core::caller::Caller;
 use aws_core::env::Env;
 use aws_core::error::CommonError;
-use aws_core::ports::{QueueError, QueueMessage, Queues};
+use aws_core::ports::{Functions, QueueError, QueueMessage, Queues};
 use std::sync::Arc;
+use store::StoreError;
 use store::delivery::{self, Attempt, Send, Settled};
 use store::jobs::{Handler, Job, Outcome};
-use store::{Scope, StoreError};
 
 /// Where an in-process delivery goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,24 +66,29 @@ impl QueueDelivery {
         let failed = |error: String, retryable: bool| Attempt::Failed { error, retryable };
         let now = self.env.now_ms();
         let random = self.env.ids.random_u64();
-        let attempt = match ::lambda::parse_function_arn(&send.endpoint) {
+        let Ok(functions) = self.env.port::<dyn Functions>() else {
+            let attempt = failed("INTERNAL: no functions wired".into(), true);
+            return delivery::settle(&self.env.store, job, send, previous, attempt, now, random).await;
+        };
+        let attempt = match functions.parse_arn(&send.endpoint) {
             None => failed(format!("RESOURCE_NOT_FOUND: function {} does not exist", send.endpoint), false),
-            Some((region, account, name)) => {
-                let scope = Scope { account_id: account, region };
-                match ::lambda::authorize_service_invoke(&self.env, &send.principal, &send.source_arn, scope, name)
+            Some((scope, name)) => {
+                match functions
+                    .authorize_service_invoke(&self.env, &send.principal, &send.source_arn, scope, name)
                     .await
                 {
                     Ok(true) => {
                         let mut tx = self.env.store.begin().await?;
-                        ::lambda::enqueue_invocation(
-                            &self.env,
-                            &mut tx,
-                            scope,
-                            name,
-                            &send.delivery_id,
-                            send.body.as_bytes(),
-                        )
-                        .await?;
+                        functions
+                            .enqueue_invocation(
+                                &self.env,
+                                &mut tx,
+                                scope,
+                                name,
+                                &send.delivery_id,
+                                send.body.as_bytes(),
+                            )
+                            .await?;
                         let detail = format!("queued an asynchronous invocation of {name}");
                         let settled =
                             delivery::settle_in(tx, job, send, previous, Attempt::Delivered(detail), now, random)
