@@ -58,14 +58,14 @@ impl ServiceError for LogsError {
     fn code(&self) -> &str {
         match self {
             LogsError::Common(e) => e.render(Flavor::Json).0,
-            other => other.parts().0,
+            LogsError::AlreadyExists(_) | LogsError::NotFound(_) | LogsError::InvalidParameter(_) => self.parts().0,
         }
     }
 
     fn status(&self) -> u16 {
         match self {
             LogsError::Common(e) => e.render(Flavor::Json).1,
-            _ => 400,
+            LogsError::AlreadyExists(_) | LogsError::NotFound(_) | LogsError::InvalidParameter(_) => 400,
         }
     }
 }

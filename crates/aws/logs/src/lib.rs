@@ -22,7 +22,13 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
 use aws_core::service::{Authorization, Check, Ctx, Service};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use ops::{
+    CreateLogGroupRequest, DescribeLogGroupsRequest, DescribeLogGroupsResponse, DescribeLogStreamsRequest,
+    DescribeLogStreamsResponse, FilterLogEventsRequest, FilterLogEventsResponse, FilteredLogEvent, GetLogEventsRequest,
+    GetLogEventsResponse, LogGroup, LogStream, OutputLogEvent, PutLogEventsRequest, PutLogEventsResponse,
+    RejectedLogEventsInfo, Request, SearchedLogStream,
+};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use store::Scope;
 use store::logs as db;
@@ -57,7 +63,7 @@ pub struct Logs;
 
 #[async_trait::async_trait]
 impl Service for Logs {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = LogsError;
 
     fn signing_name(&self) -> &'static str {
@@ -76,47 +82,43 @@ impl Service for Logs {
         wire::validation_message(violations).map(|m| Err(LogsError::InvalidParameter(m)))
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, LogsError> {
-        use aws_core::service::Operation;
-        let (op, input) = (request.op, &request.input);
-        let name = |key: &str| input.get(key).and_then(Value::as_str).unwrap_or_default();
-        let group = group_name(ctx, input)?;
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, LogsError> {
+        use aws_core::service::{Operation, Request as _};
+        let group = target_group(ctx, request)?;
         // As CloudWatch Logs documents: stream operations on the stream's ARN, the others on
         // the group's ARN with its trailing `:*` (what `Resource: log-group:NAME:*` grants).
-        let resource = match op {
-            Op::DescribeLogGroups => group_arn(ctx, "*"),
-            Op::PutLogEvents | Op::GetLogEvents | Op::CreateLogStream | Op::DeleteLogStream => {
-                format!("{}:log-stream:{}", group_arn(ctx, &group), name("logStreamName"))
-            }
-            _ => format!("{}:*", group_arn(ctx, &group)),
+        let stream = |name: &str| format!("{}:log-stream:{name}", group_arn(ctx, &group));
+        let resource = match request {
+            Request::DescribeLogGroups(_) => group_arn(ctx, "*"),
+            Request::PutLogEvents(r) => stream(&r.log_stream_name),
+            Request::GetLogEvents(r) => stream(&r.log_stream_name),
+            Request::CreateLogStream(r) => stream(&r.log_stream_name),
+            Request::DeleteLogStream(r) => stream(&r.log_stream_name),
+            Request::CreateLogGroup(_)
+            | Request::DeleteLogGroup(_)
+            | Request::DeleteRetentionPolicy(_)
+            | Request::DescribeLogStreams(_)
+            | Request::FilterLogEvents(_)
+            | Request::PutRetentionPolicy(_) => format!("{}:*", group_arn(ctx, &group)),
         };
-        Ok(Authorization::one(Check::new(format!("logs:{}", op.name()), resource)))
+        Ok(Authorization::one(Check::new(format!("logs:{}", request.op().name()), resource)))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, LogsError> {
-        let aws_core::service::Untyped { op, input } = request;
-        let group = group_name(ctx, &input)?;
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, LogsError> {
+        let group = target_group(ctx, &request)?;
         let l = Group { ctx, scope: Scope { account_id: ctx.account(), region: ctx.region }, name: group };
-        match op {
-            Op::CreateLogGroup => l.create(aws_core::service::input(input)?).await,
-            Op::DeleteLogGroup => l.delete().await,
-            Op::DescribeLogGroups => describe_groups(ctx, aws_core::service::input(input)?).await,
-            Op::PutRetentionPolicy => l.retention(aws_core::service::input(input)?).await,
-            Op::DeleteRetentionPolicy => l.set_retention(None).await,
-            Op::CreateLogStream => {
-                l.create_stream(&aws_core::service::input::<StreamInput>(input)?.log_stream_name).await
-            }
-            Op::DeleteLogStream => {
-                l.delete_stream(&aws_core::service::input::<StreamInput>(input)?.log_stream_name).await
-            }
-            Op::DescribeLogStreams => l.describe_streams(aws_core::service::input(input)?).await,
-            Op::PutLogEvents => l.put_events(aws_core::service::input(input)?).await,
-            Op::GetLogEvents => l.get_events(aws_core::service::input(input)?).await,
-            Op::FilterLogEvents => l.filter_events(aws_core::service::input(input)?).await,
+        match request {
+            Request::CreateLogGroup(input) => l.create(input).await,
+            Request::DeleteLogGroup(_) => l.delete().await,
+            Request::DescribeLogGroups(input) => output(&describe_groups(ctx, input).await?),
+            Request::PutRetentionPolicy(input) => l.retention(input.retention_in_days).await,
+            Request::DeleteRetentionPolicy(_) => l.set_retention(None).await,
+            Request::CreateLogStream(input) => l.create_stream(&input.log_stream_name).await,
+            Request::DeleteLogStream(input) => l.delete_stream(&input.log_stream_name).await,
+            Request::DescribeLogStreams(input) => output(&l.describe_streams(input).await?),
+            Request::PutLogEvents(input) => output(&l.put_events(input).await?),
+            Request::GetLogEvents(input) => output(&l.get_events(input).await?),
+            Request::FilterLogEvents(input) => output(&l.filter_events(input).await?),
         }
     }
 }
@@ -126,11 +128,27 @@ fn group_arn(ctx: &Ctx<'_>, name: &str) -> String {
     format!("arn:aws:logs:{}:{}:log-group:{name}", ctx.region, ctx.account())
 }
 
-/// The group a request names, by `logGroupName` or `logGroupIdentifier` (a name or an ARN of
-/// this account and region; any other is not found). Both at once is refused, as AWS does.
-fn group_name(ctx: &Ctx<'_>, input: &Value) -> Result<String, LogsError> {
-    let by_name = input.get("logGroupName").and_then(Value::as_str);
-    let by_id = input.get("logGroupIdentifier").and_then(Value::as_str);
+/// The group a request names.
+fn target_group(ctx: &Ctx<'_>, request: &Request) -> Result<String, LogsError> {
+    let (by_name, by_id) = match request {
+        Request::CreateLogGroup(r) => (Some(&r.log_group_name), None),
+        Request::CreateLogStream(r) => (Some(&r.log_group_name), None),
+        Request::DeleteLogGroup(r) => (Some(&r.log_group_name), None),
+        Request::DeleteLogStream(r) => (Some(&r.log_group_name), None),
+        Request::DeleteRetentionPolicy(r) => (Some(&r.log_group_name), None),
+        Request::PutLogEvents(r) => (Some(&r.log_group_name), None),
+        Request::PutRetentionPolicy(r) => (Some(&r.log_group_name), None),
+        Request::DescribeLogGroups(_) => (None, None),
+        Request::DescribeLogStreams(r) => (r.log_group_name.as_ref(), r.log_group_identifier.as_ref()),
+        Request::FilterLogEvents(r) => (r.log_group_name.as_ref(), r.log_group_identifier.as_ref()),
+        Request::GetLogEvents(r) => (r.log_group_name.as_ref(), r.log_group_identifier.as_ref()),
+    };
+    group_name(ctx, by_name.map(String::as_str), by_id.map(String::as_str))
+}
+
+/// The group named by `logGroupName` or `logGroupIdentifier` (a name or an ARN of this account
+/// and region; any other is not found). Both at once is refused, as AWS does.
+fn group_name(ctx: &Ctx<'_>, by_name: Option<&str>, by_id: Option<&str>) -> Result<String, LogsError> {
     match (by_name, by_id) {
         (Some(_), Some(_)) => {
             Err(LogsError::InvalidParameter("LogGroup name and LogGroup ARN are mutually exclusive parameters.".into()))
@@ -175,150 +193,22 @@ fn page_size(limit: Option<i64>, max: i64) -> i64 {
     limit.unwrap_or(max).clamp(1, max)
 }
 
-// ---- inputs and outputs ---------------------------------------------------------------------
+// ---- outputs ---------------------------------------------------------------------------------
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateGroupInput {
-    kms_key_id: Option<String>,
-    log_group_class: Option<String>,
-    #[serde(default)]
-    tags: Map<String, Value>,
-    deletion_protection_enabled: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DescribeGroupsInput {
-    log_group_name_prefix: Option<String>,
-    log_group_name_pattern: Option<String>,
-    #[serde(default)]
-    log_group_identifiers: Vec<String>,
-    log_group_class: Option<String>,
-    next_token: Option<String>,
-    limit: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RetentionInput {
-    retention_in_days: i64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StreamInput {
-    log_stream_name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DescribeStreamsInput {
-    log_stream_name_prefix: Option<String>,
-    order_by: Option<String>,
-    #[serde(default)]
-    descending: bool,
-    next_token: Option<String>,
-    limit: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InputEvent {
-    timestamp: i64,
-    message: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PutEventsInput {
-    log_stream_name: String,
-    log_events: Vec<InputEvent>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GetEventsInput {
-    log_stream_name: String,
-    start_time: Option<i64>,
-    end_time: Option<i64>,
-    next_token: Option<String>,
-    limit: Option<i64>,
-    #[serde(default)]
-    start_from_head: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FilterEventsInput {
-    #[serde(default)]
-    log_stream_names: Vec<String>,
-    log_stream_name_prefix: Option<String>,
-    start_time: Option<i64>,
-    end_time: Option<i64>,
-    filter_pattern: Option<String>,
-    next_token: Option<String>,
-    limit: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GroupOut {
-    log_group_name: String,
-    creation_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retention_in_days: Option<i64>,
-    metric_filter_count: i64,
-    arn: String,
-    stored_bytes: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kms_key_id: Option<String>,
-    log_group_class: String,
-    log_group_arn: String,
-    deletion_protection_enabled: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StreamOut {
-    log_stream_name: String,
-    creation_time: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    first_event_timestamp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_event_timestamp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_ingestion_time: Option<i64>,
-    upload_sequence_token: String,
-    arn: String,
-    stored_bytes: i64,
-}
-
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(clippy::struct_field_names)] // CloudWatch Logs' own member names.
-struct Rejected {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    too_new_log_event_start_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    too_old_log_event_end_index: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expired_log_event_end_index: Option<usize>,
-}
-
-fn group_out(ctx: &Ctx<'_>, g: db::Group) -> GroupOut {
+fn group_out(ctx: &Ctx<'_>, g: db::Group) -> LogGroup {
     let arn = group_arn(ctx, &g.name);
-    GroupOut {
-        creation_time: g.created_ms,
-        retention_in_days: g.retention_days,
-        metric_filter_count: 0,
-        arn: format!("{arn}:*"),
-        stored_bytes: g.stored_bytes,
+    LogGroup {
+        creation_time: Some(g.created_ms),
+        retention_in_days: g.retention_days.map(|d| i32::try_from(d).unwrap_or(i32::MAX)),
+        metric_filter_count: Some(0),
+        arn: Some(format!("{arn}:*")),
+        stored_bytes: Some(g.stored_bytes),
         kms_key_id: g.kms_key_id,
-        log_group_class: g.class,
-        log_group_arn: arn,
-        deletion_protection_enabled: false,
-        log_group_name: g.name,
+        log_group_class: Some(g.class),
+        log_group_arn: Some(arn),
+        deletion_protection_enabled: Some(false),
+        log_group_name: Some(g.name),
+        ..LogGroup::default()
     }
 }
 
@@ -327,17 +217,21 @@ fn sequence_token(n: i64) -> String {
     format!("{n:056}")
 }
 
-async fn describe_groups(ctx: &Ctx<'_>, input: DescribeGroupsInput) -> Result<Value, LogsError> {
+async fn describe_groups(
+    ctx: &Ctx<'_>,
+    input: DescribeLogGroupsRequest,
+) -> Result<DescribeLogGroupsResponse, LogsError> {
     if input.log_group_name_prefix.is_some() && input.log_group_name_pattern.is_some() {
         return Err(invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."));
     }
-    let limit = page_size(input.limit, DESCRIBE_MAX);
+    let limit = page_size(input.limit.map(i64::from), DESCRIBE_MAX);
     let after = input.next_token.as_deref().map(untoken).transpose()?.unwrap_or_default();
     let scope = Scope { account_id: ctx.account(), region: ctx.region };
     let wanted: Vec<String> = input
         .log_group_identifiers
         .iter()
-        .map(|id| group_name(ctx, &serde_json::json!({"logGroupIdentifier": id})).unwrap_or_default())
+        .flatten()
+        .map(|id| group_name(ctx, None, Some(id)).unwrap_or_default())
         .collect();
     let keep = |g: &db::Group| {
         input.log_group_name_pattern.as_deref().is_none_or(|p| g.name.contains(p))
@@ -366,12 +260,8 @@ async fn describe_groups(ctx: &Ctx<'_>, input: DescribeGroupsInput) -> Result<Va
         }
     };
     let next = page.last().filter(|_| more).map(|g| token(&g.name));
-    let groups: Vec<GroupOut> = page.into_iter().map(|g| group_out(ctx, g)).collect();
-    let mut out = serde_json::json!({ "logGroups": output(&groups)? });
-    if let Some(t) = next {
-        out["nextToken"] = Value::String(t);
-    }
-    Ok(out)
+    let log_groups = page.into_iter().map(|g| group_out(ctx, g)).collect();
+    Ok(DescribeLogGroupsResponse { log_groups: Some(log_groups), next_token: next })
 }
 
 /// The group an operation acts on.
@@ -402,7 +292,7 @@ impl Group<'_> {
         db::group(conn, self.scope, &self.name).await?.ok_or(LogsError::NotFound("log group"))
     }
 
-    async fn create(&self, input: CreateGroupInput) -> Result<Value, LogsError> {
+    async fn create(&self, input: CreateLogGroupRequest) -> Result<Value, LogsError> {
         self.require_name()?;
         if input.deletion_protection_enabled == Some(true) {
             return Err(invalid("deletionProtectionEnabled is not supported by this endpoint"));
@@ -413,7 +303,8 @@ impl Group<'_> {
                 "1 validation error detected: Value '{class}' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [DELIVERY, STANDARD, INFREQUENT_ACCESS]"
             )));
         }
-        if input.tags.len() > TAGS_MAX {
+        let tags = input.tags.unwrap_or_default();
+        if tags.len() > TAGS_MAX {
             return Err(invalid(format!("A log group can have at most {TAGS_MAX} tags.")));
         }
         let g = db::Group {
@@ -422,7 +313,8 @@ impl Group<'_> {
             retention_days: None,
             kms_key_id: input.kms_key_id,
             class,
-            tags: Value::Object(input.tags).to_string(),
+            tags: serde_json::to_string(&tags)
+                .map_err(|_| LogsError::Common(aws_core::error::CommonError::Internal))?,
             stored_bytes: 0,
         };
         let mut tx = self.ctx.env.store.begin().await?;
@@ -443,15 +335,15 @@ impl Group<'_> {
         Ok(empty())
     }
 
-    async fn retention(&self, input: RetentionInput) -> Result<Value, LogsError> {
-        if !RETENTION_DAYS.contains(&input.retention_in_days) {
+    async fn retention(&self, days: i32) -> Result<Value, LogsError> {
+        let days = i64::from(days);
+        if !RETENTION_DAYS.contains(&days) {
             let allowed = RETENTION_DAYS.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
             return Err(invalid(format!(
-                "1 validation error detected: Value '{}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]",
-                input.retention_in_days
+                "1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
             )));
         }
-        self.set_retention(Some(input.retention_in_days)).await
+        self.set_retention(Some(days)).await
     }
 
     async fn set_retention(&self, days: Option<i64>) -> Result<Value, LogsError> {
@@ -487,20 +379,23 @@ impl Group<'_> {
         Ok(empty())
     }
 
-    fn stream_out(&self, s: db::Stream) -> StreamOut {
-        StreamOut {
-            creation_time: s.created_ms,
+    fn stream_out(&self, s: db::Stream) -> LogStream {
+        LogStream {
+            creation_time: Some(s.created_ms),
             first_event_timestamp: s.first_event_ms,
             last_event_timestamp: s.last_event_ms,
             last_ingestion_time: s.last_ingestion_ms,
-            upload_sequence_token: sequence_token(s.id),
-            arn: format!("{}:log-stream:{}", self.arn(), s.name),
-            stored_bytes: s.stored_bytes,
-            log_stream_name: s.name,
+            upload_sequence_token: Some(sequence_token(s.id)),
+            arn: Some(format!("{}:log-stream:{}", self.arn(), s.name)),
+            stored_bytes: Some(s.stored_bytes),
+            log_stream_name: Some(s.name),
         }
     }
 
-    async fn describe_streams(&self, input: DescribeStreamsInput) -> Result<Value, LogsError> {
+    async fn describe_streams(
+        &self,
+        input: DescribeLogStreamsRequest,
+    ) -> Result<DescribeLogStreamsResponse, LogsError> {
         let by_time = match input.order_by.as_deref() {
             None | Some("LogStreamName") => false,
             Some("LastEventTime") => true,
@@ -513,7 +408,7 @@ impl Group<'_> {
         if by_time && input.log_stream_name_prefix.is_some() {
             return Err(invalid("Cannot order by LastEventTime with a logStreamNamePrefix."));
         }
-        let limit = usize::try_from(page_size(input.limit, DESCRIBE_MAX)).unwrap_or(1);
+        let limit = usize::try_from(page_size(input.limit.map(i64::from), DESCRIBE_MAX)).unwrap_or(1);
         let skip: usize = match &input.next_token {
             Some(t) => untoken(t)?.parse().map_err(|_| invalid("The specified nextToken is invalid."))?,
             None => 0,
@@ -526,19 +421,16 @@ impl Group<'_> {
         if by_time {
             streams.sort_by_key(|s| (s.last_event_ms.unwrap_or(s.created_ms), s.id));
         }
-        if input.descending {
+        if input.descending == Some(true) {
             streams.reverse();
         }
         let total = streams.len();
-        let page: Vec<StreamOut> = streams.into_iter().skip(skip).take(limit).map(|s| self.stream_out(s)).collect();
-        let mut out = serde_json::json!({ "logStreams": output(&page)? });
-        if skip + page.len() < total {
-            out["nextToken"] = Value::String(token(&(skip + page.len()).to_string()));
-        }
-        Ok(out)
+        let page: Vec<LogStream> = streams.into_iter().skip(skip).take(limit).map(|s| self.stream_out(s)).collect();
+        let next_token = (skip + page.len() < total).then(|| token(&(skip + page.len()).to_string()));
+        Ok(DescribeLogStreamsResponse { log_streams: Some(page), next_token })
     }
 
-    async fn put_events(&self, input: PutEventsInput) -> Result<Value, LogsError> {
+    async fn put_events(&self, input: PutLogEventsRequest) -> Result<PutLogEventsResponse, LogsError> {
         let events = &input.log_events;
         let mut bytes = 0usize;
         for (i, e) in events.iter().enumerate() {
@@ -570,21 +462,22 @@ impl Group<'_> {
             .await?
             .ok_or(LogsError::NotFound("log stream"))?;
         let expired_before = group.retention_days.map(|d| now - d * DAY_MS);
-        let mut rejected = Rejected::default();
+        let mut rejected = RejectedLogEventsInfo::default();
+        let index = |i: usize| i32::try_from(i).unwrap_or(i32::MAX);
         let mut next_id = db::next_event_id(&mut tx).await?;
         let mut kept: Option<(i64, i64)> = None;
         let mut kept_bytes = 0i64;
         for (i, e) in events.iter().enumerate() {
             if e.timestamp > now + TOO_NEW_MS {
-                rejected.too_new_log_event_start_index.get_or_insert(i);
+                rejected.too_new_log_event_start_index.get_or_insert(index(i));
                 continue;
             }
             if e.timestamp < now - TOO_OLD_MS {
-                rejected.too_old_log_event_end_index = Some(i);
+                rejected.too_old_log_event_end_index = Some(index(i));
                 continue;
             }
             if expired_before.is_some_and(|b| e.timestamp < b) {
-                rejected.expired_log_event_end_index = Some(i);
+                rejected.expired_log_event_end_index = Some(index(i));
                 continue;
             }
             let sealed = self.ctx.env.seal(e.message.as_bytes(), &event_aad(stream.id, next_id));
@@ -608,12 +501,11 @@ impl Group<'_> {
             db::expire(&mut tx, self.scope, &self.name, before).await?;
         }
         tx.commit().await.map_err(store::StoreError::from)?;
-        let mut out = serde_json::json!({ "nextSequenceToken": sequence_token(next_id) });
-        let rejected = output(&rejected)?;
-        if rejected.as_object().is_some_and(|o| !o.is_empty()) {
-            out["rejectedLogEventsInfo"] = rejected;
-        }
-        Ok(out)
+        Ok(PutLogEventsResponse {
+            next_sequence_token: Some(sequence_token(next_id)),
+            rejected_log_events_info: (rejected != RejectedLogEventsInfo::default()).then_some(rejected),
+            rejected_entity_info: None,
+        })
     }
 
     /// The earliest time an event may have to be returned (retention).
@@ -630,8 +522,8 @@ impl Group<'_> {
         Ok(String::from_utf8_lossy(&plain).into_owned())
     }
 
-    async fn get_events(&self, input: GetEventsInput) -> Result<Value, LogsError> {
-        let limit = page_size(input.limit, EVENTS_MAX);
+    async fn get_events(&self, input: GetLogEventsRequest) -> Result<GetLogEventsResponse, LogsError> {
+        let limit = page_size(input.limit.map(i64::from), EVENTS_MAX);
         let mut conn = self.ctx.env.store.read().await?;
         let group = self.load(&mut conn).await?;
         let stream = db::stream(&mut conn, self.scope, &self.name, &input.log_stream_name)
@@ -639,7 +531,7 @@ impl Group<'_> {
             .ok_or(LogsError::NotFound("log stream"))?;
         let (forward, at) = match input.next_token.as_deref() {
             Some(t) => position(t)?,
-            None if input.start_from_head => (true, (i64::MIN, i64::MIN)),
+            None if input.start_from_head == Some(true) => (true, (i64::MIN, i64::MIN)),
             None => (false, (i64::MAX, i64::MAX)),
         };
         let window = db::Window {
@@ -671,23 +563,28 @@ impl Group<'_> {
         let read_on_from = if at == (i64::MAX, i64::MAX) { (i64::MIN, i64::MIN) } else { at };
         let first = opened.first().map_or(at, |(e, _)| (e.timestamp_ms, e.id));
         let last = opened.last().map_or(read_on_from, |(e, _)| (e.timestamp_ms, e.id));
-        let events: Vec<Value> = opened
+        let events = opened
             .into_iter()
-            .map(|(e, message)| serde_json::json!({"timestamp": e.timestamp_ms, "message": message, "ingestionTime": e.ingestion_ms}))
+            .map(|(e, message)| OutputLogEvent {
+                timestamp: Some(e.timestamp_ms),
+                message: Some(message),
+                ingestion_time: Some(e.ingestion_ms),
+            })
             .collect();
-        Ok(serde_json::json!({
-            "events": events,
-            "nextForwardToken": position_token(true, last),
-            "nextBackwardToken": position_token(false, first),
-        }))
+        Ok(GetLogEventsResponse {
+            events: Some(events),
+            next_forward_token: Some(position_token(true, last)),
+            next_backward_token: Some(position_token(false, first)),
+        })
     }
 
-    async fn filter_events(&self, input: FilterEventsInput) -> Result<Value, LogsError> {
-        if !input.log_stream_names.is_empty() && input.log_stream_name_prefix.is_some() {
+    async fn filter_events(&self, input: FilterLogEventsRequest) -> Result<FilterLogEventsResponse, LogsError> {
+        let names = input.log_stream_names.unwrap_or_default();
+        if !names.is_empty() && input.log_stream_name_prefix.is_some() {
             return Err(invalid("logStreamNames and logStreamNamePrefix are mutually exclusive parameters."));
         }
         let pattern = pattern::Pattern::parse(input.filter_pattern.as_deref().unwrap_or("")).map_err(invalid)?;
-        let limit = page_size(input.limit, EVENTS_MAX);
+        let limit = page_size(input.limit.map(i64::from), EVENTS_MAX);
         let after = match input.next_token.as_deref() {
             Some(t) => {
                 let text = untoken(t)?;
@@ -705,7 +602,7 @@ impl Group<'_> {
             db::streams(&mut conn, self.scope, &self.name, input.log_stream_name_prefix.as_deref().unwrap_or(""))
                 .await?
                 .into_iter()
-                .filter(|s| input.log_stream_names.is_empty() || input.log_stream_names.contains(&s.name))
+                .filter(|s| names.is_empty() || names.contains(&s.name))
                 .collect();
         let ids: Vec<i64> = streams.iter().map(|s| s.id).collect();
         let name_of = |id: i64| streams.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_default();
@@ -744,27 +641,25 @@ impl Group<'_> {
             window.after = scanned_to;
         }
         drop(conn);
-        let events: Vec<Value> = found
+        let events = found
             .into_iter()
-            .map(|(e, message)| {
-                serde_json::json!({
-                    "logStreamName": name_of(e.stream_id),
-                    "timestamp": e.timestamp_ms,
-                    "message": message,
-                    "ingestionTime": e.ingestion_ms,
-                    "eventId": format!("{:020}{:020}", e.timestamp_ms.max(0), e.id),
-                })
+            .map(|(e, message)| FilteredLogEvent {
+                log_stream_name: Some(name_of(e.stream_id)),
+                timestamp: Some(e.timestamp_ms),
+                message: Some(message),
+                ingestion_time: Some(e.ingestion_ms),
+                event_id: Some(format!("{:020}{:020}", e.timestamp_ms.max(0), e.id)),
             })
             .collect();
-        let searched: Vec<Value> = streams
+        let searched = streams
             .iter()
-            .map(|s| serde_json::json!({"logStreamName": s.name, "searchedCompletely": exhausted}))
+            .map(|s| SearchedLogStream { log_stream_name: Some(s.name.clone()), searched_completely: Some(exhausted) })
             .collect();
-        let mut out = serde_json::json!({ "events": events, "searchedLogStreams": searched });
-        if !exhausted {
-            out["nextToken"] = Value::String(token(&format!("{}:{}", scanned_to.0, scanned_to.1)));
-        }
-        Ok(out)
+        Ok(FilterLogEventsResponse {
+            events: Some(events),
+            searched_log_streams: Some(searched),
+            next_token: (!exhausted).then(|| token(&format!("{}:{}", scanned_to.0, scanned_to.1))),
+        })
     }
 }
 
