@@ -81,9 +81,41 @@ pub(crate) async fn find(
     Ok(found.map(|(id, name, path)| Entity { arn: names::arn(account, kind.word(), &path, &name), id, name }))
 }
 
+/// Refuses a new name (of an entity created or renamed) that an entity of `kind` in `account`
+/// already has: "User with name Bob already exists."
+pub(crate) async fn ensure_absent(
+    conn: &mut store::Conn,
+    account: &str,
+    kind: Kind,
+    name: &str,
+) -> Result<(), IamError> {
+    if find(conn, account, kind, name).await?.is_some() {
+        let word = kind.word();
+        let title = word[..1].to_ascii_uppercase() + &word[1..];
+        return Err(IamError::EntityAlreadyExists(format!("{title} with name {name} already exists.")));
+    }
+    Ok(())
+}
+
 /// As [`find`], failing with IAM's `NoSuchEntity` when there is none.
 pub(crate) async fn require(conn: &mut store::Conn, account: &str, kind: Kind, name: &str) -> Result<Entity, IamError> {
     find(conn, account, kind, name).await?.ok_or_else(|| kind.not_found(name))
+}
+
+/// IAM's refusal to delete an entity that still has something: "must `what` first".
+pub(crate) fn delete_conflict(what: &str) -> IamError {
+    IamError::DeleteConflict(format!("Cannot delete entity, must {what} first."))
+}
+
+/// Refuses to delete a user, role or group that still has inline or attached policies.
+pub(crate) async fn check_no_policies(conn: &mut store::Conn, kind: Kind, id: &str) -> Result<(), IamError> {
+    if !db::inline_policies(conn, kind.owner(), id).await?.is_empty() {
+        return Err(delete_conflict("delete policies"));
+    }
+    if !db::attached(conn, kind.owner(), id).await?.is_empty() {
+        return Err(delete_conflict("detach all policies"));
+    }
+    Ok(())
 }
 
 /// A managed policy's name and default document, whether AWS or customer managed.

@@ -9,7 +9,7 @@ use super::page::{Paging, paginate};
 use super::users::user_out;
 use super::{IamError, names, quota};
 use aws_core::service::Ctx;
-use store::iam::{self as db, Owner};
+use store::iam as db;
 
 const GROUPS_PER_ACCOUNT: i64 = 300;
 const GROUPS_PER_USER: i64 = 10;
@@ -38,9 +38,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, input: CreateGroupRequest) -> Result<C
         created_ms: ctx.now_ms,
     };
     let mut tx = ctx.env.store.begin().await?;
-    if db::group_by_name(&mut tx, ctx.account(), &group.group_name).await?.is_some() {
-        return Err(IamError::EntityAlreadyExists(format!("Group with name {} already exists.", group.group_name)));
-    }
+    entity::ensure_absent(&mut tx, ctx.account(), Kind::Group, &group.group_name).await?;
     quota(db::count_groups(&mut tx, ctx.account()).await?, GROUPS_PER_ACCOUNT, "GroupsPerAccount")?;
     db::insert_group(&mut tx, &group).await?;
     db::commit(tx).await?;
@@ -86,10 +84,8 @@ pub(crate) async fn update(ctx: &Ctx<'_>, input: UpdateGroupRequest) -> Result<(
     let mut tx = ctx.env.store.begin().await?;
     let group = require(&mut tx, ctx.account(), &input.group_name).await?;
     let new_name = input.new_group_name.unwrap_or_else(|| group.group_name.clone());
-    if !new_name.eq_ignore_ascii_case(&group.group_name)
-        && db::group_by_name(&mut tx, ctx.account(), &new_name).await?.is_some()
-    {
-        return Err(IamError::EntityAlreadyExists(format!("Group with name {new_name} already exists.")));
+    if !new_name.eq_ignore_ascii_case(&group.group_name) {
+        entity::ensure_absent(&mut tx, ctx.account(), Kind::Group, &new_name).await?;
     }
     let new_path = input.new_path.unwrap_or_else(|| group.path.clone());
     db::update_group(&mut tx, &group.group_id, &new_name, &new_path).await?;
@@ -100,16 +96,10 @@ pub(crate) async fn update(ctx: &Ctx<'_>, input: UpdateGroupRequest) -> Result<(
 pub(crate) async fn delete(ctx: &Ctx<'_>, input: DeleteGroupRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let group = require(&mut tx, ctx.account(), &input.group_name).await?;
-    let conflict = |what: &str| Err(IamError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
     if !db::group_members(&mut tx, &group.group_id).await?.is_empty() {
-        return conflict("remove users from group");
+        return Err(entity::delete_conflict("remove users from group"));
     }
-    if !db::inline_policies(&mut tx, Owner::Group, &group.group_id).await?.is_empty() {
-        return conflict("delete policies");
-    }
-    if !db::attached(&mut tx, Owner::Group, &group.group_id).await?.is_empty() {
-        return conflict("detach all policies");
-    }
+    entity::check_no_policies(&mut tx, Kind::Group, &group.group_id).await?;
     db::delete_group(&mut tx, &group.group_id).await?;
     db::commit(tx).await?;
     Ok(())

@@ -1,6 +1,6 @@
 //! Roles and their trust policies.
 
-use super::entity::Kind;
+use super::entity::{self, Kind};
 use super::ops::{
     CreateRoleRequest, CreateRoleResponse, DeleteRoleRequest, GetRoleRequest, GetRoleResponse, ListRolesRequest,
     ListRolesResponse, Role, RoleLastUsed, UpdateAssumeRolePolicyRequest,
@@ -67,7 +67,7 @@ async fn principal_exists(conn: &mut store::Conn, account: &str, value: &str) ->
         if let Some(p) = names::parse_arn(value, kind.word())
             && p.account == account
         {
-            let found = super::entity::find(conn, account, kind, p.name).await?;
+            let found = entity::find(conn, account, kind, p.name).await?;
             return Ok(found.is_some_and(|e| e.arn == value));
         }
     }
@@ -94,9 +94,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, input: CreateRoleRequest) -> Result<Cr
         last_used_region: None,
     };
     let mut tx = ctx.env.store.begin().await?;
-    if db::role_by_name(&mut tx, ctx.account(), &role.role_name).await?.is_some() {
-        return Err(IamError::EntityAlreadyExists(format!("Role with name {} already exists.", role.role_name)));
-    }
+    entity::ensure_absent(&mut tx, ctx.account(), Kind::Role, &role.role_name).await?;
     check_trust_policy(&mut tx, ctx.account(), &role.trust_policy).await?;
     quota(db::count_roles(&mut tx, ctx.account()).await?, ROLES_PER_ACCOUNT, "RolesPerAccount")?;
     db::insert_role(&mut tx, &role).await?;
@@ -154,13 +152,7 @@ pub(crate) async fn update_trust(ctx: &Ctx<'_>, input: UpdateAssumeRolePolicyReq
 pub(crate) async fn delete(ctx: &Ctx<'_>, input: DeleteRoleRequest) -> Result<(), IamError> {
     let mut tx = ctx.env.store.begin().await?;
     let role = require(&mut tx, ctx.account(), &input.role_name).await?;
-    let conflict = |what: &str| Err(IamError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
-    if !db::inline_policies(&mut tx, Owner::Role, &role.role_id).await?.is_empty() {
-        return conflict("delete policies");
-    }
-    if !db::attached(&mut tx, Owner::Role, &role.role_id).await?.is_empty() {
-        return conflict("detach all policies");
-    }
+    entity::check_no_policies(&mut tx, Kind::Role, &role.role_id).await?;
     db::delete_role(&mut tx, &role.role_id).await?;
     db::commit(tx).await?;
     Ok(())

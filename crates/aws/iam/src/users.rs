@@ -44,9 +44,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, input: CreateUserRequest) -> Result<Cr
         created_ms: ctx.now_ms,
     };
     let mut tx = ctx.env.store.begin().await?;
-    if db::user_by_name(&mut tx, ctx.account(), &user.user_name).await?.is_some() {
-        return Err(IamError::EntityAlreadyExists(format!("User with name {} already exists.", user.user_name)));
-    }
+    entity::ensure_absent(&mut tx, ctx.account(), Kind::User, &user.user_name).await?;
     quota(db::count_users(&mut tx, ctx.account()).await?, USERS_PER_ACCOUNT, "UsersPerAccount")?;
     db::insert_user(&mut tx, &user).await?;
     let tags: Vec<db::Tag> = new_tags.iter().map(to_db).collect();
@@ -107,10 +105,8 @@ pub(crate) async fn update(ctx: &Ctx<'_>, input: UpdateUserRequest) -> Result<()
         .await?
         .ok_or_else(|| Kind::User.not_found(&input.user_name))?;
     let new_name = input.new_user_name.unwrap_or_else(|| user.user_name.clone());
-    if !new_name.eq_ignore_ascii_case(&user.user_name)
-        && db::user_by_name(&mut tx, ctx.account(), &new_name).await?.is_some()
-    {
-        return Err(IamError::EntityAlreadyExists(format!("User with name {new_name} already exists.")));
+    if !new_name.eq_ignore_ascii_case(&user.user_name) {
+        entity::ensure_absent(&mut tx, ctx.account(), Kind::User, &new_name).await?;
     }
     let new_path = input.new_path.unwrap_or_else(|| user.path.clone());
     let keys = db::keys_of(&mut tx, ctx.account(), Some(&user.user_name)).await?;
@@ -128,18 +124,12 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, input: DeleteUserRequest) -> Result<()
     let user = db::user_by_name(&mut tx, ctx.account(), &input.user_name)
         .await?
         .ok_or_else(|| Kind::User.not_found(&input.user_name))?;
-    let conflict = |what: &str| Err(IamError::DeleteConflict(format!("Cannot delete entity, must {what} first.")));
     if !db::keys_of(&mut tx, ctx.account(), Some(&user.user_name)).await?.is_empty() {
-        return conflict("delete access keys");
+        return Err(entity::delete_conflict("delete access keys"));
     }
-    if !db::inline_policies(&mut tx, Owner::User, &user.user_id).await?.is_empty() {
-        return conflict("delete policies");
-    }
-    if !db::attached(&mut tx, Owner::User, &user.user_id).await?.is_empty() {
-        return conflict("detach all policies");
-    }
+    entity::check_no_policies(&mut tx, Kind::User, &user.user_id).await?;
     if !db::groups_for_user(&mut tx, &user.user_id).await?.is_empty() {
-        return conflict("remove users from group");
+        return Err(entity::delete_conflict("remove users from group"));
     }
     db::delete_user(&mut tx, &user.user_id).await?;
     db::commit(tx).await?;
