@@ -2,7 +2,7 @@
 
 use super::input::Input;
 use super::schedule::Schedule;
-use super::{EventsError, SCHEDULE_JOB, bus_arn, bus_name, outbox, rule_arn};
+use super::{EventsError, SCHEDULE_JOB, bus_arn, bus_name, ops, outbox, rule_arn};
 use aws_core::service::{Authorization, Check, Ctx, epoch_seconds};
 use base64::Engine as _;
 use serde::Deserialize;
@@ -626,14 +626,14 @@ struct PutEventsEntry {
 
 /// PutEvents needs `events:PutEvents` on every bus it puts to, with the entries' sources and
 /// detail types as `events:source` and `events:detail-type`.
-pub(super) fn put_events_authorization(ctx: &Ctx<'_>, input: &Value) -> Authorization {
+pub(super) fn put_events_authorization(ctx: &Ctx<'_>, input: &ops::PutEventsRequest) -> Authorization {
     let mut buses: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for entry in input.get("Entries").and_then(Value::as_array).into_iter().flatten() {
+    for entry in &input.entries {
         // An entry naming no bus of the caller's fails on its own, later.
-        let Ok(bus) = bus_name(ctx, entry.get("EventBusName").and_then(Value::as_str)) else { continue };
+        let Ok(bus) = bus_name(ctx, entry.event_bus_name.as_deref()) else { continue };
         let (sources, types) = buses.entry(bus).or_default();
-        sources.extend(entry.get("Source").and_then(Value::as_str).map(str::to_owned));
-        types.extend(entry.get("DetailType").and_then(Value::as_str).map(str::to_owned));
+        sources.extend(entry.source.clone());
+        types.extend(entry.detail_type.clone());
     }
     let checks = buses
         .into_iter()

@@ -62,8 +62,11 @@ impl ServiceError for EventsError {
 
     fn status(&self) -> u16 {
         match self {
+            EventsError::NotFound(_)
+            | EventsError::AlreadyExists(_)
+            | EventsError::InvalidEventPattern(_)
+            | EventsError::LimitExceeded(_) => 400,
             EventsError::Common(e) => e.render(Flavor::Json).1,
-            _ => 400,
         }
     }
 }

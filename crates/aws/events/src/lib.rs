@@ -11,7 +11,7 @@
 //! lets `events.amazonaws.com` in for that rule.
 
 pub mod ops;
-pub use ops::Op;
+pub use ops::{Op, Request};
 mod api;
 mod error;
 pub(crate) mod input;
@@ -24,7 +24,7 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("events", include_str!("../models/events.json")));
 
 use aws_core::error::Flavor;
-use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
+use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Request as _, Service};
 use serde_json::Value;
 
 pub use error::EventsError;
@@ -74,13 +74,9 @@ pub(crate) fn bus_name(ctx: &Ctx<'_>, given: Option<&str>) -> Result<String, Eve
 #[derive(Debug, Default)]
 pub struct EventBridge;
 
-fn str_field<'a>(input: &'a Value, name: &str) -> Option<&'a str> {
-    input.get(name).and_then(Value::as_str)
-}
-
 #[async_trait::async_trait]
 impl Service for EventBridge {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = EventsError;
 
     fn signing_name(&self) -> &'static str {
@@ -95,59 +91,67 @@ impl Service for EventBridge {
         Flavor::Json
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, EventsError> {
-        let (op, input) = (request.op, &request.input);
-        let action = format!("events:{}", op.name());
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, EventsError> {
+        let action = format!("events:{}", request.op().name());
         let (region, account) = (ctx.region, ctx.account());
-        let bus = |field: &str| bus_name(ctx, str_field(input, field));
-        let resource = match op {
-            Op::CreateEventBus | Op::DeleteEventBus | Op::UpdateEventBus => {
-                bus_arn(region, account, str_field(input, "Name").unwrap_or("default"))
+        let bus = |given: &Option<String>| bus_name(ctx, given.as_deref());
+        let resource = match request {
+            Request::CreateEventBus(ops::CreateEventBusRequest { name, .. })
+            | Request::DeleteEventBus(ops::DeleteEventBusRequest { name }) => bus_arn(region, account, name),
+            Request::UpdateEventBus(input) => bus_arn(region, account, input.name.as_deref().unwrap_or("default")),
+            Request::DescribeEventBus(input) => bus_arn(region, account, &bus(&input.name)?),
+            Request::PutRule(ops::PutRuleRequest { event_bus_name, name, .. })
+            | Request::DescribeRule(ops::DescribeRuleRequest { event_bus_name, name })
+            | Request::DeleteRule(ops::DeleteRuleRequest { event_bus_name, name, .. })
+            | Request::EnableRule(ops::EnableRuleRequest { event_bus_name, name })
+            | Request::DisableRule(ops::DisableRuleRequest { event_bus_name, name }) => {
+                rule_arn(region, account, &bus(event_bus_name)?, name)
             }
-            Op::DescribeEventBus => bus_arn(region, account, &bus("Name")?),
-            Op::PutRule | Op::DescribeRule | Op::DeleteRule | Op::EnableRule | Op::DisableRule => {
-                rule_arn(region, account, &bus("EventBusName")?, str_field(input, "Name").unwrap_or_default())
+            Request::PutTargets(ops::PutTargetsRequest { event_bus_name, rule, .. })
+            | Request::RemoveTargets(ops::RemoveTargetsRequest { event_bus_name, rule, .. })
+            | Request::ListTargetsByRule(ops::ListTargetsByRuleRequest { event_bus_name, rule, .. }) => {
+                rule_arn(region, account, &bus(event_bus_name)?, rule)
             }
-            Op::PutTargets | Op::RemoveTargets | Op::ListTargetsByRule => {
-                rule_arn(region, account, &bus("EventBusName")?, str_field(input, "Rule").unwrap_or_default())
-            }
-            Op::TagResource | Op::UntagResource | Op::ListTagsForResource => {
-                str_field(input, "ResourceARN").unwrap_or_default().to_owned()
-            }
-            Op::ListEventBuses | Op::ListRules | Op::ListRuleNamesByTarget | Op::TestEventPattern => "*".to_owned(),
-            Op::PutEvents => return Ok(api::put_events_authorization(ctx, input)),
+            Request::TagResource(ops::TagResourceRequest { resource_arn, .. })
+            | Request::UntagResource(ops::UntagResourceRequest { resource_arn, .. })
+            | Request::ListTagsForResource(ops::ListTagsForResourceRequest { resource_arn }) => resource_arn.clone(),
+            Request::ListEventBuses(_)
+            | Request::ListRules(_)
+            | Request::ListRuleNamesByTarget(_)
+            | Request::TestEventPattern(_) => "*".to_owned(),
+            Request::PutEvents(input) => return Ok(api::put_events_authorization(ctx, input)),
         };
         Ok(Authorization::one(Check::new(action, resource)))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, EventsError> {
-        let aws_core::service::Untyped { op, input } = request;
-        let output = match op {
-            Op::CreateEventBus => api::create_event_bus(ctx, service::input(input)?).await?,
-            Op::DeleteEventBus => api::delete_event_bus(ctx, service::input(input)?).await?,
-            Op::DescribeEventBus => api::describe_event_bus(ctx, service::input(input)?).await?,
-            Op::UpdateEventBus => api::update_event_bus(ctx, service::input(input)?).await?,
-            Op::ListEventBuses => api::list_event_buses(ctx, service::input(input)?).await?,
-            Op::PutRule => api::put_rule(ctx, service::input(input)?).await?,
-            Op::DescribeRule => api::describe_rule(ctx, service::input(input)?).await?,
-            Op::DeleteRule => api::delete_rule(ctx, service::input(input)?).await?,
-            Op::EnableRule => api::set_rule_state(ctx, service::input(input)?, "ENABLED").await?,
-            Op::DisableRule => api::set_rule_state(ctx, service::input(input)?, "DISABLED").await?,
-            Op::ListRules => api::list_rules(ctx, service::input(input)?).await?,
-            Op::ListRuleNamesByTarget => api::list_rule_names_by_target(ctx, service::input(input)?).await?,
-            Op::PutTargets => api::put_targets(ctx, service::input(input)?).await?,
-            Op::RemoveTargets => api::remove_targets(ctx, service::input(input)?).await?,
-            Op::ListTargetsByRule => api::list_targets_by_rule(ctx, service::input(input)?).await?,
-            Op::PutEvents => api::put_events(ctx, service::input(input)?).await?,
-            Op::TestEventPattern => api::test_event_pattern(&service::input(input)?)?,
-            Op::TagResource => api::tag_resource(ctx, service::input(input)?).await?,
-            Op::UntagResource => api::untag_resource(ctx, service::input(input)?).await?,
-            Op::ListTagsForResource => api::list_tags_for_resource(ctx, service::input(input)?).await?,
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, EventsError> {
+        let output = match request {
+            Request::CreateEventBus(input) => api::create_event_bus(ctx, bridge(&input)?).await?,
+            Request::DeleteEventBus(input) => api::delete_event_bus(ctx, bridge(&input)?).await?,
+            Request::DescribeEventBus(input) => api::describe_event_bus(ctx, bridge(&input)?).await?,
+            Request::UpdateEventBus(input) => api::update_event_bus(ctx, bridge(&input)?).await?,
+            Request::ListEventBuses(input) => api::list_event_buses(ctx, bridge(&input)?).await?,
+            Request::PutRule(input) => api::put_rule(ctx, bridge(&input)?).await?,
+            Request::DescribeRule(input) => api::describe_rule(ctx, bridge(&input)?).await?,
+            Request::DeleteRule(input) => api::delete_rule(ctx, bridge(&input)?).await?,
+            Request::EnableRule(input) => api::set_rule_state(ctx, bridge(&input)?, "ENABLED").await?,
+            Request::DisableRule(input) => api::set_rule_state(ctx, bridge(&input)?, "DISABLED").await?,
+            Request::ListRules(input) => api::list_rules(ctx, bridge(&input)?).await?,
+            Request::ListRuleNamesByTarget(input) => api::list_rule_names_by_target(ctx, bridge(&input)?).await?,
+            Request::PutTargets(input) => api::put_targets(ctx, bridge(&input)?).await?,
+            Request::RemoveTargets(input) => api::remove_targets(ctx, bridge(&input)?).await?,
+            Request::ListTargetsByRule(input) => api::list_targets_by_rule(ctx, bridge(&input)?).await?,
+            Request::PutEvents(input) => api::put_events(ctx, bridge(&input)?).await?,
+            Request::TestEventPattern(input) => api::test_event_pattern(&bridge(&input)?)?,
+            Request::TagResource(input) => api::tag_resource(ctx, bridge(&input)?).await?,
+            Request::UntagResource(input) => api::untag_resource(ctx, bridge(&input)?).await?,
+            Request::ListTagsForResource(input) => api::list_tags_for_resource(ctx, bridge(&input)?).await?,
         };
         Ok(output)
     }
+}
+
+/// A typed input handed to a handler that still reads its own input type.
+fn bridge<T: serde::Serialize, U: serde::de::DeserializeOwned>(input: &T) -> Result<U, EventsError> {
+    Ok(service::input(service::output(input)?)?)
 }

@@ -104,8 +104,15 @@ impl ServiceError for SnsError {
         match self {
             SnsError::NotFound(_) | SnsError::ResourceNotFound(_) => 404,
             SnsError::Common(CommonError::AccessDenied(_)) => 403,
+            SnsError::InvalidParameter(_)
+            | SnsError::ParameterValueInvalid(_)
+            | SnsError::TagLimitExceeded(_)
+            | SnsError::EmptyBatchRequest
+            | SnsError::TooManyEntriesInBatchRequest
+            | SnsError::BatchEntryIdsNotDistinct
+            | SnsError::InvalidBatchEntryId
+            | SnsError::BatchRequestTooLong => 400,
             SnsError::Common(e) => e.render(Flavor::Query).1,
-            _ => 400,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! lets through without a signature.
 
 pub mod ops;
-pub use ops::Op;
+pub use ops::{Op, Request};
 pub mod api;
 mod error;
 pub(crate) mod filter;
@@ -26,7 +26,7 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
 
 use aws_core::env::Env;
 use aws_core::error::Flavor;
-use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Service};
+use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Request as _, Service};
 use serde_json::Value;
 use signing::Signer;
 use std::sync::Arc;
@@ -107,10 +107,6 @@ impl Sns {
     }
 }
 
-fn str_field<'a>(input: &'a Value, name: &str) -> &'a str {
-    input.get(name).and_then(Value::as_str).unwrap_or_default()
-}
-
 /// A check on a topic, with the topic's policy (its default one if none was set) taking part.
 async fn topic_check(ctx: &Ctx<'_>, action: &str, topic_arn: &str) -> Result<Check, SnsError> {
     let check = Check::new(action, topic_arn);
@@ -123,7 +119,7 @@ async fn topic_check(ctx: &Ctx<'_>, action: &str, topic_arn: &str) -> Result<Che
 
 #[async_trait::async_trait]
 impl Service for Sns {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = SnsError;
 
     fn signing_name(&self) -> &'static str {
@@ -146,78 +142,85 @@ impl Service for Sns {
         matches!(op, Op::ConfirmSubscription | Op::Unsubscribe)
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, SnsError> {
-        let (op, input) = (request.op, &request.input);
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, SnsError> {
         // IAM spells SNS's actions `SNS:Name` in its messages; matching ignores case.
-        let action = format!("SNS:{}", op.name());
-        let check = match op {
-            Op::ListTopics | Op::ListSubscriptions => Check::new(action, "*"),
-            Op::CreateTopic => {
-                Check::new(action, format!("arn:aws:sns:{}:{}:{}", ctx.region, ctx.account(), str_field(input, "Name")))
+        let action = format!("SNS:{}", request.op().name());
+        let check = match request {
+            Request::ListTopics(_) | Request::ListSubscriptions(_) => Check::new(action, "*"),
+            Request::CreateTopic(input) => {
+                Check::new(action, format!("arn:aws:sns:{}:{}:{}", ctx.region, ctx.account(), input.name))
             }
             // The token is the authorization of an unsigned confirmation; whether an unsigned
             // unsubscribe may go ahead depends on how the subscription was confirmed, which the
             // operation decides.
-            Op::ConfirmSubscription | Op::Unsubscribe if ctx.caller.is_anonymous() => {
+            Request::ConfirmSubscription(_) | Request::Unsubscribe(_) if ctx.caller.is_anonymous() => {
                 return Ok(Authorization::NotRequired);
             }
-            Op::Unsubscribe | Op::GetSubscriptionAttributes | Op::SetSubscriptionAttributes => {
-                let (_, topic) = TopicArn::of_subscription(str_field(input, "SubscriptionArn"))?;
+            Request::Unsubscribe(ops::UnsubscribeInput { subscription_arn })
+            | Request::GetSubscriptionAttributes(ops::GetSubscriptionAttributesInput { subscription_arn })
+            | Request::SetSubscriptionAttributes(ops::SetSubscriptionAttributesInput { subscription_arn, .. }) => {
+                let (_, topic) = TopicArn::of_subscription(subscription_arn)?;
                 topic_check(ctx, &action, &topic).await?
             }
-            Op::Publish => {
-                let target =
-                    [str_field(input, "TopicArn"), str_field(input, "TargetArn")].into_iter().find(|a| !a.is_empty());
+            Request::Publish(input) => {
+                let target = [input.topic_arn.as_deref(), input.target_arn.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .find(|a| !a.is_empty());
                 match target {
                     Some(arn) => topic_check(ctx, &action, arn).await?,
                     None => Check::new(action, "*"),
                 }
             }
-            Op::PublishBatch => topic_check(ctx, "SNS:Publish", str_field(input, "TopicArn")).await?,
-            Op::TagResource | Op::UntagResource | Op::ListTagsForResource => {
-                topic_check(ctx, &action, str_field(input, "ResourceArn")).await?
+            Request::PublishBatch(input) => topic_check(ctx, "SNS:Publish", &input.topic_arn).await?,
+            Request::TagResource(ops::TagResourceRequest { resource_arn, .. })
+            | Request::UntagResource(ops::UntagResourceRequest { resource_arn, .. })
+            | Request::ListTagsForResource(ops::ListTagsForResourceRequest { resource_arn }) => {
+                topic_check(ctx, &action, resource_arn).await?
             }
-            Op::Subscribe => topic_check(ctx, &action, str_field(input, "TopicArn"))
+            Request::Subscribe(input) => topic_check(ctx, &action, &input.topic_arn)
                 .await?
-                .with_condition("sns:Protocol", vec![str_field(input, "Protocol").to_owned()])
-                .with_condition("sns:Endpoint", vec![str_field(input, "Endpoint").to_owned()]),
-            Op::AddPermission
-            | Op::ConfirmSubscription
-            | Op::DeleteTopic
-            | Op::GetTopicAttributes
-            | Op::ListSubscriptionsByTopic
-            | Op::RemovePermission
-            | Op::SetTopicAttributes => topic_check(ctx, &action, str_field(input, "TopicArn")).await?,
+                .with_condition("sns:Protocol", vec![input.protocol.clone()])
+                .with_condition("sns:Endpoint", vec![input.endpoint.clone().unwrap_or_default()]),
+            Request::AddPermission(ops::AddPermissionInput { topic_arn, .. })
+            | Request::ConfirmSubscription(ops::ConfirmSubscriptionInput { topic_arn, .. })
+            | Request::DeleteTopic(ops::DeleteTopicInput { topic_arn })
+            | Request::GetTopicAttributes(ops::GetTopicAttributesInput { topic_arn })
+            | Request::ListSubscriptionsByTopic(ops::ListSubscriptionsByTopicInput { topic_arn, .. })
+            | Request::RemovePermission(ops::RemovePermissionInput { topic_arn, .. })
+            | Request::SetTopicAttributes(ops::SetTopicAttributesInput { topic_arn, .. }) => {
+                topic_check(ctx, &action, topic_arn).await?
+            }
         };
         Ok(Authorization::one(check))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, SnsError> {
-        let aws_core::service::Untyped { op, input } = request;
-        match op {
-            Op::CreateTopic => api::create_topic(ctx, service::input(input)?).await,
-            Op::DeleteTopic => api::delete_topic(ctx, service::input(input)?).await,
-            Op::GetTopicAttributes => api::get_topic_attributes(ctx, service::input(input)?).await,
-            Op::SetTopicAttributes => api::set_topic_attributes(ctx, service::input(input)?).await,
-            Op::ListTopics => api::list_topics(ctx, service::input(input)?).await,
-            Op::AddPermission => api::add_permission(ctx, service::input(input)?).await,
-            Op::RemovePermission => api::remove_permission(ctx, service::input(input)?).await,
-            Op::Subscribe => api::subscribe(self, ctx, service::input(input)?).await,
-            Op::ConfirmSubscription => api::confirm_subscription(ctx, service::input(input)?).await,
-            Op::Unsubscribe => api::unsubscribe(ctx, service::input(input)?).await,
-            Op::ListSubscriptions => api::list_subscriptions(ctx, service::input(input)?).await,
-            Op::ListSubscriptionsByTopic => api::list_subscriptions_by_topic(ctx, service::input(input)?).await,
-            Op::GetSubscriptionAttributes => api::get_subscription_attributes(ctx, service::input(input)?).await,
-            Op::SetSubscriptionAttributes => api::set_subscription_attributes(ctx, service::input(input)?).await,
-            Op::Publish => api::publish(self, ctx, service::input(input)?).await,
-            Op::PublishBatch => api::publish_batch(self, ctx, service::input(input)?).await,
-            Op::TagResource => api::tag_resource(ctx, service::input(input)?).await,
-            Op::UntagResource => api::untag_resource(ctx, service::input(input)?).await,
-            Op::ListTagsForResource => api::list_tags_for_resource(ctx, service::input(input)?).await,
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, SnsError> {
+        match request {
+            Request::CreateTopic(input) => api::create_topic(ctx, bridge(&input)?).await,
+            Request::DeleteTopic(input) => api::delete_topic(ctx, bridge(&input)?).await,
+            Request::GetTopicAttributes(input) => api::get_topic_attributes(ctx, bridge(&input)?).await,
+            Request::SetTopicAttributes(input) => api::set_topic_attributes(ctx, bridge(&input)?).await,
+            Request::ListTopics(input) => api::list_topics(ctx, bridge(&input)?).await,
+            Request::AddPermission(input) => api::add_permission(ctx, bridge(&input)?).await,
+            Request::RemovePermission(input) => api::remove_permission(ctx, bridge(&input)?).await,
+            Request::Subscribe(input) => api::subscribe(self, ctx, bridge(&input)?).await,
+            Request::ConfirmSubscription(input) => api::confirm_subscription(ctx, bridge(&input)?).await,
+            Request::Unsubscribe(input) => api::unsubscribe(ctx, bridge(&input)?).await,
+            Request::ListSubscriptions(input) => api::list_subscriptions(ctx, bridge(&input)?).await,
+            Request::ListSubscriptionsByTopic(input) => api::list_subscriptions_by_topic(ctx, bridge(&input)?).await,
+            Request::GetSubscriptionAttributes(input) => api::get_subscription_attributes(ctx, bridge(&input)?).await,
+            Request::SetSubscriptionAttributes(input) => api::set_subscription_attributes(ctx, bridge(&input)?).await,
+            Request::Publish(input) => api::publish(self, ctx, bridge(&input)?).await,
+            Request::PublishBatch(input) => api::publish_batch(self, ctx, bridge(&input)?).await,
+            Request::TagResource(input) => api::tag_resource(ctx, bridge(&input)?).await,
+            Request::UntagResource(input) => api::untag_resource(ctx, bridge(&input)?).await,
+            Request::ListTagsForResource(input) => api::list_tags_for_resource(ctx, bridge(&input)?).await,
         }
     }
+}
+
+/// A typed input handed to a handler that still reads its own input type.
+fn bridge<T: serde::Serialize, U: serde::de::DeserializeOwned>(input: &T) -> Result<U, SnsError> {
+    Ok(service::input(service::output(input)?)?)
 }
