@@ -3,14 +3,15 @@
 use super::filter::{self, Scope};
 use super::message::{self, Attributes};
 use super::publish::{self, Outgoing, attributes_of, topic_attributes};
-use super::{Sns, SnsError, TopicArn};
+use super::{Sns, SnsError, TopicArn, ops};
 use aws_core::authz;
 use aws_core::error::CommonError;
 use aws_core::ports::Functions;
-use aws_core::service::{Check, Ctx};
+use aws_core::service::{self, Check, Ctx};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use store::StoreError;
 use store::sns::{self as db, Subscription, Topic};
 
@@ -97,30 +98,8 @@ fn decode_token(token: Option<&str>) -> Result<String, SnsError> {
         .ok_or_else(|| SnsError::invalid("NextToken"))
 }
 
-/// `(key, value)` map entries as the awsQuery map encoder expects them.
-fn map_value(entries: impl IntoIterator<Item = (String, String)>) -> Value {
-    Value::Object(entries.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Tag {
-    key: String,
-    value: String,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Topics
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct CreateTopicInput {
-    name: String,
-    #[serde(default)]
-    attributes: Map<String, Value>,
-    #[serde(default)]
-    tags: Vec<Tag>,
-}
 
 fn valid_topic_name(name: &str) -> bool {
     (1..=256).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -155,14 +134,13 @@ fn check_topic_attribute(name: &str, value: &str, topic_arn: &str) -> Result<(),
     Ok(())
 }
 
-pub(super) async fn create_topic(ctx: &Ctx<'_>, input: CreateTopicInput) -> Result<Value, SnsError> {
+pub(super) async fn create_topic(ctx: &Ctx<'_>, input: ops::CreateTopicInput) -> Result<Value, SnsError> {
     if !valid_topic_name(&input.name) {
         return Err(SnsError::invalid("Topic Name"));
     }
     let arn = format!("arn:aws:sns:{}:{}:{}", ctx.region, ctx.account(), input.name);
     let mut attributes = Map::new();
-    for (name, value) in input.attributes {
-        let text = value.as_str().unwrap_or_default().to_owned();
+    for (name, text) in input.attributes.unwrap_or_default() {
         check_topic_attribute(&name, &text, &arn)?;
         if name == "FifoTopic" || name == "ContentBasedDeduplication" {
             continue;
@@ -172,8 +150,9 @@ pub(super) async fn create_topic(ctx: &Ctx<'_>, input: CreateTopicInput) -> Resu
         }
         attributes.insert(name, Value::String(text));
     }
-    let mut tags = Vec::with_capacity(input.tags.len());
-    for tag in input.tags {
+    let input_tags = input.tags.unwrap_or_default();
+    let mut tags = Vec::with_capacity(input_tags.len());
+    for tag in input_tags {
         if tags.iter().any(|(k, _): &(String, String)| *k == tag.key) {
             return Err(SnsError::invalid("Duplicated keys are not allowed."));
         }
@@ -209,16 +188,10 @@ pub(super) async fn create_topic(ctx: &Ctx<'_>, input: CreateTopicInput) -> Resu
         }
     }
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(json!({ "TopicArn": arn }))
+    Ok(service::output(&ops::CreateTopicResponse { topic_arn: Some(arn) })?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct TopicInput {
-    topic_arn: String,
-}
-
-pub(super) async fn delete_topic(ctx: &Ctx<'_>, input: TopicInput) -> Result<Value, SnsError> {
+pub(super) async fn delete_topic(ctx: &Ctx<'_>, input: ops::DeleteTopicInput) -> Result<Value, SnsError> {
     topic_arn(ctx, &input.topic_arn, "TopicArn")?;
     let mut tx = ctx.env.store.begin().await?;
     // Deleting a topic that does not exist is not an error ("This action is idempotent").
@@ -227,11 +200,14 @@ pub(super) async fn delete_topic(ctx: &Ctx<'_>, input: TopicInput) -> Result<Val
     Ok(json!({}))
 }
 
-pub(super) async fn get_topic_attributes(ctx: &Ctx<'_>, input: TopicInput) -> Result<Value, SnsError> {
+pub(super) async fn get_topic_attributes(
+    ctx: &Ctx<'_>,
+    input: ops::GetTopicAttributesInput,
+) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let (confirmed, pending) = db::subscription_counts(&mut *reader(ctx).await?, &topic.arn).await?;
     let attrs = topic_attributes(&topic);
-    let mut out: Vec<(String, String)> = vec![
+    let mut out: BTreeMap<String, String> = BTreeMap::from([
         ("Policy".into(), topic_policy(&topic)),
         ("Owner".into(), topic.account_id.clone()),
         ("SubscriptionsPending".into(), pending.to_string()),
@@ -240,13 +216,13 @@ pub(super) async fn get_topic_attributes(ctx: &Ctx<'_>, input: TopicInput) -> Re
         ("SubscriptionsConfirmed".into(), confirmed.to_string()),
         ("DisplayName".into(), attrs.get("DisplayName").and_then(Value::as_str).unwrap_or_default().to_owned()),
         ("SubscriptionsDeleted".into(), topic.subscriptions_deleted.to_string()),
-    ];
+    ]);
     for name in ["DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion", "TracingConfig"] {
         if let Some(v) = attrs.get(name).and_then(Value::as_str) {
-            out.push((name.to_owned(), v.to_owned()));
+            out.insert(name.to_owned(), v.to_owned());
         }
     }
-    Ok(json!({ "Attributes": map_value(out) }))
+    Ok(service::output(&ops::GetTopicAttributesResponse { attributes: Some(out) })?)
 }
 
 /// The topic's DeliveryPolicy laid over SNS's default.
@@ -266,15 +242,10 @@ fn effective_delivery_policy(attrs: &Map<String, Value>) -> String {
     effective.to_string()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct SetTopicAttributesInput {
-    topic_arn: String,
-    attribute_name: String,
-    attribute_value: Option<String>,
-}
-
-pub(super) async fn set_topic_attributes(ctx: &Ctx<'_>, input: SetTopicAttributesInput) -> Result<Value, SnsError> {
+pub(super) async fn set_topic_attributes(
+    ctx: &Ctx<'_>,
+    input: ops::SetTopicAttributesInput,
+) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     if !TOPIC_ATTRIBUTES.contains(&input.attribute_name.as_str()) {
         return Err(SnsError::invalid("AttributeName"));
@@ -293,32 +264,14 @@ pub(super) async fn set_topic_attributes(ctx: &Ctx<'_>, input: SetTopicAttribute
     Ok(json!({}))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct NextTokenInput {
-    next_token: Option<String>,
-}
-
-pub(super) async fn list_topics(ctx: &Ctx<'_>, input: NextTokenInput) -> Result<Value, SnsError> {
+pub(super) async fn list_topics(ctx: &Ctx<'_>, input: ops::ListTopicsInput) -> Result<Value, SnsError> {
     let after = decode_token(input.next_token.as_deref())?;
     let mut arns = db::list_topics(&mut *reader(ctx).await?, ctx.account(), ctx.region, &after, PAGE_SIZE + 1).await?;
     let more = arns.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     arns.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
-    let mut out = json!({ "Topics": arns.iter().map(|a| json!({"TopicArn": a})).collect::<Vec<_>>() });
-    if more {
-        out["NextToken"] = Value::String(encode_token(arns.last().map_or("", String::as_str)));
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct AddPermissionInput {
-    topic_arn: String,
-    label: String,
-    #[serde(rename = "AWSAccountId")]
-    aws_account_id: Vec<String>,
-    action_name: Vec<String>,
+    let next_token = more.then(|| encode_token(arns.last().map_or("", String::as_str)));
+    let topics = arns.into_iter().map(|a| ops::Topic { topic_arn: Some(a) }).collect();
+    Ok(service::output(&ops::ListTopicsResponse { next_token, topics: Some(topics) })?)
 }
 
 async fn save_policy(ctx: &Ctx<'_>, topic: &Topic, policy: &Value) -> Result<(), SnsError> {
@@ -330,7 +283,7 @@ async fn save_policy(ctx: &Ctx<'_>, topic: &Topic, policy: &Value) -> Result<(),
     Ok(())
 }
 
-pub(super) async fn add_permission(ctx: &Ctx<'_>, input: AddPermissionInput) -> Result<Value, SnsError> {
+pub(super) async fn add_permission(ctx: &Ctx<'_>, input: ops::AddPermissionInput) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let mut policy: Value = serde_json::from_str(&topic_policy(&topic)).unwrap_or_else(|_| json!({"Statement": []}));
     let statements =
@@ -351,14 +304,7 @@ pub(super) async fn add_permission(ctx: &Ctx<'_>, input: AddPermissionInput) -> 
     Ok(json!({}))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct RemovePermissionInput {
-    topic_arn: String,
-    label: String,
-}
-
-pub(super) async fn remove_permission(ctx: &Ctx<'_>, input: RemovePermissionInput) -> Result<Value, SnsError> {
+pub(super) async fn remove_permission(ctx: &Ctx<'_>, input: ops::RemovePermissionInput) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let mut policy: Value = serde_json::from_str(&topic_policy(&topic)).unwrap_or_else(|_| json!({"Statement": []}));
     let statements =
@@ -374,18 +320,6 @@ pub(super) async fn remove_permission(ctx: &Ctx<'_>, input: RemovePermissionInpu
 
 // ---------------------------------------------------------------------------------------------
 // Subscriptions
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct SubscribeInput {
-    topic_arn: String,
-    protocol: String,
-    endpoint: Option<String>,
-    #[serde(default)]
-    attributes: Map<String, Value>,
-    #[serde(default)]
-    return_subscription_arn: bool,
-}
 
 const PROTOCOLS: [&str; 9] =
     ["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"];
@@ -509,19 +443,15 @@ fn new_token(ctx: &Ctx<'_>) -> (String, [u8; 32]) {
     (token, mac)
 }
 
-pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -> Result<Value, SnsError> {
+pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: ops::SubscribeInput) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let functions = ctx.env.port::<dyn Functions>()?;
     let endpoint = check_endpoint(&*functions, &input.protocol, input.endpoint.as_deref())?;
     let mut attributes = Map::new();
-    let scope = input
-        .attributes
-        .get("FilterPolicyScope")
-        .and_then(Value::as_str)
-        .and_then(Scope::parse)
-        .unwrap_or(Scope::MessageAttributes);
-    for (name, value) in &input.attributes {
-        let text = value.as_str().unwrap_or_default();
+    let given = input.attributes.unwrap_or_default();
+    let return_arn = input.return_subscription_arn.unwrap_or(false);
+    let scope = given.get("FilterPolicyScope").and_then(|v| Scope::parse(v)).unwrap_or(Scope::MessageAttributes);
+    for (name, text) in &given {
         check_subscription_attribute(name, text, &input.protocol, scope, "Attributes Reason: ")?;
         let text = if name == "RawMessageDelivery" { text.to_ascii_lowercase() } else { text.to_owned() };
         attributes.insert(name.clone(), Value::String(text));
@@ -542,12 +472,8 @@ pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -
         }
         tx.commit().await.map_err(StoreError::from)?;
         ctx.env.work_queued.notify_one();
-        let arn = if existing.confirmed || input.return_subscription_arn {
-            existing.arn
-        } else {
-            "pending confirmation".into()
-        };
-        return Ok(json!({ "SubscriptionArn": arn }));
+        let arn = if existing.confirmed || return_arn { existing.arn } else { "pending confirmation".into() };
+        return Ok(service::output(&ops::SubscribeResponse { subscription_arn: Some(arn) })?);
     }
     // SMS, and queues and functions of the topic's account, need no confirmation; everything
     // else does.
@@ -574,19 +500,14 @@ pub(super) async fn subscribe(sns: &Sns, ctx: &Ctx<'_>, input: SubscribeInput) -
     }
     tx.commit().await.map_err(StoreError::from)?;
     ctx.env.work_queued.notify_one();
-    let arn = if confirmed || input.return_subscription_arn { sub.arn } else { "pending confirmation".into() };
-    Ok(json!({ "SubscriptionArn": arn }))
+    let arn = if confirmed || return_arn { sub.arn } else { "pending confirmation".into() };
+    Ok(service::output(&ops::SubscribeResponse { subscription_arn: Some(arn) })?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ConfirmSubscriptionInput {
-    topic_arn: String,
-    token: String,
-    authenticate_on_unsubscribe: Option<String>,
-}
-
-pub(super) async fn confirm_subscription(ctx: &Ctx<'_>, input: ConfirmSubscriptionInput) -> Result<Value, SnsError> {
+pub(super) async fn confirm_subscription(
+    ctx: &Ctx<'_>,
+    input: ops::ConfirmSubscriptionInput,
+) -> Result<Value, SnsError> {
     topic_arn(ctx, &input.topic_arn, "TopicArn")?;
     let mac = ctx.env.verifier.mac(input.token.as_bytes());
     let mut tx = ctx.env.store.begin().await?;
@@ -602,16 +523,10 @@ pub(super) async fn confirm_subscription(ctx: &Ctx<'_>, input: ConfirmSubscripti
         db::confirm(&mut tx, &sub.arn, authenticated).await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
-    Ok(json!({ "SubscriptionArn": sub.arn }))
+    Ok(service::output(&ops::ConfirmSubscriptionResponse { subscription_arn: Some(sub.arn) })?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct SubscriptionInput {
-    subscription_arn: String,
-}
-
-pub(super) async fn unsubscribe(ctx: &Ctx<'_>, input: SubscriptionInput) -> Result<Value, SnsError> {
+pub(super) async fn unsubscribe(ctx: &Ctx<'_>, input: ops::UnsubscribeInput) -> Result<Value, SnsError> {
     TopicArn::of_subscription(&input.subscription_arn)?;
     let mut tx = ctx.env.store.begin().await?;
     let Some(sub) = db::subscription(&mut tx, &input.subscription_arn).await? else { return Ok(json!({})) };
@@ -623,46 +538,44 @@ pub(super) async fn unsubscribe(ctx: &Ctx<'_>, input: SubscriptionInput) -> Resu
     Ok(json!({}))
 }
 
-fn subscription_summary(sub: &Subscription) -> Value {
-    json!({
-        "SubscriptionArn": if sub.confirmed { sub.arn.as_str() } else { "PendingConfirmation" },
-        "Owner": sub.owner,
-        "Protocol": sub.protocol,
-        "Endpoint": sub.endpoint,
-        "TopicArn": sub.topic_arn,
-    })
+fn subscription_summary(sub: Subscription) -> ops::Subscription {
+    ops::Subscription {
+        subscription_arn: Some(if sub.confirmed { sub.arn } else { "PendingConfirmation".into() }),
+        owner: Some(sub.owner),
+        protocol: Some(sub.protocol),
+        endpoint: Some(sub.endpoint),
+        topic_arn: Some(sub.topic_arn),
+    }
 }
 
-fn subscription_page(mut subs: Vec<Subscription>) -> Value {
+/// One page of subscriptions and the token of the next, if there is one.
+fn subscription_page(mut subs: Vec<Subscription>) -> ops::ListSubscriptionsResponse {
     let limit = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     let more = subs.len() > limit;
     subs.truncate(limit);
-    let mut out = json!({ "Subscriptions": subs.iter().map(subscription_summary).collect::<Vec<_>>() });
-    if more {
-        out["NextToken"] = Value::String(encode_token(subs.last().map_or("", |s| s.arn.as_str())));
+    let next_token = more.then(|| encode_token(subs.last().map_or("", |s| s.arn.as_str())));
+    ops::ListSubscriptionsResponse {
+        next_token,
+        subscriptions: Some(subs.into_iter().map(subscription_summary).collect()),
     }
-    out
 }
 
-pub(super) async fn list_subscriptions(ctx: &Ctx<'_>, input: NextTokenInput) -> Result<Value, SnsError> {
+pub(super) async fn list_subscriptions(ctx: &Ctx<'_>, input: ops::ListSubscriptionsInput) -> Result<Value, SnsError> {
     let after = decode_token(input.next_token.as_deref())?;
     let subs =
         db::owner_subscriptions(&mut *reader(ctx).await?, ctx.account(), ctx.region, &after, PAGE_SIZE + 1).await?;
-    Ok(subscription_page(subs))
+    Ok(service::output(&subscription_page(subs))?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ListByTopicInput {
-    topic_arn: String,
-    next_token: Option<String>,
-}
-
-pub(super) async fn list_subscriptions_by_topic(ctx: &Ctx<'_>, input: ListByTopicInput) -> Result<Value, SnsError> {
+pub(super) async fn list_subscriptions_by_topic(
+    ctx: &Ctx<'_>,
+    input: ops::ListSubscriptionsByTopicInput,
+) -> Result<Value, SnsError> {
     let topic = existing_topic(ctx, &input.topic_arn).await?;
     let after = decode_token(input.next_token.as_deref())?;
     let subs = db::topic_subscriptions(&mut *reader(ctx).await?, &topic.arn, &after, PAGE_SIZE + 1).await?;
-    Ok(subscription_page(subs))
+    let ops::ListSubscriptionsResponse { next_token, subscriptions } = subscription_page(subs);
+    Ok(service::output(&ops::ListSubscriptionsByTopicResponse { next_token, subscriptions })?)
 }
 
 async fn existing_subscription(ctx: &Ctx<'_>, arn: &str) -> Result<Subscription, SnsError> {
@@ -672,11 +585,14 @@ async fn existing_subscription(ctx: &Ctx<'_>, arn: &str) -> Result<Subscription,
         .ok_or_else(|| SnsError::NotFound("Subscription does not exist".into()))
 }
 
-pub(super) async fn get_subscription_attributes(ctx: &Ctx<'_>, input: SubscriptionInput) -> Result<Value, SnsError> {
+pub(super) async fn get_subscription_attributes(
+    ctx: &Ctx<'_>,
+    input: ops::GetSubscriptionAttributesInput,
+) -> Result<Value, SnsError> {
     let sub = existing_subscription(ctx, &input.subscription_arn).await?;
     let attrs = attributes_of(&sub.attributes);
     let text = |name: &str| attrs.get(name).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_owned);
-    let mut out: Vec<(String, String)> = vec![
+    let mut out: BTreeMap<String, String> = BTreeMap::from([
         ("SubscriptionArn".into(), sub.arn.clone()),
         ("TopicArn".into(), sub.topic_arn.clone()),
         ("Owner".into(), sub.owner.clone()),
@@ -685,7 +601,7 @@ pub(super) async fn get_subscription_attributes(ctx: &Ctx<'_>, input: Subscripti
         ("ConfirmationWasAuthenticated".into(), sub.authenticated.to_string()),
         ("PendingConfirmation".into(), (!sub.confirmed).to_string()),
         ("RawMessageDelivery".into(), text("RawMessageDelivery").unwrap_or_else(|| "false".into())),
-    ];
+    ]);
     if sub.protocol.starts_with("http") {
         let topic = db::topic(&mut *reader(ctx).await?, &sub.topic_arn).await?;
         let topic_attrs = topic.as_ref().map(topic_attributes).unwrap_or_default();
@@ -697,34 +613,26 @@ pub(super) async fn get_subscription_attributes(ctx: &Ctx<'_>, input: Subscripti
         {
             base.extend(retry.clone());
         }
-        out.push((
+        out.insert(
             "EffectiveDeliveryPolicy".into(),
             json!({"healthyRetryPolicy": policy.get("defaultHealthyRetryPolicy")}).to_string(),
-        ));
+        );
     }
     if let Some(policy) = text("FilterPolicy") {
-        out.push(("FilterPolicy".into(), policy));
-        out.push(("FilterPolicyScope".into(), text("FilterPolicyScope").unwrap_or_else(|| "MessageAttributes".into())));
+        out.insert("FilterPolicy".into(), policy);
+        out.insert("FilterPolicyScope".into(), text("FilterPolicyScope").unwrap_or_else(|| "MessageAttributes".into()));
     }
     for name in ["RedrivePolicy", "DeliveryPolicy", "SubscriptionRoleArn"] {
         if let Some(v) = text(name) {
-            out.push((name.to_owned(), v));
+            out.insert(name.to_owned(), v);
         }
     }
-    Ok(json!({ "Attributes": map_value(out) }))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct SetSubscriptionAttributesInput {
-    subscription_arn: String,
-    attribute_name: String,
-    attribute_value: Option<String>,
+    Ok(service::output(&ops::GetSubscriptionAttributesResponse { attributes: Some(out) })?)
 }
 
 pub(super) async fn set_subscription_attributes(
     ctx: &Ctx<'_>,
-    input: SetSubscriptionAttributesInput,
+    input: ops::SetSubscriptionAttributesInput,
 ) -> Result<Value, SnsError> {
     let sub = existing_subscription(ctx, &input.subscription_arn).await?;
     let mut attrs = attributes_of(&sub.attributes);
@@ -957,33 +865,13 @@ pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: PublishBatchI
 // ---------------------------------------------------------------------------------------------
 // Tags
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct TagResourceInput {
-    resource_arn: String,
-    tags: Vec<Tag>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct UntagResourceInput {
-    resource_arn: String,
-    tag_keys: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ResourceInput {
-    resource_arn: String,
-}
-
 async fn taggable(ctx: &Ctx<'_>, arn: &str) -> Result<(), SnsError> {
     let exists =
         TopicArn::parse(arn, "ResourceArn").is_ok() && db::topic(&mut *reader(ctx).await?, arn).await?.is_some();
     if exists { Ok(()) } else { Err(SnsError::ResourceNotFound("Resource does not exist".into())) }
 }
 
-pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceInput) -> Result<Value, SnsError> {
+pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: ops::TagResourceRequest) -> Result<Value, SnsError> {
     taggable(ctx, &input.resource_arn).await?;
     let tags: Vec<(String, String)> = input.tags.into_iter().map(|t| (t.key, t.value)).collect();
     let mut tx = ctx.env.store.begin().await?;
@@ -999,7 +887,7 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceInput) -> Resu
     Ok(json!({}))
 }
 
-pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: UntagResourceInput) -> Result<Value, SnsError> {
+pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: ops::UntagResourceRequest) -> Result<Value, SnsError> {
     taggable(ctx, &input.resource_arn).await?;
     let mut tx = ctx.env.store.begin().await?;
     db::remove_tags(&mut tx, &input.resource_arn, &input.tag_keys).await?;
@@ -1007,10 +895,14 @@ pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: UntagResourceInput) -> 
     Ok(json!({}))
 }
 
-pub(super) async fn list_tags_for_resource(ctx: &Ctx<'_>, input: ResourceInput) -> Result<Value, SnsError> {
+pub(super) async fn list_tags_for_resource(
+    ctx: &Ctx<'_>,
+    input: ops::ListTagsForResourceRequest,
+) -> Result<Value, SnsError> {
     taggable(ctx, &input.resource_arn).await?;
     let tags = db::tags(&mut *reader(ctx).await?, &input.resource_arn).await?;
-    Ok(json!({ "Tags": tags.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>() }))
+    let tags = tags.into_iter().map(|(key, value)| ops::Tag { key, value }).collect();
+    Ok(service::output(&ops::ListTagsForResourceResponse { tags: Some(tags) })?)
 }
 
 /// Checks that EventBridge (or another service principal) may publish to `topic` for
