@@ -141,6 +141,8 @@ impl Server {
         env.wire::<dyn aws_core::ports::Keys>(Arc::new(kms::KmsKeys));
         env.wire::<dyn aws_core::ports::Queues>(Arc::new(sqs::SqsQueues));
         env.wire::<dyn aws_core::ports::Functions>(Arc::new(::lambda::LambdaFunctions));
+        env.wire::<dyn aws_core::ports::RoleSessions>(Arc::new(sts::StsRoleSessions));
+        env.wire::<dyn aws_core::ports::LogWriter>(Arc::new(logs::LogsWriter));
         let sns = sns::Sns::new();
         env.wire::<dyn aws_core::ports::Topics>(Arc::new(sns.clone()));
         let env = Arc::new(env);

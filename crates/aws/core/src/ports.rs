@@ -250,3 +250,74 @@ pub trait Topics: Send + Sync + fmt::Debug {
         source_arn: &str,
     ) -> Result<Published, TopicError>;
 }
+
+/// A role session a service holds on the role's behalf (Lambda running a function with its
+/// execution role).
+pub struct RoleSession {
+    /// `ASIA...`.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: Zeroizing<String>,
+    /// The session token.
+    pub session_token: Zeroizing<String>,
+}
+
+impl fmt::Debug for RoleSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleSession").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+    }
+}
+
+/// STS's role sessions, for the services that act as a role on its behalf (Lambda's execution
+/// roles).
+#[async_trait::async_trait]
+pub trait RoleSessions: Send + Sync + fmt::Debug {
+    /// Whether service `principal` may assume `role_arn`: the role exists and its trust policy
+    /// allows the service, exactly as an AssumeRole call by the service would be decided.
+    async fn service_may_assume(
+        &self,
+        env: &Env,
+        region: &str,
+        principal: &str,
+        role_arn: &str,
+        session_name: &str,
+    ) -> bool;
+    /// Assumes `role_arn` as service `principal` (decided as [`RoleSessions::service_may_assume`])
+    /// for the default session length; `None` when it may not or the session was not made.
+    async fn assume_for_service(
+        &self,
+        env: &Env,
+        region: &str,
+        principal: &str,
+        role_arn: &str,
+        session_name: &str,
+    ) -> Option<RoleSession>;
+}
+
+/// A log write that did not happen: the CloudWatch Logs operation that failed, and why.
+#[derive(Debug, Clone)]
+pub struct LogWriteError {
+    /// `CreateLogGroup`, `CreateLogStream` or `PutLogEvents`.
+    pub operation: &'static str,
+    /// CloudWatch Logs' message.
+    pub message: String,
+}
+
+/// CloudWatch Logs, for the services that write logs as their caller (Lambda writes what a
+/// function printed as its execution role).
+#[async_trait::async_trait]
+pub trait LogWriter: Send + Sync + fmt::Debug {
+    /// Writes `events` (epoch milliseconds and message, in order) to the stream `stream` of the
+    /// group `group` as `caller`: the group and the stream are created unless they exist, then
+    /// the events put, each call decided and run as the API would. Stops at the first call that
+    /// fails.
+    async fn write(
+        &self,
+        env: &Env,
+        caller: &Caller,
+        region: &str,
+        group: &str,
+        stream: &str,
+        events: Vec<(i64, String)>,
+    ) -> Result<(), LogWriteError>;
+}

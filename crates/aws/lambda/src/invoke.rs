@@ -5,10 +5,9 @@
 //! (`Event`, and EventBridge and SNS targets) are jobs, retried twice on a function error.
 
 use super::{ASYNC_PAYLOAD_MAX, LambdaError, PRINCIPAL, SYNC_PAYLOAD_MAX, code_aad, db, kms_context};
-use aws_core::caller::Caller;
 use aws_core::env::Env;
-use aws_core::ports::Keys;
-use aws_core::service::{Ctx, Request as _, Service};
+use aws_core::ports::{Keys, LogWriter, RoleSessions};
+use aws_core::service::Ctx;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -50,7 +49,7 @@ pub struct Execution {
     /// The function's environment variables, decrypted.
     pub variables: BTreeMap<String, Zeroizing<String>>,
     /// The execution role's session.
-    pub credentials: ::sts::RoleSession,
+    pub credentials: aws_core::ports::RoleSession,
     /// The request id (`Lambda-Runtime-Aws-Request-Id`).
     pub request_id: String,
     /// The event.
@@ -275,8 +274,11 @@ async fn run_once(
         LambdaError::Common(aws_core::CommonError::Internal)
     })?;
     let variables = open_variables(env, scope, f).await?;
-    let credentials =
-        ::sts::assume_role_for_service(env, scope.region, PRINCIPAL, &f.role, &f.name).await.map_err(|_| {
+    let credentials = env
+        .port::<dyn RoleSessions>()?
+        .assume_for_service(env, scope.region, PRINCIPAL, &f.role, &f.name)
+        .await
+        .ok_or_else(|| {
             LambdaError::InvalidParameter("The role defined for the function cannot be assumed by Lambda.".into())
         })?;
     let started_ms = env.now_ms();
@@ -369,41 +371,15 @@ async fn write_log(
         tracing::warn!(group, "the execution role's session is gone; the invocation's log is dropped");
         return;
     };
-    let events: Vec<Value> = lines
-        .iter()
-        .map(|(offset, line)| json!({"timestamp": started_ms + i64::try_from(*offset).unwrap_or(0), "message": line}))
-        .collect();
-    let steps = [
-        (::logs::Op::CreateLogGroup, json!({"logGroupName": group})),
-        (::logs::Op::CreateLogStream, json!({"logGroupName": group, "logStreamName": stream})),
-        (::logs::Op::PutLogEvents, json!({"logGroupName": group, "logStreamName": stream, "logEvents": events})),
-    ];
-    for (op, input) in steps {
-        match call_logs(env, &caller, region, op, input).await {
-            Ok(()) | Err(::logs::LogsError::AlreadyExists(_)) => {}
-            Err(e) => {
-                tracing::warn!(group, ?op, error = %e, "the execution role could not write the function's log");
-                return;
-            }
-        }
+    let Ok(logs) = env.port::<dyn LogWriter>() else {
+        tracing::warn!(group, "CloudWatch Logs is not wired; the invocation's log is dropped");
+        return;
+    };
+    let events =
+        lines.iter().map(|(offset, line)| (started_ms + i64::try_from(*offset).unwrap_or(0), line.clone())).collect();
+    if let Err(e) = logs.write(env, &caller, region, group, stream, events).await {
+        tracing::warn!(group, op = e.operation, error = %e.message, "the execution role could not write the function's log");
     }
-}
-
-/// One CloudWatch Logs call by `caller`, decided and run as the API would.
-async fn call_logs(
-    env: &Env,
-    caller: &Caller,
-    region: &str,
-    op: ::logs::Op,
-    input: Value,
-) -> Result<(), ::logs::LogsError> {
-    let request_id = env.ids.uuid();
-    let ctx = aws_core::service::internal_ctx(env, &request_id, caller, region);
-    let logs = ::logs::Logs;
-    let request = <::logs::Logs as Service>::Request::decode(op, input)?;
-    let authorization = logs.authorize(&ctx, &request).await?;
-    aws_core::authz::authorize(&ctx, &authorization).await?;
-    logs.execute(&ctx, request).await.map(|_| ())
 }
 
 /// Runs the queued asynchronous invocations ([`INVOKE_JOB`]).

@@ -429,9 +429,12 @@ impl Functions<'_, '_> {
     }
 
     async fn check_role(&self, role: &str) -> Result<(), LambdaError> {
-        ::sts::service_may_assume(self.ctx.env, self.ctx.region, PRINCIPAL, role, &self.name)
-            .await
-            .map_err(|_| invalid("The role defined for the function cannot be assumed by Lambda."))
+        let sessions = self.ctx.env.port::<dyn aws_core::ports::RoleSessions>()?;
+        if sessions.service_may_assume(self.ctx.env, self.ctx.region, PRINCIPAL, role, &self.name).await {
+            Ok(())
+        } else {
+            Err(invalid("The role defined for the function cannot be assumed by Lambda."))
+        }
     }
 
     /// The variables as Lambda keeps them: a KMS ciphertext, or nothing when there are none.

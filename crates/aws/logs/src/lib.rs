@@ -12,8 +12,10 @@ pub mod ops;
 pub use ops::Op;
 mod error;
 mod pattern;
+mod port;
 
 pub use error::LogsError;
+pub use port::LogsWriter;
 
 /// CloudWatch Logs's service model (generated from botocore by `tools/gen-models.py`).
 pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =

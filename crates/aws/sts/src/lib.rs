@@ -8,6 +8,8 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
 pub mod ops;
 
 pub use ops::Op;
+mod port;
+pub use port::StsRoleSessions;
 
 use aws_core::authz::denied;
 use aws_core::caller::CallerKind;
@@ -273,23 +275,6 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleRequest) -> Result<AssumeRo
     })
 }
 
-/// A role session a service holds on the role's behalf (Lambda running a function with its
-/// execution role).
-pub struct RoleSession {
-    /// `ASIA...`.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: zeroize::Zeroizing<String>,
-    /// The session token.
-    pub session_token: zeroize::Zeroizing<String>,
-}
-
-impl std::fmt::Debug for RoleSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RoleSession").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
-    }
-}
-
 fn service_request(role_arn: &str, session_name: &str) -> AssumeRoleRequest {
     AssumeRoleRequest {
         role_arn: role_arn.to_owned(),
@@ -324,14 +309,14 @@ pub async fn assume_role_for_service(
     principal: &str,
     role_arn: &str,
     session_name: &str,
-) -> Result<RoleSession, StsError> {
+) -> Result<aws_core::ports::RoleSession, StsError> {
     service_may_assume(env, region, principal, role_arn, session_name).await?;
     let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
     let caller = aws_core::caller::Caller::service(principal, account);
     let request_id = env.ids.uuid();
     let ctx = service::internal_ctx(env, &request_id, &caller, region);
     let credentials = assume_role(&ctx, service_request(role_arn, session_name)).await?.credentials.unwrap_or_default();
-    Ok(RoleSession {
+    Ok(aws_core::ports::RoleSession {
         access_key_id: credentials.access_key_id,
         secret_access_key: zeroize::Zeroizing::new(credentials.secret_access_key),
         session_token: zeroize::Zeroizing::new(credentials.session_token),
