@@ -176,14 +176,64 @@ impl ServiceError for OrgError {
     fn code(&self) -> &str {
         match self {
             OrgError::Common(e) => e.render(Flavor::Json).0,
-            other => other.parts().0,
+            OrgError::NotInUse
+            | OrgError::AlreadyInOrganization
+            | OrgError::AccessDenied
+            | OrgError::AccountNotFound
+            | OrgError::RootNotFound
+            | OrgError::ParentNotFound
+            | OrgError::SourceParentNotFound
+            | OrgError::DestinationParentNotFound
+            | OrgError::DuplicateAccount
+            | OrgError::ChildNotFound
+            | OrgError::OuNotFound
+            | OrgError::DuplicateOu
+            | OrgError::OuNotEmpty
+            | OrgError::OrganizationNotEmpty
+            | OrgError::PolicyNotFound
+            | OrgError::DuplicatePolicy
+            | OrgError::PolicyInUse
+            | OrgError::TargetNotFound
+            | OrgError::DuplicatePolicyAttachment
+            | OrgError::PolicyNotAttached
+            | OrgError::PolicyTypeNotEnabled
+            | OrgError::PolicyTypeAlreadyEnabled
+            | OrgError::MalformedPolicyDocument(_)
+            | OrgError::ConstraintViolation(_)
+            | OrgError::InvalidInput(_)
+            | OrgError::CreateAccountStatusNotFound => self.parts().0,
         }
     }
 
     fn status(&self) -> u16 {
         match self {
             OrgError::Common(e) => e.render(Flavor::Json).1,
-            _ => 400,
+            OrgError::NotInUse
+            | OrgError::AlreadyInOrganization
+            | OrgError::AccessDenied
+            | OrgError::AccountNotFound
+            | OrgError::RootNotFound
+            | OrgError::ParentNotFound
+            | OrgError::SourceParentNotFound
+            | OrgError::DestinationParentNotFound
+            | OrgError::DuplicateAccount
+            | OrgError::ChildNotFound
+            | OrgError::OuNotFound
+            | OrgError::DuplicateOu
+            | OrgError::OuNotEmpty
+            | OrgError::OrganizationNotEmpty
+            | OrgError::PolicyNotFound
+            | OrgError::DuplicatePolicy
+            | OrgError::PolicyInUse
+            | OrgError::TargetNotFound
+            | OrgError::DuplicatePolicyAttachment
+            | OrgError::PolicyNotAttached
+            | OrgError::PolicyTypeNotEnabled
+            | OrgError::PolicyTypeAlreadyEnabled
+            | OrgError::MalformedPolicyDocument(_)
+            | OrgError::ConstraintViolation(_)
+            | OrgError::InvalidInput(_)
+            | OrgError::CreateAccountStatusNotFound => 400,
         }
     }
 }
