@@ -5,9 +5,10 @@ use super::epoch_seconds;
 use super::error::KmsError;
 use super::keys;
 use super::manage::page;
-use aws_core::service::{self, Authorization, Check, Ctx};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use super::ops::{
+    AliasListEntry, CreateAliasRequest, DeleteAliasRequest, ListAliasesRequest, ListAliasesResponse, UpdateAliasRequest,
+};
+use aws_core::service::{Authorization, Check, Ctx};
 use store::kms::{Alias, Key};
 
 fn validate_name(alias_name: &str) -> Result<(), KmsError> {
@@ -50,14 +51,7 @@ fn alias_check(ctx: &Ctx<'_>, action: &str, alias_name: &str) -> Check {
     Check::new(action, keys::alias_arn(ctx.region, ctx.account(), alias_name))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct AliasInput {
-    alias_name: String,
-    target_key_id: String,
-}
-
-pub(crate) async fn authorize_create(ctx: &Ctx<'_>, input: &AliasInput) -> Result<Authorization, KmsError> {
+pub(crate) async fn authorize_create(ctx: &Ctx<'_>, input: &CreateAliasRequest) -> Result<Authorization, KmsError> {
     validate_name(&input.alias_name)?;
     let key = target(ctx, &input.target_key_id).await?;
     Ok(Authorization::All(vec![
@@ -66,7 +60,7 @@ pub(crate) async fn authorize_create(ctx: &Ctx<'_>, input: &AliasInput) -> Resul
     ]))
 }
 
-pub(crate) async fn create_alias(ctx: &Ctx<'_>, input: AliasInput) -> Result<Value, KmsError> {
+pub(crate) async fn create_alias(ctx: &Ctx<'_>, input: CreateAliasRequest) -> Result<(), KmsError> {
     validate_name(&input.alias_name)?;
     let key = target(ctx, &input.target_key_id).await?;
     keys::require_not_pending_deletion(&key)?;
@@ -86,10 +80,10 @@ pub(crate) async fn create_alias(ctx: &Ctx<'_>, input: AliasInput) -> Result<Val
     };
     store::kms::insert_alias(&mut tx, account, region, &alias).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-pub(crate) async fn authorize_update(ctx: &Ctx<'_>, input: &AliasInput) -> Result<Authorization, KmsError> {
+pub(crate) async fn authorize_update(ctx: &Ctx<'_>, input: &UpdateAliasRequest) -> Result<Authorization, KmsError> {
     validate_name(&input.alias_name)?;
     let (_, old) = existing(ctx, &input.alias_name).await?;
     let new = target(ctx, &input.target_key_id).await?;
@@ -100,7 +94,7 @@ pub(crate) async fn authorize_update(ctx: &Ctx<'_>, input: &AliasInput) -> Resul
     ]))
 }
 
-pub(crate) async fn update_alias(ctx: &Ctx<'_>, input: AliasInput) -> Result<Value, KmsError> {
+pub(crate) async fn update_alias(ctx: &Ctx<'_>, input: UpdateAliasRequest) -> Result<(), KmsError> {
     validate_name(&input.alias_name)?;
     existing(ctx, &input.alias_name).await?;
     let new = target(ctx, &input.target_key_id).await?;
@@ -108,16 +102,10 @@ pub(crate) async fn update_alias(ctx: &Ctx<'_>, input: AliasInput) -> Result<Val
     let mut tx = ctx.env.store.begin().await?;
     store::kms::retarget_alias(&mut tx, ctx.account(), ctx.region, &input.alias_name, &new.key_id, ctx.now_ms).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DeleteAliasInput {
-    alias_name: String,
-}
-
-pub(crate) async fn authorize_delete(ctx: &Ctx<'_>, input: &DeleteAliasInput) -> Result<Authorization, KmsError> {
+pub(crate) async fn authorize_delete(ctx: &Ctx<'_>, input: &DeleteAliasRequest) -> Result<Authorization, KmsError> {
     validate_name(&input.alias_name)?;
     let (_, key) = existing(ctx, &input.alias_name).await?;
     Ok(Authorization::All(vec![
@@ -126,47 +114,17 @@ pub(crate) async fn authorize_delete(ctx: &Ctx<'_>, input: &DeleteAliasInput) ->
     ]))
 }
 
-pub(crate) async fn delete_alias(ctx: &Ctx<'_>, input: DeleteAliasInput) -> Result<Value, KmsError> {
+pub(crate) async fn delete_alias(ctx: &Ctx<'_>, input: DeleteAliasRequest) -> Result<(), KmsError> {
     validate_name(&input.alias_name)?;
     let mut tx = ctx.env.store.begin().await?;
     if !store::kms::delete_alias(&mut tx, ctx.account(), ctx.region, &input.alias_name).await? {
         return Err(keys::alias_not_found(ctx.region, ctx.account(), &input.alias_name));
     }
     tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(Value::Object(serde_json::Map::new()))
+    Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ListAliasesInput {
-    key_id: Option<String>,
-    limit: Option<i64>,
-    marker: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct AliasEntry {
-    alias_name: String,
-    alias_arn: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target_key_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    creation_date: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_updated_date: Option<f64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListAliasesOutput {
-    aliases: Vec<AliasEntry>,
-    truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_marker: Option<String>,
-}
-
-pub(crate) async fn list_aliases(ctx: &Ctx<'_>, input: ListAliasesInput) -> Result<Value, KmsError> {
+pub(crate) async fn list_aliases(ctx: &Ctx<'_>, input: ListAliasesRequest) -> Result<ListAliasesResponse, KmsError> {
     let (account, region) = (ctx.account(), ctx.region);
     let key = match &input.key_id {
         Some(k) => Some(keys::resolve(ctx.env, account, region, k, false).await?),
@@ -174,11 +132,11 @@ pub(crate) async fn list_aliases(ctx: &Ctx<'_>, input: ListAliasesInput) -> Resu
     };
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let rows = store::kms::list_aliases(&mut conn, account, region, key.as_ref().map(|k| k.key_id.as_str())).await?;
-    let mut entries: Vec<AliasEntry> = rows
+    let mut entries: Vec<AliasListEntry> = rows
         .into_iter()
-        .map(|a| AliasEntry {
-            alias_arn: keys::alias_arn(region, account, &a.alias_name),
-            alias_name: a.alias_name,
+        .map(|a| AliasListEntry {
+            alias_arn: Some(keys::alias_arn(region, account, &a.alias_name)),
+            alias_name: Some(a.alias_name),
             target_key_id: Some(a.target_key_id),
             creation_date: Some(epoch_seconds(a.created_ms)),
             last_updated_date: Some(epoch_seconds(a.updated_ms)),
@@ -187,10 +145,10 @@ pub(crate) async fn list_aliases(ctx: &Ctx<'_>, input: ListAliasesInput) -> Resu
     // AWS lists the predefined aliases of AWS managed keys even before their keys exist.
     if key.is_none() {
         for name in keys::managed_aliases() {
-            if !entries.iter().any(|e| e.alias_name == name) {
-                entries.push(AliasEntry {
-                    alias_arn: keys::alias_arn(region, account, name),
-                    alias_name: name.to_owned(),
+            if !entries.iter().any(|e| e.alias_name.as_deref() == Some(name)) {
+                entries.push(AliasListEntry {
+                    alias_arn: Some(keys::alias_arn(region, account, name)),
+                    alias_name: Some(name.to_owned()),
                     target_key_id: None,
                     creation_date: None,
                     last_updated_date: None,
@@ -200,12 +158,12 @@ pub(crate) async fn list_aliases(ctx: &Ctx<'_>, input: ListAliasesInput) -> Resu
         entries.sort_by(|a, b| a.alias_name.cmp(&b.alias_name));
     }
     if let Some(after) = &input.marker {
-        entries.retain(|e| e.alias_name > *after);
+        entries.retain(|e| e.alias_name.as_deref().is_some_and(|n| n > after.as_str()));
     }
     // The wire layer holds Limit to 1..=1000.
     let limit = usize::try_from(input.limit.unwrap_or(50)).unwrap_or(50);
-    let (aliases, next_marker) = page(entries, limit, |e| e.alias_name.clone());
-    Ok(service::output(&ListAliasesOutput { aliases, truncated: next_marker.is_some(), next_marker })?)
+    let (aliases, next_marker) = page(entries, limit, |e| e.alias_name.clone().unwrap_or_default());
+    Ok(ListAliasesResponse { aliases: Some(aliases), truncated: Some(next_marker.is_some()), next_marker })
 }
 
 #[cfg(test)]

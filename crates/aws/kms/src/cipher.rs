@@ -1,14 +1,17 @@
 //! Cryptographic operations: Encrypt, Decrypt, GenerateDataKey(WithoutPlaintext), ReEncrypt,
-//! GenerateRandom; and the crate-internal API other services use keys through.
+//! GenerateRandom; and the key operations the [`Keys`](aws_core::ports::Keys) port is made of.
 
 use super::error::KmsError;
 use super::keys::{self, SYMMETRIC_DEFAULT};
+use crate::ops::{
+    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, GenerateDataKeyRequest, GenerateDataKeyResponse,
+    GenerateDataKeyWithoutPlaintextRequest, GenerateDataKeyWithoutPlaintextResponse, GenerateRandomRequest,
+    GenerateRandomResponse, ReEncryptRequest, ReEncryptResponse,
+};
 use aws_core::env::Env;
-use aws_core::service::{self, Authorization, Check, Ctx};
+use aws_core::service::{Authorization, Check, Ctx};
 use base64::Engine as _;
 use crypto::kms::{BlobOrigin, EncryptionContext, KeyMaterial};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use store::kms::Key;
@@ -76,7 +79,7 @@ async fn material(env: &Env, key: &Key, version: i64) -> Result<Option<(KeyMater
 }
 
 /// Encrypts under the key's current material. The key must be enabled.
-pub async fn encrypt_with(
+pub(crate) async fn encrypt_with(
     env: &Env,
     key: &Key,
     plaintext: &[u8],
@@ -93,7 +96,7 @@ pub async fn encrypt_with(
 }
 
 /// A fresh data key of `len` bytes and its ciphertext under `key`.
-pub async fn generate_data_key_with(
+pub(crate) async fn generate_data_key_with(
     env: &Env,
     key: &Key,
     len: usize,
@@ -106,12 +109,17 @@ pub async fn generate_data_key_with(
 }
 
 /// Which key and material version sealed `blob`.
-pub fn origin_of(env: &Env, blob: &[u8]) -> Result<BlobOrigin, KmsError> {
+pub(crate) fn origin_of(env: &Env, blob: &[u8]) -> Result<BlobOrigin, KmsError> {
     env.kms_envelope.origin(blob).map_err(|_| KmsError::InvalidCiphertext)
 }
 
 /// The key (of the caller's account and region) that sealed `blob`.
-pub async fn key_of_blob(env: &Env, account: &str, region: &str, blob: &[u8]) -> Result<(Key, BlobOrigin), KmsError> {
+pub(crate) async fn key_of_blob(
+    env: &Env,
+    account: &str,
+    region: &str,
+    blob: &[u8],
+) -> Result<(Key, BlobOrigin), KmsError> {
     let origin = origin_of(env, blob)?;
     let mut conn = env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let key = store::kms::get_key(&mut conn, account, region, &origin.key_id).await?.ok_or_else(|| {
@@ -122,7 +130,7 @@ pub async fn key_of_blob(env: &Env, account: &str, region: &str, blob: &[u8]) ->
 
 /// Decrypts `blob`, sealed by `key` (as found by [`key_of_blob`]) with `context`. Returns the
 /// plaintext and the id of the material that opened it.
-pub async fn decrypt_with(
+pub(crate) async fn decrypt_with(
     env: &Env,
     key: &Key,
     origin: &BlobOrigin,
@@ -136,19 +144,8 @@ pub async fn decrypt_with(
     Ok((plaintext, material_id))
 }
 
-/// The permission another service needs on the caller's behalf to use `key` (AWS evaluates
-/// `kms:ViaService` as `SERVICE.REGION.amazonaws.com`). A service principal (SNS delivering to
-/// an encrypted queue) calls KMS itself, not through the service, so its check has no
-/// `kms:ViaService`.
-pub fn service_check(ctx: &Ctx<'_>, action: &str, key: &Key, context: &EncryptionContext, service: &str) -> Check {
-    let check = with_context(keys::check(ctx, action, key), context);
-    if matches!(ctx.caller.kind, aws_core::caller::CallerKind::Service { .. }) {
-        return check;
-    }
-    check.with_condition("kms:ViaService", vec![format!("{service}.{}.amazonaws.com", ctx.region)])
-}
-
-fn with_context(mut check: Check, context: &EncryptionContext) -> Check {
+/// `check` with the encryption context's condition keys.
+pub(crate) fn with_context(mut check: Check, context: &EncryptionContext) -> Check {
     for (k, v) in context {
         check = check.with_condition(format!("kms:EncryptionContext:{k}"), vec![v.clone()]);
     }
@@ -159,8 +156,11 @@ fn with_context(mut check: Check, context: &EncryptionContext) -> Check {
 }
 
 /// The checks of a request that names a key and an encryption context.
-fn request_check(ctx: &Ctx<'_>, action: &str, key: &Key, key_ref: &str, context: &EncryptionContext) -> Check {
-    let mut check = with_context(keys::check(ctx, action, key), context);
+fn request_check(ctx: &Ctx<'_>, action: &str, key: &Key, key_ref: &str, context: Option<&EncryptionContext>) -> Check {
+    let mut check = keys::check(ctx, action, key);
+    if let Some(context) = context {
+        check = with_context(check, context);
+    }
     if let Some(alias) = keys::alias_in(key_ref) {
         check = check.with_condition("kms:RequestAlias", vec![alias]);
     }
@@ -180,66 +180,27 @@ fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
     if flag == Some(true) { Err(KmsError::DryRun) } else { Ok(()) }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct EncryptInput {
-    key_id: String,
-    plaintext: String,
-    #[serde(default)]
-    encryption_context: EncryptionContext,
-    encryption_algorithm: Option<String>,
-    dry_run: Option<bool>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct EncryptOutput {
-    ciphertext_blob: String,
-    key_id: String,
-    encryption_algorithm: &'static str,
-}
-
-pub(crate) async fn authorize_encrypt(ctx: &Ctx<'_>, input: &EncryptInput) -> Result<Authorization, KmsError> {
+pub(crate) async fn authorize_encrypt(ctx: &Ctx<'_>, input: &EncryptRequest) -> Result<Authorization, KmsError> {
     let key = keys::resolve(ctx.env, ctx.account(), ctx.region, &input.key_id, true).await?;
-    let mut check = request_check(ctx, "kms:Encrypt", &key, &input.key_id, &input.encryption_context);
+    let mut check = request_check(ctx, "kms:Encrypt", &key, &input.key_id, input.encryption_context.as_ref());
     if let Some(algorithm) = &input.encryption_algorithm {
         check = check.with_condition("kms:EncryptionAlgorithm", vec![algorithm.clone()]);
     }
     Ok(Authorization::one(check))
 }
 
-pub(crate) async fn encrypt(ctx: &Ctx<'_>, input: EncryptInput) -> Result<Value, KmsError> {
+pub(crate) async fn encrypt(ctx: &Ctx<'_>, input: EncryptRequest) -> Result<EncryptResponse, KmsError> {
     let key = keys::resolve(ctx.env, ctx.account(), ctx.region, &input.key_id, true).await?;
     require_algorithm(input.encryption_algorithm.as_deref())?;
     keys::require_enabled(&key)?;
     dry_run(input.dry_run)?;
     let plaintext = Zeroizing::new(unb64(&input.plaintext)?);
-    let blob = encrypt_with(ctx.env, &key, &plaintext, &input.encryption_context).await?;
-    Ok(service::output(&EncryptOutput {
-        ciphertext_blob: b64(&blob),
-        key_id: key.arn,
-        encryption_algorithm: SYMMETRIC_DEFAULT,
-    })?)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DecryptInput {
-    ciphertext_blob: Option<String>,
-    #[serde(default)]
-    encryption_context: EncryptionContext,
-    key_id: Option<String>,
-    encryption_algorithm: Option<String>,
-    dry_run: Option<bool>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DecryptOutput {
-    key_id: String,
-    plaintext: String,
-    encryption_algorithm: &'static str,
-    key_material_id: String,
+    let blob = encrypt_with(ctx.env, &key, &plaintext, &input.encryption_context.unwrap_or_default()).await?;
+    Ok(EncryptResponse {
+        ciphertext_blob: Some(b64(&blob)),
+        key_id: Some(key.arn),
+        encryption_algorithm: Some(SYMMETRIC_DEFAULT.to_owned()),
+    })
 }
 
 fn required_blob(blob: Option<&String>) -> Result<Vec<u8>, KmsError> {
@@ -263,85 +224,99 @@ async fn source_key(ctx: &Ctx<'_>, blob: &[u8], named: Option<&str>) -> Result<(
     Ok((key, origin))
 }
 
-pub(crate) async fn authorize_decrypt(ctx: &Ctx<'_>, input: &DecryptInput) -> Result<Authorization, KmsError> {
+pub(crate) async fn authorize_decrypt(ctx: &Ctx<'_>, input: &DecryptRequest) -> Result<Authorization, KmsError> {
     let blob = required_blob(input.ciphertext_blob.as_ref())?;
     let (key, _) = source_key(ctx, &blob, input.key_id.as_deref()).await?;
     let key_ref = input.key_id.as_deref().unwrap_or_default();
-    Ok(Authorization::one(request_check(ctx, "kms:Decrypt", &key, key_ref, &input.encryption_context)))
+    Ok(Authorization::one(request_check(ctx, "kms:Decrypt", &key, key_ref, input.encryption_context.as_ref())))
 }
 
-pub(crate) async fn decrypt(ctx: &Ctx<'_>, input: DecryptInput) -> Result<Value, KmsError> {
+pub(crate) async fn decrypt(ctx: &Ctx<'_>, input: DecryptRequest) -> Result<DecryptResponse, KmsError> {
     let blob = required_blob(input.ciphertext_blob.as_ref())?;
     require_algorithm(input.encryption_algorithm.as_deref())?;
     let (key, origin) = source_key(ctx, &blob, input.key_id.as_deref()).await?;
     keys::require_enabled(&key)?;
     dry_run(input.dry_run)?;
-    let (plaintext, material_id) = decrypt_with(ctx.env, &key, &origin, &blob, &input.encryption_context).await?;
-    Ok(service::output(&DecryptOutput {
-        key_id: key.arn,
-        plaintext: b64(&plaintext),
-        encryption_algorithm: SYMMETRIC_DEFAULT,
-        key_material_id: material_id,
-    })?)
+    let context = input.encryption_context.unwrap_or_default();
+    let (plaintext, material_id) = decrypt_with(ctx.env, &key, &origin, &blob, &context).await?;
+    Ok(DecryptResponse {
+        key_id: Some(key.arn),
+        plaintext: Some(b64(&plaintext)),
+        encryption_algorithm: Some(SYMMETRIC_DEFAULT.to_owned()),
+        key_material_id: Some(material_id),
+        ciphertext_for_recipient: None,
+    })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DataKeyInput {
-    key_id: String,
-    #[serde(default)]
-    encryption_context: EncryptionContext,
-    key_spec: Option<String>,
-    number_of_bytes: Option<usize>,
-    dry_run: Option<bool>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DataKeyOutput {
-    ciphertext_blob: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    plaintext: Option<String>,
-    key_id: String,
-    key_material_id: String,
-}
-
+/// `GenerateDataKey` and `GenerateDataKeyWithoutPlaintext` need their action on the key.
 pub(crate) async fn authorize_data_key(
     ctx: &Ctx<'_>,
     action: &str,
-    input: &DataKeyInput,
+    key_ref: &str,
+    context: Option<&EncryptionContext>,
 ) -> Result<Authorization, KmsError> {
-    let key = keys::resolve(ctx.env, ctx.account(), ctx.region, &input.key_id, true).await?;
-    Ok(Authorization::one(request_check(ctx, action, &key, &input.key_id, &input.encryption_context)))
+    let key = keys::resolve(ctx.env, ctx.account(), ctx.region, key_ref, true).await?;
+    Ok(Authorization::one(request_check(ctx, action, &key, key_ref, context)))
 }
 
-fn data_key_len(key_spec: Option<&str>, number_of_bytes: Option<usize>) -> Result<usize, KmsError> {
+fn data_key_len(key_spec: Option<&str>, number_of_bytes: Option<i32>) -> Result<usize, KmsError> {
     match (key_spec, number_of_bytes) {
         (Some("AES_256"), None) => Ok(32),
         (Some("AES_128"), None) => Ok(16),
         // The wire layer already holds NumberOfBytes to 1..=1024 and KeySpec to its enum.
-        (None, Some(n)) => Ok(n),
+        (None, Some(n)) => usize::try_from(n).map_err(|_| KmsError::validation("NumberOfBytes must be positive.")),
         _ => Err(KmsError::validation("Please specify either number of bytes or key spec.")),
     }
 }
 
 pub(crate) async fn generate_data_key(
     ctx: &Ctx<'_>,
-    input: DataKeyInput,
-    with_plaintext: bool,
-) -> Result<Value, KmsError> {
+    input: GenerateDataKeyRequest,
+) -> Result<GenerateDataKeyResponse, KmsError> {
     let len = data_key_len(input.key_spec.as_deref(), input.number_of_bytes)?;
     let key = keys::resolve(ctx.env, ctx.account(), ctx.region, &input.key_id, true).await?;
     keys::require_enabled(&key)?;
     dry_run(input.dry_run)?;
-    let (plaintext, blob) = generate_data_key_with(ctx.env, &key, len, &input.encryption_context).await?;
+    let (plaintext, blob) =
+        generate_data_key_with(ctx.env, &key, len, &input.encryption_context.unwrap_or_default()).await?;
     let material_id = current_material_id(ctx.env, &key).await?;
-    Ok(service::output(&DataKeyOutput {
-        ciphertext_blob: b64(&blob),
-        plaintext: with_plaintext.then(|| b64(&plaintext)),
-        key_id: key.arn,
-        key_material_id: material_id,
-    })?)
+    Ok(GenerateDataKeyResponse {
+        ciphertext_blob: Some(b64(&blob)),
+        plaintext: Some(b64(&plaintext)),
+        key_id: Some(key.arn),
+        key_material_id: Some(material_id),
+        ciphertext_for_recipient: None,
+    })
+}
+
+/// `GenerateDataKey` without the plaintext in the answer.
+pub(crate) async fn generate_data_key_without_plaintext(
+    ctx: &Ctx<'_>,
+    input: GenerateDataKeyWithoutPlaintextRequest,
+) -> Result<GenerateDataKeyWithoutPlaintextResponse, KmsError> {
+    let GenerateDataKeyWithoutPlaintextRequest {
+        dry_run,
+        encryption_context,
+        grant_tokens,
+        key_id,
+        key_spec,
+        number_of_bytes,
+    } = input;
+    let request = GenerateDataKeyRequest {
+        dry_run,
+        encryption_context,
+        grant_tokens,
+        key_id,
+        key_spec,
+        number_of_bytes,
+        recipient: None,
+    };
+    let out = generate_data_key(ctx, request).await?;
+    Ok(GenerateDataKeyWithoutPlaintextResponse {
+        ciphertext_blob: out.ciphertext_blob,
+        key_id: out.key_id,
+        key_material_id: out.key_material_id,
+    })
 }
 
 /// The public id of a key's current material.
@@ -353,51 +328,24 @@ pub(crate) async fn current_material_id(env: &Env, key: &Key) -> Result<String, 
         .unwrap_or_default())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ReEncryptInput {
-    ciphertext_blob: Option<String>,
-    #[serde(default)]
-    source_encryption_context: EncryptionContext,
-    source_key_id: Option<String>,
-    destination_key_id: String,
-    #[serde(default)]
-    destination_encryption_context: EncryptionContext,
-    source_encryption_algorithm: Option<String>,
-    destination_encryption_algorithm: Option<String>,
-    dry_run: Option<bool>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ReEncryptOutput {
-    ciphertext_blob: String,
-    source_key_id: String,
-    key_id: String,
-    source_encryption_algorithm: &'static str,
-    destination_encryption_algorithm: &'static str,
-    source_key_material_id: String,
-    destination_key_material_id: String,
-}
-
-pub(crate) async fn authorize_re_encrypt(ctx: &Ctx<'_>, input: &ReEncryptInput) -> Result<Authorization, KmsError> {
+pub(crate) async fn authorize_re_encrypt(ctx: &Ctx<'_>, input: &ReEncryptRequest) -> Result<Authorization, KmsError> {
     let blob = required_blob(input.ciphertext_blob.as_ref())?;
     let (source, _) = source_key(ctx, &blob, input.source_key_id.as_deref()).await?;
     let destination = keys::resolve(ctx.env, ctx.account(), ctx.region, &input.destination_key_id, true).await?;
     let source_ref = input.source_key_id.as_deref().unwrap_or_default();
     Ok(Authorization::All(vec![
-        request_check(ctx, "kms:ReEncryptFrom", &source, source_ref, &input.source_encryption_context),
+        request_check(ctx, "kms:ReEncryptFrom", &source, source_ref, input.source_encryption_context.as_ref()),
         request_check(
             ctx,
             "kms:ReEncryptTo",
             &destination,
             &input.destination_key_id,
-            &input.destination_encryption_context,
+            input.destination_encryption_context.as_ref(),
         ),
     ]))
 }
 
-pub(crate) async fn re_encrypt(ctx: &Ctx<'_>, input: ReEncryptInput) -> Result<Value, KmsError> {
+pub(crate) async fn re_encrypt(ctx: &Ctx<'_>, input: ReEncryptRequest) -> Result<ReEncryptResponse, KmsError> {
     let blob = required_blob(input.ciphertext_blob.as_ref())?;
     require_algorithm(input.source_encryption_algorithm.as_deref())?;
     require_algorithm(input.destination_encryption_algorithm.as_deref())?;
@@ -406,42 +354,35 @@ pub(crate) async fn re_encrypt(ctx: &Ctx<'_>, input: ReEncryptInput) -> Result<V
     keys::require_enabled(&source)?;
     keys::require_enabled(&destination)?;
     dry_run(input.dry_run)?;
-    let (plaintext, source_material) =
-        decrypt_with(ctx.env, &source, &origin, &blob, &input.source_encryption_context).await?;
-    let sealed = encrypt_with(ctx.env, &destination, &plaintext, &input.destination_encryption_context).await?;
+    let source_context = input.source_encryption_context.unwrap_or_default();
+    let (plaintext, source_material) = decrypt_with(ctx.env, &source, &origin, &blob, &source_context).await?;
+    let destination_context = input.destination_encryption_context.unwrap_or_default();
+    let sealed = encrypt_with(ctx.env, &destination, &plaintext, &destination_context).await?;
     let destination_material = current_material_id(ctx.env, &destination).await?;
-    Ok(service::output(&ReEncryptOutput {
-        ciphertext_blob: b64(&sealed),
-        source_key_id: source.arn,
-        key_id: destination.arn,
-        source_encryption_algorithm: SYMMETRIC_DEFAULT,
-        destination_encryption_algorithm: SYMMETRIC_DEFAULT,
-        source_key_material_id: source_material,
-        destination_key_material_id: destination_material,
-    })?)
+    Ok(ReEncryptResponse {
+        ciphertext_blob: Some(b64(&sealed)),
+        source_key_id: Some(source.arn),
+        key_id: Some(destination.arn),
+        source_encryption_algorithm: Some(SYMMETRIC_DEFAULT.to_owned()),
+        destination_encryption_algorithm: Some(SYMMETRIC_DEFAULT.to_owned()),
+        source_key_material_id: Some(source_material),
+        destination_key_material_id: Some(destination_material),
+    })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GenerateRandomInput {
-    number_of_bytes: Option<usize>,
-    custom_key_store_id: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GenerateRandomOutput {
-    plaintext: String,
-}
-
-pub(crate) fn generate_random(ctx: &Ctx<'_>, input: &GenerateRandomInput) -> Result<Value, KmsError> {
+pub(crate) fn generate_random(
+    ctx: &Ctx<'_>,
+    input: &GenerateRandomRequest,
+) -> Result<GenerateRandomResponse, KmsError> {
     if input.custom_key_store_id.is_some() {
         return Err(KmsError::Unsupported("Custom key stores are not supported.".into()));
     }
     let n = input.number_of_bytes.ok_or_else(|| KmsError::validation("NumberOfBytes is required."))?;
+    // The wire layer holds NumberOfBytes to 1..=1024.
+    let n = usize::try_from(n).map_err(|_| KmsError::validation("NumberOfBytes must be positive."))?;
     let mut bytes = Zeroizing::new(vec![0u8; n]);
     ctx.env.rng.fill(&mut bytes);
-    Ok(service::output(&GenerateRandomOutput { plaintext: b64(&bytes) })?)
+    Ok(GenerateRandomResponse { plaintext: Some(b64(&bytes)), ciphertext_for_recipient: None })
 }
 
 #[cfg(test)]

@@ -102,7 +102,18 @@ impl ServiceError for KmsError {
         match self {
             KmsError::Common(e) => e.render(Flavor::Json).1,
             KmsError::DryRun => 412,
-            _ => 400,
+            KmsError::NotFound(_)
+            | KmsError::Disabled(_)
+            | KmsError::InvalidState(_)
+            | KmsError::InvalidCiphertext
+            | KmsError::IncorrectKey
+            | KmsError::InvalidKeyUsage(_)
+            | KmsError::AlreadyExists(_)
+            | KmsError::MalformedPolicyDocument(_)
+            | KmsError::Unsupported(_)
+            | KmsError::LimitExceeded(_)
+            | KmsError::Tag(_)
+            | KmsError::NotAuthorized => 400,
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Keys: identifiers and their resolution, states, policies, creation and metadata.
 
 use super::error::KmsError;
+use super::ops::KeyMetadata;
 use super::{DELETE_JOB, ROTATE_JOB, epoch_seconds};
 use aws_core::env::Env;
 use aws_core::service::{Check, Ctx};
 use crypto::kms::KeyMaterial;
-use serde::Serialize;
 use store::kms::{Alias, Key, Material};
 
 /// `Enabled`.
@@ -65,7 +65,7 @@ const MANAGED: &[Managed] = &[
 ];
 
 /// The ARN of key `key_id`.
-pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
+pub(crate) fn key_arn(region: &str, account: &str, key_id: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:key/{key_id}")
 }
 
@@ -119,7 +119,13 @@ pub(crate) fn alias_in(key_ref: &str) -> Option<String> {
 /// Resolves a `KeyId` parameter: a key id or key ARN, and when `aliases` an alias name or alias
 /// ARN. An AWS managed alias that does not exist yet is created with its key, as AWS does.
 /// Opens its own short write transaction in that case, so it must not be called inside one.
-pub async fn resolve(env: &Env, account: &str, region: &str, key_ref: &str, aliases: bool) -> Result<Key, KmsError> {
+pub(crate) async fn resolve(
+    env: &Env,
+    account: &str,
+    region: &str,
+    key_ref: &str,
+    aliases: bool,
+) -> Result<Key, KmsError> {
     let parsed = parse_key_ref(key_ref).ok_or_else(|| invalid_key_id(key_ref))?;
     let mut conn = env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     match parsed {
@@ -299,7 +305,7 @@ pub(crate) async fn schedule_deletion(
 }
 
 /// Fails unless the key can be used for cryptography.
-pub fn require_enabled(key: &Key) -> Result<(), KmsError> {
+pub(crate) fn require_enabled(key: &Key) -> Result<(), KmsError> {
     match key.key_state.as_str() {
         ENABLED => Ok(()),
         DISABLED => Err(KmsError::Disabled(format!("{} is disabled.", key.arn))),
@@ -356,49 +362,27 @@ fn managed_policy(account: &str, region: &str, managed: &Managed) -> String {
     )
 }
 
-/// `KeyMetadata` as `CreateKey` and `DescribeKey` return it.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct KeyMetadata {
-    #[serde(rename = "AWSAccountId")]
-    aws_account_id: String,
-    key_id: String,
-    arn: String,
-    creation_date: f64,
-    enabled: bool,
-    description: String,
-    key_usage: String,
-    key_state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deletion_date: Option<f64>,
-    origin: String,
-    key_manager: String,
-    customer_master_key_spec: String,
-    key_spec: String,
-    encryption_algorithms: [&'static str; 1],
-    multi_region: bool,
-    current_key_material_id: String,
-}
-
-/// The metadata of `key`, whose current material has id `material_id`.
+/// The `KeyMetadata` `CreateKey` and `DescribeKey` return of `key`, whose current material has
+/// id `material_id`.
 pub(crate) fn metadata(key: &Key, material_id: String) -> KeyMetadata {
     KeyMetadata {
-        aws_account_id: key.account_id.clone(),
+        aws_account_id: Some(key.account_id.clone()),
         key_id: key.key_id.clone(),
-        arn: key.arn.clone(),
-        creation_date: epoch_seconds(key.created_ms),
-        enabled: key.key_state == ENABLED,
-        description: key.description.clone(),
-        key_usage: key.key_usage.clone(),
-        key_state: key.key_state.clone(),
+        arn: Some(key.arn.clone()),
+        creation_date: Some(epoch_seconds(key.created_ms)),
+        enabled: Some(key.key_state == ENABLED),
+        description: Some(key.description.clone()),
+        key_usage: Some(key.key_usage.clone()),
+        key_state: Some(key.key_state.clone()),
         deletion_date: key.deletion_ms.map(epoch_seconds),
-        origin: key.origin.clone(),
-        key_manager: key.key_manager.clone(),
-        customer_master_key_spec: key.key_spec.clone(),
-        key_spec: key.key_spec.clone(),
-        encryption_algorithms: [SYMMETRIC_DEFAULT],
-        multi_region: false,
-        current_key_material_id: material_id,
+        origin: Some(key.origin.clone()),
+        key_manager: Some(key.key_manager.clone()),
+        customer_master_key_spec: Some(key.key_spec.clone()),
+        key_spec: Some(key.key_spec.clone()),
+        encryption_algorithms: Some(vec![SYMMETRIC_DEFAULT.to_owned()]),
+        multi_region: Some(false),
+        current_key_material_id: Some(material_id),
+        ..KeyMetadata::default()
     }
 }
 

@@ -2,11 +2,18 @@
 
 use super::error::KmsError;
 use super::keys::{self, DAY_MS, DEFAULT_ROTATION_DAYS, DISABLED, ENABLED, PENDING_DELETION};
+use super::ops::{
+    CancelKeyDeletionRequest, CancelKeyDeletionResponse, CreateKeyRequest, CreateKeyResponse, DescribeKeyRequest,
+    DescribeKeyResponse, DisableKeyRequest, DisableKeyRotationRequest, EnableKeyRequest, EnableKeyRotationRequest,
+    GetKeyPolicyRequest, GetKeyPolicyResponse, GetKeyRotationStatusRequest, GetKeyRotationStatusResponse, KeyListEntry,
+    ListKeyPoliciesRequest, ListKeyPoliciesResponse, ListKeyRotationsRequest, ListKeyRotationsResponse,
+    ListKeysRequest, ListKeysResponse, ListResourceTagsRequest, ListResourceTagsResponse, PutKeyPolicyRequest,
+    RotateKeyOnDemandRequest, RotateKeyOnDemandResponse, RotationsListEntry, ScheduleKeyDeletionRequest,
+    ScheduleKeyDeletionResponse, Tag, TagResourceRequest, UntagResourceRequest, UpdateKeyDescriptionRequest,
+};
 use super::{DELETE_JOB, Op, ROTATE_JOB, epoch_seconds};
 use aws_core::error::CommonError;
-use aws_core::service::{self, Authorization, Check, Ctx, Operation};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use aws_core::service::{Authorization, Check, Ctx, Operation};
 use store::kms::Key;
 
 /// Tags a key may carry.
@@ -18,8 +25,7 @@ const DEFAULT_POLICY: &str = "default";
 
 /// The declared check of the operations that act on one key named by `KeyId`. Only `DescribeKey`
 /// accepts an alias there.
-pub(crate) async fn authorize_on_key(ctx: &Ctx<'_>, op: Op, input: &Value) -> Result<Authorization, KmsError> {
-    let key_ref = input.get("KeyId").and_then(Value::as_str).unwrap_or_default();
+pub(crate) async fn authorize_on_key(ctx: &Ctx<'_>, op: Op, key_ref: &str) -> Result<Authorization, KmsError> {
     let key = keys::resolve(ctx.env, ctx.account(), ctx.region, key_ref, op == Op::DescribeKey).await?;
     let mut check = keys::check(ctx, &format!("kms:{}", op.name()), &key);
     if op == Op::DescribeKey
@@ -47,10 +53,6 @@ async fn commit(tx: store::Tx) -> Result<(), KmsError> {
 
 async fn resolve(ctx: &Ctx<'_>, key_ref: &str, aliases: bool) -> Result<Key, KmsError> {
     keys::resolve(ctx.env, ctx.account(), ctx.region, key_ref, aliases).await
-}
-
-fn empty() -> Value {
-    Value::Object(serde_json::Map::new())
 }
 
 /// Validates a key policy as KMS does. The policy crate speaks IAM's messages; KMS words a bad
@@ -81,15 +83,8 @@ async fn lockout_check(ctx: &Ctx<'_>, key_arn: &str, doc: &str) -> Result<(), Km
     }
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct TagEntry {
-    tag_key: String,
-    tag_value: String,
-}
-
 /// Validates tags to add to a key that has `existing` tags.
-fn validate_tags(tags: &[TagEntry], existing: &[(String, String)]) -> Result<(), KmsError> {
+fn validate_tags(tags: &[Tag], existing: &[(String, String)]) -> Result<(), KmsError> {
     let mut keys: Vec<&str> = tags.iter().map(|t| t.tag_key.as_str()).collect();
     keys.sort_unstable();
     if keys.windows(2).any(|w| w[0] == w[1]) {
@@ -105,39 +100,15 @@ fn validate_tags(tags: &[TagEntry], existing: &[(String, String)]) -> Result<(),
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct CreateKeyInput {
-    policy: Option<String>,
-    description: Option<String>,
-    key_usage: Option<String>,
-    customer_master_key_spec: Option<String>,
-    key_spec: Option<String>,
-    origin: Option<String>,
-    custom_key_store_id: Option<String>,
-    #[serde(default)]
-    bypass_policy_lockout_safety_check: bool,
-    #[serde(default)]
-    tags: Vec<TagEntry>,
-    multi_region: Option<bool>,
-    xks_key_id: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyMetadataOutput {
-    key_metadata: keys::KeyMetadata,
-}
-
-pub(crate) fn authorize_create(input: &CreateKeyInput) -> Authorization {
+pub(crate) fn authorize_create(input: &CreateKeyRequest) -> Authorization {
     let mut checks = vec![Check::new("kms:CreateKey", "*")];
-    if !input.tags.is_empty() {
+    if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
         checks.push(Check::new("kms:TagResource", "*"));
     }
     Authorization::All(checks)
 }
 
-fn validate_spec(input: &CreateKeyInput) -> Result<(), KmsError> {
+fn validate_spec(input: &CreateKeyRequest) -> Result<(), KmsError> {
     if input.key_spec.is_some() && input.customer_master_key_spec.is_some() {
         return Err(KmsError::validation(
             "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.",
@@ -167,15 +138,16 @@ fn validate_spec(input: &CreateKeyInput) -> Result<(), KmsError> {
     Ok(())
 }
 
-pub(crate) async fn create_key(ctx: &Ctx<'_>, input: CreateKeyInput) -> Result<Value, KmsError> {
+pub(crate) async fn create_key(ctx: &Ctx<'_>, input: CreateKeyRequest) -> Result<CreateKeyResponse, KmsError> {
     validate_spec(&input)?;
-    validate_tags(&input.tags, &[])?;
+    let tags = input.tags.unwrap_or_default();
+    validate_tags(&tags, &[])?;
     let key_id = ctx.env.ids.uuid();
     let (account, region) = (ctx.account(), ctx.region);
     let policy = match input.policy {
         Some(doc) => {
             parse_policy(&doc)?;
-            if !input.bypass_policy_lockout_safety_check {
+            if input.bypass_policy_lockout_safety_check != Some(true) {
                 lockout_check(ctx, &keys::key_arn(region, account, &key_id), &doc).await?;
             }
             doc
@@ -190,48 +162,19 @@ pub(crate) async fn create_key(ctx: &Ctx<'_>, input: CreateKeyInput) -> Result<V
     };
     let mut tx = ctx.env.store.begin().await?;
     let key = keys::insert_new(ctx.env, &mut tx, account, region, key_id, spec, ctx.now_ms).await?;
-    for tag in &input.tags {
+    for tag in &tags {
         store::kms::put_tag(&mut tx, &key.key_id, &tag.tag_key, &tag.tag_value).await?;
     }
     let material_id =
         store::kms::get_material(&mut tx, &key.key_id, 1).await?.map(|m| m.material_id).unwrap_or_default();
     commit(tx).await?;
-    Ok(service::output(&KeyMetadataOutput { key_metadata: keys::metadata(&key, material_id) })?)
+    Ok(CreateKeyResponse { key_metadata: Some(keys::metadata(&key, material_id)) })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct KeyIdInput {
-    key_id: String,
-}
-
-pub(crate) async fn describe_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn describe_key(ctx: &Ctx<'_>, input: DescribeKeyRequest) -> Result<DescribeKeyResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, true).await?;
     let material_id = super::cipher::current_material_id(ctx.env, &key).await?;
-    Ok(service::output(&KeyMetadataOutput { key_metadata: keys::metadata(&key, material_id) })?)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct PageInput {
-    limit: Option<i64>,
-    marker: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyListEntry {
-    key_id: String,
-    key_arn: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListKeysOutput {
-    keys: Vec<KeyListEntry>,
-    truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_marker: Option<String>,
+    Ok(DescribeKeyResponse { key_metadata: Some(keys::metadata(&key, material_id)) })
 }
 
 /// Splits off one page of at most `limit` items from `items` (fetched with one extra to learn
@@ -246,39 +189,31 @@ pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, marker_of: impl Fn(&T) ->
     }
 }
 
-fn limit(requested: Option<i64>, default: i64) -> i64 {
+fn limit(requested: Option<i32>, default: i64) -> i64 {
     // The wire layer holds Limit to 1..=1000.
-    requested.unwrap_or(default)
+    requested.map_or(default, i64::from)
 }
 
-pub(crate) async fn list_keys(ctx: &Ctx<'_>, input: PageInput) -> Result<Value, KmsError> {
+pub(crate) async fn list_keys(ctx: &Ctx<'_>, input: ListKeysRequest) -> Result<ListKeysResponse, KmsError> {
     let limit = limit(input.limit, 100);
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let after = input.marker.unwrap_or_default();
     let rows = store::kms::list_keys(&mut conn, ctx.account(), ctx.region, &after, limit + 1).await?;
     let (rows, next_marker) = page(rows, usize::try_from(limit).unwrap_or(100), |k| k.key_id.clone());
-    let keys = rows.into_iter().map(|k| KeyListEntry { key_id: k.key_id, key_arn: k.arn }).collect();
-    Ok(service::output(&ListKeysOutput { keys, truncated: next_marker.is_some(), next_marker })?)
+    let keys = rows.into_iter().map(|k| KeyListEntry { key_id: Some(k.key_id), key_arn: Some(k.arn) }).collect();
+    Ok(ListKeysResponse { keys: Some(keys), truncated: Some(next_marker.is_some()), next_marker })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct UpdateDescriptionInput {
-    key_id: String,
-    description: String,
-}
-
-pub(crate) async fn update_key_description(ctx: &Ctx<'_>, input: UpdateDescriptionInput) -> Result<Value, KmsError> {
+pub(crate) async fn update_key_description(ctx: &Ctx<'_>, input: UpdateKeyDescriptionRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     key.description = input.description;
     store::kms::update_key(&mut tx, &key).await?;
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-pub(crate) async fn enable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn enable_key(ctx: &Ctx<'_>, input: EnableKeyRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
@@ -292,37 +227,22 @@ pub(crate) async fn enable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value
             keys::schedule(&mut tx, ROTATE_JOB, &key.key_id, ctx.now_ms, ctx.now_ms).await?;
         }
     }
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-pub(crate) async fn disable_key(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn disable_key(ctx: &Ctx<'_>, input: DisableKeyRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     key.key_state = DISABLED.into();
     store::kms::update_key(&mut tx, &key).await?;
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ScheduleDeletionInput {
-    key_id: String,
-    pending_window_in_days: Option<i64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ScheduleDeletionOutput {
-    key_id: String,
-    deletion_date: f64,
-    key_state: &'static str,
-    pending_window_in_days: i64,
-}
-
-pub(crate) async fn schedule_key_deletion(ctx: &Ctx<'_>, input: ScheduleDeletionInput) -> Result<Value, KmsError> {
+pub(crate) async fn schedule_key_deletion(
+    ctx: &Ctx<'_>,
+    input: ScheduleKeyDeletionRequest,
+) -> Result<ScheduleKeyDeletionResponse, KmsError> {
     let days = input.pending_window_in_days.unwrap_or(30);
     if !(7..=30).contains(&days) {
         return Err(KmsError::validation(format!("PendingWindowInDays should be between 7 and 30, but it is {days}")));
@@ -330,23 +250,20 @@ pub(crate) async fn schedule_key_deletion(ctx: &Ctx<'_>, input: ScheduleDeletion
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
-    keys::schedule_deletion(&mut tx, &mut key, days, ctx.now_ms).await?;
+    keys::schedule_deletion(&mut tx, &mut key, i64::from(days), ctx.now_ms).await?;
     commit(tx).await?;
-    Ok(service::output(&ScheduleDeletionOutput {
-        deletion_date: epoch_seconds(key.deletion_ms.unwrap_or_default()),
-        key_id: key.arn,
-        key_state: PENDING_DELETION,
-        pending_window_in_days: days,
-    })?)
+    Ok(ScheduleKeyDeletionResponse {
+        deletion_date: Some(epoch_seconds(key.deletion_ms.unwrap_or_default())),
+        key_id: Some(key.arn),
+        key_state: Some(PENDING_DELETION.to_owned()),
+        pending_window_in_days: Some(days),
+    })
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyArnOutput {
-    key_id: String,
-}
-
-pub(crate) async fn cancel_key_deletion(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn cancel_key_deletion(
+    ctx: &Ctx<'_>,
+    input: CancelKeyDeletionRequest,
+) -> Result<CancelKeyDeletionResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     if key.key_state != PENDING_DELETION {
@@ -358,33 +275,25 @@ pub(crate) async fn cancel_key_deletion(ctx: &Ctx<'_>, input: KeyIdInput) -> Res
     store::kms::update_key(&mut tx, &key).await?;
     keys::unschedule(&mut tx, DELETE_JOB, &key.key_id).await?;
     commit(tx).await?;
-    Ok(service::output(&KeyArnOutput { key_id: key.arn })?)
+    Ok(CancelKeyDeletionResponse { key_id: Some(key.arn) })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct EnableRotationInput {
-    key_id: String,
-    rotation_period_in_days: Option<i64>,
-}
-
-pub(crate) async fn enable_key_rotation(ctx: &Ctx<'_>, input: EnableRotationInput) -> Result<Value, KmsError> {
+pub(crate) async fn enable_key_rotation(ctx: &Ctx<'_>, input: EnableKeyRotationRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_enabled(&key)?;
     // The wire layer holds RotationPeriodInDays to 90..=2560.
-    let days = input.rotation_period_in_days.unwrap_or(DEFAULT_ROTATION_DAYS);
+    let days = input.rotation_period_in_days.map_or(DEFAULT_ROTATION_DAYS, i64::from);
     let due = ctx.now_ms + days * DAY_MS;
     key.rotation_period_days = Some(days);
     key.next_rotation_ms = Some(due);
     store::kms::update_key(&mut tx, &key).await?;
     keys::unschedule(&mut tx, ROTATE_JOB, &key.key_id).await?;
     keys::schedule(&mut tx, ROTATE_JOB, &key.key_id, due, ctx.now_ms).await?;
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-pub(crate) async fn disable_key_rotation(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn disable_key_rotation(ctx: &Ctx<'_>, input: DisableKeyRotationRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_enabled(&key)?;
@@ -392,32 +301,28 @@ pub(crate) async fn disable_key_rotation(ctx: &Ctx<'_>, input: KeyIdInput) -> Re
     key.next_rotation_ms = None;
     store::kms::update_key(&mut tx, &key).await?;
     keys::unschedule(&mut tx, ROTATE_JOB, &key.key_id).await?;
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RotationStatusOutput {
-    key_id: String,
-    key_rotation_enabled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rotation_period_in_days: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_rotation_date: Option<f64>,
-}
-
-pub(crate) async fn get_key_rotation_status(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn get_key_rotation_status(
+    ctx: &Ctx<'_>,
+    input: GetKeyRotationStatusRequest,
+) -> Result<GetKeyRotationStatusResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
-    Ok(service::output(&RotationStatusOutput {
-        key_rotation_enabled: key.rotation_period_days.is_some(),
-        rotation_period_in_days: key.rotation_period_days,
+    Ok(GetKeyRotationStatusResponse {
+        key_rotation_enabled: Some(key.rotation_period_days.is_some()),
+        // Periods are held to 90..=2560 days.
+        rotation_period_in_days: key.rotation_period_days.and_then(|d| i32::try_from(d).ok()),
         next_rotation_date: key.next_rotation_ms.map(epoch_seconds),
-        key_id: key.arn,
-    })?)
+        key_id: Some(key.arn),
+        on_demand_rotation_start_date: None,
+    })
 }
 
-pub(crate) async fn rotate_key_on_demand(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn rotate_key_on_demand(
+    ctx: &Ctx<'_>,
+    input: RotateKeyOnDemandRequest,
+) -> Result<RotateKeyOnDemandResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, mut key) = locked(ctx, &key).await?;
     keys::require_enabled(&key)?;
@@ -429,7 +334,7 @@ pub(crate) async fn rotate_key_on_demand(ctx: &Ctx<'_>, input: KeyIdInput) -> Re
     }
     rotate(ctx.env, &mut tx, &mut key, "ON_DEMAND", ctx.now_ms).await?;
     commit(tx).await?;
-    Ok(service::output(&KeyArnOutput { key_id: key.arn })?)
+    Ok(RotateKeyOnDemandResponse { key_id: Some(key.arn) })
 }
 
 /// Adds a material version to `key` and makes it current (old ciphertexts keep their version).
@@ -447,37 +352,10 @@ pub(crate) async fn rotate(
     Ok(())
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ListRotationsInput {
-    key_id: String,
-    include_key_material: Option<String>,
-    limit: Option<i64>,
-    marker: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct RotationEntry {
-    key_id: String,
-    key_material_id: String,
-    key_material_state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rotation_date: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rotation_type: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListRotationsOutput {
-    rotations: Vec<RotationEntry>,
-    truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_marker: Option<String>,
-}
-
-pub(crate) async fn list_key_rotations(ctx: &Ctx<'_>, input: ListRotationsInput) -> Result<Value, KmsError> {
+pub(crate) async fn list_key_rotations(
+    ctx: &Ctx<'_>,
+    input: ListKeyRotationsRequest,
+) -> Result<ListKeyRotationsResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let all = input.include_key_material.as_deref() == Some("ALL_KEY_MATERIAL");
     let after: i64 = input.marker.as_deref().and_then(|m| m.parse().ok()).unwrap_or(0);
@@ -491,86 +369,60 @@ pub(crate) async fn list_key_rotations(ctx: &Ctx<'_>, input: ListRotationsInput)
     let (rows, next_marker) = page(rows, usize::try_from(limit).unwrap_or(100), |m| m.version.to_string());
     let rotations = rows
         .into_iter()
-        .map(|m| RotationEntry {
-            key_id: key.arn.clone(),
-            key_material_state: if m.version == key.current_version { "CURRENT" } else { "NON_CURRENT" },
+        .map(|m| RotationsListEntry {
+            key_id: Some(key.arn.clone()),
+            key_material_state: Some(
+                if m.version == key.current_version { "CURRENT" } else { "NON_CURRENT" }.to_owned(),
+            ),
             rotation_date: m.rotation_type.as_ref().map(|_| epoch_seconds(m.created_ms)),
             rotation_type: m.rotation_type,
-            key_material_id: m.material_id,
+            key_material_id: Some(m.material_id),
+            ..RotationsListEntry::default()
         })
         .collect();
-    Ok(service::output(&ListRotationsOutput { rotations, truncated: next_marker.is_some(), next_marker })?)
+    Ok(ListKeyRotationsResponse { rotations: Some(rotations), truncated: Some(next_marker.is_some()), next_marker })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct GetPolicyInput {
-    key_id: String,
-    policy_name: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct GetPolicyOutput {
-    policy: String,
-    policy_name: &'static str,
-}
-
-pub(crate) async fn get_key_policy(ctx: &Ctx<'_>, input: GetPolicyInput) -> Result<Value, KmsError> {
+pub(crate) async fn get_key_policy(
+    ctx: &Ctx<'_>,
+    input: GetKeyPolicyRequest,
+) -> Result<GetKeyPolicyResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     if input.policy_name.as_deref().is_some_and(|n| n != DEFAULT_POLICY) {
         return Err(KmsError::NotFound("No such policy exists".into()));
     }
-    Ok(service::output(&GetPolicyOutput { policy: key.policy, policy_name: DEFAULT_POLICY })?)
+    Ok(GetKeyPolicyResponse { policy: Some(key.policy), policy_name: Some(DEFAULT_POLICY.to_owned()) })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct PutPolicyInput {
-    key_id: String,
-    policy: String,
-    policy_name: Option<String>,
-    #[serde(default)]
-    bypass_policy_lockout_safety_check: bool,
-}
-
-pub(crate) async fn put_key_policy(ctx: &Ctx<'_>, input: PutPolicyInput) -> Result<Value, KmsError> {
+pub(crate) async fn put_key_policy(ctx: &Ctx<'_>, input: PutKeyPolicyRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     if input.policy_name.as_deref().is_some_and(|n| n != DEFAULT_POLICY) {
         return Err(KmsError::Unsupported("Only default policy is supported".into()));
     }
     keys::require_not_pending_deletion(&key)?;
     parse_policy(&input.policy)?;
-    if !input.bypass_policy_lockout_safety_check {
+    if input.bypass_policy_lockout_safety_check != Some(true) {
         lockout_check(ctx, &key.arn, &input.policy).await?;
     }
     let (mut tx, mut key) = locked(ctx, &key).await?;
     key.policy = input.policy;
     store::kms::update_key(&mut tx, &key).await?;
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListPoliciesOutput {
-    policy_names: [&'static str; 1],
-    truncated: bool,
-}
-
-pub(crate) async fn list_key_policies(ctx: &Ctx<'_>, input: KeyIdInput) -> Result<Value, KmsError> {
+pub(crate) async fn list_key_policies(
+    ctx: &Ctx<'_>,
+    input: ListKeyPoliciesRequest,
+) -> Result<ListKeyPoliciesResponse, KmsError> {
     resolve(ctx, &input.key_id, false).await?;
-    Ok(service::output(&ListPoliciesOutput { policy_names: [DEFAULT_POLICY], truncated: false })?)
+    Ok(ListKeyPoliciesResponse {
+        policy_names: Some(vec![DEFAULT_POLICY.to_owned()]),
+        truncated: Some(false),
+        next_marker: None,
+    })
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct TagInput {
-    key_id: String,
-    tags: Vec<TagEntry>,
-}
-
-pub(crate) async fn tag_resource(ctx: &Ctx<'_>, input: TagInput) -> Result<Value, KmsError> {
+pub(crate) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
@@ -579,66 +431,43 @@ pub(crate) async fn tag_resource(ctx: &Ctx<'_>, input: TagInput) -> Result<Value
     for tag in &input.tags {
         store::kms::put_tag(&mut tx, &key.key_id, &tag.tag_key, &tag.tag_value).await?;
     }
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct UntagInput {
-    key_id: String,
-    tag_keys: Vec<String>,
-}
-
-pub(crate) async fn untag_resource(ctx: &Ctx<'_>, input: UntagInput) -> Result<Value, KmsError> {
+pub(crate) async fn untag_resource(ctx: &Ctx<'_>, input: UntagResourceRequest) -> Result<(), KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
     for tag_key in &input.tag_keys {
         store::kms::delete_tag(&mut tx, &key.key_id, tag_key).await?;
     }
-    commit(tx).await?;
-    Ok(empty())
+    commit(tx).await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ListTagsInput {
-    key_id: String,
-    limit: Option<i64>,
-    marker: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListTagsOutput {
-    tags: Vec<TagEntry>,
-    truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_marker: Option<String>,
-}
-
-pub(crate) async fn list_resource_tags(ctx: &Ctx<'_>, input: ListTagsInput) -> Result<Value, KmsError> {
+pub(crate) async fn list_resource_tags(
+    ctx: &Ctx<'_>,
+    input: ListResourceTagsRequest,
+) -> Result<ListResourceTagsResponse, KmsError> {
     let key = resolve(ctx, &input.key_id, false).await?;
     let limit = limit(input.limit, 50);
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let after = input.marker.unwrap_or_default();
-    let tags: Vec<TagEntry> = store::kms::list_tags(&mut conn, &key.key_id)
+    let tags: Vec<Tag> = store::kms::list_tags(&mut conn, &key.key_id)
         .await?
         .into_iter()
         .filter(|(k, _)| *k > after)
-        .map(|(tag_key, tag_value)| TagEntry { tag_key, tag_value })
+        .map(|(tag_key, tag_value)| Tag { tag_key, tag_value })
         .collect();
     let (tags, next_marker) = page(tags, usize::try_from(limit).unwrap_or(50), |t| t.tag_key.clone());
-    Ok(service::output(&ListTagsOutput { tags, truncated: next_marker.is_some(), next_marker })?)
+    Ok(ListResourceTagsResponse { tags: Some(tags), truncated: Some(next_marker.is_some()), next_marker })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn tag(k: &str) -> TagEntry {
-        TagEntry { tag_key: k.into(), tag_value: "v".into() }
+    fn tag(k: &str) -> Tag {
+        Tag { tag_key: k.into(), tag_value: "v".into() }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! KMS as the services that use it see it: the core's [`Keys`] port.
 
 use crate::{KmsError, cipher, keys};
+use aws_core::caller::CallerKind;
 use aws_core::env::Env;
 use aws_core::ports::{KeyError, KeyFault, Keys};
 use aws_core::service::{Check, Ctx};
@@ -22,7 +23,15 @@ impl From<KmsError> for KeyError {
             KmsError::InvalidKeyUsage(_) => KeyFault::InvalidKeyUsage,
             KmsError::InvalidCiphertext => KeyFault::InvalidCiphertext,
             KmsError::Common(CommonError::AccessDenied(_)) => KeyFault::AccessDenied,
-            _ => KeyFault::Other,
+            KmsError::Common(_)
+            | KmsError::IncorrectKey
+            | KmsError::AlreadyExists(_)
+            | KmsError::MalformedPolicyDocument(_)
+            | KmsError::Unsupported(_)
+            | KmsError::LimitExceeded(_)
+            | KmsError::Tag(_)
+            | KmsError::DryRun
+            | KmsError::NotAuthorized => KeyFault::Other,
         };
         let common = if let KmsError::Common(c) = &e { Some(c.clone()) } else { None };
         KeyError { fault, code: e.code().to_owned(), message: e.to_string(), common }
@@ -49,8 +58,15 @@ impl Keys for KmsKeys {
         Ok(keys::require_enabled(key)?)
     }
 
+    /// AWS evaluates `kms:ViaService` as `SERVICE.REGION.amazonaws.com`. A service principal
+    /// (SNS delivering to an encrypted queue) calls KMS itself, not through the service, so its
+    /// check has no `kms:ViaService`.
     fn check(&self, ctx: &Ctx<'_>, action: &str, key: &Key, context: &EncryptionContext, service: &str) -> Check {
-        cipher::service_check(ctx, action, key, context, service)
+        let check = cipher::with_context(keys::check(ctx, action, key), context);
+        if matches!(ctx.caller.kind, CallerKind::Service { .. }) {
+            return check;
+        }
+        check.with_condition("kms:ViaService", vec![format!("{service}.{}.amazonaws.com", ctx.region)])
     }
 
     async fn encrypt(
