@@ -9,7 +9,6 @@ use aws_core::error::CommonError;
 use aws_core::ports::Functions;
 use aws_core::service::{self, Check, Ctx};
 use base64::Engine as _;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use store::StoreError;
@@ -665,21 +664,6 @@ pub(super) async fn set_subscription_attributes(
 // ---------------------------------------------------------------------------------------------
 // Publishing
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct PublishInput {
-    topic_arn: Option<String>,
-    target_arn: Option<String>,
-    phone_number: Option<String>,
-    message: String,
-    subject: Option<String>,
-    message_structure: Option<String>,
-    #[serde(default)]
-    message_attributes: Attributes,
-    message_deduplication_id: Option<String>,
-    message_group_id: Option<String>,
-}
-
 /// A checked message, ready to fan out.
 fn outgoing(
     ctx: &Ctx<'_>,
@@ -736,14 +720,30 @@ fn outgoing(
     })
 }
 
-pub(super) async fn publish(sns: &Sns, ctx: &Ctx<'_>, input: PublishInput) -> Result<Value, SnsError> {
+/// The message attributes a request gives, as the message carries them.
+fn attributes(given: Option<BTreeMap<String, ops::MessageAttributeValue>>) -> Attributes {
+    given
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, a)| {
+            let attribute = message::Attribute {
+                data_type: a.data_type,
+                string_value: a.string_value,
+                binary_value: a.binary_value,
+            };
+            (name, attribute)
+        })
+        .collect()
+}
+
+pub(super) async fn publish(sns: &Sns, ctx: &Ctx<'_>, input: ops::PublishInput) -> Result<Value, SnsError> {
     let target = input.topic_arn.clone().or(input.target_arn.clone());
     let out = outgoing(
         ctx,
         input.message,
         input.subject,
         input.message_structure.as_deref(),
-        input.message_attributes,
+        attributes(input.message_attributes),
         input.message_deduplication_id.as_deref(),
         input.message_group_id.as_deref(),
     )?;
@@ -777,31 +777,10 @@ pub(super) async fn publish(sns: &Sns, ctx: &Ctx<'_>, input: PublishInput) -> Re
             ));
         }
     }
-    Ok(json!({ "MessageId": out.message_id }))
+    Ok(service::output(&ops::PublishResponse { message_id: Some(out.message_id), sequence_number: None })?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct PublishBatchInput {
-    topic_arn: String,
-    #[serde(default)]
-    publish_batch_request_entries: Vec<BatchEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BatchEntry {
-    id: String,
-    message: String,
-    subject: Option<String>,
-    message_structure: Option<String>,
-    #[serde(default)]
-    message_attributes: Attributes,
-    message_deduplication_id: Option<String>,
-    message_group_id: Option<String>,
-}
-
-pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: PublishBatchInput) -> Result<Value, SnsError> {
+pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: ops::PublishBatchInput) -> Result<Value, SnsError> {
     let entries = input.publish_batch_request_entries;
     if entries.is_empty() {
         return Err(SnsError::EmptyBatchRequest);
@@ -821,7 +800,14 @@ pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: PublishBatchI
             return Err(SnsError::BatchEntryIdsNotDistinct);
         }
     }
-    if entries.iter().map(|e| message::publish_size(&e.message, &e.message_attributes)).sum::<usize>()
+    let entries: Vec<(ops::PublishBatchRequestEntry, Attributes)> = entries
+        .into_iter()
+        .map(|mut e| {
+            let given = attributes(e.message_attributes.take());
+            (e, given)
+        })
+        .collect();
+    if entries.iter().map(|(e, given)| message::publish_size(&e.message, given)).sum::<usize>()
         > message::MAX_MESSAGE_BYTES
     {
         return Err(SnsError::BatchRequestTooLong);
@@ -830,23 +816,32 @@ pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: PublishBatchI
     let mut successful = Vec::new();
     let mut failed = Vec::new();
     let mut messages = Vec::new();
-    for e in entries {
+    for (e, given) in entries {
         match outgoing(
             ctx,
             e.message,
             e.subject,
             e.message_structure.as_deref(),
-            e.message_attributes,
+            given,
             e.message_deduplication_id.as_deref(),
             e.message_group_id.as_deref(),
         ) {
             Ok(out) => {
-                successful.push(json!({"Id": e.id, "MessageId": out.message_id}));
+                successful.push(ops::PublishBatchResultEntry {
+                    id: Some(e.id),
+                    message_id: Some(out.message_id.clone()),
+                    sequence_number: None,
+                });
                 messages.push(out);
             }
             Err(err) => {
                 use aws_core::error::ServiceError as _;
-                failed.push(json!({"Id": e.id, "Code": err.code(), "Message": err.to_string(), "SenderFault": true}));
+                failed.push(ops::BatchResultErrorEntry {
+                    id: e.id,
+                    code: err.code().to_owned(),
+                    message: Some(err.to_string()),
+                    sender_fault: true,
+                });
             }
         }
     }
@@ -859,7 +854,7 @@ pub(super) async fn publish_batch(sns: &Sns, ctx: &Ctx<'_>, input: PublishBatchI
         tx.commit().await.map_err(StoreError::from)?;
         ctx.env.work_queued.notify_one();
     }
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    Ok(service::output(&ops::PublishBatchResponse { failed: Some(failed), successful: Some(successful) })?)
 }
 
 // ---------------------------------------------------------------------------------------------

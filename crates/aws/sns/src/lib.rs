@@ -26,7 +26,7 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
 
 use aws_core::env::Env;
 use aws_core::error::Flavor;
-use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Request as _, Service};
+use aws_core::service::{Authorization, Check, Ctx, Operation as _, Request as _, Service};
 use serde_json::Value;
 use signing::Signer;
 use std::sync::Arc;
@@ -211,16 +211,11 @@ impl Service for Sns {
             Request::ListSubscriptionsByTopic(input) => api::list_subscriptions_by_topic(ctx, input).await,
             Request::GetSubscriptionAttributes(input) => api::get_subscription_attributes(ctx, input).await,
             Request::SetSubscriptionAttributes(input) => api::set_subscription_attributes(ctx, input).await,
-            Request::Publish(input) => api::publish(self, ctx, bridge(&input)?).await,
-            Request::PublishBatch(input) => api::publish_batch(self, ctx, bridge(&input)?).await,
+            Request::Publish(input) => api::publish(self, ctx, input).await,
+            Request::PublishBatch(input) => api::publish_batch(self, ctx, input).await,
             Request::TagResource(input) => api::tag_resource(ctx, input).await,
             Request::UntagResource(input) => api::untag_resource(ctx, input).await,
             Request::ListTagsForResource(input) => api::list_tags_for_resource(ctx, input).await,
         }
     }
-}
-
-/// A typed input handed to a handler that still reads its own input type.
-fn bridge<T: serde::Serialize, U: serde::de::DeserializeOwned>(input: &T) -> Result<U, SnsError> {
-    Ok(service::input(service::output(input)?)?)
 }
