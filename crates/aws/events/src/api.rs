@@ -3,7 +3,7 @@
 use super::input::Input;
 use super::schedule::Schedule;
 use super::{EventsError, SCHEDULE_JOB, bus_arn, bus_name, ops, outbox, rule_arn};
-use aws_core::service::{Authorization, Check, Ctx, epoch_seconds};
+use aws_core::service::{self, Authorization, Check, Ctx, epoch_seconds};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -19,14 +19,7 @@ const MAX_PUT_EVENTS_BYTES: usize = 256 * 1024;
 /// Tags a resource may carry.
 const MAX_TAGS: usize = 50;
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Tag {
-    key: String,
-    value: String,
-}
-
-fn tag_pairs(tags: Vec<Tag>) -> Result<Vec<(String, String)>, EventsError> {
+fn tag_pairs(tags: Vec<ops::Tag>) -> Result<Vec<(String, String)>, EventsError> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(tags.len());
     for tag in tags {
@@ -119,7 +112,7 @@ pub(super) struct CreateEventBusInput {
     event_source_name: Option<String>,
     description: Option<String>,
     #[serde(default)]
-    tags: Vec<Tag>,
+    tags: Vec<ops::Tag>,
 }
 
 pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: CreateEventBusInput) -> Result<Value, EventsError> {
@@ -255,7 +248,7 @@ pub(super) struct PutRuleInput {
     description: Option<String>,
     role_arn: Option<String>,
     #[serde(default)]
-    tags: Vec<Tag>,
+    tags: Vec<ops::Tag>,
     event_bus_name: Option<String>,
 }
 
@@ -740,16 +733,9 @@ pub(super) async fn put_events(ctx: &Ctx<'_>, input: PutEventsInput) -> Result<V
     Ok(json!({ "FailedEntryCount": failed, "Entries": results }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct TestEventPatternInput {
-    event_pattern: String,
-    event: String,
-}
-
-pub(super) fn test_event_pattern(input: &TestEventPatternInput) -> Result<Value, EventsError> {
+pub(super) fn test_event_pattern(input: &ops::TestEventPatternRequest) -> Result<Value, EventsError> {
     match pattern::test_event_pattern(&input.event_pattern, &input.event) {
-        Ok(result) => Ok(json!({ "Result": result })),
+        Ok(result) => Ok(service::output(&ops::TestEventPatternResponse { result: Some(result) })?),
         Err(e) if e.code() == "InvalidEventPatternException" => Err(EventsError::InvalidEventPattern(e.message())),
         Err(e) => Err(EventsError::validation(e.message())),
     }
@@ -757,29 +743,6 @@ pub(super) fn test_event_pattern(input: &TestEventPatternInput) -> Result<Value,
 
 // ---------------------------------------------------------------------------------------------
 // Tags
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct TagResourceInput {
-    #[serde(rename = "ResourceARN")]
-    resource_arn: String,
-    tags: Vec<Tag>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct UntagResourceInput {
-    #[serde(rename = "ResourceARN")]
-    resource_arn: String,
-    tag_keys: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ResourceInput {
-    #[serde(rename = "ResourceARN")]
-    resource_arn: String,
-}
 
 /// Checks that a taggable resource (a bus or a rule of the caller's) exists.
 async fn taggable(ctx: &Ctx<'_>, conn: &mut store::Conn, arn: &str) -> Result<(), EventsError> {
@@ -797,7 +760,7 @@ async fn taggable(ctx: &Ctx<'_>, conn: &mut store::Conn, arn: &str) -> Result<()
     Err(EventsError::NotFound(format!("Resource {arn} does not exist.")))
 }
 
-pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceInput) -> Result<Value, EventsError> {
+pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: ops::TagResourceRequest) -> Result<Value, EventsError> {
     let tags = tag_pairs(input.tags)?;
     let mut conn = reader(ctx).await?;
     taggable(ctx, &mut conn, &input.resource_arn).await?;
@@ -813,7 +776,7 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceInput) -> Resu
     Ok(json!({}))
 }
 
-pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: UntagResourceInput) -> Result<Value, EventsError> {
+pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: ops::UntagResourceRequest) -> Result<Value, EventsError> {
     taggable(ctx, &mut *reader(ctx).await?, &input.resource_arn).await?;
     let mut tx = ctx.env.store.begin().await?;
     db::remove_tags(&mut tx, &input.resource_arn, &input.tag_keys).await?;
@@ -821,11 +784,15 @@ pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: UntagResourceInput) -> 
     Ok(json!({}))
 }
 
-pub(super) async fn list_tags_for_resource(ctx: &Ctx<'_>, input: ResourceInput) -> Result<Value, EventsError> {
+pub(super) async fn list_tags_for_resource(
+    ctx: &Ctx<'_>,
+    input: ops::ListTagsForResourceRequest,
+) -> Result<Value, EventsError> {
     let mut conn = reader(ctx).await?;
     taggable(ctx, &mut conn, &input.resource_arn).await?;
     let tags = db::tags(&mut conn, &input.resource_arn).await?;
-    Ok(json!({ "Tags": tags.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>() }))
+    let tags = tags.into_iter().map(|(key, value)| ops::Tag { key, value }).collect();
+    Ok(service::output(&ops::ListTagsForResourceResponse { tags: Some(tags) })?)
 }
 
 #[cfg(test)]

@@ -142,10 +142,10 @@ impl Service for EventBridge {
             Request::RemoveTargets(input) => api::remove_targets(ctx, bridge(&input)?).await?,
             Request::ListTargetsByRule(input) => api::list_targets_by_rule(ctx, bridge(&input)?).await?,
             Request::PutEvents(input) => api::put_events(ctx, bridge(&input)?).await?,
-            Request::TestEventPattern(input) => api::test_event_pattern(&bridge(&input)?)?,
-            Request::TagResource(input) => api::tag_resource(ctx, bridge(&input)?).await?,
-            Request::UntagResource(input) => api::untag_resource(ctx, bridge(&input)?).await?,
-            Request::ListTagsForResource(input) => api::list_tags_for_resource(ctx, bridge(&input)?).await?,
+            Request::TestEventPattern(input) => api::test_event_pattern(&input)?,
+            Request::TagResource(input) => api::tag_resource(ctx, input).await?,
+            Request::UntagResource(input) => api::untag_resource(ctx, input).await?,
+            Request::ListTagsForResource(input) => api::list_tags_for_resource(ctx, input).await?,
         };
         Ok(output)
     }
