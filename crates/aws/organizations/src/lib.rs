@@ -22,7 +22,7 @@ use aws_core::service::{self, Authorization, Check, Ctx, Service, epoch_seconds}
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use policy::{Policy, PolicyKind};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use store::org::{self as db, Member, Organization, Unit};
 
@@ -65,50 +65,56 @@ impl Service for Organizations {
     }
 
     async fn execute(&self, ctx: &Ctx<'_>, request: ops::Request) -> Result<Value, OrgError> {
-        use aws_core::service::Request as _;
-        let op = request.op();
-        let input = bridge(&request)?;
+        use ops::Request as R;
         let mut conn = ctx.env.store.read().await?;
         let membership = db::membership(&mut conn, ctx.account()).await?;
         drop(conn);
         let Some((org, _)) = membership else {
-            return match op {
-                Op::CreateOrganization => create_organization(ctx, service::input(input)?).await,
+            return match request {
+                R::CreateOrganization(input) => create_organization(ctx, input).await,
                 _ => Err(OrgError::NotInUse),
             };
         };
         // A member account may only describe its organization.
-        if org.management_account != ctx.account() && !matches!(op, Op::DescribeOrganization | Op::CreateOrganization) {
+        if org.management_account != ctx.account()
+            && !matches!(request, R::DescribeOrganization | R::CreateOrganization(_))
+        {
             return Err(OrgError::AccessDenied);
         }
         let o = Org { ctx, org };
-        let out = match op {
-            Op::CreateOrganization => Err(OrgError::AlreadyInOrganization),
-            Op::DescribeOrganization => return organization_out(ctx, &o.org).await,
-            Op::DeleteOrganization => o.delete().await,
-            Op::ListRoots => o.list_roots(&service::input(input)?),
-            Op::EnablePolicyType => o.set_policy_type(service::input(input)?, true).await,
-            Op::DisablePolicyType => o.set_policy_type(service::input(input)?, false).await,
-            Op::CreateAccount => o.create_account(service::input(input)?).await,
-            Op::DescribeCreateAccountStatus => o.create_account_status(service::input(input)?).await,
-            Op::DescribeAccount => o.describe_account(service::input(input)?).await,
-            Op::ListAccounts => o.list_accounts(service::input(input)?, false).await,
-            Op::ListAccountsForParent => o.list_accounts(service::input(input)?, true).await,
-            Op::CreateOrganizationalUnit => o.create_ou(service::input(input)?).await,
-            Op::DescribeOrganizationalUnit => o.describe_ou(service::input(input)?).await,
-            Op::DeleteOrganizationalUnit => o.delete_ou(service::input(input)?).await,
-            Op::ListOrganizationalUnitsForParent => o.list_ous(service::input(input)?).await,
-            Op::ListParents => o.list_parents(service::input(input)?).await,
-            Op::MoveAccount => o.move_account(service::input(input)?).await,
-            Op::CreatePolicy => o.create_policy(service::input(input)?).await,
-            Op::DescribePolicy => o.describe_policy(service::input(input)?).await,
-            Op::UpdatePolicy => o.update_policy(service::input(input)?).await,
-            Op::DeletePolicy => o.delete_policy(service::input(input)?).await,
-            Op::ListPolicies => o.list_policies(service::input(input)?).await,
-            Op::AttachPolicy => o.attach(service::input(input)?, true).await,
-            Op::DetachPolicy => o.attach(service::input(input)?, false).await,
-            Op::ListPoliciesForTarget => o.list_policies_for_target(service::input(input)?).await,
-            Op::ListTargetsForPolicy => o.list_targets(service::input(input)?).await,
+        let out = match request {
+            R::CreateOrganization(_) => Err(OrgError::AlreadyInOrganization),
+            R::DescribeOrganization => return organization_out(ctx, &o.org).await,
+            R::DeleteOrganization => o.delete().await,
+            R::ListRoots(i) => o.list_roots(&paging(i.max_results, i.next_token)),
+            R::EnablePolicyType(i) => o.set_policy_type(&i.root_id, &i.policy_type, true).await,
+            R::DisablePolicyType(i) => o.set_policy_type(&i.root_id, &i.policy_type, false).await,
+            R::CreateAccount(i) => o.create_account(i).await,
+            R::DescribeCreateAccountStatus(i) => o.create_account_status(&i.create_account_request_id).await,
+            R::DescribeAccount(i) => o.describe_account(&i.account_id).await,
+            R::ListAccounts(i) => o.list_accounts(None, &paging(i.max_results, i.next_token)).await,
+            R::ListAccountsForParent(i) => {
+                o.list_accounts(Some(i.parent_id), &paging(i.max_results, i.next_token)).await
+            }
+            R::CreateOrganizationalUnit(i) => o.create_ou(i).await,
+            R::DescribeOrganizationalUnit(i) => o.describe_ou(&i.organizational_unit_id).await,
+            R::DeleteOrganizationalUnit(i) => o.delete_ou(&i.organizational_unit_id).await,
+            R::ListOrganizationalUnitsForParent(i) => {
+                o.list_ous(&i.parent_id, &paging(i.max_results, i.next_token)).await
+            }
+            R::ListParents(i) => o.list_parents(&i.child_id, &paging(i.max_results, i.next_token)).await,
+            R::MoveAccount(i) => o.move_account(i).await,
+            R::CreatePolicy(i) => o.create_policy(i).await,
+            R::DescribePolicy(i) => o.describe_policy(&i.policy_id).await,
+            R::UpdatePolicy(i) => o.update_policy(i).await,
+            R::DeletePolicy(i) => o.delete_policy(&i.policy_id).await,
+            R::ListPolicies(i) => o.list_policies(&i.filter, &paging(i.max_results, i.next_token)).await,
+            R::AttachPolicy(i) => o.attach(&i.policy_id, &i.target_id, true).await,
+            R::DetachPolicy(i) => o.attach(&i.policy_id, &i.target_id, false).await,
+            R::ListPoliciesForTarget(i) => {
+                o.list_policies_for_target(&i.filter, &i.target_id, &paging(i.max_results, i.next_token)).await
+            }
+            R::ListTargetsForPolicy(i) => o.list_targets(&i.policy_id, &paging(i.max_results, i.next_token)).await,
         }?;
         // Organizations' changes bound IAM's decisions: cached principals must look again.
         ctx.env.iam_changed();
@@ -116,166 +122,17 @@ impl Service for Organizations {
     }
 }
 
-/// The normalised value of a typed request, for the handlers that still read one.
-fn bridge(request: &ops::Request) -> Result<Value, aws_core::CommonError> {
-    match request {
-        ops::Request::AttachPolicy(i) => service::output(i),
-        ops::Request::CreateAccount(i) => service::output(i),
-        ops::Request::CreateOrganization(i) => service::output(i),
-        ops::Request::CreateOrganizationalUnit(i) => service::output(i),
-        ops::Request::CreatePolicy(i) => service::output(i),
-        ops::Request::DeleteOrganizationalUnit(i) => service::output(i),
-        ops::Request::DeletePolicy(i) => service::output(i),
-        ops::Request::DescribeAccount(i) => service::output(i),
-        ops::Request::DescribeCreateAccountStatus(i) => service::output(i),
-        ops::Request::DescribeOrganizationalUnit(i) => service::output(i),
-        ops::Request::DescribePolicy(i) => service::output(i),
-        ops::Request::DetachPolicy(i) => service::output(i),
-        ops::Request::DisablePolicyType(i) => service::output(i),
-        ops::Request::EnablePolicyType(i) => service::output(i),
-        ops::Request::ListAccounts(i) => service::output(i),
-        ops::Request::ListAccountsForParent(i) => service::output(i),
-        ops::Request::ListOrganizationalUnitsForParent(i) => service::output(i),
-        ops::Request::ListParents(i) => service::output(i),
-        ops::Request::ListPolicies(i) => service::output(i),
-        ops::Request::ListPoliciesForTarget(i) => service::output(i),
-        ops::Request::ListRoots(i) => service::output(i),
-        ops::Request::ListTargetsForPolicy(i) => service::output(i),
-        ops::Request::MoveAccount(i) => service::output(i),
-        ops::Request::UpdatePolicy(i) => service::output(i),
-        ops::Request::DeleteOrganization | ops::Request::DescribeOrganization => Ok(json!({})),
-    }
-}
+// ---- paging ------------------------------------------------------------------------------------
 
-// ---- inputs ------------------------------------------------------------------------------------
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// Where a page starts and how long it is.
+#[derive(Debug, Default)]
 struct Paging {
     max_results: Option<i64>,
     next_token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateOrganizationInput {
-    feature_set: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyTypeInput {
-    root_id: String,
-    policy_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateAccountInput {
-    email: String,
-    account_name: String,
-    role_name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateAccountStatusInput {
-    create_account_request_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AccountInput {
-    account_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListAccountsInput {
-    parent_id: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateOuInput {
-    parent_id: String,
-    name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct OuInput {
-    organizational_unit_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ParentInput {
-    parent_id: String,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ChildInput {
-    child_id: String,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-#[expect(clippy::struct_field_names, reason = "the members of MoveAccountRequest")]
-struct MoveAccountInput {
-    account_id: String,
-    source_parent_id: String,
-    destination_parent_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreatePolicyInput {
-    content: String,
-    description: String,
-    name: String,
-    #[serde(rename = "Type")]
-    policy_type: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicyInput {
-    policy_id: String,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdatePolicyInput {
-    policy_id: String,
-    content: Option<String>,
-    description: Option<String>,
-    name: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListPoliciesInput {
-    filter: String,
-    target_id: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AttachInput {
-    policy_id: String,
-    target_id: String,
+fn paging(max_results: Option<i32>, next_token: Option<String>) -> Paging {
+    Paging { max_results: max_results.map(i64::from), next_token }
 }
 
 // ---- outputs -----------------------------------------------------------------------------------
@@ -388,7 +245,7 @@ fn default_email(account: &str) -> String {
     format!("root+{account}@example.com")
 }
 
-async fn create_organization(ctx: &Ctx<'_>, input: CreateOrganizationInput) -> Result<Value, OrgError> {
+async fn create_organization(ctx: &Ctx<'_>, input: ops::CreateOrganizationRequest) -> Result<Value, OrgError> {
     let feature_set = input.feature_set.unwrap_or_else(|| "ALL".into());
     let mut tx = ctx.env.store.begin().await?;
     if db::membership(&mut tx, ctx.account()).await?.is_some() {
@@ -480,14 +337,13 @@ impl Org<'_, '_> {
         Ok(paged("Roots", roots, next))
     }
 
-    async fn set_policy_type(&self, input: PolicyTypeInput, enable: bool) -> Result<Value, OrgError> {
-        if input.root_id != self.org.root_id {
+    async fn set_policy_type(&self, root_id: &str, policy_type: &str, enable: bool) -> Result<Value, OrgError> {
+        if root_id != self.org.root_id {
             return Err(OrgError::RootNotFound);
         }
-        if input.policy_type != SCP {
+        if policy_type != SCP {
             return Err(OrgError::InvalidInput(format!(
-                "spcred enforces only SERVICE_CONTROL_POLICY, not {}.",
-                input.policy_type
+                "spcred enforces only SERVICE_CONTROL_POLICY, not {policy_type}."
             )));
         }
         match (enable, self.org.scp_enabled) {
@@ -529,7 +385,7 @@ impl Org<'_, '_> {
         Ok(())
     }
 
-    async fn create_account(&self, input: CreateAccountInput) -> Result<Value, OrgError> {
+    async fn create_account(&self, input: ops::CreateAccountRequest) -> Result<Value, OrgError> {
         let role_name = input.role_name.unwrap_or_else(|| ACCESS_ROLE.into());
         let mut tx = self.begin().await?;
         let mut request = db::CreateAccountRequest {
@@ -602,31 +458,26 @@ impl Org<'_, '_> {
         Ok(())
     }
 
-    async fn create_account_status(&self, input: CreateAccountStatusInput) -> Result<Value, OrgError> {
+    async fn create_account_status(&self, request_id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let request = db::request(&mut conn, &self.org.org_id, &input.create_account_request_id)
-            .await?
-            .ok_or(OrgError::CreateAccountStatusNotFound)?;
+        let request =
+            db::request(&mut conn, &self.org.org_id, request_id).await?.ok_or(OrgError::CreateAccountStatusNotFound)?;
         Ok(json!({ "CreateAccountStatus": status_out(&request) }))
     }
 
-    async fn describe_account(&self, input: AccountInput) -> Result<Value, OrgError> {
+    async fn describe_account(&self, account_id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let m = self.member(&mut conn, &input.account_id).await?.ok_or(OrgError::AccountNotFound)?;
+        let m = self.member(&mut conn, account_id).await?.ok_or(OrgError::AccountNotFound)?;
         Ok(json!({ "Account": self.account_out(&mut conn, &m).await? }))
     }
 
-    async fn list_accounts(&self, input: ListAccountsInput, for_parent: bool) -> Result<Value, OrgError> {
+    async fn list_accounts(&self, parent: Option<String>, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let parent = if for_parent {
-            let id = input.parent_id.unwrap_or_default();
-            self.parent(&mut conn, &id).await?.ok_or(OrgError::ParentNotFound)?;
-            Some(id)
-        } else {
-            None
-        };
+        if let Some(id) = &parent {
+            self.parent(&mut conn, id).await?.ok_or(OrgError::ParentNotFound)?;
+        }
         let members = db::members(&mut conn, &self.org.org_id, parent.as_deref()).await?;
-        let (members, next) = page(members, |m| format!("{:020}{}", m.joined_ms, m.account_id), &input.paging)?;
+        let (members, next) = page(members, |m| format!("{:020}{}", m.joined_ms, m.account_id), paging)?;
         let mut out = Vec::with_capacity(members.len());
         for m in &members {
             out.push(self.account_out(&mut conn, m).await?);
@@ -646,7 +497,7 @@ impl Org<'_, '_> {
         Ok(depth)
     }
 
-    async fn create_ou(&self, input: CreateOuInput) -> Result<Value, OrgError> {
+    async fn create_ou(&self, input: ops::CreateOrganizationalUnitRequest) -> Result<Value, OrgError> {
         let mut tx = self.begin().await?;
         self.parent(&mut tx, &input.parent_id).await?.ok_or(OrgError::ParentNotFound)?;
         if self.depth(&mut tx, &input.parent_id).await? >= OU_DEPTH_MAX {
@@ -671,16 +522,14 @@ impl Org<'_, '_> {
         Ok(json!({ "OrganizationalUnit": ou_out(&self.org, &unit) }))
     }
 
-    async fn describe_ou(&self, input: OuInput) -> Result<Value, OrgError> {
+    async fn describe_ou(&self, id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let unit =
-            db::unit(&mut conn, &self.org.org_id, &input.organizational_unit_id).await?.ok_or(OrgError::OuNotFound)?;
+        let unit = db::unit(&mut conn, &self.org.org_id, id).await?.ok_or(OrgError::OuNotFound)?;
         Ok(json!({ "OrganizationalUnit": ou_out(&self.org, &unit) }))
     }
 
-    async fn delete_ou(&self, input: OuInput) -> Result<Value, OrgError> {
+    async fn delete_ou(&self, id: &str) -> Result<Value, OrgError> {
         let mut tx = self.begin().await?;
-        let id = &input.organizational_unit_id;
         db::unit(&mut tx, &self.org.org_id, id).await?.ok_or(OrgError::OuNotFound)?;
         let has_units = !db::units_of(&mut tx, &self.org.org_id, id).await?.is_empty();
         if has_units || !db::members(&mut tx, &self.org.org_id, Some(id)).await?.is_empty() {
@@ -691,29 +540,29 @@ impl Org<'_, '_> {
         Ok(json!({}))
     }
 
-    async fn list_ous(&self, input: ParentInput) -> Result<Value, OrgError> {
+    async fn list_ous(&self, parent_id: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        self.parent(&mut conn, &input.parent_id).await?.ok_or(OrgError::ParentNotFound)?;
-        let units = db::units_of(&mut conn, &self.org.org_id, &input.parent_id).await?;
-        let (units, next) = page(units, |u| u.name.clone(), &input.paging)?;
+        self.parent(&mut conn, parent_id).await?.ok_or(OrgError::ParentNotFound)?;
+        let units = db::units_of(&mut conn, &self.org.org_id, parent_id).await?;
+        let (units, next) = page(units, |u| u.name.clone(), paging)?;
         Ok(paged("OrganizationalUnits", units.iter().map(|u| ou_out(&self.org, u)).collect(), next))
     }
 
-    async fn list_parents(&self, input: ChildInput) -> Result<Value, OrgError> {
+    async fn list_parents(&self, child_id: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let parent = if let Some(m) = self.member(&mut conn, &input.child_id).await? {
+        let parent = if let Some(m) = self.member(&mut conn, child_id).await? {
             m.parent_id
-        } else if let Some(u) = db::unit(&mut conn, &self.org.org_id, &input.child_id).await? {
+        } else if let Some(u) = db::unit(&mut conn, &self.org.org_id, child_id).await? {
             u.parent_id
         } else {
             return Err(OrgError::ChildNotFound);
         };
         let kind = if parent == self.org.root_id { "ROOT" } else { "ORGANIZATIONAL_UNIT" };
-        let (parents, next) = page(vec![json!({"Id": parent, "Type": kind})], |p| p["Id"].to_string(), &input.paging)?;
+        let (parents, next) = page(vec![json!({"Id": parent, "Type": kind})], |p| p["Id"].to_string(), paging)?;
         Ok(paged("Parents", parents, next))
     }
 
-    async fn move_account(&self, input: MoveAccountInput) -> Result<Value, OrgError> {
+    async fn move_account(&self, input: ops::MoveAccountRequest) -> Result<Value, OrgError> {
         let mut tx = self.begin().await?;
         let m = self.member(&mut tx, &input.account_id).await?.ok_or(OrgError::AccountNotFound)?;
         self.parent(&mut tx, &input.source_parent_id).await?.ok_or(OrgError::SourceParentNotFound)?;
@@ -749,11 +598,11 @@ impl Org<'_, '_> {
         Ok(())
     }
 
-    async fn create_policy(&self, input: CreatePolicyInput) -> Result<Value, OrgError> {
-        Self::validate(&input.policy_type, &input.content)?;
+    async fn create_policy(&self, input: ops::CreatePolicyRequest) -> Result<Value, OrgError> {
+        Self::validate(&input.r#type, &input.content)?;
         let mut tx = self.begin().await?;
         if input.name == "FullAWSAccess"
-            || db::policy_named(&mut tx, &self.org.org_id, &input.policy_type, &input.name).await?
+            || db::policy_named(&mut tx, &self.org.org_id, &input.r#type, &input.name).await?
         {
             return Err(OrgError::DuplicatePolicy);
         }
@@ -762,7 +611,7 @@ impl Org<'_, '_> {
             org_id: self.org.org_id.clone(),
             name: input.name,
             description: input.description,
-            policy_type: input.policy_type,
+            policy_type: input.r#type,
             content: input.content,
             created_ms: self.now(),
         };
@@ -779,15 +628,15 @@ impl Org<'_, '_> {
         db::policy(conn, &self.org.org_id, id).await?.map(Some).ok_or(OrgError::PolicyNotFound)
     }
 
-    async fn describe_policy(&self, input: PolicyInput) -> Result<Value, OrgError> {
+    async fn describe_policy(&self, policy_id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        Ok(match self.policy(&mut conn, &input.policy_id).await? {
+        Ok(match self.policy(&mut conn, policy_id).await? {
             Some(p) => json!({ "Policy": { "PolicySummary": summary(&self.org, &p), "Content": p.content } }),
             None => json!({ "Policy": { "PolicySummary": full_access_summary(), "Content": FULL_AWS_ACCESS } }),
         })
     }
 
-    async fn update_policy(&self, input: UpdatePolicyInput) -> Result<Value, OrgError> {
+    async fn update_policy(&self, input: ops::UpdatePolicyRequest) -> Result<Value, OrgError> {
         let mut tx = self.begin().await?;
         let Some(mut p) = self.policy(&mut tx, &input.policy_id).await? else {
             return Err(OrgError::AccessDenied);
@@ -810,15 +659,15 @@ impl Org<'_, '_> {
         Ok(json!({ "Policy": { "PolicySummary": summary(&self.org, &p), "Content": p.content } }))
     }
 
-    async fn delete_policy(&self, input: PolicyInput) -> Result<Value, OrgError> {
+    async fn delete_policy(&self, policy_id: &str) -> Result<Value, OrgError> {
         let mut tx = self.begin().await?;
-        if self.policy(&mut tx, &input.policy_id).await?.is_none() {
+        if self.policy(&mut tx, policy_id).await?.is_none() {
             return Err(OrgError::AccessDenied);
         }
-        if !db::targets_of(&mut tx, &self.org.org_id, &input.policy_id).await?.is_empty() {
+        if !db::targets_of(&mut tx, &self.org.org_id, policy_id).await?.is_empty() {
             return Err(OrgError::PolicyInUse);
         }
-        db::delete_policy(&mut tx, &self.org.org_id, &input.policy_id).await?;
+        db::delete_policy(&mut tx, &self.org.org_id, policy_id).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
         Ok(json!({}))
     }
@@ -837,36 +686,32 @@ impl Org<'_, '_> {
         Ok(out)
     }
 
-    async fn list_policies(&self, input: ListPoliciesInput) -> Result<Value, OrgError> {
+    async fn list_policies(&self, filter: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let mut all: Vec<PolicySummary> = db::policies(&mut conn, &self.org.org_id, &input.filter)
-            .await?
-            .iter()
-            .map(|p| summary(&self.org, p))
-            .collect();
-        if input.filter == SCP && self.org.scp_enabled {
+        let mut all: Vec<PolicySummary> =
+            db::policies(&mut conn, &self.org.org_id, filter).await?.iter().map(|p| summary(&self.org, p)).collect();
+        if filter == SCP && self.org.scp_enabled {
             all.push(full_access_summary());
         }
-        let (items, next) = page(all, |p| p.name.clone(), &input.paging)?;
+        let (items, next) = page(all, |p| p.name.clone(), paging)?;
         Ok(paged("Policies", items.iter().map(service::output).collect::<Result<_, _>>()?, next))
     }
 
-    async fn list_policies_for_target(&self, input: ListPoliciesInput) -> Result<Value, OrgError> {
+    async fn list_policies_for_target(&self, filter: &str, target: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let target = input.target_id.unwrap_or_default();
-        self.target(&mut conn, &target).await?;
-        let ids = db::policies_of(&mut conn, &self.org.org_id, &target).await?;
+        self.target(&mut conn, target).await?;
+        let ids = db::policies_of(&mut conn, &self.org.org_id, target).await?;
         let mut all = self.summaries(&mut conn, &ids).await?;
-        all.retain(|p| p.policy_type == input.filter);
-        let (items, next) = page(all, |p| p.name.clone(), &input.paging)?;
+        all.retain(|p| p.policy_type == filter);
+        let (items, next) = page(all, |p| p.name.clone(), paging)?;
         Ok(paged("Policies", items.iter().map(service::output).collect::<Result<_, _>>()?, next))
     }
 
-    async fn list_targets(&self, input: PolicyInput) -> Result<Value, OrgError> {
+    async fn list_targets(&self, policy_id: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        self.policy(&mut conn, &input.policy_id).await?;
+        self.policy(&mut conn, policy_id).await?;
         let mut out = Vec::new();
-        for id in db::targets_of(&mut conn, &self.org.org_id, &input.policy_id).await? {
+        for id in db::targets_of(&mut conn, &self.org.org_id, policy_id).await? {
             let (arn, name, kind) = match self.target(&mut conn, &id).await {
                 Ok(Target::Root) => (org_arn(&self.org, "root", &format!("/{id}")), "Root".to_owned(), "ROOT"),
                 Ok(Target::Ou(u)) => (org_arn(&self.org, "ou", &format!("/{id}")), u.name, "ORGANIZATIONAL_UNIT"),
@@ -878,28 +723,28 @@ impl Org<'_, '_> {
             };
             out.push(json!({ "TargetId": id, "Arn": arn, "Name": name, "Type": kind }));
         }
-        let (items, next) = page(out, |t| t["TargetId"].to_string(), &input.paging)?;
+        let (items, next) = page(out, |t| t["TargetId"].to_string(), paging)?;
         Ok(paged("Targets", items, next))
     }
 
-    async fn attach(&self, input: AttachInput, attach: bool) -> Result<Value, OrgError> {
+    async fn attach(&self, policy_id: &str, target_id: &str, attach: bool) -> Result<Value, OrgError> {
         let mut tx = self.begin().await?;
-        let policy = self.policy(&mut tx, &input.policy_id).await?;
-        self.target(&mut tx, &input.target_id).await?;
+        let policy = self.policy(&mut tx, policy_id).await?;
+        self.target(&mut tx, target_id).await?;
         if policy.as_ref().is_none_or(|p| p.policy_type == SCP) && !self.org.scp_enabled {
             return Err(OrgError::PolicyTypeNotEnabled);
         }
         let org_id = &self.org.org_id;
         if attach {
-            if !db::attach(&mut tx, org_id, &input.policy_id, &input.target_id, self.now()).await? {
+            if !db::attach(&mut tx, org_id, policy_id, target_id, self.now()).await? {
                 return Err(OrgError::DuplicatePolicyAttachment);
             }
         } else {
-            if !db::detach(&mut tx, org_id, &input.policy_id, &input.target_id).await? {
+            if !db::detach(&mut tx, org_id, policy_id, target_id).await? {
                 return Err(OrgError::PolicyNotAttached);
             }
             // Every target keeps at least one SCP, or nothing could be done there.
-            if db::policies_of(&mut tx, org_id, &input.target_id).await?.is_empty() {
+            if db::policies_of(&mut tx, org_id, target_id).await?.is_empty() {
                 return Err(OrgError::ConstraintViolation(
                     "You attempted to detach the last service control policy from a root, OU, or account. Every target must have at least one SCP attached."
                         .into(),
