@@ -105,17 +105,7 @@ async fn reschedule(conn: &mut store::Conn, rule: &db::Rule, now_ms: i64) -> Res
 // ---------------------------------------------------------------------------------------------
 // Event buses
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct CreateEventBusInput {
-    name: String,
-    event_source_name: Option<String>,
-    description: Option<String>,
-    #[serde(default)]
-    tags: Vec<ops::Tag>,
-}
-
-pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: CreateEventBusInput) -> Result<Value, EventsError> {
+pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: ops::CreateEventBusRequest) -> Result<Value, EventsError> {
     // A partner event bus carries the name of the partner event source it receives from (SP-API's
     // `aws.partner/sellingpartnerapi.amazon/ACCOUNT/DESTINATION`, the model checks the shape);
     // other names have no '/'.
@@ -128,7 +118,7 @@ pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: CreateEventBusInput) 
         }
         Some(_) | None => {}
     }
-    let tags = tag_pairs(input.tags)?;
+    let tags = tag_pairs(input.tags.unwrap_or_default())?;
     ensure_default_bus(ctx).await?;
     let arn = bus_arn(ctx.region, ctx.account(), &input.name);
     let mut tx = ctx.env.store.begin().await?;
@@ -137,21 +127,16 @@ pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: CreateEventBusInput) 
     }
     db::put_tags(&mut tx, &arn, &tags).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let mut out = json!({ "EventBusArn": arn });
-    if let Some(d) = input.description {
-        out["Description"] = Value::String(d);
-    }
-    Ok(out)
+    let out = ops::CreateEventBusResponse {
+        event_bus_arn: Some(arn),
+        description: input.description,
+        ..ops::CreateEventBusResponse::default()
+    };
+    Ok(service::output(&out)?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct NameInput {
-    name: Option<String>,
-}
-
-pub(super) async fn delete_event_bus(ctx: &Ctx<'_>, input: NameInput) -> Result<Value, EventsError> {
-    let name = input.name.unwrap_or_default();
+pub(super) async fn delete_event_bus(ctx: &Ctx<'_>, input: ops::DeleteEventBusRequest) -> Result<Value, EventsError> {
+    let name = input.name;
     if name == "default" {
         return Err(EventsError::validation("Cannot delete event bus default."));
     }
@@ -161,43 +146,48 @@ pub(super) async fn delete_event_bus(ctx: &Ctx<'_>, input: NameInput) -> Result<
     Ok(json!({}))
 }
 
-fn bus_description(ctx: &Ctx<'_>, bus: &db::Bus) -> Value {
-    let mut out = json!({
-        "Name": bus.name,
-        "Arn": bus_arn(ctx.region, ctx.account(), &bus.name),
-        "CreationTime": epoch_seconds(bus.created_ms),
-        "LastModifiedTime": epoch_seconds(bus.modified_ms),
-    });
-    if let Some(d) = &bus.description {
-        out["Description"] = Value::String(d.clone());
+fn bus_description(ctx: &Ctx<'_>, bus: db::Bus) -> ops::EventBus {
+    ops::EventBus {
+        arn: Some(bus_arn(ctx.region, ctx.account(), &bus.name)),
+        creation_time: Some(epoch_seconds(bus.created_ms)),
+        description: bus.description,
+        last_modified_time: Some(epoch_seconds(bus.modified_ms)),
+        name: Some(bus.name),
+        ..ops::EventBus::default()
     }
-    out
 }
 
-pub(super) async fn describe_event_bus(ctx: &Ctx<'_>, input: NameInput) -> Result<Value, EventsError> {
+pub(super) async fn describe_event_bus(
+    ctx: &Ctx<'_>,
+    input: ops::DescribeEventBusRequest,
+) -> Result<Value, EventsError> {
     let name = bus_name(ctx, input.name.as_deref())?;
     let bus = existing_bus(ctx, &mut *reader(ctx).await?, &name).await?;
-    Ok(bus_description(ctx, &bus))
+    let ops::EventBus { arn, creation_time, description, last_modified_time, name, .. } = bus_description(ctx, bus);
+    let out = ops::DescribeEventBusResponse {
+        arn,
+        creation_time,
+        description,
+        last_modified_time,
+        name,
+        ..ops::DescribeEventBusResponse::default()
+    };
+    Ok(service::output(&out)?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct UpdateEventBusInput {
-    name: Option<String>,
-    description: Option<String>,
-}
-
-pub(super) async fn update_event_bus(ctx: &Ctx<'_>, input: UpdateEventBusInput) -> Result<Value, EventsError> {
+pub(super) async fn update_event_bus(ctx: &Ctx<'_>, input: ops::UpdateEventBusRequest) -> Result<Value, EventsError> {
     let name = input.name.unwrap_or_else(|| "default".to_owned());
     existing_bus(ctx, &mut *reader(ctx).await?, &name).await?;
     let mut tx = ctx.env.store.begin().await?;
     db::set_bus_description(&mut tx, scope(ctx), &name, input.description.as_deref(), ctx.now_ms).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let mut out = json!({ "Arn": bus_arn(ctx.region, ctx.account(), &name), "Name": name });
-    if let Some(d) = input.description {
-        out["Description"] = Value::String(d);
-    }
-    Ok(out)
+    let out = ops::UpdateEventBusResponse {
+        arn: Some(bus_arn(ctx.region, ctx.account(), &name)),
+        description: input.description,
+        name: Some(name),
+        ..ops::UpdateEventBusResponse::default()
+    };
+    Ok(service::output(&out)?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,18 +211,15 @@ fn page<T>(mut items: Vec<T>, limit: i64, name: impl Fn(&T) -> &str) -> (Vec<T>,
     }
 }
 
-pub(super) async fn list_event_buses(ctx: &Ctx<'_>, input: ListInput) -> Result<Value, EventsError> {
+pub(super) async fn list_event_buses(ctx: &Ctx<'_>, input: ops::ListEventBusesRequest) -> Result<Value, EventsError> {
     ensure_default_bus(ctx).await?;
     let after = decode_token(input.next_token.as_deref())?;
-    let limit = input.limit.unwrap_or(100);
+    let limit = input.limit.map_or(100, i64::from);
     let prefix = input.name_prefix.unwrap_or_default();
     let buses = db::list_buses(&mut *reader(ctx).await?, scope(ctx), &prefix, &after, limit + 1).await?;
-    let (buses, token) = page(buses, limit, |b| &b.name);
-    let mut out = json!({ "EventBuses": buses.iter().map(|b| bus_description(ctx, b)).collect::<Vec<_>>() });
-    if let Some(t) = token {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
+    let (buses, next_token) = page(buses, limit, |b| &b.name);
+    let event_buses = buses.into_iter().map(|b| bus_description(ctx, b)).collect();
+    Ok(service::output(&ops::ListEventBusesResponse { event_buses: Some(event_buses), next_token })?)
 }
 
 // ---------------------------------------------------------------------------------------------

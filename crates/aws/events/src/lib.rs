@@ -126,11 +126,11 @@ impl Service for EventBridge {
 
     async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, EventsError> {
         let output = match request {
-            Request::CreateEventBus(input) => api::create_event_bus(ctx, bridge(&input)?).await?,
-            Request::DeleteEventBus(input) => api::delete_event_bus(ctx, bridge(&input)?).await?,
-            Request::DescribeEventBus(input) => api::describe_event_bus(ctx, bridge(&input)?).await?,
-            Request::UpdateEventBus(input) => api::update_event_bus(ctx, bridge(&input)?).await?,
-            Request::ListEventBuses(input) => api::list_event_buses(ctx, bridge(&input)?).await?,
+            Request::CreateEventBus(input) => api::create_event_bus(ctx, input).await?,
+            Request::DeleteEventBus(input) => api::delete_event_bus(ctx, input).await?,
+            Request::DescribeEventBus(input) => api::describe_event_bus(ctx, input).await?,
+            Request::UpdateEventBus(input) => api::update_event_bus(ctx, input).await?,
+            Request::ListEventBuses(input) => api::list_event_buses(ctx, input).await?,
             Request::PutRule(input) => api::put_rule(ctx, bridge(&input)?).await?,
             Request::DescribeRule(input) => api::describe_rule(ctx, bridge(&input)?).await?,
             Request::DeleteRule(input) => api::delete_rule(ctx, bridge(&input)?).await?,
