@@ -190,15 +190,6 @@ pub(super) async fn update_event_bus(ctx: &Ctx<'_>, input: ops::UpdateEventBusRe
     Ok(service::output(&out)?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ListInput {
-    name_prefix: Option<String>,
-    next_token: Option<String>,
-    limit: Option<i64>,
-    event_bus_name: Option<String>,
-}
-
 /// One page of `items` (fetched one beyond `limit`), with the next token after its last name.
 fn page<T>(mut items: Vec<T>, limit: i64, name: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -225,20 +216,6 @@ pub(super) async fn list_event_buses(ctx: &Ctx<'_>, input: ops::ListEventBusesRe
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct PutRuleInput {
-    name: String,
-    schedule_expression: Option<String>,
-    event_pattern: Option<String>,
-    state: Option<String>,
-    description: Option<String>,
-    role_arn: Option<String>,
-    #[serde(default)]
-    tags: Vec<ops::Tag>,
-    event_bus_name: Option<String>,
-}
-
 /// Refuses a pattern as EventBridge does.
 fn check_pattern(text: &str) -> Result<(), EventsError> {
     pattern::Pattern::parse(text).map(drop).map_err(|e| match e.code() {
@@ -247,7 +224,7 @@ fn check_pattern(text: &str) -> Result<(), EventsError> {
     })
 }
 
-pub(super) async fn put_rule(ctx: &Ctx<'_>, input: PutRuleInput) -> Result<Value, EventsError> {
+pub(super) async fn put_rule(ctx: &Ctx<'_>, input: ops::PutRuleRequest) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let schedule = input.schedule_expression.filter(|s| !s.is_empty());
     let pattern = input.event_pattern.filter(|p| !p.is_empty());
@@ -263,7 +240,7 @@ pub(super) async fn put_rule(ctx: &Ctx<'_>, input: PutRuleInput) -> Result<Value
     if let Some(p) = &pattern {
         check_pattern(p)?;
     }
-    let tags = tag_pairs(input.tags)?;
+    let tags = tag_pairs(input.tags.unwrap_or_default())?;
     existing_bus(ctx, &mut *reader(ctx).await?, &bus).await?;
     let rule = db::Rule {
         arn: rule_arn(ctx.region, ctx.account(), &bus, &input.name),
@@ -287,41 +264,46 @@ pub(super) async fn put_rule(ctx: &Ctx<'_>, input: PutRuleInput) -> Result<Value
     reschedule(&mut tx, &rule, ctx.now_ms).await?;
     db::touch_bus(&mut tx, scope(ctx), &bus, ctx.now_ms).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(json!({ "RuleArn": rule.arn }))
+    Ok(service::output(&ops::PutRuleResponse { rule_arn: Some(rule.arn) })?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct RuleInput {
-    name: String,
-    event_bus_name: Option<String>,
-}
-
-fn rule_description(rule: &db::Rule, full: bool) -> Value {
-    let mut out = json!({ "Name": rule.name, "Arn": rule.arn, "State": rule.state, "EventBusName": rule.bus });
-    for (key, value) in [
-        ("EventPattern", &rule.event_pattern),
-        ("ScheduleExpression", &rule.schedule),
-        ("Description", &rule.description),
-        ("RoleArn", &rule.role_arn),
-    ] {
-        if let Some(v) = value {
-            out[key] = Value::String(v.clone());
-        }
+fn rule_description(rule: db::Rule) -> ops::Rule {
+    ops::Rule {
+        arn: Some(rule.arn),
+        description: rule.description,
+        event_bus_name: Some(rule.bus),
+        event_pattern: rule.event_pattern,
+        name: Some(rule.name),
+        role_arn: rule.role_arn,
+        schedule_expression: rule.schedule,
+        state: Some(rule.state),
+        ..ops::Rule::default()
     }
-    if full {
-        out["CreatedBy"] = Value::String(rule.created_by.clone());
-    }
-    out
 }
 
-pub(super) async fn describe_rule(ctx: &Ctx<'_>, input: RuleInput) -> Result<Value, EventsError> {
+pub(super) async fn describe_rule(ctx: &Ctx<'_>, input: ops::DescribeRuleRequest) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let rule = existing_rule(ctx, &mut *reader(ctx).await?, &bus, &input.name).await?;
-    Ok(rule_description(&rule, true))
+    let created_by = Some(rule.created_by.clone());
+    let ops::Rule {
+        arn, description, event_bus_name, event_pattern, name, role_arn, schedule_expression, state, ..
+    } = rule_description(rule);
+    let out = ops::DescribeRuleResponse {
+        arn,
+        created_by,
+        description,
+        event_bus_name,
+        event_pattern,
+        name,
+        role_arn,
+        schedule_expression,
+        state,
+        ..ops::DescribeRuleResponse::default()
+    };
+    Ok(service::output(&out)?)
 }
 
-pub(super) async fn delete_rule(ctx: &Ctx<'_>, input: RuleInput) -> Result<Value, EventsError> {
+pub(super) async fn delete_rule(ctx: &Ctx<'_>, input: ops::DeleteRuleRequest) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let mut tx = ctx.env.store.begin().await?;
     let Some(rule) = db::rule(&mut tx, scope(ctx), &bus, &input.name).await? else {
@@ -338,12 +320,17 @@ pub(super) async fn delete_rule(ctx: &Ctx<'_>, input: RuleInput) -> Result<Value
     Ok(json!({}))
 }
 
-pub(super) async fn set_rule_state(ctx: &Ctx<'_>, input: RuleInput, state: &str) -> Result<Value, EventsError> {
-    let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
-    let mut rule = existing_rule(ctx, &mut *reader(ctx).await?, &bus, &input.name).await?;
+pub(super) async fn set_rule_state(
+    ctx: &Ctx<'_>,
+    event_bus_name: Option<&str>,
+    name: &str,
+    state: &str,
+) -> Result<Value, EventsError> {
+    let bus = bus_name(ctx, event_bus_name)?;
+    let mut rule = existing_rule(ctx, &mut *reader(ctx).await?, &bus, name).await?;
     let mut tx = ctx.env.store.begin().await?;
-    if !db::set_rule_state(&mut tx, scope(ctx), &bus, &input.name, state).await? {
-        return Err(rule_not_found(&input.name, &bus));
+    if !db::set_rule_state(&mut tx, scope(ctx), &bus, name, state).await? {
+        return Err(rule_not_found(name, &bus));
     }
     if rule.state != state {
         rule.state = state.to_owned();
@@ -354,47 +341,31 @@ pub(super) async fn set_rule_state(ctx: &Ctx<'_>, input: RuleInput, state: &str)
     Ok(json!({}))
 }
 
-pub(super) async fn list_rules(ctx: &Ctx<'_>, input: ListInput) -> Result<Value, EventsError> {
+pub(super) async fn list_rules(ctx: &Ctx<'_>, input: ops::ListRulesRequest) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let mut conn = reader(ctx).await?;
     existing_bus(ctx, &mut conn, &bus).await?;
     let after = decode_token(input.next_token.as_deref())?;
-    let limit = input.limit.unwrap_or(100);
+    let limit = input.limit.map_or(100, i64::from);
     let prefix = input.name_prefix.unwrap_or_default();
     let rules = db::list_rules(&mut conn, scope(ctx), &bus, &prefix, &after, limit + 1).await?;
-    let (rules, token) = page(rules, limit, |r| &r.name);
-    let mut out = json!({ "Rules": rules.iter().map(|r| rule_description(r, false)).collect::<Vec<_>>() });
-    if let Some(t) = token {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ListRuleNamesByTargetInput {
-    target_arn: String,
-    event_bus_name: Option<String>,
-    next_token: Option<String>,
-    limit: Option<i64>,
+    let (rules, next_token) = page(rules, limit, |r| &r.name);
+    let rules = rules.into_iter().map(rule_description).collect();
+    Ok(service::output(&ops::ListRulesResponse { next_token, rules: Some(rules) })?)
 }
 
 pub(super) async fn list_rule_names_by_target(
     ctx: &Ctx<'_>,
-    input: ListRuleNamesByTargetInput,
+    input: ops::ListRuleNamesByTargetRequest,
 ) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let mut conn = reader(ctx).await?;
     existing_bus(ctx, &mut conn, &bus).await?;
     let after = decode_token(input.next_token.as_deref())?;
-    let limit = input.limit.unwrap_or(100);
+    let limit = input.limit.map_or(100, i64::from);
     let names = db::rules_by_target(&mut conn, scope(ctx), &bus, &input.target_arn, &after, limit + 1).await?;
-    let (names, token) = page(names, limit, String::as_str);
-    let mut out = json!({ "RuleNames": names });
-    if let Some(t) = token {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
+    let (names, next_token) = page(names, limit, String::as_str);
+    Ok(service::output(&ops::ListRuleNamesByTargetResponse { next_token, rule_names: Some(names) })?)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -131,13 +131,17 @@ impl Service for EventBridge {
             Request::DescribeEventBus(input) => api::describe_event_bus(ctx, input).await?,
             Request::UpdateEventBus(input) => api::update_event_bus(ctx, input).await?,
             Request::ListEventBuses(input) => api::list_event_buses(ctx, input).await?,
-            Request::PutRule(input) => api::put_rule(ctx, bridge(&input)?).await?,
-            Request::DescribeRule(input) => api::describe_rule(ctx, bridge(&input)?).await?,
-            Request::DeleteRule(input) => api::delete_rule(ctx, bridge(&input)?).await?,
-            Request::EnableRule(input) => api::set_rule_state(ctx, bridge(&input)?, "ENABLED").await?,
-            Request::DisableRule(input) => api::set_rule_state(ctx, bridge(&input)?, "DISABLED").await?,
-            Request::ListRules(input) => api::list_rules(ctx, bridge(&input)?).await?,
-            Request::ListRuleNamesByTarget(input) => api::list_rule_names_by_target(ctx, bridge(&input)?).await?,
+            Request::PutRule(input) => api::put_rule(ctx, input).await?,
+            Request::DescribeRule(input) => api::describe_rule(ctx, input).await?,
+            Request::DeleteRule(input) => api::delete_rule(ctx, input).await?,
+            Request::EnableRule(input) => {
+                api::set_rule_state(ctx, input.event_bus_name.as_deref(), &input.name, "ENABLED").await?
+            }
+            Request::DisableRule(input) => {
+                api::set_rule_state(ctx, input.event_bus_name.as_deref(), &input.name, "DISABLED").await?
+            }
+            Request::ListRules(input) => api::list_rules(ctx, input).await?,
+            Request::ListRuleNamesByTarget(input) => api::list_rule_names_by_target(ctx, input).await?,
             Request::PutTargets(input) => api::put_targets(ctx, bridge(&input)?).await?,
             Request::RemoveTargets(input) => api::remove_targets(ctx, bridge(&input)?).await?,
             Request::ListTargetsByRule(input) => api::list_targets_by_rule(ctx, bridge(&input)?).await?,
