@@ -88,7 +88,7 @@ const ROOT_SESSION_SECS: i64 = 3_600;
 const EXPIRED_KEPT_MS: i64 = 30 * 86_400 * 1_000;
 
 /// The role named by a role ARN: (account, name).
-fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path_and_name = resource.strip_prefix("role/")?;
@@ -143,7 +143,7 @@ impl Service for Sts {
 
 /// `AssumeRole` needs the role's trust policy to let the caller in and, unless it names the
 /// caller, the caller's own `sts:AssumeRole` permission on the role.
-async fn assume_role_check(ctx: &Ctx<'_>, input: &AssumeRoleRequest) -> Result<Check, StsError> {
+pub(crate) async fn assume_role_check(ctx: &Ctx<'_>, input: &AssumeRoleRequest) -> Result<Check, StsError> {
     if ctx.caller.is_root() {
         return Err(StsError::Common(CommonError::AccessDenied("Roles may not be assumed by root accounts.".into())));
     }
@@ -232,7 +232,7 @@ async fn store_session(ctx: &Ctx<'_>, row: &store::iam::Session, role_id: Option
     Ok(())
 }
 
-async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleRequest) -> Result<AssumeRoleResponse, StsError> {
+pub(crate) async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleRequest) -> Result<AssumeRoleResponse, StsError> {
     let (account, name) =
         parse_role_arn(&input.role_arn).ok_or_else(|| validation(&format!("{} is invalid", input.role_arn)))?;
     let mut conn = store::iam::reader(&ctx.env.store).await?;
@@ -272,54 +272,6 @@ async fn assume_role(ctx: &Ctx<'_>, input: AssumeRoleRequest) -> Result<AssumeRo
         packed_policy_size: packed,
         source_identity: input.source_identity,
         ..AssumeRoleResponse::default()
-    })
-}
-
-fn service_request(role_arn: &str, session_name: &str) -> AssumeRoleRequest {
-    AssumeRoleRequest {
-        role_arn: role_arn.to_owned(),
-        role_session_name: session_name.to_owned(),
-        ..AssumeRoleRequest::default()
-    }
-}
-
-/// Whether service `principal` may assume `role_arn`: the role exists and its trust policy
-/// allows the service, exactly as an AssumeRole call by the service would be decided.
-pub async fn service_may_assume(
-    env: &aws_core::Env,
-    region: &str,
-    principal: &str,
-    role_arn: &str,
-    session_name: &str,
-) -> Result<(), StsError> {
-    let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
-    let caller = aws_core::caller::Caller::service(principal, account);
-    let request_id = env.ids.uuid();
-    let ctx = service::internal_ctx(env, &request_id, &caller, region);
-    let check = assume_role_check(&ctx, &service_request(role_arn, session_name)).await?;
-    ctx.authorize(check).await?;
-    Ok(())
-}
-
-/// Assumes `role_arn` as service `principal` (the trust policy must allow it) and returns the
-/// session's credentials, for the default session length.
-pub async fn assume_role_for_service(
-    env: &aws_core::Env,
-    region: &str,
-    principal: &str,
-    role_arn: &str,
-    session_name: &str,
-) -> Result<aws_core::ports::RoleSession, StsError> {
-    service_may_assume(env, region, principal, role_arn, session_name).await?;
-    let account = parse_role_arn(role_arn).map(|(a, _)| a).unwrap_or_default();
-    let caller = aws_core::caller::Caller::service(principal, account);
-    let request_id = env.ids.uuid();
-    let ctx = service::internal_ctx(env, &request_id, &caller, region);
-    let credentials = assume_role(&ctx, service_request(role_arn, session_name)).await?.credentials.unwrap_or_default();
-    Ok(aws_core::ports::RoleSession {
-        access_key_id: credentials.access_key_id,
-        secret_access_key: zeroize::Zeroizing::new(credentials.secret_access_key),
-        session_token: zeroize::Zeroizing::new(credentials.session_token),
     })
 }
 
