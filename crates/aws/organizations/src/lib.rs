@@ -84,7 +84,10 @@ impl Service for Organizations {
         let o = Org { ctx, org };
         let out = match request {
             R::CreateOrganization(_) => Err(OrgError::AlreadyInOrganization),
-            R::DescribeOrganization => return organization_out(ctx, &o.org).await,
+            R::DescribeOrganization => {
+                let organization = Some(organization_out(ctx, &o.org).await?);
+                return out(&ops::DescribeOrganizationResponse { organization });
+            }
             R::DeleteOrganization => o.delete().await,
             R::ListRoots(i) => o.list_roots(&paging(i.max_results, i.next_token)),
             R::EnablePolicyType(i) => o.set_policy_type(&i.root_id, &i.policy_type, true).await,
@@ -137,18 +140,6 @@ fn paging(max_results: Option<i32>, next_token: Option<String>) -> Paging {
 
 // ---- outputs -----------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PolicySummary {
-    id: String,
-    arn: String,
-    name: String,
-    description: String,
-    #[serde(rename = "Type")]
-    policy_type: String,
-    aws_managed: bool,
-}
-
 /// One page of `items` ordered by `key`; the token is the key of the first item of the next page.
 fn page<T>(
     mut items: Vec<T>,
@@ -173,15 +164,6 @@ fn page<T>(
     Ok((rest, tail.first().map(|t| URL_SAFE_NO_PAD.encode(key(t)))))
 }
 
-fn paged(field: &str, items: Vec<Value>, next: Option<String>) -> Value {
-    let mut out = serde_json::Map::new();
-    out.insert(field.to_owned(), Value::Array(items));
-    if let Some(token) = next {
-        out.insert("NextToken".into(), Value::String(token));
-    }
-    Value::Object(out)
-}
-
 fn org_arn(org: &Organization, kind: &str, rest: &str) -> String {
     format!("arn:aws:organizations::{}:{kind}/{}{rest}", org.management_account, org.org_id)
 }
@@ -190,54 +172,72 @@ fn account_arn(org: &Organization, account: &str) -> String {
     org_arn(org, "account", &format!("/{account}"))
 }
 
-fn root_out(org: &Organization) -> Value {
-    let types: Vec<Value> = if org.scp_enabled { vec![json!({"Type": SCP, "Status": "ENABLED"})] } else { Vec::new() };
-    json!({
-        "Id": org.root_id,
-        "Arn": org_arn(org, "root", &format!("/{}", org.root_id)),
-        "Name": "Root",
-        "PolicyTypes": types,
+fn root_out(org: &Organization) -> ops::Root {
+    let types = if org.scp_enabled { vec![scp_enabled()] } else { Vec::new() };
+    ops::Root {
+        id: Some(org.root_id.clone()),
+        arn: Some(org_arn(org, "root", &format!("/{}", org.root_id))),
+        name: Some("Root".into()),
+        policy_types: Some(types),
+    }
+}
+
+fn scp_enabled() -> ops::PolicyTypeSummary {
+    ops::PolicyTypeSummary { r#type: Some(SCP.into()), status: Some("ENABLED".into()) }
+}
+
+fn ou_out(org: &Organization, u: &Unit) -> ops::OrganizationalUnit {
+    ops::OrganizationalUnit {
+        id: Some(u.ou_id.clone()),
+        arn: Some(org_arn(org, "ou", &format!("/{}", u.ou_id))),
+        name: Some(u.name.clone()),
+        path: None,
+    }
+}
+
+fn full_access_summary() -> ops::PolicySummary {
+    ops::PolicySummary {
+        id: Some(FULL_AWS_ACCESS_ID.into()),
+        arn: Some(format!("arn:aws:organizations::aws:policy/service_control_policy/{FULL_AWS_ACCESS_ID}")),
+        name: Some("FullAWSAccess".into()),
+        description: Some("Allows access to every operation".into()),
+        r#type: Some(SCP.into()),
+        aws_managed: Some(true),
+    }
+}
+
+fn summary(org: &Organization, p: &db::Policy) -> ops::PolicySummary {
+    ops::PolicySummary {
+        arn: Some(org_arn(org, "policy", &format!("/{}/{}", p.policy_type.to_ascii_lowercase(), p.policy_id))),
+        id: Some(p.policy_id.clone()),
+        name: Some(p.name.clone()),
+        description: Some(p.description.clone()),
+        r#type: Some(p.policy_type.clone()),
+        aws_managed: Some(false),
+    }
+}
+
+fn policy_out(org: &Organization, p: db::Policy) -> ops::Policy {
+    ops::Policy { policy_summary: Some(summary(org, &p)), content: Some(p.content) }
+}
+
+async fn organization_out(ctx: &Ctx<'_>, org: &Organization) -> Result<ops::Organization, OrgError> {
+    let mut conn = ctx.env.store.read().await?;
+    let email = db::account(&mut conn, &org.management_account).await?.and_then(|a| a.email);
+    Ok(ops::Organization {
+        id: Some(org.org_id.clone()),
+        arn: Some(org_arn(org, "organization", "")),
+        feature_set: Some(org.feature_set.clone()),
+        master_account_arn: Some(account_arn(org, &org.management_account)),
+        master_account_id: Some(org.management_account.clone()),
+        master_account_email: Some(email.unwrap_or_else(|| default_email(&org.management_account))),
+        available_policy_types: Some(vec![scp_enabled()]),
     })
 }
 
-fn ou_out(org: &Organization, u: &Unit) -> Value {
-    json!({ "Id": u.ou_id, "Arn": org_arn(org, "ou", &format!("/{}", u.ou_id)), "Name": u.name })
-}
-
-fn full_access_summary() -> PolicySummary {
-    PolicySummary {
-        id: FULL_AWS_ACCESS_ID.into(),
-        arn: format!("arn:aws:organizations::aws:policy/service_control_policy/{FULL_AWS_ACCESS_ID}"),
-        name: "FullAWSAccess".into(),
-        description: "Allows access to every operation".into(),
-        policy_type: SCP.into(),
-        aws_managed: true,
-    }
-}
-
-fn summary(org: &Organization, p: &db::Policy) -> PolicySummary {
-    PolicySummary {
-        arn: org_arn(org, "policy", &format!("/{}/{}", p.policy_type.to_ascii_lowercase(), p.policy_id)),
-        id: p.policy_id.clone(),
-        name: p.name.clone(),
-        description: p.description.clone(),
-        policy_type: p.policy_type.clone(),
-        aws_managed: false,
-    }
-}
-
-async fn organization_out(ctx: &Ctx<'_>, org: &Organization) -> Result<Value, OrgError> {
-    let mut conn = ctx.env.store.read().await?;
-    let email = db::account(&mut conn, &org.management_account).await?.and_then(|a| a.email);
-    Ok(json!({ "Organization": {
-        "Id": org.org_id,
-        "Arn": org_arn(org, "organization", ""),
-        "FeatureSet": org.feature_set,
-        "MasterAccountArn": account_arn(org, &org.management_account),
-        "MasterAccountId": org.management_account,
-        "MasterAccountEmail": email.unwrap_or_else(|| default_email(&org.management_account)),
-        "AvailablePolicyTypes": [{"Type": SCP, "Status": "ENABLED"}],
-    }}))
+/// An output struct as the normalised value.
+fn out<T: Serialize>(value: &T) -> Result<Value, OrgError> {
+    Ok(service::output(value)?)
 }
 
 /// The email an account made without one reports.
@@ -262,7 +262,7 @@ async fn create_organization(ctx: &Ctx<'_>, input: ops::CreateOrganizationReques
     db::insert_organization(&mut tx, &org).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     ctx.env.iam_changed();
-    organization_out(ctx, &org).await
+    out(&ops::CreateOrganizationResponse { organization: Some(organization_out(ctx, &org).await?) })
 }
 
 /// A target a policy can be attached to.
@@ -306,20 +306,21 @@ impl Org<'_, '_> {
         self.member(conn, id).await?.map(Target::Account).ok_or(OrgError::TargetNotFound)
     }
 
-    async fn account_out(&self, conn: &mut store::Conn, m: &Member) -> Result<Value, OrgError> {
+    async fn account_out(&self, conn: &mut store::Conn, m: &Member) -> Result<ops::Account, OrgError> {
         let details = db::account(conn, &m.account_id).await?;
         let name = details.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| m.account_id.clone());
         let email = details.and_then(|a| a.email).unwrap_or_else(|| default_email(&m.account_id));
-        Ok(json!({
-            "Id": m.account_id,
-            "Arn": account_arn(&self.org, &m.account_id),
-            "Email": email,
-            "Name": name,
-            "Status": "ACTIVE",
-            "State": "ACTIVE",
-            "JoinedMethod": m.joined_method,
-            "JoinedTimestamp": epoch_seconds(m.joined_ms),
-        }))
+        Ok(ops::Account {
+            id: Some(m.account_id.clone()),
+            arn: Some(account_arn(&self.org, &m.account_id)),
+            email: Some(email),
+            name: Some(name),
+            status: Some("ACTIVE".into()),
+            state: Some("ACTIVE".into()),
+            joined_method: Some(m.joined_method.clone()),
+            joined_timestamp: Some(epoch_seconds(m.joined_ms)),
+            paths: None,
+        })
     }
 
     async fn delete(&self) -> Result<Value, OrgError> {
@@ -333,8 +334,8 @@ impl Org<'_, '_> {
     }
 
     fn list_roots(&self, paging: &Paging) -> Result<Value, OrgError> {
-        let (roots, next) = page(vec![root_out(&self.org)], |r| r["Id"].to_string(), paging)?;
-        Ok(paged("Roots", roots, next))
+        let (roots, next) = page(vec![root_out(&self.org)], |r| json!(r.id).to_string(), paging)?;
+        out(&ops::ListRootsResponse { roots: Some(roots), next_token: next })
     }
 
     async fn set_policy_type(&self, root_id: &str, policy_type: &str, enable: bool) -> Result<Value, OrgError> {
@@ -374,7 +375,12 @@ impl Org<'_, '_> {
         }
         tx.commit().await.map_err(store::StoreError::from)?;
         let org = Organization { scp_enabled: enable, ..self.org.clone() };
-        Ok(json!({ "Root": root_out(&org) }))
+        let root = Some(root_out(&org));
+        if enable {
+            out(&ops::EnablePolicyTypeResponse { root })
+        } else {
+            out(&ops::DisablePolicyTypeResponse { root })
+        }
     }
 
     /// Where FullAWSAccess goes on a new OU or account while SCPs are enabled.
@@ -429,7 +435,7 @@ impl Org<'_, '_> {
         }
         db::insert_request(&mut tx, &request).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({ "CreateAccountStatus": status_out(&request) }))
+        out(&ops::CreateAccountResponse { create_account_status: Some(status_out(&request)) })
     }
 
     /// The role the management account uses to act in a created account: trusted by the
@@ -462,13 +468,13 @@ impl Org<'_, '_> {
         let mut conn = self.ctx.env.store.read().await?;
         let request =
             db::request(&mut conn, &self.org.org_id, request_id).await?.ok_or(OrgError::CreateAccountStatusNotFound)?;
-        Ok(json!({ "CreateAccountStatus": status_out(&request) }))
+        out(&ops::DescribeCreateAccountStatusResponse { create_account_status: Some(status_out(&request)) })
     }
 
     async fn describe_account(&self, account_id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
         let m = self.member(&mut conn, account_id).await?.ok_or(OrgError::AccountNotFound)?;
-        Ok(json!({ "Account": self.account_out(&mut conn, &m).await? }))
+        out(&ops::DescribeAccountResponse { account: Some(self.account_out(&mut conn, &m).await?) })
     }
 
     async fn list_accounts(&self, parent: Option<String>, paging: &Paging) -> Result<Value, OrgError> {
@@ -478,11 +484,15 @@ impl Org<'_, '_> {
         }
         let members = db::members(&mut conn, &self.org.org_id, parent.as_deref()).await?;
         let (members, next) = page(members, |m| format!("{:020}{}", m.joined_ms, m.account_id), paging)?;
-        let mut out = Vec::with_capacity(members.len());
+        let mut accounts = Vec::with_capacity(members.len());
         for m in &members {
-            out.push(self.account_out(&mut conn, m).await?);
+            accounts.push(self.account_out(&mut conn, m).await?);
         }
-        Ok(paged("Accounts", out, next))
+        if parent.is_some() {
+            out(&ops::ListAccountsForParentResponse { accounts: Some(accounts), next_token: next })
+        } else {
+            out(&ops::ListAccountsResponse { accounts: Some(accounts), next_token: next })
+        }
     }
 
     /// How deep the OU `id` is (the root is 0).
@@ -519,13 +529,13 @@ impl Org<'_, '_> {
         db::insert_unit(&mut tx, &unit).await?;
         self.attach_default(&mut tx, &unit.ou_id).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({ "OrganizationalUnit": ou_out(&self.org, &unit) }))
+        out(&ops::CreateOrganizationalUnitResponse { organizational_unit: Some(ou_out(&self.org, &unit)) })
     }
 
     async fn describe_ou(&self, id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
         let unit = db::unit(&mut conn, &self.org.org_id, id).await?.ok_or(OrgError::OuNotFound)?;
-        Ok(json!({ "OrganizationalUnit": ou_out(&self.org, &unit) }))
+        out(&ops::DescribeOrganizationalUnitResponse { organizational_unit: Some(ou_out(&self.org, &unit)) })
     }
 
     async fn delete_ou(&self, id: &str) -> Result<Value, OrgError> {
@@ -545,7 +555,8 @@ impl Org<'_, '_> {
         self.parent(&mut conn, parent_id).await?.ok_or(OrgError::ParentNotFound)?;
         let units = db::units_of(&mut conn, &self.org.org_id, parent_id).await?;
         let (units, next) = page(units, |u| u.name.clone(), paging)?;
-        Ok(paged("OrganizationalUnits", units.iter().map(|u| ou_out(&self.org, u)).collect(), next))
+        let organizational_units = Some(units.iter().map(|u| ou_out(&self.org, u)).collect());
+        out(&ops::ListOrganizationalUnitsForParentResponse { organizational_units, next_token: next })
     }
 
     async fn list_parents(&self, child_id: &str, paging: &Paging) -> Result<Value, OrgError> {
@@ -558,8 +569,9 @@ impl Org<'_, '_> {
             return Err(OrgError::ChildNotFound);
         };
         let kind = if parent == self.org.root_id { "ROOT" } else { "ORGANIZATIONAL_UNIT" };
-        let (parents, next) = page(vec![json!({"Id": parent, "Type": kind})], |p| p["Id"].to_string(), paging)?;
-        Ok(paged("Parents", parents, next))
+        let parent = ops::Parent { id: Some(parent), r#type: Some(kind.into()) };
+        let (parents, next) = page(vec![parent], |p| json!(p.id).to_string(), paging)?;
+        out(&ops::ListParentsResponse { parents: Some(parents), next_token: next })
     }
 
     async fn move_account(&self, input: ops::MoveAccountRequest) -> Result<Value, OrgError> {
@@ -617,7 +629,7 @@ impl Org<'_, '_> {
         };
         db::insert_policy(&mut tx, &policy).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({ "Policy": { "PolicySummary": summary(&self.org, &policy), "Content": policy.content } }))
+        out(&ops::CreatePolicyResponse { policy: Some(policy_out(&self.org, policy)) })
     }
 
     /// A customer managed policy, or `None` for FullAWSAccess.
@@ -630,10 +642,11 @@ impl Org<'_, '_> {
 
     async fn describe_policy(&self, policy_id: &str) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        Ok(match self.policy(&mut conn, policy_id).await? {
-            Some(p) => json!({ "Policy": { "PolicySummary": summary(&self.org, &p), "Content": p.content } }),
-            None => json!({ "Policy": { "PolicySummary": full_access_summary(), "Content": FULL_AWS_ACCESS } }),
-        })
+        let policy = match self.policy(&mut conn, policy_id).await? {
+            Some(p) => policy_out(&self.org, p),
+            None => ops::Policy { policy_summary: Some(full_access_summary()), content: Some(FULL_AWS_ACCESS.into()) },
+        };
+        out(&ops::DescribePolicyResponse { policy: Some(policy) })
     }
 
     async fn update_policy(&self, input: ops::UpdatePolicyRequest) -> Result<Value, OrgError> {
@@ -656,7 +669,7 @@ impl Org<'_, '_> {
         }
         db::update_policy(&mut tx, &p).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({ "Policy": { "PolicySummary": summary(&self.org, &p), "Content": p.content } }))
+        out(&ops::UpdatePolicyResponse { policy: Some(policy_out(&self.org, p)) })
     }
 
     async fn delete_policy(&self, policy_id: &str) -> Result<Value, OrgError> {
@@ -672,7 +685,7 @@ impl Org<'_, '_> {
         Ok(json!({}))
     }
 
-    async fn summaries(&self, conn: &mut store::Conn, ids: &[String]) -> Result<Vec<PolicySummary>, OrgError> {
+    async fn summaries(&self, conn: &mut store::Conn, ids: &[String]) -> Result<Vec<ops::PolicySummary>, OrgError> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.policy(conn, id).await {
@@ -688,13 +701,13 @@ impl Org<'_, '_> {
 
     async fn list_policies(&self, filter: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
-        let mut all: Vec<PolicySummary> =
+        let mut all: Vec<ops::PolicySummary> =
             db::policies(&mut conn, &self.org.org_id, filter).await?.iter().map(|p| summary(&self.org, p)).collect();
         if filter == SCP && self.org.scp_enabled {
             all.push(full_access_summary());
         }
-        let (items, next) = page(all, |p| p.name.clone(), paging)?;
-        Ok(paged("Policies", items.iter().map(service::output).collect::<Result<_, _>>()?, next))
+        let (items, next) = page(all, |p| p.name.clone().unwrap_or_default(), paging)?;
+        out(&ops::ListPoliciesResponse { policies: Some(items), next_token: next })
     }
 
     async fn list_policies_for_target(&self, filter: &str, target: &str, paging: &Paging) -> Result<Value, OrgError> {
@@ -702,15 +715,15 @@ impl Org<'_, '_> {
         self.target(&mut conn, target).await?;
         let ids = db::policies_of(&mut conn, &self.org.org_id, target).await?;
         let mut all = self.summaries(&mut conn, &ids).await?;
-        all.retain(|p| p.policy_type == filter);
-        let (items, next) = page(all, |p| p.name.clone(), paging)?;
-        Ok(paged("Policies", items.iter().map(service::output).collect::<Result<_, _>>()?, next))
+        all.retain(|p| p.r#type.as_deref() == Some(filter));
+        let (items, next) = page(all, |p| p.name.clone().unwrap_or_default(), paging)?;
+        out(&ops::ListPoliciesForTargetResponse { policies: Some(items), next_token: next })
     }
 
     async fn list_targets(&self, policy_id: &str, paging: &Paging) -> Result<Value, OrgError> {
         let mut conn = self.ctx.env.store.read().await?;
         self.policy(&mut conn, policy_id).await?;
-        let mut out = Vec::new();
+        let mut targets = Vec::new();
         for id in db::targets_of(&mut conn, &self.org.org_id, policy_id).await? {
             let (arn, name, kind) = match self.target(&mut conn, &id).await {
                 Ok(Target::Root) => (org_arn(&self.org, "root", &format!("/{id}")), "Root".to_owned(), "ROOT"),
@@ -721,10 +734,15 @@ impl Org<'_, '_> {
                 }
                 Err(_) => continue,
             };
-            out.push(json!({ "TargetId": id, "Arn": arn, "Name": name, "Type": kind }));
+            targets.push(ops::PolicyTargetSummary {
+                target_id: Some(id),
+                arn: Some(arn),
+                name: Some(name),
+                r#type: Some(kind.into()),
+            });
         }
-        let (items, next) = page(out, |t| t["TargetId"].to_string(), paging)?;
-        Ok(paged("Targets", items, next))
+        let (items, next) = page(targets, |t| json!(t.target_id).to_string(), paging)?;
+        out(&ops::ListTargetsForPolicyResponse { targets: Some(items), next_token: next })
     }
 
     async fn attach(&self, policy_id: &str, target_id: &str, attach: bool) -> Result<Value, OrgError> {
@@ -756,21 +774,17 @@ impl Org<'_, '_> {
     }
 }
 
-fn status_out(r: &db::CreateAccountRequest) -> Value {
-    let mut out = json!({
-        "Id": r.request_id,
-        "AccountName": r.account_name,
-        "State": r.state,
-        "RequestedTimestamp": epoch_seconds(r.requested_ms),
-        "CompletedTimestamp": epoch_seconds(r.completed_ms),
-    });
-    if let Some(id) = &r.account_id {
-        out["AccountId"] = Value::String(id.clone());
+fn status_out(r: &db::CreateAccountRequest) -> ops::CreateAccountStatus {
+    ops::CreateAccountStatus {
+        id: Some(r.request_id.clone()),
+        account_name: Some(r.account_name.clone()),
+        state: Some(r.state.clone()),
+        requested_timestamp: Some(epoch_seconds(r.requested_ms)),
+        completed_timestamp: Some(epoch_seconds(r.completed_ms)),
+        account_id: r.account_id.clone(),
+        failure_reason: r.failure.clone(),
+        gov_cloud_account_id: None,
     }
-    if let Some(f) = &r.failure {
-        out["FailureReason"] = Value::String(f.clone());
-    }
-    out
 }
 
 #[cfg(test)]
