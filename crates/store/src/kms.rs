@@ -305,35 +305,3 @@ pub async fn delete_alias(
         .rows_affected()
         > 0)
 }
-
-/// A key's tags, by tag key.
-pub async fn list_tags(conn: &mut Conn, key_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(sqlx::query_as("SELECT tag_key, tag_value FROM kms_tags WHERE key_id = ? ORDER BY tag_key")
-        .bind(key_id)
-        .fetch_all(conn)
-        .await?)
-}
-
-/// Sets a tag (replacing its value).
-pub async fn put_tag(conn: &mut Conn, key_id: &str, tag_key: &str, tag_value: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO kms_tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) \
-         ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-    )
-    .bind(key_id)
-    .bind(tag_key)
-    .bind(tag_value)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Removes a tag (absent tags are not an error).
-pub async fn delete_tag(conn: &mut Conn, key_id: &str, tag_key: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM kms_tags WHERE key_id = ? AND tag_key = ?")
-        .bind(key_id)
-        .bind(tag_key)
-        .execute(conn)
-        .await?;
-    Ok(())
-}

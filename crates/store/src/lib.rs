@@ -26,6 +26,7 @@ pub mod sns;
 pub mod sp;
 pub mod sqs;
 pub mod ssm;
+pub mod tags;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};

@@ -2,7 +2,7 @@
 
 use spcred_store::Scope;
 use spcred_store::ssm;
-use spcred_store::{Store, jobs, kms};
+use spcred_store::{Store, jobs, kms, tags};
 
 async fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -52,13 +52,14 @@ async fn deleting_a_key_takes_its_material_aliases_and_tags() {
     .unwrap();
     let alias = kms::Alias { alias_name: "alias/a".into(), target_key_id: "k1".into(), created_ms: 1, updated_ms: 1 };
     kms::insert_alias(&mut tx, "111122223333", "us-east-1", &alias).await.unwrap();
-    kms::put_tag(&mut tx, "k1", "env", "prod").await.unwrap();
-    kms::put_tag(&mut tx, "k1", "env", "dev").await.unwrap();
-    assert_eq!(kms::list_tags(&mut tx, "k1").await.unwrap(), vec![("env".to_owned(), "dev".to_owned())]);
+    let tag = |v: &str| vec![("env".to_owned(), v.to_owned())];
+    tags::KMS.put(&mut tx, "k1", &tag("prod")).await.unwrap();
+    tags::KMS.put(&mut tx, "k1", &tag("dev")).await.unwrap();
+    assert_eq!(tags::KMS.list(&mut tx, "k1").await.unwrap(), tag("dev"));
     assert!(kms::delete_key(&mut tx, "k1").await.unwrap());
     assert!(kms::get_material(&mut tx, "k1", 1).await.unwrap().is_none());
     assert!(kms::get_alias(&mut tx, "111122223333", "us-east-1", "alias/a").await.unwrap().is_none());
-    assert!(kms::list_tags(&mut tx, "k1").await.unwrap().is_empty());
+    assert!(tags::KMS.list(&mut tx, "k1").await.unwrap().is_empty());
     assert!(!kms::delete_key(&mut tx, "k1").await.unwrap());
 }
 

@@ -84,6 +84,11 @@ async fn lockout_check(ctx: &Ctx<'_>, key_arn: &str, doc: &str) -> Result<(), Km
 }
 
 /// Validates tags to add to a key that has `existing` tags.
+/// Tags as the store keeps them: (key, value).
+fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter().map(|t| (t.tag_key.clone(), t.tag_value.clone())).collect()
+}
+
 fn validate_tags(tags: &[Tag], existing: &[(String, String)]) -> Result<(), KmsError> {
     let mut keys: Vec<&str> = tags.iter().map(|t| t.tag_key.as_str()).collect();
     keys.sort_unstable();
@@ -162,9 +167,7 @@ pub(crate) async fn create_key(ctx: &Ctx<'_>, input: CreateKeyRequest) -> Result
     };
     let mut tx = ctx.env.store.begin().await?;
     let key = keys::insert_new(ctx.env, &mut tx, account, region, key_id, spec, ctx.now_ms).await?;
-    for tag in &tags {
-        store::kms::put_tag(&mut tx, &key.key_id, &tag.tag_key, &tag.tag_value).await?;
-    }
+    store::tags::KMS.put(&mut tx, &key.key_id, &pairs(&tags)).await?;
     let material_id =
         store::kms::get_material(&mut tx, &key.key_id, 1).await?.map(|m| m.material_id).unwrap_or_default();
     commit(tx).await?;
@@ -426,11 +429,9 @@ pub(crate) async fn tag_resource(ctx: &Ctx<'_>, input: TagResourceRequest) -> Re
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
-    let existing = store::kms::list_tags(&mut tx, &key.key_id).await?;
+    let existing = store::tags::KMS.list(&mut tx, &key.key_id).await?;
     validate_tags(&input.tags, &existing)?;
-    for tag in &input.tags {
-        store::kms::put_tag(&mut tx, &key.key_id, &tag.tag_key, &tag.tag_value).await?;
-    }
+    store::tags::KMS.put(&mut tx, &key.key_id, &pairs(&input.tags)).await?;
     commit(tx).await
 }
 
@@ -438,9 +439,7 @@ pub(crate) async fn untag_resource(ctx: &Ctx<'_>, input: UntagResourceRequest) -
     let key = resolve(ctx, &input.key_id, false).await?;
     let (mut tx, key) = locked(ctx, &key).await?;
     keys::require_not_pending_deletion(&key)?;
-    for tag_key in &input.tag_keys {
-        store::kms::delete_tag(&mut tx, &key.key_id, tag_key).await?;
-    }
+    store::tags::KMS.remove(&mut tx, &key.key_id, &input.tag_keys).await?;
     commit(tx).await
 }
 
@@ -452,7 +451,8 @@ pub(crate) async fn list_resource_tags(
     let limit = limit(input.limit, 50);
     let mut conn = ctx.env.store.reader().acquire().await.map_err(store::StoreError::from)?;
     let after = input.marker.unwrap_or_default();
-    let tags: Vec<Tag> = store::kms::list_tags(&mut conn, &key.key_id)
+    let tags: Vec<Tag> = store::tags::KMS
+        .list(&mut conn, &key.key_id)
         .await?
         .into_iter()
         .filter(|(k, _)| *k > after)
