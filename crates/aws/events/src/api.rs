@@ -500,31 +500,27 @@ pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result
     Ok(json!({ "FailedEntryCount": failed.len(), "FailedEntries": failed }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct RemoveTargetsInput {
-    rule: String,
-    event_bus_name: Option<String>,
-    ids: Vec<String>,
-}
-
-pub(super) async fn remove_targets(ctx: &Ctx<'_>, input: RemoveTargetsInput) -> Result<Value, EventsError> {
+pub(super) async fn remove_targets(ctx: &Ctx<'_>, input: ops::RemoveTargetsRequest) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     existing_rule(ctx, &mut *reader(ctx).await?, &bus, &input.rule).await?;
     let mut tx = ctx.env.store.begin().await?;
     let mut failed = Vec::new();
     for id in &input.ids {
         if !db::remove_target(&mut tx, scope(ctx), &bus, &input.rule, id).await? {
-            failed.push(failed_entry(
-                id,
-                "ResourceNotFoundException",
-                &format!("Rule '{}' does not have a target with the Id '{id}'.", input.rule),
-            ));
+            failed.push(ops::RemoveTargetsResultEntry {
+                error_code: Some("ResourceNotFoundException".to_owned()),
+                error_message: Some(format!("Rule '{}' does not have a target with the Id '{id}'.", input.rule)),
+                target_id: Some(id.clone()),
+            });
         }
     }
     db::touch_bus(&mut tx, scope(ctx), &bus, ctx.now_ms).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(json!({ "FailedEntryCount": failed.len(), "FailedEntries": failed }))
+    let out = ops::RemoveTargetsResponse {
+        failed_entry_count: Some(i32::try_from(failed.len()).unwrap_or(i32::MAX)),
+        failed_entries: Some(failed),
+    };
+    Ok(service::output(&out)?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -143,7 +143,7 @@ impl Service for EventBridge {
             Request::ListRules(input) => api::list_rules(ctx, input).await?,
             Request::ListRuleNamesByTarget(input) => api::list_rule_names_by_target(ctx, input).await?,
             Request::PutTargets(input) => api::put_targets(ctx, bridge(&input)?).await?,
-            Request::RemoveTargets(input) => api::remove_targets(ctx, bridge(&input)?).await?,
+            Request::RemoveTargets(input) => api::remove_targets(ctx, input).await?,
             Request::ListTargetsByRule(input) => api::list_targets_by_rule(ctx, bridge(&input)?).await?,
             Request::PutEvents(input) => api::put_events(ctx, bridge(&input)?).await?,
             Request::TestEventPattern(input) => api::test_event_pattern(&input)?,
