@@ -271,34 +271,6 @@ pub async fn purge_tokens(conn: &mut Conn, now_ms: i64) -> Result<u64, StoreErro
     Ok(sqlx::query("DELETE FROM sns_tokens WHERE expires_ms <= ?").bind(now_ms).execute(conn).await?.rows_affected())
 }
 
-/// The tags of a resource, by key.
-pub async fn tags(conn: &mut Conn, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(sqlx::query_as("SELECT key, value FROM sns_tags WHERE arn = ? ORDER BY key").bind(arn).fetch_all(conn).await?)
-}
-
-/// Sets tags on a resource, replacing the values of keys it already has.
-pub async fn put_tags(conn: &mut Conn, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
-    for (key, value) in tags {
-        sqlx::query(
-            "INSERT INTO sns_tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(arn)
-        .bind(key)
-        .bind(value)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Removes tags from a resource.
-pub async fn remove_tags(conn: &mut Conn, arn: &str, keys: &[String]) -> Result<(), StoreError> {
-    for key in keys {
-        sqlx::query("DELETE FROM sns_tags WHERE arn = ? AND key = ?").bind(arn).bind(key).execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 /// The store's signing key (sealed) and certificate (PEM), once made.
 pub async fn signing_key(conn: &mut Conn) -> Result<Option<(Vec<u8>, String)>, StoreError> {
     Ok(sqlx::query_as("SELECT key_sealed, cert_pem FROM sns_signing WHERE id = 1").fetch_optional(conn).await?)

@@ -173,7 +173,7 @@ pub(super) async fn create_topic(ctx: &Ctx<'_>, input: ops::CreateTopicInput) ->
     };
     let mut tx = ctx.env.store.begin().await?;
     if db::create_topic(&mut tx, &topic).await? {
-        db::put_tags(&mut tx, &arn, &tags).await?;
+        store::tags::SNS.put(&mut tx, &arn, &tags).await?;
     } else {
         // CreateTopic is idempotent for the same attributes and tags.
         let existing = db::topic(&mut tx, &arn).await?.ok_or_else(not_found_topic)?;
@@ -181,7 +181,7 @@ pub(super) async fn create_topic(ctx: &Ctx<'_>, input: ops::CreateTopicInput) ->
         if attributes.iter().any(|(k, v)| existing_attrs.get(k) != Some(v)) {
             return Err(SnsError::invalid("Attributes Reason: Topic already exists with different attributes"));
         }
-        let existing_tags = db::tags(&mut tx, &arn).await?;
+        let existing_tags = store::tags::SNS.list(&mut tx, &arn).await?;
         if tags.iter().any(|t| !existing_tags.contains(t)) {
             return Err(SnsError::invalid("Tags Reason: Topic already exists with different tags"));
         }
@@ -870,14 +870,14 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: ops::TagResourceRequest) 
     taggable(ctx, &input.resource_arn).await?;
     let tags: Vec<(String, String)> = input.tags.into_iter().map(|t| (t.key, t.value)).collect();
     let mut tx = ctx.env.store.begin().await?;
-    let existing = db::tags(&mut tx, &input.resource_arn).await?;
+    let existing = store::tags::SNS.list(&mut tx, &input.resource_arn).await?;
     let total = existing.iter().filter(|(k, _)| !tags.iter().any(|(n, _)| n == k)).count() + tags.len();
     if total > MAX_TAGS {
         return Err(SnsError::TagLimitExceeded(
             "Could not complete request: tag quota of per resource exceeded".into(),
         ));
     }
-    db::put_tags(&mut tx, &input.resource_arn, &tags).await?;
+    store::tags::SNS.put(&mut tx, &input.resource_arn, &tags).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(json!({}))
 }
@@ -885,7 +885,7 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: ops::TagResourceRequest) 
 pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: ops::UntagResourceRequest) -> Result<Value, SnsError> {
     taggable(ctx, &input.resource_arn).await?;
     let mut tx = ctx.env.store.begin().await?;
-    db::remove_tags(&mut tx, &input.resource_arn, &input.tag_keys).await?;
+    store::tags::SNS.remove(&mut tx, &input.resource_arn, &input.tag_keys).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(json!({}))
 }
@@ -895,7 +895,7 @@ pub(super) async fn list_tags_for_resource(
     input: ops::ListTagsForResourceRequest,
 ) -> Result<Value, SnsError> {
     taggable(ctx, &input.resource_arn).await?;
-    let tags = db::tags(&mut *reader(ctx).await?, &input.resource_arn).await?;
+    let tags = store::tags::SNS.list(&mut *reader(ctx).await?, &input.resource_arn).await?;
     let tags = tags.into_iter().map(|(key, value)| ops::Tag { key, value }).collect();
     Ok(service::output(&ops::ListTagsForResourceResponse { tags: Some(tags) })?)
 }
