@@ -4,6 +4,7 @@
 //! permissions decide, as on AWS; without them the log is dropped). Asynchronous invocations
 //! (`Event`, and EventBridge and SNS targets) are jobs, retried twice on a function error.
 
+use super::ops::{InvocationRequest, InvocationResponse};
 use super::{ASYNC_PAYLOAD_MAX, LambdaError, PRINCIPAL, SYNC_PAYLOAD_MAX, code_aad, db, kms_context};
 use aws_core::env::Env;
 use aws_core::ports::{Keys, LogWriter, RoleSessions};
@@ -11,7 +12,7 @@ use aws_core::service::Ctx;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::Scope;
@@ -116,15 +117,6 @@ pub trait Runner: Send + Sync {
     async fn run(&self, execution: Execution) -> Result<Outcome, RunnerError>;
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct InvokeInput {
-    invocation_type: Option<String>,
-    log_type: Option<String>,
-    client_context: Option<String>,
-    payload: Option<String>,
-}
-
 /// A finished synchronous invocation.
 struct Ran {
     function_error: Option<&'static str>,
@@ -136,8 +128,8 @@ pub(crate) async fn invoke(
     ctx: &Ctx<'_>,
     runner: &dyn Runner,
     name: &str,
-    input: InvokeInput,
-) -> Result<Value, LambdaError> {
+    input: InvocationRequest,
+) -> Result<InvocationResponse, LambdaError> {
     let scope = Scope { account_id: ctx.account(), region: ctx.region };
     let mut conn = ctx.env.store.read().await?;
     let function = db::get(&mut conn, scope, name)
@@ -154,7 +146,7 @@ pub(crate) async fn invoke(
         )));
     }
     match input.invocation_type.as_deref().unwrap_or("RequestResponse") {
-        "DryRun" => Ok(json!({"StatusCode": 204})),
+        "DryRun" => Ok(InvocationResponse { status_code: Some(204), ..Default::default() }),
         "Event" => {
             if payload.len() > ASYNC_PAYLOAD_MAX {
                 return Err(LambdaError::RequestTooLarge(ASYNC_PAYLOAD_MAX));
@@ -163,7 +155,7 @@ pub(crate) async fn invoke(
             enqueue(ctx.env, &mut tx, scope, name, ctx.request_id, &payload).await?;
             tx.commit().await.map_err(store::StoreError::from)?;
             ctx.env.work_queued.notify_one();
-            Ok(json!({"StatusCode": 202}))
+            Ok(InvocationResponse { status_code: Some(202), ..Default::default() })
         }
         _ => {
             if payload.len() > SYNC_PAYLOAD_MAX {
@@ -171,23 +163,22 @@ pub(crate) async fn invoke(
             }
             let ran =
                 run_once(ctx.env, runner, scope, &function, payload, ctx.request_id, input.client_context).await?;
-            let mut out = json!({
-                "StatusCode": 200,
-                "ExecutedVersion": "$LATEST",
-                "Payload": STANDARD.encode(&ran.payload),
-            });
-            if let Some(kind) = ran.function_error {
-                out["FunctionError"] = json!(kind);
-            }
-            if input.log_type.as_deref() == Some("Tail") {
+            let log_result = (input.log_type.as_deref() == Some("Tail")).then(|| {
                 let bytes = ran.log.as_bytes();
                 let mut start = bytes.len().saturating_sub(TAIL_BYTES);
                 while !ran.log.is_char_boundary(start) {
                     start += 1;
                 }
-                out["LogResult"] = json!(STANDARD.encode(&bytes[start..]));
-            }
-            Ok(out)
+                STANDARD.encode(&bytes[start..])
+            });
+            Ok(InvocationResponse {
+                status_code: Some(200),
+                executed_version: Some("$LATEST".into()),
+                payload: Some(STANDARD.encode(&ran.payload)),
+                function_error: ran.function_error.map(str::to_owned),
+                log_result,
+                ..Default::default()
+            })
         }
     }
 }

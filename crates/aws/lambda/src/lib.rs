@@ -27,10 +27,15 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("lambda", include_str!("../models/lambda.json")));
 
 use aws_core::ports::{KeyError, Keys};
-use aws_core::service::{Authorization, Check, Ctx, Service};
+use aws_core::service::{Authorization, Check, Ctx, Service, output};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
+use ops::{
+    AddPermissionRequest, AddPermissionResponse, CreateFunctionRequest, DeleteFunctionResponse, EnvironmentError,
+    EnvironmentResponse, EphemeralStorage, FunctionCodeLocation, FunctionConfiguration, GetFunctionResponse,
+    GetPolicyResponse, ListFunctionsRequest, ListFunctionsResponse, LoggingConfig, RemovePermissionRequest, Request,
+    SnapStartResponse, TracingConfigResponse, UpdateFunctionCodeRequest, UpdateFunctionConfigurationRequest,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -98,7 +103,7 @@ impl Lambda {
 
 #[async_trait::async_trait]
 impl Service for Lambda {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = ops::Request;
     type Error = LambdaError;
 
     fn signing_name(&self) -> &'static str {
@@ -113,24 +118,18 @@ impl Service for Lambda {
         aws_core::error::Flavor::Json
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, LambdaError> {
-        use aws_core::service::Operation;
-        let (op, input) = (request.op, &request.input);
-        if op == Op::ListFunctions {
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, LambdaError> {
+        use aws_core::service::{Operation, Request as _};
+        let Some((raw, qualifier)) = target(request) else {
             return Ok(Authorization::one(Check::new("lambda:ListFunctions", "*")));
-        }
-        let name = function_name(ctx, input)?;
-        let arn = function_arn(ctx, &name);
-        let action = match op {
-            Op::Invoke => "lambda:InvokeFunction".to_owned(),
-            other => format!("lambda:{}", other.name()),
         };
+        let name = function_name(ctx, raw, qualifier)?;
+        let arn = function_arn(ctx, &name);
+        let invoke = matches!(request, Request::Invoke(_));
+        let action =
+            if invoke { "lambda:InvokeFunction".to_owned() } else { format!("lambda:{}", request.op().name()) };
         let mut check = Check::new(action, arn);
-        if op == Op::Invoke {
+        if invoke {
             // The function's resource-based policy takes part, as a queue's or a topic's does.
             let mut conn = ctx.env.store.read().await?;
             if let Some(policy) = db::get(&mut conn, scope(ctx), &name).await?.and_then(|f| f.policy) {
@@ -139,9 +138,12 @@ impl Service for Lambda {
         }
         let mut checks = vec![check];
         // Handing a function its role is passing the role to Lambda.
-        if let (Op::CreateFunction | Op::UpdateFunctionConfiguration, Some(role)) =
-            (op, input.get("Role").and_then(Value::as_str))
-        {
+        let role = match request {
+            Request::CreateFunction(input) => Some(input.role.as_str()),
+            Request::UpdateFunctionConfiguration(input) => input.role.as_deref(),
+            _ => None,
+        };
+        if let Some(role) = role {
             checks.push(
                 Check::new("iam:PassRole", role).with_condition("iam:PassedToService", vec![PRINCIPAL.to_owned()]),
             );
@@ -149,29 +151,68 @@ impl Service for Lambda {
         Ok(Authorization::All(checks))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, LambdaError> {
-        let aws_core::service::Untyped { op, input } = request;
-        if op == Op::ListFunctions {
-            return list(ctx, aws_core::service::input(input)?).await;
-        }
-        let name = function_name(ctx, &input)?;
-        let f = Functions { ctx, name };
-        match op {
-            Op::CreateFunction => f.create(self.runner.as_ref(), aws_core::service::input(input)?).await,
-            Op::GetFunction => f.get().await,
-            Op::GetFunctionConfiguration => {
-                let function = f.load().await?;
-                f.configuration(&function).await
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, LambdaError> {
+        let runner = self.runner.as_ref();
+        let named = |raw: &str, qualifier: Option<&str>| Functions::named(ctx, raw, qualifier);
+        Ok(match request {
+            Request::ListFunctions(input) => output(&list(ctx, input).await?)?,
+            Request::CreateFunction(input) => {
+                let f = named(&input.function_name, None)?;
+                output(&f.create(runner, input).await?)?
             }
-            Op::UpdateFunctionCode => f.update_code(self.runner.as_ref(), aws_core::service::input(input)?).await,
-            Op::UpdateFunctionConfiguration => f.update_configuration(aws_core::service::input(input)?).await,
-            Op::DeleteFunction => f.delete().await,
-            Op::AddPermission => f.add_permission(aws_core::service::input(input)?).await,
-            Op::RemovePermission => f.remove_permission(aws_core::service::input(input)?).await,
-            Op::GetPolicy => f.policy().await,
-            Op::Invoke => invoke::invoke(ctx, self.runner.as_ref(), &f.name, aws_core::service::input(input)?).await,
-            Op::ListFunctions => unreachable!("answered above"),
-        }
+            Request::GetFunction(input) => {
+                output(&named(&input.function_name, input.qualifier.as_deref())?.get().await?)?
+            }
+            Request::GetFunctionConfiguration(input) => {
+                let f = named(&input.function_name, input.qualifier.as_deref())?;
+                let function = f.load().await?;
+                output(&f.configuration(&function).await?)?
+            }
+            Request::UpdateFunctionCode(input) => {
+                let f = named(&input.function_name, None)?;
+                output(&f.update_code(runner, input).await?)?
+            }
+            Request::UpdateFunctionConfiguration(input) => {
+                let f = named(&input.function_name, None)?;
+                output(&f.update_configuration(input).await?)?
+            }
+            Request::DeleteFunction(input) => {
+                output(&named(&input.function_name, input.qualifier.as_deref())?.delete().await?)?
+            }
+            Request::AddPermission(input) => {
+                let f = named(&input.function_name, input.qualifier.as_deref())?;
+                output(&f.add_permission(input).await?)?
+            }
+            Request::RemovePermission(input) => {
+                let f = named(&input.function_name, input.qualifier.as_deref())?;
+                f.remove_permission(&input).await?;
+                json!({})
+            }
+            Request::GetPolicy(input) => {
+                output(&named(&input.function_name, input.qualifier.as_deref())?.policy().await?)?
+            }
+            Request::Invoke(input) => {
+                let f = named(&input.function_name, input.qualifier.as_deref())?;
+                output(&invoke::invoke(ctx, runner, &f.name, input).await?)?
+            }
+        })
+    }
+}
+
+/// The function a request names, and its qualifier; `None` for ListFunctions, which names none.
+fn target(request: &Request) -> Option<(&str, Option<&str>)> {
+    match request {
+        Request::ListFunctions(_) => None,
+        Request::CreateFunction(input) => Some((&input.function_name, None)),
+        Request::UpdateFunctionCode(input) => Some((&input.function_name, None)),
+        Request::UpdateFunctionConfiguration(input) => Some((&input.function_name, None)),
+        Request::GetFunction(input) => Some((&input.function_name, input.qualifier.as_deref())),
+        Request::GetFunctionConfiguration(input) => Some((&input.function_name, input.qualifier.as_deref())),
+        Request::DeleteFunction(input) => Some((&input.function_name, input.qualifier.as_deref())),
+        Request::AddPermission(input) => Some((&input.function_name, input.qualifier.as_deref())),
+        Request::RemovePermission(input) => Some((&input.function_name, input.qualifier.as_deref())),
+        Request::GetPolicy(input) => Some((&input.function_name, input.qualifier.as_deref())),
+        Request::Invoke(input) => Some((&input.function_name, input.qualifier.as_deref())),
     }
 }
 
@@ -222,8 +263,7 @@ fn function_arn(ctx: &Ctx<'_>, name: &str) -> String {
 /// The function a request names by `FunctionName`: a name, a full ARN or a partial one
 /// (`ACCOUNT:function:NAME`), optionally qualified by `$LATEST`. A function of another account
 /// or region is not found here.
-fn function_name(ctx: &Ctx<'_>, input: &Value) -> Result<String, LambdaError> {
-    let raw = input.get("FunctionName").and_then(Value::as_str).unwrap_or_default();
+fn function_name(ctx: &Ctx<'_>, raw: &str, given_qualifier: Option<&str>) -> Result<String, LambdaError> {
     let not_found = || LambdaError::NotFound(format!("Function not found: {}", function_arn(ctx, raw)));
     let (rest, full) = match raw.strip_prefix("arn:aws:lambda:") {
         Some(rest) => {
@@ -241,13 +281,11 @@ fn function_name(ctx: &Ctx<'_>, input: &Value) -> Result<String, LambdaError> {
         Some((n, q)) => (n, Some(q)),
         None => (rest, None),
     };
-    if qualifier.is_some_and(|q| q != "$LATEST")
-        || input.get("Qualifier").and_then(Value::as_str).is_some_and(|q| q != "$LATEST")
-    {
+    if qualifier.is_some_and(|q| q != "$LATEST") || given_qualifier.is_some_and(|q| q != "$LATEST") {
         return Err(LambdaError::NotFound(format!(
             "Function not found: {}:{}",
             function_arn(ctx, name),
-            qualifier.or(input.get("Qualifier").and_then(Value::as_str)).unwrap_or_default()
+            qualifier.or(given_qualifier).unwrap_or_default()
         )));
     }
     Ok(name.to_owned())
@@ -273,109 +311,18 @@ fn invalid(message: impl Into<String>) -> LambdaError {
     LambdaError::InvalidParameter(message.into())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CodeIn {
-    zip_file: Option<String>,
-    s3_bucket: Option<String>,
-    image_uri: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct EnvironmentIn {
-    #[serde(default)]
-    variables: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct StorageIn {
-    size: i64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CreateInput {
-    runtime: Option<String>,
-    role: String,
-    handler: Option<String>,
-    code: CodeIn,
-    description: Option<String>,
-    timeout: Option<i64>,
-    memory_size: Option<i64>,
-    environment: Option<EnvironmentIn>,
-    #[serde(rename = "KMSKeyArn")]
-    kms_key_arn: Option<String>,
-    package_type: Option<String>,
-    architectures: Option<Vec<String>>,
-    ephemeral_storage: Option<StorageIn>,
-    #[serde(default)]
-    tags: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateCodeInput {
-    zip_file: Option<String>,
-    s3_bucket: Option<String>,
-    image_uri: Option<String>,
-    revision_id: Option<String>,
-    architectures: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateConfigInput {
-    role: Option<String>,
-    handler: Option<String>,
-    description: Option<String>,
-    timeout: Option<i64>,
-    memory_size: Option<i64>,
-    environment: Option<EnvironmentIn>,
-    runtime: Option<String>,
-    #[serde(rename = "KMSKeyArn")]
-    kms_key_arn: Option<String>,
-    ephemeral_storage: Option<StorageIn>,
-    revision_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ListInput {
-    marker: Option<String>,
-    max_items: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AddPermissionInput {
-    statement_id: String,
-    action: String,
-    principal: String,
-    source_arn: Option<String>,
-    source_account: Option<String>,
-    #[serde(rename = "PrincipalOrgID")]
-    principal_org_id: Option<String>,
-    event_source_token: Option<String>,
-    function_url_auth_type: Option<String>,
-    revision_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RemovePermissionInput {
-    statement_id: String,
-    revision_id: Option<String>,
-}
-
 /// One function of the caller's account and region.
 struct Functions<'c, 'a> {
     ctx: &'c Ctx<'a>,
     name: String,
 }
 
-impl Functions<'_, '_> {
+impl<'c, 'a> Functions<'c, 'a> {
+    /// The function `raw` names (with `qualifier`, if the request has one).
+    fn named(ctx: &'c Ctx<'a>, raw: &str, qualifier: Option<&str>) -> Result<Self, LambdaError> {
+        Ok(Self { ctx, name: function_name(ctx, raw, qualifier)? })
+    }
+
     fn arn(&self) -> String {
         function_arn(self.ctx, &self.name)
     }
@@ -478,7 +425,11 @@ impl Functions<'_, '_> {
         Ok(Some(blob))
     }
 
-    async fn create(&self, runner: &dyn Runner, input: CreateInput) -> Result<Value, LambdaError> {
+    async fn create(
+        &self,
+        runner: &dyn Runner,
+        input: CreateFunctionRequest,
+    ) -> Result<FunctionConfiguration, LambdaError> {
         if input.package_type.as_deref() == Some("Image") {
             return Err(invalid("spcred runs .zip file archives only; container images are not supported."));
         }
@@ -496,7 +447,7 @@ impl Functions<'_, '_> {
             input.code.image_uri.is_some(),
         )?;
         self.check_role(&input.role).await?;
-        let variables = input.environment.unwrap_or_default().variables;
+        let variables = input.environment.and_then(|e| e.variables).unwrap_or_default();
         let environment = self.seal_environment(&variables, input.kms_key_arn.as_deref()).await?;
         let sha = STANDARD.encode(crypto::sha256(&zip));
         let arn = self.arn();
@@ -507,9 +458,9 @@ impl Functions<'_, '_> {
             handler,
             role: input.role,
             description: input.description.unwrap_or_default(),
-            timeout_s: input.timeout.unwrap_or(3),
-            memory_mb: input.memory_size.unwrap_or(128),
-            ephemeral_mb: input.ephemeral_storage.map_or(512, |s| s.size),
+            timeout_s: input.timeout.map_or(3, i64::from),
+            memory_mb: input.memory_size.map_or(128, i64::from),
+            ephemeral_mb: input.ephemeral_storage.map_or(512, |s| i64::from(s.size)),
             architecture: architecture(input.architectures.as_deref())?,
             environment,
             kms_key_arn: input.kms_key_arn,
@@ -519,7 +470,7 @@ impl Functions<'_, '_> {
             revision_id: self.ctx.env.ids.uuid(),
             last_modified_ms: self.ctx.now_ms,
             policy: None,
-            tags: serde_json::to_string(&input.tags).unwrap_or_else(|_| "{}".into()),
+            tags: serde_json::to_string(&input.tags.unwrap_or_default()).unwrap_or_else(|_| "{}".into()),
         };
         let mut tx = self.ctx.env.store.begin().await?;
         if !db::insert(&mut tx, scope(self.ctx), &function).await? {
@@ -529,56 +480,66 @@ impl Functions<'_, '_> {
         self.configuration(&function).await
     }
 
-    async fn get(&self) -> Result<Value, LambdaError> {
+    async fn get(&self) -> Result<GetFunctionResponse, LambdaError> {
         let function = self.load().await?;
-        let tags: Value = serde_json::from_str(&function.tags).unwrap_or_else(|_| json!({}));
-        let mut out = json!({
-            "Configuration": self.configuration(&function).await?,
+        let tags = serde_json::from_str::<BTreeMap<String, String>>(&function.tags).ok().filter(|t| !t.is_empty());
+        Ok(GetFunctionResponse {
+            configuration: Some(self.configuration(&function).await?),
             // The package stays in spcred (sealed); there is no S3 location to download it from.
-            "Code": {"RepositoryType": "S3"},
-        });
-        if tags.as_object().is_some_and(|t| !t.is_empty()) {
-            out["Tags"] = tags;
-        }
-        Ok(out)
+            code: Some(FunctionCodeLocation { repository_type: Some("S3".into()), ..Default::default() }),
+            tags,
+            ..Default::default()
+        })
     }
 
     /// The function's configuration, its variables decrypted if the caller may see them.
-    async fn configuration(&self, f: &db::Function) -> Result<Value, LambdaError> {
-        let arn = self.arn();
-        let mut out = json!({
-            "FunctionName": f.name,
-            "FunctionArn": arn,
-            "Runtime": f.runtime,
-            "Role": f.role,
-            "Handler": f.handler,
-            "CodeSize": f.code_size,
-            "Description": f.description,
-            "Timeout": f.timeout_s,
-            "MemorySize": f.memory_mb,
-            "LastModified": last_modified(f.last_modified_ms),
-            "CodeSha256": f.code_sha256,
-            "Version": "$LATEST",
-            "TracingConfig": {"Mode": "PassThrough"},
-            "RevisionId": f.revision_id,
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
-            "PackageType": "Zip",
-            "Architectures": [f.architecture],
-            "EphemeralStorage": {"Size": f.ephemeral_mb},
-            "SnapStart": {"ApplyOn": "None", "OptimizationStatus": "Off"},
-            "LoggingConfig": {"LogFormat": "Text", "LogGroup": format!("/aws/lambda/{}", f.name)},
-        });
-        if let Some(key) = &f.kms_key_arn {
-            out["KMSKeyArn"] = Value::String(key.clone());
-        }
-        if f.environment.is_some() {
-            out["Environment"] = match self.open_environment(f, true).await {
-                Ok(variables) => json!({ "Variables": variables }),
-                Err(e) => json!({"Error": {"ErrorCode": "AccessDeniedException", "Message": e.to_string()}}),
-            };
-        }
-        Ok(out)
+    async fn configuration(&self, f: &db::Function) -> Result<FunctionConfiguration, LambdaError> {
+        let environment = match &f.environment {
+            None => None,
+            Some(_) => Some(match self.open_environment(f, true).await {
+                Ok(variables) => EnvironmentResponse { variables: Some(variables), error: None },
+                Err(e) => EnvironmentResponse {
+                    variables: None,
+                    error: Some(EnvironmentError {
+                        error_code: Some("AccessDeniedException".into()),
+                        message: Some(e.to_string()),
+                    }),
+                },
+            }),
+        };
+        Ok(FunctionConfiguration {
+            function_name: Some(f.name.clone()),
+            function_arn: Some(self.arn()),
+            runtime: Some(f.runtime.clone()),
+            role: Some(f.role.clone()),
+            handler: Some(f.handler.clone()),
+            code_size: Some(f.code_size),
+            description: Some(f.description.clone()),
+            timeout: Some(i32::try_from(f.timeout_s).unwrap_or(i32::MAX)),
+            memory_size: Some(i32::try_from(f.memory_mb).unwrap_or(i32::MAX)),
+            last_modified: Some(last_modified(f.last_modified_ms)),
+            code_sha256: Some(f.code_sha256.clone()),
+            version: Some("$LATEST".into()),
+            tracing_config: Some(TracingConfigResponse { mode: Some("PassThrough".into()) }),
+            revision_id: Some(f.revision_id.clone()),
+            state: Some("Active".into()),
+            last_update_status: Some("Successful".into()),
+            package_type: Some("Zip".into()),
+            architectures: Some(vec![f.architecture.clone()]),
+            ephemeral_storage: Some(EphemeralStorage { size: i32::try_from(f.ephemeral_mb).unwrap_or(i32::MAX) }),
+            snap_start: Some(SnapStartResponse {
+                apply_on: Some("None".into()),
+                optimization_status: Some("Off".into()),
+            }),
+            logging_config: Some(LoggingConfig {
+                log_format: Some("Text".into()),
+                log_group: Some(format!("/aws/lambda/{}", f.name)),
+                ..Default::default()
+            }),
+            kms_key_arn: f.kms_key_arn.clone(),
+            environment,
+            ..Default::default()
+        })
     }
 
     /// Decrypts the variables; `as_caller` holds a customer managed key to the caller's
@@ -604,7 +565,11 @@ impl Functions<'_, '_> {
         Ok(variables.into_iter().map(|(k, v)| (k, v.to_string())).collect())
     }
 
-    async fn update_code(&self, runner: &dyn Runner, input: UpdateCodeInput) -> Result<Value, LambdaError> {
+    async fn update_code(
+        &self,
+        runner: &dyn Runner,
+        input: UpdateFunctionCodeRequest,
+    ) -> Result<FunctionConfiguration, LambdaError> {
         let current = self.load().await?;
         Self::check_revision(&current, input.revision_id.as_ref())?;
         let zip =
@@ -621,7 +586,10 @@ impl Functions<'_, '_> {
         self.configuration(&saved).await
     }
 
-    async fn update_configuration(&self, input: UpdateConfigInput) -> Result<Value, LambdaError> {
+    async fn update_configuration(
+        &self,
+        input: UpdateFunctionConfigurationRequest,
+    ) -> Result<FunctionConfiguration, LambdaError> {
         let current = self.load().await?;
         Self::check_revision(&current, input.revision_id.as_ref())?;
         let mut updated = current.clone();
@@ -640,13 +608,13 @@ impl Functions<'_, '_> {
             updated.description = description;
         }
         if let Some(timeout) = input.timeout {
-            updated.timeout_s = timeout;
+            updated.timeout_s = i64::from(timeout);
         }
         if let Some(memory) = input.memory_size {
-            updated.memory_mb = memory;
+            updated.memory_mb = i64::from(memory);
         }
         if let Some(storage) = input.ephemeral_storage {
-            updated.ephemeral_mb = storage.size;
+            updated.ephemeral_mb = i64::from(storage.size);
         }
         // An empty string puts the variables back under the AWS managed key.
         let key_changed = input.kms_key_arn.is_some();
@@ -654,7 +622,7 @@ impl Functions<'_, '_> {
             updated.kms_key_arn = (!key.is_empty()).then_some(key);
         }
         let variables = match (input.environment, &current.environment) {
-            (Some(env), _) => Some(env.variables),
+            (Some(env), _) => Some(env.variables.unwrap_or_default()),
             (None, Some(_)) if key_changed => Some(self.open_environment(&current, true).await?),
             (None, _) => None,
         };
@@ -665,16 +633,16 @@ impl Functions<'_, '_> {
         self.configuration(&saved).await
     }
 
-    async fn delete(&self) -> Result<Value, LambdaError> {
+    async fn delete(&self) -> Result<DeleteFunctionResponse, LambdaError> {
         let mut tx = self.ctx.env.store.begin().await?;
         if !db::delete(&mut tx, scope(self.ctx), &self.name).await? {
             return Err(self.not_found());
         }
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({"StatusCode": 204}))
+        Ok(DeleteFunctionResponse { status_code: Some(204) })
     }
 
-    async fn add_permission(&self, input: AddPermissionInput) -> Result<Value, LambdaError> {
+    async fn add_permission(&self, input: AddPermissionRequest) -> Result<AddPermissionResponse, LambdaError> {
         let current = self.load().await?;
         Self::check_revision(&current, input.revision_id.as_ref())?;
         if input.event_source_token.is_some() || input.function_url_auth_type.is_some() {
@@ -747,10 +715,10 @@ impl Functions<'_, '_> {
         let mut updated = current.clone();
         updated.policy = Some(text);
         self.save(&current, updated).await?;
-        Ok(json!({"Statement": statement.to_string()}))
+        Ok(AddPermissionResponse { statement: Some(statement.to_string()) })
     }
 
-    async fn remove_permission(&self, input: RemovePermissionInput) -> Result<Value, LambdaError> {
+    async fn remove_permission(&self, input: &RemovePermissionRequest) -> Result<(), LambdaError> {
         let current = self.load().await?;
         Self::check_revision(&current, input.revision_id.as_ref())?;
         let missing =
@@ -766,19 +734,19 @@ impl Functions<'_, '_> {
         let mut updated = current.clone();
         updated.policy = (!statements.is_empty()).then(|| document.to_string());
         self.save(&current, updated).await?;
-        Ok(json!({}))
+        Ok(())
     }
 
-    async fn policy(&self) -> Result<Value, LambdaError> {
+    async fn policy(&self) -> Result<GetPolicyResponse, LambdaError> {
         let current = self.load().await?;
         let policy =
             current.policy.ok_or_else(|| LambdaError::NotFound("The resource you requested does not exist.".into()))?;
-        Ok(json!({"Policy": policy, "RevisionId": current.revision_id}))
+        Ok(GetPolicyResponse { policy: Some(policy), revision_id: Some(current.revision_id) })
     }
 }
 
-async fn list(ctx: &Ctx<'_>, input: ListInput) -> Result<Value, LambdaError> {
-    let limit = input.max_items.unwrap_or(LIST_DEFAULT).clamp(1, LIST_MAX);
+async fn list(ctx: &Ctx<'_>, input: ListFunctionsRequest) -> Result<ListFunctionsResponse, LambdaError> {
+    let limit = input.max_items.map_or(LIST_DEFAULT, i64::from).clamp(1, LIST_MAX);
     let after = match input.marker.as_deref() {
         Some(m) => String::from_utf8(
             base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(m).map_err(|_| invalid("Invalid Marker."))?,
@@ -796,11 +764,9 @@ async fn list(ctx: &Ctx<'_>, input: ListInput) -> Result<Value, LambdaError> {
         let one = Functions { ctx, name: f.name.clone() };
         functions.push(one.configuration(f).await?);
     }
-    let mut out = json!({ "Functions": functions });
-    if more && let Some(last) = page.last() {
-        out["NextMarker"] = Value::String(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&last.name));
-    }
-    Ok(out)
+    let next_marker =
+        page.last().filter(|_| more).map(|last| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&last.name));
+    Ok(ListFunctionsResponse { functions: Some(functions), next_marker })
 }
 
 fn check_runtime(runtime: &str) -> Result<(), LambdaError> {
