@@ -5,7 +5,7 @@
 use super::error::CfnError;
 use super::stack::{self, Current};
 use super::template::{Made, Values};
-use super::{NameInput, StackInput, Stacks, load, time};
+use super::{Stacks, load, ops, time};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -83,14 +83,17 @@ impl Stacks<'_> {
             .ok_or_else(|| CfnError::ChangeSetNotFound(format!("ChangeSet [{name_or_id}] does not exist")))
     }
 
-    async fn named_change_set(&self, input: &NameInput) -> Result<(db::Stack, db::ChangeSet), CfnError> {
-        let name = input.change_set_name.clone().unwrap_or_default();
+    async fn named_change_set(
+        &self,
+        stack_name: Option<&str>,
+        name: &str,
+    ) -> Result<(db::Stack, db::ChangeSet), CfnError> {
         let missing = || CfnError::ChangeSetNotFound(format!("ChangeSet [{name}] does not exist"));
-        let stack = match (&input.stack_name, name.starts_with("arn:")) {
+        let stack = match (stack_name, name.starts_with("arn:")) {
             (Some(stack), _) => self.find(stack).await?.ok_or_else(|| not_found_change_set_stack(stack))?,
             (None, true) => {
                 let c =
-                    db::change_set_by_id(&mut *self.ctx.env.store.read().await?, &name).await?.ok_or_else(missing)?;
+                    db::change_set_by_id(&mut *self.ctx.env.store.read().await?, name).await?.ok_or_else(missing)?;
                 let stack = self.find(&c.stack_id).await?.ok_or_else(missing)?;
                 return Ok((stack, c));
             }
@@ -100,11 +103,11 @@ impl Stacks<'_> {
                 ));
             }
         };
-        let c = self.change_set(&stack, &name).await?;
+        let c = self.change_set(&stack, name).await?;
         Ok((stack, c))
     }
 
-    pub(super) async fn create_change_set(&self, input: StackInput) -> Result<Value, CfnError> {
+    pub(super) async fn create_change_set(&self, input: ops::CreateChangeSetInput) -> Result<Value, CfnError> {
         let kind = input.change_set_type.clone().unwrap_or_else(|| "UPDATE".into());
         let existing = self.find(&input.stack_name).await?.filter(|s| s.deleted_ms.is_none());
         let previous = match (kind.as_str(), &existing) {
@@ -127,13 +130,18 @@ impl Stacks<'_> {
             ("UPDATE", Some(s)) => Some(stack::open_body(self.ctx.env, s)?),
             (other, _) => return Err(CfnError::Validation(format!("ChangeSetType {other} is not supported"))),
         };
-        let text = Self::body_of(&input, previous.as_ref())?;
+        let use_previous = input.use_previous_template.unwrap_or(false);
+        let text =
+            Self::body_of(input.template_body.as_ref(), input.template_url.as_ref(), use_previous, previous.as_ref())?;
         let template = load(&text)?;
-        let parameters = Self::prepare(&template, &input, previous.as_ref())?;
+        let capabilities = input.capabilities.as_deref().unwrap_or_default();
+        let tags = input.tags.as_deref().unwrap_or_default();
+        let given = input.parameters.as_deref().unwrap_or_default();
+        let parameters = Self::prepare(&template, given, capabilities, previous.as_ref())?;
         let stack = if let Some(s) = existing {
             s
         } else {
-            let s = self.new_stack(&input.stack_name, "REVIEW_IN_PROGRESS", &input);
+            let s = self.new_stack(&input.stack_name, "REVIEW_IN_PROGRESS", capabilities, tags, false);
             self.insert(&s).await?;
             let mut tx = self.ctx.env.store.begin().await?;
             let event = db::Event {
@@ -188,8 +196,8 @@ impl Stacks<'_> {
             execution_status: execution.into(),
             description: input.description.clone(),
             changes: Value::Array(changes).to_string(),
-            capabilities: json!(input.capabilities).to_string(),
-            tags: json!(input.tags).to_string(),
+            capabilities: json!(capabilities).to_string(),
+            tags: json!(tags).to_string(),
             created_ms: self.ctx.now_ms,
         };
         let mut tx = self.ctx.env.store.begin().await?;
@@ -200,8 +208,8 @@ impl Stacks<'_> {
         Ok(json!({"Id": row.change_set_id, "StackId": stack.stack_id}))
     }
 
-    pub(super) async fn describe_change_set(&self, input: NameInput) -> Result<Value, CfnError> {
-        let (stack, c) = self.named_change_set(&input).await?;
+    pub(super) async fn describe_change_set(&self, input: ops::DescribeChangeSetInput) -> Result<Value, CfnError> {
+        let (stack, c) = self.named_change_set(input.stack_name.as_deref(), &input.change_set_name).await?;
         let body = open_body(self.ctx.env, &c)?;
         let template = load(&body.template).ok();
         let parameters = super::parameter_views(template.as_ref(), &body.parameters);
@@ -223,8 +231,8 @@ impl Stacks<'_> {
         Ok(out)
     }
 
-    pub(super) async fn execute_change_set(&self, input: NameInput) -> Result<Value, CfnError> {
-        let (stack, c) = self.named_change_set(&input).await?;
+    pub(super) async fn execute_change_set(&self, input: ops::ExecuteChangeSetInput) -> Result<Value, CfnError> {
+        let (stack, c) = self.named_change_set(input.stack_name.as_deref(), &input.change_set_name).await?;
         if c.execution_status != "AVAILABLE" {
             return Err(CfnError::InvalidChangeSetStatus(format!(
                 "ChangeSet [{}] cannot be executed in its current status of [{}]",
@@ -268,8 +276,8 @@ impl Stacks<'_> {
         Ok(json!({}))
     }
 
-    pub(super) async fn delete_change_set(&self, input: NameInput) -> Result<Value, CfnError> {
-        let (_, c) = self.named_change_set(&input).await?;
+    pub(super) async fn delete_change_set(&self, input: ops::DeleteChangeSetInput) -> Result<Value, CfnError> {
+        let (_, c) = self.named_change_set(input.stack_name.as_deref(), &input.change_set_name).await?;
         if c.execution_status == "EXECUTE_IN_PROGRESS" {
             return Err(CfnError::InvalidChangeSetStatus(format!(
                 "Cannot delete ChangeSet in status {}",
@@ -282,8 +290,8 @@ impl Stacks<'_> {
         Ok(json!({}))
     }
 
-    pub(super) async fn list_change_sets(&self, input: NameInput) -> Result<Value, CfnError> {
-        let name = input.stack_name.unwrap_or_default();
+    pub(super) async fn list_change_sets(&self, input: ops::ListChangeSetsInput) -> Result<Value, CfnError> {
+        let name = input.stack_name;
         let stack = self.find(&name).await?.ok_or_else(|| not_found_change_set_stack(&name))?;
         let rows = db::change_sets(&mut *self.ctx.env.store.read().await?, &stack.stack_id).await?;
         let summaries: Vec<Value> = rows

@@ -27,8 +27,8 @@ use aws_core::pipeline::Dispatcher;
 use aws_core::service::{Authorization, Check, Ctx, Service};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ops::Request;
 use resources::Calls;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use stack::{Body, Runner};
 use std::collections::HashMap;
@@ -84,49 +84,6 @@ impl CloudFormation {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ParameterInput {
-    parameter_key: String,
-    parameter_value: Option<String>,
-    #[serde(default)]
-    use_previous_value: bool,
-}
-
-/// The members CreateStack, UpdateStack and CreateChangeSet share.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct StackInput {
-    stack_name: String,
-    #[serde(rename = "TemplateBody")]
-    template_body: Option<String>,
-    #[serde(rename = "TemplateURL")]
-    template_url: Option<String>,
-    use_previous_template: bool,
-    parameters: Vec<ParameterInput>,
-    capabilities: Vec<String>,
-    tags: Vec<Value>,
-    disable_rollback: bool,
-    on_failure: Option<String>,
-    on_stack_failure: Option<String>,
-    change_set_name: String,
-    change_set_type: Option<String>,
-    description: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-struct NameInput {
-    stack_name: Option<String>,
-    change_set_name: Option<String>,
-    next_token: Option<String>,
-    logical_resource_id: Option<String>,
-    physical_resource_id: Option<String>,
-    template_body: Option<String>,
-    stack_status_filter: Vec<String>,
-    disable_rollback: Option<bool>,
-}
-
 fn stack_arn(ctx: &Ctx<'_>, name: &str) -> String {
     if name.starts_with("arn:") {
         return name.to_owned();
@@ -136,7 +93,7 @@ fn stack_arn(ctx: &Ctx<'_>, name: &str) -> String {
 
 #[async_trait::async_trait]
 impl Service for CloudFormation {
-    type Request = aws_core::service::Untyped<Op>;
+    type Request = Request;
     type Error = CfnError;
 
     fn signing_name(&self) -> &'static str {
@@ -151,42 +108,63 @@ impl Service for CloudFormation {
         aws_core::error::Flavor::Query
     }
 
-    async fn authorize(
-        &self,
-        ctx: &Ctx<'_>,
-        request: &aws_core::service::Untyped<Op>,
-    ) -> Result<Authorization, CfnError> {
-        use aws_core::service::Operation;
-        let (op, input) = (request.op, &request.input);
-        let resource = match input.get("StackName").and_then(Value::as_str) {
-            Some(name) if !matches!(op, Op::ValidateTemplate | Op::ListStacks) => stack_arn(ctx, name),
-            _ => "*".to_owned(),
-        };
-        Ok(Authorization::one(Check::new(format!("cloudformation:{}", op.name()), resource)))
+    async fn authorize(&self, ctx: &Ctx<'_>, request: &Request) -> Result<Authorization, CfnError> {
+        use aws_core::service::{Operation, Request as _};
+        let resource = stack_name(request).map_or_else(|| "*".to_owned(), |name| stack_arn(ctx, name));
+        Ok(Authorization::one(Check::new(format!("cloudformation:{}", request.op().name()), resource)))
     }
 
-    async fn execute(&self, ctx: &Ctx<'_>, request: aws_core::service::Untyped<Op>) -> Result<Value, CfnError> {
-        let aws_core::service::Untyped { op, input } = request;
+    async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, CfnError> {
         let c = Stacks { ctx, link: &self.link, scope: Scope { account_id: ctx.account(), region: ctx.region } };
-        match op {
-            Op::CreateStack => c.create(aws_core::service::input(input)?).await,
-            Op::UpdateStack => c.update(aws_core::service::input(input)?).await,
-            Op::DeleteStack => c.delete(aws_core::service::input(input)?).await,
-            Op::DescribeStacks => c.describe(aws_core::service::input(input)?).await,
-            Op::ListStacks => c.list(aws_core::service::input(input)?).await,
-            Op::DescribeStackEvents => c.events(aws_core::service::input(input)?).await,
-            Op::ListStackResources | Op::DescribeStackResources | Op::DescribeStackResource => {
-                c.resources(op, aws_core::service::input(input)?).await
+        match request {
+            Request::CreateStack(input) => c.create(input).await,
+            Request::UpdateStack(input) => c.update(input).await,
+            Request::DeleteStack(input) => c.delete(input).await,
+            Request::DescribeStacks(input) => c.describe(input).await,
+            Request::ListStacks(input) => c.list(input).await,
+            Request::DescribeStackEvents(input) => c.events(input).await,
+            Request::ListStackResources(input) => {
+                c.resources(Op::ListStackResources, &input.stack_name, None, None).await
             }
-            Op::GetTemplate => c.template(aws_core::service::input(input)?).await,
-            Op::GetTemplateSummary => c.summary(aws_core::service::input(input)?).await,
-            Op::ValidateTemplate => Stacks::validate(aws_core::service::input(input)?),
-            Op::CreateChangeSet => c.create_change_set(aws_core::service::input(input)?).await,
-            Op::DescribeChangeSet => c.describe_change_set(aws_core::service::input(input)?).await,
-            Op::ExecuteChangeSet => c.execute_change_set(aws_core::service::input(input)?).await,
-            Op::DeleteChangeSet => c.delete_change_set(aws_core::service::input(input)?).await,
-            Op::ListChangeSets => c.list_change_sets(aws_core::service::input(input)?).await,
+            Request::DescribeStackResources(input) => {
+                let name = input.stack_name.unwrap_or_default();
+                let (logical, physical) = (input.logical_resource_id.as_deref(), input.physical_resource_id.as_deref());
+                c.resources(Op::DescribeStackResources, &name, logical, physical).await
+            }
+            Request::DescribeStackResource(input) => {
+                c.resources(Op::DescribeStackResource, &input.stack_name, Some(&input.logical_resource_id), None).await
+            }
+            Request::GetTemplate(input) => c.template(input).await,
+            Request::GetTemplateSummary(input) => c.summary(input).await,
+            Request::ValidateTemplate(input) => Stacks::validate(input),
+            Request::CreateChangeSet(input) => c.create_change_set(input).await,
+            Request::DescribeChangeSet(input) => c.describe_change_set(input).await,
+            Request::ExecuteChangeSet(input) => c.execute_change_set(input).await,
+            Request::DeleteChangeSet(input) => c.delete_change_set(input).await,
+            Request::ListChangeSets(input) => c.list_change_sets(input).await,
         }
+    }
+}
+
+/// The stack a request acts on, as its caller named it.
+fn stack_name(request: &Request) -> Option<&str> {
+    match request {
+        Request::CreateChangeSet(i) => Some(&i.stack_name),
+        Request::CreateStack(i) => Some(&i.stack_name),
+        Request::DeleteStack(i) => Some(&i.stack_name),
+        Request::DescribeStackEvents(i) => Some(&i.stack_name),
+        Request::DescribeStackResource(i) => Some(&i.stack_name),
+        Request::ListChangeSets(i) => Some(&i.stack_name),
+        Request::ListStackResources(i) => Some(&i.stack_name),
+        Request::UpdateStack(i) => Some(&i.stack_name),
+        Request::DeleteChangeSet(i) => i.stack_name.as_deref(),
+        Request::DescribeChangeSet(i) => i.stack_name.as_deref(),
+        Request::DescribeStackResources(i) => i.stack_name.as_deref(),
+        Request::DescribeStacks(i) => i.stack_name.as_deref(),
+        Request::ExecuteChangeSet(i) => i.stack_name.as_deref(),
+        Request::GetTemplate(i) => i.stack_name.as_deref(),
+        Request::GetTemplateSummary(i) => i.stack_name.as_deref(),
+        Request::ListStacks(_) | Request::ValidateTemplate(_) => None,
     }
 }
 
@@ -242,13 +220,18 @@ impl Stacks<'_> {
     }
 
     /// The template text of a request: its body, or the stack's own with `UsePreviousTemplate`.
-    fn body_of(input: &StackInput, previous: Option<&Body>) -> Result<String, CfnError> {
-        if input.template_url.is_some() {
+    fn body_of(
+        body: Option<&String>,
+        url: Option<&String>,
+        use_previous: bool,
+        previous: Option<&Body>,
+    ) -> Result<String, CfnError> {
+        if url.is_some() {
             return Err(CfnError::Validation(
                 "TemplateURL is not supported: spcred has no S3; pass the template as TemplateBody".into(),
             ));
         }
-        match (&input.template_body, input.use_previous_template, previous) {
+        match (body, use_previous, previous) {
             (Some(body), false, _) => Ok(body.clone()),
             (None, true, Some(p)) => Ok(p.template.clone()),
             (Some(_), true, _) => Err(CfnError::Validation(
@@ -261,19 +244,22 @@ impl Stacks<'_> {
     /// Checks parameters and capabilities against a template.
     fn prepare(
         template: &Template,
-        input: &StackInput,
+        parameters: &[ops::Parameter],
+        capabilities: &[String],
         previous: Option<&Body>,
     ) -> Result<Vec<(String, String)>, CfnError> {
-        let given: Vec<(String, Option<String>, bool)> = input
-            .parameters
+        let given: Vec<(String, Option<String>, bool)> = parameters
             .iter()
-            .map(|p| (p.parameter_key.clone(), p.parameter_value.clone(), p.use_previous_value))
+            .map(|p| {
+                let key = p.parameter_key.clone().unwrap_or_default();
+                (key, p.parameter_value.clone(), p.use_previous_value.unwrap_or(false))
+            })
             .collect();
         let previous: HashMap<String, String> =
             previous.map(|b| b.parameters.iter().cloned().collect()).unwrap_or_default();
         let bound = template.bind(&given, &previous).map_err(CfnError::Validation)?;
         if let Some((needed, _)) = template.capability() {
-            let ok = input.capabilities.iter().any(|c| c == needed || c == "CAPABILITY_NAMED_IAM");
+            let ok = capabilities.iter().any(|c| c == needed || c == "CAPABILITY_NAMED_IAM");
             if !ok {
                 return Err(CfnError::InsufficientCapabilities(format!("Requires capabilities : [{needed}]")));
             }
@@ -285,7 +271,14 @@ impl Stacks<'_> {
         Runner { calls: Calls { dispatcher, ctx: self.ctx, stack_name: name }, stack }
     }
 
-    fn new_stack(&self, name: &str, status: &str, input: &StackInput) -> db::Stack {
+    fn new_stack(
+        &self,
+        name: &str,
+        status: &str,
+        capabilities: &[String],
+        tags: &[ops::Tag],
+        disable_rollback: bool,
+    ) -> db::Stack {
         let stack_id = format!(
             "arn:aws:cloudformation:{}:{}:stack/{name}/{}",
             self.ctx.region,
@@ -299,9 +292,9 @@ impl Stacks<'_> {
             status: status.to_owned(),
             status_reason: None,
             description: None,
-            capabilities: json!(input.capabilities).to_string(),
-            tags: json!(input.tags).to_string(),
-            disable_rollback: input.disable_rollback || input.on_failure.as_deref() == Some("DO_NOTHING"),
+            capabilities: json!(capabilities).to_string(),
+            tags: json!(tags).to_string(),
+            disable_rollback,
             created_ms: self.ctx.now_ms,
             updated_ms: None,
             deleted_ms: None,
@@ -321,15 +314,19 @@ impl Stacks<'_> {
         Ok(())
     }
 
-    async fn create(&self, input: StackInput) -> Result<Value, CfnError> {
+    async fn create(&self, input: ops::CreateStackInput) -> Result<Value, CfnError> {
         let name = input.stack_name.clone();
-        let text = Self::body_of(&input, None)?;
+        let text = Self::body_of(input.template_body.as_ref(), input.template_url.as_ref(), false, None)?;
         let template = load(&text)?;
-        let parameters = Self::prepare(&template, &input, None)?;
+        let capabilities = input.capabilities.as_deref().unwrap_or_default();
+        let parameters = Self::prepare(&template, input.parameters.as_deref().unwrap_or_default(), capabilities, None)?;
         if self.find(&name).await?.is_some_and(|s| s.deleted_ms.is_none()) {
             return Err(CfnError::AlreadyExists(format!("Stack [{name}] already exists")));
         }
-        let stack = self.new_stack(&name, "CREATE_IN_PROGRESS", &input);
+        let disable_rollback =
+            input.disable_rollback.unwrap_or(false) || input.on_failure.as_deref() == Some("DO_NOTHING");
+        let tags = input.tags.as_deref().unwrap_or_default();
+        let stack = self.new_stack(&name, "CREATE_IN_PROGRESS", capabilities, tags, disable_rollback);
         self.insert(&stack).await?;
         let dispatcher = self.link.get()?;
         let mut runner = self.runner(&dispatcher, stack, &name);
@@ -340,7 +337,7 @@ impl Stacks<'_> {
         Ok(json!({"StackId": runner.stack.stack_id}))
     }
 
-    async fn update(&self, input: StackInput) -> Result<Value, CfnError> {
+    async fn update(&self, input: ops::UpdateStackInput) -> Result<Value, CfnError> {
         let stack = self.live(&input.stack_name).await?;
         if !stack::settled_for_update(&stack.status) {
             return Err(CfnError::Validation(format!(
@@ -349,9 +346,13 @@ impl Stacks<'_> {
             )));
         }
         let previous = stack::open_body(self.ctx.env, &stack)?;
-        let text = Self::body_of(&input, Some(&previous))?;
+        let use_previous = input.use_previous_template.unwrap_or(false);
+        let text =
+            Self::body_of(input.template_body.as_ref(), input.template_url.as_ref(), use_previous, Some(&previous))?;
         let template = load(&text)?;
-        let parameters = Self::prepare(&template, &input, Some(&previous))?;
+        let capabilities = input.capabilities.as_deref().unwrap_or_default();
+        let given = input.parameters.as_deref().unwrap_or_default();
+        let parameters = Self::prepare(&template, given, capabilities, Some(&previous))?;
         if text == previous.template && parameters == previous.parameters {
             return Err(CfnError::Validation("No updates are to be performed.".into()));
         }
@@ -359,14 +360,14 @@ impl Stacks<'_> {
         let name = stack.name.clone();
         let dispatcher = self.link.get()?;
         let mut runner = self.runner(&dispatcher, stack, &name);
-        runner.stack.capabilities = json!(input.capabilities).to_string();
-        runner.stack.disable_rollback = input.disable_rollback;
+        runner.stack.capabilities = json!(capabilities).to_string();
+        runner.stack.disable_rollback = input.disable_rollback.unwrap_or(false);
         runner.deploy(&template, &text, parameters, Some(&old)).await?;
         Ok(json!({"StackId": runner.stack.stack_id}))
     }
 
-    async fn delete(&self, input: NameInput) -> Result<Value, CfnError> {
-        let name = input.stack_name.unwrap_or_default();
+    async fn delete(&self, input: ops::DeleteStackInput) -> Result<Value, CfnError> {
+        let name = input.stack_name;
         // Deleting a stack that does not exist (or no longer does) succeeds, as in AWS.
         let Some(stack) = self.find(&name).await?.filter(|s| s.deleted_ms.is_none()) else {
             return Ok(json!({}));
@@ -427,7 +428,7 @@ impl Stacks<'_> {
         Ok(view)
     }
 
-    async fn describe(&self, input: NameInput) -> Result<Value, CfnError> {
+    async fn describe(&self, input: ops::DescribeStacksInput) -> Result<Value, CfnError> {
         if let Some(name) = &input.stack_name {
             let stack = self.find(name).await?.ok_or_else(|| not_found(name))?;
             return Ok(json!({"Stacks": [self.stack_view(&stack)?]}));
@@ -444,12 +445,10 @@ impl Stacks<'_> {
         Ok(out)
     }
 
-    async fn list(&self, input: NameInput) -> Result<Value, CfnError> {
+    async fn list(&self, input: ops::ListStacksInput) -> Result<Value, CfnError> {
+        let filter = input.stack_status_filter.unwrap_or_default();
         let all = db::stacks(&mut *self.ctx.env.store.read().await?, self.scope).await?;
-        let chosen: Vec<&db::Stack> = all
-            .iter()
-            .filter(|s| input.stack_status_filter.is_empty() || input.stack_status_filter.contains(&s.status))
-            .collect();
+        let chosen: Vec<&db::Stack> = all.iter().filter(|s| filter.is_empty() || filter.contains(&s.status)).collect();
         let offset = page_offset(input.next_token.as_ref())?;
         let summaries: Vec<Value> = chosen
             .iter()
@@ -480,8 +479,8 @@ impl Stacks<'_> {
         Ok(out)
     }
 
-    async fn events(&self, input: NameInput) -> Result<Value, CfnError> {
-        let name = input.stack_name.unwrap_or_default();
+    async fn events(&self, input: ops::DescribeStackEventsInput) -> Result<Value, CfnError> {
+        let name = input.stack_name;
         let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
         let before = match &input.next_token {
             None => None,
@@ -511,9 +510,14 @@ impl Stacks<'_> {
         Ok(out)
     }
 
-    async fn resources(&self, op: Op, input: NameInput) -> Result<Value, CfnError> {
-        let name = input.stack_name.clone().unwrap_or_default();
-        let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
+    async fn resources(
+        &self,
+        op: Op,
+        name: &str,
+        logical: Option<&str>,
+        physical: Option<&str>,
+    ) -> Result<Value, CfnError> {
+        let stack = self.find(name).await?.ok_or_else(|| not_found(name))?;
         let rows = db::resources(&mut *self.ctx.env.store.read().await?, &stack.stack_id).await?;
         let view = |r: &db::Resource, time_key: &str| {
             let mut v = json!({"LogicalResourceId": r.logical_id, "PhysicalResourceId": r.physical_id,
@@ -534,7 +538,7 @@ impl Stacks<'_> {
                 Ok(json!({"StackResourceSummaries": summaries}))
             }
             Op::DescribeStackResource => {
-                let logical = input.logical_resource_id.unwrap_or_default();
+                let logical = logical.unwrap_or_default();
                 let r = rows.iter().find(|r| r.logical_id == logical).ok_or_else(|| {
                     CfnError::Validation(format!("Resource {logical} does not exist for stack {name}"))
                 })?;
@@ -543,8 +547,8 @@ impl Stacks<'_> {
             _ => {
                 let chosen: Vec<Value> = rows
                     .iter()
-                    .filter(|r| input.logical_resource_id.as_ref().is_none_or(|l| *l == r.logical_id))
-                    .filter(|r| input.physical_resource_id.as_ref().is_none_or(|p| *p == r.physical_id))
+                    .filter(|r| logical.is_none_or(|l| l == r.logical_id))
+                    .filter(|r| physical.is_none_or(|p| p == r.physical_id))
                     .map(|r| view(r, "Timestamp"))
                     .collect();
                 Ok(json!({"StackResources": chosen}))
@@ -552,7 +556,7 @@ impl Stacks<'_> {
         }
     }
 
-    async fn template(&self, input: NameInput) -> Result<Value, CfnError> {
+    async fn template(&self, input: ops::GetTemplateInput) -> Result<Value, CfnError> {
         let name = input.stack_name.clone().unwrap_or_default();
         let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
         let text = match &input.change_set_name {
@@ -562,7 +566,7 @@ impl Stacks<'_> {
         Ok(json!({"TemplateBody": text, "StagesAvailable": ["Original", "Processed"]}))
     }
 
-    async fn summary(&self, input: NameInput) -> Result<Value, CfnError> {
+    async fn summary(&self, input: ops::GetTemplateSummaryInput) -> Result<Value, CfnError> {
         let text = match (&input.template_body, &input.stack_name) {
             (Some(body), None) => body.clone(),
             (None, Some(name)) => stack::open_body(self.ctx.env, &self.live(name).await?)?.template,
@@ -582,7 +586,7 @@ impl Stacks<'_> {
         Ok(out)
     }
 
-    fn validate(input: NameInput) -> Result<Value, CfnError> {
+    fn validate(input: ops::ValidateTemplateInput) -> Result<Value, CfnError> {
         let Some(text) = input.template_body else {
             return Err(CfnError::Validation("Either Template URL or Template Body must be specified.".into()));
         };
