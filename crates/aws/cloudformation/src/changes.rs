@@ -107,7 +107,10 @@ impl Stacks<'_> {
         Ok((stack, c))
     }
 
-    pub(super) async fn create_change_set(&self, input: ops::CreateChangeSetInput) -> Result<Value, CfnError> {
+    pub(super) async fn create_change_set(
+        &self,
+        input: ops::CreateChangeSetInput,
+    ) -> Result<ops::CreateChangeSetOutput, CfnError> {
         let kind = input.change_set_type.clone().unwrap_or_else(|| "UPDATE".into());
         let existing = self.find(&input.stack_name).await?.filter(|s| s.deleted_ms.is_none());
         let previous = match (kind.as_str(), &existing) {
@@ -205,33 +208,40 @@ impl Stacks<'_> {
             return Err(CfnError::AlreadyExists(format!("ChangeSet [{}] already exists", row.name)));
         }
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({"Id": row.change_set_id, "StackId": stack.stack_id}))
+        Ok(ops::CreateChangeSetOutput { id: Some(row.change_set_id), stack_id: Some(stack.stack_id) })
     }
 
-    pub(super) async fn describe_change_set(&self, input: ops::DescribeChangeSetInput) -> Result<Value, CfnError> {
+    pub(super) async fn describe_change_set(
+        &self,
+        input: ops::DescribeChangeSetInput,
+    ) -> Result<ops::DescribeChangeSetOutput, CfnError> {
         let (stack, c) = self.named_change_set(input.stack_name.as_deref(), &input.change_set_name).await?;
         let body = open_body(self.ctx.env, &c)?;
         let template = load(&body.template).ok();
-        let parameters = super::parameter_views(template.as_ref(), &body.parameters);
-        let mut out = json!({
-            "ChangeSetName": c.name, "ChangeSetId": c.change_set_id, "StackId": stack.stack_id, "StackName": stack.name,
-            "Parameters": parameters, "CreationTime": time(c.created_ms), "ExecutionStatus": c.execution_status,
-            "Status": c.status, "NotificationARNs": [],
-            "Capabilities": serde_json::from_str::<Value>(&c.capabilities).unwrap_or_else(|_| json!([])),
-            "Tags": serde_json::from_str::<Value>(&c.tags).unwrap_or_else(|_| json!([])),
-            "Changes": serde_json::from_str::<Value>(&c.changes).unwrap_or_else(|_| json!([])),
-            "IncludeNestedStacks": false,
-        });
-        if let Some(d) = &c.description {
-            out["Description"] = json!(d);
-        }
-        if let Some(r) = &c.status_reason {
-            out["StatusReason"] = json!(r);
-        }
-        Ok(out)
+        Ok(ops::DescribeChangeSetOutput {
+            change_set_name: Some(c.name),
+            change_set_id: Some(c.change_set_id),
+            stack_id: Some(stack.stack_id),
+            stack_name: Some(stack.name),
+            parameters: Some(super::parameter_views(template.as_ref(), &body.parameters)),
+            creation_time: Some(time(c.created_ms)),
+            execution_status: Some(c.execution_status),
+            status: Some(c.status),
+            notification_ar_ns: Some(vec![]),
+            capabilities: Some(serde_json::from_str(&c.capabilities).unwrap_or_default()),
+            tags: Some(serde_json::from_str(&c.tags).unwrap_or_default()),
+            changes: Some(serde_json::from_str(&c.changes).unwrap_or_default()),
+            include_nested_stacks: Some(false),
+            description: c.description,
+            status_reason: c.status_reason,
+            ..Default::default()
+        })
     }
 
-    pub(super) async fn execute_change_set(&self, input: ops::ExecuteChangeSetInput) -> Result<Value, CfnError> {
+    pub(super) async fn execute_change_set(
+        &self,
+        input: ops::ExecuteChangeSetInput,
+    ) -> Result<ops::ExecuteChangeSetOutput, CfnError> {
         let (stack, c) = self.named_change_set(input.stack_name.as_deref(), &input.change_set_name).await?;
         if c.execution_status != "AVAILABLE" {
             return Err(CfnError::InvalidChangeSetStatus(format!(
@@ -273,10 +283,13 @@ impl Stacks<'_> {
         db::set_execution_status(&mut tx, &c, done, None).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
         result?;
-        Ok(json!({}))
+        Ok(ops::ExecuteChangeSetOutput {})
     }
 
-    pub(super) async fn delete_change_set(&self, input: ops::DeleteChangeSetInput) -> Result<Value, CfnError> {
+    pub(super) async fn delete_change_set(
+        &self,
+        input: ops::DeleteChangeSetInput,
+    ) -> Result<ops::DeleteChangeSetOutput, CfnError> {
         let (_, c) = self.named_change_set(input.stack_name.as_deref(), &input.change_set_name).await?;
         if c.execution_status == "EXECUTE_IN_PROGRESS" {
             return Err(CfnError::InvalidChangeSetStatus(format!(
@@ -287,29 +300,33 @@ impl Stacks<'_> {
         let mut tx = self.ctx.env.store.begin().await?;
         db::delete_change_set(&mut tx, &c.change_set_id).await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(json!({}))
+        Ok(ops::DeleteChangeSetOutput {})
     }
 
-    pub(super) async fn list_change_sets(&self, input: ops::ListChangeSetsInput) -> Result<Value, CfnError> {
+    pub(super) async fn list_change_sets(
+        &self,
+        input: ops::ListChangeSetsInput,
+    ) -> Result<ops::ListChangeSetsOutput, CfnError> {
         let name = input.stack_name;
         let stack = self.find(&name).await?.ok_or_else(|| not_found_change_set_stack(&name))?;
         let rows = db::change_sets(&mut *self.ctx.env.store.read().await?, &stack.stack_id).await?;
-        let summaries: Vec<Value> = rows
-            .iter()
-            .map(|c| {
-                let mut v = json!({"StackId": stack.stack_id, "StackName": stack.name, "ChangeSetId": c.change_set_id,
-                    "ChangeSetName": c.name, "ExecutionStatus": c.execution_status, "Status": c.status,
-                    "CreationTime": time(c.created_ms), "IncludeNestedStacks": false});
-                if let Some(d) = &c.description {
-                    v["Description"] = json!(d);
-                }
-                if let Some(r) = &c.status_reason {
-                    v["StatusReason"] = json!(r);
-                }
-                v
+        let summaries = rows
+            .into_iter()
+            .map(|c| ops::ChangeSetSummary {
+                stack_id: Some(stack.stack_id.clone()),
+                stack_name: Some(stack.name.clone()),
+                change_set_id: Some(c.change_set_id),
+                change_set_name: Some(c.name),
+                execution_status: Some(c.execution_status),
+                status: Some(c.status),
+                creation_time: Some(time(c.created_ms)),
+                include_nested_stacks: Some(false),
+                description: c.description,
+                status_reason: c.status_reason,
+                ..Default::default()
             })
             .collect();
-        Ok(json!({"Summaries": summaries}))
+        Ok(ops::ListChangeSetsOutput { summaries: Some(summaries), next_token: None })
     }
 }
 

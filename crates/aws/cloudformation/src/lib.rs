@@ -117,33 +117,33 @@ impl Service for CloudFormation {
     async fn execute(&self, ctx: &Ctx<'_>, request: Request) -> Result<Value, CfnError> {
         let c = Stacks { ctx, link: &self.link, scope: Scope { account_id: ctx.account(), region: ctx.region } };
         match request {
-            Request::CreateStack(input) => c.create(input).await,
-            Request::UpdateStack(input) => c.update(input).await,
-            Request::DeleteStack(input) => c.delete(input).await,
-            Request::DescribeStacks(input) => c.describe(input).await,
-            Request::ListStacks(input) => c.list(input).await,
-            Request::DescribeStackEvents(input) => c.events(input).await,
-            Request::ListStackResources(input) => {
-                c.resources(Op::ListStackResources, &input.stack_name, None, None).await
+            Request::CreateStack(input) => answer(&c.create(input).await?),
+            Request::UpdateStack(input) => answer(&c.update(input).await?),
+            Request::DeleteStack(input) => {
+                c.delete(input).await?;
+                Ok(json!({}))
             }
-            Request::DescribeStackResources(input) => {
-                let name = input.stack_name.unwrap_or_default();
-                let (logical, physical) = (input.logical_resource_id.as_deref(), input.physical_resource_id.as_deref());
-                c.resources(Op::DescribeStackResources, &name, logical, physical).await
-            }
-            Request::DescribeStackResource(input) => {
-                c.resources(Op::DescribeStackResource, &input.stack_name, Some(&input.logical_resource_id), None).await
-            }
-            Request::GetTemplate(input) => c.template(input).await,
-            Request::GetTemplateSummary(input) => c.summary(input).await,
-            Request::ValidateTemplate(input) => Stacks::validate(input),
-            Request::CreateChangeSet(input) => c.create_change_set(input).await,
-            Request::DescribeChangeSet(input) => c.describe_change_set(input).await,
-            Request::ExecuteChangeSet(input) => c.execute_change_set(input).await,
-            Request::DeleteChangeSet(input) => c.delete_change_set(input).await,
-            Request::ListChangeSets(input) => c.list_change_sets(input).await,
+            Request::DescribeStacks(input) => answer(&c.describe(input).await?),
+            Request::ListStacks(input) => answer(&c.list(input).await?),
+            Request::DescribeStackEvents(input) => answer(&c.events(input).await?),
+            Request::ListStackResources(input) => answer(&c.list_resources(&input.stack_name).await?),
+            Request::DescribeStackResources(input) => answer(&c.describe_resources(input).await?),
+            Request::DescribeStackResource(input) => answer(&c.describe_resource(input).await?),
+            Request::GetTemplate(input) => answer(&c.template(input).await?),
+            Request::GetTemplateSummary(input) => answer(&c.summary(input).await?),
+            Request::ValidateTemplate(input) => answer(&Stacks::validate(input)?),
+            Request::CreateChangeSet(input) => answer(&c.create_change_set(input).await?),
+            Request::DescribeChangeSet(input) => answer(&c.describe_change_set(input).await?),
+            Request::ExecuteChangeSet(input) => answer(&c.execute_change_set(input).await?),
+            Request::DeleteChangeSet(input) => answer(&c.delete_change_set(input).await?),
+            Request::ListChangeSets(input) => answer(&c.list_change_sets(input).await?),
         }
     }
+}
+
+/// An operation's typed output as the normalised value.
+fn answer<T: serde::Serialize>(out: &T) -> Result<Value, CfnError> {
+    Ok(aws_core::service::output(out)?)
 }
 
 /// The stack a request acts on, as its caller named it.
@@ -168,11 +168,7 @@ fn stack_name(request: &Request) -> Option<&str> {
     }
 }
 
-/// Epoch seconds with milliseconds, as the wire layer takes timestamps.
-#[allow(clippy::cast_precision_loss)]
-fn time(ms: i64) -> Value {
-    json!(ms as f64 / 1000.0)
-}
+use aws_core::service::epoch_seconds as time;
 
 fn not_found(name: &str) -> CfnError {
     CfnError::Validation(format!("Stack with id {name} does not exist"))
@@ -314,7 +310,7 @@ impl Stacks<'_> {
         Ok(())
     }
 
-    async fn create(&self, input: ops::CreateStackInput) -> Result<Value, CfnError> {
+    async fn create(&self, input: ops::CreateStackInput) -> Result<ops::CreateStackOutput, CfnError> {
         let name = input.stack_name.clone();
         let text = Self::body_of(input.template_body.as_ref(), input.template_url.as_ref(), false, None)?;
         let template = load(&text)?;
@@ -334,10 +330,10 @@ impl Stacks<'_> {
         if runner.stack.status == "ROLLBACK_COMPLETE" && input.on_failure.as_deref() == Some("DELETE") {
             runner.delete(Some(&template)).await?;
         }
-        Ok(json!({"StackId": runner.stack.stack_id}))
+        Ok(ops::CreateStackOutput { stack_id: Some(runner.stack.stack_id), ..Default::default() })
     }
 
-    async fn update(&self, input: ops::UpdateStackInput) -> Result<Value, CfnError> {
+    async fn update(&self, input: ops::UpdateStackInput) -> Result<ops::UpdateStackOutput, CfnError> {
         let stack = self.live(&input.stack_name).await?;
         if !stack::settled_for_update(&stack.status) {
             return Err(CfnError::Validation(format!(
@@ -363,14 +359,14 @@ impl Stacks<'_> {
         runner.stack.capabilities = json!(capabilities).to_string();
         runner.stack.disable_rollback = input.disable_rollback.unwrap_or(false);
         runner.deploy(&template, &text, parameters, Some(&old)).await?;
-        Ok(json!({"StackId": runner.stack.stack_id}))
+        Ok(ops::UpdateStackOutput { stack_id: Some(runner.stack.stack_id), ..Default::default() })
     }
 
-    async fn delete(&self, input: ops::DeleteStackInput) -> Result<Value, CfnError> {
+    async fn delete(&self, input: ops::DeleteStackInput) -> Result<(), CfnError> {
         let name = input.stack_name;
         // Deleting a stack that does not exist (or no longer does) succeeds, as in AWS.
         let Some(stack) = self.find(&name).await?.filter(|s| s.deleted_ms.is_none()) else {
-            return Ok(json!({}));
+            return Ok(());
         };
         if stack.status.ends_with("_IN_PROGRESS") && stack.status != "REVIEW_IN_PROGRESS" {
             return Err(CfnError::Validation(format!(
@@ -383,103 +379,93 @@ impl Stacks<'_> {
         let stack_name = stack.name.clone();
         let dispatcher = self.link.get()?;
         let mut runner = self.runner(&dispatcher, stack, &stack_name);
-        runner.delete(template.as_ref()).await?;
-        Ok(json!({}))
+        runner.delete(template.as_ref()).await
     }
 
-    fn stack_view(&self, s: &db::Stack) -> Result<Value, CfnError> {
+    fn stack_view(&self, s: &db::Stack) -> Result<ops::Stack, CfnError> {
         let body = stack::open_body(self.ctx.env, s)?;
         let template = if body.template.is_empty() { None } else { load(&body.template).ok() };
-        let parameters = parameter_views(template.as_ref(), &body.parameters);
-        let outputs: Vec<Value> = body
+        let outputs = body
             .outputs
             .iter()
-            .map(|o| {
-                let mut v = json!({"OutputKey": o.key, "OutputValue": o.value});
-                if let Some(d) = &o.description {
-                    v["Description"] = json!(d);
-                }
-                if let Some(e) = &o.export {
-                    v["ExportName"] = json!(e);
-                }
-                v
+            .map(|o| ops::Output {
+                output_key: Some(o.key.clone()),
+                output_value: Some(o.value.clone()),
+                description: o.description.clone(),
+                export_name: o.export.clone(),
             })
             .collect();
-        let mut view = json!({
-            "StackId": s.stack_id, "StackName": s.name, "Parameters": parameters, "CreationTime": time(s.created_ms),
-            "StackStatus": s.status, "DisableRollback": s.disable_rollback, "NotificationARNs": [],
-            "Capabilities": serde_json::from_str::<Value>(&s.capabilities).unwrap_or_else(|_| json!([])),
-            "Outputs": outputs, "Tags": serde_json::from_str::<Value>(&s.tags).unwrap_or_else(|_| json!([])),
-            "EnableTerminationProtection": false,
-            "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
-        });
-        if let Some(d) = &s.description {
-            view["Description"] = json!(d);
-        }
-        if let Some(r) = &s.status_reason {
-            view["StackStatusReason"] = json!(r);
-        }
-        if let Some(t) = s.updated_ms {
-            view["LastUpdatedTime"] = time(t);
-        }
-        if let Some(t) = s.deleted_ms {
-            view["DeletionTime"] = time(t);
-        }
-        Ok(view)
+        Ok(ops::Stack {
+            stack_id: Some(s.stack_id.clone()),
+            stack_name: s.name.clone(),
+            parameters: Some(parameter_views(template.as_ref(), &body.parameters)),
+            creation_time: time(s.created_ms),
+            stack_status: s.status.clone(),
+            disable_rollback: Some(s.disable_rollback),
+            notification_ar_ns: Some(vec![]),
+            capabilities: Some(serde_json::from_str(&s.capabilities).unwrap_or_default()),
+            outputs: Some(outputs),
+            tags: Some(serde_json::from_str(&s.tags).unwrap_or_default()),
+            enable_termination_protection: Some(false),
+            drift_information: Some(ops::StackDriftInformation {
+                stack_drift_status: "NOT_CHECKED".into(),
+                last_check_timestamp: None,
+            }),
+            description: s.description.clone(),
+            stack_status_reason: s.status_reason.clone(),
+            last_updated_time: s.updated_ms.map(time),
+            deletion_time: s.deleted_ms.map(time),
+            ..Default::default()
+        })
     }
 
-    async fn describe(&self, input: ops::DescribeStacksInput) -> Result<Value, CfnError> {
+    async fn describe(&self, input: ops::DescribeStacksInput) -> Result<ops::DescribeStacksOutput, CfnError> {
         if let Some(name) = &input.stack_name {
             let stack = self.find(name).await?.ok_or_else(|| not_found(name))?;
-            return Ok(json!({"Stacks": [self.stack_view(&stack)?]}));
+            return Ok(ops::DescribeStacksOutput { stacks: Some(vec![self.stack_view(&stack)?]), next_token: None });
         }
         let all = db::stacks(&mut *self.ctx.env.store.read().await?, self.scope).await?;
         let live: Vec<&db::Stack> = all.iter().filter(|s| s.deleted_ms.is_none()).collect();
         let offset = page_offset(input.next_token.as_ref())?;
-        let page: Vec<Value> =
-            live.iter().skip(offset).take(STACKS_PAGE).map(|s| self.stack_view(s)).collect::<Result<_, _>>()?;
-        let mut out = json!({"Stacks": page});
-        if offset + STACKS_PAGE < live.len() {
-            out["NextToken"] = json!(page_token(offset + STACKS_PAGE));
-        }
-        Ok(out)
+        let page = live.iter().skip(offset).take(STACKS_PAGE).map(|s| self.stack_view(s)).collect::<Result<_, _>>()?;
+        Ok(ops::DescribeStacksOutput {
+            stacks: Some(page),
+            next_token: (offset + STACKS_PAGE < live.len()).then(|| page_token(offset + STACKS_PAGE)),
+        })
     }
 
-    async fn list(&self, input: ops::ListStacksInput) -> Result<Value, CfnError> {
+    async fn list(&self, input: ops::ListStacksInput) -> Result<ops::ListStacksOutput, CfnError> {
         let filter = input.stack_status_filter.unwrap_or_default();
         let all = db::stacks(&mut *self.ctx.env.store.read().await?, self.scope).await?;
         let chosen: Vec<&db::Stack> = all.iter().filter(|s| filter.is_empty() || filter.contains(&s.status)).collect();
         let offset = page_offset(input.next_token.as_ref())?;
-        let summaries: Vec<Value> = chosen
+        let summaries = chosen
             .iter()
             .skip(offset)
             .take(STACKS_PAGE)
-            .map(|s| {
-                let mut v = json!({"StackId": s.stack_id, "StackName": s.name, "CreationTime": time(s.created_ms),
-                    "StackStatus": s.status, "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"}});
-                if let Some(d) = &s.description {
-                    v["TemplateDescription"] = json!(d);
-                }
-                if let Some(r) = &s.status_reason {
-                    v["StackStatusReason"] = json!(r);
-                }
-                if let Some(t) = s.updated_ms {
-                    v["LastUpdatedTime"] = time(t);
-                }
-                if let Some(t) = s.deleted_ms {
-                    v["DeletionTime"] = time(t);
-                }
-                v
+            .map(|s| ops::StackSummary {
+                stack_id: Some(s.stack_id.clone()),
+                stack_name: s.name.clone(),
+                creation_time: time(s.created_ms),
+                stack_status: s.status.clone(),
+                drift_information: Some(ops::StackDriftInformationSummary {
+                    stack_drift_status: "NOT_CHECKED".into(),
+                    last_check_timestamp: None,
+                }),
+                template_description: s.description.clone(),
+                stack_status_reason: s.status_reason.clone(),
+                last_updated_time: s.updated_ms.map(time),
+                deletion_time: s.deleted_ms.map(time),
+                ..Default::default()
             })
             .collect();
-        let mut out = json!({"StackSummaries": summaries});
-        if offset + STACKS_PAGE < chosen.len() {
-            out["NextToken"] = json!(page_token(offset + STACKS_PAGE));
-        }
-        Ok(out)
+        Ok(ops::ListStacksOutput {
+            stack_summaries: Some(summaries),
+            next_token: (offset + STACKS_PAGE < chosen.len()).then(|| page_token(offset + STACKS_PAGE)),
+        })
     }
 
-    async fn events(&self, input: ops::DescribeStackEventsInput) -> Result<Value, CfnError> {
+    async fn events(&self, input: ops::DescribeStackEventsInput) -> Result<ops::DescribeStackEventsOutput, CfnError> {
         let name = input.stack_name;
         let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
         let before = match &input.next_token {
@@ -490,83 +476,122 @@ impl Stacks<'_> {
         };
         let rows = db::events(&mut *self.ctx.env.store.read().await?, &stack.stack_id, before, EVENTS_PAGE + 1).await?;
         let more = rows.len() > usize::try_from(EVENTS_PAGE).unwrap_or(usize::MAX);
-        let events: Vec<Value> = rows
+        let events = rows
             .iter()
             .take(usize::try_from(EVENTS_PAGE).unwrap_or(usize::MAX))
-            .map(|e| {
-                let mut v = json!({"StackId": stack.stack_id, "EventId": e.event_id, "StackName": stack.name,
-                    "LogicalResourceId": e.logical_id, "PhysicalResourceId": e.physical_id, "ResourceType": e.r#type,
-                    "Timestamp": time(e.time_ms), "ResourceStatus": e.status});
-                if let Some(r) = &e.status_reason {
-                    v["ResourceStatusReason"] = json!(r);
-                }
-                v
+            .map(|e| ops::StackEvent {
+                stack_id: stack.stack_id.clone(),
+                event_id: e.event_id.clone(),
+                stack_name: stack.name.clone(),
+                logical_resource_id: Some(e.logical_id.clone()),
+                physical_resource_id: Some(e.physical_id.clone()),
+                resource_type: Some(e.r#type.clone()),
+                timestamp: time(e.time_ms),
+                resource_status: Some(e.status.clone()),
+                resource_status_reason: e.status_reason.clone(),
+                ..Default::default()
             })
             .collect();
-        let mut out = json!({"StackEvents": events});
-        if more && let Some(last) = rows.get(usize::try_from(EVENTS_PAGE - 1).unwrap_or_default()) {
-            out["NextToken"] = json!(page_token(usize::try_from(last.id).unwrap_or_default()));
-        }
-        Ok(out)
+        let next_token = match rows.get(usize::try_from(EVENTS_PAGE - 1).unwrap_or_default()) {
+            Some(last) if more => Some(page_token(usize::try_from(last.id).unwrap_or_default())),
+            _ => None,
+        };
+        Ok(ops::DescribeStackEventsOutput { stack_events: Some(events), next_token })
     }
 
-    async fn resources(
-        &self,
-        op: Op,
-        name: &str,
-        logical: Option<&str>,
-        physical: Option<&str>,
-    ) -> Result<Value, CfnError> {
+    /// A stack and its resources.
+    async fn stack_resources(&self, name: &str) -> Result<(db::Stack, Vec<db::Resource>), CfnError> {
         let stack = self.find(name).await?.ok_or_else(|| not_found(name))?;
         let rows = db::resources(&mut *self.ctx.env.store.read().await?, &stack.stack_id).await?;
-        let view = |r: &db::Resource, time_key: &str| {
-            let mut v = json!({"LogicalResourceId": r.logical_id, "PhysicalResourceId": r.physical_id,
-                "ResourceType": r.r#type, "ResourceStatus": r.status, time_key: time(r.updated_ms),
-                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"}});
-            if let Some(reason) = &r.status_reason {
-                v["ResourceStatusReason"] = json!(reason);
-            }
-            if time_key != "LastUpdatedTimestamp" || op == Op::DescribeStackResource {
-                v["StackName"] = json!(stack.name);
-                v["StackId"] = json!(stack.stack_id);
-            }
-            v
-        };
-        match op {
-            Op::ListStackResources => {
-                let summaries: Vec<Value> = rows.iter().map(|r| view(r, "LastUpdatedTimestamp")).collect();
-                Ok(json!({"StackResourceSummaries": summaries}))
-            }
-            Op::DescribeStackResource => {
-                let logical = logical.unwrap_or_default();
-                let r = rows.iter().find(|r| r.logical_id == logical).ok_or_else(|| {
-                    CfnError::Validation(format!("Resource {logical} does not exist for stack {name}"))
-                })?;
-                Ok(json!({"StackResourceDetail": view(r, "LastUpdatedTimestamp")}))
-            }
-            _ => {
-                let chosen: Vec<Value> = rows
-                    .iter()
-                    .filter(|r| logical.is_none_or(|l| l == r.logical_id))
-                    .filter(|r| physical.is_none_or(|p| p == r.physical_id))
-                    .map(|r| view(r, "Timestamp"))
-                    .collect();
-                Ok(json!({"StackResources": chosen}))
-            }
-        }
+        Ok((stack, rows))
     }
 
-    async fn template(&self, input: ops::GetTemplateInput) -> Result<Value, CfnError> {
+    async fn list_resources(&self, name: &str) -> Result<ops::ListStackResourcesOutput, CfnError> {
+        let (_, rows) = self.stack_resources(name).await?;
+        let summaries = rows
+            .iter()
+            .map(|r| ops::StackResourceSummary {
+                logical_resource_id: r.logical_id.clone(),
+                physical_resource_id: Some(r.physical_id.clone()),
+                resource_type: r.r#type.clone(),
+                resource_status: r.status.clone(),
+                last_updated_timestamp: time(r.updated_ms),
+                drift_information: Some(ops::StackResourceDriftInformationSummary {
+                    stack_resource_drift_status: "NOT_CHECKED".into(),
+                    last_check_timestamp: None,
+                }),
+                resource_status_reason: r.status_reason.clone(),
+                ..Default::default()
+            })
+            .collect();
+        Ok(ops::ListStackResourcesOutput { stack_resource_summaries: Some(summaries), next_token: None })
+    }
+
+    async fn describe_resource(
+        &self,
+        input: ops::DescribeStackResourceInput,
+    ) -> Result<ops::DescribeStackResourceOutput, CfnError> {
+        let (name, logical) = (input.stack_name, input.logical_resource_id);
+        let (stack, rows) = self.stack_resources(&name).await?;
+        let r = rows
+            .iter()
+            .find(|r| r.logical_id == logical)
+            .ok_or_else(|| CfnError::Validation(format!("Resource {logical} does not exist for stack {name}")))?;
+        Ok(ops::DescribeStackResourceOutput {
+            stack_resource_detail: Some(ops::StackResourceDetail {
+                logical_resource_id: r.logical_id.clone(),
+                physical_resource_id: Some(r.physical_id.clone()),
+                resource_type: r.r#type.clone(),
+                resource_status: r.status.clone(),
+                last_updated_timestamp: time(r.updated_ms),
+                drift_information: Some(not_checked()),
+                resource_status_reason: r.status_reason.clone(),
+                stack_name: Some(stack.name.clone()),
+                stack_id: Some(stack.stack_id.clone()),
+                ..Default::default()
+            }),
+        })
+    }
+
+    async fn describe_resources(
+        &self,
+        input: ops::DescribeStackResourcesInput,
+    ) -> Result<ops::DescribeStackResourcesOutput, CfnError> {
+        let (stack, rows) = self.stack_resources(input.stack_name.as_deref().unwrap_or_default()).await?;
+        let chosen = rows
+            .iter()
+            .filter(|r| input.logical_resource_id.as_ref().is_none_or(|l| *l == r.logical_id))
+            .filter(|r| input.physical_resource_id.as_ref().is_none_or(|p| *p == r.physical_id))
+            .map(|r| ops::StackResource {
+                logical_resource_id: r.logical_id.clone(),
+                physical_resource_id: Some(r.physical_id.clone()),
+                resource_type: r.r#type.clone(),
+                resource_status: r.status.clone(),
+                timestamp: time(r.updated_ms),
+                drift_information: Some(not_checked()),
+                resource_status_reason: r.status_reason.clone(),
+                stack_name: Some(stack.name.clone()),
+                stack_id: Some(stack.stack_id.clone()),
+                ..Default::default()
+            })
+            .collect();
+        Ok(ops::DescribeStackResourcesOutput { stack_resources: Some(chosen) })
+    }
+
+    async fn template(&self, input: ops::GetTemplateInput) -> Result<ops::GetTemplateOutput, CfnError> {
         let name = input.stack_name.clone().unwrap_or_default();
         let stack = self.find(&name).await?.ok_or_else(|| not_found(&name))?;
         let text = match &input.change_set_name {
             Some(cs) => changes::open_body(self.ctx.env, &self.change_set(&stack, cs).await?)?.template,
             None => stack::open_body(self.ctx.env, &stack)?.template,
         };
-        Ok(json!({"TemplateBody": text, "StagesAvailable": ["Original", "Processed"]}))
+        Ok(ops::GetTemplateOutput {
+            template_body: Some(text),
+            stages_available: Some(vec!["Original".into(), "Processed".into()]),
+        })
     }
 
-    async fn summary(&self, input: ops::GetTemplateSummaryInput) -> Result<Value, CfnError> {
+    async fn summary(&self, input: ops::GetTemplateSummaryInput) -> Result<ops::GetTemplateSummaryOutput, CfnError> {
         let text = match (&input.template_body, &input.stack_name) {
             (Some(body), None) => body.clone(),
             (None, Some(name)) => stack::open_body(self.ctx.env, &self.live(name).await?)?.template,
@@ -577,64 +602,90 @@ impl Stacks<'_> {
             }
         };
         let template = load(&text)?;
-        let mut out = declarations(&template, true);
-        let mut types: Vec<&str> = template.resources.iter().map(|(_, r)| r.kind.as_str()).collect();
+        let parameters = template
+            .parameters
+            .iter()
+            .map(|(k, p)| ops::ParameterDeclaration {
+                parameter_key: Some(k.clone()),
+                no_echo: Some(p.no_echo),
+                parameter_type: Some(p.kind.clone()),
+                parameter_constraints: Some(ops::ParameterConstraints {
+                    allowed_values: Some(p.allowed_values.clone()),
+                }),
+                default_value: p.default.clone(),
+                description: p.description.clone(),
+            })
+            .collect();
+        let mut types: Vec<String> = template.resources.iter().map(|(_, r)| r.kind.clone()).collect();
         types.sort_unstable();
         types.dedup();
-        out["ResourceTypes"] = json!(types);
-        out["Version"] = json!("2010-09-09");
-        Ok(out)
+        let (capabilities, capabilities_reason) = capability(&template);
+        Ok(ops::GetTemplateSummaryOutput {
+            parameters: Some(parameters),
+            declared_transforms: Some(vec![]),
+            capabilities,
+            capabilities_reason,
+            description: template.description.clone(),
+            resource_types: Some(types),
+            version: Some("2010-09-09".into()),
+            ..Default::default()
+        })
     }
 
-    fn validate(input: ops::ValidateTemplateInput) -> Result<Value, CfnError> {
+    fn validate(input: ops::ValidateTemplateInput) -> Result<ops::ValidateTemplateOutput, CfnError> {
         let Some(text) = input.template_body else {
             return Err(CfnError::Validation("Either Template URL or Template Body must be specified.".into()));
         };
-        Ok(declarations(&load(&text)?, false))
+        let template = load(&text)?;
+        let parameters = template
+            .parameters
+            .iter()
+            .map(|(k, p)| ops::TemplateParameter {
+                parameter_key: Some(k.clone()),
+                no_echo: Some(p.no_echo),
+                default_value: p.default.clone(),
+                description: p.description.clone(),
+            })
+            .collect();
+        let (capabilities, capabilities_reason) = capability(&template);
+        Ok(ops::ValidateTemplateOutput {
+            parameters: Some(parameters),
+            declared_transforms: Some(vec![]),
+            capabilities,
+            capabilities_reason,
+            description: template.description.clone(),
+        })
     }
 }
 
+/// A stack resource's drift, never checked.
+fn not_checked() -> ops::StackResourceDriftInformation {
+    ops::StackResourceDriftInformation { stack_resource_drift_status: "NOT_CHECKED".into(), last_check_timestamp: None }
+}
+
 /// Parameter values as DescribeStacks and DescribeChangeSet show them: NoEcho ones as `****`.
-fn parameter_views(template: Option<&Template>, parameters: &[(String, String)]) -> Vec<Value> {
+fn parameter_views(template: Option<&Template>, parameters: &[(String, String)]) -> Vec<ops::Parameter> {
     parameters
         .iter()
         .map(|(k, v)| {
             let shown = if template.is_some_and(|t| t.no_echo(k)) { "****" } else { v.as_str() };
-            json!({"ParameterKey": k, "ParameterValue": shown})
+            ops::Parameter {
+                parameter_key: Some(k.clone()),
+                parameter_value: Some(shown.to_owned()),
+                ..Default::default()
+            }
         })
         .collect()
 }
 
-/// What ValidateTemplate says of a template, and GetTemplateSummary (`detailed`: with each
-/// parameter's type and allowed values) before its own members: the parameters, the description,
-/// and the capability its IAM resources need.
-fn declarations(template: &Template, detailed: bool) -> Value {
-    let parameters: Vec<Value> = template
-        .parameters
-        .iter()
-        .map(|(k, p)| {
-            let mut v = json!({"ParameterKey": k, "NoEcho": p.no_echo});
-            if detailed {
-                v["ParameterType"] = json!(p.kind);
-                v["ParameterConstraints"] = json!({"AllowedValues": p.allowed_values});
-            }
-            if let Some(d) = &p.default {
-                v["DefaultValue"] = json!(d);
-            }
-            if let Some(d) = &p.description {
-                v["Description"] = json!(d);
-            }
-            v
-        })
-        .collect();
-    let mut out = json!({"Parameters": parameters, "DeclaredTransforms": []});
-    if let Some((capability, types)) = template.capability() {
-        out["Capabilities"] = json!([capability]);
-        out["CapabilitiesReason"] =
-            json!(format!("The following resource(s) require capabilities: [{}]", types.join(", ")));
+/// The capability a template's IAM resources need, and why, as ValidateTemplate and
+/// GetTemplateSummary say it.
+fn capability(template: &Template) -> (Option<Vec<String>>, Option<String>) {
+    match template.capability() {
+        Some((capability, types)) => (
+            Some(vec![capability.to_owned()]),
+            Some(format!("The following resource(s) require capabilities: [{}]", types.join(", "))),
+        ),
+        None => (None, None),
     }
-    if let Some(d) = &template.description {
-        out["Description"] = json!(d);
-    }
-    out
 }
