@@ -5,7 +5,6 @@ use super::schedule::Schedule;
 use super::{EventsError, SCHEDULE_JOB, bus_arn, bus_name, ops, outbox, rule_arn};
 use aws_core::service::{self, Authorization, Check, Ctx, epoch_seconds};
 use base64::Engine as _;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use store::Scope;
@@ -371,14 +370,6 @@ pub(super) async fn list_rule_names_by_target(
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct PutTargetsInput {
-    rule: String,
-    event_bus_name: Option<String>,
-    targets: Vec<Value>,
-}
-
 /// What kind of resource a target ARN names, if spcred can deliver to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TargetKind {
@@ -434,20 +425,28 @@ fn valid_scope(region: &str, account: &str) -> bool {
     !region.is_empty() && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn failed_entry(id: &str, code: &str, message: &str) -> Value {
-    json!({ "TargetId": id, "ErrorCode": code, "ErrorMessage": message })
+fn failed_entry(id: &str, code: &str, message: &str) -> ops::PutTargetsResultEntry {
+    ops::PutTargetsResultEntry {
+        error_code: Some(code.to_owned()),
+        error_message: Some(message.to_owned()),
+        target_id: Some(id.to_owned()),
+    }
 }
 
-pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result<Value, EventsError> {
+/// A count of entries as the model's integer.
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub(super) async fn put_targets(ctx: &Ctx<'_>, input: ops::PutTargetsRequest) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let mut accepted = Vec::new();
     let mut failed = Vec::new();
     for target in &input.targets {
-        let id = target.get("Id").and_then(Value::as_str).unwrap_or_default();
-        let arn = target.get("Arn").and_then(Value::as_str).unwrap_or_default();
+        let (id, arn) = (target.id.as_str(), target.arn.as_str());
         // Input settings are checked for the whole request, as EventBridge does.
         Input::from_target(id, target).map_err(|e| EventsError::validation(e.0))?;
-        if let Some(dlq) = target.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str)
+        if let Some(dlq) = target.dead_letter_config.as_ref().and_then(|c| c.arn.as_deref())
             && TargetKind::of(dlq) != Some(TargetKind::Queue)
         {
             return Err(EventsError::validation(format!(
@@ -481,7 +480,7 @@ pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result
                 rule: input.rule.clone(),
                 id: id.to_owned(),
                 arn: arn.to_owned(),
-                spec: target.to_string(),
+                spec: target_spec(target)?,
             });
         }
     }
@@ -497,7 +496,13 @@ pub(super) async fn put_targets(ctx: &Ctx<'_>, input: PutTargetsInput) -> Result
     }
     db::touch_bus(&mut tx, scope(ctx), &bus, ctx.now_ms).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(json!({ "FailedEntryCount": failed.len(), "FailedEntries": failed }))
+    let out = ops::PutTargetsResponse { failed_entry_count: Some(count(failed.len())), failed_entries: Some(failed) };
+    Ok(service::output(&out)?)
+}
+
+/// What the store keeps of a target: the JSON text of its model structure.
+fn target_spec(target: &ops::Target) -> Result<String, EventsError> {
+    Ok(service::output(target)?.to_string())
 }
 
 pub(super) async fn remove_targets(ctx: &Ctx<'_>, input: ops::RemoveTargetsRequest) -> Result<Value, EventsError> {
@@ -516,23 +521,15 @@ pub(super) async fn remove_targets(ctx: &Ctx<'_>, input: ops::RemoveTargetsReque
     }
     db::touch_bus(&mut tx, scope(ctx), &bus, ctx.now_ms).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    let out = ops::RemoveTargetsResponse {
-        failed_entry_count: Some(i32::try_from(failed.len()).unwrap_or(i32::MAX)),
-        failed_entries: Some(failed),
-    };
+    let out =
+        ops::RemoveTargetsResponse { failed_entry_count: Some(count(failed.len())), failed_entries: Some(failed) };
     Ok(service::output(&out)?)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct ListTargetsInput {
-    rule: String,
-    event_bus_name: Option<String>,
-    next_token: Option<String>,
-    limit: Option<i64>,
-}
-
-pub(super) async fn list_targets_by_rule(ctx: &Ctx<'_>, input: ListTargetsInput) -> Result<Value, EventsError> {
+pub(super) async fn list_targets_by_rule(
+    ctx: &Ctx<'_>,
+    input: ops::ListTargetsByRuleRequest,
+) -> Result<Value, EventsError> {
     let bus = bus_name(ctx, input.event_bus_name.as_deref())?;
     let mut conn = reader(ctx).await?;
     existing_rule(ctx, &mut conn, &bus, &input.rule).await?;
@@ -541,35 +538,13 @@ pub(super) async fn list_targets_by_rule(ctx: &Ctx<'_>, input: ListTargetsInput)
     let start =
         if after.is_empty() { 0 } else { targets.iter().position(|t| t.id == after).map_or(targets.len(), |i| i + 1) };
     let rest: Vec<db::Target> = targets.into_iter().skip(start).collect();
-    let (rest, token) = page(rest, input.limit.unwrap_or(100), |t| &t.id);
-    let specs: Vec<Value> = rest.iter().filter_map(|t| serde_json::from_str(&t.spec).ok()).collect();
-    let mut out = json!({ "Targets": specs });
-    if let Some(t) = token {
-        out["NextToken"] = Value::String(t);
-    }
-    Ok(out)
+    let (rest, next_token) = page(rest, input.limit.map_or(100, i64::from), |t| &t.id);
+    let targets = rest.iter().filter_map(|t| serde_json::from_str(&t.spec).ok()).collect();
+    Ok(service::output(&ops::ListTargetsByRuleResponse { next_token, targets: Some(targets) })?)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Events
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct PutEventsInput {
-    entries: Vec<PutEventsEntry>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct PutEventsEntry {
-    source: Option<String>,
-    detail_type: Option<String>,
-    detail: Option<String>,
-    event_bus_name: Option<String>,
-    #[serde(default)]
-    resources: Vec<String>,
-    time: Option<f64>,
-}
 
 /// PutEvents needs `events:PutEvents` on every bus it puts to, with the entries' sources and
 /// detail types as `events:source` and `events:detail-type`.
@@ -593,23 +568,30 @@ pub(super) fn put_events_authorization(ctx: &Ctx<'_>, input: &ops::PutEventsRequ
     Authorization::All(checks)
 }
 
-fn entry_error(code: &str, message: &str) -> Value {
-    json!({ "ErrorCode": code, "ErrorMessage": message })
+fn entry_error(code: &str, message: &str) -> ops::PutEventsResultEntry {
+    ops::PutEventsResultEntry {
+        error_code: Some(code.to_owned()),
+        error_message: Some(message.to_owned()),
+        event_id: None,
+    }
 }
 
 /// The size EventBridge counts for an entry: the bytes of its Source, DetailType, Detail and
 /// Resources, and 14 for a Time.
-fn entry_size(entry: &PutEventsEntry) -> usize {
+fn entry_size(entry: &ops::PutEventsRequestEntry) -> usize {
     let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
     text(&entry.source)
         + text(&entry.detail_type)
         + text(&entry.detail)
-        + entry.resources.iter().map(String::len).sum::<usize>()
+        + entry.resources.iter().flatten().map(String::len).sum::<usize>()
         + if entry.time.is_some() { 14 } else { 0 }
 }
 
 /// An entry's event, or the error its result entry reports.
-fn entry_event(ctx: &Ctx<'_>, entry: PutEventsEntry) -> Result<(String, outbox::Event), Value> {
+fn entry_event(
+    ctx: &Ctx<'_>,
+    entry: ops::PutEventsRequestEntry,
+) -> Result<(String, outbox::Event), ops::PutEventsResultEntry> {
     let missing = |field: &str| {
         entry_error(
             "InvalidArgument",
@@ -636,13 +618,13 @@ fn entry_event(ctx: &Ctx<'_>, entry: PutEventsEntry) -> Result<(String, outbox::
         &detail_type,
         Scope { account_id: ctx.account(), region: ctx.region },
         time_ms,
-        entry.resources,
+        entry.resources.unwrap_or_default(),
         detail,
     );
     Ok((bus, event))
 }
 
-pub(super) async fn put_events(ctx: &Ctx<'_>, input: PutEventsInput) -> Result<Value, EventsError> {
+pub(super) async fn put_events(ctx: &Ctx<'_>, input: ops::PutEventsRequest) -> Result<Value, EventsError> {
     if input.entries.iter().map(entry_size).sum::<usize>() > MAX_PUT_EVENTS_BYTES {
         return Err(EventsError::validation("Total size of the entries in the request is over the limit."));
     }
@@ -662,7 +644,10 @@ pub(super) async fn put_events(ctx: &Ctx<'_>, input: PutEventsInput) -> Result<V
                     e
                 };
                 if exists {
-                    results.push(json!({ "EventId": event.id }));
+                    results.push(ops::PutEventsResultEntry {
+                        event_id: Some(event.id.clone()),
+                        ..ops::PutEventsResultEntry::default()
+                    });
                     accepted.push((bus, event));
                 } else {
                     results.push(entry_error("ResourceNotFoundException", &format!("Event bus {bus} does not exist.")));
@@ -683,8 +668,9 @@ pub(super) async fn put_events(ctx: &Ctx<'_>, input: PutEventsInput) -> Result<V
         ctx.env.work_queued.notify_one();
     }
     metrics::counter!("spcred_events_put_total").increment(u64::try_from(accepted.len()).unwrap_or(0));
-    let failed = results.iter().filter(|r| r.get("ErrorCode").is_some()).count();
-    Ok(json!({ "FailedEntryCount": failed, "Entries": results }))
+    let failed = results.iter().filter(|r| r.error_code.is_some()).count();
+    let out = ops::PutEventsResponse { entries: Some(results), failed_entry_count: Some(count(failed)) };
+    Ok(service::output(&out)?)
 }
 
 pub(super) fn test_event_pattern(input: &ops::TestEventPatternRequest) -> Result<Value, EventsError> {
@@ -763,6 +749,18 @@ mod tests {
         assert_eq!(TargetKind::of("arn:aws:sns:us-east-1:1234:t"), None);
         assert_eq!(TargetKind::of("arn:aws:events:us-east-1:123456789012:rule/r"), None);
         assert_eq!(TargetKind::of("nope"), None);
+    }
+
+    #[test]
+    fn stored_target_specs_keep_their_bytes() {
+        // As stored by the version before the typed operations: the JSON of the target's model
+        // structure, members in the model's order.
+        let row = r#"{"Arn":"arn:aws:sqs:us-east-1:123456789012:q","DeadLetterConfig":{"Arn":"arn:aws:sqs:us-east-1:123456789012:dlq"},"Id":"t","InputTransformer":{"InputPathsMap":{"a":"$.a","b":"$.b"},"InputTemplate":"<a><b>"},"RetryPolicy":{"MaximumEventAgeInSeconds":60,"MaximumRetryAttempts":0},"SqsParameters":{"MessageGroupId":"g"}}"#;
+        let target: ops::Target = serde_json::from_str(row).unwrap();
+        assert_eq!(target_spec(&target).unwrap(), row);
+        // Stored earlier still, in the client's order, it reads back as the same target.
+        let client = r#"{"Id":"t","Arn":"arn:aws:sqs:us-east-1:123456789012:q","SqsParameters":{"MessageGroupId":"g"},"RetryPolicy":{"MaximumRetryAttempts":0,"MaximumEventAgeInSeconds":60},"InputTransformer":{"InputTemplate":"<a><b>","InputPathsMap":{"b":"$.b","a":"$.a"}},"DeadLetterConfig":{"Arn":"arn:aws:sqs:us-east-1:123456789012:dlq"}}"#;
+        assert_eq!(serde_json::from_str::<ops::Target>(client).unwrap(), target);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! inside a string), and a result that parses is passed on minified. Any other template is
 //! text: placeholders become raw text and everything else stays as written.
 
+use super::ops;
 use serde_json::Value;
 
 /// The variables every template may use without defining them.
@@ -190,10 +191,10 @@ fn is_json_template(template: &str) -> bool {
 impl Input {
     /// Validates a target's `Input`, `InputPath` and `InputTransformer` (at most one), for
     /// target `id`.
-    pub fn from_target(id: &str, target: &Value) -> Result<Self, InputError> {
-        let input = target.get("Input").and_then(Value::as_str);
-        let path = target.get("InputPath").and_then(Value::as_str);
-        let transformer = target.get("InputTransformer");
+    pub fn from_target(id: &str, target: &ops::Target) -> Result<Self, InputError> {
+        let input = target.input.as_deref();
+        let path = target.input_path.as_deref();
+        let transformer = target.input_transformer.as_ref();
         let given = usize::from(input.is_some()) + usize::from(path.is_some()) + usize::from(transformer.is_some());
         if given > 1 {
             return Err(InputError(format!(
@@ -211,20 +212,18 @@ impl Input {
             return Ok(Input::Path(parsed));
         }
         let Some(transformer) = transformer else { return Ok(Input::Event) };
-        let template = transformer.get("InputTemplate").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let template = transformer.input_template.clone();
         let mut paths = Vec::new();
-        if let Some(map) = transformer.get("InputPathsMap").and_then(Value::as_object) {
-            for (name, path) in map {
-                if PREDEFINED.contains(&name.as_str()) || name.starts_with("aws.") {
-                    return Err(InputError(format!(
-                        "InputTransformer for target {id} contains an InputPathsMap key that is reserved: {name}."
-                    )));
-                }
-                let parsed = path.as_str().and_then(Path::parse).ok_or_else(|| {
-                    InputError(format!("InputTransformer for target {id} contains an invalid JsonPath for key {name}."))
-                })?;
-                paths.push((name.clone(), parsed));
+        for (name, path) in transformer.input_paths_map.iter().flatten() {
+            if PREDEFINED.contains(&name.as_str()) || name.starts_with("aws.") {
+                return Err(InputError(format!(
+                    "InputTransformer for target {id} contains an InputPathsMap key that is reserved: {name}."
+                )));
             }
+            let parsed = Path::parse(path).ok_or_else(|| {
+                InputError(format!("InputTransformer for target {id} contains an invalid JsonPath for key {name}."))
+            })?;
+            paths.push((name.clone(), parsed));
         }
         for (_, _, name) in placeholders(&template) {
             if !PREDEFINED.contains(&name) && !paths.iter().any(|(n, _)| n == name) {
@@ -303,6 +302,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A target with `settings` (its input members).
+    fn target(mut settings: Value) -> ops::Target {
+        settings["Id"] = json!("t");
+        settings["Arn"] = json!("arn:aws:sns:us-east-1:123456789012:t");
+        serde_json::from_value(settings).unwrap()
+    }
+
     fn ec2() -> Value {
         json!({
             "version": "0",
@@ -324,7 +330,7 @@ mod tests {
     };
 
     fn transform(paths: &Value, template: &str) -> String {
-        let target = json!({"Id": "t", "InputTransformer": {"InputPathsMap": paths, "InputTemplate": template}});
+        let target = target(json!({"InputTransformer": {"InputPathsMap": paths, "InputTemplate": template}}));
         let input = Input::from_target("t", &target).unwrap();
         let event = ec2();
         input.render(&event.to_string(), &event, &AT)
@@ -394,7 +400,9 @@ mod tests {
     #[test]
     fn unescaped_values_inside_strings_are_passed_on_as_text() {
         let event = json!({"detail": {"q": "say \"hi\""}});
-        let target = json!({"Id": "t", "InputTransformer": {"InputPathsMap": {"q": "$.detail.q"}, "InputTemplate": "{\"m\": \"<q>\"}"}});
+        let target = target(
+            json!({"InputTransformer": {"InputPathsMap": {"q": "$.detail.q"}, "InputTemplate": "{\"m\": \"<q>\"}"}}),
+        );
         let input = Input::from_target("t", &target).unwrap();
         assert_eq!(input.render(&event.to_string(), &event, &AT), r#"{"m": "say "hi""}"#);
     }
@@ -403,13 +411,13 @@ mod tests {
     fn input_and_input_path() {
         let event = ec2();
         let text = event.to_string();
-        let constant = Input::from_target("t", &json!({"Input": "{\"a\": 1}"})).unwrap();
+        let constant = Input::from_target("t", &target(json!({"Input": "{\"a\": 1}"}))).unwrap();
         assert_eq!(constant.render(&text, &event, &AT), "{\"a\": 1}");
-        let path = Input::from_target("t", &json!({"InputPath": "$.detail"})).unwrap();
+        let path = Input::from_target("t", &target(json!({"InputPath": "$.detail"}))).unwrap();
         assert_eq!(path.render(&text, &event, &AT), r#"{"instance-id":"i-0123456789","state":"RUNNING"}"#);
-        let state = Input::from_target("t", &json!({"InputPath": "$.detail.state"})).unwrap();
+        let state = Input::from_target("t", &target(json!({"InputPath": "$.detail.state"}))).unwrap();
         assert_eq!(state.render(&text, &event, &AT), r#""RUNNING""#);
-        let whole = Input::from_target("t", &json!({})).unwrap();
+        let whole = Input::from_target("t", &target(json!({}))).unwrap();
         assert_eq!(whole.render(&text, &event, &AT), text);
     }
 
@@ -432,7 +440,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let err = |target: Value| Input::from_target("t1", &target).unwrap_err().0;
+        let err = |settings: Value| Input::from_target("t1", &target(settings)).unwrap_err().0;
         assert_eq!(
             err(json!({"Input": "{}", "InputPath": "$"})),
             "Only one of Input, InputPath, or InputTransformer must be provided for target t1."
@@ -456,7 +464,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn templates_never_panic(template in ".{0,60}", path in "\\$[.\\[\\]a-z0-9*'-]{0,12}") {
-            let target = json!({"InputTransformer": {"InputPathsMap": {"v": path}, "InputTemplate": template}});
+            let target = target(json!({"InputTransformer": {"InputPathsMap": {"v": path}, "InputTemplate": template}}));
             if let Ok(input) = Input::from_target("t", &target) {
                 let event = ec2();
                 let _ = input.render(&event.to_string(), &event, &AT);

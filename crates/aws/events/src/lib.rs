@@ -24,7 +24,7 @@ pub static MODEL: std::sync::LazyLock<wire::ServiceModel> =
     std::sync::LazyLock::new(|| aws_core::models::load("events", include_str!("../models/events.json")));
 
 use aws_core::error::Flavor;
-use aws_core::service::{self, Authorization, Check, Ctx, Operation as _, Request as _, Service};
+use aws_core::service::{Authorization, Check, Ctx, Operation as _, Request as _, Service};
 use serde_json::Value;
 
 pub use error::EventsError;
@@ -142,10 +142,10 @@ impl Service for EventBridge {
             }
             Request::ListRules(input) => api::list_rules(ctx, input).await?,
             Request::ListRuleNamesByTarget(input) => api::list_rule_names_by_target(ctx, input).await?,
-            Request::PutTargets(input) => api::put_targets(ctx, bridge(&input)?).await?,
+            Request::PutTargets(input) => api::put_targets(ctx, input).await?,
             Request::RemoveTargets(input) => api::remove_targets(ctx, input).await?,
-            Request::ListTargetsByRule(input) => api::list_targets_by_rule(ctx, bridge(&input)?).await?,
-            Request::PutEvents(input) => api::put_events(ctx, bridge(&input)?).await?,
+            Request::ListTargetsByRule(input) => api::list_targets_by_rule(ctx, input).await?,
+            Request::PutEvents(input) => api::put_events(ctx, input).await?,
             Request::TestEventPattern(input) => api::test_event_pattern(&input)?,
             Request::TagResource(input) => api::tag_resource(ctx, input).await?,
             Request::UntagResource(input) => api::untag_resource(ctx, input).await?,
@@ -153,9 +153,4 @@ impl Service for EventBridge {
         };
         Ok(output)
     }
-}
-
-/// A typed input handed to a handler that still reads its own input type.
-fn bridge<T: serde::Serialize, U: serde::de::DeserializeOwned>(input: &T) -> Result<U, EventsError> {
-    Ok(service::input(service::output(input)?)?)
 }

@@ -4,7 +4,7 @@
 use super::api::TargetKind;
 use super::input::{Input, Invocation};
 use super::schedule::Schedule;
-use super::{INVOKE_JOB, PRINCIPAL, SCHEDULE_JOB, outbox, rule_arn};
+use super::{INVOKE_JOB, PRINCIPAL, SCHEDULE_JOB, ops, outbox, rule_arn};
 use aws_core::env::Env;
 use aws_core::error::CommonError;
 use aws_core::ports::{Functions, Published, TopicError, Topics};
@@ -35,22 +35,21 @@ struct ReadyTarget {
 
 impl ReadyTarget {
     fn new(target: db::Target) -> Option<Self> {
-        let spec: Value = serde_json::from_str(&target.spec).ok()?;
+        let spec: ops::Target = serde_json::from_str(&target.spec).ok()?;
         let kind = TargetKind::of(&target.arn)?;
         let input = Input::from_target(&target.id, &spec).ok()?;
-        let number = |pointer: &str, default: u32| {
-            spec.pointer(pointer).and_then(Value::as_u64).and_then(|v| u32::try_from(v).ok()).unwrap_or(default)
-        };
+        let policy = spec.retry_policy.unwrap_or_default();
+        let number = |value: Option<i32>, default: u32| value.and_then(|v| u32::try_from(v).ok()).unwrap_or(default);
         let retry = match Retry::EVENTS_DEFAULT {
             Retry::Doubling { first_s, cap_s, retries, max_age_s } => Retry::Doubling {
                 first_s,
                 cap_s,
-                retries: number("/RetryPolicy/MaximumRetryAttempts", retries),
-                max_age_s: number("/RetryPolicy/MaximumEventAgeInSeconds", max_age_s),
+                retries: number(policy.maximum_retry_attempts, retries),
+                max_age_s: number(policy.maximum_event_age_in_seconds, max_age_s),
             },
             other @ Retry::Phases { .. } => other,
         };
-        let dead_letter = spec.pointer("/DeadLetterConfig/Arn").and_then(Value::as_str).map(str::to_owned);
+        let dead_letter = spec.dead_letter_config.and_then(|c| c.arn);
         Some(Self { target, kind, input, retry, dead_letter })
     }
 }
@@ -514,4 +513,38 @@ fn schedule_gap(schedule: &Schedule, anchor: i64, last: i64, now: i64) -> u64 {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(spec: &str) -> db::Target {
+        db::Target {
+            rule: "r".to_owned(),
+            id: "t".to_owned(),
+            arn: "arn:aws:sns:us-east-1:123456789012:topic".to_owned(),
+            spec: spec.to_owned(),
+        }
+    }
+
+    #[test]
+    fn targets_stored_by_earlier_versions_still_read() {
+        // The JSON of the request's target, in the order the client sent its members.
+        let row = stored(
+            r#"{"Id":"t","Arn":"arn:aws:sns:us-east-1:123456789012:topic","RetryPolicy":{"MaximumRetryAttempts":3,"MaximumEventAgeInSeconds":120},"DeadLetterConfig":{"Arn":"arn:aws:sqs:us-east-1:123456789012:dlq"},"InputTransformer":{"InputTemplate":"\"<s> on <aws.events.rule-name>\"","InputPathsMap":{"s":"$.source"}}}"#,
+        );
+        let ready = ReadyTarget::new(row).unwrap();
+        assert_eq!(ready.kind, TargetKind::Topic);
+        assert_eq!(ready.retry, Retry::Doubling { first_s: 1, cap_s: 480, retries: 3, max_age_s: 120 });
+        assert_eq!(ready.dead_letter.as_deref(), Some("arn:aws:sqs:us-east-1:123456789012:dlq"));
+        let at = Invocation { rule_arn: "arn", rule_name: "r", ingestion_time: "now" };
+        let event = serde_json::json!({"source": "app"});
+        assert_eq!(ready.input.render(&event.to_string(), &event, &at), r#""app on r""#);
+
+        let plain = ReadyTarget::new(stored(r#"{"Id":"t","Arn":"arn:aws:sns:us-east-1:123456789012:topic"}"#)).unwrap();
+        assert_eq!(plain.retry, Retry::EVENTS_DEFAULT);
+        assert_eq!(plain.dead_letter, None);
+        assert!(matches!(plain.input, Input::Event));
+    }
 }
