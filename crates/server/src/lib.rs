@@ -137,14 +137,8 @@ impl Server {
             }
             format!("{scheme}://{reachable}")
         });
-        env.wire::<dyn aws_core::authz::Identities>(Arc::new(iam::IamIdentities));
-        env.wire::<dyn aws_core::ports::Keys>(Arc::new(kms::KmsKeys));
-        env.wire::<dyn aws_core::ports::Queues>(Arc::new(sqs::SqsQueues));
-        env.wire::<dyn aws_core::ports::Functions>(Arc::new(::lambda::LambdaFunctions));
-        env.wire::<dyn aws_core::ports::RoleSessions>(Arc::new(sts::StsRoleSessions));
-        env.wire::<dyn aws_core::ports::LogWriter>(Arc::new(logs::LogsWriter));
         let sns = sns::Sns::new();
-        env.wire::<dyn aws_core::ports::Topics>(Arc::new(sns.clone()));
+        wire_ports(&env, &sns);
         let env = Arc::new(env);
         cloudformation::recover(&env).await?;
         let sandbox = sp::Sandbox::new(sp::Deps {
@@ -284,6 +278,17 @@ pub async fn shutdown_signal() {
         _ = term.recv() => {}
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Wires each port a service uses another through to the service that implements it.
+fn wire_ports(env: &aws_core::Env, sns: &sns::Sns) {
+    env.wire::<dyn aws_core::authz::Identities>(Arc::new(iam::IamIdentities));
+    env.wire::<dyn aws_core::ports::Keys>(Arc::new(kms::KmsKeys));
+    env.wire::<dyn aws_core::ports::Queues>(Arc::new(sqs::SqsQueues));
+    env.wire::<dyn aws_core::ports::Functions>(Arc::new(::lambda::LambdaFunctions));
+    env.wire::<dyn aws_core::ports::RoleSessions>(Arc::new(sts::StsRoleSessions));
+    env.wire::<dyn aws_core::ports::LogWriter>(Arc::new(logs::LogsWriter));
+    env.wire::<dyn aws_core::ports::Topics>(Arc::new(sns.clone()));
 }
 
 #[cfg(test)]

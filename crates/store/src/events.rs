@@ -270,7 +270,7 @@ pub async fn delete_rule(conn: &mut Conn, scope: Scope<'_>, bus: &str, name: &st
     .fetch_optional(&mut *conn)
     .await?;
     let Some(arn) = arn else { return Ok(false) };
-    sqlx::query("DELETE FROM events_tags WHERE arn = ?").bind(arn).execute(conn).await?;
+    crate::tags::EVENTS.clear(conn, &arn).await?;
     Ok(true)
 }
 
@@ -385,45 +385,6 @@ pub async fn rules_by_target(
     .bind(limit)
     .fetch_all(conn)
     .await?)
-}
-
-/// The tags of a resource, by key.
-pub async fn tags(conn: &mut Conn, arn: &str) -> Result<Vec<(String, String)>, StoreError> {
-    Ok(sqlx::query_as("SELECT key, value FROM events_tags WHERE arn = ? ORDER BY key")
-        .bind(arn)
-        .fetch_all(conn)
-        .await?)
-}
-
-/// Sets tags on a resource, replacing the values of keys it already has.
-pub async fn put_tags(conn: &mut Conn, arn: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
-    for (key, value) in tags {
-        sqlx::query("INSERT INTO events_tags (arn, key, value) VALUES (?, ?, ?) ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value")
-            .bind(arn)
-            .bind(key)
-            .bind(value)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Removes tags from a resource.
-pub async fn remove_tags(conn: &mut Conn, arn: &str, keys: &[String]) -> Result<(), StoreError> {
-    for key in keys {
-        sqlx::query("DELETE FROM events_tags WHERE arn = ? AND key = ?")
-            .bind(arn)
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// Removes every tag of a resource.
-pub async fn clear_tags(conn: &mut Conn, arn: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM events_tags WHERE arn = ?").bind(arn).execute(conn).await?;
-    Ok(())
 }
 
 /// An event as a bus received it.

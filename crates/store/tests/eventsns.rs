@@ -4,7 +4,7 @@ use spcred_store::Scope;
 use spcred_store::delivery::{self, Attempt, NewDelivery, Retry, Send, Settled};
 use spcred_store::events;
 use spcred_store::jobs::{self, Outcome};
-use spcred_store::{Store, sns};
+use spcred_store::{Store, sns, tags};
 
 async fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -62,11 +62,11 @@ async fn buses_rules_and_targets() {
         [("t2", "arn:new"), ("t1", "arn:t1")]
     );
     assert_eq!(events::rules_by_target(&mut tx, SCOPE, "default", "arn:t1", "", 10).await.unwrap(), ["a1"]);
-    events::put_tags(&mut tx, &rule("a1").arn, &[("k".into(), "v".into())]).await.unwrap();
+    tags::EVENTS.put(&mut tx, &rule("a1").arn, &[("k".into(), "v".into())]).await.unwrap();
     assert!(events::set_rule_state(&mut tx, SCOPE, "default", "a2", "DISABLED").await.unwrap());
     assert_eq!(names(events::routing_rules(&mut tx, SCOPE, "default").await.unwrap()), ["a1", "b1"]);
     assert!(events::delete_rule(&mut tx, SCOPE, "default", "a1").await.unwrap());
-    assert!(events::tags(&mut tx, &rule("a1").arn).await.unwrap().is_empty());
+    assert!(tags::EVENTS.list(&mut tx, &rule("a1").arn).await.unwrap().is_empty());
     assert!(events::targets(&mut tx, SCOPE, "default", "a1").await.unwrap().is_empty());
     assert!(!events::delete_rule(&mut tx, SCOPE, "default", "a1").await.unwrap());
     let logged = |id: i64, source: &str| events::Logged {

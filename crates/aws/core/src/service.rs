@@ -26,27 +26,6 @@ pub trait Request: Sized + Send + Sync + 'static {
     fn op(&self) -> Self::Op;
 }
 
-/// A request left as the normalised value, for a service whose operations are not yet typed.
-#[derive(Debug, Clone)]
-pub struct Untyped<O> {
-    /// The operation.
-    pub op: O,
-    /// Its input.
-    pub input: Value,
-}
-
-impl<O: Operation> Request for Untyped<O> {
-    type Op = O;
-
-    fn decode(op: O, input: Value) -> Result<Self, CommonError> {
-        Ok(Untyped { op, input })
-    }
-
-    fn op(&self) -> O {
-        self.op
-    }
-}
-
 /// The operation table of service `S`.
 pub type OpOf<S> = <<S as Service>::Request as Request>::Op;
 

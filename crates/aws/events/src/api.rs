@@ -124,7 +124,7 @@ pub(super) async fn create_event_bus(ctx: &Ctx<'_>, input: ops::CreateEventBusRe
     if !db::create_bus(&mut tx, scope(ctx), &input.name, input.description.as_deref(), ctx.now_ms).await? {
         return Err(EventsError::AlreadyExists(format!("Event bus {} already exists.", input.name)));
     }
-    db::put_tags(&mut tx, &arn, &tags).await?;
+    store::tags::EVENTS.put(&mut tx, &arn, &tags).await?;
     tx.commit().await.map_err(StoreError::from)?;
     let out = ops::CreateEventBusResponse {
         event_bus_arn: Some(arn),
@@ -259,7 +259,7 @@ pub(super) async fn put_rule(ctx: &Ctx<'_>, input: ops::PutRuleRequest) -> Resul
     };
     let mut tx = ctx.env.store.begin().await?;
     db::put_rule(&mut tx, scope(ctx), &rule).await?;
-    db::put_tags(&mut tx, &rule.arn, &tags).await?;
+    store::tags::EVENTS.put(&mut tx, &rule.arn, &tags).await?;
     reschedule(&mut tx, &rule, ctx.now_ms).await?;
     db::touch_bus(&mut tx, scope(ctx), &bus, ctx.now_ms).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -704,14 +704,14 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: ops::TagResourceRequest) 
     let tags = tag_pairs(input.tags)?;
     let mut conn = reader(ctx).await?;
     taggable(ctx, &mut conn, &input.resource_arn).await?;
-    let existing = db::tags(&mut conn, &input.resource_arn).await?;
+    let existing = store::tags::EVENTS.list(&mut conn, &input.resource_arn).await?;
     drop(conn);
     let total = existing.iter().filter(|(k, _)| !tags.iter().any(|(n, _)| n == k)).count() + tags.len();
     if total > MAX_TAGS {
         return Err(EventsError::LimitExceeded("The requested resource exceeds the maximum number allowed.".into()));
     }
     let mut tx = ctx.env.store.begin().await?;
-    db::put_tags(&mut tx, &input.resource_arn, &tags).await?;
+    store::tags::EVENTS.put(&mut tx, &input.resource_arn, &tags).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(json!({}))
 }
@@ -719,7 +719,7 @@ pub(super) async fn tag_resource(ctx: &Ctx<'_>, input: ops::TagResourceRequest) 
 pub(super) async fn untag_resource(ctx: &Ctx<'_>, input: ops::UntagResourceRequest) -> Result<Value, EventsError> {
     taggable(ctx, &mut *reader(ctx).await?, &input.resource_arn).await?;
     let mut tx = ctx.env.store.begin().await?;
-    db::remove_tags(&mut tx, &input.resource_arn, &input.tag_keys).await?;
+    store::tags::EVENTS.remove(&mut tx, &input.resource_arn, &input.tag_keys).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(json!({}))
 }
@@ -730,7 +730,7 @@ pub(super) async fn list_tags_for_resource(
 ) -> Result<Value, EventsError> {
     let mut conn = reader(ctx).await?;
     taggable(ctx, &mut conn, &input.resource_arn).await?;
-    let tags = db::tags(&mut conn, &input.resource_arn).await?;
+    let tags = store::tags::EVENTS.list(&mut conn, &input.resource_arn).await?;
     let tags = tags.into_iter().map(|(key, value)| ops::Tag { key, value }).collect();
     Ok(service::output(&ops::ListTagsForResourceResponse { tags: Some(tags) })?)
 }
