@@ -63,8 +63,9 @@ pub enum OrgError {
 }
 
 impl OrgError {
-    fn parts(&self) -> (&str, String) {
-        let fixed = |code: &'static str, message: &str| (code, message.to_owned());
+    /// The error's code, HTTP status and message: every variant named once.
+    fn parts(&self) -> (&str, u16, String) {
+        let fixed = |code: &'static str, message: &str| (code, 400, message.to_owned());
         match self {
             OrgError::NotInUse => {
                 fixed("AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
@@ -139,17 +140,14 @@ impl OrgError {
             OrgError::PolicyTypeAlreadyEnabled => {
                 fixed("PolicyTypeAlreadyEnabledException", "The specified policy type is already enabled.")
             }
-            OrgError::MalformedPolicyDocument(m) => ("MalformedPolicyDocumentException", m.clone()),
-            OrgError::ConstraintViolation(m) => ("ConstraintViolationException", m.clone()),
-            OrgError::InvalidInput(m) => ("InvalidInputException", m.clone()),
+            OrgError::MalformedPolicyDocument(m) => fixed("MalformedPolicyDocumentException", m),
+            OrgError::ConstraintViolation(m) => fixed("ConstraintViolationException", m),
+            OrgError::InvalidInput(m) => fixed("InvalidInputException", m),
             OrgError::CreateAccountStatusNotFound => fixed(
                 "CreateAccountStatusNotFoundException",
                 "We can't find an create account request with the CreateAccountRequestId that you specified.",
             ),
-            OrgError::Common(e) => {
-                let (code, _, message) = e.render(Flavor::Json);
-                (code, message)
-            }
+            OrgError::Common(e) => e.render(Flavor::Json),
         }
     }
 }
@@ -168,72 +166,16 @@ impl From<store::StoreError> for OrgError {
 
 impl fmt::Display for OrgError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.parts().1)
+        f.write_str(&self.parts().2)
     }
 }
 
 impl ServiceError for OrgError {
     fn code(&self) -> &str {
-        match self {
-            OrgError::Common(e) => e.render(Flavor::Json).0,
-            OrgError::NotInUse
-            | OrgError::AlreadyInOrganization
-            | OrgError::AccessDenied
-            | OrgError::AccountNotFound
-            | OrgError::RootNotFound
-            | OrgError::ParentNotFound
-            | OrgError::SourceParentNotFound
-            | OrgError::DestinationParentNotFound
-            | OrgError::DuplicateAccount
-            | OrgError::ChildNotFound
-            | OrgError::OuNotFound
-            | OrgError::DuplicateOu
-            | OrgError::OuNotEmpty
-            | OrgError::OrganizationNotEmpty
-            | OrgError::PolicyNotFound
-            | OrgError::DuplicatePolicy
-            | OrgError::PolicyInUse
-            | OrgError::TargetNotFound
-            | OrgError::DuplicatePolicyAttachment
-            | OrgError::PolicyNotAttached
-            | OrgError::PolicyTypeNotEnabled
-            | OrgError::PolicyTypeAlreadyEnabled
-            | OrgError::MalformedPolicyDocument(_)
-            | OrgError::ConstraintViolation(_)
-            | OrgError::InvalidInput(_)
-            | OrgError::CreateAccountStatusNotFound => self.parts().0,
-        }
+        self.parts().0
     }
 
     fn status(&self) -> u16 {
-        match self {
-            OrgError::Common(e) => e.render(Flavor::Json).1,
-            OrgError::NotInUse
-            | OrgError::AlreadyInOrganization
-            | OrgError::AccessDenied
-            | OrgError::AccountNotFound
-            | OrgError::RootNotFound
-            | OrgError::ParentNotFound
-            | OrgError::SourceParentNotFound
-            | OrgError::DestinationParentNotFound
-            | OrgError::DuplicateAccount
-            | OrgError::ChildNotFound
-            | OrgError::OuNotFound
-            | OrgError::DuplicateOu
-            | OrgError::OuNotEmpty
-            | OrgError::OrganizationNotEmpty
-            | OrgError::PolicyNotFound
-            | OrgError::DuplicatePolicy
-            | OrgError::PolicyInUse
-            | OrgError::TargetNotFound
-            | OrgError::DuplicatePolicyAttachment
-            | OrgError::PolicyNotAttached
-            | OrgError::PolicyTypeNotEnabled
-            | OrgError::PolicyTypeAlreadyEnabled
-            | OrgError::MalformedPolicyDocument(_)
-            | OrgError::ConstraintViolation(_)
-            | OrgError::InvalidInput(_)
-            | OrgError::CreateAccountStatusNotFound => 400,
-        }
+        self.parts().1
     }
 }
