@@ -48,6 +48,9 @@ KEYWORDS = set(
 )
 # Type names the generated module uses itself or that would shadow the prelude.
 RESERVED = {"Op", "Request", "Option", "Result", "String", "Vec", "Box", "Value", "BTreeMap", "Self"}
+# Shapes that carry a secret although the model does not mark them sensitive; they are redacted
+# from Debug like the model's own sensitive shapes (STS's session tokens are bearer credentials).
+SECRET_SHAPES = {"sts": {"tokenType"}}
 SCALARS = {
     "string": "String",
     "boolean": "bool",
@@ -76,8 +79,9 @@ def type_name(shape):
 
 
 class Gen:
-    def __init__(self, model):
+    def __init__(self, model, secret_shapes=frozenset()):
         self.model = model
+        self.secret_shapes = secret_shapes
         self.shapes = model["shapes"]
         self.structs = []  # in order of first reach
         self.seen = set()
@@ -85,7 +89,7 @@ class Gen:
 
     def sensitive(self, shape):
         node = self.shapes[shape]
-        if node.get("sensitive"):
+        if node.get("sensitive") or shape in self.secret_shapes:
             return True
         if node["type"] == "list":
             return self.sensitive(node["member"]["shape"])
@@ -142,7 +146,7 @@ class Gen:
 
 
 def render(service, ops, model):
-    gen = Gen(model)
+    gen = Gen(model, SECRET_SHAPES.get(service, frozenset()))
     operations = model["operations"]
     variants = []
     for op in ops:

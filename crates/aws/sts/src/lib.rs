@@ -343,6 +343,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn credentials_keep_their_secrets_out_of_debug() {
+        let credentials = ops::Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "the-secret-key".into(),
+            session_token: "the-session-token".into(),
+            expiration: 1.0,
+        };
+        let shown = format!("{credentials:?}");
+        assert!(shown.contains("ASIAEXAMPLE"));
+        assert!(!shown.contains("the-secret-key") && !shown.contains("the-session-token"), "{shown}");
+    }
+
+    #[test]
     fn role_arns() {
         assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/R"), Some(("123456789012", "R")));
         assert_eq!(parse_role_arn("arn:aws:iam::123456789012:role/a/b/R"), Some(("123456789012", "R")));

@@ -173,7 +173,7 @@ impl std::fmt::Debug for Credentials {
             .field("access_key_id", &self.access_key_id)
             .field("expiration", &self.expiration)
             .field("secret_access_key", &"**redacted**")
-            .field("session_token", &self.session_token)
+            .field("session_token", &"**redacted**")
             .finish()
     }
 }
