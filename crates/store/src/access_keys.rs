@@ -21,7 +21,7 @@ pub struct AccessKey {
 
 /// Creates the account row.
 pub async fn create_account(conn: &mut Conn, account_id: &str, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO accounts (account_id, created_ms) VALUES (?, ?)")
+    sqlx::query("INSERT INTO accounts (account_id, created_ms) VALUES ($1, $2)")
         .bind(account_id)
         .bind(now_ms)
         .execute(conn)
@@ -37,7 +37,7 @@ pub async fn accounts(conn: &mut Conn) -> Result<Vec<String>, StoreError> {
 /// Inserts a key.
 pub async fn insert(conn: &mut Conn, key: &AccessKey) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO access_keys (access_key_id, account_id, user_name, secret_sealed, status, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO access_keys (access_key_id, account_id, user_name, secret_sealed, status, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&key.access_key_id)
     .bind(&key.account_id)
@@ -53,7 +53,7 @@ pub async fn insert(conn: &mut Conn, key: &AccessKey) -> Result<(), StoreError> 
 /// Looks a key up by id.
 pub async fn get(conn: &mut Conn, access_key_id: &str) -> Result<Option<AccessKey>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT access_key_id, account_id, user_name, secret_sealed, status, created_ms FROM access_keys WHERE access_key_id = ?",
+        "SELECT access_key_id, account_id, user_name, secret_sealed, status, created_ms FROM access_keys WHERE access_key_id = $1",
     )
     .bind(access_key_id)
     .fetch_optional(conn)
@@ -64,7 +64,7 @@ pub async fn get(conn: &mut Conn, access_key_id: &str) -> Result<Option<AccessKe
 pub async fn root_key(conn: &mut Conn, account_id: &str) -> Result<Option<AccessKey>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT access_key_id, account_id, user_name, secret_sealed, status, created_ms FROM access_keys \
-         WHERE account_id = ? AND user_name IS NULL ORDER BY created_ms LIMIT 1",
+         WHERE account_id = $1 AND user_name IS NULL ORDER BY created_ms LIMIT 1",
     )
     .bind(account_id)
     .fetch_optional(conn)
@@ -80,7 +80,7 @@ pub async fn touch(
     region: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE access_keys SET last_used_ms = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
+        "UPDATE access_keys SET last_used_ms = $1, last_used_service = $2, last_used_region = $3 WHERE access_key_id = $4",
     )
     .bind(now_ms)
     .bind(service)

@@ -44,7 +44,7 @@ pub async fn append(conn: &mut Conn, records: &[Record]) -> Result<(), StoreErro
     for r in records {
         sqlx::query(
             "INSERT INTO audit (time_ms, request_id, principal_arn, source_ip, service, operation, outcome, error_code, \
-             region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             region) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(r.time_ms)
         .bind(&r.request_id)
@@ -65,8 +65,8 @@ pub async fn append(conn: &mut Conn, records: &[Record]) -> Result<(), StoreErro
 pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Record>, StoreError> {
     let rows: Vec<Record> = sqlx::query_as(
         "SELECT time_ms, request_id, principal_arn, source_ip, service, operation, outcome, error_code, region FROM audit \
-         WHERE (?1 IS NULL OR principal_arn = ?1) AND (?2 IS NULL OR operation = ?2) AND (?3 IS NULL OR time_ms >= ?3) \
-         ORDER BY id DESC LIMIT ?4",
+         WHERE ($1 IS NULL OR principal_arn = $1) AND ($2 IS NULL OR operation = $2) AND ($3 IS NULL OR time_ms >= $3) \
+         ORDER BY id DESC LIMIT $4",
     )
     .bind(&filter.principal_arn)
     .bind(&filter.operation)
@@ -112,11 +112,13 @@ pub async fn last_accessed(conn: &mut Conn, who: &[Who], since_ms: i64) -> Resul
             Who::Exact(arn) => (arn.clone(), None),
             Who::Prefix(p) => (p.clone(), Some(format!("{}0", p.strip_suffix('/').unwrap_or(p)))),
         };
-        // SQLite takes the bare columns of an aggregate from the row holding the MAX.
+        // The region comes from the newest row of each (principal, service, operation).
         let rows: Vec<LastAccess> = sqlx::query_as(
-            "SELECT principal_arn, service, operation, region, MAX(time_ms) AS time_ms FROM audit \
-             WHERE ((?2 IS NULL AND principal_arn = ?1) OR (?2 IS NOT NULL AND principal_arn >= ?1 AND principal_arn < ?2)) \
-             AND time_ms >= ?3 GROUP BY principal_arn, service, operation",
+            "SELECT principal_arn, service, operation, region, time_ms FROM ( \
+               SELECT principal_arn, service, operation, region, time_ms, ROW_NUMBER() OVER ( \
+                 PARTITION BY principal_arn, service, operation ORDER BY time_ms DESC, id DESC) AS n FROM audit \
+               WHERE (($2 IS NULL AND principal_arn = $1) OR ($2 IS NOT NULL AND principal_arn >= $1 AND principal_arn < $2)) \
+               AND time_ms >= $3) AS newest WHERE n = 1",
         )
         .bind(&low)
         .bind(&high)

@@ -24,6 +24,7 @@ pub struct Stack {
     /// JSON array of `{Key, Value}`.
     pub tags: String,
     /// Whether a failure is left as it is instead of rolled back.
+    #[sqlx(try_from = "crate::Flag")]
     pub disable_rollback: bool,
     /// When it was created.
     pub created_ms: i64,
@@ -115,7 +116,7 @@ const CHANGE_SET_COLUMNS: &str = "change_set_id, stack_id, name, kind, status, s
 pub async fn insert_stack(conn: &mut Conn, scope: Scope<'_>, s: &Stack) -> Result<bool, StoreError> {
     let done = sqlx::query(&format!(
         "INSERT INTO cfn_stacks (account_id, region, {STACK_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -127,7 +128,7 @@ pub async fn insert_stack(conn: &mut Conn, scope: Scope<'_>, s: &Stack) -> Resul
     .bind(&s.body)
     .bind(&s.capabilities)
     .bind(&s.tags)
-    .bind(s.disable_rollback)
+    .bind(i64::from(s.disable_rollback))
     .bind(s.created_ms)
     .bind(s.updated_ms)
     .bind(s.deleted_ms)
@@ -139,8 +140,8 @@ pub async fn insert_stack(conn: &mut Conn, scope: Scope<'_>, s: &Stack) -> Resul
 /// Writes back everything about a stack but its id, name and creation.
 pub async fn update_stack(conn: &mut Conn, s: &Stack) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE cfn_stacks SET status = ?1, status_reason = ?2, description = ?3, body = ?4, capabilities = ?5, \
-         tags = ?6, disable_rollback = ?7, updated_ms = ?8, deleted_ms = ?9 WHERE stack_id = ?10",
+        "UPDATE cfn_stacks SET status = $1, status_reason = $2, description = $3, body = $4, capabilities = $5, \
+         tags = $6, disable_rollback = $7, updated_ms = $8, deleted_ms = $9 WHERE stack_id = $10",
     )
     .bind(&s.status)
     .bind(&s.status_reason)
@@ -148,7 +149,7 @@ pub async fn update_stack(conn: &mut Conn, s: &Stack) -> Result<(), StoreError> 
     .bind(&s.body)
     .bind(&s.capabilities)
     .bind(&s.tags)
-    .bind(s.disable_rollback)
+    .bind(i64::from(s.disable_rollback))
     .bind(s.updated_ms)
     .bind(s.deleted_ms)
     .bind(&s.stack_id)
@@ -161,7 +162,7 @@ pub async fn update_stack(conn: &mut Conn, s: &Stack) -> Result<(), StoreError> 
 /// moved, else the status another operation left it in.
 pub async fn transition(conn: &mut Conn, stack_id: &str, from: &str, to: &str) -> Result<Option<String>, StoreError> {
     let done = sqlx::query(
-        "UPDATE cfn_stacks SET status = ?1, status_reason = 'User Initiated' WHERE stack_id = ?2 AND status = ?3",
+        "UPDATE cfn_stacks SET status = $1, status_reason = 'User Initiated' WHERE stack_id = $2 AND status = $3",
     )
     .bind(to)
     .bind(stack_id)
@@ -171,7 +172,7 @@ pub async fn transition(conn: &mut Conn, stack_id: &str, from: &str, to: &str) -
     if done.rows_affected() == 1 {
         return Ok(None);
     }
-    let current: Option<String> = sqlx::query_scalar("SELECT status FROM cfn_stacks WHERE stack_id = ?1")
+    let current: Option<String> = sqlx::query_scalar("SELECT status FROM cfn_stacks WHERE stack_id = $1")
         .bind(stack_id)
         .fetch_optional(conn)
         .await?;
@@ -191,7 +192,7 @@ pub async fn interrupted(conn: &mut Conn, now_ms: i64) -> Result<u64, StoreError
            WHEN status = 'DELETE_IN_PROGRESS' THEN 'DELETE_FAILED' \
            ELSE 'UPDATE_ROLLBACK_FAILED' END, \
          status_reason = 'spcred stopped while the operation ran; delete the stack to remove what it made', \
-         updated_ms = ?1 \
+         updated_ms = $1 \
          WHERE status LIKE '%_IN_PROGRESS' AND status != 'REVIEW_IN_PROGRESS'",
     )
     .bind(now_ms)
@@ -202,9 +203,9 @@ pub async fn interrupted(conn: &mut Conn, now_ms: i64) -> Result<u64, StoreError
 
 /// The stack a name (a live stack) or a stack id (live or deleted) names.
 pub async fn stack(conn: &mut Conn, scope: Scope<'_>, name_or_id: &str) -> Result<Option<Stack>, StoreError> {
-    let by = if name_or_id.starts_with("arn:") { "stack_id = ?3" } else { "name = ?3 AND deleted_ms IS NULL" };
+    let by = if name_or_id.starts_with("arn:") { "stack_id = $3" } else { "name = $3 AND deleted_ms IS NULL" };
     Ok(sqlx::query_as(&format!(
-        "SELECT {STACK_COLUMNS} FROM cfn_stacks WHERE account_id = ?1 AND region = ?2 AND {by}"
+        "SELECT {STACK_COLUMNS} FROM cfn_stacks WHERE account_id = $1 AND region = $2 AND {by}"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -216,7 +217,7 @@ pub async fn stack(conn: &mut Conn, scope: Scope<'_>, name_or_id: &str) -> Resul
 /// Every stack of the scope, deleted ones too, newest first.
 pub async fn stacks(conn: &mut Conn, scope: Scope<'_>) -> Result<Vec<Stack>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {STACK_COLUMNS} FROM cfn_stacks WHERE account_id = ?1 AND region = ?2 ORDER BY created_ms DESC, stack_id"
+        "SELECT {STACK_COLUMNS} FROM cfn_stacks WHERE account_id = $1 AND region = $2 ORDER BY created_ms DESC, stack_id"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -227,7 +228,7 @@ pub async fn stacks(conn: &mut Conn, scope: Scope<'_>) -> Result<Vec<Stack>, Sto
 /// Records a resource, or its new state.
 pub async fn put_resource(conn: &mut Conn, stack_id: &str, r: &Resource) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO cfn_resources (stack_id, {RESOURCE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+        "INSERT INTO cfn_resources (stack_id, {RESOURCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (stack_id, logical_id) DO UPDATE SET physical_id = excluded.physical_id, type = excluded.type, \
          status = excluded.status, status_reason = excluded.status_reason, state = excluded.state, \
          updated_ms = excluded.updated_ms"
@@ -247,7 +248,7 @@ pub async fn put_resource(conn: &mut Conn, stack_id: &str, r: &Resource) -> Resu
 
 /// Forgets a resource the stack no longer has.
 pub async fn delete_resource(conn: &mut Conn, stack_id: &str, logical_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM cfn_resources WHERE stack_id = ?1 AND logical_id = ?2")
+    sqlx::query("DELETE FROM cfn_resources WHERE stack_id = $1 AND logical_id = $2")
         .bind(stack_id)
         .bind(logical_id)
         .execute(conn)
@@ -257,7 +258,7 @@ pub async fn delete_resource(conn: &mut Conn, stack_id: &str, logical_id: &str) 
 
 /// A stack's resources, by logical id.
 pub async fn resources(conn: &mut Conn, stack_id: &str) -> Result<Vec<Resource>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {RESOURCE_COLUMNS} FROM cfn_resources WHERE stack_id = ?1 ORDER BY logical_id"))
+    Ok(sqlx::query_as(&format!("SELECT {RESOURCE_COLUMNS} FROM cfn_resources WHERE stack_id = $1 ORDER BY logical_id"))
         .bind(stack_id)
         .fetch_all(conn)
         .await?)
@@ -267,7 +268,7 @@ pub async fn resources(conn: &mut Conn, stack_id: &str) -> Result<Vec<Resource>,
 pub async fn add_event(conn: &mut Conn, stack_id: &str, e: &Event) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO cfn_events (stack_id, event_id, time_ms, logical_id, physical_id, type, status, status_reason) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(stack_id)
     .bind(&e.event_id)
@@ -290,7 +291,7 @@ pub async fn events(
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM cfn_events WHERE stack_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+        "SELECT {EVENT_COLUMNS} FROM cfn_events WHERE stack_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
     ))
     .bind(stack_id)
     .bind(before.unwrap_or(i64::MAX))
@@ -303,7 +304,7 @@ pub async fn events(
 pub async fn insert_change_set(conn: &mut Conn, c: &ChangeSet) -> Result<bool, StoreError> {
     let done = sqlx::query(&format!(
         "INSERT INTO cfn_change_sets ({CHANGE_SET_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING"
     ))
     .bind(&c.change_set_id)
     .bind(&c.stack_id)
@@ -326,7 +327,7 @@ pub async fn insert_change_set(conn: &mut Conn, c: &ChangeSet) -> Result<bool, S
 /// The change set of `stack_id` a name or change set id names.
 pub async fn change_set(conn: &mut Conn, stack_id: &str, name_or_id: &str) -> Result<Option<ChangeSet>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {CHANGE_SET_COLUMNS} FROM cfn_change_sets WHERE stack_id = ?1 AND (name = ?2 OR change_set_id = ?2)"
+        "SELECT {CHANGE_SET_COLUMNS} FROM cfn_change_sets WHERE stack_id = $1 AND (name = $2 OR change_set_id = $2)"
     ))
     .bind(stack_id)
     .bind(name_or_id)
@@ -336,7 +337,7 @@ pub async fn change_set(conn: &mut Conn, stack_id: &str, name_or_id: &str) -> Re
 
 /// The change set with this id, whichever stack it belongs to.
 pub async fn change_set_by_id(conn: &mut Conn, change_set_id: &str) -> Result<Option<ChangeSet>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {CHANGE_SET_COLUMNS} FROM cfn_change_sets WHERE change_set_id = ?1"))
+    Ok(sqlx::query_as(&format!("SELECT {CHANGE_SET_COLUMNS} FROM cfn_change_sets WHERE change_set_id = $1"))
         .bind(change_set_id)
         .fetch_optional(conn)
         .await?)
@@ -345,7 +346,7 @@ pub async fn change_set_by_id(conn: &mut Conn, change_set_id: &str) -> Result<Op
 /// A stack's change sets, oldest first.
 pub async fn change_sets(conn: &mut Conn, stack_id: &str) -> Result<Vec<ChangeSet>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {CHANGE_SET_COLUMNS} FROM cfn_change_sets WHERE stack_id = ?1 ORDER BY created_ms, change_set_id"
+        "SELECT {CHANGE_SET_COLUMNS} FROM cfn_change_sets WHERE stack_id = $1 ORDER BY created_ms, change_set_id"
     ))
     .bind(stack_id)
     .fetch_all(conn)
@@ -360,13 +361,13 @@ pub async fn set_execution_status(
     status: &str,
     others: Option<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE cfn_change_sets SET execution_status = ?1 WHERE change_set_id = ?2")
+    sqlx::query("UPDATE cfn_change_sets SET execution_status = $1 WHERE change_set_id = $2")
         .bind(status)
         .bind(&c.change_set_id)
         .execute(&mut *conn)
         .await?;
     if let Some(others) = others {
-        sqlx::query("UPDATE cfn_change_sets SET execution_status = ?1 WHERE stack_id = ?2 AND change_set_id != ?3")
+        sqlx::query("UPDATE cfn_change_sets SET execution_status = $1 WHERE stack_id = $2 AND change_set_id != $3")
             .bind(others)
             .bind(&c.stack_id)
             .bind(&c.change_set_id)
@@ -378,6 +379,6 @@ pub async fn set_execution_status(
 
 /// Deletes a change set.
 pub async fn delete_change_set(conn: &mut Conn, change_set_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM cfn_change_sets WHERE change_set_id = ?1").bind(change_set_id).execute(conn).await?;
+    sqlx::query("DELETE FROM cfn_change_sets WHERE change_set_id = $1").bind(change_set_id).execute(conn).await?;
     Ok(())
 }

@@ -18,7 +18,7 @@ pub struct User {
 /// Creates an account; `false` when the e-mail address already has one.
 pub async fn insert_user(conn: &mut Conn, u: &User) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO console_users (email, developer_id, password_hash, created_ms) VALUES (?, ?, ?, ?) \
+        "INSERT INTO console_users (email, developer_id, password_hash, created_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (email) DO NOTHING",
     )
     .bind(&u.email)
@@ -32,7 +32,7 @@ pub async fn insert_user(conn: &mut Conn, u: &User) -> Result<bool, StoreError> 
 
 /// The account of `email` (lower-cased), if any.
 pub async fn user(conn: &mut Conn, email: &str) -> Result<Option<User>, StoreError> {
-    Ok(sqlx::query_as("SELECT email, developer_id, password_hash, created_ms FROM console_users WHERE email = ?")
+    Ok(sqlx::query_as("SELECT email, developer_id, password_hash, created_ms FROM console_users WHERE email = $1")
         .bind(email)
         .fetch_optional(conn)
         .await?)
@@ -62,10 +62,10 @@ pub struct Session {
 
 /// Opens a session known by `verifier`, and drops the expired ones.
 pub async fn insert_session(conn: &mut Conn, verifier: &[u8], s: &Session) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM console_sessions WHERE expires_ms <= ?").bind(s.created_ms).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM console_sessions WHERE expires_ms <= $1").bind(s.created_ms).execute(&mut *conn).await?;
     sqlx::query(
         "INSERT INTO console_sessions (verifier, role, email, developer_id, created_ms, expires_ms) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(verifier)
     .bind(&s.role)
@@ -82,7 +82,7 @@ pub async fn insert_session(conn: &mut Conn, verifier: &[u8], s: &Session) -> Re
 pub async fn session(conn: &mut Conn, verifier: &[u8], now_ms: i64) -> Result<Option<Session>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT role, email, developer_id, created_ms, expires_ms FROM console_sessions \
-         WHERE verifier = ? AND expires_ms > ?",
+         WHERE verifier = $1 AND expires_ms > $2",
     )
     .bind(verifier)
     .bind(now_ms)
@@ -92,7 +92,7 @@ pub async fn session(conn: &mut Conn, verifier: &[u8], now_ms: i64) -> Result<Op
 
 /// Ends the session known by `verifier` (signing out).
 pub async fn delete_session(conn: &mut Conn, verifier: &[u8]) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM console_sessions WHERE verifier = ?").bind(verifier).execute(conn).await?;
+    sqlx::query("DELETE FROM console_sessions WHERE verifier = $1").bind(verifier).execute(conn).await?;
     Ok(())
 }
 
@@ -122,7 +122,7 @@ pub async fn parameters(conn: &mut Conn, limit: i64) -> Result<Vec<ParameterRow>
          (SELECT COUNT(*) FROM ssm_policies s WHERE s.account_id = p.account_id AND s.region = p.region \
           AND s.name = p.name) AS policies \
          FROM ssm_parameters p JOIN ssm_parameter_versions v ON v.account_id = p.account_id AND v.region = p.region \
-         AND v.name = p.name AND v.version = p.version ORDER BY p.account_id, p.region, p.name LIMIT ?",
+         AND v.name = p.name AND v.version = p.version ORDER BY p.account_id, p.region, p.name LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)
@@ -146,7 +146,7 @@ pub struct QueueRow {
 pub async fn queues(conn: &mut Conn, limit: i64) -> Result<Vec<QueueRow>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT q.account_id, q.region, q.name, (SELECT COUNT(*) FROM sqs_messages m WHERE m.queue_id = q.id) AS depth \
-         FROM sqs_queues q ORDER BY q.account_id, q.region, q.name LIMIT ?",
+         FROM sqs_queues q ORDER BY q.account_id, q.region, q.name LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)
@@ -156,7 +156,7 @@ pub async fn queues(conn: &mut Conn, limit: i64) -> Result<Vec<QueueRow>, StoreE
 /// The jobs waiting to run, the earliest due first, at most `limit` (kinds and due dates only:
 /// payloads may carry sealed secrets).
 pub async fn scheduled(conn: &mut Conn, limit: i64) -> Result<Vec<crate::jobs::Job>, StoreError> {
-    Ok(sqlx::query_as("SELECT id, kind, due_ms, '' AS payload, attempts FROM jobs ORDER BY due_ms, id LIMIT ?")
+    Ok(sqlx::query_as("SELECT id, kind, due_ms, '' AS payload, attempts FROM jobs ORDER BY due_ms, id LIMIT $1")
         .bind(limit)
         .fetch_all(conn)
         .await?)
@@ -181,7 +181,7 @@ pub struct PolicyEvent {
 pub async fn policy_events(conn: &mut Conn, limit: i64) -> Result<Vec<PolicyEvent>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT account_id, region, name, type AS kind, due_ms FROM ssm_policies \
-         WHERE status = 'Pending' AND due_ms IS NOT NULL ORDER BY due_ms, account_id, region, name, idx LIMIT ?",
+         WHERE status = 'Pending' AND due_ms IS NOT NULL ORDER BY due_ms, account_id, region, name, idx LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)

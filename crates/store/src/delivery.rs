@@ -323,7 +323,7 @@ pub async fn enqueue(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO deliveries (id, created_ms, source, destination, protocol, endpoint, message_id, message_type, \
-         status, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+         status, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)",
     )
     .bind(new.id)
     .bind(now_ms)
@@ -345,7 +345,7 @@ pub async fn enqueue(
 pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<Delivery>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, created_ms, source, destination, protocol, endpoint, message_id, message_type, status, attempts, \
-         last_error, updated_ms, delivered_ms FROM deliveries WHERE id = ?",
+         last_error, updated_ms, delivered_ms FROM deliveries WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -357,8 +357,8 @@ pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Delivery>, Sto
     Ok(sqlx::query_as(
         "SELECT * FROM (SELECT id, created_ms, source, destination, protocol, endpoint, message_id, message_type, \
          status, attempts, last_error, updated_ms, delivered_ms FROM deliveries \
-         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR source = ?2) AND (?3 IS NULL OR created_ms >= ?3) \
-         ORDER BY created_ms DESC, id DESC LIMIT ?4) ORDER BY created_ms, id",
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR source = $2) AND ($3 IS NULL OR created_ms >= $3) \
+         ORDER BY created_ms DESC, id DESC LIMIT $4) AS newest ORDER BY created_ms, id",
     )
     .bind(&filter.status)
     .bind(&filter.source)
@@ -371,7 +371,7 @@ pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Delivery>, Sto
 /// The attempts of a delivery, in order.
 pub async fn attempts(conn: &mut Conn, id: &str) -> Result<Vec<AttemptRecord>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT delivery_id, attempt, at_ms, outcome, detail FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt",
+        "SELECT delivery_id, attempt, at_ms, outcome, detail FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt",
     )
     .bind(id)
     .fetch_all(conn)
@@ -387,7 +387,7 @@ pub async fn outbox(
 ) -> Result<Vec<OutboxEntry>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, delivery_id, created_ms, channel, sender, recipient, subject, body FROM outbox \
-         WHERE id > ?1 AND (?2 IS NULL OR channel = ?2) ORDER BY id LIMIT ?3",
+         WHERE id > $1 AND ($2 IS NULL OR channel = $2) ORDER BY id LIMIT $3",
     )
     .bind(after)
     .bind(channel)
@@ -462,7 +462,7 @@ async fn record(
 ) -> Result<(), StoreError> {
     let detail = clip(detail);
     sqlx::query(
-        "INSERT INTO delivery_attempts (delivery_id, attempt, at_ms, outcome, detail) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO delivery_attempts (delivery_id, attempt, at_ms, outcome, detail) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (delivery_id, attempt) DO UPDATE SET at_ms = excluded.at_ms, outcome = excluded.outcome, \
          detail = excluded.detail",
     )
@@ -479,8 +479,8 @@ async fn record(
         _ => ("failed", Some(detail.as_str()), None),
     };
     sqlx::query(
-        "UPDATE deliveries SET status = ?, attempts = ?, last_error = COALESCE(?, last_error), updated_ms = ?, \
-         delivered_ms = COALESCE(?, delivered_ms) WHERE id = ?",
+        "UPDATE deliveries SET status = $1, attempts = $2, last_error = COALESCE($3, last_error), updated_ms = $4, \
+         delivered_ms = COALESCE($5, delivered_ms) WHERE id = $6",
     )
     .bind(status)
     .bind(attempt)
@@ -624,7 +624,7 @@ pub async fn settle_in_outbox(
     let mut tx = store.begin().await?;
     sqlx::query(
         "INSERT INTO outbox (delivery_id, created_ms, channel, sender, recipient, subject, body) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (delivery_id) DO NOTHING",
     )
     .bind(&send.delivery_id)
     .bind(now_ms)

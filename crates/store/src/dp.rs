@@ -21,20 +21,22 @@ pub struct Customer {
 
 /// Inserts a customer.
 pub async fn insert_customer(conn: &mut Conn, c: &Customer) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO dp_customers (customer_id, name, email, query_ms, created_ms) VALUES (?, ?, ?, ?, ?)")
-        .bind(&c.customer_id)
-        .bind(&c.name)
-        .bind(&c.email)
-        .bind(c.query_ms)
-        .bind(c.created_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO dp_customers (customer_id, name, email, query_ms, created_ms) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&c.customer_id)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(c.query_ms)
+    .bind(c.created_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The customer with this id.
 pub async fn customer(conn: &mut Conn, customer_id: &str) -> Result<Option<Customer>, StoreError> {
-    Ok(sqlx::query_as("SELECT customer_id, name, email, query_ms, created_ms FROM dp_customers WHERE customer_id = ?")
+    Ok(sqlx::query_as("SELECT customer_id, name, email, query_ms, created_ms FROM dp_customers WHERE customer_id = $1")
         .bind(customer_id)
         .fetch_optional(conn)
         .await?)
@@ -74,7 +76,7 @@ pub async fn insert_authorization(
     via: &str,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO dp_authorizations (app_id, customer_id, scopes, verifier, via, created_ms) VALUES (?, ?, ?, ?, ?, ?) \
+        "INSERT INTO dp_authorizations (app_id, customer_id, scopes, verifier, via, created_ms) VALUES ($1, $2, $3, $4, $5, $6) \
          RETURNING id",
     )
     .bind(&a.app_id)
@@ -90,7 +92,7 @@ pub async fn insert_authorization(
 /// The authorization whose refresh token has this verifier.
 pub async fn authorization_by_verifier(conn: &mut Conn, verifier: &[u8]) -> Result<Option<Authorization>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, app_id, customer_id, scopes, created_ms, revoked_ms FROM dp_authorizations WHERE verifier = ?",
+        "SELECT id, app_id, customer_id, scopes, created_ms, revoked_ms FROM dp_authorizations WHERE verifier = $1",
     )
     .bind(verifier)
     .fetch_optional(conn)
@@ -117,7 +119,7 @@ pub struct AccessToken {
 pub async fn access_token(conn: &mut Conn, verifier: &[u8]) -> Result<Option<AccessToken>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT t.app_id, a.customer_id, a.scopes, t.expires_ms, a.revoked_ms FROM sp_access_tokens t \
-         JOIN dp_authorizations a ON a.id = t.authorization_id WHERE t.verifier = ? AND t.kind = 'portability'",
+         JOIN dp_authorizations a ON a.id = t.authorization_id WHERE t.verifier = $1 AND t.kind = 'portability'",
     )
     .bind(verifier)
     .fetch_optional(conn)
@@ -144,7 +146,7 @@ pub struct Query {
 /// Inserts a query.
 pub async fn insert_query(conn: &mut Conn, q: &Query) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO dp_queries (query_id, app_id, customer_id, scope_id, created_ms, ready_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO dp_queries (query_id, app_id, customer_id, scope_id, created_ms, ready_ms) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&q.query_id)
     .bind(&q.app_id)
@@ -161,7 +163,7 @@ const QUERY_COLUMNS: &str = "query_id, app_id, customer_id, scope_id, created_ms
 
 /// The query with this id.
 pub async fn query(conn: &mut Conn, query_id: &str) -> Result<Option<Query>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {QUERY_COLUMNS} FROM dp_queries WHERE query_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {QUERY_COLUMNS} FROM dp_queries WHERE query_id = $1"))
         .bind(query_id)
         .fetch_optional(conn)
         .await?)
@@ -177,7 +179,7 @@ pub async fn recent_query(
     since_ms: i64,
 ) -> Result<Option<Query>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {QUERY_COLUMNS} FROM dp_queries WHERE app_id = ? AND customer_id = ? AND scope_id = ? AND created_ms >= ? \
+        "SELECT {QUERY_COLUMNS} FROM dp_queries WHERE app_id = $1 AND customer_id = $2 AND scope_id = $3 AND created_ms >= $4 \
          ORDER BY created_ms DESC LIMIT 1"
     ))
     .bind(app_id)

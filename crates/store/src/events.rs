@@ -62,7 +62,7 @@ pub struct Target {
 /// Creates the account's default bus in `scope` unless it exists.
 pub async fn ensure_default_bus(conn: &mut Conn, scope: Scope<'_>, now_ms: i64) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO events_buses (account_id, region, name, created_ms, modified_ms) VALUES (?, ?, 'default', ?, ?) \
+        "INSERT INTO events_buses (account_id, region, name, created_ms, modified_ms) VALUES ($1, $2, 'default', $3, $4) \
          ON CONFLICT DO NOTHING",
     )
     .bind(scope.account_id)
@@ -78,7 +78,7 @@ pub async fn ensure_default_bus(conn: &mut Conn, scope: Scope<'_>, now_ms: i64) 
 pub async fn bus(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Option<Bus>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT name, description, generation, created_ms, modified_ms FROM events_buses \
-         WHERE account_id = ? AND region = ? AND name = ?",
+         WHERE account_id = $1 AND region = $2 AND name = $3",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -97,7 +97,7 @@ pub async fn create_bus(
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO events_buses (account_id, region, name, description, created_ms, modified_ms) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -113,8 +113,8 @@ pub async fn create_bus(
 /// Deletes a bus with its rules, targets and tags (`arn` is the bus's); `false` if it did not exist.
 pub async fn delete_bus(conn: &mut Conn, scope: Scope<'_>, name: &str, arn: &str) -> Result<bool, StoreError> {
     sqlx::query(
-        "DELETE FROM events_tags WHERE arn = ? OR arn IN \
-         (SELECT arn FROM events_rules WHERE account_id = ? AND region = ? AND bus = ?)",
+        "DELETE FROM events_tags WHERE arn = $1 OR arn IN \
+         (SELECT arn FROM events_rules WHERE account_id = $2 AND region = $3 AND bus = $4)",
     )
     .bind(arn)
     .bind(scope.account_id)
@@ -122,7 +122,7 @@ pub async fn delete_bus(conn: &mut Conn, scope: Scope<'_>, name: &str, arn: &str
     .bind(name)
     .execute(&mut *conn)
     .await?;
-    let done = sqlx::query("DELETE FROM events_buses WHERE account_id = ? AND region = ? AND name = ?")
+    let done = sqlx::query("DELETE FROM events_buses WHERE account_id = $1 AND region = $2 AND name = $3")
         .bind(scope.account_id)
         .bind(scope.region)
         .bind(name)
@@ -141,7 +141,7 @@ pub async fn list_buses(
 ) -> Result<Vec<Bus>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT name, description, generation, created_ms, modified_ms FROM events_buses \
-         WHERE account_id = ?1 AND region = ?2 AND substr(name, 1, length(?3)) = ?3 AND name > ?4 ORDER BY name LIMIT ?5",
+         WHERE account_id = $1 AND region = $2 AND substr(name, 1, length($3)) = $3 AND name > $4 ORDER BY name LIMIT $5",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -161,7 +161,7 @@ pub async fn set_bus_description(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE events_buses SET description = ?, modified_ms = ? WHERE account_id = ? AND region = ? AND name = ?",
+        "UPDATE events_buses SET description = $1, modified_ms = $2 WHERE account_id = $3 AND region = $4 AND name = $5",
     )
     .bind(description)
     .bind(now_ms)
@@ -176,8 +176,8 @@ pub async fn set_bus_description(
 /// Marks the bus's rules as changed.
 pub async fn touch_bus(conn: &mut Conn, scope: Scope<'_>, bus: &str, now_ms: i64) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE events_buses SET generation = generation + 1, modified_ms = ? \
-         WHERE account_id = ? AND region = ? AND name = ?",
+        "UPDATE events_buses SET generation = generation + 1, modified_ms = $1 \
+         WHERE account_id = $2 AND region = $3 AND name = $4",
     )
     .bind(now_ms)
     .bind(scope.account_id)
@@ -194,7 +194,7 @@ const RULE_COLUMNS: &str =
 /// A rule by bus and name.
 pub async fn rule(conn: &mut Conn, scope: Scope<'_>, bus: &str, name: &str) -> Result<Option<Rule>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? AND name = ?"
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = $1 AND region = $2 AND bus = $3 AND name = $4"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -206,7 +206,7 @@ pub async fn rule(conn: &mut Conn, scope: Scope<'_>, bus: &str, name: &str) -> R
 
 /// A rule by ARN.
 pub async fn rule_by_arn(conn: &mut Conn, arn: &str) -> Result<Option<Rule>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {RULE_COLUMNS} FROM events_rules WHERE arn = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {RULE_COLUMNS} FROM events_rules WHERE arn = $1"))
         .bind(arn)
         .fetch_optional(conn)
         .await?)
@@ -216,7 +216,7 @@ pub async fn rule_by_arn(conn: &mut Conn, arn: &str) -> Result<Option<Rule>, Sto
 pub async fn put_rule(conn: &mut Conn, scope: Scope<'_>, rule: &Rule) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events_rules (account_id, region, bus, name, arn, event_pattern, schedule, state, description, \
-         role_arn, created_by, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         role_arn, created_by, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (account_id, region, bus, name) DO UPDATE SET event_pattern = excluded.event_pattern, \
          schedule = excluded.schedule, state = excluded.state, description = excluded.description, \
          role_arn = excluded.role_arn",
@@ -246,22 +246,23 @@ pub async fn set_rule_state(
     name: &str,
     state: &str,
 ) -> Result<bool, StoreError> {
-    let done =
-        sqlx::query("UPDATE events_rules SET state = ? WHERE account_id = ? AND region = ? AND bus = ? AND name = ?")
-            .bind(state)
-            .bind(scope.account_id)
-            .bind(scope.region)
-            .bind(bus)
-            .bind(name)
-            .execute(conn)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE events_rules SET state = $1 WHERE account_id = $2 AND region = $3 AND bus = $4 AND name = $5",
+    )
+    .bind(state)
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(bus)
+    .bind(name)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Deletes a rule (and its tags); `false` if there was none.
 pub async fn delete_rule(conn: &mut Conn, scope: Scope<'_>, bus: &str, name: &str) -> Result<bool, StoreError> {
     let arn: Option<String> = sqlx::query_scalar(
-        "DELETE FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? AND name = ? RETURNING arn",
+        "DELETE FROM events_rules WHERE account_id = $1 AND region = $2 AND bus = $3 AND name = $4 RETURNING arn",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -284,8 +285,8 @@ pub async fn list_rules(
     limit: i64,
 ) -> Result<Vec<Rule>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ?1 AND region = ?2 AND bus = ?3 \
-         AND substr(name, 1, length(?4)) = ?4 AND name > ?5 ORDER BY name LIMIT ?6"
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = $1 AND region = $2 AND bus = $3 \
+         AND substr(name, 1, length($4)) = $4 AND name > $5 ORDER BY name LIMIT $6"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -300,7 +301,7 @@ pub async fn list_rules(
 /// The enabled rules of `bus` that have an event pattern, by name.
 pub async fn routing_rules(conn: &mut Conn, scope: Scope<'_>, bus: &str) -> Result<Vec<Rule>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = ? AND region = ? AND bus = ? \
+        "SELECT {RULE_COLUMNS} FROM events_rules WHERE account_id = $1 AND region = $2 AND bus = $3 \
          AND event_pattern IS NOT NULL AND state != 'DISABLED' ORDER BY name"
     ))
     .bind(scope.account_id)
@@ -313,7 +314,7 @@ pub async fn routing_rules(conn: &mut Conn, scope: Scope<'_>, bus: &str) -> Resu
 /// The targets of a rule, in the order they were added.
 pub async fn targets(conn: &mut Conn, scope: Scope<'_>, bus: &str, rule: &str) -> Result<Vec<Target>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT rule, id, arn, spec FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND rule = ? \
+        "SELECT rule, id, arn, spec FROM events_targets WHERE account_id = $1 AND region = $2 AND bus = $3 AND rule = $4 \
          ORDER BY seq",
     )
     .bind(scope.account_id)
@@ -327,8 +328,8 @@ pub async fn targets(conn: &mut Conn, scope: Scope<'_>, bus: &str, rule: &str) -
 /// Adds or replaces a target (a replaced target keeps its place).
 pub async fn put_target(conn: &mut Conn, scope: Scope<'_>, bus: &str, target: &Target) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO events_targets (account_id, region, bus, rule, id, arn, spec, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-         (SELECT COALESCE(MAX(seq), 0) + 1 FROM events_targets WHERE account_id = ?1 AND region = ?2 AND bus = ?3 AND rule = ?4)) \
+        "INSERT INTO events_targets (account_id, region, bus, rule, id, arn, spec, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         (SELECT COALESCE(MAX(seq), 0) + 1 FROM events_targets WHERE account_id = $1 AND region = $2 AND bus = $3 AND rule = $4)) \
          ON CONFLICT (account_id, region, bus, rule, id) DO UPDATE SET arn = excluded.arn, spec = excluded.spec",
     )
     .bind(scope.account_id)
@@ -352,7 +353,7 @@ pub async fn remove_target(
     id: &str,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "DELETE FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND rule = ? AND id = ?",
+        "DELETE FROM events_targets WHERE account_id = $1 AND region = $2 AND bus = $3 AND rule = $4 AND id = $5",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -374,8 +375,8 @@ pub async fn rules_by_target(
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT DISTINCT rule FROM events_targets WHERE account_id = ? AND region = ? AND bus = ? AND arn = ? \
-         AND rule > ? ORDER BY rule LIMIT ?",
+        "SELECT DISTINCT rule FROM events_targets WHERE account_id = $1 AND region = $2 AND bus = $3 AND arn = $4 \
+         AND rule > $5 ORDER BY rule LIMIT $6",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -428,7 +429,7 @@ pub struct LogFilter {
 pub async fn log_event(conn: &mut Conn, scope: Scope<'_>, bus: &str, event: &Logged) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events_log (id, time_ms, account_id, region, bus, source, detail_type, event, matched) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(event.id)
     .bind(event.time_ms)
@@ -448,7 +449,7 @@ pub async fn log_event(conn: &mut Conn, scope: Scope<'_>, bus: &str, event: &Log
 pub async fn logged(conn: &mut Conn, filter: &LogFilter) -> Result<Vec<Logged>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, time_ms, account_id, region, bus, source, detail_type, event, matched FROM events_log \
-         WHERE id > ?1 AND (?2 IS NULL OR source = ?2) AND (?3 IS NULL OR detail_type = ?3) ORDER BY id LIMIT ?4",
+         WHERE id > $1 AND ($2 IS NULL OR source = $2) AND ($3 IS NULL OR detail_type = $3) ORDER BY id LIMIT $4",
     )
     .bind(filter.after)
     .bind(&filter.source)

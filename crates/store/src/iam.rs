@@ -7,7 +7,7 @@
 use crate::{Conn, Store, StoreError, Tx};
 
 /// A pooled reader connection (derefs to [`Conn`]).
-pub type Reader = sqlx::pool::PoolConnection<sqlx::Sqlite>;
+pub type Reader = crate::ReadConn;
 
 /// A connection from the read pool.
 pub async fn reader(store: &Store) -> Result<Reader, StoreError> {
@@ -223,7 +223,7 @@ pub struct Session {
 
 /// Inserts a user.
 pub async fn insert_user(conn: &mut Conn, u: &User) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO iam_users (user_id, account_id, user_name, path, created_ms) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO iam_users (user_id, account_id, user_name, path, created_ms) VALUES ($1, $2, $3, $4, $5)")
         .bind(&u.user_id)
         .bind(&u.account_id)
         .bind(&u.user_name)
@@ -238,7 +238,7 @@ const USER_COLUMNS: &str = "user_id, account_id, user_name, path, created_ms";
 
 /// The user named `name` (any letter case).
 pub async fn user_by_name(conn: &mut Conn, account_id: &str, name: &str) -> Result<Option<User>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = ? AND user_name = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = $1 AND user_name = $2"))
         .bind(account_id)
         .bind(name)
         .fetch_optional(conn)
@@ -247,7 +247,7 @@ pub async fn user_by_name(conn: &mut Conn, account_id: &str, name: &str) -> Resu
 
 /// The user with unique id `user_id`.
 pub async fn user_by_id(conn: &mut Conn, user_id: &str) -> Result<Option<User>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM iam_users WHERE user_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM iam_users WHERE user_id = $1"))
         .bind(user_id)
         .fetch_optional(conn)
         .await?)
@@ -256,7 +256,7 @@ pub async fn user_by_id(conn: &mut Conn, user_id: &str) -> Result<Option<User>, 
 /// The account's users whose path starts with `path_prefix`, by name.
 pub async fn list_users(conn: &mut Conn, account_id: &str, path_prefix: &str) -> Result<Vec<User>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = ? AND substr(path, 1, length(?2)) = ?2 ORDER BY user_name"
+        "SELECT {USER_COLUMNS} FROM iam_users WHERE account_id = $1 AND substr(path, 1, length($2)) = $2 ORDER BY user_name"
     ))
     .bind(account_id)
     .bind(path_prefix)
@@ -266,7 +266,7 @@ pub async fn list_users(conn: &mut Conn, account_id: &str, path_prefix: &str) ->
 
 /// How many users the account has.
 pub async fn count_users(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_users WHERE account_id = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_users WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(conn)
         .await?)
@@ -274,13 +274,13 @@ pub async fn count_users(conn: &mut Conn, account_id: &str) -> Result<i64, Store
 
 /// Renames and/or moves a user; its access keys follow the new name.
 pub async fn update_user(conn: &mut Conn, user: &User, new_name: &str, new_path: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE iam_users SET user_name = ?, path = ? WHERE user_id = ?")
+    sqlx::query("UPDATE iam_users SET user_name = $1, path = $2 WHERE user_id = $3")
         .bind(new_name)
         .bind(new_path)
         .bind(&user.user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE access_keys SET user_name = ? WHERE account_id = ? AND user_name = ?")
+    sqlx::query("UPDATE access_keys SET user_name = $1 WHERE account_id = $2 AND user_name = $3")
         .bind(new_name)
         .bind(&user.account_id)
         .bind(&user.user_name)
@@ -292,7 +292,7 @@ pub async fn update_user(conn: &mut Conn, user: &User, new_name: &str, new_path:
 /// Deletes a user with its tags and memberships.
 pub async fn delete_user(conn: &mut Conn, user_id: &str) -> Result<(), StoreError> {
     delete_tags_of(conn, Owner::User, user_id).await?;
-    sqlx::query("DELETE FROM iam_users WHERE user_id = ?").bind(user_id).execute(conn).await?;
+    sqlx::query("DELETE FROM iam_users WHERE user_id = $1").bind(user_id).execute(conn).await?;
     Ok(())
 }
 
@@ -302,29 +302,33 @@ const GROUP_COLUMNS: &str = "g.group_id, g.account_id, g.group_name, g.path, g.c
 
 /// Inserts a group.
 pub async fn insert_group(conn: &mut Conn, g: &Group) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO iam_groups (group_id, account_id, group_name, path, created_ms) VALUES (?, ?, ?, ?, ?)")
-        .bind(&g.group_id)
-        .bind(&g.account_id)
-        .bind(&g.group_name)
-        .bind(&g.path)
-        .bind(g.created_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO iam_groups (group_id, account_id, group_name, path, created_ms) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&g.group_id)
+    .bind(&g.account_id)
+    .bind(&g.group_name)
+    .bind(&g.path)
+    .bind(g.created_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The group named `name` (any letter case).
 pub async fn group_by_name(conn: &mut Conn, account_id: &str, name: &str) -> Result<Option<Group>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.account_id = ? AND g.group_name = ?"))
-        .bind(account_id)
-        .bind(name)
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.account_id = $1 AND g.group_name = $2"
+    ))
+    .bind(account_id)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// The group with unique id `group_id`.
 pub async fn group_by_id(conn: &mut Conn, group_id: &str) -> Result<Option<Group>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.group_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.group_id = $1"))
         .bind(group_id)
         .fetch_optional(conn)
         .await?)
@@ -333,7 +337,7 @@ pub async fn group_by_id(conn: &mut Conn, group_id: &str) -> Result<Option<Group
 /// The account's groups whose path starts with `path_prefix`, by name.
 pub async fn list_groups(conn: &mut Conn, account_id: &str, path_prefix: &str) -> Result<Vec<Group>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.account_id = ? AND substr(g.path, 1, length(?2)) = ?2 \
+        "SELECT {GROUP_COLUMNS} FROM iam_groups g WHERE g.account_id = $1 AND substr(g.path, 1, length($2)) = $2 \
          ORDER BY g.group_name"
     ))
     .bind(account_id)
@@ -344,7 +348,7 @@ pub async fn list_groups(conn: &mut Conn, account_id: &str, path_prefix: &str) -
 
 /// How many groups the account has.
 pub async fn count_groups(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_groups WHERE account_id = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_groups WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(conn)
         .await?)
@@ -352,7 +356,7 @@ pub async fn count_groups(conn: &mut Conn, account_id: &str) -> Result<i64, Stor
 
 /// Renames and/or moves a group.
 pub async fn update_group(conn: &mut Conn, group_id: &str, new_name: &str, new_path: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE iam_groups SET group_name = ?, path = ? WHERE group_id = ?")
+    sqlx::query("UPDATE iam_groups SET group_name = $1, path = $2 WHERE group_id = $3")
         .bind(new_name)
         .bind(new_path)
         .bind(group_id)
@@ -363,24 +367,26 @@ pub async fn update_group(conn: &mut Conn, group_id: &str, new_name: &str, new_p
 
 /// Deletes a group (its memberships go with it).
 pub async fn delete_group(conn: &mut Conn, group_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM iam_groups WHERE group_id = ?").bind(group_id).execute(conn).await?;
+    sqlx::query("DELETE FROM iam_groups WHERE group_id = $1").bind(group_id).execute(conn).await?;
     Ok(())
 }
 
 /// Adds a user to a group; adding a member again changes nothing.
 pub async fn add_member(conn: &mut Conn, group_id: &str, user_id: &str, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("INSERT OR IGNORE INTO iam_group_members (group_id, user_id, added_ms) VALUES (?, ?, ?)")
-        .bind(group_id)
-        .bind(user_id)
-        .bind(now_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO iam_group_members (group_id, user_id, added_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Removes a user from a group; whether it was a member.
 pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?")
+    let done = sqlx::query("DELETE FROM iam_group_members WHERE group_id = $1 AND user_id = $2")
         .bind(group_id)
         .bind(user_id)
         .execute(conn)
@@ -392,7 +398,7 @@ pub async fn remove_member(conn: &mut Conn, group_id: &str, user_id: &str) -> Re
 pub async fn group_members(conn: &mut Conn, group_id: &str) -> Result<Vec<User>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT u.user_id, u.account_id, u.user_name, u.path, u.created_ms FROM iam_users u \
-         JOIN iam_group_members m ON m.user_id = u.user_id WHERE m.group_id = ? ORDER BY u.user_name",
+         JOIN iam_group_members m ON m.user_id = u.user_id WHERE m.group_id = $1 ORDER BY u.user_name",
     )
     .bind(group_id)
     .fetch_all(conn)
@@ -403,7 +409,7 @@ pub async fn group_members(conn: &mut Conn, group_id: &str) -> Result<Vec<User>,
 pub async fn groups_for_user(conn: &mut Conn, user_id: &str) -> Result<Vec<Group>, StoreError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {GROUP_COLUMNS} FROM iam_groups g JOIN iam_group_members m ON m.group_id = g.group_id \
-         WHERE m.user_id = ? ORDER BY g.group_name"
+         WHERE m.user_id = $1 ORDER BY g.group_name"
     ))
     .bind(user_id)
     .fetch_all(conn)
@@ -417,7 +423,7 @@ const ROLE_COLUMNS: &str = "role_id, account_id, role_name, path, trust_policy, 
 
 /// Inserts a role.
 pub async fn insert_role(conn: &mut Conn, r: &Role) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO iam_roles ({ROLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+    sqlx::query(&format!("INSERT INTO iam_roles ({ROLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
         .bind(&r.role_id)
         .bind(&r.account_id)
         .bind(&r.role_name)
@@ -435,7 +441,7 @@ pub async fn insert_role(conn: &mut Conn, r: &Role) -> Result<(), StoreError> {
 
 /// The role named `name` (any letter case).
 pub async fn role_by_name(conn: &mut Conn, account_id: &str, name: &str) -> Result<Option<Role>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account_id = ? AND role_name = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account_id = $1 AND role_name = $2"))
         .bind(account_id)
         .bind(name)
         .fetch_optional(conn)
@@ -444,7 +450,7 @@ pub async fn role_by_name(conn: &mut Conn, account_id: &str, name: &str) -> Resu
 
 /// The role with unique id `role_id`.
 pub async fn role_by_id(conn: &mut Conn, role_id: &str) -> Result<Option<Role>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE role_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE role_id = $1"))
         .bind(role_id)
         .fetch_optional(conn)
         .await?)
@@ -453,7 +459,7 @@ pub async fn role_by_id(conn: &mut Conn, role_id: &str) -> Result<Option<Role>, 
 /// The account's roles whose path starts with `path_prefix`, by name.
 pub async fn list_roles(conn: &mut Conn, account_id: &str, path_prefix: &str) -> Result<Vec<Role>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account_id = ? AND substr(path, 1, length(?2)) = ?2 ORDER BY role_name"
+        "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account_id = $1 AND substr(path, 1, length($2)) = $2 ORDER BY role_name"
     ))
     .bind(account_id)
     .bind(path_prefix)
@@ -463,7 +469,7 @@ pub async fn list_roles(conn: &mut Conn, account_id: &str, path_prefix: &str) ->
 
 /// How many roles the account has.
 pub async fn count_roles(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_roles WHERE account_id = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_roles WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(conn)
         .await?)
@@ -476,7 +482,7 @@ pub async fn update_role(
     description: Option<&str>,
     max_session_secs: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE iam_roles SET description = ?, max_session_secs = ? WHERE role_id = ?")
+    sqlx::query("UPDATE iam_roles SET description = $1, max_session_secs = $2 WHERE role_id = $3")
         .bind(description)
         .bind(max_session_secs)
         .bind(role_id)
@@ -487,7 +493,7 @@ pub async fn update_role(
 
 /// Replaces a role's trust policy.
 pub async fn update_trust_policy(conn: &mut Conn, role_id: &str, document: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE iam_roles SET trust_policy = ? WHERE role_id = ?")
+    sqlx::query("UPDATE iam_roles SET trust_policy = $1 WHERE role_id = $2")
         .bind(document)
         .bind(role_id)
         .execute(conn)
@@ -497,7 +503,7 @@ pub async fn update_trust_policy(conn: &mut Conn, role_id: &str, document: &str)
 
 /// Records that a session of the role was issued (`RoleLastUsed`).
 pub async fn touch_role(conn: &mut Conn, role_id: &str, now_ms: i64, region: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE iam_roles SET last_used_ms = ?, last_used_region = ? WHERE role_id = ?")
+    sqlx::query("UPDATE iam_roles SET last_used_ms = $1, last_used_region = $2 WHERE role_id = $3")
         .bind(now_ms)
         .bind(region)
         .bind(role_id)
@@ -509,7 +515,7 @@ pub async fn touch_role(conn: &mut Conn, role_id: &str, now_ms: i64, region: &st
 /// Deletes a role with its tags.
 pub async fn delete_role(conn: &mut Conn, role_id: &str) -> Result<(), StoreError> {
     delete_tags_of(conn, Owner::Role, role_id).await?;
-    sqlx::query("DELETE FROM iam_roles WHERE role_id = ?").bind(role_id).execute(conn).await?;
+    sqlx::query("DELETE FROM iam_roles WHERE role_id = $1").bind(role_id).execute(conn).await?;
     Ok(())
 }
 
@@ -520,19 +526,21 @@ const POLICY_COLUMNS: &str = "policy_id, account_id, policy_name, path, arn, des
 
 /// Inserts a managed policy with its first version, `v1`.
 pub async fn insert_policy(conn: &mut Conn, p: &ManagedPolicy, document: &str) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO iam_policies ({POLICY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-        .bind(&p.policy_id)
-        .bind(&p.account_id)
-        .bind(&p.policy_name)
-        .bind(&p.path)
-        .bind(&p.arn)
-        .bind(&p.description)
-        .bind(&p.default_version)
-        .bind(p.next_version)
-        .bind(p.created_ms)
-        .bind(p.updated_ms)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO iam_policies ({POLICY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(&p.policy_id)
+    .bind(&p.account_id)
+    .bind(&p.policy_name)
+    .bind(&p.path)
+    .bind(&p.arn)
+    .bind(&p.description)
+    .bind(&p.default_version)
+    .bind(p.next_version)
+    .bind(p.created_ms)
+    .bind(p.updated_ms)
+    .execute(&mut *conn)
+    .await?;
     insert_version(conn, &p.policy_id, &p.default_version, document, p.created_ms).await
 }
 
@@ -543,19 +551,21 @@ async fn insert_version(
     document: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO iam_policy_versions (policy_id, version_id, document, created_ms) VALUES (?, ?, ?, ?)")
-        .bind(policy_id)
-        .bind(version_id)
-        .bind(document)
-        .bind(now_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO iam_policy_versions (policy_id, version_id, document, created_ms) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(policy_id)
+    .bind(version_id)
+    .bind(document)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// The customer managed policy with this ARN.
 pub async fn policy_by_arn(conn: &mut Conn, arn: &str) -> Result<Option<ManagedPolicy>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {POLICY_COLUMNS} FROM iam_policies WHERE arn = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {POLICY_COLUMNS} FROM iam_policies WHERE arn = $1"))
         .bind(arn)
         .fetch_optional(conn)
         .await?)
@@ -567,7 +577,7 @@ pub async fn policy_by_name(
     account_id: &str,
     name: &str,
 ) -> Result<Option<ManagedPolicy>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {POLICY_COLUMNS} FROM iam_policies WHERE account_id = ? AND policy_name = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {POLICY_COLUMNS} FROM iam_policies WHERE account_id = $1 AND policy_name = $2"))
         .bind(account_id)
         .bind(name)
         .fetch_optional(conn)
@@ -581,7 +591,7 @@ pub async fn list_policies(
     path_prefix: &str,
 ) -> Result<Vec<ManagedPolicy>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {POLICY_COLUMNS} FROM iam_policies WHERE account_id = ? AND substr(path, 1, length(?2)) = ?2 \
+        "SELECT {POLICY_COLUMNS} FROM iam_policies WHERE account_id = $1 AND substr(path, 1, length($2)) = $2 \
          ORDER BY policy_name"
     ))
     .bind(account_id)
@@ -592,7 +602,7 @@ pub async fn list_policies(
 
 /// How many customer managed policies the account has.
 pub async fn count_policies(conn: &mut Conn, account_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_policies WHERE account_id = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM iam_policies WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(conn)
         .await?)
@@ -601,7 +611,7 @@ pub async fn count_policies(conn: &mut Conn, account_id: &str) -> Result<i64, St
 /// A policy's versions, oldest first.
 pub async fn policy_versions(conn: &mut Conn, policy_id: &str) -> Result<Vec<PolicyVersion>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT version_id, document, created_ms FROM iam_policy_versions WHERE policy_id = ? ORDER BY created_ms, \
+        "SELECT version_id, document, created_ms FROM iam_policy_versions WHERE policy_id = $1 ORDER BY created_ms, \
          CAST(substr(version_id, 2) AS INTEGER)",
     )
     .bind(policy_id)
@@ -616,7 +626,7 @@ pub async fn policy_version(
     version_id: &str,
 ) -> Result<Option<PolicyVersion>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT version_id, document, created_ms FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?",
+        "SELECT version_id, document, created_ms FROM iam_policy_versions WHERE policy_id = $1 AND version_id = $2",
     )
     .bind(policy_id)
     .bind(version_id)
@@ -634,7 +644,7 @@ pub async fn add_policy_version(
 ) -> Result<String, StoreError> {
     let version_id = format!("v{}", policy.next_version);
     insert_version(conn, &policy.policy_id, &version_id, document, now_ms).await?;
-    sqlx::query("UPDATE iam_policies SET next_version = next_version + 1 WHERE policy_id = ?")
+    sqlx::query("UPDATE iam_policies SET next_version = next_version + 1 WHERE policy_id = $1")
         .bind(&policy.policy_id)
         .execute(&mut *conn)
         .await?;
@@ -651,7 +661,7 @@ pub async fn set_default_version(
     version_id: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE iam_policies SET default_version = ?, updated_ms = ? WHERE policy_id = ?")
+    sqlx::query("UPDATE iam_policies SET default_version = $1, updated_ms = $2 WHERE policy_id = $3")
         .bind(version_id)
         .bind(now_ms)
         .bind(policy_id)
@@ -662,7 +672,7 @@ pub async fn set_default_version(
 
 /// Deletes one version of a policy.
 pub async fn delete_policy_version(conn: &mut Conn, policy_id: &str, version_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?")
+    sqlx::query("DELETE FROM iam_policy_versions WHERE policy_id = $1 AND version_id = $2")
         .bind(policy_id)
         .bind(version_id)
         .execute(conn)
@@ -673,7 +683,7 @@ pub async fn delete_policy_version(conn: &mut Conn, policy_id: &str, version_id:
 /// Deletes a policy with its versions and tags.
 pub async fn delete_policy(conn: &mut Conn, policy_id: &str) -> Result<(), StoreError> {
     delete_tags_of(conn, Owner::Policy, policy_id).await?;
-    sqlx::query("DELETE FROM iam_policies WHERE policy_id = ?").bind(policy_id).execute(conn).await?;
+    sqlx::query("DELETE FROM iam_policies WHERE policy_id = $1").bind(policy_id).execute(conn).await?;
     Ok(())
 }
 
@@ -681,7 +691,7 @@ pub async fn delete_policy(conn: &mut Conn, policy_id: &str) -> Result<(), Store
 pub async fn default_document(conn: &mut Conn, arn: &str) -> Result<Option<String>, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT v.document FROM iam_policies p JOIN iam_policy_versions v \
-         ON v.policy_id = p.policy_id AND v.version_id = p.default_version WHERE p.arn = ?",
+         ON v.policy_id = p.policy_id AND v.version_id = p.default_version WHERE p.arn = $1",
     )
     .bind(arn)
     .fetch_optional(conn)
@@ -700,8 +710,8 @@ pub async fn attach(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT OR IGNORE INTO iam_attachments (account_id, owner_kind, owner_id, policy_arn, attached_ms) \
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO iam_attachments (account_id, owner_kind, owner_id, policy_arn, attached_ms) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(account_id)
     .bind(owner.as_str())
@@ -715,7 +725,7 @@ pub async fn attach(
 
 /// Detaches a managed policy; whether it was attached.
 pub async fn detach(conn: &mut Conn, owner: Owner, owner_id: &str, policy_arn: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM iam_attachments WHERE owner_kind = ? AND owner_id = ? AND policy_arn = ?")
+    let done = sqlx::query("DELETE FROM iam_attachments WHERE owner_kind = $1 AND owner_id = $2 AND policy_arn = $3")
         .bind(owner.as_str())
         .bind(owner_id)
         .bind(policy_arn)
@@ -727,7 +737,7 @@ pub async fn detach(conn: &mut Conn, owner: Owner, owner_id: &str, policy_arn: &
 /// The ARNs of the managed policies attached to an owner, in attachment order.
 pub async fn attached(conn: &mut Conn, owner: Owner, owner_id: &str) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT policy_arn FROM iam_attachments WHERE owner_kind = ? AND owner_id = ? ORDER BY attached_ms, policy_arn",
+        "SELECT policy_arn FROM iam_attachments WHERE owner_kind = $1 AND owner_id = $2 ORDER BY attached_ms, policy_arn",
     )
     .bind(owner.as_str())
     .bind(owner_id)
@@ -742,7 +752,7 @@ pub async fn attachments_of(
     policy_arn: &str,
 ) -> Result<Vec<(Owner, String)>, StoreError> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT owner_kind, owner_id FROM iam_attachments WHERE account_id = ? AND policy_arn = ?")
+        sqlx::query_as("SELECT owner_kind, owner_id FROM iam_attachments WHERE account_id = $1 AND policy_arn = $2")
             .bind(account_id)
             .bind(policy_arn)
             .fetch_all(conn)
@@ -752,7 +762,7 @@ pub async fn attachments_of(
 
 /// How many entities each attached policy of the account is attached to, by ARN.
 pub async fn attachment_counts(conn: &mut Conn, account_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
-    Ok(sqlx::query_as("SELECT policy_arn, COUNT(*) FROM iam_attachments WHERE account_id = ? GROUP BY policy_arn")
+    Ok(sqlx::query_as("SELECT policy_arn, COUNT(*) FROM iam_attachments WHERE account_id = $1 GROUP BY policy_arn")
         .bind(account_id)
         .fetch_all(conn)
         .await?)
@@ -770,7 +780,7 @@ pub async fn put_inline(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO iam_inline_policies (owner_kind, owner_id, policy_name, document, created_ms) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO iam_inline_policies (owner_kind, owner_id, policy_name, document, created_ms) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (owner_kind, owner_id, policy_name) DO UPDATE SET document = excluded.document",
     )
     .bind(owner.as_str())
@@ -786,7 +796,7 @@ pub async fn put_inline(
 /// The inline policies of an owner, by name.
 pub async fn inline_policies(conn: &mut Conn, owner: Owner, owner_id: &str) -> Result<Vec<InlinePolicy>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT policy_name, document FROM iam_inline_policies WHERE owner_kind = ? AND owner_id = ? ORDER BY policy_name",
+        "SELECT policy_name, document FROM iam_inline_policies WHERE owner_kind = $1 AND owner_id = $2 ORDER BY policy_name",
     )
     .bind(owner.as_str())
     .bind(owner_id)
@@ -796,12 +806,13 @@ pub async fn inline_policies(conn: &mut Conn, owner: Owner, owner_id: &str) -> R
 
 /// Deletes an inline policy; whether it existed.
 pub async fn delete_inline(conn: &mut Conn, owner: Owner, owner_id: &str, name: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM iam_inline_policies WHERE owner_kind = ? AND owner_id = ? AND policy_name = ?")
-        .bind(owner.as_str())
-        .bind(owner_id)
-        .bind(name)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("DELETE FROM iam_inline_policies WHERE owner_kind = $1 AND owner_id = $2 AND policy_name = $3")
+            .bind(owner.as_str())
+            .bind(owner_id)
+            .bind(name)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -811,8 +822,8 @@ pub async fn delete_inline(conn: &mut Conn, owner: Owner, owner_id: &str, name: 
 pub async fn put_tags(conn: &mut Conn, owner: Owner, owner_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
     for t in tags {
         sqlx::query(
-            "INSERT INTO iam_tags (owner_kind, owner_id, tag_key, tag_value, seq) VALUES (?1, ?2, ?3, ?4, \
-             (SELECT COALESCE(MAX(seq), 0) + 1 FROM iam_tags WHERE owner_kind = ?1 AND owner_id = ?2)) \
+            "INSERT INTO iam_tags (owner_kind, owner_id, tag_key, tag_value, seq) VALUES ($1, $2, $3, $4, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM iam_tags WHERE owner_kind = $1 AND owner_id = $2)) \
              ON CONFLICT (owner_kind, owner_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
         )
         .bind(owner.as_str())
@@ -828,7 +839,7 @@ pub async fn put_tags(conn: &mut Conn, owner: Owner, owner_id: &str, tags: &[Tag
 /// Removes tags by key (any letter case); absent keys are ignored.
 pub async fn remove_tags(conn: &mut Conn, owner: Owner, owner_id: &str, keys: &[String]) -> Result<(), StoreError> {
     for k in keys {
-        sqlx::query("DELETE FROM iam_tags WHERE owner_kind = ? AND owner_id = ? AND tag_key = ?")
+        sqlx::query("DELETE FROM iam_tags WHERE owner_kind = $1 AND owner_id = $2 AND tag_key = $3")
             .bind(owner.as_str())
             .bind(owner_id)
             .bind(k)
@@ -840,7 +851,7 @@ pub async fn remove_tags(conn: &mut Conn, owner: Owner, owner_id: &str, keys: &[
 
 /// The tags of an owner, in the order they were added.
 pub async fn tags(conn: &mut Conn, owner: Owner, owner_id: &str) -> Result<Vec<Tag>, StoreError> {
-    Ok(sqlx::query_as("SELECT tag_key, tag_value FROM iam_tags WHERE owner_kind = ? AND owner_id = ? ORDER BY seq")
+    Ok(sqlx::query_as("SELECT tag_key, tag_value FROM iam_tags WHERE owner_kind = $1 AND owner_id = $2 ORDER BY seq")
         .bind(owner.as_str())
         .bind(owner_id)
         .fetch_all(conn)
@@ -848,7 +859,7 @@ pub async fn tags(conn: &mut Conn, owner: Owner, owner_id: &str) -> Result<Vec<T
 }
 
 async fn delete_tags_of(conn: &mut Conn, owner: Owner, owner_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM iam_tags WHERE owner_kind = ? AND owner_id = ?")
+    sqlx::query("DELETE FROM iam_tags WHERE owner_kind = $1 AND owner_id = $2")
         .bind(owner.as_str())
         .bind(owner_id)
         .execute(conn)
@@ -868,7 +879,7 @@ pub async fn keys_of(
     user_name: Option<&str>,
 ) -> Result<Vec<KeyMetadata>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = ? AND user_name IS ? ORDER BY created_ms, access_key_id"
+        "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = $1 AND user_name IS NOT DISTINCT FROM $2 ORDER BY created_ms, access_key_id"
     ))
     .bind(account_id)
     .bind(user_name)
@@ -879,7 +890,7 @@ pub async fn keys_of(
 /// Every IAM user's and the root user's keys in the account.
 pub async fn account_keys(conn: &mut Conn, account_id: &str) -> Result<Vec<KeyMetadata>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = ? ORDER BY created_ms, access_key_id"
+        "SELECT {KEY_COLUMNS} FROM access_keys WHERE account_id = $1 ORDER BY created_ms, access_key_id"
     ))
     .bind(account_id)
     .fetch_all(conn)
@@ -888,7 +899,7 @@ pub async fn account_keys(conn: &mut Conn, account_id: &str) -> Result<Vec<KeyMe
 
 /// One key's metadata.
 pub async fn key_metadata(conn: &mut Conn, access_key_id: &str) -> Result<Option<KeyMetadata>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"))
         .bind(access_key_id)
         .fetch_optional(conn)
         .await?)
@@ -896,7 +907,7 @@ pub async fn key_metadata(conn: &mut Conn, access_key_id: &str) -> Result<Option
 
 /// Sets a key's status.
 pub async fn set_key_status(conn: &mut Conn, access_key_id: &str, status: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE access_keys SET status = ? WHERE access_key_id = ?")
+    sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
         .bind(status)
         .bind(access_key_id)
         .execute(conn)
@@ -906,7 +917,7 @@ pub async fn set_key_status(conn: &mut Conn, access_key_id: &str, status: &str) 
 
 /// Deletes a key.
 pub async fn delete_key(conn: &mut Conn, access_key_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM access_keys WHERE access_key_id = ?").bind(access_key_id).execute(conn).await?;
+    sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1").bind(access_key_id).execute(conn).await?;
     Ok(())
 }
 
@@ -919,7 +930,7 @@ const SESSION_COLUMNS: &str = "access_key_id, account_id, secret_sealed, token_m
 /// Stores a session.
 pub async fn insert_session(conn: &mut Conn, s: &Session) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO sts_sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO sts_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(&s.access_key_id)
     .bind(&s.account_id)
@@ -944,7 +955,7 @@ pub async fn insert_session(conn: &mut Conn, s: &Session) -> Result<(), StoreErr
 
 /// A session by its access key id.
 pub async fn session(conn: &mut Conn, access_key_id: &str) -> Result<Option<Session>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sts_sessions WHERE access_key_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sts_sessions WHERE access_key_id = $1"))
         .bind(access_key_id)
         .fetch_optional(conn)
         .await?)
@@ -952,7 +963,7 @@ pub async fn session(conn: &mut Conn, access_key_id: &str) -> Result<Option<Sess
 
 /// Forgets sessions that expired before `before_ms`.
 pub async fn delete_sessions_expired_before(conn: &mut Conn, before_ms: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM sts_sessions WHERE expires_ms < ?").bind(before_ms).execute(conn).await?;
+    let done = sqlx::query("DELETE FROM sts_sessions WHERE expires_ms < $1").bind(before_ms).execute(conn).await?;
     Ok(done.rows_affected())
 }
 
@@ -966,7 +977,7 @@ pub async fn put_credential_report(
     content: &[u8],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO iam_credential_reports (account_id, generated_ms, content) VALUES (?, ?, ?) \
+        "INSERT INTO iam_credential_reports (account_id, generated_ms, content) VALUES ($1, $2, $3) \
          ON CONFLICT (account_id) DO UPDATE SET generated_ms = excluded.generated_ms, content = excluded.content",
     )
     .bind(account_id)
@@ -979,7 +990,7 @@ pub async fn put_credential_report(
 
 /// The account's latest credential report: when it was generated, and the CSV.
 pub async fn credential_report(conn: &mut Conn, account_id: &str) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
-    Ok(sqlx::query_as("SELECT generated_ms, content FROM iam_credential_reports WHERE account_id = ?")
+    Ok(sqlx::query_as("SELECT generated_ms, content FROM iam_credential_reports WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(conn)
         .await?)
@@ -1008,14 +1019,14 @@ pub struct AccessReport {
 
 /// Keeps a report, dropping the account's reports created before `expired_before_ms`.
 pub async fn put_access_report(conn: &mut Conn, r: &AccessReport, expired_before_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM iam_access_reports WHERE account_id = ? AND created_ms < ?")
+    sqlx::query("DELETE FROM iam_access_reports WHERE account_id = $1 AND created_ms < $2")
         .bind(&r.account_id)
         .bind(expired_before_ms)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO iam_access_reports (job_id, account_id, entity_arn, granularity, created_ms, completed_ms, services) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&r.job_id)
     .bind(&r.account_id)
@@ -1037,7 +1048,7 @@ pub async fn access_report(
 ) -> Result<Option<AccessReport>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT job_id, account_id, entity_arn, granularity, created_ms, completed_ms, services \
-         FROM iam_access_reports WHERE account_id = ? AND job_id = ?",
+         FROM iam_access_reports WHERE account_id = $1 AND job_id = $2",
     )
     .bind(account_id)
     .bind(job_id)

@@ -28,7 +28,7 @@ pub struct Job {
 
 /// Queues a job.
 pub async fn enqueue(conn: &mut Conn, kind: &str, due_ms: i64, payload: &str, now_ms: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("INSERT INTO jobs (kind, due_ms, payload, created_ms) VALUES (?, ?, ?, ?) RETURNING id")
+    Ok(sqlx::query_scalar("INSERT INTO jobs (kind, due_ms, payload, created_ms) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(kind)
         .bind(due_ms)
         .bind(payload)
@@ -41,8 +41,8 @@ pub async fn enqueue(conn: &mut Conn, kind: &str, due_ms: i64, payload: &str, no
 /// `wall_ms + LEASE_MS`.
 pub async fn claim_due(conn: &mut Conn, now_ms: i64, wall_ms: i64, limit: i64) -> Result<Vec<Job>, StoreError> {
     Ok(sqlx::query_as(
-        "UPDATE jobs SET lease_until = ?3 WHERE id IN (\
-            SELECT id FROM jobs WHERE due_ms <= ?1 AND (lease_until IS NULL OR lease_until < ?2) ORDER BY due_ms, id LIMIT ?4) \
+        "UPDATE jobs SET lease_until = $3 WHERE id IN (\
+            SELECT id FROM jobs WHERE due_ms <= $1 AND (lease_until IS NULL OR lease_until < $2) ORDER BY due_ms, id LIMIT $4) \
          RETURNING id, kind, due_ms, payload, attempts",
     )
     .bind(now_ms)
@@ -55,25 +55,27 @@ pub async fn claim_due(conn: &mut Conn, now_ms: i64, wall_ms: i64, limit: i64) -
 
 /// Removes a finished job.
 pub async fn complete(conn: &mut Conn, id: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM jobs WHERE id = ?").bind(id).execute(conn).await?;
+    sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(conn).await?;
     Ok(())
 }
 
 /// Reschedules a failed attempt.
 pub async fn retry(conn: &mut Conn, id: i64, due_ms: i64, error: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE jobs SET due_ms = ?, attempts = attempts + 1, last_error = ?, lease_until = NULL WHERE id = ?")
-        .bind(due_ms)
-        .bind(error)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE jobs SET due_ms = $1, attempts = attempts + 1, last_error = $2, lease_until = NULL WHERE id = $3",
+    )
+    .bind(due_ms)
+    .bind(error)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Removes the jobs of `kind` whose payload equals `payload` (e.g. a parameter's pending policy
 /// timers when it changes). Returns how many were removed.
 pub async fn cancel(conn: &mut Conn, kind: &str, payload: &str) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM jobs WHERE kind = ? AND payload = ?")
+    Ok(sqlx::query("DELETE FROM jobs WHERE kind = $1 AND payload = $2")
         .bind(kind)
         .bind(payload)
         .execute(conn)
@@ -83,7 +85,7 @@ pub async fn cancel(conn: &mut Conn, kind: &str, payload: &str) -> Result<u64, S
 
 /// The earliest due time of any job not under a live lease, for the worker's sleep.
 pub async fn next_due(conn: &mut Conn, wall_ms: i64) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT MIN(due_ms) FROM jobs WHERE lease_until IS NULL OR lease_until < ?")
+    Ok(sqlx::query_scalar("SELECT MIN(due_ms) FROM jobs WHERE lease_until IS NULL OR lease_until < $1")
         .bind(wall_ms)
         .fetch_one(conn)
         .await?)
@@ -91,7 +93,7 @@ pub async fn next_due(conn: &mut Conn, wall_ms: i64) -> Result<Option<i64>, Stor
 
 /// The queued jobs of `kind`, oldest first, at most `limit` (for admin inspection).
 pub async fn list(conn: &mut Conn, kind: &str, limit: i64) -> Result<Vec<Job>, StoreError> {
-    Ok(sqlx::query_as("SELECT id, kind, due_ms, payload, attempts FROM jobs WHERE kind = ? ORDER BY id LIMIT ?")
+    Ok(sqlx::query_as("SELECT id, kind, due_ms, payload, attempts FROM jobs WHERE kind = $1 ORDER BY id LIMIT $2")
         .bind(kind)
         .bind(limit)
         .fetch_all(conn)

@@ -77,7 +77,7 @@ const KEY_COLUMNS: &str = "key_id, account_id, region, arn, description, key_usa
 /// Inserts a key (without material; see [`insert_material`]).
 pub async fn insert_key(conn: &mut Conn, key: &Key) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     ))
     .bind(&key.key_id)
     .bind(&key.account_id)
@@ -105,8 +105,8 @@ pub async fn insert_key(conn: &mut Conn, key: &Key) -> Result<(), StoreError> {
 /// current version).
 pub async fn update_key(conn: &mut Conn, key: &Key) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE kms_keys SET description = ?, key_state = ?, policy = ?, deletion_ms = ?, pending_window_days = ?, \
-         rotation_period_days = ?, next_rotation_ms = ?, current_version = ? WHERE key_id = ?",
+        "UPDATE kms_keys SET description = $1, key_state = $2, policy = $3, deletion_ms = $4, pending_window_days = $5, \
+         rotation_period_days = $6, next_rotation_ms = $7, current_version = $8 WHERE key_id = $9",
     )
     .bind(&key.description)
     .bind(&key.key_state)
@@ -125,7 +125,7 @@ pub async fn update_key(conn: &mut Conn, key: &Key) -> Result<(), StoreError> {
 /// The key `key_id` of `account_id` in `region`.
 pub async fn get_key(conn: &mut Conn, account_id: &str, region: &str, key_id: &str) -> Result<Option<Key>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {KEY_COLUMNS} FROM kms_keys WHERE key_id = ? AND account_id = ? AND region = ?"
+        "SELECT {KEY_COLUMNS} FROM kms_keys WHERE key_id = $1 AND account_id = $2 AND region = $3"
     ))
     .bind(key_id)
     .bind(account_id)
@@ -136,7 +136,7 @@ pub async fn get_key(conn: &mut Conn, account_id: &str, region: &str, key_id: &s
 
 /// The key `key_id`, whatever its account (for background jobs that carry only the id).
 pub async fn get_key_by_id(conn: &mut Conn, key_id: &str) -> Result<Option<Key>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM kms_keys WHERE key_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM kms_keys WHERE key_id = $1"))
         .bind(key_id)
         .fetch_optional(conn)
         .await?)
@@ -151,7 +151,7 @@ pub async fn list_keys(
     limit: i64,
 ) -> Result<Vec<Key>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {KEY_COLUMNS} FROM kms_keys WHERE account_id = ? AND region = ? AND key_id > ? ORDER BY key_id LIMIT ?"
+        "SELECT {KEY_COLUMNS} FROM kms_keys WHERE account_id = $1 AND region = $2 AND key_id > $3 ORDER BY key_id LIMIT $4"
     ))
     .bind(account_id)
     .bind(region)
@@ -163,14 +163,14 @@ pub async fn list_keys(
 
 /// Deletes a key with its material, aliases and tags. Returns whether it existed.
 pub async fn delete_key(conn: &mut Conn, key_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM kms_keys WHERE key_id = ?").bind(key_id).execute(conn).await?.rows_affected() > 0)
+    Ok(sqlx::query("DELETE FROM kms_keys WHERE key_id = $1").bind(key_id).execute(conn).await?.rows_affected() > 0)
 }
 
 /// Adds a material version.
 pub async fn insert_material(conn: &mut Conn, material: &Material) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO kms_key_material (key_id, version, material_sealed, material_id, created_ms, rotation_type) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&material.key_id)
     .bind(material.version)
@@ -187,7 +187,7 @@ pub async fn insert_material(conn: &mut Conn, material: &Material) -> Result<(),
 pub async fn get_material(conn: &mut Conn, key_id: &str, version: i64) -> Result<Option<Material>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT key_id, version, material_sealed, material_id, created_ms, rotation_type FROM kms_key_material \
-         WHERE key_id = ? AND version = ?",
+         WHERE key_id = $1 AND version = $2",
     )
     .bind(key_id)
     .bind(version)
@@ -199,7 +199,7 @@ pub async fn get_material(conn: &mut Conn, key_id: &str, version: i64) -> Result
 pub async fn list_materials(conn: &mut Conn, key_id: &str) -> Result<Vec<Material>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT key_id, version, material_sealed, material_id, created_ms, rotation_type FROM kms_key_material \
-         WHERE key_id = ? ORDER BY version",
+         WHERE key_id = $1 ORDER BY version",
     )
     .bind(key_id)
     .fetch_all(conn)
@@ -208,7 +208,7 @@ pub async fn list_materials(conn: &mut Conn, key_id: &str) -> Result<Vec<Materia
 
 /// How many on-demand rotations a key has had.
 pub async fn count_on_demand_rotations(conn: &mut Conn, key_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM kms_key_material WHERE key_id = ? AND rotation_type = 'ON_DEMAND'")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM kms_key_material WHERE key_id = $1 AND rotation_type = 'ON_DEMAND'")
         .bind(key_id)
         .fetch_one(conn)
         .await?)
@@ -218,7 +218,7 @@ pub async fn count_on_demand_rotations(conn: &mut Conn, key_id: &str) -> Result<
 pub async fn insert_alias(conn: &mut Conn, account_id: &str, region: &str, alias: &Alias) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO kms_aliases (account_id, region, alias_name, target_key_id, created_ms, updated_ms) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(account_id)
     .bind(region)
@@ -240,7 +240,7 @@ pub async fn get_alias(
 ) -> Result<Option<Alias>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT alias_name, target_key_id, created_ms, updated_ms FROM kms_aliases \
-         WHERE account_id = ? AND region = ? AND alias_name = ?",
+         WHERE account_id = $1 AND region = $2 AND alias_name = $3",
     )
     .bind(account_id)
     .bind(region)
@@ -258,7 +258,7 @@ pub async fn list_aliases(
 ) -> Result<Vec<Alias>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT alias_name, target_key_id, created_ms, updated_ms FROM kms_aliases \
-         WHERE account_id = ? AND region = ? AND (?3 IS NULL OR target_key_id = ?3) ORDER BY alias_name",
+         WHERE account_id = $1 AND region = $2 AND ($3 IS NULL OR target_key_id = $3) ORDER BY alias_name",
     )
     .bind(account_id)
     .bind(region)
@@ -277,7 +277,7 @@ pub async fn retarget_alias(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE kms_aliases SET target_key_id = ?, updated_ms = ? WHERE account_id = ? AND region = ? AND alias_name = ?",
+        "UPDATE kms_aliases SET target_key_id = $1, updated_ms = $2 WHERE account_id = $3 AND region = $4 AND alias_name = $5",
     )
     .bind(target_key_id)
     .bind(now_ms)
@@ -296,7 +296,7 @@ pub async fn delete_alias(
     region: &str,
     alias_name: &str,
 ) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM kms_aliases WHERE account_id = ? AND region = ? AND alias_name = ?")
+    Ok(sqlx::query("DELETE FROM kms_aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3")
         .bind(account_id)
         .bind(region)
         .bind(alias_name)

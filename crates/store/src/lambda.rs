@@ -52,9 +52,9 @@ const STATE: &str = "runtime, handler, role, description, timeout_s, memory_mb, 
 const COLUMNS: &str = "name, function_id, runtime, handler, role, description, timeout_s, memory_mb, ephemeral_mb, \
      architecture, environment, kms_key_arn, code, code_sha256, code_size, revision_id, last_modified_ms, policy, tags";
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-/// Binds `f`'s [`STATE`] columns as `?1` to `?17`.
+/// Binds `f`'s [`STATE`] columns as `$1` to `$17`.
 fn bind_state<'q>(query: Query<'q>, f: &'q Function) -> Query<'q> {
     query
         .bind(&f.runtime)
@@ -80,7 +80,7 @@ fn bind_state<'q>(query: Query<'q>, f: &'q Function) -> Query<'q> {
 pub async fn insert(conn: &mut Conn, scope: Scope<'_>, f: &Function) -> Result<bool, StoreError> {
     let sql = format!(
         "INSERT INTO lambda_functions ({STATE}, account_id, region, name, function_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
          ON CONFLICT DO NOTHING"
     );
     let done = bind_state(sqlx::query(&sql), f)
@@ -102,10 +102,10 @@ pub async fn replace(
     f: &Function,
 ) -> Result<bool, StoreError> {
     let query = sqlx::query(
-        "UPDATE lambda_functions SET runtime = ?1, handler = ?2, role = ?3, description = ?4, timeout_s = ?5, \
-         memory_mb = ?6, ephemeral_mb = ?7, architecture = ?8, environment = ?9, kms_key_arn = ?10, code = ?11, \
-         code_sha256 = ?12, code_size = ?13, revision_id = ?14, last_modified_ms = ?15, policy = ?16, tags = ?17 \
-         WHERE account_id = ?18 AND region = ?19 AND name = ?20 AND revision_id = ?21",
+        "UPDATE lambda_functions SET runtime = $1, handler = $2, role = $3, description = $4, timeout_s = $5, \
+         memory_mb = $6, ephemeral_mb = $7, architecture = $8, environment = $9, kms_key_arn = $10, code = $11, \
+         code_sha256 = $12, code_size = $13, revision_id = $14, last_modified_ms = $15, policy = $16, tags = $17 \
+         WHERE account_id = $18 AND region = $19 AND name = $20 AND revision_id = $21",
     );
     let done = bind_state(query, f)
         .bind(scope.account_id)
@@ -120,7 +120,7 @@ pub async fn replace(
 /// The function named `name`.
 pub async fn get(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Option<Function>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM lambda_functions WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+        "SELECT {COLUMNS} FROM lambda_functions WHERE account_id = $1 AND region = $2 AND name = $3"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -132,8 +132,8 @@ pub async fn get(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Option
 /// Up to `limit` functions named after `after`, by name.
 pub async fn list(conn: &mut Conn, scope: Scope<'_>, after: &str, limit: i64) -> Result<Vec<Function>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM lambda_functions WHERE account_id = ?1 AND region = ?2 AND name > ?3 \
-         ORDER BY name LIMIT ?4"
+        "SELECT {COLUMNS} FROM lambda_functions WHERE account_id = $1 AND region = $2 AND name > $3 \
+         ORDER BY name LIMIT $4"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -145,7 +145,7 @@ pub async fn list(conn: &mut Conn, scope: Scope<'_>, after: &str, limit: i64) ->
 
 /// Deletes the function; `false` when there was none.
 pub async fn delete(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM lambda_functions WHERE account_id = ?1 AND region = ?2 AND name = ?3")
+    let done = sqlx::query("DELETE FROM lambda_functions WHERE account_id = $1 AND region = $2 AND name = $3")
         .bind(scope.account_id)
         .bind(scope.region)
         .bind(name)

@@ -58,14 +58,14 @@ pub struct Event {
 }
 
 const GROUP_COLUMNS: &str = "g.name, g.created_ms, g.retention_days, g.kms_key_id, g.class, g.tags, \
-     (SELECT COALESCE(SUM(s.stored_bytes), 0) FROM logs_streams s WHERE s.account_id = g.account_id \
+     (SELECT CAST(COALESCE(SUM(s.stored_bytes), 0) AS BIGINT) FROM logs_streams s WHERE s.account_id = g.account_id \
       AND s.region = g.region AND s.group_name = g.name) AS stored_bytes";
 
 /// Creates a group; `false` when one of that name exists.
 pub async fn insert_group(conn: &mut Conn, scope: Scope<'_>, g: &Group) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO logs_groups (account_id, region, name, created_ms, retention_days, kms_key_id, class, tags) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -83,7 +83,7 @@ pub async fn insert_group(conn: &mut Conn, scope: Scope<'_>, g: &Group) -> Resul
 /// The group `name`.
 pub async fn group(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Option<Group>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {GROUP_COLUMNS} FROM logs_groups g WHERE g.account_id = ? AND g.region = ? AND g.name = ?"
+        "SELECT {GROUP_COLUMNS} FROM logs_groups g WHERE g.account_id = $1 AND g.region = $2 AND g.name = $3"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -101,8 +101,8 @@ pub async fn groups(
     limit: i64,
 ) -> Result<Vec<Group>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {GROUP_COLUMNS} FROM logs_groups g WHERE g.account_id = ?1 AND g.region = ?2 \
-         AND substr(g.name, 1, length(?3)) = ?3 AND g.name > ?4 ORDER BY g.name LIMIT ?5"
+        "SELECT {GROUP_COLUMNS} FROM logs_groups g WHERE g.account_id = $1 AND g.region = $2 \
+         AND substr(g.name, 1, length($3)) = $3 AND g.name > $4 ORDER BY g.name LIMIT $5"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -115,7 +115,7 @@ pub async fn groups(
 
 /// Deletes the group `name` with its streams and events; `false` when there is none.
 pub async fn delete_group(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM logs_groups WHERE account_id = ? AND region = ? AND name = ?")
+    let done = sqlx::query("DELETE FROM logs_groups WHERE account_id = $1 AND region = $2 AND name = $3")
         .bind(scope.account_id)
         .bind(scope.region)
         .bind(name)
@@ -132,7 +132,7 @@ pub async fn set_retention(
     days: Option<i64>,
 ) -> Result<bool, StoreError> {
     let done =
-        sqlx::query("UPDATE logs_groups SET retention_days = ? WHERE account_id = ? AND region = ? AND name = ?")
+        sqlx::query("UPDATE logs_groups SET retention_days = $1 WHERE account_id = $2 AND region = $3 AND name = $4")
             .bind(days)
             .bind(scope.account_id)
             .bind(scope.region)
@@ -145,8 +145,8 @@ pub async fn set_retention(
 /// Deletes the group's events older than `before_ms`, and corrects its streams' figures.
 pub async fn expire(conn: &mut Conn, scope: Scope<'_>, group: &str, before_ms: i64) -> Result<u64, StoreError> {
     let done = sqlx::query(
-        "DELETE FROM logs_events WHERE timestamp_ms < ? AND stream_id IN \
-         (SELECT id FROM logs_streams WHERE account_id = ? AND region = ? AND group_name = ?)",
+        "DELETE FROM logs_events WHERE timestamp_ms < $1 AND stream_id IN \
+         (SELECT id FROM logs_streams WHERE account_id = $2 AND region = $3 AND group_name = $4)",
     )
     .bind(before_ms)
     .bind(scope.account_id)
@@ -157,9 +157,9 @@ pub async fn expire(conn: &mut Conn, scope: Scope<'_>, group: &str, before_ms: i
     if done.rows_affected() > 0 {
         sqlx::query(
             "UPDATE logs_streams SET \
-             stored_bytes = (SELECT COALESCE(SUM(size), 0) FROM logs_events e WHERE e.stream_id = logs_streams.id), \
+             stored_bytes = (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM logs_events e WHERE e.stream_id = logs_streams.id), \
              first_event_ms = (SELECT MIN(timestamp_ms) FROM logs_events e WHERE e.stream_id = logs_streams.id) \
-             WHERE account_id = ? AND region = ? AND group_name = ?",
+             WHERE account_id = $1 AND region = $2 AND group_name = $3",
         )
         .bind(scope.account_id)
         .bind(scope.region)
@@ -181,7 +181,7 @@ pub async fn insert_stream(
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO logs_streams (account_id, region, group_name, name, created_ms) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO logs_streams (account_id, region, group_name, name, created_ms) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT DO NOTHING",
     )
     .bind(scope.account_id)
@@ -197,7 +197,7 @@ pub async fn insert_stream(
 /// The stream `name` of `group`.
 pub async fn stream(conn: &mut Conn, scope: Scope<'_>, group: &str, name: &str) -> Result<Option<Stream>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {STREAM_COLUMNS} FROM logs_streams WHERE account_id = ? AND region = ? AND group_name = ? AND name = ?"
+        "SELECT {STREAM_COLUMNS} FROM logs_streams WHERE account_id = $1 AND region = $2 AND group_name = $3 AND name = $4"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -210,8 +210,8 @@ pub async fn stream(conn: &mut Conn, scope: Scope<'_>, group: &str, name: &str) 
 /// Every stream of `group` whose name starts with `prefix`, by name.
 pub async fn streams(conn: &mut Conn, scope: Scope<'_>, group: &str, prefix: &str) -> Result<Vec<Stream>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {STREAM_COLUMNS} FROM logs_streams WHERE account_id = ? AND region = ? AND group_name = ? \
-         AND substr(name, 1, length(?4)) = ?4 ORDER BY name"
+        "SELECT {STREAM_COLUMNS} FROM logs_streams WHERE account_id = $1 AND region = $2 AND group_name = $3 \
+         AND substr(name, 1, length($4)) = $4 ORDER BY name"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -224,7 +224,7 @@ pub async fn streams(conn: &mut Conn, scope: Scope<'_>, group: &str, prefix: &st
 /// Deletes a stream with its events; `false` when there is none.
 pub async fn delete_stream(conn: &mut Conn, scope: Scope<'_>, group: &str, name: &str) -> Result<bool, StoreError> {
     let done =
-        sqlx::query("DELETE FROM logs_streams WHERE account_id = ? AND region = ? AND group_name = ? AND name = ?")
+        sqlx::query("DELETE FROM logs_streams WHERE account_id = $1 AND region = $2 AND group_name = $3 AND name = $4")
             .bind(scope.account_id)
             .bind(scope.region)
             .bind(group)
@@ -242,7 +242,7 @@ pub async fn next_event_id(conn: &mut Conn) -> Result<i64, StoreError> {
 /// Appends an event with id `id` (from [`next_event_id`], in the same transaction).
 pub async fn insert_event(conn: &mut Conn, e: &Event, size: i64) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO logs_events (id, stream_id, timestamp_ms, ingestion_ms, size, message) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO logs_events (id, stream_id, timestamp_ms, ingestion_ms, size, message) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(e.id)
     .bind(e.stream_id)
@@ -265,9 +265,10 @@ pub async fn note_batch(
     bytes: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE logs_streams SET first_event_ms = MIN(COALESCE(first_event_ms, ?1), ?1), \
-         last_event_ms = MAX(COALESCE(last_event_ms, ?2), ?2), last_ingestion_ms = ?3, stored_bytes = stored_bytes + ?4 \
-         WHERE id = ?5",
+        "UPDATE logs_streams SET \
+         first_event_ms = CASE WHEN first_event_ms IS NULL OR first_event_ms > $1 THEN $1 ELSE first_event_ms END, \
+         last_event_ms = CASE WHEN last_event_ms IS NULL OR last_event_ms < $2 THEN $2 ELSE last_event_ms END, \
+         last_ingestion_ms = $3, stored_bytes = stored_bytes + $4 WHERE id = $5",
     )
     .bind(first_ms)
     .bind(last_ms)
@@ -305,9 +306,9 @@ pub async fn events(conn: &mut Conn, stream_ids: &[i64], w: Window) -> Result<Ve
     let order = if w.newest_first { "DESC" } else { "ASC" };
     Ok(sqlx::query_as(&format!(
         "SELECT id, stream_id, timestamp_ms, ingestion_ms, message FROM logs_events \
-         WHERE stream_id IN ({ids}) AND timestamp_ms >= ? AND timestamp_ms < ? \
-         AND (timestamp_ms, id) > (?, ?) AND (timestamp_ms, id) < (?, ?) \
-         ORDER BY timestamp_ms {order}, id {order} LIMIT ?"
+         WHERE stream_id IN ({ids}) AND timestamp_ms >= $1 AND timestamp_ms < $2 \
+         AND (timestamp_ms, id) > ($3, $4) AND (timestamp_ms, id) < ($5, $6) \
+         ORDER BY timestamp_ms {order}, id {order} LIMIT $7"
     ))
     .bind(w.start_ms)
     .bind(w.end_ms)

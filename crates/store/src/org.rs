@@ -28,6 +28,7 @@ pub struct Organization {
     /// `ALL` or `CONSOLIDATED_BILLING`.
     pub feature_set: String,
     /// Whether service control policies are enabled on the root.
+    #[sqlx(try_from = "crate::Flag")]
     pub scp_enabled: bool,
     /// When it was created.
     pub created_ms: i64,
@@ -112,7 +113,7 @@ pub async fn accounts(conn: &mut Conn) -> Result<Vec<Account>, StoreError> {
 
 /// One account's details.
 pub async fn account(conn: &mut Conn, account_id: &str) -> Result<Option<Account>, StoreError> {
-    Ok(sqlx::query_as("SELECT account_id, name, email, created_ms FROM accounts WHERE account_id = ?")
+    Ok(sqlx::query_as("SELECT account_id, name, email, created_ms FROM accounts WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(conn)
         .await?)
@@ -120,7 +121,7 @@ pub async fn account(conn: &mut Conn, account_id: &str) -> Result<Option<Account
 
 /// The account whose root user has this email (compared case-insensitively).
 pub async fn account_by_email(conn: &mut Conn, email: &str) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT account_id FROM accounts WHERE email = ? COLLATE NOCASE")
+    Ok(sqlx::query_scalar("SELECT account_id FROM accounts WHERE lower(email) = lower($1)")
         .bind(email)
         .fetch_optional(conn)
         .await?)
@@ -133,7 +134,7 @@ pub async fn set_account_details(
     name: Option<&str>,
     email: Option<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET name = ?, email = ? WHERE account_id = ?")
+    sqlx::query("UPDATE accounts SET name = $1, email = $2 WHERE account_id = $3")
         .bind(name)
         .bind(email)
         .bind(account_id)
@@ -146,13 +147,13 @@ pub async fn set_account_details(
 pub async fn insert_organization(conn: &mut Conn, o: &Organization) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO org_organizations (org_id, management_account, root_id, feature_set, scp_enabled, created_ms) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&o.org_id)
     .bind(&o.management_account)
     .bind(&o.root_id)
     .bind(&o.feature_set)
-    .bind(o.scp_enabled)
+    .bind(i64::from(o.scp_enabled))
     .bind(o.created_ms)
     .execute(&mut *conn)
     .await?;
@@ -172,7 +173,7 @@ pub async fn insert_organization(conn: &mut Conn, o: &Organization) -> Result<()
 /// The organization an account belongs to, with its membership.
 pub async fn membership(conn: &mut Conn, account_id: &str) -> Result<Option<(Organization, Member)>, StoreError> {
     let Some(member): Option<Member> = sqlx::query_as(
-        "SELECT account_id, org_id, parent_id, joined_method, joined_ms FROM org_members WHERE account_id = ?",
+        "SELECT account_id, org_id, parent_id, joined_method, joined_ms FROM org_members WHERE account_id = $1",
     )
     .bind(account_id)
     .fetch_optional(&mut *conn)
@@ -182,7 +183,7 @@ pub async fn membership(conn: &mut Conn, account_id: &str) -> Result<Option<(Org
     };
     let org: Organization = sqlx::query_as(
         "SELECT org_id, management_account, root_id, feature_set, scp_enabled, created_ms FROM org_organizations \
-         WHERE org_id = ?",
+         WHERE org_id = $1",
     )
     .bind(&member.org_id)
     .fetch_one(&mut *conn)
@@ -192,14 +193,14 @@ pub async fn membership(conn: &mut Conn, account_id: &str) -> Result<Option<(Org
 
 /// Deletes an organization and everything in it.
 pub async fn delete_organization(conn: &mut Conn, org_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM org_organizations WHERE org_id = ?").bind(org_id).execute(conn).await?;
+    sqlx::query("DELETE FROM org_organizations WHERE org_id = $1").bind(org_id).execute(conn).await?;
     Ok(())
 }
 
 /// Turns service control policies on or off.
 pub async fn set_scp_enabled(conn: &mut Conn, org_id: &str, enabled: bool) -> Result<(), StoreError> {
-    sqlx::query("UPDATE org_organizations SET scp_enabled = ? WHERE org_id = ?")
-        .bind(enabled)
+    sqlx::query("UPDATE org_organizations SET scp_enabled = $1 WHERE org_id = $2")
+        .bind(i64::from(enabled))
         .bind(org_id)
         .execute(conn)
         .await?;
@@ -209,7 +210,7 @@ pub async fn set_scp_enabled(conn: &mut Conn, org_id: &str, enabled: bool) -> Re
 /// Adds a member account.
 pub async fn insert_member(conn: &mut Conn, m: &Member) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO org_members (account_id, org_id, parent_id, joined_method, joined_ms) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO org_members (account_id, org_id, parent_id, joined_method, joined_ms) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&m.account_id)
     .bind(&m.org_id)
@@ -225,7 +226,7 @@ pub async fn insert_member(conn: &mut Conn, m: &Member) -> Result<(), StoreError
 pub async fn members(conn: &mut Conn, org_id: &str, parent: Option<&str>) -> Result<Vec<Member>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT account_id, org_id, parent_id, joined_method, joined_ms FROM org_members \
-         WHERE org_id = ?1 AND (?2 IS NULL OR parent_id = ?2) ORDER BY joined_ms, account_id",
+         WHERE org_id = $1 AND ($2 IS NULL OR parent_id = $2) ORDER BY joined_ms, account_id",
     )
     .bind(org_id)
     .bind(parent)
@@ -235,7 +236,7 @@ pub async fn members(conn: &mut Conn, org_id: &str, parent: Option<&str>) -> Res
 
 /// Moves a member account to another parent.
 pub async fn move_member(conn: &mut Conn, account_id: &str, parent_id: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE org_members SET parent_id = ? WHERE account_id = ?")
+    sqlx::query("UPDATE org_members SET parent_id = $1 WHERE account_id = $2")
         .bind(parent_id)
         .bind(account_id)
         .execute(conn)
@@ -245,7 +246,7 @@ pub async fn move_member(conn: &mut Conn, account_id: &str, parent_id: &str) -> 
 
 /// Adds an organizational unit.
 pub async fn insert_unit(conn: &mut Conn, u: &Unit) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO org_units (ou_id, org_id, parent_id, name, created_ms) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO org_units (ou_id, org_id, parent_id, name, created_ms) VALUES ($1, $2, $3, $4, $5)")
         .bind(&u.ou_id)
         .bind(&u.org_id)
         .bind(&u.parent_id)
@@ -259,7 +260,7 @@ pub async fn insert_unit(conn: &mut Conn, u: &Unit) -> Result<(), StoreError> {
 /// An organizational unit of the organization.
 pub async fn unit(conn: &mut Conn, org_id: &str, ou_id: &str) -> Result<Option<Unit>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT ou_id, org_id, parent_id, name, created_ms FROM org_units WHERE org_id = ? AND ou_id = ?",
+        "SELECT ou_id, org_id, parent_id, name, created_ms FROM org_units WHERE org_id = $1 AND ou_id = $2",
     )
     .bind(org_id)
     .bind(ou_id)
@@ -270,7 +271,7 @@ pub async fn unit(conn: &mut Conn, org_id: &str, ou_id: &str) -> Result<Option<U
 /// The organizational units directly under a parent, by name.
 pub async fn units_of(conn: &mut Conn, org_id: &str, parent_id: &str) -> Result<Vec<Unit>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT ou_id, org_id, parent_id, name, created_ms FROM org_units WHERE org_id = ? AND parent_id = ? \
+        "SELECT ou_id, org_id, parent_id, name, created_ms FROM org_units WHERE org_id = $1 AND parent_id = $2 \
          ORDER BY name",
     )
     .bind(org_id)
@@ -281,12 +282,16 @@ pub async fn units_of(conn: &mut Conn, org_id: &str, parent_id: &str) -> Result<
 
 /// Removes an organizational unit and its attachments.
 pub async fn delete_unit(conn: &mut Conn, org_id: &str, ou_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM org_attachments WHERE org_id = ? AND target_id = ?")
+    sqlx::query("DELETE FROM org_attachments WHERE org_id = $1 AND target_id = $2")
         .bind(org_id)
         .bind(ou_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM org_units WHERE org_id = ? AND ou_id = ?").bind(org_id).bind(ou_id).execute(conn).await?;
+    sqlx::query("DELETE FROM org_units WHERE org_id = $1 AND ou_id = $2")
+        .bind(org_id)
+        .bind(ou_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -294,7 +299,7 @@ pub async fn delete_unit(conn: &mut Conn, org_id: &str, ou_id: &str) -> Result<(
 pub async fn insert_policy(conn: &mut Conn, p: &Policy) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO org_policies (policy_id, org_id, name, description, policy_type, content, created_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&p.policy_id)
     .bind(&p.org_id)
@@ -312,7 +317,7 @@ pub async fn insert_policy(conn: &mut Conn, p: &Policy) -> Result<(), StoreError
 pub async fn policy(conn: &mut Conn, org_id: &str, policy_id: &str) -> Result<Option<Policy>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT policy_id, org_id, name, description, policy_type, content, created_ms FROM org_policies \
-         WHERE org_id = ? AND policy_id = ?",
+         WHERE org_id = $1 AND policy_id = $2",
     )
     .bind(org_id)
     .bind(policy_id)
@@ -324,7 +329,7 @@ pub async fn policy(conn: &mut Conn, org_id: &str, policy_id: &str) -> Result<Op
 pub async fn policies(conn: &mut Conn, org_id: &str, policy_type: &str) -> Result<Vec<Policy>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT policy_id, org_id, name, description, policy_type, content, created_ms FROM org_policies \
-         WHERE org_id = ? AND policy_type = ? ORDER BY name",
+         WHERE org_id = $1 AND policy_type = $2 ORDER BY name",
     )
     .bind(org_id)
     .bind(policy_type)
@@ -335,7 +340,7 @@ pub async fn policies(conn: &mut Conn, org_id: &str, policy_type: &str) -> Resul
 /// Whether the organization has a policy of this type and name.
 pub async fn policy_named(conn: &mut Conn, org_id: &str, policy_type: &str, name: &str) -> Result<bool, StoreError> {
     let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM org_policies WHERE org_id = ? AND policy_type = ? AND name = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM org_policies WHERE org_id = $1 AND policy_type = $2 AND name = $3")
             .bind(org_id)
             .bind(policy_type)
             .bind(name)
@@ -346,20 +351,22 @@ pub async fn policy_named(conn: &mut Conn, org_id: &str, policy_type: &str, name
 
 /// Replaces a policy's name, description and content.
 pub async fn update_policy(conn: &mut Conn, p: &Policy) -> Result<(), StoreError> {
-    sqlx::query("UPDATE org_policies SET name = ?, description = ?, content = ? WHERE org_id = ? AND policy_id = ?")
-        .bind(&p.name)
-        .bind(&p.description)
-        .bind(&p.content)
-        .bind(&p.org_id)
-        .bind(&p.policy_id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE org_policies SET name = $1, description = $2, content = $3 WHERE org_id = $4 AND policy_id = $5",
+    )
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(&p.content)
+    .bind(&p.org_id)
+    .bind(&p.policy_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes a policy (it must be detached everywhere first).
 pub async fn delete_policy(conn: &mut Conn, org_id: &str, policy_id: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM org_policies WHERE org_id = ? AND policy_id = ?")
+    sqlx::query("DELETE FROM org_policies WHERE org_id = $1 AND policy_id = $2")
         .bind(org_id)
         .bind(policy_id)
         .execute(conn)
@@ -376,7 +383,7 @@ pub async fn attach(
     now_ms: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO org_attachments (org_id, policy_id, target_id, created_ms) VALUES (?, ?, ?, ?) \
+        "INSERT INTO org_attachments (org_id, policy_id, target_id, created_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING",
     )
     .bind(org_id)
@@ -390,7 +397,7 @@ pub async fn attach(
 
 /// Detaches a policy from a target; `false` if it was not attached.
 pub async fn detach(conn: &mut Conn, org_id: &str, policy_id: &str, target_id: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM org_attachments WHERE org_id = ? AND policy_id = ? AND target_id = ?")
+    let done = sqlx::query("DELETE FROM org_attachments WHERE org_id = $1 AND policy_id = $2 AND target_id = $3")
         .bind(org_id)
         .bind(policy_id)
         .bind(target_id)
@@ -401,7 +408,7 @@ pub async fn detach(conn: &mut Conn, org_id: &str, policy_id: &str, target_id: &
 
 /// Detaches every policy from every target, or those of one policy.
 pub async fn detach_all(conn: &mut Conn, org_id: &str, policy_id: Option<&str>) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM org_attachments WHERE org_id = ?1 AND (?2 IS NULL OR policy_id = ?2)")
+    sqlx::query("DELETE FROM org_attachments WHERE org_id = $1 AND ($2 IS NULL OR policy_id = $2)")
         .bind(org_id)
         .bind(policy_id)
         .execute(conn)
@@ -412,7 +419,7 @@ pub async fn detach_all(conn: &mut Conn, org_id: &str, policy_id: Option<&str>) 
 /// The ids of the policies attached to a target, in the order they were attached.
 pub async fn policies_of(conn: &mut Conn, org_id: &str, target_id: &str) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT policy_id FROM org_attachments WHERE org_id = ? AND target_id = ? ORDER BY created_ms, policy_id",
+        "SELECT policy_id FROM org_attachments WHERE org_id = $1 AND target_id = $2 ORDER BY created_ms, policy_id",
     )
     .bind(org_id)
     .bind(target_id)
@@ -423,7 +430,7 @@ pub async fn policies_of(conn: &mut Conn, org_id: &str, target_id: &str) -> Resu
 /// The targets a policy is attached to, in the order they were attached.
 pub async fn targets_of(conn: &mut Conn, org_id: &str, policy_id: &str) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT target_id FROM org_attachments WHERE org_id = ? AND policy_id = ? ORDER BY created_ms, target_id",
+        "SELECT target_id FROM org_attachments WHERE org_id = $1 AND policy_id = $2 ORDER BY created_ms, target_id",
     )
     .bind(org_id)
     .bind(policy_id)
@@ -435,7 +442,7 @@ pub async fn targets_of(conn: &mut Conn, org_id: &str, policy_id: &str) -> Resul
 pub async fn insert_request(conn: &mut Conn, r: &CreateAccountRequest) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO org_create_account_requests (request_id, org_id, account_name, account_id, state, failure, \
-         requested_ms, completed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         requested_ms, completed_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&r.request_id)
     .bind(&r.org_id)
@@ -458,7 +465,7 @@ pub async fn request(
 ) -> Result<Option<CreateAccountRequest>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT request_id, org_id, account_name, account_id, state, failure, requested_ms, completed_ms \
-         FROM org_create_account_requests WHERE org_id = ? AND request_id = ?",
+         FROM org_create_account_requests WHERE org_id = $1 AND request_id = $2",
     )
     .bind(org_id)
     .bind(request_id)
@@ -499,7 +506,7 @@ pub async fn scp_levels(
         let rows: Vec<(String, Option<String>)> = sqlx::query_as(
             "SELECT a.policy_id, p.content FROM org_attachments a \
              LEFT JOIN org_policies p ON p.policy_id = a.policy_id AND p.org_id = a.org_id \
-             WHERE a.org_id = ? AND a.target_id = ? \
+             WHERE a.org_id = $1 AND a.target_id = $2 \
              AND (p.policy_type = 'SERVICE_CONTROL_POLICY' OR p.policy_id IS NULL) ORDER BY a.policy_id",
         )
         .bind(&org.org_id)

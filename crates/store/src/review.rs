@@ -28,7 +28,7 @@ const REVIEW_COLUMNS: &str = "review_id, kind, subject, status, data, created_ms
 /// Inserts or replaces a review's row.
 pub async fn put_review(conn: &mut Conn, r: &Review) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO reviews (review_id, kind, subject, status, data, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
+        "INSERT INTO reviews (review_id, kind, subject, status, data, created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (review_id) DO UPDATE SET status = excluded.status, data = excluded.data, updated_ms = excluded.updated_ms",
     )
     .bind(&r.review_id)
@@ -45,7 +45,7 @@ pub async fn put_review(conn: &mut Conn, r: &Review) -> Result<(), StoreError> {
 
 /// The review with this id.
 pub async fn review(conn: &mut Conn, review_id: &str) -> Result<Option<Review>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {REVIEW_COLUMNS} FROM reviews WHERE review_id = $1"))
         .bind(review_id)
         .fetch_optional(conn)
         .await?)
@@ -54,7 +54,7 @@ pub async fn review(conn: &mut Conn, review_id: &str) -> Result<Option<Review>, 
 /// The reviews of `kind` (about `subject` if given), oldest first.
 pub async fn reviews(conn: &mut Conn, kind: &str, subject: Option<&str>) -> Result<Vec<Review>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE kind = ?1 AND (?2 IS NULL OR subject = ?2) ORDER BY created_ms, review_id"
+        "SELECT {REVIEW_COLUMNS} FROM reviews WHERE kind = $1 AND ($2 IS NULL OR subject = $2) ORDER BY created_ms, review_id"
     ))
     .bind(kind)
     .bind(subject)
@@ -84,6 +84,7 @@ pub struct Step {
     /// What Amazon's side last told the developer.
     pub message: Option<String>,
     /// Whether Amazon missed the due date.
+    #[sqlx(try_from = "crate::Flag")]
     pub breached: bool,
     /// When it last changed.
     pub updated_ms: i64,
@@ -95,7 +96,11 @@ const STEP_COLUMNS: &str =
 /// Inserts or replaces a step.
 pub async fn put_step(conn: &mut Conn, s: &Step) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT OR REPLACE INTO review_steps ({STEP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO review_steps ({STEP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (review_id, step) DO UPDATE SET position = excluded.position, state = excluded.state, \
+         owner = excluded.owner, due_ms = excluded.due_ms, submitted_ms = excluded.submitted_ms, \
+         submission = excluded.submission, message = excluded.message, breached = excluded.breached, \
+         updated_ms = excluded.updated_ms"
     ))
     .bind(&s.review_id)
     .bind(&s.step)
@@ -106,7 +111,7 @@ pub async fn put_step(conn: &mut Conn, s: &Step) -> Result<(), StoreError> {
     .bind(s.submitted_ms)
     .bind(&s.submission)
     .bind(&s.message)
-    .bind(s.breached)
+    .bind(i64::from(s.breached))
     .bind(s.updated_ms)
     .execute(conn)
     .await?;
@@ -115,7 +120,7 @@ pub async fn put_step(conn: &mut Conn, s: &Step) -> Result<(), StoreError> {
 
 /// A review's steps, in order.
 pub async fn steps(conn: &mut Conn, review_id: &str) -> Result<Vec<Step>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {STEP_COLUMNS} FROM review_steps WHERE review_id = ? ORDER BY position"))
+    Ok(sqlx::query_as(&format!("SELECT {STEP_COLUMNS} FROM review_steps WHERE review_id = $1 ORDER BY position"))
         .bind(review_id)
         .fetch_all(conn)
         .await?)
@@ -125,7 +130,7 @@ pub async fn steps(conn: &mut Conn, review_id: &str) -> Result<Vec<Step>, StoreE
 /// it did (a step already breached, moved on or given a new date is left alone).
 pub async fn mark_breached(conn: &mut Conn, review_id: &str, step: &str, due_ms: i64) -> Result<bool, StoreError> {
     Ok(sqlx::query(
-        "UPDATE review_steps SET breached = 1 WHERE review_id = ? AND step = ? AND owner = 'amazon' AND due_ms = ? \
+        "UPDATE review_steps SET breached = 1 WHERE review_id = $1 AND step = $2 AND owner = 'amazon' AND due_ms = $3 \
          AND breached = 0",
     )
     .bind(review_id)
@@ -162,7 +167,7 @@ pub struct Event {
 /// Appends to a review's history.
 pub async fn add_event(conn: &mut Conn, review_id: &str, e: &Event) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO review_history (review_id, at_ms, step, actor, action, state, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_history (review_id, at_ms, step, actor, action, state, message) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(review_id)
     .bind(e.at_ms)
@@ -179,7 +184,7 @@ pub async fn add_event(conn: &mut Conn, review_id: &str, e: &Event) -> Result<()
 /// A review's history, oldest first.
 pub async fn history(conn: &mut Conn, review_id: &str) -> Result<Vec<Event>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT at_ms, step, actor, action, state, message FROM review_history WHERE review_id = ? ORDER BY id",
+        "SELECT at_ms, step, actor, action, state, message FROM review_history WHERE review_id = $1 ORDER BY id",
     )
     .bind(review_id)
     .fetch_all(conn)
@@ -218,7 +223,7 @@ pub async fn add_message(
 ) -> Result<i64, StoreError> {
     if author == "amazon" {
         sqlx::query(
-            "UPDATE review_messages SET answered_ms = ? WHERE review_id = ? AND thread = ? AND author = 'developer' \
+            "UPDATE review_messages SET answered_ms = $1 WHERE review_id = $2 AND thread = $3 AND author = 'developer' \
              AND answered_ms IS NULL",
         )
         .bind(now_ms)
@@ -228,7 +233,7 @@ pub async fn add_message(
         .await?;
     }
     Ok(sqlx::query_scalar(
-        "INSERT INTO review_messages (review_id, thread, author, body, at_ms, due_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO review_messages (review_id, thread, author, body, at_ms, due_ms) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(review_id)
     .bind(thread)
@@ -243,7 +248,7 @@ pub async fn add_message(
 /// A review's messages, oldest first.
 pub async fn messages(conn: &mut Conn, review_id: &str) -> Result<Vec<Message>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, thread, author, body, at_ms, due_ms, answered_ms FROM review_messages WHERE review_id = ? ORDER BY id",
+        "SELECT id, thread, author, body, at_ms, due_ms, answered_ms FROM review_messages WHERE review_id = $1 ORDER BY id",
     )
     .bind(review_id)
     .fetch_all(conn)
@@ -275,7 +280,7 @@ pub struct Document {
 pub async fn insert_document(conn: &mut Conn, d: &Document, sealed: &[u8]) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO review_documents (document_id, review_id, kind, file_name, content_type, size, sha256, sealed, created_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&d.document_id)
     .bind(&d.review_id)
@@ -295,7 +300,7 @@ pub async fn insert_document(conn: &mut Conn, d: &Document, sealed: &[u8]) -> Re
 pub async fn documents(conn: &mut Conn, review_id: &str) -> Result<Vec<Document>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT document_id, review_id, kind, file_name, content_type, size, sha256, created_ms FROM review_documents \
-         WHERE review_id = ? ORDER BY created_ms, document_id",
+         WHERE review_id = $1 ORDER BY created_ms, document_id",
     )
     .bind(review_id)
     .fetch_all(conn)
@@ -304,7 +309,7 @@ pub async fn documents(conn: &mut Conn, review_id: &str) -> Result<Vec<Document>
 
 /// Deletes a review's documents of `kind` (a listing's logo, replaced by a new one).
 pub async fn delete_documents(conn: &mut Conn, review_id: &str, kind: &str) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM review_documents WHERE review_id = ? AND kind = ?")
+    Ok(sqlx::query("DELETE FROM review_documents WHERE review_id = $1 AND kind = $2")
         .bind(review_id)
         .bind(kind)
         .execute(conn)
@@ -314,7 +319,7 @@ pub async fn delete_documents(conn: &mut Conn, review_id: &str, kind: &str) -> R
 
 /// A document's sealed content.
 pub async fn document_content(conn: &mut Conn, document_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT sealed FROM review_documents WHERE document_id = ?")
+    Ok(sqlx::query_scalar("SELECT sealed FROM review_documents WHERE document_id = $1")
         .bind(document_id)
         .fetch_optional(conn)
         .await?)
@@ -323,11 +328,11 @@ pub async fn document_content(conn: &mut Conn, document_id: &str) -> Result<Opti
 /// Deletes every document of a review (and the sealed submissions of its steps): personal data
 /// does not outlive a withdrawn or closed request. Returns how many documents went.
 pub async fn purge_personal_data(conn: &mut Conn, review_id: &str) -> Result<u64, StoreError> {
-    sqlx::query("UPDATE review_steps SET submission = NULL WHERE review_id = ?")
+    sqlx::query("UPDATE review_steps SET submission = NULL WHERE review_id = $1")
         .bind(review_id)
         .execute(&mut *conn)
         .await?;
-    Ok(sqlx::query("DELETE FROM review_documents WHERE review_id = ?")
+    Ok(sqlx::query("DELETE FROM review_documents WHERE review_id = $1")
         .bind(review_id)
         .execute(conn)
         .await?
@@ -360,8 +365,11 @@ pub struct Finding {
 /// Inserts or replaces a finding.
 pub async fn put_finding(conn: &mut Conn, f: &Finding) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT OR REPLACE INTO review_findings (finding_id, review_id, title, detail, severity, status, remediation, \
-         created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO review_findings (finding_id, review_id, title, detail, severity, status, remediation, \
+         created_ms, updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (finding_id) DO UPDATE SET \
+         review_id = excluded.review_id, title = excluded.title, detail = excluded.detail, severity = excluded.severity, \
+         status = excluded.status, remediation = excluded.remediation, created_ms = excluded.created_ms, \
+         updated_ms = excluded.updated_ms",
     )
     .bind(&f.finding_id)
     .bind(&f.review_id)
@@ -381,7 +389,7 @@ pub async fn put_finding(conn: &mut Conn, f: &Finding) -> Result<(), StoreError>
 pub async fn findings(conn: &mut Conn, review_id: &str) -> Result<Vec<Finding>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT finding_id, review_id, title, detail, severity, status, remediation, created_ms, updated_ms \
-         FROM review_findings WHERE review_id = ? ORDER BY created_ms, finding_id",
+         FROM review_findings WHERE review_id = $1 ORDER BY created_ms, finding_id",
     )
     .bind(review_id)
     .fetch_all(conn)
@@ -390,20 +398,22 @@ pub async fn findings(conn: &mut Conn, review_id: &str) -> Result<Vec<Finding>, 
 
 /// Adds a collaborator; returns false if already invited.
 pub async fn add_collaborator(conn: &mut Conn, review_id: &str, email: &str, now_ms: i64) -> Result<bool, StoreError> {
-    Ok(sqlx::query("INSERT OR IGNORE INTO review_collaborators (review_id, email, invited_ms) VALUES (?, ?, ?)")
-        .bind(review_id)
-        .bind(email)
-        .bind(now_ms)
-        .execute(conn)
-        .await?
-        .rows_affected()
+    Ok(sqlx::query(
+        "INSERT INTO review_collaborators (review_id, email, invited_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(review_id)
+    .bind(email)
+    .bind(now_ms)
+    .execute(conn)
+    .await?
+    .rows_affected()
         == 1)
 }
 
 /// A review's collaborators and when each was invited.
 pub async fn collaborators(conn: &mut Conn, review_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT email, invited_ms FROM review_collaborators WHERE review_id = ? ORDER BY invited_ms, email",
+        "SELECT email, invited_ms FROM review_collaborators WHERE review_id = $1 ORDER BY invited_ms, email",
     )
     .bind(review_id)
     .fetch_all(conn)

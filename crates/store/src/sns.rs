@@ -38,8 +38,10 @@ pub struct Subscription {
     /// The address, number, URL or queue ARN.
     pub endpoint: String,
     /// Whether it was confirmed.
+    #[sqlx(try_from = "crate::Flag")]
     pub confirmed: bool,
     /// Whether the confirmation was authenticated (then unsubscribing must be too).
+    #[sqlx(try_from = "crate::Flag")]
     pub authenticated: bool,
     /// JSON object of its attributes.
     pub attributes: String,
@@ -50,7 +52,7 @@ pub struct Subscription {
 /// Creates a topic; `false` if one with that ARN exists.
 pub async fn create_topic(conn: &mut Conn, topic: &Topic) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO sns_topics (arn, account_id, region, name, attributes, created_ms) VALUES (?, ?, ?, ?, ?, ?) \
+        "INSERT INTO sns_topics (arn, account_id, region, name, attributes, created_ms) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT DO NOTHING",
     )
     .bind(&topic.arn)
@@ -67,7 +69,7 @@ pub async fn create_topic(conn: &mut Conn, topic: &Topic) -> Result<bool, StoreE
 /// A topic by ARN.
 pub async fn topic(conn: &mut Conn, arn: &str) -> Result<Option<Topic>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT arn, account_id, region, name, attributes, subscriptions_deleted, created_ms FROM sns_topics WHERE arn = ?",
+        "SELECT arn, account_id, region, name, attributes, subscriptions_deleted, created_ms FROM sns_topics WHERE arn = $1",
     )
     .bind(arn)
     .fetch_optional(conn)
@@ -83,7 +85,7 @@ pub async fn list_topics(
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT arn FROM sns_topics WHERE account_id = ? AND region = ? AND arn > ? ORDER BY arn LIMIT ?",
+        "SELECT arn FROM sns_topics WHERE account_id = $1 AND region = $2 AND arn > $3 ORDER BY arn LIMIT $4",
     )
     .bind(account_id)
     .bind(region)
@@ -95,18 +97,24 @@ pub async fn list_topics(
 
 /// Replaces a topic's attributes.
 pub async fn set_topic_attributes(conn: &mut Conn, arn: &str, attributes: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sns_topics SET attributes = ? WHERE arn = ?").bind(attributes).bind(arn).execute(conn).await?;
+    sqlx::query("UPDATE sns_topics SET attributes = $1 WHERE arn = $2")
+        .bind(attributes)
+        .bind(arn)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Deletes a topic with its subscriptions and tags; `false` if it did not exist.
 pub async fn delete_topic(conn: &mut Conn, arn: &str) -> Result<bool, StoreError> {
-    sqlx::query("DELETE FROM sns_tags WHERE arn = ? OR arn IN (SELECT arn FROM sns_subscriptions WHERE topic_arn = ?)")
-        .bind(arn)
-        .bind(arn)
-        .execute(&mut *conn)
-        .await?;
-    let done = sqlx::query("DELETE FROM sns_topics WHERE arn = ?").bind(arn).execute(conn).await?;
+    sqlx::query(
+        "DELETE FROM sns_tags WHERE arn = $1 OR arn IN (SELECT arn FROM sns_subscriptions WHERE topic_arn = $2)",
+    )
+    .bind(arn)
+    .bind(arn)
+    .execute(&mut *conn)
+    .await?;
+    let done = sqlx::query("DELETE FROM sns_topics WHERE arn = $1").bind(arn).execute(conn).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -116,7 +124,7 @@ const SUBSCRIPTION_COLUMNS: &str =
 /// Creates a subscription.
 pub async fn insert_subscription(conn: &mut Conn, s: &Subscription) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO sns_subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO sns_subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     ))
     .bind(&s.arn)
     .bind(&s.topic_arn)
@@ -124,8 +132,8 @@ pub async fn insert_subscription(conn: &mut Conn, s: &Subscription) -> Result<()
     .bind(&s.region)
     .bind(&s.protocol)
     .bind(&s.endpoint)
-    .bind(s.confirmed)
-    .bind(s.authenticated)
+    .bind(i64::from(s.confirmed))
+    .bind(i64::from(s.authenticated))
     .bind(&s.attributes)
     .bind(s.created_ms)
     .execute(conn)
@@ -135,7 +143,7 @@ pub async fn insert_subscription(conn: &mut Conn, s: &Subscription) -> Result<()
 
 /// A subscription by ARN.
 pub async fn subscription(conn: &mut Conn, arn: &str) -> Result<Option<Subscription>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE arn = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE arn = $1"))
         .bind(arn)
         .fetch_optional(conn)
         .await?)
@@ -149,7 +157,7 @@ pub async fn find_subscription(
     endpoint: &str,
 ) -> Result<Option<Subscription>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE topic_arn = ? AND protocol = ? AND endpoint = ?"
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE topic_arn = $1 AND protocol = $2 AND endpoint = $3"
     ))
     .bind(topic_arn)
     .bind(protocol)
@@ -166,7 +174,7 @@ pub async fn topic_subscriptions(
     limit: i64,
 ) -> Result<Vec<Subscription>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE topic_arn = ? AND arn > ? ORDER BY arn LIMIT ?"
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE topic_arn = $1 AND arn > $2 ORDER BY arn LIMIT $3"
     ))
     .bind(topic_arn)
     .bind(after)
@@ -184,8 +192,8 @@ pub async fn owner_subscriptions(
     limit: i64,
 ) -> Result<Vec<Subscription>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE owner = ? AND region = ? AND arn > ? \
-         ORDER BY arn LIMIT ?"
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM sns_subscriptions WHERE owner = $1 AND region = $2 AND arn > $3 \
+         ORDER BY arn LIMIT $4"
     ))
     .bind(owner)
     .bind(region)
@@ -198,7 +206,8 @@ pub async fn owner_subscriptions(
 /// (confirmed, pending) subscription counts of a topic.
 pub async fn subscription_counts(conn: &mut Conn, topic_arn: &str) -> Result<(i64, i64), StoreError> {
     Ok(sqlx::query_as(
-        "SELECT COALESCE(SUM(confirmed), 0), COALESCE(SUM(1 - confirmed), 0) FROM sns_subscriptions WHERE topic_arn = ?",
+        "SELECT CAST(COALESCE(SUM(confirmed), 0) AS BIGINT), CAST(COALESCE(SUM(1 - confirmed), 0) AS BIGINT) \
+         FROM sns_subscriptions WHERE topic_arn = $1",
     )
     .bind(topic_arn)
     .fetch_one(conn)
@@ -207,8 +216,8 @@ pub async fn subscription_counts(conn: &mut Conn, topic_arn: &str) -> Result<(i6
 
 /// Marks a subscription confirmed.
 pub async fn confirm(conn: &mut Conn, arn: &str, authenticated: bool) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sns_subscriptions SET confirmed = 1, authenticated = ? WHERE arn = ?")
-        .bind(authenticated)
+    sqlx::query("UPDATE sns_subscriptions SET confirmed = 1, authenticated = $1 WHERE arn = $2")
+        .bind(i64::from(authenticated))
         .bind(arn)
         .execute(conn)
         .await?;
@@ -217,7 +226,7 @@ pub async fn confirm(conn: &mut Conn, arn: &str, authenticated: bool) -> Result<
 
 /// Replaces a subscription's attributes.
 pub async fn set_subscription_attributes(conn: &mut Conn, arn: &str, attributes: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sns_subscriptions SET attributes = ? WHERE arn = ?")
+    sqlx::query("UPDATE sns_subscriptions SET attributes = $1 WHERE arn = $2")
         .bind(attributes)
         .bind(arn)
         .execute(conn)
@@ -228,16 +237,16 @@ pub async fn set_subscription_attributes(conn: &mut Conn, arn: &str, attributes:
 /// Deletes a subscription (its tokens go with it) and counts it on its topic; `false` if there
 /// was none.
 pub async fn delete_subscription(conn: &mut Conn, arn: &str) -> Result<bool, StoreError> {
-    let topic: Option<String> = sqlx::query_scalar("DELETE FROM sns_subscriptions WHERE arn = ? RETURNING topic_arn")
+    let topic: Option<String> = sqlx::query_scalar("DELETE FROM sns_subscriptions WHERE arn = $1 RETURNING topic_arn")
         .bind(arn)
         .fetch_optional(&mut *conn)
         .await?;
     let Some(topic) = topic else { return Ok(false) };
-    sqlx::query("UPDATE sns_topics SET subscriptions_deleted = subscriptions_deleted + 1 WHERE arn = ?")
+    sqlx::query("UPDATE sns_topics SET subscriptions_deleted = subscriptions_deleted + 1 WHERE arn = $1")
         .bind(topic)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM sns_tags WHERE arn = ?").bind(arn).execute(conn).await?;
+    sqlx::query("DELETE FROM sns_tags WHERE arn = $1").bind(arn).execute(conn).await?;
     Ok(true)
 }
 
@@ -248,7 +257,7 @@ pub async fn insert_token(
     subscription_arn: &str,
     expires_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO sns_tokens (mac, subscription_arn, expires_ms) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO sns_tokens (mac, subscription_arn, expires_ms) VALUES ($1, $2, $3)")
         .bind(mac)
         .bind(subscription_arn)
         .bind(expires_ms)
@@ -259,7 +268,7 @@ pub async fn insert_token(
 
 /// The subscription a token (by keyed hash) confirms, unless it expired before `now_ms`.
 pub async fn token_subscription(conn: &mut Conn, mac: &[u8], now_ms: i64) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT subscription_arn FROM sns_tokens WHERE mac = ? AND expires_ms > ?")
+    Ok(sqlx::query_scalar("SELECT subscription_arn FROM sns_tokens WHERE mac = $1 AND expires_ms > $2")
         .bind(mac)
         .bind(now_ms)
         .fetch_optional(conn)
@@ -268,7 +277,7 @@ pub async fn token_subscription(conn: &mut Conn, mac: &[u8], now_ms: i64) -> Res
 
 /// Forgets tokens that expired before `now_ms`.
 pub async fn purge_tokens(conn: &mut Conn, now_ms: i64) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM sns_tokens WHERE expires_ms <= ?").bind(now_ms).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM sns_tokens WHERE expires_ms <= $1").bind(now_ms).execute(conn).await?.rows_affected())
 }
 
 /// The store's signing key (sealed) and certificate (PEM), once made.
@@ -285,7 +294,7 @@ pub async fn put_signing_key(
     now_ms: i64,
 ) -> Result<(Vec<u8>, String), StoreError> {
     sqlx::query(
-        "INSERT INTO sns_signing (id, key_sealed, cert_pem, created_ms) VALUES (1, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO sns_signing (id, key_sealed, cert_pem, created_ms) VALUES (1, $1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(key_sealed)
     .bind(cert_pem)

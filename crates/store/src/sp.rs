@@ -31,7 +31,7 @@ pub struct Developer {
 pub async fn put_developer(conn: &mut Conn, d: &Developer) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sp_developers (developer_id, organization, profile, roles, status, created_ms, updated_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (developer_id) DO UPDATE SET organization = excluded.organization, \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (developer_id) DO UPDATE SET organization = excluded.organization, \
          profile = excluded.profile, roles = excluded.roles, status = excluded.status, updated_ms = excluded.updated_ms",
     )
     .bind(&d.developer_id)
@@ -50,7 +50,7 @@ pub async fn put_developer(conn: &mut Conn, d: &Developer) -> Result<(), StoreEr
 pub async fn developer_by_id(conn: &mut Conn, developer_id: &str) -> Result<Option<Developer>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT developer_id, organization, profile, roles, status, created_ms, updated_ms FROM sp_developers \
-         WHERE developer_id = ?",
+         WHERE developer_id = $1",
     )
     .bind(developer_id)
     .fetch_optional(conn)
@@ -82,6 +82,7 @@ pub struct App {
     /// `Draft` or `Published`.
     pub status: String,
     /// Whether the app is for vendors rather than sellers.
+    #[sqlx(try_from = "crate::Flag")]
     pub vendor: bool,
     /// Roles, as a JSON array.
     pub roles: String,
@@ -108,31 +109,33 @@ const APP_COLUMNS: &str = "app_id, developer_id, name, client_id, status, vendor
 
 /// Inserts an app.
 pub async fn insert_app(conn: &mut Conn, a: &App) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO sp_apps ({APP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-        .bind(&a.app_id)
-        .bind(&a.developer_id)
-        .bind(&a.name)
-        .bind(&a.client_id)
-        .bind(&a.status)
-        .bind(a.vendor)
-        .bind(&a.roles)
-        .bind(&a.login_uris)
-        .bind(&a.redirect_uris)
-        .bind(&a.iam_arn)
-        .bind(&a.expiry_queue_arn)
-        .bind(&a.new_secret_queue_arn)
-        .bind(&a.expiry_subscription_id)
-        .bind(&a.new_secret_subscription_id)
-        .bind(a.created_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO sp_apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    ))
+    .bind(&a.app_id)
+    .bind(&a.developer_id)
+    .bind(&a.name)
+    .bind(&a.client_id)
+    .bind(&a.status)
+    .bind(i64::from(a.vendor))
+    .bind(&a.roles)
+    .bind(&a.login_uris)
+    .bind(&a.redirect_uris)
+    .bind(&a.iam_arn)
+    .bind(&a.expiry_queue_arn)
+    .bind(&a.new_secret_queue_arn)
+    .bind(&a.expiry_subscription_id)
+    .bind(&a.new_secret_subscription_id)
+    .bind(a.created_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// An app by its application id, client id or (unique) name.
 pub async fn find_app(conn: &mut Conn, key: &str) -> Result<Option<App>, StoreError> {
     let mut apps: Vec<App> = sqlx::query_as(&format!(
-        "SELECT {APP_COLUMNS} FROM sp_apps WHERE app_id = ?1 OR client_id = ?1 OR name = ?1 ORDER BY created_ms LIMIT 2"
+        "SELECT {APP_COLUMNS} FROM sp_apps WHERE app_id = $1 OR client_id = $1 OR name = $1 ORDER BY created_ms LIMIT 2"
     ))
     .bind(key)
     .fetch_all(conn)
@@ -146,7 +149,7 @@ pub async fn find_app(conn: &mut Conn, key: &str) -> Result<Option<App>, StoreEr
 
 /// An app by its application id.
 pub async fn app(conn: &mut Conn, app_id: &str) -> Result<Option<App>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM sp_apps WHERE app_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM sp_apps WHERE app_id = $1"))
         .bind(app_id)
         .fetch_optional(conn)
         .await?)
@@ -154,7 +157,7 @@ pub async fn app(conn: &mut Conn, app_id: &str) -> Result<Option<App>, StoreErro
 
 /// An app by its LWA client identifier.
 pub async fn app_by_client_id(conn: &mut Conn, client_id: &str) -> Result<Option<App>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM sp_apps WHERE client_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM sp_apps WHERE client_id = $1"))
         .bind(client_id)
         .fetch_optional(conn)
         .await?)
@@ -169,15 +172,17 @@ pub async fn apps(conn: &mut Conn) -> Result<Vec<App>, StoreError> {
 
 /// The apps of one developer, oldest first.
 pub async fn apps_of(conn: &mut Conn, developer_id: &str) -> Result<Vec<App>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {APP_COLUMNS} FROM sp_apps WHERE developer_id = ? ORDER BY created_ms, app_id"))
-        .bind(developer_id)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {APP_COLUMNS} FROM sp_apps WHERE developer_id = $1 ORDER BY created_ms, app_id"
+    ))
+    .bind(developer_id)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Saves what "Edit App" changes: the name, the OAuth URIs and the IAM ARN.
 pub async fn update_app(conn: &mut Conn, a: &App) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sp_apps SET name = ?, login_uris = ?, redirect_uris = ?, iam_arn = ? WHERE app_id = ?")
+    sqlx::query("UPDATE sp_apps SET name = $1, login_uris = $2, redirect_uris = $3, iam_arn = $4 WHERE app_id = $5")
         .bind(&a.name)
         .bind(&a.login_uris)
         .bind(&a.redirect_uris)
@@ -196,8 +201,8 @@ pub async fn set_app_queues(
     new_secret: Option<(&str, &str)>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE sp_apps SET expiry_queue_arn = ?, expiry_subscription_id = ?, new_secret_queue_arn = ?, \
-         new_secret_subscription_id = ? WHERE app_id = ?",
+        "UPDATE sp_apps SET expiry_queue_arn = $1, expiry_subscription_id = $2, new_secret_queue_arn = $3, \
+         new_secret_subscription_id = $4 WHERE app_id = $5",
     )
     .bind(expiry.map(|e| e.0))
     .bind(expiry.map(|e| e.1))
@@ -211,7 +216,7 @@ pub async fn set_app_queues(
 
 /// Changes an app's status (`Draft`, `Published`).
 pub async fn set_app_status(conn: &mut Conn, app_id: &str, status: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sp_apps SET status = ? WHERE app_id = ?").bind(status).bind(app_id).execute(conn).await?;
+    sqlx::query("UPDATE sp_apps SET status = $1 WHERE app_id = $2").bind(status).bind(app_id).execute(conn).await?;
     Ok(())
 }
 
@@ -237,8 +242,8 @@ pub async fn insert_secret(
     sealed: &[u8],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO sp_client_secrets (secret_id, app_id, verifier, sealed, created_ms, expires_ms) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sp_client_secrets (secret_id, app_id, verifier, sealed, created_ms, expires_ms, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM sp_client_secrets))",
     )
     .bind(&s.secret_id)
     .bind(&s.app_id)
@@ -254,8 +259,8 @@ pub async fn insert_secret(
 /// An app's client secrets, newest first.
 pub async fn secrets(conn: &mut Conn, app_id: &str) -> Result<Vec<ClientSecret>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT secret_id, app_id, created_ms, expires_ms FROM sp_client_secrets WHERE app_id = ? \
-         ORDER BY created_ms DESC, rowid DESC",
+        "SELECT secret_id, app_id, created_ms, expires_ms FROM sp_client_secrets WHERE app_id = $1 \
+         ORDER BY created_ms DESC, seq DESC",
     )
     .bind(app_id)
     .fetch_all(conn)
@@ -264,7 +269,7 @@ pub async fn secrets(conn: &mut Conn, app_id: &str) -> Result<Vec<ClientSecret>,
 
 /// The sealed copy of a client secret (`None` for one made before copies were kept).
 pub async fn sealed_secret(conn: &mut Conn, secret_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT sealed FROM sp_client_secrets WHERE secret_id = ?")
+    Ok(sqlx::query_scalar("SELECT sealed FROM sp_client_secrets WHERE secret_id = $1")
         .bind(secret_id)
         .fetch_optional(conn)
         .await?
@@ -273,7 +278,7 @@ pub async fn sealed_secret(conn: &mut Conn, secret_id: &str) -> Result<Option<Ve
 
 /// The client secret with this verifier, if any.
 pub async fn secret_by_verifier(conn: &mut Conn, verifier: &[u8]) -> Result<Option<ClientSecret>, StoreError> {
-    Ok(sqlx::query_as("SELECT secret_id, app_id, created_ms, expires_ms FROM sp_client_secrets WHERE verifier = ?")
+    Ok(sqlx::query_as("SELECT secret_id, app_id, created_ms, expires_ms FROM sp_client_secrets WHERE verifier = $1")
         .bind(verifier)
         .fetch_optional(conn)
         .await?)
@@ -281,12 +286,15 @@ pub async fn secret_by_verifier(conn: &mut Conn, verifier: &[u8]) -> Result<Opti
 
 /// Cuts every secret of `app_id` but `keep` to expire at `cap_ms` at the latest (a rotation).
 pub async fn cap_secrets(conn: &mut Conn, app_id: &str, keep: &str, cap_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sp_client_secrets SET expires_ms = MIN(expires_ms, ?) WHERE app_id = ? AND secret_id != ?")
-        .bind(cap_ms)
-        .bind(app_id)
-        .bind(keep)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE sp_client_secrets SET expires_ms = CASE WHEN expires_ms < $1 THEN expires_ms ELSE $1 END \
+         WHERE app_id = $2 AND secret_id != $3",
+    )
+    .bind(cap_ms)
+    .bind(app_id)
+    .bind(keep)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -308,7 +316,7 @@ pub struct Seller {
 /// Inserts a selling partner.
 pub async fn insert_seller(conn: &mut Conn, s: &Seller) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO sp_sellers (selling_partner_id, name, marketplaces, rate_scale, created_ms) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sp_sellers (selling_partner_id, name, marketplaces, rate_scale, created_ms) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&s.selling_partner_id)
     .bind(&s.name)
@@ -323,7 +331,7 @@ pub async fn insert_seller(conn: &mut Conn, s: &Seller) -> Result<(), StoreError
 /// A selling partner by id.
 pub async fn seller(conn: &mut Conn, id: &str) -> Result<Option<Seller>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT selling_partner_id, name, marketplaces, rate_scale, created_ms FROM sp_sellers WHERE selling_partner_id = ?",
+        "SELECT selling_partner_id, name, marketplaces, rate_scale, created_ms FROM sp_sellers WHERE selling_partner_id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -366,7 +374,7 @@ pub async fn insert_authorization(
     now_ms: i64,
 ) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO sp_authorizations (app_id, selling_partner_id, verifier, via, created_ms) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO sp_authorizations (app_id, selling_partner_id, verifier, via, created_ms) VALUES ($1, $2, $3, $4, $5) \
          RETURNING id",
     )
     .bind(app_id)
@@ -381,7 +389,7 @@ pub async fn insert_authorization(
 /// The authorization whose refresh token has this verifier.
 pub async fn authorization_by_verifier(conn: &mut Conn, verifier: &[u8]) -> Result<Option<Authorization>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, app_id, selling_partner_id, via, created_ms, revoked_ms FROM sp_authorizations WHERE verifier = ?",
+        "SELECT id, app_id, selling_partner_id, via, created_ms, revoked_ms FROM sp_authorizations WHERE verifier = $1",
     )
     .bind(verifier)
     .fetch_optional(conn)
@@ -391,7 +399,7 @@ pub async fn authorization_by_verifier(conn: &mut Conn, verifier: &[u8]) -> Resu
 /// An app's authorizations, newest first.
 pub async fn authorizations(conn: &mut Conn, app_id: &str) -> Result<Vec<Authorization>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, app_id, selling_partner_id, via, created_ms, revoked_ms FROM sp_authorizations WHERE app_id = ? \
+        "SELECT id, app_id, selling_partner_id, via, created_ms, revoked_ms FROM sp_authorizations WHERE app_id = $1 \
          ORDER BY id DESC",
     )
     .bind(app_id)
@@ -407,7 +415,7 @@ pub async fn revoke_authorizations(
     now_ms: i64,
 ) -> Result<u64, StoreError> {
     Ok(sqlx::query(
-        "UPDATE sp_authorizations SET revoked_ms = ? WHERE app_id = ? AND selling_partner_id = ? AND revoked_ms IS NULL",
+        "UPDATE sp_authorizations SET revoked_ms = $1 WHERE app_id = $2 AND selling_partner_id = $3 AND revoked_ms IS NULL",
     )
     .bind(now_ms)
     .bind(app_id)
@@ -450,7 +458,7 @@ pub async fn insert_access_token(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "DELETE FROM sp_access_tokens WHERE verifier IN \
-         (SELECT verifier FROM sp_access_tokens WHERE expires_ms < ? ORDER BY expires_ms LIMIT ?)",
+         (SELECT verifier FROM sp_access_tokens WHERE expires_ms < $1 ORDER BY expires_ms LIMIT $2)",
     )
     .bind(now_ms - PURGE_AFTER_MS)
     .bind(PURGE_BATCH)
@@ -458,7 +466,7 @@ pub async fn insert_access_token(
     .await?;
     sqlx::query(
         "INSERT INTO sp_access_tokens (verifier, kind, app_id, selling_partner_id, authorization_id, scope, resources, expires_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(verifier)
     .bind(t.kind)
@@ -500,9 +508,9 @@ pub struct AccessToken {
 pub async fn access_token(conn: &mut Conn, verifier: &[u8]) -> Result<Option<AccessToken>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT t.kind, t.app_id, t.selling_partner_id, t.authorization_id, t.scope, t.resources, t.expires_ms, \
-         a.revoked_ms, IFNULL(s.rate_scale, 1.0) AS rate_scale FROM sp_access_tokens t \
+         a.revoked_ms, COALESCE(s.rate_scale, 1.0) AS rate_scale FROM sp_access_tokens t \
          LEFT JOIN sp_authorizations a ON a.id = t.authorization_id \
-         LEFT JOIN sp_sellers s ON s.selling_partner_id = t.selling_partner_id WHERE t.verifier = ?",
+         LEFT JOIN sp_sellers s ON s.selling_partner_id = t.selling_partner_id WHERE t.verifier = $1",
     )
     .bind(verifier)
     .fetch_optional(conn)
@@ -521,6 +529,7 @@ pub struct Grant {
     /// For a code: the redirect URI it was sent to.
     pub redirect_uri: Option<String>,
     /// Whether the workflow runs against the draft app (`version=beta`).
+    #[sqlx(try_from = "crate::Flag")]
     pub beta: bool,
     /// When it stops working.
     pub expires_ms: i64,
@@ -535,7 +544,7 @@ pub struct Grant {
 pub async fn insert_grant(conn: &mut Conn, verifier: &[u8], g: &Grant, now_ms: i64) -> Result<(), StoreError> {
     sqlx::query(
         "DELETE FROM sp_grants WHERE verifier IN \
-         (SELECT verifier FROM sp_grants WHERE expires_ms < ? ORDER BY expires_ms LIMIT ?)",
+         (SELECT verifier FROM sp_grants WHERE expires_ms < $1 ORDER BY expires_ms LIMIT $2)",
     )
     .bind(now_ms - PURGE_AFTER_MS)
     .bind(PURGE_BATCH)
@@ -543,14 +552,14 @@ pub async fn insert_grant(conn: &mut Conn, verifier: &[u8], g: &Grant, now_ms: i
     .await?;
     sqlx::query(
         "INSERT INTO sp_grants (verifier, kind, app_id, selling_partner_id, redirect_uri, beta, expires_ms, used_ms, scope) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(verifier)
     .bind(&g.kind)
     .bind(&g.app_id)
     .bind(&g.selling_partner_id)
     .bind(&g.redirect_uri)
-    .bind(g.beta)
+    .bind(i64::from(g.beta))
     .bind(g.expires_ms)
     .bind(g.used_ms)
     .bind(&g.scope)
@@ -569,14 +578,14 @@ pub async fn take_grant(
 ) -> Result<Option<Grant>, StoreError> {
     let grant: Option<Grant> = sqlx::query_as(
         "SELECT kind, app_id, selling_partner_id, redirect_uri, beta, expires_ms, used_ms, scope FROM sp_grants \
-         WHERE verifier = ? AND kind = ?",
+         WHERE verifier = $1 AND kind = $2",
     )
     .bind(verifier)
     .bind(kind)
     .fetch_optional(&mut *conn)
     .await?;
     if grant.as_ref().is_some_and(|g| g.used_ms.is_none()) {
-        sqlx::query("UPDATE sp_grants SET used_ms = ? WHERE verifier = ?")
+        sqlx::query("UPDATE sp_grants SET used_ms = $1 WHERE verifier = $2")
             .bind(now_ms)
             .bind(verifier)
             .execute(conn)
@@ -611,24 +620,26 @@ const DESTINATION_COLUMNS: &str =
 
 /// Inserts a destination.
 pub async fn insert_destination(conn: &mut Conn, d: &Destination) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO sp_destinations ({DESTINATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
-        .bind(&d.destination_id)
-        .bind(&d.app_id)
-        .bind(&d.name)
-        .bind(&d.sqs_arn)
-        .bind(&d.eb_account_id)
-        .bind(&d.eb_region)
-        .bind(&d.eb_name)
-        .bind(d.created_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO sp_destinations ({DESTINATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&d.destination_id)
+    .bind(&d.app_id)
+    .bind(&d.name)
+    .bind(&d.sqs_arn)
+    .bind(&d.eb_account_id)
+    .bind(&d.eb_region)
+    .bind(&d.eb_name)
+    .bind(d.created_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// An app's destinations, oldest first.
 pub async fn destinations(conn: &mut Conn, app_id: &str) -> Result<Vec<Destination>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {DESTINATION_COLUMNS} FROM sp_destinations WHERE app_id = ? ORDER BY created_ms, destination_id"
+        "SELECT {DESTINATION_COLUMNS} FROM sp_destinations WHERE app_id = $1 ORDER BY created_ms, destination_id"
     ))
     .bind(app_id)
     .fetch_all(conn)
@@ -637,7 +648,7 @@ pub async fn destinations(conn: &mut Conn, app_id: &str) -> Result<Vec<Destinati
 
 /// A destination by id.
 pub async fn destination(conn: &mut Conn, destination_id: &str) -> Result<Option<Destination>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {DESTINATION_COLUMNS} FROM sp_destinations WHERE destination_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {DESTINATION_COLUMNS} FROM sp_destinations WHERE destination_id = $1"))
         .bind(destination_id)
         .fetch_optional(conn)
         .await?)
@@ -645,7 +656,7 @@ pub async fn destination(conn: &mut Conn, destination_id: &str) -> Result<Option
 
 /// Deletes a destination; returns whether it existed.
 pub async fn delete_destination(conn: &mut Conn, destination_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM sp_destinations WHERE destination_id = ?")
+    Ok(sqlx::query("DELETE FROM sp_destinations WHERE destination_id = $1")
         .bind(destination_id)
         .execute(conn)
         .await?
@@ -655,7 +666,7 @@ pub async fn delete_destination(conn: &mut Conn, destination_id: &str) -> Result
 
 /// How many subscriptions deliver to a destination.
 pub async fn subscriptions_to(conn: &mut Conn, destination_id: &str) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sp_subscriptions WHERE destination_id = ?")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sp_subscriptions WHERE destination_id = $1")
         .bind(destination_id)
         .fetch_one(conn)
         .await?)
@@ -687,17 +698,19 @@ const SUBSCRIPTION_COLUMNS: &str = "subscription_id, app_id, selling_partner_id,
 
 /// Inserts a subscription.
 pub async fn insert_subscription(conn: &mut Conn, s: &Subscription) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO sp_subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
-        .bind(&s.subscription_id)
-        .bind(&s.app_id)
-        .bind(&s.selling_partner_id)
-        .bind(&s.notification_type)
-        .bind(&s.destination_id)
-        .bind(&s.payload_version)
-        .bind(&s.processing_directive)
-        .bind(s.created_ms)
-        .execute(conn)
-        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO sp_subscriptions ({SUBSCRIPTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&s.subscription_id)
+    .bind(&s.app_id)
+    .bind(&s.selling_partner_id)
+    .bind(&s.notification_type)
+    .bind(&s.destination_id)
+    .bind(&s.payload_version)
+    .bind(&s.processing_directive)
+    .bind(s.created_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -709,8 +722,8 @@ pub async fn subscription_for(
     notification_type: &str,
 ) -> Result<Option<Subscription>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM sp_subscriptions WHERE app_id = ? AND IFNULL(selling_partner_id, '') = ? \
-         AND notification_type = ?"
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM sp_subscriptions WHERE app_id = $1 AND COALESCE(selling_partner_id, '') = $2 \
+         AND notification_type = $3"
     ))
     .bind(app_id)
     .bind(selling_partner_id.unwrap_or(""))
@@ -721,7 +734,7 @@ pub async fn subscription_for(
 
 /// A subscription by id.
 pub async fn subscription(conn: &mut Conn, subscription_id: &str) -> Result<Option<Subscription>, StoreError> {
-    Ok(sqlx::query_as(&format!("SELECT {SUBSCRIPTION_COLUMNS} FROM sp_subscriptions WHERE subscription_id = ?"))
+    Ok(sqlx::query_as(&format!("SELECT {SUBSCRIPTION_COLUMNS} FROM sp_subscriptions WHERE subscription_id = $1"))
         .bind(subscription_id)
         .fetch_optional(conn)
         .await?)
@@ -729,7 +742,7 @@ pub async fn subscription(conn: &mut Conn, subscription_id: &str) -> Result<Opti
 
 /// Deletes a subscription; returns whether it existed.
 pub async fn delete_subscription(conn: &mut Conn, subscription_id: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM sp_subscriptions WHERE subscription_id = ?")
+    Ok(sqlx::query("DELETE FROM sp_subscriptions WHERE subscription_id = $1")
         .bind(subscription_id)
         .execute(conn)
         .await?
@@ -745,7 +758,7 @@ pub async fn subscribers(
     selling_partner_id: &str,
 ) -> Result<Vec<(Subscription, Destination)>, StoreError> {
     let subs: Vec<Subscription> = sqlx::query_as(&format!(
-        "SELECT {SUBSCRIPTION_COLUMNS} FROM sp_subscriptions WHERE notification_type = ? AND selling_partner_id = ? \
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM sp_subscriptions WHERE notification_type = $1 AND selling_partner_id = $2 \
          ORDER BY created_ms, subscription_id"
     ))
     .bind(notification_type)
@@ -785,7 +798,7 @@ const ORDER_COLUMNS: &str =
 
 /// Inserts an order.
 pub async fn insert_order(conn: &mut Conn, o: &Order) -> Result<(), StoreError> {
-    sqlx::query(&format!("INSERT INTO sp_orders ({ORDER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+    sqlx::query(&format!("INSERT INTO sp_orders ({ORDER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"))
         .bind(&o.amazon_order_id)
         .bind(&o.selling_partner_id)
         .bind(&o.marketplace_id)
@@ -801,7 +814,7 @@ pub async fn insert_order(conn: &mut Conn, o: &Order) -> Result<(), StoreError> 
 /// An order of `selling_partner_id`.
 pub async fn order(conn: &mut Conn, selling_partner_id: &str, order_id: &str) -> Result<Option<Order>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM sp_orders WHERE selling_partner_id = ? AND amazon_order_id = ?"
+        "SELECT {ORDER_COLUMNS} FROM sp_orders WHERE selling_partner_id = $1 AND amazon_order_id = $2"
     ))
     .bind(selling_partner_id)
     .bind(order_id)
@@ -833,34 +846,41 @@ pub async fn orders(
     marketplace_ids: &[String],
     q: &OrderQuery,
 ) -> Result<Vec<Order>, StoreError> {
-    let json = |v: &[String]| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()));
     let (after_ms, after_id) = q.after.clone().unwrap_or((i64::MIN, String::new()));
     let column = if q.by_update { "updated_ms" } else { "purchase_ms" };
-    Ok(sqlx::query_as(&format!(
-        "SELECT {ORDER_COLUMNS} FROM sp_orders WHERE selling_partner_id = ? \
-         AND marketplace_id IN (SELECT value FROM json_each(?)) AND {column} >= ? AND {column} <= ? \
-         AND (? = '[]' OR status IN (SELECT value FROM json_each(?))) \
-         AND ({column} > ? OR ({column} = ? AND amazon_order_id > ?)) \
-         ORDER BY {column}, amazon_order_id LIMIT ?"
-    ))
-    .bind(selling_partner_id)
-    .bind(json(marketplace_ids)?)
-    .bind(q.after_ms)
-    .bind(q.before_ms)
-    .bind(json(&q.statuses)?)
-    .bind(json(&q.statuses)?)
-    .bind(after_ms)
-    .bind(after_ms)
-    .bind(after_id)
-    .bind(q.limit)
-    .fetch_all(conn)
-    .await?)
+    // The lists become placeholders after the fixed ones ($1 to $6); the API bounds their length.
+    if marketplace_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marketplaces = crate::params(7, marketplace_ids.len());
+    let statuses = if q.statuses.is_empty() {
+        String::new()
+    } else {
+        format!("AND status IN ({})", crate::params(7 + marketplace_ids.len(), q.statuses.len()))
+    };
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM sp_orders WHERE selling_partner_id = $1 \
+         AND marketplace_id IN ({marketplaces}) AND {column} >= $2 AND {column} <= $3 {statuses} \
+         AND ({column} > $4 OR ({column} = $4 AND amazon_order_id > $5)) \
+         ORDER BY {column}, amazon_order_id LIMIT $6"
+    );
+    let mut query = sqlx::query_as(&sql)
+        .bind(selling_partner_id)
+        .bind(q.after_ms)
+        .bind(q.before_ms)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(q.limit);
+    for v in marketplace_ids.iter().chain(&q.statuses) {
+        query = query.bind(v);
+    }
+    Ok(query.fetch_all(conn).await?)
 }
 
 /// The ids of a selling partner's orders, newest first (at most `limit`).
 pub async fn order_ids(conn: &mut Conn, selling_partner_id: &str, limit: i64) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT amazon_order_id FROM sp_orders WHERE selling_partner_id = ? ORDER BY purchase_ms DESC, amazon_order_id LIMIT ?",
+        "SELECT amazon_order_id FROM sp_orders WHERE selling_partner_id = $1 ORDER BY purchase_ms DESC, amazon_order_id LIMIT $2",
     )
     .bind(selling_partner_id)
     .bind(limit)
@@ -876,7 +896,7 @@ pub async fn update_order(
     document: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sp_orders SET status = ?, document = ?, updated_ms = ? WHERE amazon_order_id = ?")
+    sqlx::query("UPDATE sp_orders SET status = $1, document = $2, updated_ms = $3 WHERE amazon_order_id = $4")
         .bind(status)
         .bind(document)
         .bind(now_ms)
@@ -912,7 +932,7 @@ const DELIVERIES_KEPT: i64 = 100;
 pub async fn record_delivery(conn: &mut Conn, d: &Delivery) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sp_deliveries (app_id, notification_id, notification_type, destination, outcome, error, time_ms) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&d.app_id)
     .bind(&d.notification_id)
@@ -924,8 +944,8 @@ pub async fn record_delivery(conn: &mut Conn, d: &Delivery) -> Result<(), StoreE
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "DELETE FROM sp_deliveries WHERE app_id = ?1 AND id <= \
-         (SELECT id FROM sp_deliveries WHERE app_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        "DELETE FROM sp_deliveries WHERE app_id = $1 AND id <= \
+         (SELECT id FROM sp_deliveries WHERE app_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
     )
     .bind(&d.app_id)
     .bind(DELIVERIES_KEPT)
@@ -938,7 +958,7 @@ pub async fn record_delivery(conn: &mut Conn, d: &Delivery) -> Result<(), StoreE
 pub async fn deliveries(conn: &mut Conn, app_id: &str, limit: i64) -> Result<Vec<Delivery>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT app_id, notification_id, notification_type, destination, outcome, error, time_ms FROM sp_deliveries \
-         WHERE app_id = ? ORDER BY id DESC LIMIT ?",
+         WHERE app_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(app_id)
     .bind(limit)

@@ -1,17 +1,13 @@
 //! SQS: queues, messages, FIFO deduplication records.
 //!
-//! A receive claims its messages in one statement inside the caller's write transaction; since
-//! every write goes through the single writer connection, two receivers can never claim the same
-//! message in the same visibility window.
+//! A receive claims its messages in one statement on the caller's writer ([`Store::writer`]);
+//! since writes are serialized (one writer connection on SQLite, the write lock on PostgreSQL),
+//! two receivers can never claim the same message in the same visibility window, on one node or
+//! on several.
+//!
+//! [`Store::writer`]: crate::Store::writer
 
-use crate::{Conn, Store, StoreError};
-
-/// The writer connection outside any transaction, for one statement that is atomic by itself
-/// (a send to a standard queue, a claim, a delete): one round trip to the database instead of
-/// three, which is most of what a busy queue costs.
-pub async fn writer(store: &Store) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, StoreError> {
-    Ok(store.write.acquire().await?)
-}
+use crate::{Conn, StoreError};
 
 /// A stored queue.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,6 +21,7 @@ pub struct Queue {
     /// The queue name (`.fifo` included for FIFO queues).
     pub name: String,
     /// Whether it is a FIFO queue.
+    #[sqlx(try_from = "crate::Flag")]
     pub fifo: bool,
     /// The settable attributes, as JSON.
     pub attributes: String,
@@ -70,12 +67,12 @@ pub struct NewQueue<'a> {
 pub async fn insert_queue(conn: &mut Conn, q: &NewQueue<'_>) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO sqs_queues (account_id, region, name, fifo, attributes, tags, dlq_arn, created_ms, modified_ms, last_seq) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(q.account_id)
     .bind(q.region)
     .bind(q.name)
-    .bind(q.fifo)
+    .bind(i64::from(q.fifo))
     .bind(q.attributes)
     .bind(q.tags)
     .bind(q.dlq_arn)
@@ -89,7 +86,7 @@ pub async fn insert_queue(conn: &mut Conn, q: &NewQueue<'_>) -> Result<i64, Stor
 /// The queue named `name` in `account_id` and `region`.
 pub async fn queue(conn: &mut Conn, account_id: &str, region: &str, name: &str) -> Result<Option<Queue>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account_id = ? AND region = ? AND name = ?"
+        "SELECT {QUEUE_COLUMNS} FROM sqs_queues WHERE account_id = $1 AND region = $2 AND name = $3"
     ))
     .bind(account_id)
     .bind(region)
@@ -110,8 +107,8 @@ pub async fn queue_names(
 ) -> Result<Vec<String>, StoreError> {
     // `substr` rather than LIKE: queue names may contain `_`, a LIKE wildcard.
     Ok(sqlx::query_scalar(
-        "SELECT name FROM sqs_queues WHERE account_id = ?1 AND region = ?2 AND substr(name, 1, length(?3)) = ?3 \
-         AND name > ?4 ORDER BY name LIMIT ?5",
+        "SELECT name FROM sqs_queues WHERE account_id = $1 AND region = $2 AND substr(name, 1, length($3)) = $3 \
+         AND name > $4 ORDER BY name LIMIT $5",
     )
     .bind(account_id)
     .bind(region)
@@ -133,8 +130,8 @@ pub async fn dead_letter_sources(
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT name FROM sqs_queues WHERE dlq_arn = ? AND account_id = ? AND region = ? AND name > ? \
-         ORDER BY name LIMIT ?",
+        "SELECT name FROM sqs_queues WHERE dlq_arn = $1 AND account_id = $2 AND region = $3 AND name > $4 \
+         ORDER BY name LIMIT $5",
     )
     .bind(dlq_arn)
     .bind(account_id)
@@ -153,7 +150,7 @@ pub async fn update_attributes(
     dlq_arn: Option<&str>,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sqs_queues SET attributes = ?, dlq_arn = ?, modified_ms = ? WHERE id = ?")
+    sqlx::query("UPDATE sqs_queues SET attributes = $1, dlq_arn = $2, modified_ms = $3 WHERE id = $4")
         .bind(attributes)
         .bind(dlq_arn)
         .bind(now_ms)
@@ -165,15 +162,15 @@ pub async fn update_attributes(
 
 /// Replaces a queue's tags.
 pub async fn update_tags(conn: &mut Conn, id: i64, tags: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sqs_queues SET tags = ? WHERE id = ?").bind(tags).bind(id).execute(conn).await?;
+    sqlx::query("UPDATE sqs_queues SET tags = $1 WHERE id = $2").bind(tags).bind(id).execute(conn).await?;
     Ok(())
 }
 
 /// Deletes a queue with its messages, remembering the name's deletion time.
 pub async fn delete_queue(conn: &mut Conn, queue: &Queue, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sqs_queues WHERE id = ?").bind(queue.id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM sqs_queues WHERE id = $1").bind(queue.id).execute(&mut *conn).await?;
     sqlx::query(
-        "INSERT INTO sqs_deleted (account_id, region, name, deleted_ms) VALUES (?, ?, ?, ?) \
+        "INSERT INTO sqs_deleted (account_id, region, name, deleted_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (account_id, region, name) DO UPDATE SET deleted_ms = excluded.deleted_ms",
     )
     .bind(&queue.account_id)
@@ -192,7 +189,7 @@ pub async fn deleted_at(
     region: &str,
     name: &str,
 ) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT deleted_ms FROM sqs_deleted WHERE account_id = ? AND region = ? AND name = ?")
+    Ok(sqlx::query_scalar("SELECT deleted_ms FROM sqs_deleted WHERE account_id = $1 AND region = $2 AND name = $3")
         .bind(account_id)
         .bind(region)
         .bind(name)
@@ -202,14 +199,14 @@ pub async fn deleted_at(
 
 /// Deletes every message of the queue and records the purge time.
 pub async fn purge(conn: &mut Conn, queue_id: i64, now_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sqs_messages WHERE queue_id = ?").bind(queue_id).execute(&mut *conn).await?;
-    sqlx::query("UPDATE sqs_queues SET purged_ms = ? WHERE id = ?").bind(now_ms).bind(queue_id).execute(conn).await?;
+    sqlx::query("DELETE FROM sqs_messages WHERE queue_id = $1").bind(queue_id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE sqs_queues SET purged_ms = $1 WHERE id = $2").bind(now_ms).bind(queue_id).execute(conn).await?;
     Ok(())
 }
 
 /// The next FIFO sequence number of a queue.
 pub async fn next_sequence(conn: &mut Conn, queue_id: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("UPDATE sqs_queues SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
+    Ok(sqlx::query_scalar("UPDATE sqs_queues SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq")
         .bind(queue_id)
         .fetch_one(conn)
         .await?)
@@ -248,12 +245,12 @@ pub struct NewMessage<'a> {
 pub async fn insert_message(conn: &mut Conn, m: &NewMessage<'_>) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO sqs_messages (queue_id, message_id, body, sealed, md5_body, attributes, system, sent_ms, visible_ms, \
-         group_id, dedup_id, sequence_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         group_id, dedup_id, sequence_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(m.queue_id)
     .bind(m.message_id)
     .bind(m.body)
-    .bind(m.sealed)
+    .bind(i64::from(m.sealed))
     .bind(m.md5_body)
     .bind(m.attributes)
     .bind(m.system)
@@ -271,25 +268,28 @@ pub async fn insert_messages(conn: &mut Conn, messages: &[NewMessage<'_>]) -> Re
     if messages.is_empty() {
         return Ok(());
     }
-    let mut q = sqlx::QueryBuilder::new(
+    let sql = format!(
         "INSERT INTO sqs_messages (queue_id, message_id, body, sealed, md5_body, attributes, system, sent_ms, visible_ms, \
-         group_id, dedup_id, sequence_number) ",
+         group_id, dedup_id, sequence_number) VALUES {}",
+        crate::param_rows(1, messages.len(), 12)
     );
-    q.push_values(messages, |mut row, m| {
-        row.push_bind(m.queue_id)
-            .push_bind(m.message_id)
-            .push_bind(m.body)
-            .push_bind(m.sealed)
-            .push_bind(m.md5_body)
-            .push_bind(m.attributes)
-            .push_bind(m.system)
-            .push_bind(m.sent_ms)
-            .push_bind(m.visible_ms)
-            .push_bind(m.group_id)
-            .push_bind(m.dedup_id)
-            .push_bind(m.sequence_number);
-    });
-    q.build().execute(conn).await?;
+    let mut q = sqlx::query(&sql);
+    for m in messages {
+        q = q
+            .bind(m.queue_id)
+            .bind(m.message_id)
+            .bind(m.body)
+            .bind(i64::from(m.sealed))
+            .bind(m.md5_body)
+            .bind(m.attributes)
+            .bind(m.system)
+            .bind(m.sent_ms)
+            .bind(m.visible_ms)
+            .bind(m.group_id)
+            .bind(m.dedup_id)
+            .bind(m.sequence_number);
+    }
+    q.execute(conn).await?;
     Ok(())
 }
 
@@ -301,12 +301,12 @@ pub async fn dedup_lookup(
     key: &str,
     now_ms: i64,
 ) -> Result<Option<(String, String)>, StoreError> {
-    sqlx::query("DELETE FROM sqs_dedup WHERE queue_id = ? AND expires_ms <= ?")
+    sqlx::query("DELETE FROM sqs_dedup WHERE queue_id = $1 AND expires_ms <= $2")
         .bind(queue_id)
         .bind(now_ms)
         .execute(&mut *conn)
         .await?;
-    Ok(sqlx::query_as("SELECT message_id, sequence_number FROM sqs_dedup WHERE queue_id = ? AND dedup_key = ?")
+    Ok(sqlx::query_as("SELECT message_id, sequence_number FROM sqs_dedup WHERE queue_id = $1 AND dedup_key = $2")
         .bind(queue_id)
         .bind(key)
         .fetch_optional(conn)
@@ -323,7 +323,9 @@ pub async fn dedup_insert(
     expires_ms: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT OR REPLACE INTO sqs_dedup (queue_id, dedup_key, message_id, sequence_number, expires_ms) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sqs_dedup (queue_id, dedup_key, message_id, sequence_number, expires_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (queue_id, dedup_key) DO UPDATE SET message_id = excluded.message_id, \
+         sequence_number = excluded.sequence_number, expires_ms = excluded.expires_ms",
     )
     .bind(queue_id)
     .bind(key)
@@ -345,6 +347,7 @@ pub struct Message {
     /// The body, sealed when `sealed`.
     pub body: Vec<u8>,
     /// Whether the body is sealed.
+    #[sqlx(try_from = "crate::Flag")]
     pub sealed: bool,
     /// MD5 of the plain body.
     pub md5_body: String,
@@ -371,7 +374,7 @@ const MESSAGE_COLUMNS: &str = "id, message_id, body, sealed, md5_body, attribute
 
 /// Drops the queue's messages that entered it at or before `cutoff_ms` (past their retention).
 pub async fn expire(conn: &mut Conn, queue_id: i64, cutoff_ms: i64) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM sqs_messages WHERE queue_id = ? AND sent_ms <= ?")
+    Ok(sqlx::query("DELETE FROM sqs_messages WHERE queue_id = $1 AND sent_ms <= $2")
         .bind(queue_id)
         .bind(cutoff_ms)
         .execute(conn)
@@ -402,17 +405,17 @@ pub async fn claim(conn: &mut Conn, c: &Claim) -> Result<Vec<Message>, StoreErro
     // A FIFO group is blocked while any of its messages is in flight, or an earlier one is not
     // yet visible; within a group, messages go out in the order they were sent.
     let pick = if c.fifo {
-        "SELECT m.id FROM sqs_messages m INDEXED BY sqs_messages_in_order WHERE m.queue_id = ?1 AND m.visible_ms <= ?2 AND m.sent_ms > ?3 \
-         AND NOT EXISTS (SELECT 1 FROM sqs_messages b WHERE b.queue_id = ?1 AND b.group_id = m.group_id \
-                         AND b.visible_ms > ?2 AND b.sent_ms > ?3 AND (b.receive_count > 0 OR b.id < m.id)) \
-         ORDER BY m.id LIMIT ?5"
+        "SELECT m.id FROM sqs_messages m WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND m.sent_ms > $3 \
+         AND NOT EXISTS (SELECT 1 FROM sqs_messages b WHERE b.queue_id = $1 AND b.group_id = m.group_id \
+                         AND b.visible_ms > $2 AND b.sent_ms > $3 AND (b.receive_count > 0 OR b.id < m.id)) \
+         ORDER BY m.id LIMIT $5"
     } else {
-        "SELECT id FROM sqs_messages WHERE queue_id = ?1 AND visible_ms <= ?2 AND sent_ms > ?3 \
-         ORDER BY visible_ms LIMIT ?5"
+        "SELECT id FROM sqs_messages WHERE queue_id = $1 AND visible_ms <= $2 AND sent_ms > $3 \
+         ORDER BY visible_ms LIMIT $5"
     };
     let mut claimed: Vec<Message> = sqlx::query_as(&format!(
-        "UPDATE sqs_messages SET visible_ms = ?4, receive_count = receive_count + 1, \
-         first_receive_ms = COALESCE(first_receive_ms, ?2), received_ms = ?2 WHERE id IN ({pick}) \
+        "UPDATE sqs_messages SET visible_ms = $4, receive_count = receive_count + 1, \
+         first_receive_ms = COALESCE(first_receive_ms, $2), received_ms = $2 WHERE id IN ({pick}) \
          RETURNING {MESSAGE_COLUMNS}"
     ))
     .bind(c.queue_id)
@@ -437,14 +440,17 @@ pub async fn redrive(
     dlq_id: i64,
     source_arn: &str,
 ) -> Result<u64, StoreError> {
-    let moved = sqlx::query(
+    let system = match crate::Backend::of(conn) {
+        crate::Backend::Sqlite => "json_set(system, '$.DeadLetterQueueSourceArn', $2)",
+        crate::Backend::Postgres => "jsonb_set(system::jsonb, '{DeadLetterQueueSourceArn}', to_jsonb($2::text))::text",
+    };
+    let moved = sqlx::query(&format!(
         "INSERT INTO sqs_messages (queue_id, message_id, body, sealed, md5_body, attributes, system, sent_ms, visible_ms, \
          group_id, dedup_id, sequence_number) \
-         SELECT ?1, message_id, body, sealed, md5_body, attributes, \
-                json_set(system, '$.DeadLetterQueueSourceArn', ?2), sent_ms, ?3, group_id, dedup_id, sequence_number \
-         FROM sqs_messages WHERE queue_id = ?4 AND visible_ms <= ?3 AND receive_count >= ?5 AND sent_ms > ?6 \
-         ORDER BY id LIMIT ?7",
-    )
+         SELECT $1, message_id, body, sealed, md5_body, attributes, {system}, sent_ms, $3, group_id, dedup_id, sequence_number \
+         FROM sqs_messages WHERE queue_id = $4 AND visible_ms <= $3 AND receive_count >= $5 AND sent_ms > $6 \
+         ORDER BY id LIMIT $7",
+    ))
     .bind(dlq_id)
     .bind(source_arn)
     .bind(c.now_ms)
@@ -457,8 +463,8 @@ pub async fn redrive(
     .rows_affected();
     if moved > 0 {
         sqlx::query(
-            "DELETE FROM sqs_messages WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = ?1 AND visible_ms <= ?2 \
-             AND receive_count >= ?3 AND sent_ms > ?4 ORDER BY id LIMIT ?5)",
+            "DELETE FROM sqs_messages WHERE id IN (SELECT id FROM sqs_messages WHERE queue_id = $1 AND visible_ms <= $2 \
+             AND receive_count >= $3 AND sent_ms > $4 ORDER BY id LIMIT $5)",
         )
         .bind(c.queue_id)
         .bind(c.now_ms)
@@ -474,7 +480,7 @@ pub async fn redrive(
 /// When the next message of the queue that is now invisible becomes receivable (the end of a
 /// delay or of a visibility timeout).
 pub async fn next_visible(conn: &mut Conn, queue_id: i64, now_ms: i64) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = ? AND visible_ms > ?")
+    Ok(sqlx::query_scalar("SELECT MIN(visible_ms) FROM sqs_messages WHERE queue_id = $1 AND visible_ms > $2")
         .bind(queue_id)
         .bind(now_ms)
         .fetch_one(conn)
@@ -495,10 +501,10 @@ pub struct Counts {
 /// Counts the queue's unexpired messages by state.
 pub async fn counts(conn: &mut Conn, queue_id: i64, now_ms: i64, cutoff_ms: i64) -> Result<Counts, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT COALESCE(SUM(visible_ms <= ?2), 0) AS visible, \
-                COALESCE(SUM(visible_ms > ?2 AND receive_count > 0), 0) AS not_visible, \
-                COALESCE(SUM(visible_ms > ?2 AND receive_count = 0), 0) AS delayed \
-         FROM sqs_messages WHERE queue_id = ?1 AND sent_ms > ?3",
+        "SELECT COUNT(CASE WHEN visible_ms <= $2 THEN 1 END) AS visible, \
+                COUNT(CASE WHEN visible_ms > $2 AND receive_count > 0 THEN 1 END) AS not_visible, \
+                COUNT(CASE WHEN visible_ms > $2 AND receive_count = 0 THEN 1 END) AS delayed \
+         FROM sqs_messages WHERE queue_id = $1 AND sent_ms > $3",
     )
     .bind(queue_id)
     .bind(now_ms)
@@ -520,16 +526,18 @@ pub struct ReceiveState {
 
 /// The receive state of message row `id` of the queue.
 pub async fn receive_state(conn: &mut Conn, queue_id: i64, id: i64) -> Result<Option<ReceiveState>, StoreError> {
-    Ok(sqlx::query_as("SELECT receive_count, visible_ms, received_ms FROM sqs_messages WHERE id = ? AND queue_id = ?")
-        .bind(id)
-        .bind(queue_id)
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT receive_count, visible_ms, received_ms FROM sqs_messages WHERE id = $1 AND queue_id = $2",
+    )
+    .bind(id)
+    .bind(queue_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Deletes message row `id` of the queue.
 pub async fn delete_message(conn: &mut Conn, queue_id: i64, id: i64) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM sqs_messages WHERE id = ? AND queue_id = ?")
+    Ok(sqlx::query("DELETE FROM sqs_messages WHERE id = $1 AND queue_id = $2")
         .bind(id)
         .bind(queue_id)
         .execute(conn)
@@ -545,22 +553,25 @@ pub async fn delete_received(conn: &mut Conn, queue_id: i64, receipts: &[(i64, i
         return Ok(0);
     }
     // `id IN (…)` lets SQLite go straight to the rows; the pairs then check the receive counts.
-    let mut q = sqlx::QueryBuilder::new("DELETE FROM sqs_messages WHERE id IN (");
-    let mut ids = q.separated(", ");
+    let n = receipts.len();
+    let sql = format!(
+        "DELETE FROM sqs_messages WHERE queue_id = $1 AND id IN ({}) AND (id, receive_count) IN (VALUES {})",
+        crate::params(2, n),
+        crate::param_rows(2 + n, n, 2)
+    );
+    let mut q = sqlx::query(&sql).bind(queue_id);
     for (id, _) in receipts {
-        ids.push_bind(*id);
+        q = q.bind(*id);
     }
-    q.push(") AND queue_id = ").push_bind(queue_id).push(" AND (id, receive_count) IN (");
-    q.push_values(receipts, |mut row, (id, count)| {
-        row.push_bind(*id).push_bind(*count);
-    });
-    q.push(")");
-    Ok(q.build().execute(conn).await?.rows_affected())
+    for (id, count) in receipts {
+        q = q.bind(*id).bind(*count);
+    }
+    Ok(q.execute(conn).await?.rows_affected())
 }
 
 /// Sets when message row `id` of the queue becomes receivable again.
 pub async fn set_visible(conn: &mut Conn, queue_id: i64, id: i64, visible_ms: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sqs_messages SET visible_ms = ? WHERE id = ? AND queue_id = ?")
+    sqlx::query("UPDATE sqs_messages SET visible_ms = $1 WHERE id = $2 AND queue_id = $3")
         .bind(visible_ms)
         .bind(id)
         .bind(queue_id)

@@ -75,7 +75,7 @@ pub async fn current(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Op
     Ok(sqlx::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM ssm_parameters p JOIN ssm_parameter_versions v \
          ON v.account_id = p.account_id AND v.region = p.region AND v.name = p.name AND v.version = p.version \
-         WHERE p.account_id = ? AND p.region = ? AND p.name = ?"
+         WHERE p.account_id = $1 AND p.region = $2 AND p.name = $3"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -92,8 +92,8 @@ pub async fn version(
     version: i64,
 ) -> Result<Option<Version>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM ssm_parameter_versions v WHERE v.account_id = ? AND v.region = ? AND v.name = ? \
-         AND v.version = ?"
+        "SELECT {VERSION_COLUMNS} FROM ssm_parameter_versions v WHERE v.account_id = $1 AND v.region = $2 AND v.name = $3 \
+         AND v.version = $4"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -114,7 +114,7 @@ pub async fn list_current(
     Ok(sqlx::query_as(&format!(
         "SELECT {VERSION_COLUMNS} FROM ssm_parameters p JOIN ssm_parameter_versions v \
          ON v.account_id = p.account_id AND v.region = p.region AND v.name = p.name AND v.version = p.version \
-         WHERE p.account_id = ?1 AND p.region = ?2 AND p.name >= ?3 AND (?4 IS NULL OR p.name < ?4) ORDER BY p.name"
+         WHERE p.account_id = $1 AND p.region = $2 AND p.name >= $3 AND ($4 IS NULL OR p.name < $4) ORDER BY p.name"
     ))
     .bind(scope.account_id)
     .bind(scope.region)
@@ -127,7 +127,7 @@ pub async fn list_current(
 /// Every version of a parameter, oldest first.
 pub async fn history(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Vec<Version>, StoreError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM ssm_parameter_versions v WHERE v.account_id = ? AND v.region = ? AND v.name = ? \
+        "SELECT {VERSION_COLUMNS} FROM ssm_parameter_versions v WHERE v.account_id = $1 AND v.region = $2 AND v.name = $3 \
          ORDER BY v.version"
     ))
     .bind(scope.account_id)
@@ -142,7 +142,7 @@ pub async fn count(conn: &mut Conn, scope: Scope<'_>, tier: &str) -> Result<i64,
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM ssm_parameters p JOIN ssm_parameter_versions v \
          ON v.account_id = p.account_id AND v.region = p.region AND v.name = p.name AND v.version = p.version \
-         WHERE p.account_id = ? AND p.region = ? AND v.tier = ?",
+         WHERE p.account_id = $1 AND p.region = $2 AND v.tier = $3",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -154,7 +154,7 @@ pub async fn count(conn: &mut Conn, scope: Scope<'_>, tier: &str) -> Result<i64,
 /// Stores a new version and makes it current (creating the parameter on its first version).
 pub async fn put_version(conn: &mut Conn, scope: Scope<'_>, v: &Version) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO ssm_parameters (account_id, region, name, version) VALUES (?, ?, ?, ?) \
+        "INSERT INTO ssm_parameters (account_id, region, name, version) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (account_id, region, name) DO UPDATE SET version = excluded.version",
     )
     .bind(scope.account_id)
@@ -166,7 +166,7 @@ pub async fn put_version(conn: &mut Conn, scope: Scope<'_>, v: &Version) -> Resu
     sqlx::query(
         "INSERT INTO ssm_parameter_versions (account_id, region, name, version, type, value, ciphertext, key_id, \
          kms_key_id, description, allowed_pattern, data_type, tier, policies, modified_ms, modified_user) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -192,7 +192,7 @@ pub async fn put_version(conn: &mut Conn, scope: Scope<'_>, v: &Version) -> Resu
 /// The oldest version number and how many versions a parameter has.
 pub async fn version_span(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<(Option<i64>, i64), StoreError> {
     Ok(sqlx::query_as(
-        "SELECT MIN(version), COUNT(*) FROM ssm_parameter_versions WHERE account_id = ? AND region = ? AND name = ?",
+        "SELECT MIN(version), COUNT(*) FROM ssm_parameter_versions WHERE account_id = $1 AND region = $2 AND name = $3",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -203,19 +203,21 @@ pub async fn version_span(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Resu
 
 /// Drops one old version.
 pub async fn delete_version(conn: &mut Conn, scope: Scope<'_>, name: &str, version: i64) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM ssm_parameter_versions WHERE account_id = ? AND region = ? AND name = ? AND version = ?")
-        .bind(scope.account_id)
-        .bind(scope.region)
-        .bind(name)
-        .bind(version)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM ssm_parameter_versions WHERE account_id = $1 AND region = $2 AND name = $3 AND version = $4",
+    )
+    .bind(scope.account_id)
+    .bind(scope.region)
+    .bind(name)
+    .bind(version)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes a parameter with all its versions, labels, tags and policies. Returns whether it existed.
 pub async fn delete(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<bool, StoreError> {
-    Ok(sqlx::query("DELETE FROM ssm_parameters WHERE account_id = ? AND region = ? AND name = ?")
+    Ok(sqlx::query("DELETE FROM ssm_parameters WHERE account_id = $1 AND region = $2 AND name = $3")
         .bind(scope.account_id)
         .bind(scope.region)
         .bind(name)
@@ -228,7 +230,7 @@ pub async fn delete(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<boo
 /// A parameter's labels with the version each is on, by label.
 pub async fn labels(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT label, version FROM ssm_labels WHERE account_id = ? AND region = ? AND name = ? ORDER BY label",
+        "SELECT label, version FROM ssm_labels WHERE account_id = $1 AND region = $2 AND name = $3 ORDER BY label",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -246,7 +248,7 @@ pub async fn set_label(
     version: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO ssm_labels (account_id, region, name, label, version) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO ssm_labels (account_id, region, name, label, version) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (account_id, region, name, label) DO UPDATE SET version = excluded.version",
     )
     .bind(scope.account_id)
@@ -268,7 +270,7 @@ pub async fn remove_label(
     version: i64,
 ) -> Result<bool, StoreError> {
     Ok(sqlx::query(
-        "DELETE FROM ssm_labels WHERE account_id = ? AND region = ? AND name = ? AND label = ? AND version = ?",
+        "DELETE FROM ssm_labels WHERE account_id = $1 AND region = $2 AND name = $3 AND label = $4 AND version = $5",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -284,7 +286,7 @@ pub async fn remove_label(
 /// A parameter's tags, by key.
 pub async fn tags(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Vec<(String, String)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT tag_key, tag_value FROM ssm_tags WHERE account_id = ? AND region = ? AND name = ? ORDER BY tag_key",
+        "SELECT tag_key, tag_value FROM ssm_tags WHERE account_id = $1 AND region = $2 AND name = $3 ORDER BY tag_key",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -296,7 +298,7 @@ pub async fn tags(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Vec<(
 /// Sets a tag (replacing its value).
 pub async fn put_tag(conn: &mut Conn, scope: Scope<'_>, name: &str, key: &str, value: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO ssm_tags (account_id, region, name, tag_key, tag_value) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO ssm_tags (account_id, region, name, tag_key, tag_value) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (account_id, region, name, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
     )
     .bind(scope.account_id)
@@ -311,7 +313,7 @@ pub async fn put_tag(conn: &mut Conn, scope: Scope<'_>, name: &str, key: &str, v
 
 /// Removes a tag (absent tags are not an error).
 pub async fn delete_tag(conn: &mut Conn, scope: Scope<'_>, name: &str, key: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM ssm_tags WHERE account_id = ? AND region = ? AND name = ? AND tag_key = ?")
+    sqlx::query("DELETE FROM ssm_tags WHERE account_id = $1 AND region = $2 AND name = $3 AND tag_key = $4")
         .bind(scope.account_id)
         .bind(scope.region)
         .bind(name)
@@ -324,7 +326,7 @@ pub async fn delete_tag(conn: &mut Conn, scope: Scope<'_>, name: &str, key: &str
 /// A parameter's scheduled policies, in order.
 pub async fn policies(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<Vec<Policy>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT name, idx, type, text, status, due_ms FROM ssm_policies WHERE account_id = ? AND region = ? AND name = ? \
+        "SELECT name, idx, type, text, status, due_ms FROM ssm_policies WHERE account_id = $1 AND region = $2 AND name = $3 \
          ORDER BY idx",
     )
     .bind(scope.account_id)
@@ -337,8 +339,8 @@ pub async fn policies(conn: &mut Conn, scope: Scope<'_>, name: &str) -> Result<V
 /// One scheduled policy.
 pub async fn policy(conn: &mut Conn, scope: Scope<'_>, name: &str, idx: i64) -> Result<Option<Policy>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT name, idx, type, text, status, due_ms FROM ssm_policies WHERE account_id = ? AND region = ? AND name = ? \
-         AND idx = ?",
+        "SELECT name, idx, type, text, status, due_ms FROM ssm_policies WHERE account_id = $1 AND region = $2 AND name = $3 \
+         AND idx = $4",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -355,7 +357,7 @@ pub async fn replace_policies(
     name: &str,
     policies: &[Policy],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM ssm_policies WHERE account_id = ? AND region = ? AND name = ?")
+    sqlx::query("DELETE FROM ssm_policies WHERE account_id = $1 AND region = $2 AND name = $3")
         .bind(scope.account_id)
         .bind(scope.region)
         .bind(name)
@@ -364,7 +366,7 @@ pub async fn replace_policies(
     for p in policies {
         sqlx::query(
             "INSERT INTO ssm_policies (account_id, region, name, idx, type, text, status, due_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(scope.account_id)
         .bind(scope.region)
@@ -390,7 +392,7 @@ pub async fn update_policy(
     due_ms: Option<i64>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "UPDATE ssm_policies SET status = ?, due_ms = ? WHERE account_id = ? AND region = ? AND name = ? AND idx = ?",
+        "UPDATE ssm_policies SET status = $1, due_ms = $2 WHERE account_id = $3 AND region = $4 AND name = $5 AND idx = $6",
     )
     .bind(status)
     .bind(due_ms)
@@ -420,7 +422,7 @@ pub struct Setting {
 pub async fn setting(conn: &mut Conn, scope: Scope<'_>, setting_id: &str) -> Result<Option<Setting>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT value, status, modified_ms, modified_user FROM ssm_service_settings \
-         WHERE account_id = ? AND region = ? AND setting_id = ?",
+         WHERE account_id = $1 AND region = $2 AND setting_id = $3",
     )
     .bind(scope.account_id)
     .bind(scope.region)
@@ -433,7 +435,7 @@ pub async fn setting(conn: &mut Conn, scope: Scope<'_>, setting_id: &str) -> Res
 pub async fn put_setting(conn: &mut Conn, scope: Scope<'_>, setting_id: &str, s: &Setting) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO ssm_service_settings (account_id, region, setting_id, value, status, modified_ms, modified_user) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, setting_id) DO UPDATE SET value = excluded.value, \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, region, setting_id) DO UPDATE SET value = excluded.value, \
          status = excluded.status, modified_ms = excluded.modified_ms, modified_user = excluded.modified_user",
     )
     .bind(scope.account_id)
@@ -450,7 +452,7 @@ pub async fn put_setting(conn: &mut Conn, scope: Scope<'_>, setting_id: &str, s:
 
 /// When the account was created (the date a setting it never changed reports).
 pub async fn account_created_ms(conn: &mut Conn, account_id: &str) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT created_ms FROM accounts WHERE account_id = ?")
+    Ok(sqlx::query_scalar("SELECT created_ms FROM accounts WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(conn)
         .await?)

@@ -23,7 +23,7 @@ impl Table {
     /// The tags of `resource`, by key.
     pub async fn list(&self, conn: &mut Conn, resource: &str) -> Result<Vec<(String, String)>, StoreError> {
         let Table { name, resource: r, key, value } = self;
-        Ok(sqlx::query_as(&format!("SELECT {key}, {value} FROM {name} WHERE {r} = ? ORDER BY {key}"))
+        Ok(sqlx::query_as(&format!("SELECT {key}, {value} FROM {name} WHERE {r} = $1 ORDER BY {key}"))
             .bind(resource)
             .fetch_all(conn)
             .await?)
@@ -33,7 +33,7 @@ impl Table {
     pub async fn put(&self, conn: &mut Conn, resource: &str, tags: &[(String, String)]) -> Result<(), StoreError> {
         let Table { name, resource: r, key, value } = self;
         let sql = format!(
-            "INSERT INTO {name} ({r}, {key}, {value}) VALUES (?, ?, ?) \
+            "INSERT INTO {name} ({r}, {key}, {value}) VALUES ($1, $2, $3) \
              ON CONFLICT ({r}, {key}) DO UPDATE SET {value} = excluded.{value}"
         );
         for (k, v) in tags {
@@ -45,7 +45,7 @@ impl Table {
     /// Removes the tags of `keys` from `resource` (absent ones are no error).
     pub async fn remove(&self, conn: &mut Conn, resource: &str, keys: &[String]) -> Result<(), StoreError> {
         let Table { name, resource: r, key, .. } = self;
-        let sql = format!("DELETE FROM {name} WHERE {r} = ? AND {key} = ?");
+        let sql = format!("DELETE FROM {name} WHERE {r} = $1 AND {key} = $2");
         for k in keys {
             sqlx::query(&sql).bind(resource).bind(k).execute(&mut *conn).await?;
         }
@@ -55,7 +55,7 @@ impl Table {
     /// Removes every tag of `resource`.
     pub async fn clear(&self, conn: &mut Conn, resource: &str) -> Result<(), StoreError> {
         let Table { name, resource: r, .. } = self;
-        sqlx::query(&format!("DELETE FROM {name} WHERE {r} = ?")).bind(resource).execute(conn).await?;
+        sqlx::query(&format!("DELETE FROM {name} WHERE {r} = $1")).bind(resource).execute(conn).await?;
         Ok(())
     }
 }

@@ -1,16 +1,13 @@
-//! EventBridge, SNS and delivery repositories against a real SQLite file.
+//! EventBridge, SNS and delivery repositories against a real SQLite file or PostgreSQL database (see `common`).
+
+mod common;
+use common::open;
 
 use spcred_store::Scope;
 use spcred_store::delivery::{self, Attempt, NewDelivery, Retry, Send, Settled};
 use spcred_store::events;
 use spcred_store::jobs::{self, Outcome};
 use spcred_store::{Store, sns, tags};
-
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
-    (dir, store)
-}
 
 const SCOPE: Scope<'static> = Scope { account_id: "123456789012", region: "us-east-1" };
 

@@ -1,13 +1,14 @@
-//! IAM and STS state against a real `SQLite` file.
+//! IAM and STS state against a real SQLite file or PostgreSQL database (see `common`).
+
+mod common;
 
 use spcred_store::iam::{self as db, Owner};
 use spcred_store::{SCHEMA_VERSION, Store, access_keys};
 
 const ACCOUNT: &str = "111122223333";
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+async fn open() -> (common::Fresh, Store) {
+    let (dir, store) = common::open().await;
     let mut tx = store.begin().await.unwrap();
     access_keys::create_account(&mut tx, ACCOUNT, 0).await.unwrap();
     db::commit(tx).await.unwrap();
@@ -52,7 +53,12 @@ async fn names_are_unique_and_found_in_any_letter_case() {
     let (_dir, store) = open().await;
     let mut tx = store.begin().await.unwrap();
     db::insert_user(&mut tx, &user("AIDA1", "Bob", "/")).await.unwrap();
-    assert!(db::insert_user(&mut tx, &user("AIDA2", "BOB", "/")).await.is_err());
+    tx.commit().await.unwrap();
+    // A failed statement ends a PostgreSQL transaction: the duplicate gets one of its own.
+    let mut dup = store.begin().await.unwrap();
+    assert!(db::insert_user(&mut dup, &user("AIDA2", "BOB", "/")).await.is_err());
+    drop(dup);
+    let mut tx = store.begin().await.unwrap();
     assert_eq!(db::user_by_name(&mut tx, ACCOUNT, "bOb").await.unwrap().unwrap().user_name, "Bob");
     assert!(db::user_by_name(&mut tx, "444455556666", "Bob").await.unwrap().is_none());
     db::insert_user(&mut tx, &user("AIDA3", "alice", "/team/")).await.unwrap();

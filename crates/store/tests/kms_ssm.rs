@@ -1,14 +1,11 @@
-//! The KMS and SSM repositories against a real SQLite file.
+//! The KMS and SSM repositories against a real SQLite file or PostgreSQL database (see `common`).
+
+mod common;
+use common::open;
 
 use spcred_store::Scope;
 use spcred_store::ssm;
-use spcred_store::{Store, jobs, kms, tags};
-
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
-    (dir, store)
-}
+use spcred_store::{jobs, kms, tags};
 
 fn key(id: &str) -> kms::Key {
     kms::Key {
@@ -175,7 +172,7 @@ async fn a_migration_numbered_below_the_newest_is_still_applied() {
     sqlx::query("DELETE FROM schema_migrations WHERE version = 3").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     store.close().await;
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+    let store = dir.reopen().await.unwrap();
     let mut conn = store.reader().acquire().await.unwrap();
     assert!(kms::get_key_by_id(&mut conn, "any").await.unwrap().is_none());
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations ORDER BY version")

@@ -1,15 +1,12 @@
-//! The SQS repository against a real SQLite file: claiming, FIFO group blocking, dead-letter
+//! The SQS repository against a real SQLite file or PostgreSQL database (see `common`): claiming, FIFO group blocking, dead-letter
 //! moves, retention, counts and deduplication.
+
+mod common;
+use common::open;
 
 use spcred_store::Store;
 use spcred_store::sqs::{self, Claim, Counts, NewMessage, NewQueue};
 use std::collections::HashSet;
-
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
-    (dir, store)
-}
 
 async fn queue(store: &Store, name: &str, fifo: bool) -> i64 {
     let mut tx = store.begin().await.unwrap();
@@ -276,7 +273,7 @@ async fn single_statement_sends_and_deletes() {
             sequence_number: None,
         })
         .collect();
-    let mut conn = sqs::writer(&store).await.unwrap();
+    let mut conn = store.writer().await.unwrap();
     sqs::insert_messages(&mut conn, &rows).await.unwrap();
     sqs::insert_messages(&mut conn, &[]).await.unwrap();
     let claimed = sqs::claim(&mut conn, &claim_at(q, false, 1, 10)).await.unwrap();
@@ -287,6 +284,6 @@ async fn single_statement_sends_and_deletes() {
     assert_eq!(sqs::delete_received(&mut conn, q, &receipts[..2]).await.unwrap(), 2);
     assert_eq!(sqs::delete_received(&mut conn, q + 1, &receipts[2..]).await.unwrap(), 0, "another queue's row stays");
     assert_eq!(sqs::delete_received(&mut conn, q, &[]).await.unwrap(), 0);
-    drop(conn);
+    conn.done().await.unwrap();
     assert_eq!(counts(&store, q, 2).await.not_visible, 1);
 }

@@ -1,12 +1,9 @@
-//! The store against a real SQLite file.
+//! The store against a real SQLite file or PostgreSQL database (see `common`).
 
-use spcred_store::{Store, StoreError, audit, jobs, meta};
+mod common;
+use common::open;
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
-    (dir, store)
-}
+use spcred_store::{StoreError, audit, jobs, meta};
 
 #[tokio::test]
 async fn reopening_keeps_data_and_does_not_rerun_migrations() {
@@ -15,7 +12,7 @@ async fn reopening_keeps_data_and_does_not_rerun_migrations() {
     meta::put(&mut tx, "k", b"v").await.unwrap();
     tx.commit().await.unwrap();
     store.close().await;
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+    let store = dir.reopen().await.unwrap();
     let mut conn = store.reader().acquire().await.unwrap();
     assert_eq!(meta::get(&mut conn, "k").await.unwrap().as_deref(), Some(&b"v"[..]));
 }
@@ -30,7 +27,7 @@ async fn a_store_from_a_newer_version_is_refused() {
         .unwrap();
     tx.commit().await.unwrap();
     store.close().await;
-    let err = Store::open(&dir.path().join("spcred.db")).await.unwrap_err();
+    let err = dir.reopen().await.unwrap_err();
     assert!(matches!(err, StoreError::NewerSchema { found: 9999, .. }), "{err}");
     assert!(err.to_string().contains("upgrade spcred"));
 }
@@ -38,6 +35,9 @@ async fn a_store_from_a_newer_version_is_refused() {
 #[tokio::test]
 async fn the_database_is_in_wal_mode() {
     let (_dir, store) = open().await;
+    if store.backend() != spcred_store::Backend::Sqlite {
+        return;
+    }
     let mut conn = store.reader().acquire().await.unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
     assert_eq!(mode, "wal");
@@ -238,4 +238,57 @@ async fn one_stack_operation_at_a_time_and_one_live_stack_per_name() {
     assert_eq!(cfn::stack(&mut tx, scope, "r").await.unwrap().unwrap().status, "REVIEW_IN_PROGRESS");
     assert_eq!(cfn::stack(&mut tx, scope, id).await.unwrap().unwrap().status, "DELETE_COMPLETE");
     tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn both_engines_have_the_same_tables_and_columns() {
+    let (_dir, store) = open().await;
+    if store.backend() != spcred_store::Backend::Postgres {
+        return;
+    }
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let sqlite = spcred_store::Store::open(&sqlite_dir.path().join("spcred.db")).await.unwrap();
+    let mut lite = sqlite.read().await.unwrap();
+    let mut lite_columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_all(&mut *lite)
+    .await
+    .unwrap();
+    let mut pg = store.read().await.unwrap();
+    let mut pg_columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+         WHERE table_schema = 'public'",
+    )
+    .fetch_all(&mut *pg)
+    .await
+    .unwrap();
+    lite_columns.sort();
+    pg_columns.sort();
+    assert!(lite_columns.len() > 300, "{}", lite_columns.len());
+    assert_eq!(lite_columns, pg_columns);
+}
+
+#[tokio::test]
+async fn writers_queue_behind_one_another_across_connections() {
+    // Two write transactions at once (two nodes, on PostgreSQL): the second waits for the
+    // first, so a read-then-write step in each sees the other's result.
+    let (_dir, store) = open().await;
+    let mut first = store.begin().await.unwrap();
+    meta::put(&mut first, "n", b"1").await.unwrap();
+    let other = store.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = other.begin().await.unwrap();
+        let seen = meta::get(&mut tx, "n").await.unwrap();
+        meta::put(&mut tx, "n", b"2").await.unwrap();
+        tx.commit().await.unwrap();
+        seen
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!second.is_finished(), "the second writer ran beside the first");
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap().as_deref(), Some(&b"1"[..]));
+    let mut conn = store.read().await.unwrap();
+    assert_eq!(meta::get(&mut conn, "n").await.unwrap().as_deref(), Some(&b"2"[..]));
 }

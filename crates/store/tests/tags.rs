@@ -1,6 +1,8 @@
-//! The tag tables against a real SQLite file.
+//! The tag tables against a real SQLite file or PostgreSQL database (see `common`).
 
-use spcred_store::Store;
+mod common;
+use common::open;
+
 use spcred_store::tags::{EVENTS, SNS};
 
 fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -9,8 +11,7 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn tags_are_set_replaced_removed_and_cleared_per_resource_and_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("spcred.db")).await.unwrap();
+    let (_dir, store) = open().await;
     let mut tx = store.begin().await.unwrap();
     let (a, b) = ("arn:aws:sns:us-east-1:123456789012:a", "arn:aws:sns:us-east-1:123456789012:b");
     SNS.put(&mut tx, a, &pairs(&[("team", "x"), ("env", "prod")])).await.unwrap();

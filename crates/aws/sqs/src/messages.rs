@@ -241,8 +241,9 @@ pub(crate) async fn enqueue(
         enqueue_fifo(env, queue, &mut prepared, now_ms).await?
     } else {
         let rows: Vec<_> = prepared.iter().map(|p| p.row(queue.id(), now_ms)).collect();
-        let mut conn = store::sqs::writer(&env.store).await?;
+        let mut conn = env.store.writer().await?;
         store::sqs::insert_messages(&mut conn, &rows).await?;
+        conn.done().await?;
         rows.len()
     };
     super::shared(env).waiters.wake(queue.id(), inserted);
@@ -430,12 +431,13 @@ async fn claim_once(
         limit,
     };
     let Some(dl) = dead_letters else {
-        let mut conn = store::sqs::writer(&env.store).await?;
+        let mut conn = env.store.writer().await?;
         let claimed = store::sqs::claim(&mut conn, &claim).await?;
         // Expired messages are never handed out, so removing them is only housekeeping.
         if i64::try_from(claimed.len()).unwrap_or(i64::MAX) < limit || sweep_now(env) {
             store::sqs::expire(&mut conn, q.id(), claim.cutoff_ms).await?;
         }
+        conn.done().await?;
         return Ok(claimed);
     };
     let mut tx = env.store.begin().await?;
@@ -549,9 +551,13 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: ReceiveMess
         let server_now = ctx.env.now_ms();
         let next = store::sqs::next_visible(&mut conn, q.id(), server_now).await?;
         drop(conn);
-        let until = next
+        let mut until = next
             .map(|at| now + Duration::from_millis((at - server_now).max(1).unsigned_abs()))
             .map_or(deadline, |at| at.min(deadline));
+        // A send through another node wakes nobody here: look again within a second.
+        if ctx.env.store.is_shared() {
+            until = until.min(now + SHARED_POLL);
+        }
         tokio::select! {
             () = &mut notified => {}
             () = tokio::time::sleep_until(until) => {}
@@ -569,6 +575,9 @@ pub(super) async fn receive_message(ctx: &Ctx<'_>, q: &Queue, input: ReceiveMess
     let messages = (!messages.is_empty()).then_some(messages);
     Ok(service::output(&ReceiveMessageResult { messages })?)
 }
+
+/// How often a long poll on a store shared by several nodes looks for messages sent elsewhere.
+const SHARED_POLL: Duration = Duration::from_secs(1);
 
 /// Opens a receipt handle for this queue.
 fn receipt_for(env: &Env, q: &Queue, handle: &str) -> Result<Receipt, SqsError> {
@@ -595,8 +604,9 @@ async fn delete_fifo_in(env: &Env, tx: &mut store::Tx, q: &Queue, handle: &str, 
 /// receive deletes nothing and still succeeds, as on AWS: the newest receive decides.
 async fn delete_standard(env: &Env, q: &Queue, receipts: &[Receipt]) -> Result<(), SqsError> {
     let pairs: Vec<(i64, i64)> = receipts.iter().map(|r| (r.message_row, r.receive_count)).collect();
-    let mut conn = store::sqs::writer(&env.store).await?;
+    let mut conn = env.store.writer().await?;
     store::sqs::delete_received(&mut conn, q.id(), &pairs).await?;
+    conn.done().await?;
     Ok(())
 }
 
