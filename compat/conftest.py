@@ -3,6 +3,7 @@
 Every test talks to the server over a socket, as a user would: the AWS CLI, boto3, curl and
 requests. The server binary comes from SPCRED_BIN (set by scripts/test.sh).
 """
+import itertools
 import json
 import os
 import shutil
@@ -31,12 +32,32 @@ def free_port():
         return s.getsockname()[1]
 
 
+DATABASE_SERVER = os.environ.get("SPCRED_COMPAT_DATABASE_SERVER", "")
+
+
+def new_database(server):
+    """A new, empty database on the PostgreSQL server at `server`; returns its URL."""
+    name = f"compat_{os.getpid()}_{next(_DATABASES)}"
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", server, "-c", f"CREATE DATABASE {name}"], check=True)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+_DATABASES = itertools.count()
+
+# For the tests that look inside the SQLite file of a data directory (PostgreSQL's side of the
+# same guarantees is in test_multinode.py).
+sqlite_only = pytest.mark.skipif(bool(DATABASE_SERVER), reason="looks inside the data directory's SQLite file")
+
+
 class Server:
     """One `spcred serve --test-mode` process with its own data directory."""
 
-    def __init__(self, data_dir, extra_args=(), env=None):
+    def __init__(self, data_dir, extra_args=(), env=None, database_url=None):
         self.data_dir = Path(data_dir)
         self.port = free_port()
+        # Under SPCRED_COMPAT_DATABASE_SERVER (a PostgreSQL server's URL), each server keeps its
+        # store in a new database there instead of SQLite in its data directory.
+        self.database_url = database_url or (new_database(DATABASE_SERVER) if DATABASE_SERVER else None)
         self.endpoint = f"http://127.0.0.1:{self.port}"
         # What requests verifies HTTPS with (a CA file for a server under --tls-*).
         self.verify = True
@@ -53,7 +74,8 @@ class Server:
         env.setdefault("RUST_LOG", "debug,sqlx=warn,hyper=info,h2=info")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), "--test-mode", *self.extra_args],
+            [BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), "--test-mode",
+             *(["--database-url", self.database_url] if self.database_url else []), *self.extra_args],
             stdout=subprocess.PIPE,
             stderr=log,
             env=env,

@@ -12,7 +12,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from conftest import BIN, Server, sign_and_send, xml_error
+from conftest import BIN, Server, sign_and_send, sqlite_only, xml_error
 
 GCI = "Action=GetCallerIdentity&Version=2011-06-15"
 
@@ -268,6 +268,7 @@ def run_serve(*args, env=None, timeout=20):
     return subprocess.run([BIN, "serve", *args], capture_output=True, text=True, timeout=timeout, env=e)
 
 
+@sqlite_only
 def test_startup_failures_are_clear_and_exit_non_zero(fresh_server, workdir):
     s = fresh_server()
     # Port in use.

@@ -104,9 +104,17 @@ def logs_policy(account, function):
 
 
 def log_messages(server, function, pattern=None):
+    """The function's log lines (waiting up to 10 s for them: as on AWS, they are written after the
+    invocation answers; unfiltered, until the invocation's REPORT line is in)."""
     kwargs = {"filterPattern": pattern} if pattern else {}
-    events = server.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}", **kwargs)["events"]
-    return [e["message"] for e in events]
+    deadline = time.time() + 10
+    while True:
+        events = server.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{function}", **kwargs)["events"]
+        messages = [e["message"] for e in events]
+        done = any(m.startswith("REPORT RequestId: ") for m in messages) if pattern is None else bool(messages)
+        if done or time.time() > deadline:
+            return messages
+        time.sleep(0.2)
 
 
 def test_the_blogs_function_exchanges_the_refresh_token_and_logs_the_answer(fresh_server, workdir):

@@ -16,7 +16,7 @@ import botocore.config
 import botocore.exceptions
 import pytest
 
-from conftest import sign_and_send, xml_error
+from conftest import sign_and_send, sqlite_only, xml_error
 from test_iam import allow, new_user
 
 TESTDATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata")
@@ -393,6 +393,7 @@ def test_an_acknowledged_send_survives_kill_9(fresh_server):
     assert [(m["MessageId"], m["Body"]) for m in got] == [(sent["MessageId"], "durable")]
 
 
+@sqlite_only
 def test_bodies_are_encrypted_at_rest_unless_sse_is_off(fresh_server):
     server = fresh_server()
     sqs = server.client("sqs")

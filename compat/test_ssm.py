@@ -9,6 +9,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import sqlite_only
+
 # The rotation blog's PutParameter body, with its fields and nothing else (the KeyId is ours).
 # The blog's page lost the JSON braces and wrote `"Overwrite": "True"` and `Policies` as a bare
 # array; the API takes a boolean and a JSON string. It names no `Tier`: parameter policies need
@@ -126,6 +128,7 @@ def test_the_blog_flow_end_to_end(fresh_server, tmp_path):
     assert changes == [("Create", names[0]), ("Create", names[1]), ("Create", names[2]), ("Update", names[0])]
 
 
+@sqlite_only
 def test_no_secret_or_key_material_is_readable_at_rest(fresh_server, tmp_path):
     s = fresh_server()
     put_blog_parameters(s, tmp_path)

@@ -6,6 +6,7 @@ mod agent;
 mod dp;
 mod setup;
 mod sp;
+mod store;
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -26,6 +27,9 @@ enum Command {
     Serve(ServeArgs),
     /// Print the audit log of a running server.
     Audit(AuditArgs),
+    /// The store outside a running server: copy it to another database.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// More AWS accounts in the store: another account to trust, or members of an organization.
     #[command(subcommand)]
     Account(account::AccountCommand),
@@ -64,6 +68,11 @@ struct ServeArgs {
     /// Data directory: store, master key, credentials [default: ./spcred-data].
     #[arg(long, env = "SPCRED_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep the store in this PostgreSQL database (postgres://user:password@host:port/db, 15 or
+    /// later), which several `spcred serve` nodes can share; each node needs the same master key
+    /// (SPCRED_MASTER_KEY_FILE) [default: SQLite in the data directory].
+    #[arg(long, env = "SPCRED_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Default region [default: us-east-1].
     #[arg(long, env = "SPCRED_REGION")]
     region: Option<String>,
@@ -119,7 +128,7 @@ struct ServeArgs {
     /// Lambda invocations that may run at once (each is a child process); more are throttled.
     #[arg(long, env = "SPCRED_LAMBDA_CONCURRENCY")]
     lambda_concurrency: Option<usize>,
-    /// A TOML file with the same keys (listen, data-dir, region, log-format, test-mode,
+    /// A TOML file with the same keys (listen, data-dir, database-url, region, log-format, test-mode,
     /// sp-require-sigv4, public-url, smtp-url, smtp-from, sms-url, sms-from, sp-holidays,
     /// tls-cert, tls-key, tls-self-signed, insecure-http, lambda-python, lambda-concurrency).
     #[arg(long, env = "SPCRED_CONFIG")]
@@ -202,6 +211,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let given = server::Settings {
         listen: args.listen,
         data_dir: args.data_dir,
+        database_url: args.database_url.map(server::config::DatabaseUrl::new),
         region: args.region,
         log_format: args.log_format,
         test_mode: args.test_mode,
@@ -270,6 +280,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Audit(args) => admin::audit(args).await,
+            Command::Store(command) => store::run(command).await,
             Command::Account(command) => account::run(command).await,
             Command::Sp(command) => sp::run(command).await,
             Command::Dp(command) => dp::run(command).await,

@@ -28,6 +28,32 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
+/// A database URL (`postgres://user:password@host/db`); its password never reaches `Debug` or
+/// the logs.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL.
+    #[must_use]
+    pub fn new(url: String) -> Self {
+        Self(url)
+    }
+
+    /// The URL itself, password included, for connecting.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&store::redact_url(&self.0))
+    }
+}
+
 /// The settings as given on the command line or in the environment; `None` means "not given".
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -36,6 +62,9 @@ pub struct Settings {
     pub listen: Option<SocketAddr>,
     /// The data directory.
     pub data_dir: Option<PathBuf>,
+    /// The store's database: PostgreSQL, shared by several nodes (default: SQLite in the data
+    /// directory).
+    pub database_url: Option<DatabaseUrl>,
     /// The default region.
     pub region: Option<String>,
     /// Log format.
@@ -77,6 +106,8 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// The data directory (default `./spcred-data`).
     pub data_dir: PathBuf,
+    /// The store's database; `None` is the SQLite file in the data directory.
+    pub database_url: Option<DatabaseUrl>,
     /// The default region (default `us-east-1`).
     pub region: String,
     /// Log format (default text).
@@ -128,7 +159,7 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `region`,
+    /// Reads the TOML file at `path` (keys as the flags: `listen`, `data-dir`, `database-url`, `region`,
     /// `log-format`, `test-mode`, `sp-require-sigv4`, `public-url`, `smtp-url`, `smtp-from`, `sms-url`,
     /// `sms-from`, `sp-holidays`, `tls-cert`, `tls-key`, `tls-self-signed`, `insecure-http`).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
@@ -143,6 +174,7 @@ impl Settings {
         Settings {
             listen: self.listen.or(fallback.listen),
             data_dir: self.data_dir.or(fallback.data_dir),
+            database_url: self.database_url.or(fallback.database_url),
             region: self.region.or(fallback.region),
             log_format: self.log_format.or(fallback.log_format),
             test_mode: self.test_mode.or(fallback.test_mode),
@@ -180,6 +212,7 @@ impl Settings {
         Ok(ServeConfig {
             listen: self.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 4566))),
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("spcred-data")),
+            database_url: self.database_url,
             region: self.region.unwrap_or_else(|| "us-east-1".to_owned()),
             log_format: self.log_format.unwrap_or_default(),
             test_mode: self.test_mode.unwrap_or(false),

@@ -1,7 +1,8 @@
 //! The data directory: created on first start, reused after.
 //!
-//! It holds the SQLite store, the master key (unless `SPCRED_MASTER_KEY_FILE` names one
-//! elsewhere), the AWS shared-credentials file with the root credentials, and the admin token.
+//! It holds the SQLite store (unless `--database-url` names a PostgreSQL database), the master
+//! key (unless `SPCRED_MASTER_KEY_FILE` names one elsewhere), the AWS shared-credentials file with
+//! the root credentials, and the admin token.
 //! Secrets go to disk only in 0600 files and, in the store, sealed under the master key.
 
 use crypto::{MasterKey, Purpose, Random, Secret};
@@ -53,14 +54,15 @@ pub enum InitError {
     },
     /// The master key does not open this store's secrets.
     #[error(
-        "the master key {path} does not belong to the store in {data_dir}: it cannot open the secrets there. \
-         Use the master key this store was created with (SPCRED_MASTER_KEY_FILE), or start with an empty data directory"
+        "the master key {path} does not belong to the store in {store}: it cannot open the secrets there. \
+         Use the master key this store was created with (SPCRED_MASTER_KEY_FILE: every node of a shared database \
+         needs the same one), or start with an empty store"
     )]
     WrongMasterKey {
         /// The key file used.
         path: PathBuf,
-        /// The data directory.
-        data_dir: PathBuf,
+        /// The data directory or database (its password left out).
+        store: String,
     },
     /// A bootstrap value has the wrong shape or contradicts the store.
     #[error("{0}")]
@@ -218,24 +220,42 @@ async fn ensure_account(
     Ok((account_id, true))
 }
 
-/// Opens the data directory, creating everything on first start.
+/// Opens the data directory and the store (the SQLite file in it, or the database `database_url`
+/// names), creating everything on first start.
 pub async fn open(
-    data_dir: &Path,
-    region: &str,
+    config: &crate::ServeConfig,
     boot: Bootstrap,
     rng: &dyn Random,
     ids: &aws_core::Ids,
     now_ms: i64,
 ) -> Result<DataDir, InitError> {
+    let (data_dir, region) = (config.data_dir.as_path(), config.region.as_str());
     fs::DirBuilder::new().recursive(true).mode(0o700).create(data_dir).map_err(unwritable(data_dir))?;
     let probe = data_dir.join(".write-probe");
     fs::write(&probe, b"").and_then(|()| fs::remove_file(&probe)).map_err(unwritable(data_dir))?;
 
-    let db_path = data_dir.join(DB_FILE);
-    let (master, key_path) = master_key(data_dir, boot.master_key_file.as_deref(), db_path.exists(), rng)?;
-    let wrong_key = || InitError::WrongMasterKey { path: key_path.clone(), data_dir: data_dir.to_owned() };
+    let (store, location, existed) = match config.database_url.as_ref().map(crate::config::DatabaseUrl::expose) {
+        None => {
+            let db_path = data_dir.join(DB_FILE);
+            let existed = db_path.exists();
+            (Store::open(&db_path).await?, data_dir.display().to_string(), existed)
+        }
+        // A shared database exists once a node has recorded its master key there.
+        Some(url) => {
+            let store = Store::connect(url).await?;
+            let existed = meta::get(&mut *store.read().await?, KEY_CHECK).await?.is_some();
+            (store, store::redact_url(url), existed)
+        }
+    };
+    let (master, key_path) = match master_key(data_dir, boot.master_key_file.as_deref(), existed, rng) {
+        Ok(found) => found,
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    };
+    let wrong_key = || InitError::WrongMasterKey { path: key_path.clone(), store: location.clone() };
 
-    let store = Store::open(&db_path).await?;
     let mut tx = store.begin().await?;
     if !check_master_key(&mut tx, &master, rng).await? {
         return Err(wrong_key());

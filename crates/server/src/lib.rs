@@ -112,7 +112,7 @@ impl Server {
             }
             tracing::warn!(listen = %config.listen, "serving plain HTTP beyond loopback (--insecure-http): secrets cross the network in the clear");
         }
-        let data = init::open(&config.data_dir, &config.region, boot, rng.as_ref(), &ids, clock.now_ms()).await?;
+        let data = init::open(config, boot, rng.as_ref(), &ids, clock.now_ms()).await?;
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServeError::Listen {
             addr: config.listen,
             hint: if source.kind() == std::io::ErrorKind::AddrInUse {
