@@ -228,3 +228,28 @@ def test_a_store_migrated_to_postgresql_keeps_every_secret_and_message(workdir, 
     again = subprocess.run([BIN, "store", "migrate", "--from", source, "--to", target],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode != 0 and "not empty" in again.stderr
+
+
+def test_a_node_killed_while_it_delivers_leaves_the_deliveries_to_another(cluster):
+    a, b = cluster(2)
+    sqs, sns = a.client("sqs"), a.client("sns")
+    topic = sns.create_topic(Name="notices")["TopicArn"]
+    url = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},'
+        f'"Action":"sqs:SendMessage","Resource":"{arn}","Condition":{{"ArnEquals":{{"aws:SourceArn":"{topic}"}}}}}}]}}')})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    # Node A takes every publish (each delivery a job in the publish's transaction) and is killed
+    # while it works through them; node B finishes what A left, once A's leases lapse.
+    published = [f"n{i}" for i in range(60)]
+    for body in published:
+        sns.publish(TopicArn=topic, Message=body)
+    a.kill9()
+    receiver = b.client("sqs")
+    got, deadline = set(), time.time() + 150
+    while got != set(published) and time.time() < deadline:
+        for m in receiver.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", []):
+            got.add(m["Body"])
+            receiver.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    assert got == set(published), f"{len(set(published) - got)} published messages never arrived"

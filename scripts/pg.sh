@@ -33,9 +33,12 @@ start)
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -U spcred --auth=trust --locale=C.UTF-8 --encoding=UTF8 >"$dir/initdb.log" 2>&1
+    # Tests need no durability across a power cut; PG_DURABLE=1 (benchmarks) keeps the defaults.
+    durability="-c fsync=off"
+    [ "${PG_DURABLE:-}" = 1 ] && durability=""
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 $durability" start >/dev/null
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U spcred spcred
     echo "postgres://spcred@127.0.0.1:$port/spcred"
     ;;
