@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 
+import botocore.exceptions
 import pytest
 
 from conftest import Server, new_database
@@ -45,6 +46,19 @@ def cluster(workdir, request):
         node.stop()
 
 
+def refused_within(seconds, call, code, what):
+    """Calls `call` until it fails with `code` (another node's cache lapsing), at most `seconds`."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            call()
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == code
+            return
+        assert time.time() < deadline, f"{what} after {seconds} s"
+        time.sleep(0.5)
+
+
 def test_a_parameter_put_through_one_node_is_read_through_another(cluster):
     a, b = cluster(2)
     a.client("ssm").put_parameter(Name="/erp/lwa/client-secret", Value="s3cret-v1", Type="SecureString")
@@ -71,15 +85,8 @@ def test_an_access_key_created_on_one_node_authenticates_on_another(cluster):
     assert who["Arn"].endswith(":user/erp")
     # Deleted on B: refused on A once A's credential cache lapses (at most 5 seconds).
     b.client("iam").delete_access_key(UserName="erp", AccessKeyId=key["AccessKeyId"])
-    deadline = time.time() + 10
-    while True:
-        try:
-            a.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_caller_identity()
-        except a.client("sts").exceptions.ClientError as e:
-            assert e.response["Error"]["Code"] == "InvalidClientTokenId"
-            break
-        assert time.time() < deadline, "a key deleted on one node still works on another after 10 s"
-        time.sleep(0.5)
+    refused_within(10, a.client("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_caller_identity,
+                   "InvalidClientTokenId", "a key deleted on one node still works on another")
 
 
 def test_a_policy_change_on_one_node_takes_effect_on_another_within_seconds(cluster):
@@ -93,15 +100,8 @@ def test_a_policy_change_on_one_node_takes_effect_on_another_within_seconds(clus
     reader = b.client("ssm", key["AccessKeyId"], key["SecretAccessKey"])
     assert reader.get_parameter(Name="/p")["Parameter"]["Value"] == "v"
     iam.delete_user_policy(UserName="reader", PolicyName="ssm")
-    deadline = time.time() + 10
-    while True:
-        try:
-            reader.get_parameter(Name="/p")
-        except reader.exceptions.ClientError as e:
-            assert e.response["Error"]["Code"] == "AccessDeniedException"
-            break
-        assert time.time() < deadline, "a removed policy still allows on another node after 10 s"
-        time.sleep(0.5)
+    refused_within(10, lambda: reader.get_parameter(Name="/p"), "AccessDeniedException",
+                   "a removed policy still allows on another node")
 
 
 def test_sqs_hands_each_message_to_one_of_8_consumers_across_the_nodes(cluster):

@@ -1,7 +1,6 @@
 //! `spcred store`: the store itself, outside a running server.
 
 use clap::Subcommand;
-use std::path::Path;
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
@@ -25,27 +24,20 @@ pub async fn run(command: StoreCommand) -> Result<(), String> {
     }
 }
 
+async fn connect(url: &str) -> Result<store::Store, String> {
+    store::Store::connect(url).await.map_err(|e| format!("{}: {e}", store::redact_url(url)))
+}
+
 async fn migrate(from: &str, to: &str) -> Result<(), String> {
-    let open = |url: &str| {
-        let url = url.to_owned();
-        async move {
-            if store::Backend::of_url(&url).map_err(|e| e.to_string())? == store::Backend::Sqlite {
-                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-                if !Path::new(path).exists() {
-                    return Err(format!("{path} does not exist"));
-                }
-            }
-            store::Store::connect(&url).await.map_err(|e| format!("{}: {e}", store::redact_url(&url)))
-        }
-    };
-    let source = open(from).await?;
-    let target = match store::Backend::of_url(to).map_err(|e| e.to_string())? {
-        // A new SQLite file is made; an existing one must be empty like any target.
-        store::Backend::Sqlite => {
-            store::Store::connect(to).await.map_err(|e| format!("{}: {e}", store::redact_url(to)))?
-        }
-        store::Backend::Postgres => open(to).await?,
-    };
+    // Opening a SQLite store creates it: the source must exist. A new target file is made; an
+    // existing one must be empty like any target.
+    if let Some(path) = store::Backend::sqlite_path(from)
+        && !path.exists()
+    {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let source = connect(from).await?;
+    let target = connect(to).await?;
     let report = store::copy::copy(&source, &target).await.map_err(|e| e.to_string())?;
     let width = report.iter().map(|t| t.table.len()).max().unwrap_or(5);
     let mut rows = 0;

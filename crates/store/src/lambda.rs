@@ -1,7 +1,7 @@
 //! Lambda state: functions, with their sealed code, encrypted environment and resource policy.
 //! Changes are made against the revision the caller read, so two updates never interleave.
 
-use crate::{Conn, Scope, StoreError};
+use crate::{Conn, Query, Scope, StoreError};
 
 /// A function as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,8 +51,6 @@ const STATE: &str = "runtime, handler, role, description, timeout_s, memory_mb, 
      environment, kms_key_arn, code, code_sha256, code_size, revision_id, last_modified_ms, policy, tags";
 const COLUMNS: &str = "name, function_id, runtime, handler, role, description, timeout_s, memory_mb, ephemeral_mb, \
      architecture, environment, kms_key_arn, code, code_sha256, code_size, revision_id, last_modified_ms, policy, tags";
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds `f`'s [`STATE`] columns as `$1` to `$17`.
 fn bind_state<'q>(query: Query<'q>, f: &'q Function) -> Query<'q> {

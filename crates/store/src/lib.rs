@@ -67,6 +67,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The file a `sqlite:` URL names (`sqlite:///abs/path`, `sqlite://rel/path`), its query
+    /// left out; `None` for any other URL.
+    #[must_use]
+    pub fn sqlite_path(url: &str) -> Option<&Path> {
+        let path = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+        Some(Path::new(path.split_once('?').map_or(path, |(p, _)| p)))
+    }
+
     /// The backend a database URL names: `postgres://` or `postgresql://`, or `sqlite:`.
     ///
     /// # Errors
@@ -200,11 +208,10 @@ impl Store {
     /// once migrate one after the other.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         match Backend::of_url(url)? {
-            Backend::Sqlite => {
-                let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-                let path = path.split_once('?').map_or(path, |(p, _)| p);
-                Self::open(Path::new(path)).await
-            }
+            Backend::Sqlite => match Backend::sqlite_path(url) {
+                Some(path) => Self::open(path).await,
+                None => Err(StoreError::Unavailable(format!("unsupported database URL {}", redact_url(url)))),
+            },
             Backend::Postgres => {
                 sqlx::any::install_default_drivers();
                 let options = AnyConnectOptions::from_str(url)?;
@@ -309,6 +316,9 @@ impl std::ops::DerefMut for Writer {
         }
     }
 }
+
+/// A query being bound (for helpers that bind one row's values).
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
 
 /// Placeholders `$from` to `$(from + n - 1)`, comma-separated, for a list bound in order.
 pub(crate) fn params(from: usize, n: usize) -> String {

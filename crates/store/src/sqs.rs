@@ -7,7 +7,8 @@
 //!
 //! [`Store::writer`]: crate::Store::writer
 
-use crate::{Conn, StoreError};
+use crate::{Conn, Query, StoreError};
+use sqlx::Row;
 
 /// A stored queue.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -241,26 +242,32 @@ pub struct NewMessage<'a> {
     pub sequence_number: Option<&'a str>,
 }
 
+/// The columns [`bind_message`] binds, in its order.
+const NEW_MESSAGE_COLUMNS: &str = "queue_id, message_id, body, sealed, md5_body, attributes, system, sent_ms, visible_ms, \
+     group_id, dedup_id, sequence_number";
+
+/// Binds one message's [`NEW_MESSAGE_COLUMNS`].
+fn bind_message<'q>(query: Query<'q>, m: &NewMessage<'q>) -> Query<'q> {
+    query
+        .bind(m.queue_id)
+        .bind(m.message_id)
+        .bind(m.body)
+        .bind(i64::from(m.sealed))
+        .bind(m.md5_body)
+        .bind(m.attributes)
+        .bind(m.system)
+        .bind(m.sent_ms)
+        .bind(m.visible_ms)
+        .bind(m.group_id)
+        .bind(m.dedup_id)
+        .bind(m.sequence_number)
+}
+
 /// Enqueues a message and returns its row id.
 pub async fn insert_message(conn: &mut Conn, m: &NewMessage<'_>) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO sqs_messages (queue_id, message_id, body, sealed, md5_body, attributes, system, sent_ms, visible_ms, \
-         group_id, dedup_id, sequence_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(m.queue_id)
-    .bind(m.message_id)
-    .bind(m.body)
-    .bind(i64::from(m.sealed))
-    .bind(m.md5_body)
-    .bind(m.attributes)
-    .bind(m.system)
-    .bind(m.sent_ms)
-    .bind(m.visible_ms)
-    .bind(m.group_id)
-    .bind(m.dedup_id)
-    .bind(m.sequence_number)
-    .fetch_one(conn)
-    .await?)
+    let sql =
+        format!("INSERT INTO sqs_messages ({NEW_MESSAGE_COLUMNS}) VALUES ({}) RETURNING id", crate::params(1, 12));
+    Ok(bind_message(sqlx::query(&sql), m).fetch_one(conn).await?.try_get(0)?)
 }
 
 /// Enqueues messages in one statement.
@@ -268,26 +275,11 @@ pub async fn insert_messages(conn: &mut Conn, messages: &[NewMessage<'_>]) -> Re
     if messages.is_empty() {
         return Ok(());
     }
-    let sql = format!(
-        "INSERT INTO sqs_messages (queue_id, message_id, body, sealed, md5_body, attributes, system, sent_ms, visible_ms, \
-         group_id, dedup_id, sequence_number) VALUES {}",
-        crate::param_rows(1, messages.len(), 12)
-    );
+    let sql =
+        format!("INSERT INTO sqs_messages ({NEW_MESSAGE_COLUMNS}) VALUES {}", crate::param_rows(1, messages.len(), 12));
     let mut q = sqlx::query(&sql);
     for m in messages {
-        q = q
-            .bind(m.queue_id)
-            .bind(m.message_id)
-            .bind(m.body)
-            .bind(i64::from(m.sealed))
-            .bind(m.md5_body)
-            .bind(m.attributes)
-            .bind(m.system)
-            .bind(m.sent_ms)
-            .bind(m.visible_ms)
-            .bind(m.group_id)
-            .bind(m.dedup_id)
-            .bind(m.sequence_number);
+        q = bind_message(q, m);
     }
     q.execute(conn).await?;
     Ok(())
